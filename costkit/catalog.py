@@ -1,0 +1,684 @@
+"""The data catalog: accelerators, reference models and cloud GPU prices.
+
+Three curated tables ship with costkit (``data/`` in the repository, installed
+as ``costkit/data``); every row has a ``source``. Each loader takes an optional
+``path`` so that users can bring their own table (negotiated prices, an
+in-house GPU), and the price loader also reads a SkyPilot-format ``vms.csv``.
+Files are validated when loaded and cached (per path and modification time).
+
+==================  =========================================================
+``gpus()``          one row per accelerator: memory, bandwidth, dense peak
+                    TFLOPS per dtype, TDP, release year
+``gpu(name)``       one accelerator as a :class:`GPU` record
+``models()``        reference architectures (BERT, Llama, DLRM)
+``model(name)``     one as a :class:`Model` record
+``gpu_prices()``    cloud offers, whole-instance USD per hour
+``price_quote()``   USD per GPU-hour for a GPU, with its offers and dates
+``gpu_hour_price``  the number alone
+==================  =========================================================
+
+All tensor-core figures are **dense** peak rates (vendors often print the 2:4
+structured-sparsity figure, twice as large). They are theoretical peaks at boost
+clock; real jobs reach a fraction of them (model FLOPs utilisation, MFU).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from costkit._tables import (
+    Column,
+    DataFileError,
+    Schema,
+    UnknownNameError,
+    bundled_path,
+    read_table,
+    suggest,
+)
+
+__all__ = [
+    "DTYPES",
+    "GPU",
+    "Model",
+    "PriceQuote",
+    "gpu",
+    "gpu_hour_price",
+    "gpu_prices",
+    "gpus",
+    "model",
+    "models",
+    "price_quote",
+    "price_summary",
+    "read_skypilot_catalog",
+]
+
+DTYPES = ("fp32", "tf32", "bf16", "fp16", "fp8", "int8")
+"""Data types with a peak-throughput column in ``gpus.csv``."""
+
+_DTYPE_COLUMN = {
+    "fp32": "fp32_tflops", "tf32": "tf32_tflops", "bf16": "bf16_tflops",
+    "fp16": "fp16_tflops", "fp8": "fp8_tflops", "int8": "int8_tops",
+}  # fmt: skip
+_DTYPE_ALIASES = {
+    "float32": "fp32", "single": "fp32", "float": "fp32", "tensorfloat32": "tf32",
+    "bfloat16": "bf16", "float16": "fp16", "half": "fp16",
+    "float8": "fp8", "e4m3": "fp8", "e5m2": "fp8", "fp8e4m3": "fp8", "fp8e5m2": "fp8",
+}  # fmt: skip
+
+GPU_SCHEMA = Schema(
+    "GPU",
+    (
+        Column("name"),
+        Column("aliases", required=False),
+        Column("vendor"),
+        Column("form_factor", required=False),
+        Column("memory_gb", "float", min=0, min_exclusive=True, max=10_000),
+        Column("memory_bandwidth_tbps", "float", min=0, min_exclusive=True, max=1_000),
+        *(
+            Column(c, "float", required=False, min=0, min_exclusive=True, max=1e6)
+            for c in _DTYPE_COLUMN.values()
+        ),
+        Column("tdp_w", "float", required=False, min=0, min_exclusive=True, max=100_000),
+        Column("release_year", "int", min=1990, max=2100),
+        Column("source"),
+    ),
+    key=("name",),
+)
+
+MODEL_SCHEMA = Schema(
+    "model",
+    (
+        Column("name"),
+        Column("aliases", required=False),
+        Column("family"),
+        Column("architecture", choices=("encoder", "decoder", "encoder-decoder", "dlrm")),
+        Column("params", "float", min=0, min_exclusive=True),
+        Column("n_layers", "int", required=False, min=1),
+        Column("d_model", "int", required=False, min=1),
+        Column("n_heads", "int", required=False, min=1),
+        Column("n_kv_heads", "int", required=False, min=1),
+        Column("d_ff", "int", required=False, min=1),
+        Column("vocab_size", "int", required=False, min=1),
+        Column("max_seq_len", "int", required=False, min=1),
+        Column("source"),
+    ),
+    key=("name",),
+)
+
+
+def _check_prices(df, fail):
+    both_empty = df["on_demand_usd_per_hour"].isna() & df["spot_usd_per_hour"].isna()
+    if both_empty.any():
+        fail(int(both_empty.to_numpy().nonzero()[0][0]), "on_demand_usd_per_hour",
+             "neither an on-demand nor a spot price is given")
+    spot_dearer = df["spot_usd_per_hour"] > df["on_demand_usd_per_hour"]
+    if spot_dearer.any():
+        fail(int(spot_dearer.to_numpy().nonzero()[0][0]), "spot_usd_per_hour",
+             "the spot price is above the on-demand price")
+
+
+PRICE_SCHEMA = Schema(
+    "GPU price",
+    (
+        Column("cloud"),
+        Column("instance_type"),
+        Column("gpu"),
+        Column("gpu_count", "float", min=0, min_exclusive=True, max=1_000_000),
+        Column("region"),
+        Column("on_demand_usd_per_hour", "float", required=False, min=0, min_exclusive=True),
+        Column("spot_usd_per_hour", "float", required=False, min=0, min_exclusive=True),
+        Column("price_date", "date"),
+        Column("source"),
+    ),
+    key=("cloud", "instance_type", "region"),
+    checks=(_check_prices,),
+)
+
+
+# --------------------------------------------------------------------------- records
+
+
+@dataclass(frozen=True)
+class GPU:
+    """An accelerator from the catalog.
+
+    Attributes carry their unit: ``memory_gb`` [GB, as the vendor labels it],
+    ``memory_bandwidth_tbps`` [TB/s = 1e12 bytes/s], ``tdp_w`` [W] (None if
+    unpublished). :meth:`peak_tflops` gives the dense peak per data type.
+    """
+
+    name: str
+    vendor: str
+    memory_gb: float
+    memory_bandwidth_tbps: float
+    tdp_w: float | None
+    release_year: int
+    source: str
+    form_factor: str = ""
+    tflops: dict = field(default_factory=dict, repr=False)
+
+    def peak_tflops(self, dtype: str = "bf16") -> float:
+        """Dense peak throughput for ``dtype``. [TFLOPS; TOPS for int8]
+
+        Raises ``ValueError`` when the part has no (published) dense figure for
+        that data type, e.g. fp8 on an A100 or bf16 on a V100.
+        """
+        key = normalize_dtype(dtype)
+        value = self.tflops.get(key)
+        if value is None:
+            have = [d for d in DTYPES if self.tflops.get(d) is not None]
+            raise ValueError(
+                f"{self.name} has no dense {key} peak in the catalog (unsupported by its "
+                f"tensor units or unpublished); available: {', '.join(have)}"
+            )
+        return value
+
+    @property
+    def memory_bandwidth_bytes_per_s(self) -> float:
+        """Peak memory bandwidth. [bytes/s]"""
+        return self.memory_bandwidth_tbps * 1e12
+
+
+@dataclass(frozen=True)
+class Model:
+    """A reference model architecture from the catalog (None where not applicable)."""
+
+    name: str
+    family: str
+    architecture: str
+    params: float
+    n_layers: int | None
+    d_model: int | None
+    n_heads: int | None
+    n_kv_heads: int | None
+    d_ff: int | None
+    vocab_size: int | None
+    max_seq_len: int | None
+    source: str
+
+    @property
+    def head_dim(self) -> int | None:
+        """Width of one attention head, d_model / n_heads."""
+        if self.d_model is None or self.n_heads is None:
+            return None
+        return self.d_model // self.n_heads
+
+
+@dataclass(frozen=True)
+class PriceQuote:
+    """A USD per GPU-hour price taken from the price catalog, with its provenance."""
+
+    gpu: str
+    usd_per_gpu_hour: float
+    pricing: str
+    stat: str
+    cloud: str | None
+    n_offers: int
+    clouds: tuple[str, ...]
+    price_dates: tuple[str, str]  # oldest and newest price_date among the offers
+    sources: tuple[str, ...]
+    offer: str | None = None  # "cloud instance_type (region)" picked by stat min / max
+
+    def __str__(self) -> str:
+        if self.offer:
+            where = self.offer
+        elif len(self.clouds) == 1:
+            where = self.clouds[0]
+        else:
+            where = f"{len(self.clouds)} clouds"
+        dates = self.price_dates[0] if self.price_dates[0] == self.price_dates[1] else (
+            f"{self.price_dates[0]} to {self.price_dates[1]}")
+        offers = "1 offer" if self.n_offers == 1 else f"{self.n_offers} offers"
+        return (f"{self.usd_per_gpu_hour:.2f} USD per {self.gpu}-hour ({self.stat} {self.pricing} "
+                f"price of {offers}, {where}; prices dated {dates})")
+
+
+# --------------------------------------------------------------------------- names
+
+
+def _key(name: str) -> str:
+    k = re.sub(r"[^a-z0-9.]", "", str(name).lower().replace("_", ""))
+    return re.sub(r"^(nvidia|amd|intel|google|aws|tesla)", "", k) or k
+
+
+# Tokens that may follow a GPU's name without changing which GPU it is.
+_GPU_SUFFIX = re.compile(r"^(sxm\d?|pcie|gpu|tensorcore|\d+gb|hbm\d?e?|gen\d|x\d+)*$")
+
+
+def _resolve(name, index: dict, display: list, what: str, suffix=None) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise TypeError(f"a {what} name must be a non-empty string, got {name!r}")
+    k = _key(name)
+    if k in index:
+        return index[k]
+    if suffix is not None:
+        for cand in sorted(index, key=len, reverse=True):
+            if k.startswith(cand) and suffix.match(k[len(cand):]):
+                return index[cand]
+    prefixed = sorted({index[c] for c in index if c.startswith(k)})
+    if len(prefixed) > 1:
+        raise UnknownNameError(f"{what} name {name!r} is ambiguous: say which of "
+                               f"{', '.join(prefixed)}")
+    raise UnknownNameError(f"unknown {what} {name!r}." + suggest(name, display))
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _stamp(path) -> tuple[str, float]:
+    p = str(path)
+    try:
+        return p, os.stat(p).st_mtime
+    except OSError:
+        return p, 0.0
+
+
+@functools.lru_cache(maxsize=32)
+def _load_gpus(path: str, mtime: float):
+    df = read_table(path, GPU_SCHEMA)
+    index: dict[str, str] = {}
+    for row in df.itertuples():
+        for alias in [row.name, *[a for a in row.aliases.split(";") if a.strip()]]:
+            k = _key(alias)
+            if k in index and index[k] != row.name:
+                i = int(df.index[df["name"] == row.name][0])
+                raise DataFileError(
+                    f"{path}, row {i + 1} (line {i + 2}), column 'aliases': {alias!r} also "
+                    f"names {index[k]}"
+                )
+            index[k] = row.name
+    records = {}
+    for row in df.to_dict("records"):
+        tflops = {d: (None if row[c] != row[c] else float(row[c]))
+                  for d, c in _DTYPE_COLUMN.items()}
+        records[row["name"]] = GPU(
+            name=row["name"],
+            vendor=row["vendor"],
+            memory_gb=float(row["memory_gb"]),
+            memory_bandwidth_tbps=float(row["memory_bandwidth_tbps"]),
+            tdp_w=None if row["tdp_w"] != row["tdp_w"] else float(row["tdp_w"]),
+            release_year=int(row["release_year"]),
+            source=row["source"],
+            form_factor=row["form_factor"],
+            tflops=tflops,
+        )
+    return df, index, records
+
+
+def _gpu_table(path=None):
+    return _load_gpus(*_stamp(path or bundled_path("gpus.csv")))
+
+
+def gpus(path=None):
+    """The accelerator catalog as a DataFrame (a copy; one row per accelerator).
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        Your own table with the same columns; default: costkit's ``gpus.csv``.
+
+    Columns: ``name``, ``aliases``, ``vendor``, ``form_factor``, ``memory_gb``
+    [GB], ``memory_bandwidth_tbps`` [TB/s], ``fp32_tflops``, ``tf32_tflops``,
+    ``bf16_tflops``, ``fp16_tflops``, ``fp8_tflops`` [dense TFLOPS],
+    ``int8_tops`` [dense TOPS], ``tdp_w`` [W], ``release_year``, ``source``.
+    Empty (NaN) = unsupported or unpublished.
+    """
+    return _gpu_table(path)[0].copy()
+
+
+def gpu(name: str, *, path=None) -> GPU:
+    """Look up one accelerator; names match forgivingly.
+
+    Case, spaces, dashes and a vendor prefix are ignored, and known aliases
+    and suffixes are accepted: ``"h100"``, ``"H100 SXM5 80GB"`` and
+    ``"nvidia-h100-sxm"`` all give ``H100-SXM``.
+
+    Raises
+    ------
+    UnknownNameError
+        (a ``KeyError``) listing the closest known names.
+
+    Examples
+    --------
+    >>> g = gpu("H100 SXM5 80GB")
+    >>> g.name, g.memory_gb, g.peak_tflops("bf16")
+    ('H100-SXM', 80.0, 989.5)
+    """
+    _, index, records = _gpu_table(path)
+    return records[_resolve(name, index, list(records), "GPU", _GPU_SUFFIX)]
+
+
+@functools.lru_cache(maxsize=32)
+def _load_models(path: str, mtime: float):
+    df = read_table(path, MODEL_SCHEMA)
+    import pandas as pd
+
+    def opt(v):
+        return None if pd.isna(v) else int(v)
+
+    index: dict[str, str] = {}
+    records = {}
+    for row in df.to_dict("records"):
+        for alias in [row["name"], *[a for a in row["aliases"].split(";") if a.strip()]]:
+            index[_key(alias)] = row["name"]
+        records[row["name"]] = Model(
+            name=row["name"], family=row["family"], architecture=row["architecture"],
+            params=float(row["params"]), n_layers=opt(row["n_layers"]),
+            d_model=opt(row["d_model"]), n_heads=opt(row["n_heads"]),
+            n_kv_heads=opt(row["n_kv_heads"]), d_ff=opt(row["d_ff"]),
+            vocab_size=opt(row["vocab_size"]), max_seq_len=opt(row["max_seq_len"]),
+            source=row["source"],
+        )
+    return df, index, records
+
+
+def _model_table(path=None):
+    return _load_models(*_stamp(path or bundled_path("models.csv")))
+
+
+def models(path=None):
+    """The reference model catalog as a DataFrame (a copy).
+
+    Columns: ``name``, ``aliases``, ``family``, ``architecture``, ``params``
+    [count], ``n_layers``, ``d_model``, ``n_heads``, ``n_kv_heads``, ``d_ff``,
+    ``vocab_size``, ``max_seq_len`` [tokens], ``source``.
+    """
+    return _model_table(path)[0].copy()
+
+
+def model(name: str, *, path=None) -> Model:
+    """Look up one reference model (``"llama-2-7b"``, ``"bert-base-uncased"`` ...).
+
+    Examples
+    --------
+    >>> m = model("llama-2-70b")
+    >>> m.n_layers, m.n_kv_heads, m.head_dim
+    (80, 8, 128)
+    """
+    _, index, records = _model_table(path)
+    return records[_resolve(name, index, list(records), "model")]
+
+
+# --------------------------------------------------------------------------- prices
+
+# SkyPilot's accelerator names -> costkit names, where they differ (SkyPilot
+# says "A100" for the 40 GB SXM part and "H100" for the SXM part).
+_SKYPILOT_NAMES = {
+    "A100": "A100-40GB", "A100-80GB": "A100-80GB", "H100": "H100-SXM", "H100-MEGA": "H100-SXM",
+    "H100-SXM": "H100-SXM", "H200": "H200", "H200-SXM": "H200", "V100": "V100-16GB",
+    "V100-32GB": "V100-32GB", "B200": "B200",
+}  # fmt: skip
+_SKYPILOT_COLUMNS = {"InstanceType", "AcceleratorName", "AcceleratorCount", "Price", "SpotPrice",
+                     "Region"}
+
+
+def read_skypilot_catalog(path, *, cloud: str | None = None, price_date: str | None = None):
+    """Convert a SkyPilot-format ``vms.csv`` to costkit's price table.
+
+    Parameters
+    ----------
+    path : str or Path
+        A SkyPilot catalog file (columns ``InstanceType``, ``AcceleratorName``,
+        ``AcceleratorCount``, ``Price``, ``SpotPrice``, ``Region``, ...).
+    cloud : str, optional
+        Provider name; default: the file's folder name (``.../aws/vms.csv``).
+    price_date : str, optional
+        ``YYYY-MM-DD`` the prices are valid for; default: the file's
+        modification date (a SkyPilot file carries no date of its own).
+
+    Notes
+    -----
+    One row is kept per (instance type, region): the lowest on-demand price
+    and the lowest spot price over that region's zones. Rows without an
+    accelerator or an instance type (GCP's separately priced accelerator
+    rows), with a fractional accelerator count, or whose accelerator is not in
+    the GPU catalog are dropped; how many is recorded in
+    ``frame.attrs["dropped"]``.
+    """
+    import datetime
+
+    import pandas as pd
+
+    path = Path(path)
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: no such file") from None
+    missing = sorted(_SKYPILOT_COLUMNS - set(raw.columns))
+    if missing:
+        raise DataFileError(f"{path}, column '{missing[0]}': required column of a SkyPilot "
+                            "vms.csv is missing")
+    cloud = cloud or path.parent.name
+    if not cloud or cloud in (".", ""):
+        raise ValueError(f"{path}: say which cloud this catalog is for (cloud='AWS')")
+    if price_date is None:
+        price_date = datetime.date.fromtimestamp(path.stat().st_mtime).isoformat()
+    _, index, records = _gpu_table()
+    dropped: dict[str, int] = {}
+
+    def drop(reason):
+        dropped[reason] = dropped.get(reason, 0) + 1
+
+    rows = []
+    for i, r in raw.iterrows():
+        acc, inst = r["AcceleratorName"].strip(), r["InstanceType"].strip()
+        if not acc or not inst:
+            drop("no accelerator or no instance type")
+            continue
+        try:
+            count = float(r["AcceleratorCount"])
+        except ValueError:
+            raise DataFileError(f"{path}, row {i + 1} (line {i + 2}), column 'AcceleratorCount': "
+                                f"{r['AcceleratorCount']!r} is not a number") from None
+        if count < 1 or count % 1:
+            drop("fractional accelerator count")
+            continue
+        try:
+            name = _SKYPILOT_NAMES.get(acc) or _resolve(acc, index, list(records), "GPU",
+                                                         _GPU_SUFFIX)
+        except UnknownNameError:
+            drop(f"accelerator not in the GPU catalog ({acc})")
+            continue
+        rows.append((inst, name, count, r["Region"], r["Price"], r["SpotPrice"], i))
+    if not rows:
+        raise DataFileError(f"{path}: no GPU instance rows could be read")
+    df = pd.DataFrame(rows, columns=["instance_type", "gpu", "gpu_count", "region", "od", "spot",
+                                     "row"])
+    for c in ("od", "spot"):
+        df[c] = pd.to_numeric(df[c].replace("", None), errors="coerce")
+    g = df.groupby(["instance_type", "region"], sort=True)
+    out = g.agg(gpu=("gpu", "first"), gpu_count=("gpu_count", "first"),
+                on_demand_usd_per_hour=("od", "min"), spot_usd_per_hour=("spot", "min"))
+    out = out.reset_index()
+    # A spot price at or above on-demand is not a spot offer (SkyPilot repeats the
+    # on-demand price there for some providers).
+    out.loc[out.spot_usd_per_hour >= out.on_demand_usd_per_hour, "spot_usd_per_hour"] = float("nan")
+    out.insert(0, "cloud", cloud)
+    out["price_date"] = price_date
+    out["source"] = f"SkyPilot-format catalog {path.name} (cloud {cloud}, read {price_date})"
+    out = out[[c.name for c in PRICE_SCHEMA.columns]]
+    result = read_table(None, PRICE_SCHEMA, label=str(path), frame=out)
+    result.attrs["dropped"] = dropped
+    return result
+
+
+@functools.lru_cache(maxsize=32)
+def _load_prices(path: str, mtime: float, gpu_path: str | None):
+    import pandas as pd
+
+    try:
+        head = list(pd.read_csv(path, nrows=0).columns)
+    except (OSError, ValueError, pd.errors.ParserError):
+        head = []  # read_table below reports the problem with the file's name
+    if _SKYPILOT_COLUMNS.issubset(set(head)):
+        df = read_skypilot_catalog(path)
+    else:
+        df = read_table(path, PRICE_SCHEMA)
+    _, index, records = _gpu_table(gpu_path)
+    names = []
+    for i, name in enumerate(df["gpu"]):
+        try:
+            names.append(_resolve(name, index, list(records), "GPU", _GPU_SUFFIX))
+        except UnknownNameError as exc:
+            raise DataFileError(
+                f"{path}, row {i + 1} (line {i + 2}), column 'gpu': {exc}") from None
+    df["gpu"] = names
+    df["on_demand_usd_per_gpu_hour"] = df["on_demand_usd_per_hour"] / df["gpu_count"]
+    df["spot_usd_per_gpu_hour"] = df["spot_usd_per_hour"] / df["gpu_count"]
+    return df
+
+
+def gpu_prices(path=None, *, gpu_path=None):
+    """Cloud GPU offers as a DataFrame (a copy), with per-GPU-hour columns added.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        Your own price table (same columns as ``data/gpu_prices.csv``) or a
+        SkyPilot-format ``vms.csv``; default: costkit's curated offers.
+    gpu_path : str or Path, optional
+        GPU table the ``gpu`` names are checked against (default: costkit's).
+
+    Columns: ``cloud``, ``instance_type``, ``gpu``, ``gpu_count``, ``region``,
+    ``on_demand_usd_per_hour``, ``spot_usd_per_hour`` [USD/h, whole instance],
+    ``price_date``, ``source``, plus ``on_demand_usd_per_gpu_hour`` and
+    ``spot_usd_per_gpu_hour`` [USD per GPU-hour].
+    """
+    p = _stamp(path or bundled_path("gpu_prices.csv"))
+    return _load_prices(*p, None if gpu_path is None else str(gpu_path)).copy()
+
+
+_STATS = ("min", "median", "max", "mean")
+_PRICING = {"on_demand": "on_demand", "on-demand": "on_demand", "ondemand": "on_demand",
+            "spot": "spot", "preemptible": "spot"}
+
+
+def price_quote(gpu: str, cloud: str | None = None, pricing: str = "on_demand",
+                stat: str = "median", *, path=None, gpu_path=None) -> PriceQuote:
+    """USD per GPU-hour for ``gpu`` from the price catalog, with its provenance.
+
+    Parameters
+    ----------
+    gpu : str
+        Accelerator name (matched as in :func:`gpu`).
+    cloud : str, optional
+        Restrict to one provider (case-insensitive); default: all clouds.
+    pricing : {"on_demand", "spot"}
+        Which price column.
+    stat : {"min", "median", "max", "mean"}
+        How to summarise the offers, each divided by its GPU count.
+    path, gpu_path : optional
+        Your own price / GPU tables (see :func:`gpu_prices`).
+
+    Notes
+    -----
+    Per-GPU prices of small instances include the host CPU and memory, so
+    ``max`` is often a big host rather than a dear GPU; ``median`` is the
+    default. Prices are list prices on their ``price_date``: re-check before
+    quoting them.
+    """
+    if stat not in _STATS:
+        raise ValueError(f"stat must be one of {', '.join(_STATS)}, got {stat!r}")
+    key = _PRICING.get(str(pricing).lower())
+    if key is None:
+        raise ValueError(f"pricing must be 'on_demand' or 'spot', got {pricing!r}")
+    _, index, records = _gpu_table(gpu_path)
+    name = _resolve(gpu, index, list(records), "GPU", _GPU_SUFFIX)
+    return _quote(name, None if cloud is None else str(cloud), key, stat,
+                  _stamp(path or bundled_path("gpu_prices.csv")),
+                  None if gpu_path is None else str(gpu_path))
+
+
+@functools.lru_cache(maxsize=1024)
+def _quote(name, cloud, key, stat, price_stamp, gpu_path) -> PriceQuote:
+    import numpy as np
+
+    df = _load_prices(*price_stamp, gpu_path)
+    sel = df[df["gpu"] == name]
+    if cloud is not None:
+        clouds = {c.lower(): c for c in df["cloud"].unique()}
+        if str(cloud).lower() not in clouds:
+            raise UnknownNameError(f"unknown cloud {cloud!r}." + suggest(cloud, clouds.values()))
+        sel = sel[sel["cloud"].str.lower() == str(cloud).lower()]
+    col = f"{key}_usd_per_gpu_hour"
+    sel = sel[sel[col].notna()]
+    if sel.empty:
+        where = f" on {cloud}" if cloud else ""
+        have = sorted(df.loc[df[col].notna(), "gpu"].unique())
+        raise LookupError(f"no {key} price for {name}{where} in the price catalog; GPUs with "
+                          f"{key} prices: {', '.join(have)}")
+    values = sel[col].to_numpy()
+    summarise = {"min": np.min, "median": np.median, "max": np.max, "mean": np.mean}[stat]
+    value = float(summarise(values))
+    offer = None
+    if stat in ("min", "max"):
+        row = sel.iloc[int(np.argmin(values) if stat == "min" else np.argmax(values))]
+        offer = f"{row['cloud']} {row['instance_type']} ({row['region']})"
+    return PriceQuote(
+        gpu=name, usd_per_gpu_hour=value, pricing=key, stat=stat,
+        cloud=None if cloud is None else sel["cloud"].iloc[0], n_offers=int(len(sel)),
+        clouds=tuple(sorted(sel["cloud"].unique())),
+        price_dates=(str(sel["price_date"].min()), str(sel["price_date"].max())),
+        sources=tuple(sorted(sel["source"].unique())), offer=offer,
+    )  # fmt: skip
+
+
+def gpu_hour_price(gpu, cloud: str | None = None, pricing: str = "on_demand",
+                   stat: str = "median", *, path=None, gpu_path=None):
+    """USD per GPU-hour for ``gpu`` (a name, or an array / Series of names).
+
+    See :func:`price_quote` for the parameters and the provenance record.
+
+    Examples
+    --------
+    >>> round(gpu_hour_price("H100", stat="min"), 2)
+    1.85
+    """
+    import numpy as np
+
+    if isinstance(gpu, str):
+        return price_quote(gpu, cloud, pricing, stat, path=path, gpu_path=gpu_path).usd_per_gpu_hour
+    names = list(gpu)
+    cache = {n: price_quote(n, cloud, pricing, stat, path=path, gpu_path=gpu_path).usd_per_gpu_hour
+             for n in dict.fromkeys(names)}
+    out = np.array([cache[n] for n in names], dtype=float)
+    if type(gpu).__name__ == "Series":
+        import pandas as pd
+
+        return pd.Series(out, index=gpu.index, name="usd_per_gpu_hour")
+    return out
+
+
+def price_summary(pricing: str = "on_demand", *, path=None, gpu_path=None):
+    """Per-GPU summary of the offers: count, clouds, min / median / max. [USD per GPU-hour]
+
+    One row per GPU with at least one price of that kind, sorted by median.
+    Columns: ``gpu``, ``offers``, ``clouds``, ``min_usd_per_gpu_hour``,
+    ``median_usd_per_gpu_hour``, ``max_usd_per_gpu_hour``, ``oldest_price_date``,
+    ``newest_price_date``.
+    """
+    key = _PRICING.get(str(pricing).lower())
+    if key is None:
+        raise ValueError(f"pricing must be 'on_demand' or 'spot', got {pricing!r}")
+    df = gpu_prices(path, gpu_path=gpu_path)
+    col = f"{key}_usd_per_gpu_hour"
+    df = df[df[col].notna()]
+    out = df.groupby("gpu").agg(
+        offers=(col, "size"), clouds=("cloud", "nunique"), min_usd_per_gpu_hour=(col, "min"),
+        median_usd_per_gpu_hour=(col, "median"), max_usd_per_gpu_hour=(col, "max"),
+        oldest_price_date=("price_date", "min"), newest_price_date=("price_date", "max"),
+    )  # fmt: skip
+    return out.sort_values("median_usd_per_gpu_hour").reset_index()
+
+
+def normalize_dtype(dtype: str) -> str:
+    """Canonical dtype name (``"bfloat16"`` -> ``"bf16"``); raise for unknown ones."""
+    d = str(dtype).lower().replace("_", "").replace("-", "")
+    d = _DTYPE_ALIASES.get(d, d)
+    if d not in _DTYPE_COLUMN:
+        raise ValueError(f"unknown dtype {dtype!r}; use one of {', '.join(DTYPES)}")
+    return d

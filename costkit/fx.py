@@ -1,0 +1,153 @@
+"""Dated exchange rates, so that a cost can be shown in the reader's currency.
+
+``data/fx.csv`` holds official daily rates with their date and source: one
+row per (date, currency) saying that one unit of ``currency`` is worth
+``rate`` units of ``rate_currency``. Each date uses one ``rate_currency``
+(the numeraire of that day's table: CNY for the China Foreign Exchange Trade
+System's central parity, EUR for the ECB's reference rates), and any two
+currencies of that date convert through it. Users may pass their own table.
+
+By default the newest date in the table is used; ``date="2024-07-24"`` picks
+the newest rate on or before that day. The date used is part of every
+:class:`FxRate`, so it can be printed beside the converted figure.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+from costkit._checks import as_quantity, wrap_like
+from costkit._tables import Column, Schema, UnknownNameError, bundled_path, read_table, suggest
+
+__all__ = ["FxRate", "convert", "fx_rate", "fx_rates"]
+
+
+def _one_numeraire(df, fail):
+    counts = df.groupby("date")["rate_currency"].nunique()
+    bad = counts[counts > 1]
+    if len(bad):
+        d = bad.index[0]
+        i = int((df["date"] == d).to_numpy().nonzero()[0][-1])
+        fail(i, "rate_currency", f"date {d} quotes rates in more than one currency; use one "
+             "rate_currency per date")
+
+
+FX_SCHEMA = Schema(
+    "exchange-rate",
+    (
+        Column("date", "date"),
+        Column("currency"),
+        Column("rate", "float", min=0, min_exclusive=True),
+        Column("rate_currency"),
+        Column("source"),
+    ),
+    key=("date", "currency"),
+    checks=(_one_numeraire,),
+)
+
+
+@dataclass(frozen=True)
+class FxRate:
+    """``1 from_currency = rate to_currency`` on ``date``, with the sources used."""
+
+    from_currency: str
+    to_currency: str
+    rate: float
+    date: str
+    sources: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return f"1 {self.from_currency} = {self.rate:.6g} {self.to_currency} (rate of {self.date})"
+
+
+def _stamp(path):
+    import os
+
+    p = str(path)
+    try:
+        return p, os.stat(p).st_mtime
+    except OSError:
+        return p, 0.0
+
+
+@functools.lru_cache(maxsize=16)
+def _load(path: str, mtime: float):
+    df = read_table(path, FX_SCHEMA)
+    df["currency"] = df["currency"].str.upper()
+    df["rate_currency"] = df["rate_currency"].str.upper()
+    return df.sort_values(["date", "currency"], kind="stable").reset_index(drop=True)
+
+
+def fx_rates(path=None):
+    """The exchange-rate table as a DataFrame (a copy).
+
+    Columns: ``date`` (YYYY-MM-DD), ``currency``, ``rate`` [units of
+    ``rate_currency`` per unit of ``currency``], ``rate_currency``, ``source``.
+    """
+    return _load(*_stamp(path or bundled_path("fx.csv"))).copy()
+
+
+def fx_rate(from_currency: str, to_currency: str, *, date: str | None = None, path=None) -> FxRate:
+    """Exchange rate from one currency to another on (or before) ``date``.
+
+    Parameters
+    ----------
+    from_currency, to_currency : str
+        ISO codes such as ``"USD"``, ``"EUR"``, ``"CNY"``.
+    date : str, optional
+        ``YYYY-MM-DD``; the newest table date on or before it is used.
+        Default: the newest date in the table.
+    path : optional
+        Your own table with the same columns.
+
+    Examples
+    --------
+    >>> r = fx_rate("USD", "CNY", date="2024-12-31")
+    >>> r.rate, r.date
+    (7.1884, '2024-12-31')
+    """
+    df = _load(*_stamp(path or bundled_path("fx.csv")))
+    src, dst = str(from_currency).upper(), str(to_currency).upper()
+    known = sorted(set(df["currency"]) | set(df["rate_currency"]))
+    for c in (src, dst):
+        if c not in known:
+            raise UnknownNameError(f"unknown currency {c!r}." + suggest(c, known))
+    dates = sorted(df["date"].unique())
+    if date is not None:
+        import datetime
+
+        try:
+            datetime.date.fromisoformat(str(date))
+        except ValueError:
+            raise ValueError(f"date must be written YYYY-MM-DD, got {date!r}") from None
+        dates = [d for d in dates if d <= str(date)]
+        if not dates:
+            raise LookupError(f"no exchange rates on or before {date}; the table starts "
+                              f"{df['date'].min()}")
+    if src == dst:
+        return FxRate(src, dst, 1.0, dates[-1], ())
+    for d in reversed(dates):
+        day = df[df["date"] == d]
+        num = day["rate_currency"].iloc[0]
+        value = {num: 1.0, **dict(zip(day["currency"], day["rate"], strict=True))}
+        if src in value and dst in value:
+            srcs = tuple(day.loc[day["currency"].isin([src, dst]) & (day["currency"] != num),
+                                 "source"])
+            return FxRate(src, dst, value[src] / value[dst], d, srcs)
+    raise LookupError(f"no date in the table quotes both {src} and {dst}")
+
+
+def convert(amount, from_currency: str, to_currency: str, *, date: str | None = None, path=None):
+    """Convert ``amount`` (scalar, array or Series) between currencies.
+
+    Amounts must be finite and >= 0 (costs, not balances).
+
+    Examples
+    --------
+    >>> round(convert(100.0, "USD", "EUR", date="2024-12-31"), 2)
+    95.52
+    """
+    values = as_quantity("amount", amount)
+    rate = fx_rate(from_currency, to_currency, date=date, path=path).rate
+    return wrap_like(values * rate, amount)

@@ -1,0 +1,126 @@
+"""Data files: every row has a source; a corrupted copy names its file, row and column."""
+
+import csv
+import shutil
+
+import pytest
+
+import costkit as ck
+from costkit.catalog import gpu_prices, gpus, models
+from costkit.fx import fx_rates
+
+LOADERS = {"gpus.csv": gpus, "models.csv": models, "gpu_prices.csv": gpu_prices, "fx.csv": fx_rates}
+
+
+def _rows(path):
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+@pytest.mark.parametrize("name", sorted(LOADERS))
+def test_every_row_has_a_source_and_loads(data_dir, name):
+    rows = _rows(data_dir / name)
+    assert rows and all(r["source"].strip() for r in rows)
+    assert len(LOADERS[name](data_dir / name)) == len(rows)
+
+
+def test_prices_cover_several_clouds_for_common_gpus():
+    p = ck.gpu_prices()
+    for g in ["H100-SXM", "A100-80GB", "L4", "T4", "H200", "B200", "L40S"]:
+        assert p.loc[p.gpu == g, "cloud"].nunique() >= 3, g
+
+
+def _corrupt(src, dst, row, column, value):
+    rows = _rows(src)
+    rows[row - 1][column] = value
+    with open(dst, "w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+
+
+CASES = [
+    ("gpus.csv", "memory_gb", "eighty", "is not a number"),
+    ("gpus.csv", "memory_bandwidth_tbps", "-3", "out of range"),
+    ("gpus.csv", "bf16_tflops", "0", "out of range"),
+    ("gpus.csv", "release_year", "2022.5", "not a whole number"),
+    ("gpus.csv", "source", "", "empty cell in a required column"),
+    ("gpus.csv", "name", "T4", "duplicate key"),
+    ("models.csv", "params", "", "empty cell"),
+    ("models.csv", "architecture", "transformer", "is not one of"),
+    ("models.csv", "n_layers", "-1", "out of range"),
+    ("gpu_prices.csv", "on_demand_usd_per_hour", "abc", "is not a number"),
+    ("gpu_prices.csv", "spot_usd_per_hour", "999", "spot price is above the on-demand"),
+    ("gpu_prices.csv", "price_date", "22/11/2026", "YYYY-MM-DD"),
+    ("gpu_prices.csv", "gpu", "H1000", "unknown GPU"),
+    ("gpu_prices.csv", "gpu_count", "0", "out of range"),
+    ("fx.csv", "rate", "nan", "is not a number"),
+    ("fx.csv", "date", "2024-13-01", "YYYY-MM-DD"),
+    ("fx.csv", "rate_currency", "EUR", "more than one currency"),
+]
+
+
+@pytest.mark.parametrize("name, column, value, problem", CASES)
+def test_corrupted_file_names_file_row_and_column(data_dir, tmp_path, name, column, value, problem):
+    bad = tmp_path / f"bad_{name}"
+    row = 3
+    _corrupt(data_dir / name, bad, row, column, value)
+    with pytest.raises(ck.DataFileError) as info:
+        LOADERS[name](bad)
+    msg = str(info.value)
+    assert str(bad) in msg
+    assert f"column '{column}'" in msg
+    assert problem in msg
+    if problem not in ("more than one currency",):  # that rule reports the date's last row
+        assert f"row {row} (line {row + 1})" in msg
+
+
+@pytest.mark.parametrize("name", sorted(LOADERS))
+def test_missing_column_is_named(data_dir, tmp_path, name):
+    rows = _rows(data_dir / name)
+    drop = "source"
+    bad = tmp_path / name
+    with open(bad, "w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=[c for c in rows[0] if c != drop])
+        w.writeheader()
+        w.writerows({k: v for k, v in r.items() if k != drop} for r in rows)
+    with pytest.raises(ck.DataFileError, match=f"{bad}.*column 'source': required column"):
+        LOADERS[name](bad)
+
+
+def test_empty_and_unreadable_files(tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    with pytest.raises(ck.DataFileError, match="empty.csv"):
+        gpus(empty)
+    header_only = tmp_path / "header.csv"
+    header_only.write_text(open("data/gpus.csv").readline())
+    with pytest.raises(ck.DataFileError, match="no rows"):
+        gpus(header_only)
+    with pytest.raises(FileNotFoundError, match="nope.csv"):
+        gpus(tmp_path / "nope.csv")
+
+
+def test_round_trip_of_a_copied_file(data_dir, tmp_path):
+    copy = tmp_path / "gpus.csv"
+    shutil.copy(data_dir / "gpus.csv", copy)
+    a, b = gpus(), gpus(copy)
+    assert a.drop(columns=[]).equals(b)
+    # and a table written back by pandas reads the same
+    again = tmp_path / "again.csv"
+    b.to_csv(again, index=False)
+    assert gpus(again)[["name", "bf16_tflops"]].equals(a[["name", "bf16_tflops"]])
+
+
+def test_edited_file_is_reloaded(data_dir, tmp_path):
+    f = tmp_path / "gpus.csv"
+    shutil.copy(data_dir / "gpus.csv", f)
+    assert ck.gpu("T4", path=f).memory_gb == 16
+    text = f.read_text().replace("T4,Tesla T4;T4 16GB,NVIDIA,PCIe,16,",
+                                 "T4,Tesla T4;T4 16GB,NVIDIA,PCIe,17,")
+    import os
+    import time
+
+    f.write_text(text)
+    os.utime(f, (time.time() + 5, time.time() + 5))
+    assert ck.gpu("T4", path=f).memory_gb == 17

@@ -1,0 +1,79 @@
+"""Packaging and the newcomer's path: the wheel carries the data, `make lab` serves notebooks."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory):
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
+                    "--no-build-isolation", "-w", str(out), str(ROOT)], check=True)
+    (path,) = out.glob("costkit-*.whl")
+    return path
+
+
+def test_wheel_contains_the_data_files(wheel):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for f in ["gpus.csv", "gpu_prices.csv", "models.csv", "fx.csv"]:
+        assert f"costkit/data/{f}" in names
+    # one copy of each file in the repository: data/, mapped into the package by the build
+    assert not (ROOT / "costkit" / "data").exists()
+
+
+def test_installed_wheel_reads_its_data_outside_the_repo(wheel, tmp_path):
+    zipfile.ZipFile(wheel).extractall(tmp_path / "site")
+    code = ("import costkit, sys; print(costkit.__file__); print(costkit.gpu('h100').name, "
+            "len(costkit.gpu_prices()), costkit.model('bert').name)")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "site")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path,
+                         env=env, check=True).stdout.splitlines()
+    assert out[0].startswith(str(tmp_path / "site"))
+    assert out[1].startswith("H100-SXM ") and out[1].endswith(" BERT-base")
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_make_lab_serves_the_notebooks_headless():
+    port, token = _free_port(), "costkit-test-token"
+    args = f"--no-browser --port={port} --ServerApp.ip=127.0.0.1 --IdentityProvider.token={token}"
+    proc = subprocess.Popen(["make", "lab", f"LAB_ARGS={args}"], cwd=ROOT, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}/api/contents?token={token}"
+        deadline = time.time() + 90
+        listing = None
+        while time.time() < deadline and proc.poll() is None:
+            try:
+                with urllib.request.urlopen(url, timeout=5) as r:
+                    listing = json.load(r)
+                    break
+            except OSError:
+                time.sleep(1)
+        assert listing is not None, "JupyterLab did not answer on its port"
+        names = {item["name"] for item in listing["content"]}
+        assert {"00_welcome.ipynb", "01_cost_accounting.ipynb"} <= names
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/lab?token={token}", timeout=10) as r:
+            assert r.status == 200 and b"JupyterLab" in r.read()
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)

@@ -1,0 +1,66 @@
+"""Widgets and charts work without a browser and show the same numbers as the functions."""
+
+import subprocess
+import sys
+
+import matplotlib.pyplot as plt
+import pytest
+
+import costkit as ck
+from costkit.ledger import ORIGIN_EXAMPLE
+from costkit.widgets import four_part_panel, four_part_summary_html
+
+
+def test_panel_defaults_show_the_ledger_numbers():
+    panel = four_part_panel(chart=False)
+    html = panel.summary.value
+    assert "201.08" in html and "5.68 USD" in html
+
+
+def test_moving_a_control_updates_the_summary():
+    panel = four_part_panel(chart=False)
+    panel.controls["storage_months"].value = 6
+    led = ck.four_part_ledger(**ORIGIN_EXAMPLE, storage_months=6)
+    assert f"{led.total():,.2f} USD" in panel.summary.value
+    panel.controls["train_hours"].value = 10
+    assert "110.00" in panel.summary.value  # naive train: 10*1 + 100
+
+
+def test_panel_with_chart_builds():
+    panel = four_part_panel()
+    panel.controls["usd_per_gb_month"].value = 0.05
+    assert "C_train" in panel.summary.value
+    plt.close("all")
+
+
+def test_summary_html_matches_functions():
+    html = four_part_summary_html(ORIGIN_EXAMPLE["hours"], ORIGIN_EXAMPLE["usd_per_hour"],
+                                  ORIGIN_EXAMPLE["storage_gb"], usd_per_gb_month=0.023,
+                                  storage_months=1)
+    for v in ["101.00", "50.05", "20.01", "30.02", "3.30 USD", "1.20 USD", "0.47 USD", "0.71 USD"]:
+        assert v in html
+
+
+@pytest.mark.parametrize("plot", ["bars", "waterfall"])
+def test_ledger_charts(plot):
+    led = ck.four_part_ledger(**ORIGIN_EXAMPLE)
+    fig, ax = plt.subplots()
+    fn = ck.plots.ledger_bars if plot == "bars" else ck.plots.ledger_waterfall
+    assert fn(led, ax=ax) is ax
+    heights = sorted(round(p.get_height(), 2) for p in ax.patches)
+    if plot == "waterfall":
+        assert heights == sorted([3.30, 1.20, 0.47, 0.71, 5.68])
+    plt.close(fig)
+
+
+def test_price_spread_draws_one_row_per_gpu():
+    ax = ck.plots.price_spread(gpus=["T4", "H100-SXM"])
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["T4", "H100-SXM"]
+    plt.close("all")
+
+
+def test_import_is_light():
+    code = ("import sys, costkit; heavy = [m for m in ('pandas', 'matplotlib', 'ipywidgets') "
+            "if m in sys.modules]; print(','.join(heavy))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
