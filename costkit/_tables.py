@@ -10,6 +10,7 @@ in the file) and the column of the first problem it finds.
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from dataclasses import dataclass, field
 from importlib import resources
@@ -73,6 +74,18 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 def bundled_path(filename: str):
     """Path (a Traversable) of a table shipped in the package's ``data`` folder."""
     return resources.files("costkit.data") / filename
+
+
+def stamp(path) -> tuple[str, float]:
+    """(path as text, modification time): the cache key of a loaded table.
+
+    Keying caches on the modification time makes an edited file load afresh.
+    """
+    p = str(path)
+    try:
+        return p, os.stat(p).st_mtime
+    except OSError:
+        return p, 0.0
 
 
 def read_table(path, schema: Schema, *, label: str | None = None, frame=None):

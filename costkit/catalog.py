@@ -25,7 +25,6 @@ clock; real jobs reach a fraction of them (model FLOPs utilisation, MFU).
 from __future__ import annotations
 
 import functools
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +37,9 @@ from costkit._tables import (
     bundled_path,
     read_table,
     suggest,
+)
+from costkit._tables import (
+    stamp as _stamp,
 )
 
 __all__ = [
@@ -267,14 +269,6 @@ def _resolve(name, index: dict, display: list, what: str, suffix=None) -> str:
 
 
 # --------------------------------------------------------------------------- loading
-
-
-def _stamp(path) -> tuple[str, float]:
-    p = str(path)
-    try:
-        return p, os.stat(p).st_mtime
-    except OSError:
-        return p, 0.0
 
 
 @functools.lru_cache(maxsize=32)

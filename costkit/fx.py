@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from costkit._checks import as_quantity, wrap_like
 from costkit._tables import Column, Schema, UnknownNameError, bundled_path, read_table, suggest
+from costkit._tables import stamp as _stamp
 
 __all__ = ["FxRate", "convert", "fx_rate", "fx_rates"]
 
@@ -59,16 +60,6 @@ class FxRate:
 
     def __str__(self) -> str:
         return f"1 {self.from_currency} = {self.rate:.6g} {self.to_currency} (rate of {self.date})"
-
-
-def _stamp(path):
-    import os
-
-    p = str(path)
-    try:
-        return p, os.stat(p).st_mtime
-    except OSError:
-        return p, 0.0
 
 
 @functools.lru_cache(maxsize=16)
