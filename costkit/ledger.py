@@ -365,12 +365,21 @@ def four_part_ledger(hours, usd_per_hour, storage_gb, *,
     5.68
     """
     led = Ledger(title=title)
-    for mapping, what in ((hours, "hours"), (usd_per_hour, "usd_per_hour"),
-                          (storage_gb, "storage_gb")):
-        for k in mapping:
-            _phase(k)
-        if not hasattr(mapping, "get"):
+
+    def by_phase(mapping, what):
+        if not hasattr(mapping, "items"):
             raise TypeError(f"{what} must map phase names to numbers, got {mapping!r}")
+        out = {}
+        for k, v in mapping.items():
+            ph = _phase(k)
+            if ph in out:
+                raise ValueError(f"{what} gives phase {ph!r} twice (as {k!r} and another name)")
+            out[ph] = v
+        return out
+
+    hours = by_phase(hours, "hours")
+    usd_per_hour = by_phase(usd_per_hour, "usd_per_hour")
+    storage_gb = by_phase(storage_gb, "storage_gb")
     for ph in PHASES:
         t = hours.get(ph, 0.0)
         r = usd_per_hour.get(ph, 0.0)

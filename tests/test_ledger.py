@@ -99,6 +99,17 @@ def test_unknown_currency():
         Ledger().add("train", "x", 1, "h", 1, "ABC/h")
 
 
+def test_four_part_ledger_takes_mappings_of_phases():
+    with pytest.raises(TypeError, match="hours must map phase names"):
+        four_part_ledger([1, 2, 3, 4], {}, {})
+    with pytest.raises(ValueError, match="unknown phase 'deploy'"):
+        four_part_ledger({"deploy": 1}, {}, {})
+    led = four_part_ledger({"training": 2}, {"train": 3}, {})
+    assert led.total() == pytest.approx(6)
+    with pytest.raises(ValueError, match="twice"):
+        four_part_ledger({"train": 1, "training": 2}, {}, {})
+
+
 def test_frame_and_repr():
     led = four_part_ledger(**ORIGIN_EXAMPLE, title="t")
     df = led.to_frame()

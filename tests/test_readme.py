@@ -1,0 +1,23 @@
+"""The README's example is run as written, so it cannot drift from the library."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+
+
+def test_readme_example_runs(capsys):
+    (block,) = re.findall(r"```python\n(.*?)```", README, flags=re.S)
+    assert len(block.strip().splitlines()) <= 12
+    exec(compile(block, "README.md", "exec"), {})
+    out = capsys.readouterr().out
+    assert "989.5 80.0" in out and "C_train" in out and "rate of" in out
+
+
+def test_readme_storage_mistake_is_refused():
+    import costkit as ck
+
+    with pytest.raises(ck.UnitError):
+        ck.Ledger().add("train", "checkpoints", 200, "GB", 0.023, "USD/GB-month")
