@@ -38,9 +38,7 @@ from costkit._tables import (
     read_table,
     suggest,
 )
-from costkit._tables import (
-    stamp as _stamp,
-)
+from costkit._tables import stamp as _stamp
 
 __all__ = [
     "DTYPES",

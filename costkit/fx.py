@@ -98,8 +98,13 @@ def fx_rate(from_currency: str, to_currency: str, *, date: str | None = None, pa
     >>> r.rate, r.date
     (7.1884, '2024-12-31')
     """
-    df = _load(*_stamp(path or bundled_path("fx.csv")))
-    src, dst = str(from_currency).upper(), str(to_currency).upper()
+    return _rate(str(from_currency).upper(), str(to_currency).upper(),
+                 None if date is None else str(date), _stamp(path or bundled_path("fx.csv")))
+
+
+@functools.lru_cache(maxsize=256)
+def _rate(src: str, dst: str, date: str | None, table_stamp) -> FxRate:
+    df = _load(*table_stamp)
     known = sorted(set(df["currency"]) | set(df["rate_currency"]))
     for c in (src, dst):
         if c not in known:

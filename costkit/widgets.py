@@ -25,6 +25,10 @@ def four_part_summary_html(hours, usd_per_hour, storage_gb, *, usd_per_gb_month,
     """HTML table: naive (GB added to money) vs priced storage, per phase and total."""
     led = four_part_ledger(hours, usd_per_hour, storage_gb, usd_per_gb_month=usd_per_gb_month,
                            storage_months=storage_months)
+    return _summary_html(led, hours, usd_per_hour, storage_gb)
+
+
+def _summary_html(led, hours, usd_per_hour, storage_gb):
     correct = led.by_phase()
     rows = []
     naive_total = 0.0
@@ -79,15 +83,14 @@ def four_part_panel(example=ORIGIN_EXAMPLE, *,
 
     def update(_change=None):
         hours, rates, gb = values()
-        summary.value = four_part_summary_html(hours, rates, gb, usd_per_gb_month=price.value,
-                                               storage_months=months.value)
+        led = four_part_ledger(hours, rates, gb, usd_per_gb_month=price.value,
+                               storage_months=months.value)
+        summary.value = _summary_html(led, hours, rates, gb)
         if chart:
             import matplotlib.pyplot as plt
 
             from costkit.plots import ledger_waterfall
 
-            led = four_part_ledger(hours, rates, gb, usd_per_gb_month=price.value,
-                                   storage_months=months.value)
             with out:
                 out.clear_output(wait=True)
                 fig, ax = plt.subplots(figsize=(6, 3.2))
