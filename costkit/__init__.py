@@ -28,7 +28,7 @@ _EXPORTS = {
     "UnitError": "units", "parse_unit": "units", "parse_price_unit": "units",
     "DataFileError": "_tables", "UnknownNameError": "_tables",
 }  # fmt: skip
-_SUBMODULES = {"catalog", "fx", "ledger", "units", "plots", "widgets"}
+_SUBMODULES = {"catalog", "fx", "ledger", "mfu", "units", "plots", "training", "widgets"}
 
 __all__ = sorted(_EXPORTS) + sorted(_SUBMODULES)
 

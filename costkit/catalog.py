@@ -76,6 +76,7 @@ GPU_SCHEMA = Schema(
         Column("aliases", required=False),
         Column("vendor"),
         Column("form_factor", required=False),
+        Column("architecture", required=False),
         Column("memory_gb", "float", min=0, min_exclusive=True, max=10_000),
         Column("memory_bandwidth_tbps", "float", min=0, min_exclusive=True, max=1_000),
         *(
@@ -159,6 +160,7 @@ class GPU:
     release_year: int
     source: str
     form_factor: str = ""
+    architecture: str = ""  # GPU generation (Ampere, Hopper, ...); sets the default training MFU
     tflops: dict = field(default_factory=dict, repr=False)
 
     def peak_tflops(self, dtype: str = "bf16") -> float:
@@ -296,6 +298,7 @@ def _load_gpus(path: str, mtime: float):
             release_year=int(row["release_year"]),
             source=row["source"],
             form_factor=row["form_factor"],
+            architecture=row["architecture"],
             tflops=tflops,
         )
     return df, index, records
@@ -313,7 +316,8 @@ def gpus(path=None):
     path : str or Path, optional
         Your own table with the same columns; default: costkit's ``gpus.csv``.
 
-    Columns: ``name``, ``aliases``, ``vendor``, ``form_factor``, ``memory_gb``
+    Columns: ``name``, ``aliases``, ``vendor``, ``form_factor``, ``architecture``
+    (generation: Ampere, Hopper, ...), ``memory_gb``
     [GB], ``memory_bandwidth_tbps`` [TB/s], ``fp32_tflops``, ``tf32_tflops``,
     ``bf16_tflops``, ``fp16_tflops``, ``fp8_tflops`` [dense TFLOPS],
     ``int8_tops`` [dense TOPS], ``tdp_w`` [W], ``release_year``, ``source``.
@@ -544,7 +548,7 @@ def gpu_prices(path=None, *, gpu_path=None):
     return _load_prices(*p, None if gpu_path is None else str(gpu_path)).copy()
 
 
-_STATS = ("min", "median", "max", "mean")
+_STATS = ("min", "p25", "median", "p75", "max", "mean")
 _PRICING = {"on_demand": "on_demand", "on-demand": "on_demand", "ondemand": "on_demand",
             "spot": "spot", "preemptible": "spot"}
 
@@ -561,8 +565,9 @@ def price_quote(gpu: str, cloud: str | None = None, pricing: str = "on_demand",
         Restrict to one provider (case-insensitive); default: all clouds.
     pricing : {"on_demand", "spot"}
         Which price column.
-    stat : {"min", "median", "max", "mean"}
-        How to summarise the offers, each divided by its GPU count.
+    stat : {"min", "p25", "median", "p75", "max", "mean"}
+        How to summarise the offers, each divided by its GPU count (p25 / p75:
+        the quartiles, linear interpolation).
     path, gpu_path : optional
         Your own price / GPU tables (see :func:`gpu_prices`).
 
@@ -604,7 +609,8 @@ def _quote(name, cloud, key, stat, price_stamp, gpu_path) -> PriceQuote:
         raise LookupError(f"no {key} price for {name}{where} in the price catalog; GPUs with "
                           f"{key} prices: {', '.join(have)}")
     values = sel[col].to_numpy()
-    summarise = {"min": np.min, "median": np.median, "max": np.max, "mean": np.mean}[stat]
+    summarise = {"min": np.min, "median": np.median, "max": np.max, "mean": np.mean,
+                 "p25": lambda v: np.percentile(v, 25), "p75": lambda v: np.percentile(v, 75)}[stat]
     value = float(summarise(values))
     offer = None
     if stat in ("min", "max"):

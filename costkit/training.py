@@ -1,0 +1,1171 @@
+"""Training cost: FLOPs, memory per GPU, GPU-hours, money, energy and CO2.
+
+The chain, each step a function you can call on its own::
+
+    FLOPs = 6·N·D (+ attention)                               flops()
+    GPU-hours = FLOPs / (MFU x dense peak FLOP/s x 3600 s/h)   estimate()
+    cost [USD] = GPU-hours x USD per GPU-hour                   estimate()
+    energy [kWh] = GPU-hours x W per GPU / 1000 x PUE          estimate()
+    CO2 [kg] = energy x kg CO2e per kWh                        estimate()
+
+plus :func:`memory` (bytes per GPU, which sets the fewest GPUs that can hold
+the job), :func:`lora_trainable_params` for fine-tuning with adapters, and a
+compute-optimal planner (:func:`compute_optimal`,
+:func:`compute_optimal_budget`) after Chinchilla.
+
+Every function broadcasts over numpy arrays and pandas Series. The default
+MFU comes from published runs (:mod:`costkit.mfu`), the default price from
+the price catalog (:func:`costkit.price_quote`); both travel with the result
+as assumptions, with a low / central / high range.
+
+Default assumptions (printed by every :class:`TrainingEstimate`)
+------------------------------------------------------------------
+- MFU: :func:`costkit.mfu.default_mfu` (pooled published runs per GPU
+  generation, e.g. 0.43 on A100, 0.33 on H100; range from their spread).
+- Price: the median on-demand offer for the GPU in ``gpu_prices.csv``; the
+  range is the offers' quartiles.
+- Power: the GPU's TDP for the whole run (an upper bound, as Meta's LLaMA and
+  Llama 2 papers count it), PUE 1.1 and 0.385 kg CO2e/kWh, the US average
+  the LLaMA paper uses [4]_. Pass your data centre's PUE and grid intensity.
+- Memory: mixed-precision AdamW (16 bytes per parameter [3]_), ZeRO-3 in
+  :func:`estimate`, 90% of the GPU's memory usable, GB = 1e9 bytes.
+- GPUs: one 8-GPU node, or as many nodes as memory needs, unless ``n_gpus``.
+
+References
+----------
+.. [1] Kaplan et al., "Scaling Laws for Neural Language Models",
+   arXiv:2001.08361, 2020, Sec. 2.1 (C = 6·N·D).
+.. [2] Chowdhery et al., "PaLM", arXiv:2204.02311, 2022, Appendix B
+   (6·N + 12·L·H·Q·T FLOPs per token); Narayanan et al., "Efficient
+   Large-Scale Language Model Training on GPU Clusters Using Megatron-LM",
+   SC21, arXiv:2104.04473, Sec. 5.1 (the same count).
+.. [3] Rajbhandari et al., "ZeRO: Memory Optimizations Toward Training
+   Trillion Parameter Models", SC20, arXiv:1910.02054, Sec. 3.1 and 5.
+.. [4] Touvron et al., "LLaMA", arXiv:2302.13971, 2023, Sec. 6 (400 W TDP,
+   PUE 1.1, 0.385 kg CO2e/kWh).
+.. [5] Korthikanti et al., "Reducing Activation Recomputation in Large
+   Transformer Models", arXiv:2205.05198, 2022, Sec. 4 (activation bytes).
+.. [6] Hu et al., "LoRA", arXiv:2106.09685, 2021; Dettmers et al., "QLoRA",
+   arXiv:2305.14314, 2023.
+.. [7] Hoffmann et al., "Training Compute-Optimal Large Language Models"
+   (Chinchilla), arXiv:2203.15556, 2022, Table 3 (about 20 tokens per
+   parameter).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._checks import as_fraction, as_quantity, wrap_like
+
+__all__ = [
+    "CHINCHILLA_TOKENS_PER_PARAM", "DEFAULT_KG_CO2_PER_KWH", "DEFAULT_PUE", "OPTIMIZERS",
+    "ComputeOptimalPlan", "MemoryBreakdown", "TrainingEstimate", "compute_optimal",
+    "compute_optimal_budget", "estimate", "flops", "lora_trainable_params", "memory",
+]  # fmt: skip
+
+DEFAULT_PUE = 1.1
+"""Power usage effectiveness of the data centre [unitless], as in the LLaMA papers."""
+DEFAULT_KG_CO2_PER_KWH = 0.385
+"""Grid carbon intensity [kg CO2e/kWh]: the US national average the LLaMA paper uses."""
+CHINCHILLA_TOKENS_PER_PARAM = 20.0
+"""Compute-optimal training tokens per parameter (Hoffmann et al. 2022, Table 3)."""
+USABLE_MEMORY_FRACTION = 0.9
+"""Share of a GPU's memory a training job can fill (CUDA context, allocator slack)."""
+QLORA_BITS_PER_PARAM = 4.127
+"""NF4 weights with double-quantised constants (Dettmers et al. 2023, Sec. 3)."""
+
+_WEIGHT_BYTES = {"fp32": 4.0, "tf32": 4.0, "bf16": 2.0, "fp16": 2.0, "fp8": 2.0}
+# fp8 training keeps 16-bit weights and casts them per matmul (Transformer Engine).
+
+OPTIMIZERS = {
+    "adamw": 8.0,       # first and second moments, fp32 (Loshchilov and Hutter 2019)
+    "sgd": 4.0,         # momentum, fp32
+    "adamw_8bit": 2.0,  # 8-bit moments (Dettmers et al. 2022, arXiv:2110.02861)
+    "adafactor": 0.0,   # factored second moment, negligible (Shazeer and Stern 2018)
+}
+"""Optimizer state [bytes per trainable parameter], not counting the fp32 master
+copy of the weights that mixed-precision training adds (4 bytes)."""
+_OPTIMIZER_ALIASES = {"adam": "adamw", "adamw8bit": "adamw_8bit", "adam8bit": "adamw_8bit",
+                      "sgdm": "sgd", "momentum": "sgd"}
+_METHODS = ("full", "lora", "qlora")
+_NODE = 8  # GPUs per node
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _dtype(dtype: str) -> str:
+    from .catalog import normalize_dtype
+
+    d = normalize_dtype(dtype)
+    if d == "int8":
+        raise ValueError("int8 is an inference data type; train in bf16, fp16, fp8 or fp32")
+    return d
+
+
+def _optimizer(name: str) -> str:
+    key = str(name).lower().replace("-", "_")
+    key = _OPTIMIZER_ALIASES.get(key.replace("_", ""), _OPTIMIZER_ALIASES.get(key, key))
+    if key not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {name!r}; use one of {', '.join(OPTIMIZERS)}")
+    return key
+
+
+def _shape_args(n_layers, d_model, seq_len, what="the attention term"):
+    given = {"n_layers": n_layers, "d_model": d_model, "seq_len": seq_len}
+    if all(v is None for v in given.values()):
+        return None
+    missing = [k for k, v in given.items() if v is None]
+    if missing:
+        raise ValueError(f"{what} needs n_layers, d_model and seq_len together; missing: "
+                         f"{', '.join(missing)}")
+    return tuple(as_quantity(k, v, allow_zero=False) for k, v in given.items())
+
+
+def _whole(name, arr):
+    if arr.size and (np.mod(arr, 1) != 0).any():
+        raise ValueError(f"{name} must be a whole number, got {arr[np.mod(arr, 1) != 0].flat[0]!r}")
+    return arr
+
+
+def _broadcast(**arrays):
+    try:
+        return np.broadcast_arrays(*arrays.values())
+    except ValueError:
+        shapes = ", ".join(f"{k} {np.shape(v)}" for k, v in arrays.items() if np.ndim(v))
+        raise ValueError(f"array arguments do not broadcast together: {shapes}") from None
+
+
+def _scalar_or(arr):
+    arr = np.asarray(arr)
+    return arr.item() if arr.ndim == 0 else arr
+
+
+# --------------------------------------------------------------------------- FLOPs
+
+
+def flops(params, tokens, *, n_layers=None, d_model=None, seq_len=None, trainable_params=None):
+    """Training FLOPs: ``6·N·D``, plus attention when the shape is given.
+
+    Parameters
+    ----------
+    params : numeric
+        Parameters in the forward pass, N (with LoRA: base + adapters). [count]
+    tokens : numeric
+        Training tokens, D (sequences x sequence length x epochs). [count]
+    n_layers, d_model, seq_len : numeric, optional
+        Transformer shape; all three or none. [count, width, tokens]
+    trainable_params : numeric, optional
+        Parameters that receive gradients; default all (full training).
+
+    Returns
+    -------
+    numeric
+        Training FLOPs. [FLOP]
+
+    Notes
+    -----
+    Per token, the forward pass costs 2·N multiply-adds-as-two-FLOPs, the
+    backward pass 2·N for activation gradients plus 2·N_t for weight gradients
+    of the N_t trainable parameters [1]_ [6]_:
+
+    .. math:: C = (4N + 2N_t) D \\; (= 6ND \\text{ for full training})
+              + 12 \\, L \\, d \\, s \\, D
+
+    The second term is the attention score and value products (QK^T and AV:
+    2·2·L·s·d forward, twice that backward), counted without causal masking as
+    in PaLM's MFU and Megatron-LM [2]_. It is 8-16% of the total for Llama
+    shapes at 4-8k context and dominates at very long context.
+
+    Examples
+    --------
+    >>> flops(7e9, 2e12)  # 6 x 7e9 x 2e12
+    8.4e+22
+    """
+    n = as_quantity("params", params, allow_zero=False)
+    d = as_quantity("tokens", tokens)
+    t = n if trainable_params is None else as_quantity("trainable_params", trainable_params)
+    if trainable_params is not None and (np.broadcast_to(t, np.broadcast(n, t).shape)
+                                         > np.broadcast_to(n, np.broadcast(n, t).shape)).any():
+        raise ValueError("trainable_params cannot exceed params")
+    shape = _shape_args(n_layers, d_model, seq_len)
+    total = (4.0 * n + 2.0 * t) * d
+    if shape is not None:
+        total = total + 12.0 * shape[0] * shape[1] * shape[2] * d
+    return wrap_like(total, params, tokens)
+
+
+# --------------------------------------------------------------------------- memory
+
+
+@dataclass(frozen=True, repr=False)
+class MemoryBreakdown:
+    """Training memory per GPU, by part. [GB = 1e9 bytes]
+
+    ``weights_gb``, ``gradients_gb``, ``optimizer_gb`` (states and fp32 master
+    weights), ``activations_gb`` (0 when no shape was given); ``total_gb``.
+    Arrays when the inputs were arrays. ``assumptions`` says how each was
+    counted.
+    """
+
+    weights_gb: object
+    gradients_gb: object
+    optimizer_gb: object
+    activations_gb: object
+    n_gpus: object
+    zero_stage: int
+    assumptions: dict = field(default_factory=dict)
+
+    @property
+    def total_gb(self):
+        return self.weights_gb + self.gradients_gb + self.optimizer_gb + self.activations_gb
+
+    def to_frame(self):
+        """The breakdown as a DataFrame, one row per configuration. [GB]"""
+        import pandas as pd
+
+        cols = {k: np.atleast_1d(np.asarray(getattr(self, k), dtype=float)).ravel()
+                for k in ("weights_gb", "gradients_gb", "optimizer_gb", "activations_gb")}
+        df = pd.DataFrame(cols)
+        df["total_gb"] = df.sum(axis=1)
+        return df
+
+    def __repr__(self) -> str:
+        if np.ndim(self.total_gb):
+            return (f"MemoryBreakdown over {np.size(self.total_gb)} configurations "
+                    f"(ZeRO-{self.zero_stage}); .to_frame() for the table")
+        lines = [f"MemoryBreakdown per GPU (ZeRO-{self.zero_stage}, {self.n_gpus:g} GPUs):"]
+        for k in ("weights_gb", "gradients_gb", "optimizer_gb", "activations_gb"):
+            lines.append(f"  {k[:-3]:<12}{getattr(self, k):>10.2f} GB")
+        lines.append(f"  {'total':<12}{self.total_gb:>10.2f} GB")
+        return "\n".join(lines)
+
+
+def _memory_arrays(params, trainable, dtype, optimizer, zero_stage, n_gpus, frozen_bytes,
+                   act_bytes):
+    """Bytes per GPU (weights, grads, optimizer, activations) as float arrays."""
+    wb = _WEIGHT_BYTES[dtype]
+    mixed = wb < 4.0
+    ob = OPTIMIZERS[optimizer] + (4.0 if mixed else 0.0)
+    frozen = params - trainable
+    w = frozen * (wb if frozen_bytes is None else frozen_bytes) + trainable * wb
+    g = trainable * wb
+    o = trainable * ob
+    if zero_stage >= 1:
+        o = o / n_gpus
+    if zero_stage >= 2:
+        g = g / n_gpus
+    if zero_stage >= 3:
+        w = w / n_gpus
+    return w, g, o, act_bytes + 0.0 * w
+
+
+def _activation_bytes(dtype, n_layers, d_model, seq_len, micro_batch_size, n_heads,
+                      activation_checkpointing, flash_attention):
+    """Activation bytes per GPU (Korthikanti et al. 2022, Eq. 2 and Sec. 5)."""
+    sbh = seq_len * micro_batch_size * d_model
+    if activation_checkpointing:
+        per_layer = 2.0 * sbh  # the 16-bit input of each layer; the rest is recomputed
+    else:
+        per_layer = 34.0 * sbh
+        if not flash_attention:
+            if n_heads is None:
+                raise ValueError("activations without flash attention need n_heads (the "
+                                 "5·a·s²·b attention-score term)")
+            per_layer = per_layer + 5.0 * n_heads * seq_len**2 * micro_batch_size
+    scale = 2.0 if dtype in ("fp32", "tf32") else 1.0
+    return n_layers * per_layer * scale
+
+
+def memory(params, *, dtype="bf16", optimizer="adamw", zero_stage=0, n_gpus=1,
+           trainable_params=None, frozen_bytes_per_param=None, n_layers=None, d_model=None,
+           seq_len=None, micro_batch_size=1, n_heads=None, activation_checkpointing=False,
+           flash_attention=True) -> MemoryBreakdown:
+    """Training memory per GPU: weights, gradients, optimizer states, activations.
+
+    Parameters
+    ----------
+    params : numeric
+        Parameters held (base + adapters). [count]
+    dtype : str
+        Training data type: weights and gradients in 16 bits for bf16 / fp16
+        / fp8 (fp8 keeps 16-bit weights), 32 bits for fp32 / tf32.
+    optimizer : {"adamw", "sgd", "adamw_8bit", "adafactor"}
+        Optimizer states per trainable parameter (:data:`OPTIMIZERS`); mixed
+        precision adds a 4-byte fp32 master copy.
+    zero_stage : {0, 1, 2, 3}
+        ZeRO sharding across the ``n_gpus`` data-parallel GPUs: 1 shards the
+        optimizer states, 2 also the gradients, 3 also the weights (FSDP).
+    n_gpus : numeric
+        GPUs the states are sharded over. [count]
+    trainable_params : numeric, optional
+        Parameters with gradients and optimizer states; default all.
+    frozen_bytes_per_param : numeric, optional
+        Bytes of each frozen weight, e.g. ``4.127 / 8`` for QLoRA's NF4; default
+        the dtype's. [bytes]
+    n_layers, d_model, seq_len : numeric, optional
+        Shape for the activations; without them activations are not counted.
+    micro_batch_size : numeric
+        Sequences per GPU per step. [count]
+    n_heads : int, optional
+        Needed only without flash attention (the s x s score matrices).
+    activation_checkpointing : bool
+        Keep only each layer's input and recompute the rest (costs about a
+        third more compute, not counted in FLOPs here).
+    flash_attention : bool
+        Fused attention that never stores the s x s scores (default True).
+
+    Returns
+    -------
+    MemoryBreakdown
+        Per-GPU GB of each part. [GB = 1e9 bytes]
+
+    Notes
+    -----
+    Mixed-precision AdamW keeps 2 + 2 + (4 + 4 + 4) = 16 bytes per parameter
+    [3]_. Activations per layer are ``s·b·h·34`` bytes (16-bit, no tensor
+    parallelism, flash attention; plus ``5·a·s²·b`` without it) or ``2·s·b·h``
+    with full checkpointing [5]_. Not counted: temporary buffers, the logits
+    (``s·b·V``), communication buckets and fragmentation; hence only 90% of a
+    GPU's memory counts as usable in :func:`estimate`.
+
+    Examples
+    --------
+    >>> m = memory(7e9)  # 7e9 x (2 + 2 + 12) bytes on one GPU
+    >>> round(m.total_gb, 1)
+    112.0
+    >>> round(memory(7e9, zero_stage=3, n_gpus=8).total_gb, 1)
+    14.0
+    """
+    d = _dtype(dtype)
+    opt = _optimizer(optimizer)
+    if zero_stage not in (0, 1, 2, 3):
+        raise ValueError(f"zero_stage must be 0, 1, 2 or 3, got {zero_stage!r}")
+    n = as_quantity("params", params, allow_zero=False)
+    t = n if trainable_params is None else as_quantity("trainable_params", trainable_params)
+    g = _whole("n_gpus", as_quantity("n_gpus", n_gpus, allow_zero=False))
+    fb = None if frozen_bytes_per_param is None else as_quantity("frozen_bytes_per_param",
+                                                                 frozen_bytes_per_param)
+    n, t, g = _broadcast(params=n, trainable_params=t, n_gpus=g)
+    if (t > n).any():
+        raise ValueError("trainable_params cannot exceed params")
+    shape = _shape_args(n_layers, d_model, seq_len, "activation memory")
+    if shape is None:
+        act = np.zeros_like(n)
+        act_note = "not counted (no n_layers, d_model, seq_len given)"
+    else:
+        mb = as_quantity("micro_batch_size", micro_batch_size, allow_zero=False)
+        heads = None if n_heads is None else as_quantity("n_heads", n_heads, allow_zero=False)
+        act = _activation_bytes(d, *shape, mb, heads, activation_checkpointing, flash_attention)
+        act_note = ("2·s·b·h bytes per layer (full checkpointing)" if activation_checkpointing
+                    else "34·s·b·h bytes per layer" + (" (flash attention)" if flash_attention
+                                                        else " + 5·a·s²·b (scores stored)"))
+    w, gr, o, a = _memory_arrays(n, t, d, opt, zero_stage, g, fb, act)
+    wb = _WEIGHT_BYTES[d]
+    ob = OPTIMIZERS[opt] + (4.0 if wb < 4 else 0.0)
+    assumptions = {
+        "weights": f"{wb:g} bytes per parameter ({d})" + (
+            "" if fb is None else f"; frozen weights {float(np.max(fb)):.3g} bytes"),
+        "gradients": f"{wb:g} bytes per trainable parameter",
+        "optimizer": f"{ob:g} bytes per trainable parameter ({opt}"
+                     + (", incl. 4-byte fp32 master weights)" if wb < 4 else ")"),
+        "activations": act_note,
+        "zero_stage": zero_stage,
+        "GB": "1e9 bytes",
+    }
+    gb = 1e-9
+    return MemoryBreakdown(
+        weights_gb=wrap_like(w * gb, params), gradients_gb=wrap_like(gr * gb, params),
+        optimizer_gb=wrap_like(o * gb, params), activations_gb=wrap_like(a * gb, params),
+        n_gpus=_scalar_or(g), zero_stage=zero_stage, assumptions=assumptions,
+    )  # fmt: skip
+
+
+def _min_gpus(w_sharded, w_fixed, usable_bytes):
+    """Fewest GPUs with fixed + sharded / n <= usable (inf where none can)."""
+    room = usable_bytes - w_fixed
+    with np.errstate(divide="ignore", invalid="ignore"):
+        need = np.where(room > 0, np.ceil(w_sharded / np.where(room > 0, room, 1.0) - 1e-9),
+                        np.inf)
+    return np.maximum(need, 1.0)
+
+
+# --------------------------------------------------------------------------- LoRA
+
+_MODULE_ALIASES = {
+    "q": "q", "q_proj": "q", "query": "q", "wq": "q",
+    "k": "k", "k_proj": "k", "key": "k", "wk": "k",
+    "v": "v", "v_proj": "v", "value": "v", "wv": "v",
+    "o": "o", "o_proj": "o", "out_proj": "o", "wo": "o", "attention.output.dense": "o",
+    "gate": "gate", "gate_proj": "gate", "w1": "gate",
+    "up": "up", "up_proj": "up", "w3": "up", "fc1": "up", "intermediate.dense": "up",
+    "down": "down", "down_proj": "down", "w2": "down", "fc2": "down", "output.dense": "down",
+}  # fmt: skip
+
+
+def lora_trainable_params(model=None, *, rank=8, target_modules=("q_proj", "v_proj"),
+                          n_layers=None, d_model=None, n_heads=None, n_kv_heads=None, d_ff=None,
+                          gated_mlp=None, model_path=None):
+    """Trainable parameters that LoRA adds: ``rank x (d_in + d_out)`` per adapted matrix.
+
+    Parameters
+    ----------
+    model : str, optional
+        A name from the model catalog (gives the shape); or pass the shape.
+    rank : numeric
+        LoRA rank r (broadcasts). [count]
+    target_modules : sequence of str or "all-linear"
+        Hugging Face PEFT names (``q_proj``, ``k_proj``, ``v_proj``,
+        ``o_proj``, ``gate_proj``, ``up_proj``, ``down_proj``; BERT's
+        ``query``, ``key``, ``value`` also work).
+    n_layers, d_model, n_heads, n_kv_heads, d_ff : int, optional
+        Shape when no ``model`` is given (``n_kv_heads`` defaults to
+        ``n_heads``: no grouped-query attention).
+    gated_mlp : bool, optional
+        Whether the MLP has a gate matrix (Llama's SwiGLU); default True for
+        decoders, False for encoders.
+
+    Returns
+    -------
+    numeric
+        Adapter parameters (A and B matrices), all layers. [count]
+
+    Examples
+    --------
+    Llama 2 7B, r = 8 on q and v: 32 layers x 2 x 8 x (4096 + 4096):
+
+    >>> lora_trainable_params("llama-2-7b", rank=8)
+    4194304
+    """
+    from .catalog import model as lookup
+
+    if model is not None:
+        m = lookup(model, path=model_path)
+        if m.n_layers is None or m.d_model is None or m.n_heads is None:
+            raise ValueError(f"{m.name} has no transformer shape in the catalog; LoRA needs one")
+        n_layers, d_model, n_heads = m.n_layers, m.d_model, m.n_heads
+        n_kv_heads, d_ff = m.n_kv_heads or m.n_heads, m.d_ff or 4 * m.d_model
+        if gated_mlp is None:
+            gated_mlp = m.architecture == "decoder" and m.family.lower().startswith("llama")
+    else:
+        missing = [k for k, v in {"n_layers": n_layers, "d_model": d_model,
+                                  "n_heads": n_heads}.items() if v is None]
+        if missing:
+            raise ValueError(f"pass model= or the shape; missing: {', '.join(missing)}")
+        n_kv_heads = n_heads if n_kv_heads is None else n_kv_heads
+        d_ff = 4 * d_model if d_ff is None else d_ff
+        gated_mlp = bool(gated_mlp)
+    head_dim = d_model / n_heads
+    shapes = {
+        "q": d_model + n_heads * head_dim, "k": d_model + n_kv_heads * head_dim,
+        "v": d_model + n_kv_heads * head_dim, "o": n_heads * head_dim + d_model,
+        "up": d_model + d_ff, "down": d_ff + d_model,
+    }  # fmt: skip
+    if gated_mlp:
+        shapes["gate"] = d_model + d_ff
+    if isinstance(target_modules, str):
+        if target_modules.lower() not in ("all-linear", "all_linear", "all"):
+            target_modules = (target_modules,)
+        else:
+            target_modules = tuple(shapes)
+    total = 0.0
+    seen = set()
+    for name in target_modules:
+        key = _MODULE_ALIASES.get(str(name).lower().split(".")[-1] if str(name).lower()
+                                  not in _MODULE_ALIASES else str(name).lower())
+        if key is None or key not in shapes:
+            known = sorted(k for k, v in _MODULE_ALIASES.items() if v in shapes and "_" in k)
+            raise ValueError(f"unknown LoRA target module {name!r} for this model; use "
+                             f"{', '.join(known)} or 'all-linear'")
+        if key in seen:
+            continue
+        seen.add(key)
+        total += shapes[key]
+    r = _whole("rank", as_quantity("rank", rank, allow_zero=False))
+    out = n_layers * r * total
+    if np.ndim(out) == 0:
+        return int(round(float(out)))
+    return wrap_like(np.round(out), rank)
+
+
+# --------------------------------------------------------------------------- estimate
+
+
+@dataclass(frozen=True)
+class EstimateBound:
+    """One end of a :class:`TrainingEstimate`'s range (``low``: the cheap end)."""
+
+    mfu: object
+    usd_per_gpu_hour: object
+    gpu_hours: object
+    wall_clock_hours: object
+    cost_usd: object
+    energy_kwh: object
+    co2_kg: object
+
+
+@dataclass(frozen=True, repr=False)
+class TrainingEstimate:
+    """What a training run costs: FLOPs, GPU-hours, wall clock, money, energy, CO2.
+
+    Scalars for one configuration, arrays (or Series) for many. Units are in
+    the names: ``flops`` [FLOP], ``gpu_hours`` [GPU-hour],
+    ``wall_clock_hours`` [h], ``cost_usd`` [USD], ``energy_kwh`` [kWh],
+    ``co2_kg`` [kg CO2e], ``memory_per_gpu_gb`` [GB]. ``low`` and ``high``
+    hold the cheap and dear ends of the range (high MFU and low price, and the
+    reverse); ``assumptions`` lists every default used, with sources.
+    """
+
+    params: object
+    trainable_params: object
+    tokens: object
+    gpu: object
+    dtype: str
+    method: str
+    n_gpus: object
+    flops: object
+    mfu: object
+    peak_tflops: object
+    usd_per_gpu_hour: object
+    gpu_hours: object
+    wall_clock_hours: object
+    cost_usd: object
+    energy_kwh: object
+    co2_kg: object
+    min_gpus_for_memory: object
+    memory_per_gpu_gb: object
+    fits_in_memory: object
+    checkpoint_gb: object
+    memory: MemoryBreakdown
+    low: EstimateBound
+    high: EstimateBound
+    assumptions: dict = field(default_factory=dict)
+    label: str = ""
+
+    @property
+    def wall_clock_days(self):
+        """Wall-clock time. [days]"""
+        return self.wall_clock_hours / 24.0
+
+    @property
+    def is_scalar(self) -> bool:
+        return np.ndim(self.gpu_hours) == 0
+
+    def summary(self):
+        """Low / central / high of each quantity, as a DataFrame (one configuration).
+
+        Each column is one end of the range: ``low`` is the cheap, fast end
+        (so its ``mfu`` row holds the *high* MFU and its price the low one),
+        ``high`` the dear, slow end.
+        """
+        import pandas as pd
+
+        if not self.is_scalar:
+            raise ValueError("summary() is for one configuration; use to_frame() for many")
+        rows = {}
+        for k in ("mfu", "usd_per_gpu_hour", "gpu_hours", "wall_clock_hours", "cost_usd",
+                  "energy_kwh", "co2_kg"):
+            rows[k] = (getattr(self.low, k), getattr(self, k), getattr(self.high, k))
+        return pd.DataFrame.from_dict(rows, orient="index", columns=["low", "central", "high"])
+
+    def to_frame(self):
+        """One row per configuration: inputs, results and their low / high ends."""
+        import pandas as pd
+
+        cols = {"gpu": self.gpu, "params": self.params, "trainable_params": self.trainable_params,
+                "tokens": self.tokens, "n_gpus": self.n_gpus, "mfu": self.mfu,
+                "usd_per_gpu_hour": self.usd_per_gpu_hour, "flops": self.flops}
+        for k in ("gpu_hours", "wall_clock_hours", "cost_usd", "energy_kwh", "co2_kg"):
+            cols[k] = getattr(self, k)
+            cols[f"{k}_low"] = getattr(self.low, k)
+            cols[f"{k}_high"] = getattr(self.high, k)
+        cols.update(min_gpus_for_memory=self.min_gpus_for_memory,
+                    memory_per_gpu_gb=self.memory_per_gpu_gb, fits_in_memory=self.fits_in_memory)
+        shape = np.shape(self.gpu_hours)
+        flat = {k: np.broadcast_to(np.asarray(v), shape).ravel() for k, v in cols.items()}
+        df = pd.DataFrame(flat)
+        df.insert(1, "dtype", self.dtype)
+        df.insert(2, "method", self.method)
+        index = getattr(self.gpu_hours, "index", None)
+        if index is not None:
+            df.index = index
+        return df
+
+    def to_ledger(self, ledger=None, *, phase: str = "train", name: str | None = None,
+                  preprocessing_hours=0.0, usd_per_preprocessing_hour=0.0,
+                  checkpoint_months=0.0, checkpoints_kept=1,
+                  usd_per_gb_month=None):
+        """Add this run to a :class:`costkit.Ledger` (a new one if none is given).
+
+        Adds the GPU time (GPU-hours x USD per GPU-hour), and, when asked,
+        data preprocessing (``preprocessing_hours`` [h] of CPU instances at
+        ``usd_per_preprocessing_hour`` [USD/h]) and checkpoint storage
+        (``checkpoints_kept`` x :attr:`checkpoint_gb` [GB] for
+        ``checkpoint_months`` [month] at ``usd_per_gb_month``, default S3
+        Standard 0.023 USD/GB-month). One configuration only.
+        """
+        from .ledger import S3_STANDARD_USD_PER_GB_MONTH, Ledger
+
+        if not self.is_scalar:
+            raise ValueError("to_ledger() takes one configuration; pick one from to_frame()")
+        led = Ledger(title=self.label or "training") if ledger is None else ledger
+        what = name or f"GPU time: {self.label or 'training'} on {self.n_gpus:g} x {self.gpu}"
+        led.add_compute(phase, what, hours=self.gpu_hours, usd_per_hour=self.usd_per_gpu_hour,
+                        unit="GPU-hour", note=f"MFU {self.mfu:.3f}; {self.assumptions['price']}")
+        if preprocessing_hours:
+            led.add_compute(phase, "data preprocessing", hours=preprocessing_hours,
+                            usd_per_hour=usd_per_preprocessing_hour, unit="hour",
+                            category="data")
+        if checkpoint_months:
+            rate = S3_STANDARD_USD_PER_GB_MONTH if usd_per_gb_month is None else usd_per_gb_month
+            kept = float(as_quantity("checkpoints_kept", checkpoints_kept))
+            led.add_storage(phase, "checkpoints", storage_gb=self.checkpoint_gb * kept,
+                            usd_per_gb_month=rate, months=checkpoint_months,
+                            note=f"{kept:g} checkpoint(s) of {self.checkpoint_gb:,.1f} GB "
+                                 f"(weights + optimizer states)")
+        return led
+
+    def __repr__(self) -> str:
+        a = self.assumptions
+        if not self.is_scalar:
+            return (f"TrainingEstimate over {np.size(self.gpu_hours)} configurations: cost "
+                    f"{np.min(self.cost_usd):,.0f} to {np.max(self.cost_usd):,.0f} USD, "
+                    f"{np.min(self.gpu_hours):,.0f} to {np.max(self.gpu_hours):,.0f} GPU-hours; "
+                    f".to_frame() for the table, .assumptions for the defaults")
+        how = "" if self.method == "full" else (
+            f" ({self.method}, {self.trainable_params:.3g} trainable)")
+        lines = [
+            f"TrainingEstimate: {self.label + ' ' if self.label else ''}{self.params:.3g} params"
+            f"{how}, {self.tokens:.3g} tokens on {self.n_gpus:g} x {self.gpu}, {self.dtype}",
+            f"  FLOPs {self.flops:.3g} ({a['flop_count']}); MFU {self.mfu:.3f} "
+            f"(range {self.high.mfu:.3f}-{self.low.mfu:.3f})",
+            f"  {'':<22}{'low':>14}{'central':>14}{'high':>14}",
+        ]
+        rows = [("GPU-hours", "gpu_hours", 1), ("wall clock (days)", "wall_clock_hours", 1 / 24),
+                ("cost (USD)", "cost_usd", 1), ("energy (MWh)", "energy_kwh", 1e-3),
+                ("CO2 (t)", "co2_kg", 1e-3)]
+        for label, k, f in rows:
+            vals = [getattr(self.low, k) * f, getattr(self, k) * f, getattr(self.high, k) * f]
+            if np.isnan(vals[1]):
+                lines.append(f"  {label:<22}{'not estimated (see assumptions)':>42}")
+                continue
+            lines.append(f"  {label:<22}" + "".join(f"{v:>14,.1f}" for v in vals))
+        fit = "fits" if self.fits_in_memory else "DOES NOT FIT"
+        lines += [
+            f"  memory {self.memory_per_gpu_gb:,.1f} GB per GPU ({fit}); at least "
+            f"{self.min_gpus_for_memory:g} GPU(s) for memory",
+            f"  price: {a['price']}",
+            f"  energy: {a['power']}; PUE {a['pue']:g}; {a['kg_co2_per_kwh']:g} kg CO2e/kWh",
+            f"  MFU basis: {a['mfu_basis']}",
+        ]
+        return "\n".join(lines)
+
+
+def _gpu_lookup(gpu, gpu_path):
+    """Canonical names, GPU records and the index array for str or array-like ``gpu``."""
+    from .catalog import _GPU_SUFFIX, _gpu_table, _resolve
+
+    _, index, records = _gpu_table(gpu_path)
+    if isinstance(gpu, str):
+        name = _resolve(gpu, index, list(records), "GPU", _GPU_SUFFIX)
+        return [name], [records[name]], None
+    arr = np.asarray(list(gpu) if not hasattr(gpu, "to_numpy") else gpu.to_numpy(), dtype=object)
+    uniq, inv = np.unique(arr.astype(str), return_inverse=True)
+    names = [_resolve(u, index, list(records), "GPU", _GPU_SUFFIX) for u in uniq]
+    return names, [records[n] for n in names], inv.reshape(arr.shape)
+
+
+def _per_gpu(values, inv):
+    values = np.asarray(values, dtype=float)
+    return values[0] if inv is None else values[inv]
+
+
+def estimate(params=None, tokens=None, *, model=None, gpu="H100-SXM", n_gpus=None, mfu=None,
+             dtype="bf16", usd_per_gpu_hour=None, pricing="on_demand", cloud=None,
+             price_stat="median", pue=DEFAULT_PUE, kg_co2_per_kwh=DEFAULT_KG_CO2_PER_KWH,
+             watts_per_gpu=None, seq_len=None, method="full", lora_rank=16,
+             lora_target_modules=("q_proj", "k_proj", "v_proj", "o_proj"),
+             trainable_params=None, optimizer="adamw", zero_stage=3, micro_batch_size=1,
+             activation_checkpointing=True, mfu_range=None,
+             usable_memory_fraction=USABLE_MEMORY_FRACTION, scaling_loss_per_doubling=0.0,
+             gpu_path=None, price_path=None, runs_path=None, model_path=None
+             ) -> TrainingEstimate:
+    """Estimate a training run: GPU-hours, wall clock, cost, energy and CO2, with a range.
+
+    Parameters
+    ----------
+    params : numeric, optional
+        Model parameters N; or give ``model``. [count]
+    tokens : numeric
+        Training tokens D (all epochs). [count]
+    model : str, optional
+        A model-catalog name; gives ``params`` and the shape (for LoRA, and
+        for activations and attention FLOPs when ``seq_len`` is given).
+    gpu : str or array of str
+        Accelerator (matched as in :func:`costkit.gpu`); an array compares GPUs.
+    n_gpus : numeric, optional
+        GPUs in the job. Default: one 8-GPU node, or the nodes memory needs.
+    mfu : numeric, optional
+        Model FLOPs utilisation [unitless, 0 to 1]. Default:
+        :func:`costkit.mfu.default_mfu` for the GPU's generation and dtype.
+    dtype : str
+        Training precision (bf16, fp16, fp8, fp32, tf32); picks the peak.
+    usd_per_gpu_hour : numeric, optional
+        Your price [USD per GPU-hour]. Default: the catalog's ``price_stat``
+        offer for ``pricing`` (and ``cloud``), range its quartiles.
+    pricing : {"on_demand", "spot"}
+    cloud : str, optional
+        Restrict catalog prices to one provider.
+    price_stat : {"min", "p25", "median", "p75", "max", "mean"}
+    pue : numeric
+        Data-centre power usage effectiveness, >= 1. [unitless]
+    kg_co2_per_kwh : numeric
+        Grid carbon intensity. [kg CO2e/kWh]
+    watts_per_gpu : numeric, optional
+        Average power per GPU [W]; default the TDP (an upper bound).
+    seq_len : numeric, optional
+        Training sequence length [tokens]; with a shape (``model``), adds the
+        attention FLOPs and the activation memory.
+    method : {"full", "lora", "qlora"}
+        Full training / fine-tuning, or adapters (LoRA; QLoRA = LoRA over a
+        4-bit NF4 base). Adapters need a ``model`` (or ``trainable_params``).
+    lora_rank, lora_target_modules :
+        See :func:`lora_trainable_params`.
+    trainable_params : numeric, optional
+        Override the trainable count (e.g. a partial fine-tune).
+    optimizer, zero_stage, micro_batch_size, activation_checkpointing :
+        See :func:`memory`. ZeRO-3 by default: states sharded over all GPUs.
+    mfu_range : (low, high), optional
+        Your range for a given ``mfu``; default none (a given MFU is exact).
+    usable_memory_fraction : numeric
+        Share of GPU memory a job can fill [0 to 1].
+    scaling_loss_per_doubling : numeric
+        MFU lost per doubling of GPUs beyond one node [0 to 1]; 0 by default
+        because the evidence MFUs were measured at cluster scale. Llama 3's
+        Table 4 (43% at 8,192 GPUs, 41% at 16,384) suggests about 0.05.
+    gpu_path, price_path, runs_path, model_path : optional
+        Your own tables.
+
+    Returns
+    -------
+    TrainingEstimate
+
+    Raises
+    ------
+    ValueError
+        Negative, NaN or infinite quantities, MFU outside (0, 1], PUE < 1, a
+        dtype the GPU cannot run, or a job that cannot fit in memory.
+    UnknownNameError
+        Unknown GPU or model name (with the closest names).
+
+    Examples
+    --------
+    Llama 2 7B on A100-80GB at the MFU its paper's 184,320 GPU-hours imply:
+
+    >>> e = estimate(model="llama-2-7b", tokens=2e12, gpu="A100-80GB", mfu=0.39,
+    ...              usd_per_gpu_hour=2.0)
+    >>> round(e.gpu_hours, -3), round(e.cost_usd, -3)
+    (185000.0, 369000.0)
+    """
+    from .catalog import model as lookup_model
+    from .catalog import price_quote
+    from .mfu import default_mfu
+
+    # ---- what is trained
+    shape = None
+    label = ""
+    if model is not None:
+        if params is not None:
+            raise ValueError("give params or model, not both")
+        m = lookup_model(model, path=model_path)
+        params, label = m.params, m.name
+        if m.n_layers is not None and m.d_model is not None:
+            shape = (m.n_layers, m.d_model, m.n_heads)
+    if params is None:
+        raise TypeError("estimate() needs params= or model=")
+    if tokens is None:
+        raise TypeError("estimate() needs tokens= (training tokens, all epochs)")
+    method = str(method).lower()
+    if method not in _METHODS:
+        raise ValueError(f"method must be one of {', '.join(_METHODS)}, got {method!r}")
+    d = _dtype(dtype)
+    opt = _optimizer(optimizer)
+    if zero_stage not in (0, 1, 2, 3):
+        raise ValueError(f"zero_stage must be 0, 1, 2 or 3, got {zero_stage!r}")
+    n = as_quantity("params", params, allow_zero=False)
+    tok = as_quantity("tokens", tokens, allow_zero=False)
+    adapters = np.zeros(())
+    if method == "full":
+        trainable = n if trainable_params is None else as_quantity("trainable_params",
+                                                                   trainable_params)
+    elif trainable_params is not None:
+        trainable = as_quantity("trainable_params", trainable_params)
+        adapters = trainable
+    else:
+        if model is None:
+            raise ValueError(f"method={method!r} needs model= (for the shape) or "
+                             "trainable_params=")
+        adapters = np.asarray(lora_trainable_params(model, rank=lora_rank,
+                                                    target_modules=lora_target_modules,
+                                                    model_path=model_path), dtype=float)
+        trainable = adapters
+    total_params = n + adapters if method != "full" else n
+    frozen_bytes = QLORA_BITS_PER_PARAM / 8 if method == "qlora" else None
+
+    # ---- which hardware
+    names, recs, inv = _gpu_lookup(gpu, gpu_path)
+    peaks = [r.peak_tflops(d) for r in recs]
+    peak = _per_gpu(peaks, inv)
+    mem_gb = _per_gpu([r.memory_gb for r in recs], inv)
+    seq = None if seq_len is None else as_quantity("seq_len", seq_len, allow_zero=False)
+    attention = seq is not None and shape is not None
+    if seq is not None and shape is None:
+        raise ValueError("seq_len needs the model's shape: pass model= (a catalog name)")
+
+    # ---- MFU and its range
+    if mfu is None:
+        if mfu_range is not None:
+            raise ValueError("mfu_range goes with a given mfu")
+        ms = [default_mfu(nm, d, attention=attention, path=runs_path, gpu_path=gpu_path)
+              for nm in names]
+        u = _per_gpu([x.central for x in ms], inv)
+        u_lo, u_hi = _per_gpu([x.low for x in ms], inv), _per_gpu([x.high for x in ms], inv)
+        mfu_basis = "; ".join(f"{x.gpu}: {x.basis}" for x in ms) if len(ms) > 1 else ms[0].basis
+    else:
+        u = as_fraction("mfu", mfu)
+        if (u == 0).any():
+            raise ValueError("mfu must be > 0")
+        if mfu_range is None:
+            u_lo = u_hi = u
+        else:
+            u_lo = as_fraction("mfu_range low", mfu_range[0])
+            u_hi = as_fraction("mfu_range high", mfu_range[1])
+            if (u_lo > u).any() or (u_hi < u).any() or (u_lo == 0).any():
+                raise ValueError("mfu_range must be (low, high) with 0 < low <= mfu <= high")
+        mfu_basis = "given"
+
+    # ---- price and its range
+    if usd_per_gpu_hour is None:
+        qs = [price_quote(nm, cloud, pricing, price_stat, path=price_path, gpu_path=gpu_path)
+              for nm in names]
+        q25 = [price_quote(nm, cloud, pricing, "p25", path=price_path, gpu_path=gpu_path)
+               for nm in names]
+        q75 = [price_quote(nm, cloud, pricing, "p75", path=price_path, gpu_path=gpu_path)
+               for nm in names]
+        price = _per_gpu([q.usd_per_gpu_hour for q in qs], inv)
+        p_lo = np.minimum(_per_gpu([q.usd_per_gpu_hour for q in q25], inv), price)
+        p_hi = np.maximum(_per_gpu([q.usd_per_gpu_hour for q in q75], inv), price)
+        price_note = "; ".join(str(q) for q in qs) + "; range: the offers' quartiles"
+        price_sources = sorted({s for q in qs for s in q.sources})
+        price_dates = (min(q.price_dates[0] for q in qs), max(q.price_dates[1] for q in qs))
+    else:
+        price = p_lo = p_hi = as_quantity("usd_per_gpu_hour", usd_per_gpu_hour)
+        price_note, price_sources, price_dates = "given", ["given"], None
+
+    # ---- power
+    pue_a = as_quantity("pue", pue)
+    if (pue_a < 1).any():
+        raise ValueError(f"pue must be >= 1 (total facility power / IT power), got "
+                         f"{pue_a[pue_a < 1].flat[0]!r}")
+    kg = as_quantity("kg_co2_per_kwh", kg_co2_per_kwh)
+    if watts_per_gpu is None:
+        tdp = [np.nan if r.tdp_w is None else r.tdp_w for r in recs]
+        watts = _per_gpu(tdp, inv)
+        missing = [r.name for r in recs if r.tdp_w is None]
+        power_note = "TDP per GPU from the catalog (" + ", ".join(
+            f"{r.name} {r.tdp_w:g} W" for r in recs if r.tdp_w is not None) + ")"
+        if missing:
+            power_note += (f"; energy not estimated for {', '.join(missing)} (no published "
+                           "TDP): pass watts_per_gpu=")
+    else:
+        watts = as_quantity("watts_per_gpu", watts_per_gpu)
+        power_note = "given watts per GPU"
+
+    loss = as_fraction("scaling_loss_per_doubling", scaling_loss_per_doubling)
+    usable = as_fraction("usable_memory_fraction", usable_memory_fraction)
+
+    # ---- broadcast everything
+    ng_in = None if n_gpus is None else _whole("n_gpus", as_quantity("n_gpus", n_gpus,
+                                                                     allow_zero=False))
+    arrays = dict(params=total_params, trainable=trainable, tokens=tok, peak=peak, mem=mem_gb,
+                  mfu=u, mfu_lo=u_lo, mfu_hi=u_hi, price=price, p_lo=p_lo, p_hi=p_hi,
+                  pue=pue_a, kg=kg, watts=watts, loss=loss, usable=usable)
+    if ng_in is not None:
+        arrays["n_gpus"] = ng_in
+    if seq is not None:
+        arrays["seq"] = seq
+    b = dict(zip(arrays, _broadcast(**arrays), strict=True))
+    if (b["trainable"] > b["params"]).any():
+        raise ValueError("trainable_params cannot exceed params")
+
+    # ---- FLOPs
+    fl = (4.0 * b["params"] + 2.0 * b["trainable"]) * b["tokens"]
+    if attention:
+        fl = fl + 12.0 * shape[0] * shape[1] * b["seq"] * b["tokens"]
+    flop_count = ("6·N·D" if method == "full" else "(4·N + 2·N_trainable)·D") + (
+        " + 12·L·d·s·D" if attention else "")
+
+    # ---- memory and GPU count
+    if attention:
+        act = _activation_bytes(d, shape[0], shape[1], b["seq"],
+                                as_quantity("micro_batch_size", micro_batch_size,
+                                            allow_zero=False),
+                                shape[2], activation_checkpointing, True)
+        act_note = ("2·s·b·h bytes per layer (checkpointing)" if activation_checkpointing
+                    else "34·s·b·h bytes per layer (flash attention)")
+    else:
+        act = np.zeros_like(b["params"])
+        act_note = "not counted (pass seq_len with a catalog model)"
+    w1, g1, o1, a1 = _memory_arrays(b["params"], b["trainable"], d, opt, zero_stage, 1.0,
+                                    frozen_bytes, act)
+    sharded = (o1 if zero_stage >= 1 else 0) + (g1 if zero_stage >= 2 else 0) + (
+        w1 if zero_stage >= 3 else 0)
+    fixed = w1 + g1 + o1 + a1 - sharded
+    min_gpus = _min_gpus(sharded, fixed, b["mem"] * 1e9 * b["usable"])
+    if ng_in is None:
+        if np.isinf(min_gpus).any():
+            i = int(np.flatnonzero(np.isinf(min_gpus).ravel())[0])
+            raise ValueError(
+                f"the job cannot fit in GPU memory at any GPU count with ZeRO-{zero_stage}: "
+                f"{fixed.ravel()[i] / 1e9:,.1f} GB per GPU is not sharded, more than "
+                f"{b['mem'].ravel()[i] * b['usable'].ravel()[i]:,.1f} GB usable; use "
+                f"zero_stage=3, activation checkpointing or a smaller micro-batch")
+        ng = np.maximum(_NODE, np.ceil(min_gpus / _NODE) * _NODE)
+        ng_note = "one 8-GPU node, or as many nodes as memory needs"
+    else:
+        ng = b["n_gpus"].astype(float)
+        ng_note = "given"
+    w, g_, o, a_ = _memory_arrays(b["params"], b["trainable"], d, opt, zero_stage, ng,
+                                  frozen_bytes, act)
+    mem_per_gpu = (w + g_ + o + a_) / 1e9
+    fits = mem_per_gpu <= b["mem"] * b["usable"] + 1e-9
+    wb = _WEIGHT_BYTES[d]
+    ob = OPTIMIZERS[opt] + (4.0 if wb < 4 else 0.0)
+    ckpt_gb = b["trainable"] * (wb + ob) / 1e9 + (0.0 if method != "full" else
+                                                   (b["params"] - b["trainable"]) * wb / 1e9)
+
+    # ---- time, money, energy
+    eff = (1.0 - b["loss"]) ** np.maximum(0.0, np.log2(ng / _NODE))
+
+    def run(u_):
+        hours = fl / (u_ * eff * b["peak"] * 1e12 * 3600.0)
+        energy = hours * b["watts"] / 1000.0 * b["pue"]
+        return hours, energy, energy * b["kg"]
+
+    hours, energy, co2 = run(b["mfu"])
+    h_lo, e_lo, c_lo = run(b["mfu_hi"])
+    h_hi, e_hi, c_hi = run(b["mfu_lo"])
+    ref = (params, tokens, mfu, usd_per_gpu_hour, n_gpus, gpu if not isinstance(gpu, str)
+           else None)
+
+    def out(x):
+        return wrap_like(x, *[r for r in ref if r is not None])
+
+    low = EstimateBound(mfu=out(b["mfu_hi"] * eff), usd_per_gpu_hour=out(b["p_lo"]),
+                        gpu_hours=out(h_lo), wall_clock_hours=out(h_lo / ng),
+                        cost_usd=out(h_lo * b["p_lo"]), energy_kwh=out(e_lo), co2_kg=out(c_lo))
+    high = EstimateBound(mfu=out(b["mfu_lo"] * eff), usd_per_gpu_hour=out(b["p_hi"]),
+                         gpu_hours=out(h_hi), wall_clock_hours=out(h_hi / ng),
+                         cost_usd=out(h_hi * b["p_hi"]), energy_kwh=out(e_hi), co2_kg=out(c_hi))
+    if inv is None:
+        gpu_out = names[0]
+    else:
+        gpu_out = np.broadcast_to(np.asarray(names, dtype=object)[inv], hours.shape)
+        if type(gpu).__name__ == "Series" and gpu_out.shape == np.shape(gpu):
+            import pandas as pd
+
+            gpu_out = pd.Series(gpu_out, index=gpu.index, name="gpu")
+    mem = MemoryBreakdown(
+        weights_gb=out(w / 1e9), gradients_gb=out(g_ / 1e9), optimizer_gb=out(o / 1e9),
+        activations_gb=out(a_ / 1e9), n_gpus=out(ng), zero_stage=zero_stage,
+        assumptions={"optimizer": f"{ob:g} bytes per trainable parameter ({opt})",
+                     "activations": act_note, "GB": "1e9 bytes"},
+    )  # fmt: skip
+    assumptions = {
+        "flop_count": flop_count,
+        "mfu": _scalar_or(b["mfu"]) if np.all(b["mfu"] == b["mfu"].flat[0]) else "per config",
+        "mfu_basis": mfu_basis,
+        "price": price_note,
+        "price_sources": price_sources,
+        "price_dates": price_dates,
+        "pricing": pricing if usd_per_gpu_hour is None else "given",
+        "power": power_note,
+        "pue": float(np.max(pue_a)) if pue_a.size == 1 else "per config",
+        "kg_co2_per_kwh": float(np.max(kg)) if kg.size == 1 else "per config",
+        "n_gpus": ng_note,
+        "memory": (f"{opt}, ZeRO-{zero_stage}, {float(np.max(usable)):.0%} of GPU memory usable, "
+                   f"activations {act_note}"),
+        "scaling_loss_per_doubling": float(np.max(loss)) if loss.size == 1 else "per config",
+        "method": method + ("" if method == "full" else
+                            f" (rank {lora_rank}, modules {', '.join(lora_target_modules)})"
+                            if trainable_params is None else " (given trainable_params)"),
+    }
+    return TrainingEstimate(
+        params=out(b["params"]), trainable_params=out(b["trainable"]), tokens=out(b["tokens"]),
+        gpu=gpu_out, dtype=d, method=method, n_gpus=out(ng), flops=out(fl),
+        mfu=out(b["mfu"] * eff), peak_tflops=out(b["peak"]), usd_per_gpu_hour=out(b["price"]),
+        gpu_hours=out(hours), wall_clock_hours=out(hours / ng), cost_usd=out(hours * b["price"]),
+        energy_kwh=out(energy), co2_kg=out(co2), min_gpus_for_memory=out(min_gpus),
+        memory_per_gpu_gb=out(mem_per_gpu),
+        fits_in_memory=bool(fits) if np.ndim(fits) == 0 else fits,
+        checkpoint_gb=out(ckpt_gb), memory=mem, low=low, high=high, assumptions=assumptions,
+        label=label,
+    )  # fmt: skip
+
+
+# --------------------------------------------------------------------------- planner
+
+
+@dataclass(frozen=True, repr=False)
+class ComputeOptimalPlan:
+    """A Chinchilla-optimal model for a budget: ``params`` [count] x ``tokens`` [count].
+
+    ``flops`` [FLOP], ``gpu_hours`` [GPU-hour], ``cost_usd`` [USD];
+    ``params_range`` (low, high) follows the MFU range (more FLOPs for the
+    same money buy a bigger model).
+    """
+
+    params: object
+    tokens: object
+    flops: object
+    gpu_hours: object
+    cost_usd: object
+    gpu: str
+    mfu: float
+    usd_per_gpu_hour: float
+    tokens_per_param: float
+    params_range: tuple
+    assumptions: dict = field(default_factory=dict)
+
+    def to_frame(self):
+        import pandas as pd
+
+        cols = {"cost_usd": self.cost_usd, "gpu_hours": self.gpu_hours, "flops": self.flops,
+                "params": self.params, "tokens": self.tokens,
+                "params_low": self.params_range[0], "params_high": self.params_range[1]}
+        shape = np.shape(self.params)
+        return pd.DataFrame({k: np.broadcast_to(np.asarray(v, dtype=float), shape).ravel()
+                             for k, v in cols.items()})
+
+    def __repr__(self) -> str:
+        if np.ndim(self.params):
+            return f"ComputeOptimalPlan over {np.size(self.params)} budgets; .to_frame()"
+        return (f"ComputeOptimalPlan: {self.cost_usd:,.0f} USD = {self.gpu_hours:,.0f} "
+                f"{self.gpu}-hours = {self.flops:.3g} FLOPs at MFU {self.mfu:.3f}\n"
+                f"  -> {self.params:.3g} params x {self.tokens:.3g} tokens "
+                f"({self.tokens_per_param:g} tokens per parameter); params range "
+                f"{self.params_range[0]:.3g}-{self.params_range[1]:.3g}\n"
+                f"  price: {self.assumptions['price']}")
+
+
+def compute_optimal(budget_usd=None, *, gpu_hours=None, flops=None, gpu="H100-SXM",
+                    dtype="bf16", mfu=None, usd_per_gpu_hour=None, pricing="on_demand",
+                    cloud=None, tokens_per_param=CHINCHILLA_TOKENS_PER_PARAM,
+                    gpu_path=None, price_path=None, runs_path=None) -> ComputeOptimalPlan:
+    """The compute-optimal model size and token count for a budget (Chinchilla).
+
+    Give exactly one of ``budget_usd`` [USD], ``gpu_hours`` [GPU-hour] or
+    ``flops`` [FLOP]. With C = 6·N·D and D = k·N (k = ``tokens_per_param``,
+    about 20 [7]_):
+
+    .. math:: N = \\sqrt{C / (6k)}, \\quad D = k N
+
+    Examples
+    --------
+    Chinchilla itself: 5.88e23 FLOPs -> 70B parameters on 1.4T tokens.
+
+    >>> p = compute_optimal(flops=6 * 70e9 * 1.4e12, tokens_per_param=20)
+    >>> round(p.params / 1e9), round(p.tokens / 1e12, 2)
+    (70, 1.4)
+    """
+    from .catalog import price_quote
+    from .mfu import default_mfu
+
+    given = [k for k, v in {"budget_usd": budget_usd, "gpu_hours": gpu_hours,
+                            "flops": flops}.items() if v is not None]
+    if len(given) != 1:
+        raise ValueError("give exactly one of budget_usd, gpu_hours or flops")
+    k = as_quantity("tokens_per_param", tokens_per_param, allow_zero=False)
+    d = _dtype(dtype)
+    names, recs, _ = _gpu_lookup(gpu, gpu_path)
+    if len(names) != 1:
+        raise ValueError("compute_optimal takes one GPU")
+    peak = recs[0].peak_tflops(d) * 1e12
+    if mfu is None:
+        m = default_mfu(names[0], d, path=runs_path, gpu_path=gpu_path)
+        u, u_lo, u_hi, basis = m.central, m.low, m.high, m.basis
+    else:
+        u = float(as_fraction("mfu", mfu))
+        if u == 0:
+            raise ValueError("mfu must be > 0")
+        u_lo = u_hi = u
+        basis = "given"
+    if usd_per_gpu_hour is None:
+        q = price_quote(names[0], cloud, pricing, "median", path=price_path, gpu_path=gpu_path)
+        price, price_note = q.usd_per_gpu_hour, str(q)
+    else:
+        price, price_note = float(as_quantity("usd_per_gpu_hour", usd_per_gpu_hour)), "given"
+    if budget_usd is not None:
+        if price == 0:
+            raise ValueError("a zero price makes any budget infinite; give gpu_hours")
+        hours = as_quantity("budget_usd", budget_usd) / price
+        ref = budget_usd
+    elif gpu_hours is not None:
+        hours = as_quantity("gpu_hours", gpu_hours)
+        ref = gpu_hours
+    else:
+        c = as_quantity("flops", flops)
+        hours = c / (u * peak * 3600.0)
+        ref = flops
+    c = hours * 3600.0 * peak * u if flops is None else as_quantity("flops", flops)
+
+    def size(c_):
+        return np.sqrt(c_ / (6.0 * k))
+
+    n = size(c)
+    if flops is None:
+        lo, hi = size(hours * 3600.0 * peak * u_lo), size(hours * 3600.0 * peak * u_hi)
+    else:  # FLOPs given: the MFU changes the hours, not the model
+        lo = hi = n
+    return ComputeOptimalPlan(
+        params=wrap_like(n, ref), tokens=wrap_like(k * n, ref), flops=wrap_like(c, ref),
+        gpu_hours=wrap_like(hours, ref), cost_usd=wrap_like(hours * price, ref), gpu=names[0],
+        mfu=u, usd_per_gpu_hour=price, tokens_per_param=float(np.max(k)),
+        params_range=(wrap_like(lo, ref), wrap_like(hi, ref)),
+        assumptions={"mfu_basis": basis, "price": price_note, "flop_count": "6·N·D",
+                     "rule": f"D = {float(np.max(k)):g}·N (Hoffmann et al. 2022)"},
+    )  # fmt: skip
+
+
+def compute_optimal_budget(params=None, *, model=None,
+                           tokens_per_param=CHINCHILLA_TOKENS_PER_PARAM,
+                           **kwargs) -> TrainingEstimate:
+    """What it costs to train ``params`` (or ``model``) compute-optimally.
+
+    Trains on ``tokens_per_param`` x N tokens (about 20, Chinchilla) and
+    returns the :func:`estimate` of that run; ``kwargs`` go to it.
+
+    Examples
+    --------
+    >>> e = compute_optimal_budget(7e9, gpu="H100", mfu=0.4, usd_per_gpu_hour=2.0)
+    >>> f"{e.tokens:.3g} tokens, {e.gpu_hours:,.0f} GPU-hours"
+    '1.4e+11 tokens, 4,127 GPU-hours'
+    """
+    from .catalog import model as lookup_model
+
+    if model is not None:
+        if params is not None:
+            raise ValueError("give params or model, not both")
+        n = lookup_model(model, path=kwargs.get("model_path")).params
+    elif params is None:
+        raise TypeError("compute_optimal_budget() needs params= or model=")
+    else:
+        n = params
+    k = as_quantity("tokens_per_param", tokens_per_param, allow_zero=False)
+    tokens = wrap_like(as_quantity("params", n, allow_zero=False) * k, n)
+    if model is not None:
+        return estimate(tokens=tokens, model=model, **kwargs)
+    return estimate(params, tokens, **kwargs)
