@@ -37,9 +37,10 @@ unit: $(STAMP)
 notebooks: $(STAMP)
 	$(BIN)/python -m pytest $(NBVAL) notebooks
 
-## bench: import time and catalog look-up speed
+## bench: import time, catalog look-ups, a 1M-configuration training sweep
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_catalog.py
+	$(BIN)/python benchmarks/bench_training.py
 
 ## execute-notebooks: re-run every notebook top to bottom and store its outputs
 execute-notebooks: $(STAMP)

@@ -18,7 +18,8 @@ from costkit.ledger import (
     naive_phase_total,
 )
 
-__all__ = ["four_part_panel", "four_part_summary_html"]
+__all__ = ["four_part_panel", "four_part_summary_html", "training_panel",
+           "training_summary_html", "training_gpu_choices"]
 
 
 def four_part_summary_html(hours, usd_per_hour, storage_gb, *, usd_per_gb_month, storage_months):
@@ -103,4 +104,146 @@ def four_part_panel(example=ORIGIN_EXAMPLE, *,
     panel = w.VBox([*rows, price, months, summary, out])
     panel.controls = controls
     panel.summary = summary
+    return panel
+
+
+# --------------------------------------------------------------------------- training
+
+
+def training_gpu_choices():
+    """GPUs the training panel offers: a 16-bit peak, a TDP and an on-demand price."""
+    from costkit.catalog import gpus, price_summary
+
+    g = gpus()
+    priced = set(price_summary()["gpu"])
+    ok = g[(g["bf16_tflops"].notna() | g["fp16_tflops"].notna()) & g["name"].isin(priced)]
+    return list(ok["name"])
+
+
+def _train_dtype(gpu_name: str) -> str:
+    from costkit.catalog import gpu
+
+    return "bf16" if gpu(gpu_name).tflops.get("bf16") is not None else "fp16"
+
+
+def training_summary_html(est, currency: str = "USD") -> str:
+    """HTML table of a one-configuration training estimate: low / central / high."""
+    from costkit.fx import convert
+
+    cur = currency.upper()
+    rate = 1.0 if cur == "USD" else convert(1.0, "USD", cur)
+    rows = [
+        ("GPU-hours", "gpu_hours", 1.0, ",.0f"),
+        ("wall clock [days]", "wall_clock_hours", 1 / 24, ",.1f"),
+        (f"cost [{cur}]", "cost_usd", rate, ",.0f"),
+        ("energy [kWh]", "energy_kwh", 1.0, ",.0f"),
+        ("CO2 [kg]", "co2_kg", 1.0, ",.0f"),
+    ]
+    body = []
+    for label, key, f, fmt in rows:
+        vals = [getattr(est.low, key) * f, getattr(est, key) * f, getattr(est.high, key) * f]
+        cells = "".join(f"<td>{v:{fmt}}</td>" if v == v else "<td>n/a (no TDP)</td>"
+                        for v in vals)
+        body.append(f"<tr><td>{label}</td>{cells}</tr>")
+    fit = "fits" if est.fits_in_memory else "<b>does not fit</b>"
+    return (
+        f"<p>{est.flops:.3g} FLOPs at MFU {est.mfu:.2f} on {est.n_gpus:g} x {est.gpu} "
+        f"({est.dtype}); {est.usd_per_gpu_hour:.2f} USD per GPU-hour</p>"
+        "<table><tr><th></th><th>low</th><th>central</th><th>high</th></tr>"
+        + "".join(body) + "</table>"
+        f"<p>memory {est.memory_per_gpu_gb:,.1f} GB per GPU ({fit}; at least "
+        f"{est.min_gpus_for_memory:g} GPUs for memory)</p>"
+    )
+
+
+def training_panel(model: str = "BERT-base", tokens: float = 7.7e9, gpu: str = "A100-80GB",
+                   n_gpus: int = 8, *, chart: bool = True):
+    """Controls for a training estimate: model, tokens, GPU, GPUs, MFU, pricing, currency.
+
+    The MFU slider starts at (and returns to, when the GPU changes) the
+    evidence-based default of :func:`costkit.mfu.default_mfu`; the low / high
+    range keeps that evidence's relative spread around the slider's value.
+    "MFU loss per doubling" is the scaling inefficiency beyond one 8-GPU node
+    (0 by default; Llama 3's Table 4 suggests about 0.05). With ``chart=True``
+    cost and wall clock against the GPU count are drawn below.
+    """
+    import ipywidgets as w
+
+    from costkit.catalog import models
+    from costkit.fx import fx_rates
+    from costkit.mfu import default_mfu
+    from costkit.training import estimate
+
+    names = [m for m in models()["name"] if m != "DLRM-CriteoTB"]
+    currencies = ["USD"] + sorted(set(fx_rates()["currency"]) | set(fx_rates()["rate_currency"])
+                                  - {"USD"})
+    style = {"description_width": "90px"}
+    controls = {
+        "model": w.Dropdown(options=names, value=model, description="model", style=style),
+        "tokens": w.FloatLogSlider(value=tokens, base=10, min=6, max=13.5, step=0.1,
+                                   description="tokens", readout_format=".2e", style=style,
+                                   continuous_update=False),
+        "gpu": w.Dropdown(options=training_gpu_choices(), value=gpu, description="GPU",
+                          style=style),
+        "n_gpus": w.SelectionSlider(options=[2**i for i in range(13)], value=n_gpus,
+                                    description="GPUs", style=style, continuous_update=False),
+        "mfu": w.FloatSlider(value=default_mfu(gpu, _train_dtype(gpu)).central, min=0.05,
+                             max=0.7, step=0.01, description="MFU", style=style,
+                             continuous_update=False),
+        "scaling_loss": w.FloatSlider(value=0.0, min=0.0, max=0.15, step=0.01,
+                                      description="MFU loss per doubling", style=style,
+                                      continuous_update=False),
+        "pricing": w.ToggleButtons(options=["on_demand", "spot"], value="on_demand",
+                                   description="pricing", style=style),
+        "currency": w.Dropdown(options=currencies, value="USD", description="currency",
+                               style=style),
+    }  # fmt: skip
+    summary = w.HTML()
+    message = w.HTML()
+    out = w.Output()
+
+    def current(n_gpus=None, **extra):
+        c = {k: v.value for k, v in controls.items()}
+        d = default_mfu(c["gpu"], _train_dtype(c["gpu"]))  # keep the evidence's spread
+        mfu_range = (c["mfu"] * d.low / d.central, min(1.0, c["mfu"] * d.high / d.central))
+        return estimate(model=c["model"], tokens=c["tokens"], gpu=c["gpu"],
+                        n_gpus=c["n_gpus"] if n_gpus is None else n_gpus, mfu=c["mfu"],
+                        mfu_range=mfu_range, dtype=_train_dtype(c["gpu"]),
+                        pricing=c["pricing"], scaling_loss_per_doubling=c["scaling_loss"],
+                        **extra)
+
+    def update(_change=None):
+        try:
+            est = current()
+        except (LookupError, ValueError) as exc:  # e.g. no spot price for this GPU
+            message.value = f"<p style='color:#b00'>{exc}</p>"
+            summary.value = ""
+            return
+        message.value = ""
+        summary.value = training_summary_html(est, controls["currency"].value)
+        if chart:
+            import matplotlib.pyplot as plt
+            import numpy as np
+
+            from costkit.plots import training_scaling
+
+            sweep = current(n_gpus=np.array([2**i for i in range(13)]))
+            with out:
+                out.clear_output(wait=True)
+                fig, ax = plt.subplots(figsize=(6, 3))
+                training_scaling(sweep, ax=ax, currency=controls["currency"].value)
+                plt.show()
+
+    def reset_mfu(change):
+        controls["mfu"].value = round(default_mfu(change["new"],
+                                                  _train_dtype(change["new"])).central, 2)
+
+    controls["gpu"].observe(reset_mfu, names="value")
+    for c in controls.values():
+        c.observe(update, names="value")
+    update()
+    panel = w.VBox([*controls.values(), message, summary, out])
+    panel.controls = controls
+    panel.summary = summary
+    panel.message = message
     return panel

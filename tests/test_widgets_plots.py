@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pytest
 
 import costkit as ck
@@ -64,3 +65,63 @@ def test_import_is_light():
             "if m in sys.modules]; print(','.join(heavy))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+# --------------------------------------------------------------------------- training
+
+
+def test_training_panel_shows_the_estimate_numbers():
+    from costkit.widgets import training_panel
+
+    panel = training_panel(model="Llama-2-7B", tokens=5e10, gpu="H100-SXM", n_gpus=64,
+                           chart=False)
+    mfu = panel.controls["mfu"].value
+    e = ck.training.estimate(model="Llama-2-7B", tokens=5e10, gpu="H100-SXM", n_gpus=64,
+                             mfu=mfu)
+    assert f"{e.cost_usd:,.0f}" in panel.summary.value
+    assert f"{e.gpu_hours:,.0f}" in panel.summary.value
+
+
+def test_training_panel_controls_move_the_result():
+    from costkit.widgets import training_panel
+
+    panel = training_panel(chart=False)
+    before = panel.summary.value
+    panel.controls["gpu"].value = "H100-SXM"  # resets the MFU to the Hopper default
+    assert panel.controls["mfu"].value == round(ck.mfu.default_mfu("H100").central, 2)
+    assert panel.summary.value != before
+    panel.controls["currency"].value = "CNY"
+    assert "cost [CNY]" in panel.summary.value
+    panel.controls["pricing"].value = "spot"
+    panel.controls["gpu"].value = "L40"  # has no spot price: the panel says so, no traceback
+    assert "no spot price for L40" in panel.message.value and panel.summary.value == ""
+
+
+def test_training_panel_with_chart_builds():
+    from costkit.widgets import training_panel
+
+    panel = training_panel()
+    panel.controls["scaling_loss"].value = 0.05
+    assert "GPU-hours" in panel.summary.value
+    plt.close("all")
+
+
+def test_training_charts_draw_what_they_are_given():
+    gpus = ["A100-80GB", "H100-SXM", "L40S"]
+    est = ck.training.estimate(7e9, 1e11, gpu=gpus, n_gpus=64)
+    ax = ck.plots.training_by_gpu(est)
+    assert [t.get_text() for t in ax.get_xticklabels()] == gpus
+    blue = sorted(p.get_height() for p in ax.patches)
+    assert blue == pytest.approx(sorted(est.cost_usd))
+    n = np.array([8, 64, 512])
+    sweep = ck.training.estimate(7e9, 1e11, gpu="H100", n_gpus=n, scaling_loss_per_doubling=0.05)
+    ax = ck.plots.training_scaling(sweep)
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), sweep.cost_usd)
+    mem = {"full": ck.training.memory(7e9), "ZeRO-3 x8": ck.training.memory(
+        7e9, zero_stage=3, n_gpus=8)}
+    ax = ck.plots.memory_stack(mem, gpu_memory_gb=80)
+    assert ax.lines[0].get_ydata()[0] == 80
+    plan = ck.training.compute_optimal(np.array([1e4, 1e6]))
+    ax = ck.plots.compute_optimal_frontier(plan)
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), plan.params)
+    plt.close("all")
