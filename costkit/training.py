@@ -645,8 +645,8 @@ class TrainingEstimate:
             f"  {'':<22}{'low':>14}{'central':>14}{'high':>14}",
         ]
         rows = [("GPU-hours", "gpu_hours", 1), ("wall clock (days)", "wall_clock_hours", 1 / 24),
-                ("cost (USD)", "cost_usd", 1), ("energy (MWh)", "energy_kwh", 1e-3),
-                ("CO2 (t)", "co2_kg", 1e-3)]
+                ("cost (USD)", "cost_usd", 1), ("energy (kWh)", "energy_kwh", 1),
+                ("CO2 (kg)", "co2_kg", 1)]
         for label, k, f in rows:
             vals = [getattr(self.low, k) * f, getattr(self, k) * f, getattr(self.high, k) * f]
             if np.isnan(vals[1]):

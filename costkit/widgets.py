@@ -156,7 +156,7 @@ def training_summary_html(est, currency: str = "USD") -> str:
     )
 
 
-def training_panel(model: str = "BERT-base", tokens: float = 7.7e9, gpu: str = "A100-80GB",
+def training_panel(model: str = "BERT-base", tokens: float = 7.68e9, gpu: str = "A100-80GB",
                    n_gpus: int = 8, *, chart: bool = True):
     """Controls for a training estimate: model, tokens, GPU, GPUs, MFU, pricing, currency.
 

@@ -8,8 +8,10 @@ import pytest
 import costkit as ck
 from costkit.catalog import gpu_prices, gpus, models
 from costkit.fx import fx_rates
+from costkit.mfu import training_runs
 
-LOADERS = {"gpus.csv": gpus, "models.csv": models, "gpu_prices.csv": gpu_prices, "fx.csv": fx_rates}
+LOADERS = {"gpus.csv": gpus, "models.csv": models, "gpu_prices.csv": gpu_prices, "fx.csv": fx_rates,
+           "training_runs.csv": training_runs}
 
 
 def _rows(path):
@@ -46,6 +48,8 @@ CASES = [
     ("gpus.csv", "release_year", "2022.5", "not a whole number"),
     ("gpus.csv", "source", "", "empty cell in a required column"),
     ("gpus.csv", "name", "T4", "duplicate key"),
+    ("training_runs.csv", "tokens", "-1", "out of range"),
+    ("training_runs.csv", "run", "LLaMA-7B", "duplicate key"),
     ("models.csv", "params", "", "empty cell"),
     ("models.csv", "architecture", "transformer", "is not one of"),
     ("models.csv", "n_layers", "-1", "out of range"),
@@ -116,8 +120,10 @@ def test_edited_file_is_reloaded(data_dir, tmp_path):
     f = tmp_path / "gpus.csv"
     shutil.copy(data_dir / "gpus.csv", f)
     assert ck.gpu("T4", path=f).memory_gb == 16
-    text = f.read_text().replace("T4,Tesla T4;T4 16GB,NVIDIA,PCIe,16,",
-                                 "T4,Tesla T4;T4 16GB,NVIDIA,PCIe,17,")
+    old = "T4,Tesla T4;T4 16GB,NVIDIA,PCIe,Turing,16,"
+    new = old.replace(",16,", ",17,")
+    assert old in f.read_text()
+    text = f.read_text().replace(old, new)
     import os
     import time
 

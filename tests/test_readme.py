@@ -21,3 +21,14 @@ def test_readme_storage_mistake_is_refused():
 
     with pytest.raises(ck.UnitError):
         ck.Ledger().add("train", "checkpoints", 200, "GB", 0.023, "USD/GB-month")
+
+
+def test_readme_training_snippet_runs(capsys):
+    (snippet,) = re.findall(r"`(print\(ck\.training\.estimate\(.*?\)\))`", README)
+    import costkit as ck
+
+    exec(snippet, {"ck": ck})
+    out = capsys.readouterr().out
+    assert "GPU-hours" in out and "Llama-2-7B" in out
+    runs = ck.mfu.training_runs().set_index("run")
+    assert round(float(runs.loc["Llama-2-7B", "mfu"]), 2) == 0.39  # the figure the README quotes

@@ -27,7 +27,7 @@ def wheel(tmp_path_factory):
 
 def test_wheel_contains_the_data_files(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
-    for f in ["gpus.csv", "gpu_prices.csv", "models.csv", "fx.csv"]:
+    for f in ["gpus.csv", "gpu_prices.csv", "models.csv", "fx.csv", "training_runs.csv"]:
         assert f"costkit/data/{f}" in names
     # one copy of each file in the repository: data/, mapped into the package by the build
     assert not (ROOT / "costkit" / "data").exists()
