@@ -112,26 +112,24 @@ def _sixteen_bit_peak(g) -> float:
 def _load_runs(path: str, mtime: float, gpu_path: str | None):
     import numpy as np
 
-    from .catalog import _GPU_SUFFIX, _gpu_table, _resolve, normalize_dtype
+    from .catalog import gpu, normalize_dtype
 
     df = read_table(path, RUNS_SCHEMA)
-    _, index, records = _gpu_table(gpu_path)
     names, archs, peaks = [], [], []
     for i, row in enumerate(df.itertuples()):
         def fail(column, problem, i=i):
             raise DataFileError(f"{path}, row {i + 1} (line {i + 2}), column '{column}': {problem}")
 
         try:
-            name = _resolve(row.gpu, index, list(records), "GPU", _GPU_SUFFIX)
+            g = gpu(row.gpu, path=gpu_path)
         except KeyError as exc:
             fail("gpu", str(exc))
         try:
-            dtype = normalize_dtype(row.dtype)
-            peak = records[name].peak_tflops(dtype)
+            peak = g.peak_tflops(normalize_dtype(row.dtype))
         except ValueError as exc:
             fail("dtype", str(exc))
-        names.append(name)
-        archs.append(records[name].architecture or name)
+        names.append(g.name)
+        archs.append(g.architecture or g.name)
         peaks.append(peak)
     df["gpu"] = names
     df["architecture"] = archs
@@ -191,9 +189,9 @@ def training_runs(path=None, *, gpu_path=None):
 def _default(name: str, dtype: str, attention: bool, runs_stamp, gpu_path) -> MfuAssumption:
     import numpy as np
 
-    from .catalog import _gpu_table
+    from .catalog import gpu
 
-    g = _gpu_table(gpu_path)[2][name]
+    g = gpu(name, path=gpu_path)
     df = _load_runs(*runs_stamp, gpu_path)
     col = "flops_with_attention" if attention else "flops"
     df = df[df[col].notna()]
@@ -261,10 +259,10 @@ def default_mfu(gpu: str = "H100-SXM", dtype: str = "bf16", *, attention: bool =
     >>> round(m.central, 2), m.architecture
     (0.43, 'Ampere')
     """
-    from .catalog import _GPU_SUFFIX, _gpu_table, _resolve, normalize_dtype
+    from .catalog import gpu as lookup
+    from .catalog import normalize_dtype
 
-    _, index, records = _gpu_table(gpu_path)
-    name = _resolve(gpu, index, list(records), "GPU", _GPU_SUFFIX)
+    name = lookup(gpu, path=gpu_path).name
     d = normalize_dtype(dtype)
     if d == "int8":
         raise ValueError("int8 is an inference data type; train in bf16, fp16, fp8 or fp32")

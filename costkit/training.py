@@ -188,8 +188,7 @@ def flops(params, tokens, *, n_layers=None, d_model=None, seq_len=None, trainabl
     n = as_quantity("params", params, allow_zero=False)
     d = as_quantity("tokens", tokens)
     t = n if trainable_params is None else as_quantity("trainable_params", trainable_params)
-    if trainable_params is not None and (np.broadcast_to(t, np.broadcast(n, t).shape)
-                                         > np.broadcast_to(n, np.broadcast(n, t).shape)).any():
+    if (t > n).any():
         raise ValueError("trainable_params cannot exceed params")
     shape = _shape_args(n_layers, d_model, seq_len)
     total = (4.0 * n + 2.0 * t) * d
@@ -474,8 +473,8 @@ def lora_trainable_params(model=None, *, rank=8, target_modules=("q_proj", "v_pr
     total = 0.0
     seen = set()
     for name in target_modules:
-        key = _MODULE_ALIASES.get(str(name).lower().split(".")[-1] if str(name).lower()
-                                  not in _MODULE_ALIASES else str(name).lower())
+        full = str(name).lower()  # "self_attn.q_proj" -> "q_proj"
+        key = _MODULE_ALIASES.get(full, _MODULE_ALIASES.get(full.rsplit(".", 1)[-1]))
         if key is None or key not in shapes:
             known = sorted(k for k, v in _MODULE_ALIASES.items() if v in shapes and "_" in k)
             raise ValueError(f"unknown LoRA target module {name!r} for this model; use "
@@ -666,16 +665,15 @@ class TrainingEstimate:
 
 def _gpu_lookup(gpu, gpu_path):
     """Canonical names, GPU records and the index array for str or array-like ``gpu``."""
-    from .catalog import _GPU_SUFFIX, _gpu_table, _resolve
+    from .catalog import gpu as lookup
 
-    _, index, records = _gpu_table(gpu_path)
     if isinstance(gpu, str):
-        name = _resolve(gpu, index, list(records), "GPU", _GPU_SUFFIX)
-        return [name], [records[name]], None
+        g = lookup(gpu, path=gpu_path)
+        return [g.name], [g], None
     arr = np.asarray(list(gpu) if not hasattr(gpu, "to_numpy") else gpu.to_numpy(), dtype=object)
     uniq, inv = np.unique(arr.astype(str), return_inverse=True)
-    names = [_resolve(u, index, list(records), "GPU", _GPU_SUFFIX) for u in uniq]
-    return names, [records[n] for n in names], inv.reshape(arr.shape)
+    recs = [lookup(u, path=gpu_path) for u in uniq]
+    return [r.name for r in recs], recs, inv.reshape(arr.shape)
 
 
 def _per_gpu(values, inv):

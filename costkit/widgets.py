@@ -111,7 +111,7 @@ def four_part_panel(example=ORIGIN_EXAMPLE, *,
 
 
 def training_gpu_choices():
-    """GPUs the training panel offers: a 16-bit peak, a TDP and an on-demand price."""
+    """GPUs the training panel offers: those with a 16-bit peak and an on-demand price."""
     from costkit.catalog import gpus, price_summary
 
     g = gpus()
