@@ -64,3 +64,89 @@ def wrap_like(result, *inputs):
 
             return pd.Series(result, index=x.index)
     return result
+
+
+def whole(name: str, arr):
+    """Check that every value of ``arr`` is a whole number (a count)."""
+    if arr.size and (np.mod(arr, 1) != 0).any():
+        raise ValueError(f"{name} must be a whole number, got {arr[np.mod(arr, 1) != 0].flat[0]!r}")
+    return arr
+
+
+def broadcast(**arrays):
+    """``np.broadcast_arrays`` with an error that names the arguments that clash."""
+    try:
+        return np.broadcast_arrays(*arrays.values())
+    except ValueError:
+        shapes = ", ".join(f"{k} {np.shape(v)}" for k, v in arrays.items() if np.ndim(v))
+        raise ValueError(f"array arguments do not broadcast together: {shapes}") from None
+
+
+def scalar_or(arr):
+    """A Python scalar for a 0-d array, else the array."""
+    arr = np.asarray(arr)
+    return arr.item() if arr.ndim == 0 else arr
+
+
+def gpu_lookup(gpu, gpu_path=None):
+    """Canonical names, GPU records and the index array for a str or array-like ``gpu``.
+
+    For a single name the index is None; for an array of names it maps each
+    element to its record, so per-GPU values broadcast with :func:`per_gpu`.
+    """
+    from .catalog import gpu as lookup
+
+    if isinstance(gpu, str):
+        g = lookup(gpu, path=gpu_path)
+        return [g.name], [g], None
+    arr = np.asarray(list(gpu) if not hasattr(gpu, "to_numpy") else gpu.to_numpy(), dtype=object)
+    uniq, inv = np.unique(arr.astype(str), return_inverse=True)
+    recs = [lookup(u, path=gpu_path) for u in uniq]
+    return [r.name for r in recs], recs, inv.reshape(arr.shape)
+
+
+def per_gpu(values, inv):
+    """Spread one value per distinct GPU over the array of GPU names."""
+    values = np.asarray(values, dtype=float)
+    return values[0] if inv is None else values[inv]
+
+
+def gpu_names_like(names, inv, gpu, shape):
+    """The GPU name of each configuration: a str, an object array or a named Series."""
+    if inv is None:
+        return names[0]
+    out = np.broadcast_to(np.asarray(names, dtype=object)[inv], shape)
+    if type(gpu).__name__ == "Series" and out.shape == np.shape(gpu):
+        import pandas as pd
+
+        return pd.Series(out, index=gpu.index, name="gpu")
+    return out
+
+
+class CatalogPrices:
+    """Per-configuration catalog prices [USD per GPU-hour] with their range and provenance."""
+
+    def __init__(self, price, low, high, note, sources, dates):
+        self.price, self.low, self.high = price, low, high
+        self.note, self.sources, self.dates = note, sources, dates
+
+
+def catalog_prices(names, inv, *, cloud=None, pricing="on_demand", stat="median",
+                   price_path=None, gpu_path=None) -> CatalogPrices:
+    """The ``stat`` catalog price of each GPU, with the offers' quartiles as its range."""
+    from .catalog import price_quote
+
+    def quotes(s):
+        return [price_quote(nm, cloud, pricing, s, path=price_path, gpu_path=gpu_path)
+                for nm in names]
+
+    qs, q25, q75 = quotes(stat), quotes("p25"), quotes("p75")
+    price = per_gpu([q.usd_per_gpu_hour for q in qs], inv)
+    return CatalogPrices(
+        price=price,
+        low=np.minimum(per_gpu([q.usd_per_gpu_hour for q in q25], inv), price),
+        high=np.maximum(per_gpu([q.usd_per_gpu_hour for q in q75], inv), price),
+        note="; ".join(str(q) for q in qs) + "; range: the offers' quartiles",
+        sources=sorted({s for q in qs for s in q.sources}),
+        dates=(min(q.price_dates[0] for q in qs), max(q.price_dates[1] for q in qs)),
+    )

@@ -54,10 +54,23 @@ __all__ = [
     "price_quote",
     "price_summary",
     "read_skypilot_catalog",
+    "bytes_per_element",
+    "compute_dtype",
 ]
 
 DTYPES = ("fp32", "tf32", "bf16", "fp16", "fp8", "int8")
 """Data types with a peak-throughput column in ``gpus.csv``."""
+
+WEIGHT_ONLY_DTYPES = {"int4": "fp16"}
+"""Weight-only formats and the data type their matmuls run in: int4 weights
+(AWQ, GPTQ) are dequantised to 16 bits on the fly, so they save bytes, not
+FLOPs (W4A16). :func:`compute_dtype` maps them; the peak comes from the catalog."""
+
+DTYPE_BYTES = {"fp32": 4.0, "tf32": 4.0, "bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0,
+               "int4": 0.5}
+"""Storage per element [bytes] (tf32 is stored as fp32). Quantisation scales
+add a little (about 0.125 bit per weight for int4 with group size 128); it is
+not counted."""
 
 _DTYPE_COLUMN = {
     "fp32": "fp32_tflops", "tf32": "tf32_tflops", "bf16": "bf16_tflops",
@@ -677,6 +690,28 @@ def normalize_dtype(dtype: str) -> str:
     """Canonical dtype name (``"bfloat16"`` -> ``"bf16"``); raise for unknown ones."""
     d = str(dtype).lower().replace("_", "").replace("-", "")
     d = _DTYPE_ALIASES.get(d, d)
-    if d not in _DTYPE_COLUMN:
-        raise ValueError(f"unknown dtype {dtype!r}; use one of {', '.join(DTYPES)}")
+    if d not in _DTYPE_COLUMN and d not in WEIGHT_ONLY_DTYPES:
+        raise ValueError(f"unknown dtype {dtype!r}; use one of "
+                         f"{', '.join(DTYPES + tuple(WEIGHT_ONLY_DTYPES))}")
     return d
+
+
+def bytes_per_element(dtype: str) -> float:
+    """Bytes one value of ``dtype`` takes in memory (``"int4"`` -> 0.5). [bytes]"""
+    return DTYPE_BYTES[normalize_dtype(dtype)]
+
+
+def compute_dtype(dtype: str, gpu: GPU | None = None) -> str:
+    """The data type the matmuls of a ``dtype`` model run in.
+
+    Formats with tensor-core support (fp16, bf16, fp8, int8) run as
+    themselves; weight-only formats (int4) run in 16 bits: fp16, or bf16 on a
+    ``gpu`` with no fp16 peak (TPUs).
+    """
+    d = normalize_dtype(dtype)
+    if d not in WEIGHT_ONLY_DTYPES:
+        return d
+    c = WEIGHT_ONLY_DTYPES[d]
+    if gpu is not None and gpu.tflops.get(c) is None and gpu.tflops.get("bf16") is not None:
+        return "bf16"
+    return c

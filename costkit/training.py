@@ -59,6 +59,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._checks import as_fraction, as_quantity, wrap_like
+from ._checks import broadcast as _broadcast
+from ._checks import catalog_prices as _catalog_prices
+from ._checks import gpu_lookup as _gpu_lookup
+from ._checks import gpu_names_like as _gpu_names_like
+from ._checks import per_gpu as _per_gpu
+from ._checks import scalar_or as _scalar_or
+from ._checks import whole as _whole
 
 __all__ = [
     "CHINCHILLA_TOKENS_PER_PARAM", "DEFAULT_KG_CO2_PER_KWH", "DEFAULT_PUE", "OPTIMIZERS",
@@ -101,8 +108,8 @@ def _dtype(dtype: str) -> str:
     from .catalog import normalize_dtype
 
     d = normalize_dtype(dtype)
-    if d == "int8":
-        raise ValueError("int8 is an inference data type; train in bf16, fp16, fp8 or fp32")
+    if d in ("int8", "int4"):
+        raise ValueError(f"{d} is an inference data type; train in bf16, fp16, fp8 or fp32")
     return d
 
 
@@ -123,25 +130,6 @@ def _shape_args(n_layers, d_model, seq_len, what="the attention term"):
         raise ValueError(f"{what} needs n_layers, d_model and seq_len together; missing: "
                          f"{', '.join(missing)}")
     return tuple(as_quantity(k, v, allow_zero=False) for k, v in given.items())
-
-
-def _whole(name, arr):
-    if arr.size and (np.mod(arr, 1) != 0).any():
-        raise ValueError(f"{name} must be a whole number, got {arr[np.mod(arr, 1) != 0].flat[0]!r}")
-    return arr
-
-
-def _broadcast(**arrays):
-    try:
-        return np.broadcast_arrays(*arrays.values())
-    except ValueError:
-        shapes = ", ".join(f"{k} {np.shape(v)}" for k, v in arrays.items() if np.ndim(v))
-        raise ValueError(f"array arguments do not broadcast together: {shapes}") from None
-
-
-def _scalar_or(arr):
-    arr = np.asarray(arr)
-    return arr.item() if arr.ndim == 0 else arr
 
 
 # --------------------------------------------------------------------------- FLOPs
@@ -663,24 +651,6 @@ class TrainingEstimate:
         return "\n".join(lines)
 
 
-def _gpu_lookup(gpu, gpu_path):
-    """Canonical names, GPU records and the index array for str or array-like ``gpu``."""
-    from .catalog import gpu as lookup
-
-    if isinstance(gpu, str):
-        g = lookup(gpu, path=gpu_path)
-        return [g.name], [g], None
-    arr = np.asarray(list(gpu) if not hasattr(gpu, "to_numpy") else gpu.to_numpy(), dtype=object)
-    uniq, inv = np.unique(arr.astype(str), return_inverse=True)
-    recs = [lookup(u, path=gpu_path) for u in uniq]
-    return [r.name for r in recs], recs, inv.reshape(arr.shape)
-
-
-def _per_gpu(values, inv):
-    values = np.asarray(values, dtype=float)
-    return values[0] if inv is None else values[inv]
-
-
 def estimate(params=None, tokens=None, *, model=None, gpu="H100-SXM", n_gpus=None, mfu=None,
              dtype="bf16", usd_per_gpu_hour=None, pricing="on_demand", cloud=None,
              price_stat="median", pue=DEFAULT_PUE, kg_co2_per_kwh=DEFAULT_KG_CO2_PER_KWH,
@@ -769,7 +739,6 @@ def estimate(params=None, tokens=None, *, model=None, gpu="H100-SXM", n_gpus=Non
     (185000.0, 369000.0)
     """
     from .catalog import model as lookup_model
-    from .catalog import price_quote
     from .mfu import default_mfu
 
     # ---- what is trained
@@ -847,18 +816,10 @@ def estimate(params=None, tokens=None, *, model=None, gpu="H100-SXM", n_gpus=Non
 
     # ---- price and its range
     if usd_per_gpu_hour is None:
-        qs = [price_quote(nm, cloud, pricing, price_stat, path=price_path, gpu_path=gpu_path)
-              for nm in names]
-        q25 = [price_quote(nm, cloud, pricing, "p25", path=price_path, gpu_path=gpu_path)
-               for nm in names]
-        q75 = [price_quote(nm, cloud, pricing, "p75", path=price_path, gpu_path=gpu_path)
-               for nm in names]
-        price = _per_gpu([q.usd_per_gpu_hour for q in qs], inv)
-        p_lo = np.minimum(_per_gpu([q.usd_per_gpu_hour for q in q25], inv), price)
-        p_hi = np.maximum(_per_gpu([q.usd_per_gpu_hour for q in q75], inv), price)
-        price_note = "; ".join(str(q) for q in qs) + "; range: the offers' quartiles"
-        price_sources = sorted({s for q in qs for s in q.sources})
-        price_dates = (min(q.price_dates[0] for q in qs), max(q.price_dates[1] for q in qs))
+        cp = _catalog_prices(names, inv, cloud=cloud, pricing=pricing, stat=price_stat,
+                             price_path=price_path, gpu_path=gpu_path)
+        price, p_lo, p_hi = cp.price, cp.low, cp.high
+        price_note, price_sources, price_dates = cp.note, cp.sources, cp.dates
     else:
         price = p_lo = p_hi = as_quantity("usd_per_gpu_hour", usd_per_gpu_hour)
         price_note, price_sources, price_dates = "given", ["given"], None
@@ -968,14 +929,7 @@ def estimate(params=None, tokens=None, *, model=None, gpu="H100-SXM", n_gpus=Non
     high = EstimateBound(mfu=out(b["mfu_lo"] * eff), usd_per_gpu_hour=out(b["p_hi"]),
                          gpu_hours=out(h_hi), wall_clock_hours=out(h_hi / ng),
                          cost_usd=out(h_hi * b["p_hi"]), energy_kwh=out(e_hi), co2_kg=out(c_hi))
-    if inv is None:
-        gpu_out = names[0]
-    else:
-        gpu_out = np.broadcast_to(np.asarray(names, dtype=object)[inv], hours.shape)
-        if type(gpu).__name__ == "Series" and gpu_out.shape == np.shape(gpu):
-            import pandas as pd
-
-            gpu_out = pd.Series(gpu_out, index=gpu.index, name="gpu")
+    gpu_out = _gpu_names_like(names, inv, gpu, hours.shape)
     mem = MemoryBreakdown(
         weights_gb=out(w / 1e9), gradients_gb=out(g_ / 1e9), optimizer_gb=out(o / 1e9),
         activations_gb=out(a_ / 1e9), n_gpus=out(ng), zero_stage=zero_stage,
