@@ -42,7 +42,9 @@ from costkit._tables import stamp as _stamp
 
 __all__ = [
     "DTYPES",
+    "DTYPE_BYTES",
     "GPU",
+    "GPU_MEMORY_BYTES_PER_GB",
     "Model",
     "PriceQuote",
     "gpu",
@@ -60,6 +62,11 @@ __all__ = [
 
 DTYPES = ("fp32", "tf32", "bf16", "fp16", "fp8", "int8")
 """Data types with a peak-throughput column in ``gpus.csv``."""
+
+GPU_MEMORY_BYTES_PER_GB = 2**30
+"""Bytes in one "GB" of a GPU memory label: memory sizes are binary, so an
+"A100 80GB" has 80 GiB (nvidia-smi shows 81,920 MiB), 7% more than 80e9 bytes.
+Bandwidth and FLOP/s labels are decimal (TB/s = 1e12 bytes/s)."""
 
 WEIGHT_ONLY_DTYPES = {"int4": "fp16"}
 """Weight-only formats and the data type their matmuls run in: int4 weights
@@ -191,6 +198,11 @@ class GPU:
                 f"tensor units or unpublished); available: {', '.join(have)}"
             )
         return value
+
+    @property
+    def memory_bytes(self) -> float:
+        """Memory capacity [bytes]: the label read as GiB (:data:`GPU_MEMORY_BYTES_PER_GB`)."""
+        return self.memory_gb * GPU_MEMORY_BYTES_PER_GB
 
     @property
     def memory_bandwidth_bytes_per_s(self) -> float:

@@ -28,7 +28,8 @@ Default assumptions (printed by every :class:`TrainingEstimate`)
   Llama 2 papers count it), PUE 1.1 and 0.385 kg CO2e/kWh, the US average
   the LLaMA paper uses [4]_. Pass your data centre's PUE and grid intensity.
 - Memory: mixed-precision AdamW (16 bytes per parameter [3]_), ZeRO-3 in
-  :func:`estimate`, 90% of the GPU's memory usable, GB = 1e9 bytes.
+  :func:`estimate`, 90% of the GPU's memory usable; results in GB = 1e9
+  bytes, capacities as labelled in GiB (an "80GB" GPU holds 80 x 2^30 bytes).
 - GPUs: one 8-GPU node, or as many nodes as memory needs, unless ``n_gpus``.
 
 References
@@ -786,7 +787,7 @@ def estimate(params=None, tokens=None, *, model=None, gpu="H100-SXM", n_gpus=Non
     names, recs, inv = _gpu_lookup(gpu, gpu_path)
     peaks = [r.peak_tflops(d) for r in recs]
     peak = _per_gpu(peaks, inv)
-    mem_gb = _per_gpu([r.memory_gb for r in recs], inv)
+    mem_bytes = _per_gpu([r.memory_bytes for r in recs], inv)
     seq = None if seq_len is None else as_quantity("seq_len", seq_len, allow_zero=False)
     attention = seq is not None and shape is not None
     if seq is not None and shape is None:
@@ -849,7 +850,7 @@ def estimate(params=None, tokens=None, *, model=None, gpu="H100-SXM", n_gpus=Non
     # ---- broadcast everything
     ng_in = None if n_gpus is None else _whole("n_gpus", as_quantity("n_gpus", n_gpus,
                                                                      allow_zero=False))
-    arrays = dict(params=total_params, trainable=trainable, tokens=tok, peak=peak, mem=mem_gb,
+    arrays = dict(params=total_params, trainable=trainable, tokens=tok, peak=peak, mem=mem_bytes,
                   mfu=u, mfu_lo=u_lo, mfu_hi=u_hi, price=price, p_lo=p_lo, p_hi=p_hi,
                   pue=pue_a, kg=kg, watts=watts, loss=loss, usable=usable)
     if ng_in is not None:
@@ -883,7 +884,7 @@ def estimate(params=None, tokens=None, *, model=None, gpu="H100-SXM", n_gpus=Non
     sharded = (o1 if zero_stage >= 1 else 0) + (g1 if zero_stage >= 2 else 0) + (
         w1 if zero_stage >= 3 else 0)
     fixed = w1 + g1 + o1 + a1 - sharded
-    min_gpus = _min_gpus(sharded, fixed, b["mem"] * 1e9 * b["usable"])
+    min_gpus = _min_gpus(sharded, fixed, b["mem"] * b["usable"])
     if ng_in is None:
         if np.isinf(min_gpus).any():
             i = int(np.flatnonzero(np.isinf(min_gpus).ravel())[0])
@@ -900,7 +901,7 @@ def estimate(params=None, tokens=None, *, model=None, gpu="H100-SXM", n_gpus=Non
     w, g_, o, a_ = _memory_arrays(b["params"], b["trainable"], d, opt, zero_stage, ng,
                                   frozen_bytes, act)
     mem_per_gpu = (w + g_ + o + a_) / 1e9
-    fits = mem_per_gpu <= b["mem"] * b["usable"] + 1e-9
+    fits = mem_per_gpu <= b["mem"] / 1e9 * b["usable"] + 1e-9
     wb = _WEIGHT_BYTES[d]
     ob = OPTIMIZERS[opt] + (4.0 if wb < 4 else 0.0)
     ckpt_gb = b["trainable"] * (wb + ob) / 1e9 + (0.0 if method != "full" else

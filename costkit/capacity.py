@@ -1,0 +1,595 @@
+"""Capacity planning: how many replicas a traffic curve and a latency SLO need, and what they cost.
+
+The chain, each step a function you can call on its own::
+
+    traffic [requests/s per hour]                         traffic_profile()
+    replicas for a target utilisation = ceil(λ / (μ_r x ρ))   replicas_for_utilization()
+    replicas for a latency SLO (M/M/c, Erlang C)          replicas_for_slo()
+    replicas per hour = max(both, min_replicas)           plan()
+    cost per strategy: static for peak, hourly autoscaling,
+    reserved + on-demand + spot mix (cheapest)            plan() -> CapacityPlan
+
+A replica is what :mod:`costkit.serving` describes: it serves
+``requests_per_second`` when kept busy and handles ``slots`` requests at once
+(the batch), each taking ``request_latency_s``.
+
+Queueing model and where it stops being accurate
+------------------------------------------------
+Each hour is treated as a steady M/M/c queue: Poisson arrivals at rate λ,
+c = replicas x slots servers, each finishing a request in a mean service
+time S (exponential). A request waits with probability C(c, a) (Erlang C,
+a = λ·S offered load) and then P(wait > t) = C·exp(-(c/S - λ)·t) [1]_. The
+SLO holds when S + the p-th percentile of the wait is at most the target.
+
+- Service times of a batched LLM are closer to deterministic than
+  exponential, so M/M/c *overstates* waiting (M/D/c waits are about half):
+  the replica count errs on the safe side.
+- Arrivals burstier than Poisson (a promotion launch, a bot) make M/M/c
+  *understate* waiting; so does a batch whose latency grows with load (the
+  model keeps the latency of the configured batch).
+- Within an hour the rate is assumed flat; minute-level peaks above the
+  hourly mean need headroom (a lower target utilisation).
+- The SLO is on server time only: network, retrieval and queueing in front
+  of the model are not counted.
+
+Default assumptions (in every :class:`CapacityPlan`)
+-----------------------------------------------------
+- Traffic shape: :data:`RETAIL_HOURLY_SHAPE`, an illustrative retail curve
+  (night trough at 04:00 about 0.2 x the daily mean, evening peak at 21:00
+  about 1.9 x); pass your own hourly series.
+- Target utilisation 0.7; at least 2 replicas (one can fail or restart).
+- Reserved price: on-demand x (1 - 0.37), Google Cloud's resource-based
+  1-year committed-use discount for GPUs; pass your negotiated discount.
+- Spot: on-demand x the median spot / on-demand ratio of the GPU's catalog
+  offers that list both (:func:`spot_price_ratio`, 0.60 for H100); 5% of spot capacity
+  assumed lost to interruptions at any time (over-provisioned to cover it),
+  and at most half of each hour's replicas on spot.
+- 730 hours per month; autoscaling in whole hours, at least ``min_replicas``.
+
+References
+----------
+.. [1] Kleinrock, "Queueing Systems, Volume 1: Theory", Wiley, 1975,
+   Sec. 3.5 (M/M/m, Erlang's C formula, waiting-time distribution).
+.. [2] Harchol-Balter, "Performance Modeling and Design of Computer
+   Systems", Cambridge University Press, 2013, Ch. 14 (M/M/k, square-root
+   staffing).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._checks import as_fraction, as_quantity, broadcast, wrap_like
+
+__all__ = [
+    "DEFAULT_RESERVED_DISCOUNT", "HOURS_PER_MONTH", "RETAIL_HOURLY_SHAPE", "CapacityPlan",
+    "erlang_c", "plan", "replicas_for_slo", "replicas_for_utilization", "spot_price_ratio",
+    "traffic_profile", "wait_time_quantile_s",
+]  # fmt: skip
+
+HOURS_PER_MONTH = 730.0
+"""Hours in an average month (8,760 / 12)."""
+DEFAULT_RESERVED_DISCOUNT = 0.37
+"""Google Cloud's resource-based 1-year committed-use discount for GPUs [unitless]
+(3-year: 0.55). AWS Savings Plans and reserved instances are of the same order."""
+DEFAULT_TARGET_UTILIZATION = 0.7
+DEFAULT_SPOT_INTERRUPTION = 0.05
+DEFAULT_MAX_SPOT_FRACTION = 0.5
+
+RETAIL_HOURLY_SHAPE = np.array([
+    0.55, 0.38, 0.27, 0.21, 0.19, 0.22, 0.35, 0.55, 0.78, 0.95, 1.05, 1.12,
+    1.18, 1.12, 1.06, 1.05, 1.08, 1.15, 1.30, 1.50, 1.70, 1.78, 1.55, 1.00,
+])
+RETAIL_HOURLY_SHAPE = RETAIL_HOURLY_SHAPE / RETAIL_HOURLY_SHAPE.mean()
+"""Relative traffic per local hour 0-23 of an illustrative retail site (mean 1):
+trough at 04:00 (0.2 x mean), lunch plateau, evening peak at 21:00 (1.9 x)."""
+
+
+# --------------------------------------------------------------------------- traffic
+
+
+def traffic_profile(daily_requests, *, shape=None, days=1, promotion_multiplier=1.0,
+                    promotion_days=(0,), promotion_hours=tuple(range(24))):
+    """Requests per second for each hour of ``days`` days: a diurnal curve with promotions.
+
+    Parameters
+    ----------
+    daily_requests : float
+        Requests on an ordinary day. [requests/day]
+    shape : array of 24 floats, optional
+        Relative traffic per hour (any scale; normalised to mean 1).
+        Default :data:`RETAIL_HOURLY_SHAPE`.
+    days : int
+        Days in the profile. [days]
+    promotion_multiplier : float
+        Traffic multiple during a promotion (Singles' Day, Black Friday),
+        >= 1. [unitless]
+    promotion_days : sequence of int
+        Days (0-based) with the promotion.
+    promotion_hours : sequence of int
+        Hours (0-23) of those days that the promotion lifts.
+
+    Returns
+    -------
+    pandas.Series
+        ``requests_per_second`` indexed by ``hour`` (0 to 24·days - 1).
+
+    Examples
+    --------
+    >>> t = traffic_profile(8.64e6)            # 100 requests/s on average
+    >>> round(float(t.mean()), 6), round(float(t.max() / t.mean()), 2)
+    (100.0, 1.93)
+    """
+    import pandas as pd
+
+    q = float(as_quantity("daily_requests", daily_requests, allow_zero=False))
+    w = RETAIL_HOURLY_SHAPE if shape is None else as_quantity("shape", shape)
+    if w.shape != (24,) or w.sum() <= 0:
+        raise ValueError(f"shape must be 24 non-negative hourly weights, got shape {w.shape}")
+    w = w / w.mean()
+    if int(days) != days or days < 1:
+        raise ValueError(f"days must be a whole number >= 1, got {days!r}")
+    m = float(as_quantity("promotion_multiplier", promotion_multiplier))
+    if m < 1:
+        raise ValueError(f"promotion_multiplier must be >= 1, got {m!r}")
+    days = int(days)
+    rps = np.tile(w * q / 86400.0, days)
+    if m != 1.0:
+        pd_ = np.asarray(promotion_days, dtype=int)
+        ph = np.asarray(promotion_hours, dtype=int)
+        if ((pd_ < 0) | (pd_ >= days)).any() or ((ph < 0) | (ph > 23)).any():
+            raise ValueError(f"promotion_days must be in 0..{days - 1} and promotion_hours in "
+                             "0..23")
+        idx = (pd_[:, None] * 24 + ph[None, :]).ravel()
+        rps[idx] *= m
+    return pd.Series(rps, index=pd.RangeIndex(24 * days, name="hour"), name="requests_per_second")
+
+
+# --------------------------------------------------------------------------- queueing
+
+
+def _erlang_b_upto(a, c_max):
+    """Erlang B for every server count 0..c_max (rows) and each load in ``a`` (columns)."""
+    a = np.atleast_1d(a)
+    out = np.empty((int(c_max) + 1, a.size))
+    out[0] = 1.0
+    b = np.ones(a.size)
+    for k in range(1, int(c_max) + 1):       # loop over servers, vectorised over scenarios
+        b = a * b / (k + a * b)
+        out[k] = b
+    return out
+
+
+def erlang_c(servers, offered_load):
+    """Probability that an arriving request waits (M/M/c, Erlang's C formula). [unitless]
+
+    .. math:: C(c, a) = \\frac{c\\,B(c, a)}{c - a\\,(1 - B(c, a))}
+
+    with B the Erlang B blocking probability (computed by its stable
+    recursion) and ``a`` = λ / μ the offered load in Erlangs [1]_. Returns 1
+    where the queue is unstable (a >= c).
+
+    Parameters
+    ----------
+    servers : numeric
+        c, whole number >= 1. [count]
+    offered_load : numeric
+        a = arrival rate x mean service time. [Erlang]
+
+    Examples
+    --------
+    Two Erlangs on three servers: B = 4/19, so C = 4/9.
+
+    >>> round(erlang_c(3, 2.0), 6)
+    0.444444
+    """
+    c = as_quantity("servers", servers, allow_zero=False)
+    if (np.mod(c, 1) != 0).any():
+        raise ValueError("servers must be a whole number")
+    a = as_quantity("offered_load", offered_load)
+    c_b, a_b = broadcast(servers=c, offered_load=a)
+    table = _erlang_b_upto(a_b.ravel(), c_b.max())
+    bc = table[c_b.ravel().astype(int), np.arange(a_b.size)]
+    cb = c_b.ravel()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pw = cb * bc / (cb - a_b.ravel() * (1.0 - bc))
+    pw = np.where(a_b.ravel() >= cb, 1.0, np.clip(pw, 0.0, 1.0))
+    return wrap_like(pw.reshape(c_b.shape), servers, offered_load)
+
+
+def wait_time_quantile_s(servers, arrival_rate_rps, service_time_s, percentile=0.95):
+    """The ``percentile`` of the time a request waits before service in M/M/c. [s]
+
+    P(W > t) = C(c, a)·exp(-(c/S - λ)·t), so the p-quantile is
+    max(0, ln(C / (1 - p)) / (c/S - λ)): zero when fewer than 1 - p of the
+    requests wait at all; infinite when the queue is unstable (λ·S >= c).
+
+    >>> round(wait_time_quantile_s(3, 2.0, 1.0, 0.95), 4)   # ln((4/9) / 0.05) / (3 - 2)
+    2.1848
+    """
+    c = as_quantity("servers", servers, allow_zero=False)
+    lam = as_quantity("arrival_rate_rps", arrival_rate_rps)
+    s = as_quantity("service_time_s", service_time_s, allow_zero=False)
+    p = as_fraction("percentile", percentile)
+    if (p >= 1).any() or (p <= 0).any():
+        raise ValueError("percentile must be between 0 and 1, e.g. 0.95")
+    c, lam, s, p = broadcast(servers=c, arrival_rate_rps=lam, service_time_s=s, percentile=p)
+    pw = np.asarray(erlang_c(c, lam * s))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.log(pw / (1.0 - p)) / (c / s - lam)
+    t = np.where(lam * s >= c, np.inf, np.maximum(t, 0.0))
+    return wrap_like(t, servers, arrival_rate_rps, service_time_s, percentile)
+
+
+def replicas_for_utilization(arrival_rate_rps, replica_rps, *,
+                             target_utilization=DEFAULT_TARGET_UTILIZATION, min_replicas=1):
+    """Replicas that serve ``arrival_rate_rps`` with each at most ``target_utilization`` busy.
+
+    ceil(λ / (μ_replica x ρ)), at least ``min_replicas``. [count]
+
+    >>> replicas_for_utilization(100.0, 30.0, target_utilization=0.7)
+    5.0
+    """
+    lam = as_quantity("arrival_rate_rps", arrival_rate_rps)
+    mu = as_quantity("replica_rps", replica_rps, allow_zero=False)
+    rho = as_fraction("target_utilization", target_utilization)
+    if (rho == 0).any():
+        raise ValueError("target_utilization must be > 0")
+    m = as_quantity("min_replicas", min_replicas)
+    r = np.maximum(np.ceil(lam / (mu * rho) - 1e-9), m)
+    return wrap_like(r, arrival_rate_rps, replica_rps)
+
+
+def replicas_for_slo(arrival_rate_rps, service_time_s, slo_s, *, slots_per_replica=1,
+                     percentile=0.95, min_replicas=1, max_replicas=100_000):
+    """Fewest replicas whose M/M/c response-time percentile meets a latency SLO. [count]
+
+    A replica has ``slots_per_replica`` servers (its batch), each taking
+    ``service_time_s`` per request. The SLO holds when service time + the
+    ``percentile`` of the wait (:func:`wait_time_quantile_s`) <= ``slo_s``.
+    Vectorised over arrival rates (the hours of a day): the search walks
+    the server count once for all of them.
+
+    Raises ``ValueError`` when the service time alone exceeds the SLO (no
+    number of replicas helps: use a faster GPU, a smaller batch or model).
+
+    Examples
+    --------
+    >>> replicas_for_slo([1.0, 20.0], service_time_s=0.5, slo_s=1.0)
+    array([ 2., 13.])
+    """
+    lam = as_quantity("arrival_rate_rps", arrival_rate_rps)
+    s = float(as_quantity("service_time_s", service_time_s, allow_zero=False))
+    slo = float(as_quantity("slo_s", slo_s, allow_zero=False))
+    k = float(as_quantity("slots_per_replica", slots_per_replica, allow_zero=False))
+    p = float(as_fraction("percentile", percentile))
+    if not 0 < p < 1:
+        raise ValueError("percentile must be between 0 and 1, e.g. 0.95")
+    if s > slo:
+        raise ValueError(f"the service time {s:.3g} s alone exceeds the SLO of {slo:.3g} s; no "
+                         "replica count meets it (use a faster GPU, a smaller batch or model)")
+    slack = slo - s
+    flat = lam.ravel()
+    a = flat * s
+    out = np.full(flat.size, np.nan)
+    # servers needed grow about like a + z·sqrt(a): cap the walk generously
+    c_cap = int(np.ceil(a.max() + 10.0 * np.sqrt(a.max()) + 20.0 * k + 10.0)) if a.size else 1
+    c_cap = min(c_cap, int(max_replicas * k))
+    table = _erlang_b_upto(a, c_cap)
+    for r in range(1, int(c_cap // k) + 1):     # loop over replica counts, vectorised over hours
+        c = r * k
+        ci = int(c)
+        bc = table[min(ci, c_cap)]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pw = np.clip(c * bc / (c - a * (1.0 - bc)), 0.0, 1.0)
+            t = np.log(pw / (1.0 - p)) / (c / s - flat)
+        ok = (a < c) & (np.maximum(t, 0.0) <= slack + 1e-12)
+        newly = ok & np.isnan(out)
+        out[newly] = r
+        if not np.isnan(out).any():
+            break
+    if np.isnan(out).any():
+        raise ValueError(f"no replica count up to {max_replicas:,} meets the SLO for "
+                         f"{flat[np.isnan(out)].max():.4g} requests/s")
+    out = np.maximum(out, float(as_quantity("min_replicas", min_replicas)))
+    return wrap_like(out.reshape(lam.shape), arrival_rate_rps)
+
+
+# --------------------------------------------------------------------------- plan
+
+
+@dataclass(frozen=True, repr=False)
+class CapacityPlan:
+    """Replicas per hour and the monthly cost of each provisioning strategy.
+
+    ``hourly``: a DataFrame indexed by hour with ``requests_per_second``,
+    ``replicas_utilization``, ``replicas_slo``, ``replicas_needed`` and the
+    replicas each strategy runs (``static_peak``, ``autoscale``,
+    ``mix_reserved``, ``mix_on_demand``, ``mix_spot``). ``summary``: one row
+    per strategy with ``replica_hours_per_month``, ``monthly_cost_usd``,
+    ``usd_per_1k_requests``, ``peak_replicas`` and ``mean_utilization`` (busy
+    share of the replicas paid for). ``cheapest`` names the strategy with
+    the lowest monthly cost; ``assumptions`` lists prices and defaults.
+    """
+
+    hourly: object
+    summary: object
+    reserved_replicas: int
+    assumptions: dict = field(default_factory=dict)
+    label: str = ""
+
+    @property
+    def cheapest(self) -> str:
+        return str(self.summary["monthly_cost_usd"].idxmin())
+
+    def monthly_cost_usd(self, strategy: str | None = None) -> float:
+        """Monthly cost of ``strategy`` (default the cheapest). [USD/month]"""
+        return float(self.summary.loc[self._strategy(strategy), "monthly_cost_usd"])
+
+    def _strategy(self, strategy):
+        s = self.cheapest if strategy is None else strategy
+        if s not in self.summary.index:
+            raise ValueError(f"unknown strategy {s!r}; one of {', '.join(self.summary.index)}")
+        return s
+
+    def to_ledger(self, ledger=None, *, strategy: str | None = None, months=1.0,
+                  phase: str = "run", name: str | None = None):
+        """Add ``months`` of serving under ``strategy`` (default the cheapest) to a ledger.
+
+        One line per price class (reserved, on-demand, spot) in replica-hours
+        x USD per replica-hour, in the ``run`` phase of the four-part model.
+        """
+        from .ledger import Ledger
+
+        s = self._strategy(strategy)
+        m = float(as_quantity("months", months))
+        led = Ledger(title=self.label or "serving") if ledger is None else ledger
+        a = self.assumptions
+        scale = HOURS_PER_MONTH / len(self.hourly) * m
+        what = name or f"serving{': ' + self.label if self.label else ''}"
+        parts = {"static_peak": [("static_peak", a["usd_per_replica_hour"], "on-demand")],
+                 "autoscale": [("autoscale", a["usd_per_replica_hour"], "on-demand")],
+                 "mix": [("mix_reserved", a["reserved_usd_per_replica_hour"], "reserved"),
+                         ("mix_on_demand", a["usd_per_replica_hour"], "on-demand"),
+                         ("mix_spot", a["spot_usd_per_replica_hour"], "spot")]}[s]
+        for col, price, kind in parts:
+            hours = float(self.hourly[col].sum()) * scale
+            if hours > 0:
+                led.add_compute(phase, f"{what} ({s}, {kind})", hours=hours,
+                                usd_per_hour=price, unit="replica-hour",
+                                note=f"{m:g} month(s) of {a['replica']}")
+        return led
+
+    def __repr__(self) -> str:
+        a = self.assumptions
+        lines = [f"CapacityPlan{': ' + self.label if self.label else ''} over "
+                 f"{len(self.hourly)} hours; peak {self.hourly['requests_per_second'].max():,.1f} "
+                 f"requests/s, {a['replica']}",
+                 f"  {'strategy':<13}{'replica-h/month':>17}{'USD/month':>14}"
+                 f"{'USD/1k req':>12}{'utilisation':>13}"]
+        for s, r in self.summary.iterrows():
+            lines.append(f"  {s:<13}{r.replica_hours_per_month:>17,.0f}"
+                         f"{r.monthly_cost_usd:>14,.0f}{r.usd_per_1k_requests:>12.4g}"
+                         f"{r.mean_utilization:>13.0%}")
+        lines += [f"  cheapest: {self.cheapest} ({self.reserved_replicas} reserved replicas in "
+                  "the mix)",
+                  f"  SLO: {a['slo']}; target utilisation {a['target_utilization']:g}; "
+                  f"min {a['min_replicas']:g} replicas",
+                  f"  prices per replica-hour: on-demand {a['usd_per_replica_hour']:.3f}, "
+                  f"reserved {a['reserved_usd_per_replica_hour']:.3f}, spot "
+                  f"{a['spot_usd_per_replica_hour']:.3f} USD"]
+        return "\n".join(lines)
+
+
+def spot_price_ratio(gpu: str, *, price_path=None, gpu_path=None):
+    """Median spot / on-demand price ratio of ``gpu``'s offers that list both. [unitless]
+
+    Spot and on-demand medians over *all* offers compare different clouds
+    (spot is sold mostly by the big three), so the ratio is taken offer by
+    offer. A GPU with no such offer gets the median over all GPUs. Returns
+    ``(ratio, note)``.
+
+    >>> round(spot_price_ratio("H100-SXM")[0], 2)
+    0.6
+    """
+    from .catalog import gpu as lookup
+    from .catalog import gpu_prices
+
+    name = lookup(gpu, path=gpu_path).name
+    df = gpu_prices(price_path, gpu_path=gpu_path)
+    both = df[df["spot_usd_per_gpu_hour"].notna() & df["on_demand_usd_per_gpu_hour"].notna()]
+    r = both["spot_usd_per_gpu_hour"] / both["on_demand_usd_per_gpu_hour"]
+    mine = r[both["gpu"] == name]
+    if len(mine):
+        return float(mine.median()), (f"spot = on-demand x {mine.median():.2f}, the median "
+                                      f"ratio of {len(mine)} {name} offers with both prices")
+    if not len(r):
+        raise LookupError("no offer in the price catalog lists both spot and on-demand prices")
+    return float(r.median()), (f"spot = on-demand x {r.median():.2f}, the median ratio over all "
+                               f"GPUs ({name} has no offer with both prices)")
+
+
+def _replica_from(serving):
+    """(requests/s, latency s, slots, USD/replica-hour, gpu, n_gpus) of a serving estimate."""
+    for attr in ("requests_per_second", "request_latency_s", "usd_per_replica_hour"):
+        if not hasattr(serving, attr):
+            raise TypeError("serving must be a ServingEstimate, EncoderEstimate or "
+                            f"RecommenderEstimate (it has no {attr})")
+    if np.ndim(serving.requests_per_second) != 0:
+        raise ValueError("plan() takes one serving configuration; pick one from to_frame()")
+    if not np.all(getattr(serving, "fits_in_memory", True)):
+        raise ValueError("that serving configuration does not fit in memory")
+    rps = float(serving.requests_per_second)
+    lat = float(serving.request_latency_s)
+    return (rps, lat, rps * lat, float(serving.usd_per_replica_hour), serving.gpu,
+            float(getattr(serving, "n_gpus", 1.0)))
+
+
+def plan(traffic_rps, serving=None, *, replica_rps=None, request_latency_s=None,
+         slots_per_replica=None, usd_per_replica_hour=None, spot_usd_per_replica_hour=None,
+         slo_s=None, percentile=0.95, target_utilization=DEFAULT_TARGET_UTILIZATION,
+         min_replicas=2, reserved_discount=DEFAULT_RESERVED_DISCOUNT,
+         spot_interruption_rate=DEFAULT_SPOT_INTERRUPTION,
+         max_spot_fraction=DEFAULT_MAX_SPOT_FRACTION, use_spot=True, label="",
+         price_path=None, gpu_path=None) -> CapacityPlan:
+    """Replicas per hour for a traffic curve and an SLO, and the cheapest way to buy them.
+
+    Parameters
+    ----------
+    traffic_rps : Series or array
+        Requests per second in each hour (:func:`traffic_profile`). [1/s]
+    serving : ServingEstimate, EncoderEstimate or RecommenderEstimate, optional
+        One replica's configuration; gives ``replica_rps``,
+        ``request_latency_s``, ``slots_per_replica`` (its batch) and the
+        on-demand price; the spot price comes from the catalog for its GPU.
+    replica_rps, request_latency_s, slots_per_replica, usd_per_replica_hour :
+        Instead of ``serving`` (or to override it): capacity [1/s], service
+        time [s], concurrent requests [count] and price [USD/replica-hour].
+    spot_usd_per_replica_hour : float, optional
+        Spot price; default the on-demand price x :func:`spot_price_ratio`.
+    slo_s : float, optional
+        Latency target for the ``percentile`` of requests [s]; none by default.
+    percentile : float
+        0.95 for p95, 0.99 for p99. [unitless]
+    target_utilization : float
+        Busy share each replica may reach [0 to 1]; 0.7 by default.
+    min_replicas : int
+        Floor on replicas in every hour (redundancy). [count]
+    reserved_discount : float
+        Reserved / committed price = on-demand x (1 - discount). [0 to 1]
+    spot_interruption_rate : float
+        Share of spot capacity assumed lost at any time; spot replicas are
+        over-provisioned by 1 / (1 - rate). [0 to 1)
+    max_spot_fraction : float
+        At most this share of each hour's needed replicas on spot. [0 to 1]
+    use_spot : bool
+        False leaves spot out of the mix.
+
+    Returns
+    -------
+    CapacityPlan
+
+    Notes
+    -----
+    Strategies: ``static_peak`` runs the peak hour's replicas all the time,
+    on demand; ``autoscale`` runs each hour's need on demand; ``mix`` buys R
+    reserved replicas for every hour and covers the rest with spot (up to
+    the cap, over-provisioned for interruptions) and on-demand. R is chosen
+    by evaluating every R from 0 to the peak at once and keeping the
+    cheapest. Monthly figures scale the profile to 730 hours.
+    """
+    import pandas as pd
+
+    if serving is not None:
+        s_rps, s_lat, s_slots, s_price, gpu, n_gpus = _replica_from(serving)
+        replica_label = (f"{n_gpus:g} x {gpu} per replica, {s_rps:,.3g} requests/s each at "
+                         f"{s_lat:.3g} s")
+    else:
+        s_rps = s_lat = s_slots = s_price = None
+        gpu, n_gpus, replica_label = None, 1.0, "replica as given"
+    rps_r = s_rps if replica_rps is None else float(as_quantity("replica_rps", replica_rps,
+                                                                 allow_zero=False))
+    if rps_r is None:
+        raise TypeError("plan() needs serving= or replica_rps=")
+    lat = s_lat if request_latency_s is None else float(
+        as_quantity("request_latency_s", request_latency_s, allow_zero=False))
+    slots = s_slots if slots_per_replica is None else float(
+        as_quantity("slots_per_replica", slots_per_replica, allow_zero=False))
+    if slots is None:
+        slots = 1.0 if lat is None else rps_r * lat
+    price = s_price if usd_per_replica_hour is None else float(
+        as_quantity("usd_per_replica_hour", usd_per_replica_hour))
+    if price is None:
+        raise TypeError("plan() needs serving= or usd_per_replica_hour=")
+    disc = float(as_fraction("reserved_discount", reserved_discount))
+    q = float(as_fraction("spot_interruption_rate", spot_interruption_rate))
+    if q >= 1:
+        raise ValueError("spot_interruption_rate must be below 1")
+    cap_f = float(as_fraction("max_spot_fraction", max_spot_fraction))
+    spot_note = "given"
+    if spot_usd_per_replica_hour is not None:
+        spot = float(as_quantity("spot_usd_per_replica_hour", spot_usd_per_replica_hour))
+    elif use_spot and isinstance(gpu, str):
+        ratio, spot_note = spot_price_ratio(gpu, price_path=price_path, gpu_path=gpu_path)
+        spot = price * ratio
+    else:
+        spot, spot_note = np.nan, "no spot price given"
+    if not use_spot:
+        spot, spot_note = np.nan, "spot not used"
+
+    index = getattr(traffic_rps, "index", None)
+    lam = as_quantity("traffic_rps", traffic_rps)
+    if lam.ndim != 1 or lam.size == 0:
+        raise ValueError("traffic_rps must be a 1-d series of hourly request rates")
+    mn = float(as_quantity("min_replicas", min_replicas))
+    r_util = np.asarray(replicas_for_utilization(lam, rps_r, target_utilization=target_utilization,
+                                                 min_replicas=mn), dtype=float)
+    if slo_s is not None:
+        if lat is None:
+            raise TypeError("an SLO needs the request latency: serving= or request_latency_s=")
+        r_slo = np.asarray(replicas_for_slo(lam, lat, slo_s, slots_per_replica=slots,
+                                            percentile=percentile, min_replicas=mn), dtype=float)
+        slo_note = f"p{percentile * 100:g} <= {slo_s:g} s (M/M/c, {slots:.3g} slots per replica)"
+    else:
+        r_slo = np.full_like(r_util, mn)
+        slo_note = "none"
+    need = np.maximum(r_util, r_slo)
+    peak = float(need.max())
+    hours = lam.size
+
+    # ---- mix: every reserved count R from 0 to the peak at once (rows) x hours (columns)
+    reserved_price = price * (1.0 - disc)
+    R = np.arange(int(peak) + 1, dtype=float)[:, None]
+    excess = np.maximum(need[None, :] - R, 0.0)
+    spot_ok = np.isfinite(spot) and spot / (1.0 - q) < price
+    cap = np.floor(cap_f * need)[None, :] if spot_ok else np.zeros((1, hours))
+    eff = np.minimum(excess, cap)
+    n_spot = np.maximum(np.ceil(eff / (1.0 - q) - 1e-9), 0.0)
+    n_od = excess - eff
+    spot_price = spot if spot_ok else 0.0
+    cost = R[:, 0] * hours * reserved_price + (n_od * price + n_spot * spot_price).sum(axis=1)
+    best = int(np.argmin(cost))
+
+    hourly = pd.DataFrame({
+        "requests_per_second": lam, "replicas_utilization": r_util, "replicas_slo": r_slo,
+        "replicas_needed": need, "static_peak": np.full(hours, peak), "autoscale": need,
+        "mix_reserved": np.full(hours, float(best)), "mix_on_demand": n_od[best],
+        "mix_spot": n_spot[best],
+    })  # fmt: skip
+    if index is not None:
+        hourly.index = index
+    scale = HOURS_PER_MONTH / hours
+    requests_month = lam.sum() * 3600.0 * scale
+    busy = lam.sum() / rps_r                                  # replica-hours of pure work
+    rows = {}
+    for s, rep_hours, usd in (
+        ("static_peak", peak * hours, peak * hours * price),
+        ("autoscale", need.sum(), need.sum() * price),
+        ("mix", best * hours + n_od[best].sum() + n_spot[best].sum(), cost[best]),
+    ):
+        rows[s] = {"replica_hours_per_month": rep_hours * scale, "monthly_cost_usd": usd * scale,
+                   "usd_per_1k_requests": usd * scale / requests_month * 1e3,
+                   "peak_replicas": float(hourly[["static_peak"] if s == "static_peak" else (
+                       ["autoscale"] if s == "autoscale" else
+                       ["mix_reserved", "mix_on_demand", "mix_spot"])].sum(axis=1).max()),
+                   "mean_utilization": busy / rep_hours}
+    summary = pd.DataFrame.from_dict(rows, orient="index")
+    summary.index.name = "strategy"
+    assumptions = {
+        "replica": replica_label,
+        "replica_rps": rps_r, "request_latency_s": lat, "slots_per_replica": slots,
+        "slo": slo_note, "target_utilization": float(np.asarray(target_utilization)),
+        "min_replicas": mn, "usd_per_replica_hour": price,
+        "reserved_discount": disc,
+        "reserved_usd_per_replica_hour": reserved_price,
+        "spot_usd_per_replica_hour": float(spot) if np.isfinite(spot) else float("nan"),
+        "spot": spot_note + ("" if spot_ok or not np.isfinite(spot) else
+                             "; not cheaper than on-demand after interruptions, left out"),
+        "spot_interruption_rate": q, "max_spot_fraction": cap_f,
+        "hours_per_month": HOURS_PER_MONTH,
+        "queueing": "M/M/c per hour (Erlang C); see costkit.capacity for its limits",
+    }  # fmt: skip
+    return CapacityPlan(hourly=hourly, summary=summary, reserved_replicas=best,
+                        assumptions=assumptions, label=label)

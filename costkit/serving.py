@@ -1,0 +1,994 @@
+"""Serving cost: what one replica can do, and what a token, query or request costs.
+
+Three kinds of model, each from first principles (a roofline: the slower of
+the compute time and the memory time), each with a result object that prints
+its assumptions:
+
+- **LLM generation** (:func:`estimate`, e.g. an LLM rewriting search queries)::
+
+    weights [bytes]        = N x bytes per weight
+    KV per token [bytes]   = 2 x L x kv_heads x head_dim x bytes per element
+    prefill (TTFT) [s]     = max(B(2NP + 2LP²d) / (u_c·peak·n), weights / (u_bw·BW·n))
+    decode step (TPOT) [s] = max((weights + B·KV·c) / (u_bw·BW·n), B(2N + 4Lcd) / (u_c·peak·n))
+    request latency [s]    = TTFT + (O - 1) x TPOT,   c = P + O/2 (mean context)
+    tokens/s = B·O / latency,  requests/s = B / latency
+    USD per 1M tokens      = n x USD per GPU-hour / (tokens/s x 3600) x 1e6
+
+  for batch B, prompt P and output O tokens, N parameters, L layers, width d,
+  n GPUs in tensor parallel (weights, KV cache, FLOPs and bandwidth all split
+  n ways; the all-reduce cost is not modelled, so n > 1 is an upper bound).
+- **Encoders** (:func:`encoder_throughput`, :func:`encoder_estimate`, e.g. a
+  BERT cross-encoder scoring k candidates per query): 2·N·s + 4·L·s²·d FLOPs
+  per sequence of s tokens, weights read once per batch.
+- **Recommenders** (:func:`recommender_estimate`, DLRM-style): embedding
+  tables (rows x dim x bytes) set the memory and the GPUs that hold them; the
+  MLPs and the feature interaction set the FLOPs; the row gathers the bytes.
+
+Quantised data types change bytes and peak through the catalog
+(:data:`costkit.catalog.DTYPE_BYTES`, :func:`costkit.catalog.compute_dtype`):
+fp8 and int8 run on their own tensor-core peak with 1-byte weights; int4 is
+weight-only (0.5 byte weights, 16-bit matmuls).
+
+Every argument broadcasts over numpy arrays and pandas Series (batch-size
+sweeps, GPU comparisons) without Python loops over configurations.
+
+Default assumptions (printed by every result)
+---------------------------------------------
+- Compute utilisation ``u_c`` = 0.6 of the dense peak and bandwidth
+  utilisation ``u_bw`` = 0.8 of the peak memory bandwidth. They are calibrated
+  against NVIDIA's published TensorRT figures (notebook 03, section
+  "Calibration"): BERT-base on A100 implies 0.57, Llama-7B prefill 0.69, and
+  Llama-7B decode on A100 0.78 of bandwidth.
+- 90% of GPU memory usable for weights and KV cache (vLLM's default
+  ``gpu_memory_utilization``); the rest holds activations and the CUDA
+  context. GB = 1e9 bytes.
+- KV cache in the model's 16-bit type (fp16) unless ``kv_dtype`` says
+  otherwise (e.g. ``"fp8"``), also for quantised weights.
+- Price: the catalog's median on-demand USD per GPU-hour, as in training.
+- Costs are for a replica kept busy; :mod:`costkit.capacity` adds the idle
+  headroom that traffic and a latency SLO require.
+
+References
+----------
+.. [1] Williams, Waterman and Patterson, "Roofline: an insightful visual
+   performance model for multicore architectures", CACM 52(4), 2009.
+.. [2] Pope et al., "Efficiently Scaling Transformer Inference", MLSys 2023,
+   arXiv:2211.05102, Sec. 2 (memory time vs compute time, KV-cache size).
+.. [3] Kwon et al., "Efficient Memory Management for Large Language Model
+   Serving with PagedAttention" (vLLM), SOSP 2023, arXiv:2309.06180.
+.. [4] Ainslie et al., "GQA: Training Generalized Multi-Query Transformer
+   Models from Multi-Head Checkpoints", arXiv:2305.13245, 2023.
+.. [5] Naumov et al., "Deep Learning Recommendation Model for
+   Personalization and Recommendation Systems", arXiv:1906.00091, 2019.
+.. [6] NVIDIA, TensorRT-LLM ``docs/source/performance.md`` (v0.6.1 tables)
+   and TensorRT ``demo/BERT/README.md`` (A100 results): the calibration data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._checks import (
+    as_fraction,
+    as_quantity,
+    broadcast,
+    catalog_prices,
+    gpu_lookup,
+    gpu_names_like,
+    per_gpu,
+    scalar_or,
+    whole,
+    wrap_like,
+)
+
+__all__ = [
+    "DEFAULT_BANDWIDTH_UTILIZATION", "DEFAULT_COMPUTE_UTILIZATION", "DLRM_CRITEO_TB",
+    "EncoderEstimate", "RecommenderEstimate", "RecommenderSpec", "ServingEstimate",
+    "USABLE_MEMORY_FRACTION", "encoder_estimate", "encoder_throughput", "estimate",
+    "kv_cache_bytes_per_token", "recommender_estimate", "weights_gb",
+]  # fmt: skip
+
+DEFAULT_COMPUTE_UTILIZATION = 0.6
+"""Share of the dense peak FLOP/s reached by compute-bound phases [unitless]
+(prefill, encoders, MLPs); calibrated in notebook 03 (0.57 to 0.69 implied)."""
+DEFAULT_BANDWIDTH_UTILIZATION = 0.8
+"""Share of peak memory bandwidth reached by memory-bound phases [unitless]
+(decode, embedding gathers); Llama-7B decode on A100 implies 0.78."""
+USABLE_MEMORY_FRACTION = 0.9
+"""Share of GPU memory for weights and KV cache (vLLM's ``gpu_memory_utilization``)."""
+
+_OVERSIZED = ("raise", "flag")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _dtypes(dtype, kv_dtype):
+    from .catalog import bytes_per_element, normalize_dtype
+
+    d = normalize_dtype(dtype)
+    if kv_dtype is None:
+        kv = d if d in ("fp32", "tf32", "bf16", "fp16") else "fp16"
+        kv_note = (f"{kv} (the model's type)" if kv == d
+                   else "fp16 (16-bit, as serving engines keep it)")
+    else:
+        kv = normalize_dtype(kv_dtype)
+        if kv == "int4":
+            raise ValueError("kv_dtype int4 is not a KV-cache format; use fp16, bf16, fp8 or int8")
+        kv_note = f"{kv} (given)"
+    return d, bytes_per_element(d), kv, bytes_per_element(kv), kv_note
+
+
+def _peaks(recs, inv, d):
+    from .catalog import compute_dtype
+
+    peaks = []
+    for r in recs:
+        c = compute_dtype(d, r)
+        peaks.append(r.peak_tflops(c))
+    note = ", ".join(f"{r.name} {compute_dtype(d, r)} {p:g} TFLOPS" for r, p in zip(recs, peaks,
+                                                                                  strict=True))
+    return per_gpu(peaks, inv), note
+
+
+def _prices(usd_per_gpu_hour, names, inv, cloud, pricing, price_path, gpu_path):
+    if usd_per_gpu_hour is not None:
+        return as_quantity("usd_per_gpu_hour", usd_per_gpu_hour), "given", ["given"], None
+    cp = catalog_prices(names, inv, cloud=cloud, pricing=pricing, price_path=price_path,
+                        gpu_path=gpu_path)
+    return cp.price, cp.note, cp.sources, cp.dates
+
+
+def _utilizations(compute_utilization, bandwidth_utilization):
+    u_c = as_fraction("compute_utilization", compute_utilization)
+    u_bw = as_fraction("bandwidth_utilization", bandwidth_utilization)
+    if (u_c == 0).any() or (u_bw == 0).any():
+        raise ValueError("compute_utilization and bandwidth_utilization must be > 0")
+    return u_c, u_bw
+
+
+def _frame(cols: dict, shape, index=None):
+    import pandas as pd
+
+    flat = {k: np.broadcast_to(np.asarray(v), shape).ravel() for k, v in cols.items()}
+    df = pd.DataFrame(flat)
+    if index is not None:
+        df.index = index
+    return df
+
+
+def kv_cache_bytes_per_token(n_layers, n_kv_heads, head_dim, bytes_per_element=2.0):
+    """KV-cache size of one token: 2 x L x kv_heads x head_dim x bytes. [bytes]
+
+    Keys and values (the 2) of every layer. With grouped-query attention
+    ``n_kv_heads`` is the number of KV heads, not of query heads [4]_.
+
+    Examples
+    --------
+    Llama 2 7B (32 layers, 32 KV heads of 128) in fp16: 0.5 MiB per token.
+
+    >>> kv_cache_bytes_per_token(32, 32, 128, 2)
+    524288.0
+    """
+    out = 2.0 * np.multiply.reduce(broadcast(
+        n_layers=as_quantity("n_layers", n_layers, allow_zero=False),
+        n_kv_heads=as_quantity("n_kv_heads", n_kv_heads, allow_zero=False),
+        head_dim=as_quantity("head_dim", head_dim, allow_zero=False),
+        bytes_per_element=as_quantity("bytes_per_element", bytes_per_element, allow_zero=False)))
+    return wrap_like(out, n_layers, n_kv_heads, head_dim, bytes_per_element)
+
+
+def weights_gb(params, dtype="fp16"):
+    """Memory of the weights: params x bytes per element of ``dtype``. [GB]
+
+    >>> round(weights_gb(6_738_415_616, "fp16"), 1)  # Llama 2 7B
+    13.5
+    """
+    from .catalog import bytes_per_element
+
+    n = as_quantity("params", params, allow_zero=False)
+    return wrap_like(n * bytes_per_element(dtype) / 1e9, params)
+
+
+def _llm_shape(model, params, n_layers, d_model, n_heads, n_kv_heads, head_dim, model_path):
+    if model is not None:
+        from .catalog import model as lookup
+
+        if any(v is not None for v in (params, n_layers, d_model, n_heads, n_kv_heads,
+                                       head_dim)):
+            raise ValueError("give model= or params= with the shape, not both")
+        m = lookup(model, path=model_path)
+        if m.architecture != "decoder" or m.n_layers is None or m.n_heads is None:
+            raise ValueError(f"{m.name} is not a decoder LLM ({m.architecture}); use "
+                             "encoder_estimate() for encoders and recommender_estimate() for "
+                             "recommenders")
+        return (m.name, float(m.params), float(m.n_layers), float(m.d_model),
+                float(m.n_heads), float(m.n_kv_heads or m.n_heads), float(m.head_dim))
+    if params is None:
+        raise TypeError("estimate() needs model= (a catalog name) or params= with the shape")
+    missing = [k for k, v in (("n_layers", n_layers), ("d_model", d_model),
+                              ("n_heads", n_heads)) if v is None]
+    if missing:
+        raise ValueError("the KV cache and attention need the shape: pass n_layers, d_model and "
+                         f"n_heads with params (missing: {', '.join(missing)})")
+    n = as_quantity("params", params, allow_zero=False)
+    L = as_quantity("n_layers", n_layers, allow_zero=False)
+    d = as_quantity("d_model", d_model, allow_zero=False)
+    h = as_quantity("n_heads", n_heads, allow_zero=False)
+    kvh = h if n_kv_heads is None else as_quantity("n_kv_heads", n_kv_heads, allow_zero=False)
+    hd = d / h if head_dim is None else as_quantity("head_dim", head_dim, allow_zero=False)
+    return "", n, L, d, h, kvh, hd
+
+
+# --------------------------------------------------------------------------- LLM
+
+
+@dataclass(frozen=True, repr=False)
+class ServingEstimate:
+    """What one LLM replica does with a batch: latency, throughput, memory, money.
+
+    Scalars for one configuration, arrays (or Series) for many. A replica is
+    ``n_gpus`` GPUs in tensor parallel. Units are in the names: ``ttft_s``
+    (time to first token = the batch's prefill) [s], ``tpot_s`` (time per
+    output token = one decode step) [s], ``request_latency_s`` [s],
+    ``tokens_per_second`` (output tokens of the whole replica) [1/s],
+    ``requests_per_second`` [1/s], memory in GB, money in USD
+    (``usd_per_million_tokens`` per million *output* tokens, the prefill's GPU
+    time included; ``usd_per_1k_requests``). ``fits_in_memory`` is False
+    where the batch's KV cache does not fit (results there are NaN, only
+    with ``oversized="flag"``). ``decode_bound`` says which roof binds the
+    decode step: ``"memory"`` or ``"compute"``.
+    """
+
+    model: str
+    gpu: object
+    dtype: str
+    kv_dtype: str
+    n_gpus: object
+    batch_size: object
+    prompt_tokens: object
+    output_tokens: object
+    params: object
+    ttft_s: object
+    tpot_s: object
+    request_latency_s: object
+    tokens_per_second: object
+    requests_per_second: object
+    weights_gb: object
+    kv_cache_bytes_per_token: object
+    kv_cache_gb: object
+    max_batch_size: object
+    memory_per_gpu_gb: object
+    fits_in_memory: object
+    decode_bound: object
+    usd_per_gpu_hour: object
+    usd_per_replica_hour: object
+    usd_per_million_tokens: object
+    usd_per_1k_requests: object
+    assumptions: dict = field(default_factory=dict)
+
+    @property
+    def is_scalar(self) -> bool:
+        return np.ndim(self.tpot_s) == 0
+
+    @property
+    def tokens_per_second_per_gpu(self):
+        """Output tokens per second per GPU. [1/s]"""
+        return self.tokens_per_second / self.n_gpus
+
+    def to_frame(self):
+        """One row per configuration: inputs and results."""
+        cols = {k: getattr(self, k) for k in (
+            "gpu", "n_gpus", "batch_size", "prompt_tokens", "output_tokens", "ttft_s", "tpot_s",
+            "request_latency_s", "tokens_per_second", "requests_per_second", "weights_gb",
+            "kv_cache_gb", "max_batch_size", "memory_per_gpu_gb", "fits_in_memory",
+            "decode_bound", "usd_per_gpu_hour", "usd_per_replica_hour", "usd_per_million_tokens",
+            "usd_per_1k_requests")}
+        df = _frame(cols, np.shape(self.tpot_s), getattr(self.tpot_s, "index", None))
+        df.insert(0, "model", self.model)
+        df.insert(2, "dtype", self.dtype)
+        return df
+
+    def __repr__(self) -> str:
+        a = self.assumptions
+        if not self.is_scalar:
+            ok = np.asarray(self.fits_in_memory)
+            return (f"ServingEstimate over {np.size(self.tpot_s)} configurations "
+                    f"({int(ok.sum())} fit in memory): "
+                    f"{np.nanmin(self.usd_per_million_tokens):,.3f} to "
+                    f"{np.nanmax(self.usd_per_million_tokens):,.3f} USD per 1M output tokens; "
+                    f".to_frame() for the table, .assumptions for the defaults")
+        return "\n".join([
+            f"ServingEstimate: {self.model or f'{self.params:.3g} params'} on {self.n_gpus:g} x "
+            f"{self.gpu}, {self.dtype} weights, {self.kv_dtype} KV cache",
+            f"  batch {self.batch_size:g} x ({self.prompt_tokens:g} prompt + "
+            f"{self.output_tokens:g} output tokens); max batch {self.max_batch_size:g}",
+            f"  TTFT {self.ttft_s * 1e3:,.1f} ms, TPOT {self.tpot_s * 1e3:,.2f} ms "
+            f"({self.decode_bound}-bound), request {self.request_latency_s:,.2f} s",
+            f"  {self.tokens_per_second:,.0f} output tokens/s, {self.requests_per_second:,.2f} "
+            f"requests/s per replica",
+            f"  memory per GPU {self.memory_per_gpu_gb:,.1f} GB (weights {self.weights_gb:,.1f} "
+            f"GB, KV cache {self.kv_cache_gb:,.1f} GB in all)",
+            f"  {self.usd_per_million_tokens:,.3f} USD per 1M output tokens, "
+            f"{self.usd_per_1k_requests:,.4f} USD per 1,000 requests at "
+            f"{self.usd_per_replica_hour:,.2f} USD per replica-hour (kept busy)",
+            f"  utilisation: compute {a['compute_utilization']}, bandwidth "
+            f"{a['bandwidth_utilization']}; price: {a['price']}",
+        ])
+
+
+def estimate(model=None, *, params=None, n_layers=None, d_model=None, n_heads=None,
+             n_kv_heads=None, head_dim=None, gpu="H100-SXM", n_gpus=1, dtype="fp16",
+             kv_dtype=None, batch_size=1, prompt_tokens=512, output_tokens=128,
+             usd_per_gpu_hour=None, pricing="on_demand", cloud=None,
+             compute_utilization=DEFAULT_COMPUTE_UTILIZATION,
+             bandwidth_utilization=DEFAULT_BANDWIDTH_UTILIZATION,
+             usable_memory_fraction=USABLE_MEMORY_FRACTION, oversized="raise",
+             gpu_path=None, price_path=None, model_path=None) -> ServingEstimate:
+    """Latency, throughput and cost of one LLM replica generating text (roofline).
+
+    Parameters
+    ----------
+    model : str, optional
+        A decoder in the model catalog (``"llama-2-7b"``); or give ``params``
+        and the shape.
+    params : numeric, optional
+        Parameters N. [count]
+    n_layers, d_model, n_heads : numeric, optional
+        The shape, with ``params``. [count]
+    n_kv_heads : numeric, optional
+        KV heads (grouped-query attention); default ``n_heads``. [count]
+    head_dim : numeric, optional
+        Width of a head; default ``d_model / n_heads``. [count]
+    gpu : str or array of str
+        Accelerator (matched as in :func:`costkit.gpu`); an array compares GPUs.
+    n_gpus : numeric
+        GPUs per replica, in tensor parallel. [count]
+    dtype : str
+        Weight format: fp16, bf16, fp8, int8 (weights and matmuls quantised)
+        or int4 (weight-only). One per call.
+    kv_dtype : str, optional
+        KV-cache format; default 16-bit (the model's type if 16/32-bit).
+    batch_size : numeric
+        Sequences decoded together (continuous batching: the concurrency). [count]
+    prompt_tokens, output_tokens : numeric
+        Tokens in and out per request. [tokens]
+    usd_per_gpu_hour : numeric, optional
+        Your price [USD per GPU-hour]; default the catalog's median offer.
+    pricing : {"on_demand", "spot"}
+    cloud : str, optional
+        Restrict catalog prices to one provider.
+    compute_utilization, bandwidth_utilization : numeric
+        Shares of the dense peak FLOP/s and of the peak bandwidth reached
+        [unitless, 0 to 1]; defaults 0.6 and 0.8 (calibrated, see the module).
+    usable_memory_fraction : numeric
+        Share of GPU memory for weights and KV cache [0 to 1].
+    oversized : {"raise", "flag"}
+        A batch whose KV cache does not fit (or weights that do not fit):
+        raise ``ValueError`` (default), or flag it (``fits_in_memory`` False,
+        results NaN) so a sweep can run past the limit.
+    gpu_path, price_path, model_path : optional
+        Your own tables.
+
+    Returns
+    -------
+    ServingEstimate
+
+    Raises
+    ------
+    ValueError
+        Negative, NaN or infinite quantities, a dtype the GPU has no peak for,
+        a batch or model that does not fit (``oversized="raise"``).
+    UnknownNameError
+        Unknown GPU or model name (with the closest names).
+
+    Examples
+    --------
+    Llama 2 7B at batch 1 on one H100: each decode step reads the 13.5 GB of
+    weights, so at the full 3.35 TB/s a token takes at least 4 ms.
+
+    >>> e = estimate("llama-2-7b", gpu="H100-SXM", batch_size=1, prompt_tokens=1,
+    ...              output_tokens=2, bandwidth_utilization=1.0, usd_per_gpu_hour=2.0)
+    >>> round(e.tpot_s * 1e3, 2), round(e.kv_cache_bytes_per_token / 2**20, 2)
+    (4.02, 0.5)
+    """
+    if oversized not in _OVERSIZED:
+        raise ValueError(f"oversized must be 'raise' or 'flag', got {oversized!r}")
+    label, n, L, dm, h, kvh, hd = _llm_shape(model, params, n_layers, d_model, n_heads,
+                                             n_kv_heads, head_dim, model_path)
+    d, wbytes, kv, kvbytes, kv_note = _dtypes(dtype, kv_dtype)
+    names, recs, inv = gpu_lookup(gpu, gpu_path)
+    peak, peak_note = _peaks(recs, inv, d)
+    bw = per_gpu([r.memory_bandwidth_bytes_per_s for r in recs], inv)
+    mem = per_gpu([r.memory_bytes for r in recs], inv)
+    price, price_note, price_sources, price_dates = _prices(
+        usd_per_gpu_hour, names, inv, cloud, pricing, price_path, gpu_path)
+    u_c, u_bw = _utilizations(compute_utilization, bandwidth_utilization)
+    usable = as_fraction("usable_memory_fraction", usable_memory_fraction)
+    ng = whole("n_gpus", as_quantity("n_gpus", n_gpus, allow_zero=False))
+    B = whole("batch_size", as_quantity("batch_size", batch_size, allow_zero=False))
+    P = whole("prompt_tokens", as_quantity("prompt_tokens", prompt_tokens, allow_zero=False))
+    Q = whole("output_tokens", as_quantity("output_tokens", output_tokens, allow_zero=False))
+    arrays = dict(params=n, n_layers=L, d_model=dm, n_kv_heads=kvh, head_dim=hd, peak=peak,
+                  bw=bw, mem=mem, price=price, u_c=u_c, u_bw=u_bw, usable=usable, n_gpus=ng,
+                  batch_size=B, prompt_tokens=P, output_tokens=Q)
+    b = dict(zip(arrays, broadcast(**arrays), strict=True))
+    n, L, dm, ng, B, P, Q = (b[k] for k in ("params", "n_layers", "d_model", "n_gpus",
+                                            "batch_size", "prompt_tokens", "output_tokens"))
+    flops_s = b["u_c"] * b["peak"] * 1e12 * ng      # achieved FLOP/s of the replica
+    bytes_s = b["u_bw"] * b["bw"] * ng              # achieved bytes/s of the replica
+
+    # ---- memory
+    w_bytes = n * wbytes
+    kv_tok = 2.0 * L * b["n_kv_heads"] * b["head_dim"] * kvbytes
+    usable_bytes = ng * b["mem"] * b["usable"]
+    room = usable_bytes - w_bytes
+    max_batch = np.where(room > 0, np.floor(np.maximum(room, 0) / (kv_tok * (P + Q))), 0.0)
+    kv_bytes = B * (P + Q) * kv_tok
+    fits = B <= max_batch
+    if oversized == "raise" and not fits.all():
+        i = int(np.flatnonzero(~fits.ravel())[0])
+        r = {k: v.ravel()[i] for k, v in b.items()}
+        gn = gpu_names_like(names, inv, gpu, fits.shape)
+        gname = gn if isinstance(gn, str) else np.asarray(gn).ravel()[i]
+        if room.ravel()[i] <= 0:
+            need = int(np.ceil(w_bytes.ravel()[i] / (r["mem"] * r["usable"])))
+            raise ValueError(
+                f"the {w_bytes.ravel()[i] / 1e9:,.1f} GB of {d} weights do not fit in "
+                f"{r['n_gpus']:g} x {gname} ({r['usable']:.0%} of {r['mem'] / 1e9:,.1f} GB "
+                f"usable each); "
+                f"use n_gpus >= {need + 1} (room for the KV cache too) or a smaller dtype")
+        raise ValueError(
+            f"batch_size {r['batch_size']:g} does not fit: its KV cache needs "
+            f"{kv_bytes.ravel()[i] / 1e9:,.1f} GB at {r['prompt_tokens'] + r['output_tokens']:g} "
+            f"tokens per sequence, and {room.ravel()[i] / 1e9:,.1f} GB is left after the weights "
+            f"on {r['n_gpus']:g} x {gname}; max batch is {max_batch.ravel()[i]:g} "
+            "(pass oversized='flag' to sweep past it)")
+
+    # ---- time
+    attn_prefill = 2.0 * L * P * P * dm                    # causal: QK^T and AV, halved
+    prefill_flops = B * (2.0 * n * P + attn_prefill)
+    ttft = np.maximum(prefill_flops / flops_s, w_bytes / bytes_s)
+    ctx = P + Q / 2.0                                      # mean context while decoding
+    step_bytes = w_bytes + B * kv_tok * ctx
+    step_flops = B * (2.0 * n + 4.0 * L * ctx * dm)
+    t_mem, t_cmp = step_bytes / bytes_s, step_flops / flops_s
+    tpot = np.maximum(t_mem, t_cmp)
+    latency = ttft + (Q - 1.0) * tpot
+    tok_s = B * Q / latency
+    req_s = B / latency
+    replica_usd_h = ng * b["price"]
+    usd_m_tok = replica_usd_h / (tok_s * 3600.0) * 1e6
+    usd_1k_req = replica_usd_h / (req_s * 3600.0) * 1e3
+    bound = np.where(t_mem >= t_cmp, "memory", "compute")
+
+    ref = [x for x in (params, batch_size, prompt_tokens, output_tokens, n_gpus,
+                       usd_per_gpu_hour, None if isinstance(gpu, str) else gpu) if x is not None]
+    nan = np.where(fits, 1.0, np.nan)
+
+    def out(x, mask=True):
+        return wrap_like(x * nan if mask else x, *ref)
+
+    assumptions = {
+        "roofline": "prefill: max(FLOPs, weight bytes); decode step: max(weights + KV bytes, "
+                    "FLOPs); attention FLOPs 2·L·P²·d (causal prefill), 4·L·c·d per token",
+        "compute_utilization": scalar_or(u_c) if u_c.size == 1 else "per config",
+        "bandwidth_utilization": scalar_or(u_bw) if u_bw.size == 1 else "per config",
+        "peak": peak_note,
+        "weights": f"{d}, {wbytes:g} bytes per parameter",
+        "kv_cache": f"{kv_note}, {kvbytes:g} bytes per element; 2 x layers x KV heads x head dim",
+        "memory": f"{float(np.max(usable)):.0%} of GPU memory (labels read as GiB) for weights "
+                  "and KV cache; activations and CUDA context in the rest; results in GB = 1e9 "
+                  "bytes",
+        "tensor_parallel": "weights, KV, FLOPs and bandwidth split evenly over n_gpus; "
+                           "all-reduce time not modelled (n_gpus > 1 is an upper bound)",
+        "decode_context": "mean context P + O/2 during decoding",
+        "batching": "the batch prefills together, then decodes together (continuous batching "
+                    "at a steady concurrency of batch_size)",
+        "price": price_note,
+        "price_sources": price_sources,
+        "price_dates": price_dates,
+        "cost_basis": "replica kept busy; USD per 1M output tokens includes the prefill time",
+    }
+    return ServingEstimate(
+        model=label, gpu=gpu_names_like(names, inv, gpu, tpot.shape), dtype=d, kv_dtype=kv,
+        n_gpus=out(ng, False), batch_size=out(B, False), prompt_tokens=out(P, False),
+        output_tokens=out(Q, False), params=out(n, False), ttft_s=out(ttft), tpot_s=out(tpot),
+        request_latency_s=out(latency), tokens_per_second=out(tok_s),
+        requests_per_second=out(req_s), weights_gb=out(w_bytes / 1e9, False),
+        kv_cache_bytes_per_token=out(kv_tok, False), kv_cache_gb=out(kv_bytes / 1e9, False),
+        max_batch_size=out(max_batch, False),
+        memory_per_gpu_gb=out((w_bytes + kv_bytes) / ng / 1e9, False),
+        fits_in_memory=bool(fits) if fits.ndim == 0 else fits,
+        decode_bound=str(bound) if bound.ndim == 0 else bound,
+        usd_per_gpu_hour=out(b["price"], False), usd_per_replica_hour=out(replica_usd_h, False),
+        usd_per_million_tokens=out(usd_m_tok), usd_per_1k_requests=out(usd_1k_req),
+        assumptions=assumptions,
+    )  # fmt: skip
+
+
+# --------------------------------------------------------------------------- encoders
+
+
+@dataclass(frozen=True, repr=False)
+class EncoderEstimate:
+    """Throughput and cost of an encoder on one GPU (BERT-class, cross-encoder re-ranking).
+
+    ``sequences_per_second`` is per GPU [1/s]; ``batch_latency_s`` the time
+    of one batch [s]; a query scores ``candidates_per_query`` sequences, so
+    ``requests_per_second`` (queries) = sequences per second / k and
+    ``request_latency_s`` is the time to score one query's candidates in
+    batches of ``batch_size`` [s]. Money: ``usd_per_1k_queries``,
+    ``usd_per_million_sequences`` [USD], for a GPU kept busy.
+    """
+
+    model: str
+    gpu: object
+    dtype: str
+    seq_len: object
+    batch_size: object
+    candidates_per_query: object
+    params: object
+    flops_per_sequence: object
+    sequences_per_second: object
+    batch_latency_s: object
+    requests_per_second: object
+    request_latency_s: object
+    bound: object
+    usd_per_gpu_hour: object
+    usd_per_replica_hour: object
+    usd_per_million_sequences: object
+    usd_per_1k_queries: object
+    n_gpus: float = 1.0
+    assumptions: dict = field(default_factory=dict)
+
+    @property
+    def is_scalar(self) -> bool:
+        return np.ndim(self.sequences_per_second) == 0
+
+    def to_frame(self):
+        """One row per configuration: inputs and results."""
+        cols = {k: getattr(self, k) for k in (
+            "gpu", "seq_len", "batch_size", "candidates_per_query", "flops_per_sequence",
+            "sequences_per_second", "batch_latency_s", "requests_per_second",
+            "request_latency_s", "bound", "usd_per_gpu_hour", "usd_per_million_sequences",
+            "usd_per_1k_queries")}
+        df = _frame(cols, np.shape(self.sequences_per_second),
+                    getattr(self.sequences_per_second, "index", None))
+        df.insert(0, "model", self.model)
+        df.insert(2, "dtype", self.dtype)
+        return df
+
+    def __repr__(self) -> str:
+        if not self.is_scalar:
+            return (f"EncoderEstimate over {np.size(self.sequences_per_second)} configurations: "
+                    f"{np.min(self.sequences_per_second):,.0f} to "
+                    f"{np.max(self.sequences_per_second):,.0f} sequences/s per GPU; .to_frame()")
+        a = self.assumptions
+        return "\n".join([
+            f"EncoderEstimate: {self.model or f'{self.params:.3g} params'} on {self.gpu}, "
+            f"{self.dtype}, {self.seq_len:g} tokens, batch {self.batch_size:g} "
+            f"({self.bound}-bound)",
+            f"  {self.sequences_per_second:,.0f} sequences/s per GPU; batch in "
+            f"{self.batch_latency_s * 1e3:,.2f} ms",
+            f"  {self.candidates_per_query:g} candidates per query: "
+            f"{self.requests_per_second:,.1f} queries/s, {self.usd_per_1k_queries:,.4f} USD per "
+            f"1,000 queries "
+            f"at {self.usd_per_gpu_hour:,.2f} USD per GPU-hour (kept busy)",
+            f"  utilisation: compute {a['compute_utilization']}, bandwidth "
+            f"{a['bandwidth_utilization']}; price: {a['price']}",
+        ])
+
+
+def encoder_estimate(model=None, *, params=None, n_layers=None, d_model=None,
+                     embedding_params=None, seq_len=128, gpu="H100-SXM", dtype="fp16",
+                     batch_size=64, candidates_per_query=1, usd_per_gpu_hour=None,
+                     pricing="on_demand", cloud=None,
+                     compute_utilization=DEFAULT_COMPUTE_UTILIZATION,
+                     bandwidth_utilization=DEFAULT_BANDWIDTH_UTILIZATION,
+                     gpu_path=None, price_path=None, model_path=None) -> EncoderEstimate:
+    """Throughput, latency and cost of a Transformer encoder on one GPU.
+
+    FLOPs per sequence of s tokens = 2·N'·s + 4·L·s²·d, with N' the
+    parameters outside the embedding tables (lookups cost no FLOPs) and the
+    second term bidirectional attention (QK^T and AV). A batch takes the
+    longer of its FLOPs at ``compute_utilization`` x peak and one read of the
+    weights at ``bandwidth_utilization`` x bandwidth.
+
+    Parameters
+    ----------
+    model : str, optional
+        An encoder in the model catalog (``"bert-base"``, ``"minilm"``).
+    params, n_layers, d_model : numeric, optional
+        Instead of ``model``: parameters and shape. [count]
+    embedding_params : numeric, optional
+        Parameters in embedding tables; default from the catalog
+        ((vocab + positions + 2 token types) x d_model), 0 with ``params``.
+    seq_len : numeric
+        Tokens per sequence (query + candidate for a cross-encoder). [tokens]
+    gpu : str or array of str
+    dtype : str
+        fp16, bf16, fp8, int8 or int4 (weight-only), through the catalog.
+    batch_size : numeric
+        Sequences per batch. [count]
+    candidates_per_query : numeric
+        k: sequences scored per query (1 for query understanding, e.g. 100
+        for re-ranking the top 100). [count]
+    usd_per_gpu_hour : numeric, optional
+        Your price; default the catalog's median on-demand offer.
+    compute_utilization, bandwidth_utilization : numeric
+        [unitless, 0 to 1]; defaults as in :func:`estimate`.
+
+    Returns
+    -------
+    EncoderEstimate
+
+    Examples
+    --------
+    BERT-base, 128 tokens, batch 128 on an A100-40GB: NVIDIA's TensorRT
+    demo measures 7,930 sequences/s in fp16 (16.14 ms a batch).
+
+    >>> e = encoder_estimate("bert-base", seq_len=128, batch_size=128, gpu="A100-40GB",
+    ...                      usd_per_gpu_hour=2.0)
+    >>> round(e.sequences_per_second, -2)
+    8300.0
+    """
+    from .catalog import bytes_per_element, normalize_dtype
+
+    label = ""
+    if model is not None:
+        from .catalog import model as lookup
+
+        if params is not None or n_layers is not None or d_model is not None:
+            raise ValueError("give model= or params= with the shape, not both")
+        m = lookup(model, path=model_path)
+        if m.n_layers is None or m.d_model is None:
+            raise ValueError(f"{m.name} has no Transformer shape in the catalog "
+                             f"({m.architecture}); use recommender_estimate() for DLRM")
+        label, n, L, dm = m.name, float(m.params), float(m.n_layers), float(m.d_model)
+        if embedding_params is None:
+            embedding_params = ((m.vocab_size or 0) + (m.max_seq_len or 0) + 2) * m.d_model
+            if m.architecture == "decoder":
+                embedding_params = (m.vocab_size or 0) * m.d_model
+    else:
+        if params is None or n_layers is None or d_model is None:
+            raise TypeError("encoder_estimate() needs model= or params=, n_layers= and d_model=")
+        n = as_quantity("params", params, allow_zero=False)
+        L = as_quantity("n_layers", n_layers, allow_zero=False)
+        dm = as_quantity("d_model", d_model, allow_zero=False)
+    emb = as_quantity("embedding_params", 0.0 if embedding_params is None else embedding_params)
+    if (np.asarray(emb) >= np.asarray(n)).any():
+        raise ValueError("embedding_params must be smaller than params")
+    d = normalize_dtype(dtype)
+    names, recs, inv = gpu_lookup(gpu, gpu_path)
+    peak, peak_note = _peaks(recs, inv, d)
+    bw = per_gpu([r.memory_bandwidth_bytes_per_s for r in recs], inv)
+    price, price_note, price_sources, price_dates = _prices(
+        usd_per_gpu_hour, names, inv, cloud, pricing, price_path, gpu_path)
+    u_c, u_bw = _utilizations(compute_utilization, bandwidth_utilization)
+    s = whole("seq_len", as_quantity("seq_len", seq_len, allow_zero=False))
+    B = whole("batch_size", as_quantity("batch_size", batch_size, allow_zero=False))
+    k = whole("candidates_per_query", as_quantity("candidates_per_query", candidates_per_query,
+                                                  allow_zero=False))
+    b = dict(zip(("n", "emb", "L", "dm", "peak", "bw", "price", "u_c", "u_bw", "s", "B", "k"),
+                 broadcast(n=n, emb=emb, L=L, dm=dm, peak=peak, bw=bw, price=price, u_c=u_c,
+                           u_bw=u_bw, s=s, B=B, k=k), strict=True))
+    fl_seq = 2.0 * (b["n"] - b["emb"]) * b["s"] + 4.0 * b["L"] * b["s"] ** 2 * b["dm"]
+    t_cmp = b["B"] * fl_seq / (b["u_c"] * b["peak"] * 1e12)
+    t_mem = (b["n"] - b["emb"]) * bytes_per_element(d) / (b["u_bw"] * b["bw"])
+    t_batch = np.maximum(t_cmp, t_mem)
+    seq_s = b["B"] / t_batch
+    q_s = seq_s / b["k"]
+    q_latency = np.ceil(b["k"] / b["B"]) * np.where(
+        b["k"] < b["B"], np.maximum(b["k"] * fl_seq / (b["u_c"] * b["peak"] * 1e12), t_mem),
+        t_batch)
+    ref = [x for x in (params, seq_len, batch_size, candidates_per_query, usd_per_gpu_hour,
+                       None if isinstance(gpu, str) else gpu) if x is not None]
+
+    def out(x):
+        return wrap_like(x, *ref)
+
+    bound = np.where(t_mem > t_cmp, "memory", "compute")
+    assumptions = {
+        "flop_count": "2·(N - embeddings)·s + 4·L·s²·d per sequence (bidirectional attention)",
+        "compute_utilization": scalar_or(u_c) if u_c.size == 1 else "per config",
+        "bandwidth_utilization": scalar_or(u_bw) if u_bw.size == 1 else "per config",
+        "peak": peak_note,
+        "weights": f"{d}, read once per batch",
+        "query_latency": "a query's k candidates scored in ceil(k / batch) batches",
+        "price": price_note, "price_sources": price_sources, "price_dates": price_dates,
+        "cost_basis": "GPU kept busy; tokenisation and candidate retrieval not counted",
+    }  # fmt: skip
+    return EncoderEstimate(
+        model=label, gpu=gpu_names_like(names, inv, gpu, seq_s.shape), dtype=d,
+        seq_len=out(b["s"]), batch_size=out(b["B"]), candidates_per_query=out(b["k"]),
+        params=out(b["n"]), flops_per_sequence=out(fl_seq), sequences_per_second=out(seq_s),
+        batch_latency_s=out(t_batch), requests_per_second=out(q_s),
+        request_latency_s=out(q_latency), bound=str(bound) if bound.ndim == 0 else bound,
+        usd_per_gpu_hour=out(b["price"]), usd_per_replica_hour=out(b["price"]),
+        usd_per_million_sequences=out(b["price"] / (seq_s * 3600.0) * 1e6),
+        usd_per_1k_queries=out(b["price"] / (q_s * 3600.0) * 1e3), assumptions=assumptions,
+    )  # fmt: skip
+
+
+def encoder_throughput(model=None, *, params=None, n_layers=None, d_model=None, seq_len=128,
+                       gpu="H100-SXM", dtype="fp16", batch_size=64, **kwargs):
+    """Sequences per second per GPU of a Transformer encoder. [1/s]
+
+    The throughput of :func:`encoder_estimate` (same parameters); use that
+    function for latency and the cost per 1,000 queries with k candidates.
+
+    >>> round(encoder_throughput("bert-large", seq_len=128, batch_size=128,
+    ...                          gpu="A100-40GB", usd_per_gpu_hour=2.0), -1)
+    2360.0
+    """
+    return encoder_estimate(model, params=params, n_layers=n_layers, d_model=d_model,
+                            seq_len=seq_len, gpu=gpu, dtype=dtype, batch_size=batch_size,
+                            **kwargs).sequences_per_second
+
+
+# --------------------------------------------------------------------------- recommenders
+
+
+@dataclass(frozen=True)
+class RecommenderSpec:
+    """A DLRM-style model: embedding tables and the two MLPs.
+
+    ``table_rows`` [rows per table], ``embedding_dim`` [values per row],
+    ``bottom_mlp`` and ``top_mlp`` the layer widths including the input
+    (the top MLP's input is the interaction output; give it or leave it to be
+    computed as F(F-1)/2 + dim with F = tables + 1, DLRM's dot interaction).
+    """
+
+    name: str
+    table_rows: tuple
+    embedding_dim: int
+    bottom_mlp: tuple
+    top_mlp: tuple
+    source: str = ""
+
+    @property
+    def n_tables(self) -> int:
+        return len(self.table_rows)
+
+    @property
+    def embedding_params(self) -> float:
+        return float(sum(self.table_rows)) * self.embedding_dim
+
+    @property
+    def mlp_params(self) -> float:
+        def count(widths):
+            return float(sum(a * b + b for a, b in zip(widths[:-1], widths[1:], strict=False)))
+
+        return count(self.bottom_mlp) + count(self.top_mlp)
+
+    @property
+    def params(self) -> float:
+        return self.embedding_params + self.mlp_params
+
+    @property
+    def flops_per_sample(self) -> float:
+        """Dense FLOPs per scored item: 2 x MLP weights + the pairwise dot products."""
+        f = self.n_tables + 1
+        weights = self.mlp_params - sum(self.bottom_mlp[1:]) - sum(self.top_mlp[1:])
+        return 2.0 * weights + 2.0 * self.embedding_dim * f * (f - 1) / 2
+
+
+DLRM_CRITEO_TB = RecommenderSpec(
+    name="DLRM-CriteoTB",
+    table_rows=(39884406, 39043, 17289, 7420, 20263, 3, 7120, 1543, 63, 38532951, 2953546,
+                403346, 10, 2208, 11938, 155, 4, 976, 14, 39979771, 25641295, 39664984, 585935,
+                12972, 108, 36),
+    embedding_dim=128,
+    bottom_mlp=(13, 512, 256, 128),
+    top_mlp=(479, 1024, 1024, 512, 256, 1),
+    source="MLPerf DLRM reference for Criteo Terabyte (facebookresearch/dlrm, "
+           "--max-ind-range=40000000, --arch-sparse-feature-size=128, "
+           "--arch-mlp-bot=13-512-256-128, --arch-mlp-top=1024-1024-512-256-1); 26 tables, "
+           "187,767,399 rows; 24,036,595,969 parameters, as in data/models.csv",
+)
+"""The MLPerf DLRM (v1) benchmark model: 26 tables, 128-d embeddings, 96 GB in fp32."""
+
+
+@dataclass(frozen=True, repr=False)
+class RecommenderEstimate:
+    """Memory, GPUs, throughput and cost of serving a DLRM-style recommender.
+
+    ``tables_gb`` [GB] and ``min_gpus`` (GPUs whose usable memory holds the
+    tables, sharded, plus a copy of the MLPs on each); ``samples_per_second``
+    is items scored per second by the whole replica of ``n_gpus`` [1/s];
+    a request ranks ``candidates_per_request`` items, so
+    ``requests_per_second`` = samples / k and ``usd_per_1k_requests`` [USD].
+    """
+
+    spec: RecommenderSpec
+    gpu: object
+    dtype: str
+    n_gpus: object
+    min_gpus: object
+    batch_size: object
+    candidates_per_request: object
+    tables_gb: object
+    mlp_gb: object
+    memory_per_gpu_gb: object
+    flops_per_sample: float
+    bytes_per_sample: float
+    samples_per_second: object
+    batch_latency_s: object
+    requests_per_second: object
+    request_latency_s: object
+    bound: object
+    usd_per_gpu_hour: object
+    usd_per_replica_hour: object
+    usd_per_1k_requests: object
+    assumptions: dict = field(default_factory=dict)
+
+    @property
+    def is_scalar(self) -> bool:
+        return np.ndim(self.samples_per_second) == 0
+
+    def to_frame(self):
+        """One row per configuration: inputs and results."""
+        cols = {k: getattr(self, k) for k in (
+            "gpu", "n_gpus", "min_gpus", "batch_size", "candidates_per_request", "tables_gb",
+            "memory_per_gpu_gb", "samples_per_second", "batch_latency_s", "requests_per_second",
+            "request_latency_s", "bound", "usd_per_gpu_hour", "usd_per_replica_hour",
+            "usd_per_1k_requests")}
+        df = _frame(cols, np.shape(self.samples_per_second),
+                    getattr(self.samples_per_second, "index", None))
+        df.insert(0, "model", self.spec.name)
+        df.insert(2, "dtype", self.dtype)
+        return df
+
+    def __repr__(self) -> str:
+        if not self.is_scalar:
+            return (f"RecommenderEstimate over {np.size(self.samples_per_second)} configurations;"
+                    " .to_frame()")
+        a = self.assumptions
+        return "\n".join([
+            f"RecommenderEstimate: {self.spec.name} ({self.spec.n_tables} tables, "
+            f"{self.tables_gb:,.1f} GB in {self.dtype}) on {self.n_gpus:g} x {self.gpu} "
+            f"(at least {self.min_gpus:g} to hold the tables)",
+            f"  {self.samples_per_second:,.0f} items scored per second ({self.bound}-bound), "
+            f"batch of {self.batch_size:g} in {self.batch_latency_s * 1e3:,.2f} ms",
+            f"  {self.candidates_per_request:g} items per request: "
+            f"{self.requests_per_second:,.0f} requests/s, {self.usd_per_1k_requests:,.5f} USD "
+            f"per 1,000 requests at {self.usd_per_replica_hour:,.2f} USD per replica-hour",
+            f"  {a['sharding']}; price: {a['price']}",
+        ])
+
+
+def recommender_estimate(spec: RecommenderSpec = DLRM_CRITEO_TB, *, gpu="H100-SXM", n_gpus=None,
+                         dtype="fp16", embedding_dtype=None, batch_size=2048,
+                         candidates_per_request=100, lookups_per_table=1,
+                         usd_per_gpu_hour=None, pricing="on_demand", cloud=None,
+                         compute_utilization=DEFAULT_COMPUTE_UTILIZATION,
+                         bandwidth_utilization=DEFAULT_BANDWIDTH_UTILIZATION,
+                         usable_memory_fraction=USABLE_MEMORY_FRACTION,
+                         gpu_path=None, price_path=None) -> RecommenderEstimate:
+    """GPUs, throughput and cost of a DLRM-style recommender ranking k items per request.
+
+    Memory: the embedding tables (rows x dim x bytes per table) are sharded
+    over the GPUs; each GPU also keeps the MLPs. Time per batch of B items on
+    each GPU: the longer of the dense FLOPs (MLPs and the dot-product
+    interaction) at ``compute_utilization`` x peak and the bytes (MLP weights
+    once, plus ``lookups_per_table`` embedding rows per table per item) at
+    ``bandwidth_utilization`` x bandwidth. GPUs work on different batches
+    (data parallel for the MLPs), so a replica scores n x B items per batch time.
+
+    Parameters
+    ----------
+    spec : RecommenderSpec
+        The model; :data:`DLRM_CRITEO_TB` by default (MLPerf's DLRM).
+    gpu : str or array of str
+    n_gpus : numeric, optional
+        GPUs per replica; default the fewest that hold the tables. [count]
+    dtype : str
+        MLP format (fp16, bf16, fp8, int8, fp32).
+    embedding_dtype : str, optional
+        Table format; default ``dtype`` (int8 and int4 tables are common).
+    batch_size : numeric
+        Items scored per batch per GPU. [count]
+    candidates_per_request : numeric
+        k: items ranked per request. [count]
+    lookups_per_table : numeric
+        Rows read per table per item (multi-hot pooling factor). [count]
+    usd_per_gpu_hour : numeric, optional
+        Your price; default the catalog's median on-demand offer.
+
+    Returns
+    -------
+    RecommenderEstimate
+
+    Examples
+    --------
+    MLPerf's DLRM in fp16 holds 48 GB of tables: one H100 holds them.
+
+    >>> r = recommender_estimate(gpu="H100-SXM", usd_per_gpu_hour=3.0)
+    >>> round(r.tables_gb, 1), r.min_gpus
+    (48.1, 1.0)
+    """
+    from .catalog import bytes_per_element, normalize_dtype
+
+    if not isinstance(spec, RecommenderSpec):
+        raise TypeError("spec must be a RecommenderSpec (e.g. costkit.serving.DLRM_CRITEO_TB)")
+    if not spec.table_rows or min(spec.table_rows) <= 0 or spec.embedding_dim <= 0:
+        raise ValueError(f"{spec.name}: table_rows and embedding_dim must be positive")
+    d = normalize_dtype(dtype)
+    ed = d if embedding_dtype is None else normalize_dtype(embedding_dtype)
+    names, recs, inv = gpu_lookup(gpu, gpu_path)
+    peak, peak_note = _peaks(recs, inv, d)
+    bw = per_gpu([r.memory_bandwidth_bytes_per_s for r in recs], inv)
+    mem = per_gpu([r.memory_bytes for r in recs], inv)
+    price, price_note, price_sources, price_dates = _prices(
+        usd_per_gpu_hour, names, inv, cloud, pricing, price_path, gpu_path)
+    u_c, u_bw = _utilizations(compute_utilization, bandwidth_utilization)
+    usable = as_fraction("usable_memory_fraction", usable_memory_fraction)
+    B = whole("batch_size", as_quantity("batch_size", batch_size, allow_zero=False))
+    k = whole("candidates_per_request", as_quantity("candidates_per_request",
+                                                    candidates_per_request, allow_zero=False))
+    lk = as_quantity("lookups_per_table", lookups_per_table, allow_zero=False)
+    tables_bytes = spec.embedding_params * bytes_per_element(ed)
+    mlp_bytes = spec.mlp_params * bytes_per_element(d)
+    room = mem * usable - mlp_bytes
+    if (np.asarray(room) <= 0).any():
+        raise ValueError(f"{spec.name}'s MLPs do not fit in one GPU's usable memory")
+    min_gpus = np.ceil(tables_bytes / room)
+    if n_gpus is None:
+        ng = min_gpus
+        ng_note = "the fewest GPUs whose usable memory holds the tables"
+    else:
+        ng = whole("n_gpus", as_quantity("n_gpus", n_gpus, allow_zero=False))
+        ng_note = "given"
+    keys = ("ng", "min_gpus", "peak", "bw", "price", "u_c", "u_bw", "B", "k", "lk")
+    b = dict(zip(keys, broadcast(ng=ng, min_gpus=min_gpus, peak=peak, bw=bw, price=price,
+                                 u_c=u_c, u_bw=u_bw, B=B, k=k, lk=lk), strict=True))
+    short = b["ng"] < b["min_gpus"]
+    if short.any():
+        i = int(np.flatnonzero(short.ravel())[0])
+        raise ValueError(f"{spec.name}: {tables_bytes / 1e9:,.1f} GB of {ed} tables need at "
+                         f"least {b['min_gpus'].ravel()[i]:g} GPUs, got n_gpus="
+                         f"{b['ng'].ravel()[i]:g}")
+    fl = spec.flops_per_sample
+    gather = spec.n_tables * spec.embedding_dim * bytes_per_element(ed)   # per lookup per item
+    t_cmp = b["B"] * fl / (b["u_c"] * b["peak"] * 1e12)
+    t_mem = (mlp_bytes + b["B"] * b["lk"] * gather) / (b["u_bw"] * b["bw"])
+    t_batch = np.maximum(t_cmp, t_mem)
+    samples = b["ng"] * b["B"] / t_batch
+    req_s = samples / b["k"]
+    replica_usd_h = b["ng"] * b["price"]
+    ref = [x for x in (n_gpus, batch_size, candidates_per_request, usd_per_gpu_hour,
+                       None if isinstance(gpu, str) else gpu) if x is not None]
+
+    def out(x):
+        return wrap_like(x, *ref)
+
+    bound = np.where(t_mem > t_cmp, "memory", "compute")
+    assumptions = {
+        "sharding": f"tables sharded over GPUs ({ng_note}); MLPs on every GPU; the all-to-all "
+                    "of pooled embeddings between GPUs is not modelled",
+        "memory": f"{float(np.max(usable)):.0%} of GPU memory (labels read as GiB) usable; "
+                  f"tables in {ed}, MLPs in {d}",
+        "flop_count": "2 x MLP weights + dot-product interaction per item",
+        "gathers": f"{spec.n_tables} tables x lookups_per_table rows of {spec.embedding_dim} "
+                   "values per item, at the same bandwidth utilisation as streaming reads",
+        "compute_utilization": scalar_or(u_c) if u_c.size == 1 else "per config",
+        "bandwidth_utilization": scalar_or(u_bw) if u_bw.size == 1 else "per config",
+        "peak": peak_note,
+        "price": price_note, "price_sources": price_sources, "price_dates": price_dates,
+        "spec_source": spec.source,
+    }  # fmt: skip
+    return RecommenderEstimate(
+        spec=spec, gpu=gpu_names_like(names, inv, gpu, samples.shape), dtype=d,
+        n_gpus=out(b["ng"]), min_gpus=out(b["min_gpus"]), batch_size=out(b["B"]),
+        candidates_per_request=out(b["k"]), tables_gb=tables_bytes / 1e9,
+        mlp_gb=mlp_bytes / 1e9, memory_per_gpu_gb=out((tables_bytes / b["ng"] + mlp_bytes) / 1e9),
+        flops_per_sample=fl, bytes_per_sample=gather, samples_per_second=out(samples),
+        batch_latency_s=out(t_batch), requests_per_second=out(req_s),
+        request_latency_s=out(np.ceil(b["k"] / b["B"]) * t_batch), bound=str(bound)
+        if bound.ndim == 0 else bound, usd_per_gpu_hour=out(b["price"]),
+        usd_per_replica_hour=out(replica_usd_h),
+        usd_per_1k_requests=out(replica_usd_h / (req_s * 3600.0) * 1e3), assumptions=assumptions,
+    )  # fmt: skip
