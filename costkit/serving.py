@@ -434,12 +434,12 @@ def estimate(model=None, *, params=None, n_layers=None, d_model=None, n_heads=No
         gn = gpu_names_like(names, inv, gpu, fits.shape)
         gname = gn if isinstance(gn, str) else np.asarray(gn).ravel()[i]
         if room.ravel()[i] <= 0:
-            need = int(np.ceil(w_bytes.ravel()[i] / (r["mem"] * r["usable"])))
+            need = int(np.floor(w_bytes.ravel()[i] / (r["mem"] * r["usable"]))) + 1
             raise ValueError(
                 f"the {w_bytes.ravel()[i] / 1e9:,.1f} GB of {d} weights do not fit in "
                 f"{r['n_gpus']:g} x {gname} ({r['usable']:.0%} of {r['mem'] / 1e9:,.1f} GB "
                 f"usable each); "
-                f"use n_gpus >= {need + 1} (room for the KV cache too) or a smaller dtype")
+                f"use n_gpus >= {need} (room for the KV cache too) or a smaller dtype")
         raise ValueError(
             f"batch_size {r['batch_size']:g} does not fit: its KV cache needs "
             f"{kv_bytes.ravel()[i] / 1e9:,.1f} GB at {r['prompt_tokens'] + r['output_tokens']:g} "
@@ -574,7 +574,7 @@ class EncoderEstimate:
             f"  {self.sequences_per_second:,.0f} sequences/s per GPU; batch in "
             f"{self.batch_latency_s * 1e3:,.2f} ms",
             f"  {self.candidates_per_query:g} candidates per query: "
-            f"{self.requests_per_second:,.1f} queries/s, {self.usd_per_1k_queries:,.4f} USD per "
+            f"{self.requests_per_second:,.1f} queries/s, {self.usd_per_1k_queries:.3g} USD per "
             f"1,000 queries "
             f"at {self.usd_per_gpu_hour:,.2f} USD per GPU-hour (kept busy)",
             f"  utilisation: compute {a['compute_utilization']}, bandwidth "
@@ -854,7 +854,7 @@ class RecommenderEstimate:
             f"  {self.samples_per_second:,.0f} items scored per second ({self.bound}-bound), "
             f"batch of {self.batch_size:g} in {self.batch_latency_s * 1e3:,.2f} ms",
             f"  {self.candidates_per_request:g} items per request: "
-            f"{self.requests_per_second:,.0f} requests/s, {self.usd_per_1k_requests:,.5f} USD "
+            f"{self.requests_per_second:,.0f} requests/s, {self.usd_per_1k_requests:.3g} USD "
             f"per 1,000 requests at {self.usd_per_replica_hour:,.2f} USD per replica-hour",
             f"  {a['sharding']}; price: {a['price']}",
         ])
