@@ -7,8 +7,9 @@ imported. Every function returns the Axes it drew on.
 from __future__ import annotations
 
 __all__ = [
-    "compute_optimal_frontier", "ledger_bars", "ledger_waterfall", "memory_stack",
-    "price_spread", "training_by_gpu", "training_scaling",
+    "compute_optimal_frontier", "latency_throughput", "ledger_bars", "ledger_waterfall",
+    "memory_stack", "price_spread", "replica_curve", "serving_cost_by_gpu", "serving_memory",
+    "training_by_gpu", "training_scaling",
 ]
 
 
@@ -202,4 +203,110 @@ def compute_optimal_frontier(plan, *, ax=None):
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
     ax.set_title("Compute-optimal frontier (Chinchilla)")
+    return ax
+
+
+# --------------------------------------------------------------------------- serving
+
+
+def latency_throughput(est, *, slo_s=None, ax=None, label=None, annotate=True):
+    """Request latency against output tokens/s as the batch grows, with the SLO line. [s; 1/s]
+
+    ``est`` is a :class:`costkit.serving.ServingEstimate` over an array of
+    batch sizes (one GPU). Batches that do not fit in memory are left out.
+    Points are labelled with their batch size.
+    """
+    import numpy as np
+
+    ax = _axes(ax)
+    ok = np.asarray(est.fits_in_memory, dtype=bool).ravel()
+    tps = np.asarray(est.tokens_per_second, dtype=float).ravel()[ok]
+    lat = np.asarray(est.request_latency_s, dtype=float).ravel()[ok]
+    batch = np.broadcast_to(np.asarray(est.batch_size), ok.shape)[ok]
+    line = ax.plot(tps, lat, "o-", label=label or f"{est.model} on {np.ravel(est.gpu)[0]}")[0]
+    if annotate:
+        for x, y, b in zip(tps, lat, batch, strict=True):
+            ax.annotate(f"{b:g}", (x, y), textcoords="offset points", xytext=(4, -10),
+                        fontsize=7, color=line.get_color())
+    if slo_s is not None:
+        ax.axhline(slo_s, color="#b00", ls="--", lw=1)
+        ax.annotate(f"SLO {slo_s:g} s", (ax.get_xlim()[0], slo_s), va="bottom", fontsize=8,
+                    color="#b00")
+    ax.set_xlabel("output tokens per second per replica")
+    ax.set_ylabel("request latency [s]")
+    ax.grid(alpha=0.3)
+    ax.set_title("Bigger batches: more throughput, longer latency (labels: batch size)")
+    return ax
+
+
+def replica_curve(plan, *, ax=None):
+    """Replicas per hour for each provisioning strategy, with the traffic behind. [count; 1/s]"""
+    import numpy as np
+
+    ax = _axes(ax, figsize=(8, 4))
+    h = plan.hourly
+    x = np.arange(len(h))
+    ax2 = ax.twinx()
+    ax2.fill_between(x, h["requests_per_second"], step="mid", color="grey", alpha=0.15)
+    ax2.set_ylabel("requests per second (grey)")
+    ax2.set_ylim(bottom=0)
+    ax.step(x, h["static_peak"], where="mid", label="static for peak", color="C3")
+    ax.step(x, h["autoscale"], where="mid", label="hourly autoscaling", color="C0")
+    mix = h["mix_reserved"] + h["mix_on_demand"] + h["mix_spot"]
+    ax.step(x, mix, where="mid", label="mix: reserved + on-demand + spot", color="C2", ls="--")
+    ax.axhline(plan.reserved_replicas, color="C2", lw=0.8, ls=":")
+    ax.set_xlabel("hour")
+    ax.set_ylabel("replicas")
+    ax.set_ylim(bottom=0)
+    ax.set_zorder(ax2.get_zorder() + 1)
+    ax.patch.set_visible(False)
+    ax.legend(fontsize=8, loc="upper left")
+    ax.set_title(f"Replicas per hour ({plan.reserved_replicas} reserved in the mix, dotted)")
+    return ax
+
+
+def serving_cost_by_gpu(est, *, metric="usd_per_1k_requests", ax=None):
+    """Bars of a serving cost per GPU (an estimate over an array of GPUs). [USD]"""
+    import numpy as np
+
+    ax = _axes(ax)
+    names = [str(g) for g in np.asarray(est.gpu).ravel()]
+    vals = np.asarray(getattr(est, metric), dtype=float).ravel()
+    order = np.argsort(vals)
+    ax.barh([names[i] for i in order], vals[order], color="C0")
+    for y, i in enumerate(order):
+        ax.annotate(f"{vals[i]:.3g}", (vals[i], y), va="center", fontsize=8,
+                    xytext=(3, 0), textcoords="offset points")
+    ax.set_xlabel(metric.replace("usd_per_", "USD per ").replace("_", " "))
+    ax.set_title("Cost by GPU (replica kept busy)")
+    return ax
+
+
+def serving_memory(est, *, usable_memory_fraction=0.9, ax=None):
+    """Weights and KV cache per GPU as the batch grows, against usable memory. [GB]
+
+    ``est`` is a :class:`costkit.serving.ServingEstimate` over batch sizes on
+    one GPU type (``oversized="flag"`` shows the batches past the limit).
+    """
+    import numpy as np
+
+    ax = _axes(ax)
+    batch = np.asarray(est.batch_size, dtype=float).ravel()
+    n = np.broadcast_to(np.asarray(est.n_gpus, dtype=float), np.shape(est.batch_size)).ravel()
+    w = np.broadcast_to(np.asarray(est.weights_gb, dtype=float), batch.shape) / n
+    kv = np.asarray(est.kv_cache_gb, dtype=float).ravel() / n
+    labels = [f"{b:g}" for b in batch]
+    ax.bar(labels, w, color="C0", label="weights")
+    ax.bar(labels, kv, bottom=w, color="C1", label="KV cache")
+    from costkit.catalog import gpu as lookup
+
+    g = lookup(str(np.ravel(est.gpu)[0]))
+    usable = g.memory_bytes / 1e9 * usable_memory_fraction
+    ax.axhline(usable, color="black", ls="--", lw=1)
+    ax.annotate(f"{usable_memory_fraction:.0%} of {g.name}'s {g.memory_gb:g} GiB",
+                (len(labels) - 0.5, usable), ha="right", va="bottom", fontsize=8)
+    ax.set_xlabel("batch size")
+    ax.set_ylabel("memory per GPU [GB]")
+    ax.legend(fontsize=8, loc="upper left")
+    ax.set_title(f"Weights vs KV cache ({est.kv_dtype} cache, {est.dtype} weights)")
     return ax

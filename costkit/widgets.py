@@ -247,3 +247,134 @@ def training_panel(model: str = "BERT-base", tokens: float = 7.68e9, gpu: str = 
     panel.summary = summary
     panel.message = message
     return panel
+
+
+# --------------------------------------------------------------------------- serving
+
+SERVING_DTYPES = ("fp16", "bf16", "fp8", "int8", "int4")
+
+
+def serving_gpu_choices():
+    """GPUs the serving panel offers: those with an fp16 peak and an on-demand price."""
+    from costkit.catalog import gpus, price_summary
+
+    g = gpus()
+    priced = set(price_summary()["gpu"])
+    return list(g[g["fp16_tflops"].notna() & g["name"].isin(priced)]["name"])
+
+
+def serving_summary_html(est, plan) -> str:
+    """HTML summary of one LLM replica and its capacity plan (the panel's numbers)."""
+    rows = "".join(
+        f"<tr><td>{s}</td><td>{r.replica_hours_per_month:,.0f}</td>"
+        f"<td>{r.monthly_cost_usd:,.0f}</td><td>{r.usd_per_1k_requests:.4g}</td>"
+        f"<td>{r.mean_utilization:.0%}</td></tr>"
+        for s, r in plan.summary.iterrows())
+    return (
+        f"<p><b>One replica</b> ({est.n_gpus:g} x {est.gpu}, {est.dtype}): TTFT "
+        f"{est.ttft_s * 1e3:,.0f} ms, TPOT {est.tpot_s * 1e3:,.1f} ms ({est.decode_bound}-bound), "
+        f"request {est.request_latency_s:,.2f} s; {est.tokens_per_second:,.0f} output tokens/s; "
+        f"{est.usd_per_million_tokens:,.3f} USD per 1M output tokens when busy; "
+        f"max batch {est.max_batch_size:g}</p>"
+        f"<p><b>Traffic</b>: peak {plan.hourly['requests_per_second'].max():,.1f} requests/s, "
+        f"{plan.hourly['replicas_needed'].max():g} replicas at peak "
+        f"(SLO: {plan.assumptions['slo']})</p>"
+        "<table><tr><th>strategy</th><th>replica-h/month</th><th>USD/month</th>"
+        "<th>USD/1k requests</th><th>utilisation</th></tr>" + rows + "</table>"
+        f"<p>cheapest: <b>{plan.cheapest}</b> ({plan.reserved_replicas} reserved replicas)</p>"
+    )
+
+
+def serving_panel(model: str = "Llama-2-7B", gpu: str = "H100-SXM", *, dtype: str = "fp16",
+                  batch_size: int = 16, prompt_tokens: int = 256, output_tokens: int = 64,
+                  daily_requests: float = 2e6, peak_multiplier: float = 3.0,
+                  slo_s: float = 3.0, chart: bool = True):
+    """Controls for an LLM replica and its traffic: model, GPU, dtype, batch, tokens, traffic, SLO.
+
+    The summary shows one replica (:func:`costkit.serving.estimate`) and the
+    capacity plan for a retail day whose evening hours (18:00-23:00) are
+    lifted by the peak multiplier (:func:`costkit.capacity.plan`). With
+    ``chart=True`` the latency-throughput curve over batch sizes is drawn
+    below, with the SLO line. Combinations that cannot run (a dtype the GPU
+    lacks, a batch that does not fit, an SLO below the service time) are
+    explained in ``.message``, not raised.
+    """
+    import ipywidgets as w
+
+    from costkit.capacity import plan, traffic_profile
+    from costkit.catalog import models
+    from costkit.serving import estimate
+
+    m = models()
+    names = list(m[m["architecture"] == "decoder"]["name"])
+    style = {"description_width": "110px"}
+    powers = [2**i for i in range(11)]
+    controls = {
+        "model": w.Dropdown(options=names, value=model, description="model", style=style),
+        "gpu": w.Dropdown(options=serving_gpu_choices(), value=gpu, description="GPU",
+                          style=style),
+        "dtype": w.ToggleButtons(options=list(SERVING_DTYPES), value=dtype,
+                                 description="weights", style=style),
+        "batch_size": w.SelectionSlider(options=powers, value=batch_size,
+                                        description="batch size", style=style,
+                                        continuous_update=False),
+        "prompt_tokens": w.SelectionSlider(options=[2**i for i in range(4, 14)],
+                                           value=prompt_tokens, description="prompt tokens",
+                                           style=style, continuous_update=False),
+        "output_tokens": w.SelectionSlider(options=[2**i for i in range(0, 12)],
+                                           value=output_tokens, description="output tokens",
+                                           style=style, continuous_update=False),
+        "daily_requests": w.FloatLogSlider(value=daily_requests, base=10, min=4, max=9,
+                                           step=0.1, description="requests/day",
+                                           readout_format=".2e", style=style,
+                                           continuous_update=False),
+        "peak_multiplier": w.FloatSlider(value=peak_multiplier, min=1.0, max=10.0, step=0.5,
+                                         description="peak multiplier", style=style,
+                                         continuous_update=False),
+        "slo_s": w.FloatSlider(value=slo_s, min=0.5, max=30.0, step=0.5,
+                               description="p95 SLO [s]", style=style, continuous_update=False),
+    }  # fmt: skip
+    summary = w.HTML()
+    message = w.HTML()
+    out = w.Output()
+
+    def update(_change=None):
+        import numpy as np
+
+        c = {k: v.value for k, v in controls.items()}
+        try:
+            est = estimate(c["model"], gpu=c["gpu"], dtype=c["dtype"],
+                           batch_size=c["batch_size"], prompt_tokens=c["prompt_tokens"],
+                           output_tokens=c["output_tokens"])
+            traffic = traffic_profile(c["daily_requests"],
+                                      promotion_multiplier=c["peak_multiplier"],
+                                      promotion_hours=range(18, 24))
+            p = plan(traffic, est, slo_s=c["slo_s"], label=c["model"])
+        except (LookupError, ValueError) as exc:
+            message.value = f"<p style='color:#b00'>{exc}</p>"
+            summary.value = ""
+            return
+        message.value = ""
+        summary.value = serving_summary_html(est, p)
+        if chart:
+            import matplotlib.pyplot as plt
+
+            from costkit.plots import latency_throughput
+
+            sweep = estimate(c["model"], gpu=c["gpu"], dtype=c["dtype"],
+                             batch_size=np.array(powers), prompt_tokens=c["prompt_tokens"],
+                             output_tokens=c["output_tokens"], oversized="flag")
+            with out:
+                out.clear_output(wait=True)
+                fig, ax = plt.subplots(figsize=(6, 3.2))
+                latency_throughput(sweep, slo_s=c["slo_s"], ax=ax)
+                plt.show()
+
+    for c in controls.values():
+        c.observe(update, names="value")
+    update()
+    panel = w.VBox([*controls.values(), message, summary, out])
+    panel.controls = controls
+    panel.summary = summary
+    panel.message = message
+    return panel
