@@ -32,3 +32,15 @@ def test_readme_training_snippet_runs(capsys):
     assert "GPU-hours" in out and "Llama-2-7B" in out
     runs = ck.mfu.training_runs().set_index("run")
     assert round(float(runs.loc["Llama-2-7B", "mfu"]), 2) == 0.39  # the figure the README quotes
+
+
+def test_readme_serving_snippets_run(capsys):
+    (snippet,) = re.findall(r"`(print\(ck\.serving\.estimate\(.*?\)\))`", README)
+    (plan,) = re.findall(r"`(ck\.capacity\.plan\(.*?\))`", README)
+    import costkit as ck
+
+    exec(snippet, {"ck": ck})
+    assert "TTFT" in capsys.readouterr().out
+    replica = ck.serving.estimate("llama-2-7b", gpu="H100-SXM", batch_size=16)
+    p = eval(plan, {"ck": ck, "replica": replica})
+    assert set(p.summary.index) == {"static_peak", "autoscale", "mix"}

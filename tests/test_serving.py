@@ -337,3 +337,15 @@ def test_repr_prints_the_assumptions():
     assert "compute 0.6, bandwidth 0.8" in text
     assert "sequences/s per GPU" in repr(sv.encoder_estimate("bert-base"))
     assert "at least 1 to hold the tables" in repr(sv.recommender_estimate(gpu="H100-SXM"))
+
+
+def test_new_catalog_models_follow_from_their_shapes():
+    # MiniLM-L6 (BERT layout): embeddings + LayerNorm, 6 layers, pooler
+    d, f, v = 384, 1536, 30522
+    emb = (v + 512 + 2) * d + 2 * d
+    layer = 4 * (d * d + d) + 2 * d + (d * f + f) + (f * d + d) + 2 * d
+    assert ck.model("minilm").params == emb + 6 * layer + (d * d + d) == 22_713_216
+    # Qwen2.5-1.5B: q/k/v with biases, 2 KV heads of 128, SwiGLU MLP, tied embeddings
+    d, f, v, kv = 1536, 8960, 151936, 2 * 128
+    layer = (d * d + d) + 2 * (d * kv + kv) + d * d + 3 * d * f + 2 * d
+    assert ck.model("qwen2.5-1.5b").params == v * d + 28 * layer + d == 1_543_714_304

@@ -125,3 +125,66 @@ def test_training_charts_draw_what_they_are_given():
     ax = ck.plots.compute_optimal_frontier(plan)
     np.testing.assert_allclose(ax.lines[0].get_ydata(), plan.params)
     plt.close("all")
+
+
+# --------------------------------------------------------------------------- serving
+
+
+def test_serving_panel_shows_the_estimate_and_plan_numbers():
+    from costkit.widgets import serving_panel
+
+    panel = serving_panel(chart=False)
+    e = ck.serving.estimate("Llama-2-7B", gpu="H100-SXM", batch_size=16, prompt_tokens=256,
+                            output_tokens=64)
+    p = ck.capacity.plan(ck.capacity.traffic_profile(2e6, promotion_multiplier=3.0,
+                                                     promotion_hours=range(18, 24)), e, slo_s=3.0)
+    html = panel.summary.value
+    assert f"{e.tokens_per_second:,.0f} output tokens/s" in html
+    assert f"{p.monthly_cost_usd('mix'):,.0f}" in html and p.cheapest in html
+    assert panel.message.value == ""
+
+
+def test_serving_panel_controls_move_the_result_and_explain_errors():
+    from costkit.widgets import serving_panel
+
+    panel = serving_panel(chart=False)
+    before = panel.summary.value
+    panel.controls["batch_size"].value = 64
+    assert panel.summary.value != before and "max batch" in panel.summary.value
+    panel.controls["gpu"].value = "A100-80GB"
+    panel.controls["dtype"].value = "fp8"
+    assert "no dense fp8 peak" in panel.message.value and panel.summary.value == ""
+    panel.controls["dtype"].value = "int4"
+    assert panel.message.value == "" and "int4" in panel.summary.value
+    panel.controls["output_tokens"].value = 2048
+    assert "does not fit" in panel.message.value and "max batch is 61" in panel.message.value
+    panel.controls["batch_size"].value = 16
+    panel.controls["slo_s"].value = 0.5
+    assert "exceeds the SLO" in panel.message.value
+
+
+def test_serving_panel_with_chart_builds():
+    from costkit.widgets import serving_panel
+
+    panel = serving_panel()
+    assert len(panel.children) == 12
+    plt.close("all")
+
+
+def test_serving_charts_draw_what_they_are_given():
+    sweep = ck.serving.estimate("llama-2-7b", gpu="H100-SXM", batch_size=np.array([1, 8, 64, 512]),
+                                oversized="flag", usd_per_gpu_hour=2.0)
+    ax = ck.plots.latency_throughput(sweep, slo_s=2.0)
+    assert len(ax.lines[0].get_xdata()) == 3            # the batch of 512 does not fit
+    assert ax.lines[1].get_ydata()[0] == 2.0             # the SLO line
+    ax = ck.plots.serving_memory(sweep)
+    assert len(ax.patches) == 8                          # weights + KV for each batch
+    gpus = ck.serving.estimate("llama-2-7b", gpu=["H100-SXM", "L40S", "A100-80GB"],
+                               usd_per_gpu_hour=2.0)
+    ax = ck.plots.serving_cost_by_gpu(gpus)
+    assert len(ax.patches) == 3
+    plan = ck.capacity.plan(ck.capacity.traffic_profile(2e6), replica_rps=5.0,
+                            usd_per_replica_hour=2.0, spot_usd_per_replica_hour=0.8)
+    ax = ck.plots.replica_curve(plan)
+    assert len(ax.lines) == 4                            # three strategies + the reserved level
+    plt.close("all")
