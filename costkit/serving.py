@@ -300,6 +300,10 @@ class ServingEstimate:
                     f"{np.nanmin(self.usd_per_million_tokens):,.3f} to "
                     f"{np.nanmax(self.usd_per_million_tokens):,.3f} USD per 1M output tokens; "
                     f".to_frame() for the table, .assumptions for the defaults")
+        if not self.fits_in_memory:
+            return (f"ServingEstimate: {self.model or f'{self.params:.3g} params'} on "
+                    f"{self.n_gpus:g} x {self.gpu}: batch {self.batch_size:g} DOES NOT FIT "
+                    f"(max batch {self.max_batch_size:g}); results are NaN")
         return "\n".join([
             f"ServingEstimate: {self.model or f'{self.params:.3g} params'} on {self.n_gpus:g} x "
             f"{self.gpu}, {self.dtype} weights, {self.kv_dtype} KV cache",
@@ -602,7 +606,8 @@ def encoder_estimate(model=None, *, params=None, n_layers=None, d_model=None,
     model : str, optional
         An encoder in the model catalog (``"bert-base"``, ``"minilm"``).
     params, n_layers, d_model : numeric, optional
-        Instead of ``model``: parameters and shape. [count]
+        Instead of ``model``: parameters and, for the attention term, the
+        shape (without it the FLOPs are 2·N·s). [count]
     embedding_params : numeric, optional
         Parameters in embedding tables; default from the catalog
         ((vocab + positions + 2 token types) x d_model), 0 with ``params``.
@@ -653,11 +658,13 @@ def encoder_estimate(model=None, *, params=None, n_layers=None, d_model=None,
             if m.architecture == "decoder":
                 embedding_params = (m.vocab_size or 0) * m.d_model
     else:
-        if params is None or n_layers is None or d_model is None:
-            raise TypeError("encoder_estimate() needs model= or params=, n_layers= and d_model=")
+        if params is None:
+            raise TypeError("encoder_estimate() needs model= or params=")
+        if (n_layers is None) != (d_model is None):
+            raise ValueError("the attention term needs n_layers and d_model together")
         n = as_quantity("params", params, allow_zero=False)
-        L = as_quantity("n_layers", n_layers, allow_zero=False)
-        dm = as_quantity("d_model", d_model, allow_zero=False)
+        L = 0.0 if n_layers is None else as_quantity("n_layers", n_layers, allow_zero=False)
+        dm = 0.0 if d_model is None else as_quantity("d_model", d_model, allow_zero=False)
     emb = as_quantity("embedding_params", 0.0 if embedding_params is None else embedding_params)
     if (np.asarray(emb) >= np.asarray(n)).any():
         raise ValueError("embedding_params must be smaller than params")
@@ -692,7 +699,9 @@ def encoder_estimate(model=None, *, params=None, n_layers=None, d_model=None,
 
     bound = np.where(t_mem > t_cmp, "memory", "compute")
     assumptions = {
-        "flop_count": "2·(N - embeddings)·s + 4·L·s²·d per sequence (bidirectional attention)",
+        "flop_count": "2·(N - embeddings)·s + 4·L·s²·d per sequence (bidirectional attention)"
+                      + ("" if model is not None or n_layers is not None else
+                         "; attention term left out: pass n_layers and d_model"),
         "compute_utilization": scalar_or(u_c) if u_c.size == 1 else "per config",
         "bandwidth_utilization": scalar_or(u_bw) if u_bw.size == 1 else "per config",
         "peak": peak_note,
@@ -721,9 +730,10 @@ def encoder_throughput(model=None, *, params=None, n_layers=None, d_model=None, 
     function for latency and the cost per 1,000 queries with k candidates.
 
     >>> round(encoder_throughput("bert-large", seq_len=128, batch_size=128,
-    ...                          gpu="A100-40GB", usd_per_gpu_hour=2.0), -1)
+    ...                          gpu="A100-40GB"), -1)
     2360.0
     """
+    kwargs.setdefault("usd_per_gpu_hour", 0.0)  # throughput needs no price (nor a priced GPU)
     return encoder_estimate(model, params=params, n_layers=n_layers, d_model=d_model,
                             seq_len=seq_len, gpu=gpu, dtype=dtype, batch_size=batch_size,
                             **kwargs).sequences_per_second

@@ -349,3 +349,21 @@ def test_new_catalog_models_follow_from_their_shapes():
     d, f, v, kv = 1536, 8960, 151936, 2 * 128
     layer = (d * d + d) + 2 * (d * kv + kv) + d * d + 3 * d * f + 2 * d
     assert ck.model("qwen2.5-1.5b").params == v * d + 28 * layer + d == 1_543_714_304
+
+
+def test_encoder_from_params_alone_leaves_attention_out():
+    e = sv.encoder_estimate(params=1e8, seq_len=128, gpu="A100-80GB", batch_size=64,
+                            usd_per_gpu_hour=2.0)
+    assert e.flops_per_sequence == 2 * 1e8 * 128
+    assert "attention term left out" in e.assumptions["flop_count"]
+    assert sv.encoder_throughput(params=1e8, seq_len=128, gpu="A100-80GB", dtype="fp16",
+                                 usd_per_gpu_hour=2.0) == pytest.approx(
+        0.6 * 312e12 / (2 * 1e8 * 128))
+    with pytest.raises(ValueError, match="together"):
+        sv.encoder_estimate(params=1e8, n_layers=12, usd_per_gpu_hour=1.0)
+
+
+def test_flagged_scalar_says_it_does_not_fit():
+    e = sv.estimate("llama-2-7b", gpu="L4", batch_size=64, oversized="flag", usd_per_gpu_hour=1.0)
+    assert e.fits_in_memory is False and np.isnan(e.usd_per_1k_requests)
+    assert "DOES NOT FIT (max batch 28)" in repr(e)   # (0.9 x 24 GiB - 13.5 GB) / 0.34 GB
