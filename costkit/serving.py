@@ -133,20 +133,50 @@ def _peaks(recs, inv, d):
     return per_gpu(peaks, inv), note
 
 
-def _prices(usd_per_gpu_hour, names, inv, cloud, pricing, price_path, gpu_path):
+@dataclass(frozen=True)
+class _Hardware:
+    """Per-configuration GPU figures, price and utilisations, with their notes."""
+
+    names: list
+    inv: object
+    peak: object
+    bw: object
+    mem: object
+    price: object
+    u_c: object
+    u_bw: object
+    notes: dict
+
+
+def _hardware(gpu, d, *, usd_per_gpu_hour, cloud, pricing, compute_utilization,
+              bandwidth_utilization, price_path, gpu_path) -> _Hardware:
+    """Look up the GPUs, their peak for dtype ``d``, bandwidth, memory and price."""
+    names, recs, inv = gpu_lookup(gpu, gpu_path)
+    peak, peak_note = _peaks(recs, inv, d)
     if usd_per_gpu_hour is not None:
-        return as_quantity("usd_per_gpu_hour", usd_per_gpu_hour), "given", ["given"], None
-    cp = catalog_prices(names, inv, cloud=cloud, pricing=pricing, price_path=price_path,
-                        gpu_path=gpu_path)
-    return cp.price, cp.note, cp.sources, cp.dates
-
-
-def _utilizations(compute_utilization, bandwidth_utilization):
+        price = as_quantity("usd_per_gpu_hour", usd_per_gpu_hour)
+        price_notes = {"price": "given", "price_sources": ["given"], "price_dates": None}
+    else:
+        cp = catalog_prices(names, inv, cloud=cloud, pricing=pricing, price_path=price_path,
+                            gpu_path=gpu_path)
+        price = cp.price
+        price_notes = {"price": cp.note, "price_sources": cp.sources, "price_dates": cp.dates}
     u_c = as_fraction("compute_utilization", compute_utilization)
     u_bw = as_fraction("bandwidth_utilization", bandwidth_utilization)
     if (u_c == 0).any() or (u_bw == 0).any():
         raise ValueError("compute_utilization and bandwidth_utilization must be > 0")
-    return u_c, u_bw
+    notes = {
+        "compute_utilization": scalar_or(u_c) if u_c.size == 1 else "per config",
+        "bandwidth_utilization": scalar_or(u_bw) if u_bw.size == 1 else "per config",
+        "peak": peak_note,
+        **price_notes,
+    }
+    return _Hardware(
+        names=names, inv=inv, peak=peak,
+        bw=per_gpu([r.memory_bandwidth_bytes_per_s for r in recs], inv),
+        mem=per_gpu([r.memory_bytes for r in recs], inv), price=price, u_c=u_c, u_bw=u_bw,
+        notes=notes,
+    )
 
 
 def _frame(cols: dict, shape, index=None):
@@ -403,13 +433,12 @@ def estimate(model=None, *, params=None, n_layers=None, d_model=None, n_heads=No
     label, n, L, dm, h, kvh, hd = _llm_shape(model, params, n_layers, d_model, n_heads,
                                              n_kv_heads, head_dim, model_path)
     d, wbytes, kv, kvbytes, kv_note = _dtypes(dtype, kv_dtype)
-    names, recs, inv = gpu_lookup(gpu, gpu_path)
-    peak, peak_note = _peaks(recs, inv, d)
-    bw = per_gpu([r.memory_bandwidth_bytes_per_s for r in recs], inv)
-    mem = per_gpu([r.memory_bytes for r in recs], inv)
-    price, price_note, price_sources, price_dates = _prices(
-        usd_per_gpu_hour, names, inv, cloud, pricing, price_path, gpu_path)
-    u_c, u_bw = _utilizations(compute_utilization, bandwidth_utilization)
+    hw = _hardware(gpu, d, usd_per_gpu_hour=usd_per_gpu_hour, cloud=cloud, pricing=pricing,
+                   compute_utilization=compute_utilization,
+                   bandwidth_utilization=bandwidth_utilization, price_path=price_path,
+                   gpu_path=gpu_path)
+    names, inv = hw.names, hw.inv
+    peak, bw, mem, price, u_c, u_bw = hw.peak, hw.bw, hw.mem, hw.price, hw.u_c, hw.u_bw
     usable = as_fraction("usable_memory_fraction", usable_memory_fraction)
     ng = whole("n_gpus", as_quantity("n_gpus", n_gpus, allow_zero=False))
     B = whole("batch_size", as_quantity("batch_size", batch_size, allow_zero=False))
@@ -478,9 +507,7 @@ def estimate(model=None, *, params=None, n_layers=None, d_model=None, n_heads=No
     assumptions = {
         "roofline": "prefill: max(FLOPs, weight bytes); decode step: max(weights + KV bytes, "
                     "FLOPs); attention FLOPs 2·L·P²·d (causal prefill), 4·L·c·d per token",
-        "compute_utilization": scalar_or(u_c) if u_c.size == 1 else "per config",
-        "bandwidth_utilization": scalar_or(u_bw) if u_bw.size == 1 else "per config",
-        "peak": peak_note,
+        **hw.notes,
         "weights": f"{d}, {wbytes:g} bytes per parameter",
         "kv_cache": f"{kv_note}, {kvbytes:g} bytes per element; 2 x layers x KV heads x head dim",
         "memory": f"{float(np.max(usable)):.0%} of GPU memory (labels read as GiB) for weights "
@@ -491,9 +518,6 @@ def estimate(model=None, *, params=None, n_layers=None, d_model=None, n_heads=No
         "decode_context": "mean context P + O/2 during decoding",
         "batching": "the batch prefills together, then decodes together (continuous batching "
                     "at a steady concurrency of batch_size)",
-        "price": price_note,
-        "price_sources": price_sources,
-        "price_dates": price_dates,
         "cost_basis": "replica kept busy; USD per 1M output tokens includes the prefill time",
     }
     return ServingEstimate(
@@ -669,12 +693,12 @@ def encoder_estimate(model=None, *, params=None, n_layers=None, d_model=None,
     if (np.asarray(emb) >= np.asarray(n)).any():
         raise ValueError("embedding_params must be smaller than params")
     d = normalize_dtype(dtype)
-    names, recs, inv = gpu_lookup(gpu, gpu_path)
-    peak, peak_note = _peaks(recs, inv, d)
-    bw = per_gpu([r.memory_bandwidth_bytes_per_s for r in recs], inv)
-    price, price_note, price_sources, price_dates = _prices(
-        usd_per_gpu_hour, names, inv, cloud, pricing, price_path, gpu_path)
-    u_c, u_bw = _utilizations(compute_utilization, bandwidth_utilization)
+    hw = _hardware(gpu, d, usd_per_gpu_hour=usd_per_gpu_hour, cloud=cloud, pricing=pricing,
+                   compute_utilization=compute_utilization,
+                   bandwidth_utilization=bandwidth_utilization, price_path=price_path,
+                   gpu_path=gpu_path)
+    names, inv = hw.names, hw.inv
+    peak, bw, price, u_c, u_bw = hw.peak, hw.bw, hw.price, hw.u_c, hw.u_bw
     s = whole("seq_len", as_quantity("seq_len", seq_len, allow_zero=False))
     B = whole("batch_size", as_quantity("batch_size", batch_size, allow_zero=False))
     k = whole("candidates_per_query", as_quantity("candidates_per_query", candidates_per_query,
@@ -702,12 +726,9 @@ def encoder_estimate(model=None, *, params=None, n_layers=None, d_model=None,
         "flop_count": "2·(N - embeddings)·s + 4·L·s²·d per sequence (bidirectional attention)"
                       + ("" if model is not None or n_layers is not None else
                          "; attention term left out: pass n_layers and d_model"),
-        "compute_utilization": scalar_or(u_c) if u_c.size == 1 else "per config",
-        "bandwidth_utilization": scalar_or(u_bw) if u_bw.size == 1 else "per config",
-        "peak": peak_note,
+        **hw.notes,
         "weights": f"{d}, read once per batch",
         "query_latency": "a query's k candidates scored in ceil(k / batch) batches",
-        "price": price_note, "price_sources": price_sources, "price_dates": price_dates,
         "cost_basis": "GPU kept busy; tokenisation and candidate retrieval not counted",
     }  # fmt: skip
     return EncoderEstimate(
@@ -928,13 +949,12 @@ def recommender_estimate(spec: RecommenderSpec = DLRM_CRITEO_TB, *, gpu="H100-SX
         raise ValueError(f"{spec.name}: table_rows and embedding_dim must be positive")
     d = normalize_dtype(dtype)
     ed = d if embedding_dtype is None else normalize_dtype(embedding_dtype)
-    names, recs, inv = gpu_lookup(gpu, gpu_path)
-    peak, peak_note = _peaks(recs, inv, d)
-    bw = per_gpu([r.memory_bandwidth_bytes_per_s for r in recs], inv)
-    mem = per_gpu([r.memory_bytes for r in recs], inv)
-    price, price_note, price_sources, price_dates = _prices(
-        usd_per_gpu_hour, names, inv, cloud, pricing, price_path, gpu_path)
-    u_c, u_bw = _utilizations(compute_utilization, bandwidth_utilization)
+    hw = _hardware(gpu, d, usd_per_gpu_hour=usd_per_gpu_hour, cloud=cloud, pricing=pricing,
+                   compute_utilization=compute_utilization,
+                   bandwidth_utilization=bandwidth_utilization, price_path=price_path,
+                   gpu_path=gpu_path)
+    names, inv = hw.names, hw.inv
+    peak, bw, mem, price, u_c, u_bw = hw.peak, hw.bw, hw.mem, hw.price, hw.u_c, hw.u_bw
     usable = as_fraction("usable_memory_fraction", usable_memory_fraction)
     B = whole("batch_size", as_quantity("batch_size", batch_size, allow_zero=False))
     k = whole("candidates_per_request", as_quantity("candidates_per_request",
@@ -984,10 +1004,7 @@ def recommender_estimate(spec: RecommenderSpec = DLRM_CRITEO_TB, *, gpu="H100-SX
         "flop_count": "2 x MLP weights + dot-product interaction per item",
         "gathers": f"{spec.n_tables} tables x lookups_per_table rows of {spec.embedding_dim} "
                    "values per item, at the same bandwidth utilisation as streaming reads",
-        "compute_utilization": scalar_or(u_c) if u_c.size == 1 else "per config",
-        "bandwidth_utilization": scalar_or(u_bw) if u_bw.size == 1 else "per config",
-        "peak": peak_note,
-        "price": price_note, "price_sources": price_sources, "price_dates": price_dates,
+        **hw.notes,
         "spec_source": spec.source,
     }  # fmt: skip
     return RecommenderEstimate(

@@ -110,6 +110,25 @@ def four_part_panel(example=ORIGIN_EXAMPLE, *,
 # --------------------------------------------------------------------------- training
 
 
+def _assemble(controls: dict, update, message, summary, out):
+    """Wire every control to ``update``, run it once, and stack the panel.
+
+    The panel exposes ``.controls`` (name -> widget), ``.summary`` (the
+    numbers, HTML) and ``.message`` (why a combination cannot run).
+    """
+    import ipywidgets as w
+
+    for c in controls.values():
+        c.observe(update, names="value")
+    update()
+    panel = w.VBox([*controls.values(), message, summary, out])
+    panel.controls = controls
+    panel.summary = summary
+    panel.message = message
+    return panel
+
+
+
 def training_gpu_choices():
     """GPUs the training panel offers: those with a 16-bit peak and an on-demand price."""
     from costkit.catalog import gpus, price_summary
@@ -239,14 +258,7 @@ def training_panel(model: str = "BERT-base", tokens: float = 7.68e9, gpu: str = 
                                                   _train_dtype(change["new"])).central, 2)
 
     controls["gpu"].observe(reset_mfu, names="value")
-    for c in controls.values():
-        c.observe(update, names="value")
-    update()
-    panel = w.VBox([*controls.values(), message, summary, out])
-    panel.controls = controls
-    panel.summary = summary
-    panel.message = message
-    return panel
+    return _assemble(controls, update, message, summary, out)
 
 
 # --------------------------------------------------------------------------- serving
@@ -370,11 +382,4 @@ def serving_panel(model: str = "Llama-2-7B", gpu: str = "H100-SXM", *, dtype: st
                 latency_throughput(sweep, slo_s=c["slo_s"], ax=ax)
                 plt.show()
 
-    for c in controls.values():
-        c.observe(update, names="value")
-    update()
-    panel = w.VBox([*controls.values(), message, summary, out])
-    panel.controls = controls
-    panel.summary = summary
-    panel.message = message
-    return panel
+    return _assemble(controls, update, message, summary, out)
