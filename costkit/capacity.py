@@ -563,18 +563,16 @@ def plan(traffic_rps, serving=None, *, replica_rps=None, request_latency_s=None,
     scale = HOURS_PER_MONTH / hours
     requests_month = lam.sum() * 3600.0 * scale
     busy = lam.sum() / rps_r                                  # replica-hours of pure work
+    mix = best + n_od[best] + n_spot[best]                    # replicas the mix runs per hour
     rows = {}
-    for s, rep_hours, usd in (
-        ("static_peak", peak * hours, peak * hours * price),
-        ("autoscale", need.sum(), need.sum() * price),
-        ("mix", best * hours + n_od[best].sum() + n_spot[best].sum(), cost[best]),
-    ):
-        rows[s] = {"replica_hours_per_month": rep_hours * scale, "monthly_cost_usd": usd * scale,
+    for s, running, usd in (("static_peak", np.full(hours, peak), peak * hours * price),
+                            ("autoscale", need, need.sum() * price),
+                            ("mix", mix, cost[best])):
+        rows[s] = {"replica_hours_per_month": running.sum() * scale,
+                   "monthly_cost_usd": usd * scale,
                    "usd_per_1k_requests": usd * scale / requests_month * 1e3,
-                   "peak_replicas": float(hourly[["static_peak"] if s == "static_peak" else (
-                       ["autoscale"] if s == "autoscale" else
-                       ["mix_reserved", "mix_on_demand", "mix_spot"])].sum(axis=1).max()),
-                   "mean_utilization": busy / rep_hours}
+                   "peak_replicas": float(running.max()),
+                   "mean_utilization": busy / running.sum()}
     summary = pd.DataFrame.from_dict(rows, orient="index")
     summary.index.name = "strategy"
     assumptions = {

@@ -179,14 +179,39 @@ def _hardware(gpu, d, *, usd_per_gpu_hour, cloud, pricing, compute_utilization,
     )
 
 
-def _frame(cols: dict, shape, index=None):
-    import pandas as pd
+class _Table:
+    """``is_scalar`` and ``to_frame`` for the serving results.
 
-    flat = {k: np.broadcast_to(np.asarray(v), shape).ravel() for k, v in cols.items()}
-    df = pd.DataFrame(flat)
-    if index is not None:
-        df.index = index
-    return df
+    A subclass names its main result field (``_primary``, whose shape and
+    index the table takes) and the fields of the table (``_columns``); the
+    table starts with the model's name and carries the dtype third.
+    """
+
+    _primary = ""
+    _columns: tuple = ()
+
+    @property
+    def _model_name(self) -> str:
+        return self.model
+
+    @property
+    def is_scalar(self) -> bool:
+        return np.ndim(getattr(self, self._primary)) == 0
+
+    def to_frame(self):
+        """One row per configuration: inputs and results."""
+        import pandas as pd
+
+        main = getattr(self, self._primary)
+        shape = np.shape(main)
+        df = pd.DataFrame({k: np.broadcast_to(np.asarray(getattr(self, k)), shape).ravel()
+                           for k in self._columns})
+        index = getattr(main, "index", None)
+        if index is not None:
+            df.index = index
+        df.insert(0, "model", self._model_name)
+        df.insert(2, "dtype", self.dtype)
+        return df
 
 
 def kv_cache_bytes_per_token(n_layers, n_kv_heads, head_dim, bytes_per_element=2.0):
@@ -256,7 +281,7 @@ def _llm_shape(model, params, n_layers, d_model, n_heads, n_kv_heads, head_dim, 
 
 
 @dataclass(frozen=True, repr=False)
-class ServingEstimate:
+class ServingEstimate(_Table):
     """What one LLM replica does with a batch: latency, throughput, memory, money.
 
     Scalars for one configuration, arrays (or Series) for many. A replica is
@@ -299,27 +324,19 @@ class ServingEstimate:
     usd_per_1k_requests: object
     assumptions: dict = field(default_factory=dict)
 
-    @property
-    def is_scalar(self) -> bool:
-        return np.ndim(self.tpot_s) == 0
+    _primary = "tpot_s"
+    _columns = (
+        "gpu", "n_gpus", "batch_size", "prompt_tokens", "output_tokens", "ttft_s", "tpot_s",
+        "request_latency_s", "tokens_per_second", "requests_per_second", "weights_gb",
+        "kv_cache_gb", "max_batch_size", "memory_per_gpu_gb", "fits_in_memory",
+        "decode_bound", "usd_per_gpu_hour", "usd_per_replica_hour",
+        "usd_per_million_tokens", "usd_per_1k_requests",
+    )  # fmt: skip
 
     @property
     def tokens_per_second_per_gpu(self):
         """Output tokens per second per GPU. [1/s]"""
         return self.tokens_per_second / self.n_gpus
-
-    def to_frame(self):
-        """One row per configuration: inputs and results."""
-        cols = {k: getattr(self, k) for k in (
-            "gpu", "n_gpus", "batch_size", "prompt_tokens", "output_tokens", "ttft_s", "tpot_s",
-            "request_latency_s", "tokens_per_second", "requests_per_second", "weights_gb",
-            "kv_cache_gb", "max_batch_size", "memory_per_gpu_gb", "fits_in_memory",
-            "decode_bound", "usd_per_gpu_hour", "usd_per_replica_hour", "usd_per_million_tokens",
-            "usd_per_1k_requests")}
-        df = _frame(cols, np.shape(self.tpot_s), getattr(self.tpot_s, "index", None))
-        df.insert(0, "model", self.model)
-        df.insert(2, "dtype", self.dtype)
-        return df
 
     def __repr__(self) -> str:
         a = self.assumptions
@@ -541,7 +558,7 @@ def estimate(model=None, *, params=None, n_layers=None, d_model=None, n_heads=No
 
 
 @dataclass(frozen=True, repr=False)
-class EncoderEstimate:
+class EncoderEstimate(_Table):
     """Throughput and cost of an encoder on one GPU (BERT-class, cross-encoder re-ranking).
 
     ``sequences_per_second`` is per GPU [1/s]; ``batch_latency_s`` the time
@@ -572,22 +589,13 @@ class EncoderEstimate:
     n_gpus: float = 1.0
     assumptions: dict = field(default_factory=dict)
 
-    @property
-    def is_scalar(self) -> bool:
-        return np.ndim(self.sequences_per_second) == 0
-
-    def to_frame(self):
-        """One row per configuration: inputs and results."""
-        cols = {k: getattr(self, k) for k in (
-            "gpu", "seq_len", "batch_size", "candidates_per_query", "flops_per_sequence",
-            "sequences_per_second", "batch_latency_s", "requests_per_second",
-            "request_latency_s", "bound", "usd_per_gpu_hour", "usd_per_million_sequences",
-            "usd_per_1k_queries")}
-        df = _frame(cols, np.shape(self.sequences_per_second),
-                    getattr(self.sequences_per_second, "index", None))
-        df.insert(0, "model", self.model)
-        df.insert(2, "dtype", self.dtype)
-        return df
+    _primary = "sequences_per_second"
+    _columns = (
+        "gpu", "seq_len", "batch_size", "candidates_per_query", "flops_per_sequence",
+        "sequences_per_second", "batch_latency_s", "requests_per_second",
+        "request_latency_s", "bound", "usd_per_gpu_hour", "usd_per_million_sequences",
+        "usd_per_1k_queries",
+    )  # fmt: skip
 
     def __repr__(self) -> str:
         if not self.is_scalar:
@@ -824,7 +832,7 @@ DLRM_CRITEO_TB = RecommenderSpec(
 
 
 @dataclass(frozen=True, repr=False)
-class RecommenderEstimate:
+class RecommenderEstimate(_Table):
     """Memory, GPUs, throughput and cost of serving a DLRM-style recommender.
 
     ``tables_gb`` [GB] and ``min_gpus`` (GPUs whose usable memory holds the
@@ -856,22 +864,17 @@ class RecommenderEstimate:
     usd_per_1k_requests: object
     assumptions: dict = field(default_factory=dict)
 
-    @property
-    def is_scalar(self) -> bool:
-        return np.ndim(self.samples_per_second) == 0
+    _primary = "samples_per_second"
+    _columns = (
+        "gpu", "n_gpus", "min_gpus", "batch_size", "candidates_per_request", "tables_gb",
+        "memory_per_gpu_gb", "samples_per_second", "batch_latency_s", "requests_per_second",
+        "request_latency_s", "bound", "usd_per_gpu_hour", "usd_per_replica_hour",
+        "usd_per_1k_requests",
+    )  # fmt: skip
 
-    def to_frame(self):
-        """One row per configuration: inputs and results."""
-        cols = {k: getattr(self, k) for k in (
-            "gpu", "n_gpus", "min_gpus", "batch_size", "candidates_per_request", "tables_gb",
-            "memory_per_gpu_gb", "samples_per_second", "batch_latency_s", "requests_per_second",
-            "request_latency_s", "bound", "usd_per_gpu_hour", "usd_per_replica_hour",
-            "usd_per_1k_requests")}
-        df = _frame(cols, np.shape(self.samples_per_second),
-                    getattr(self.samples_per_second, "index", None))
-        df.insert(0, "model", self.spec.name)
-        df.insert(2, "dtype", self.dtype)
-        return df
+    @property
+    def _model_name(self) -> str:
+        return self.spec.name
 
     def __repr__(self) -> str:
         if not self.is_scalar:
