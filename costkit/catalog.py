@@ -234,6 +234,24 @@ class Model:
             return None
         return self.d_model // self.n_heads
 
+    @property
+    def gated_mlp(self) -> bool:
+        """Whether the MLP has a gate matrix: the catalog's decoders (Llama, Qwen) use
+        SwiGLU; its encoders (BERT, MiniLM) a two-matrix GELU MLP."""
+        return self.architecture == "decoder"
+
+    def linear_shapes(self) -> dict:
+        """The weight matrices of one layer: :func:`linear_shapes` for this model's shape."""
+        if self.n_layers is None or self.d_model is None or self.n_heads is None:
+            raise ValueError(f"{self.name} has no Transformer shape in the catalog")
+        return linear_shapes(self.d_model, self.n_heads, n_kv_heads=self.n_kv_heads,
+                             d_ff=self.d_ff, gated_mlp=self.gated_mlp)
+
+    @property
+    def layer_params(self) -> float:
+        """Weights of one Transformer layer, biases and norms left out. [count]"""
+        return float(sum(i * o for i, o in self.linear_shapes().values()))
+
 
 @dataclass(frozen=True)
 class PriceQuote:
@@ -409,6 +427,31 @@ def models(path=None):
     ``vocab_size``, ``max_seq_len`` [tokens], ``source``.
     """
     return _model_table(path)[0].copy()
+
+
+def linear_shapes(d_model, n_heads, *, n_kv_heads=None, d_ff=None, gated_mlp=False,
+                  head_dim=None) -> dict:
+    """(d_in, d_out) of each weight matrix in one Transformer layer.
+
+    Keys are the short module names ``q``, ``k``, ``v``, ``o`` (attention;
+    ``k`` and ``v`` have ``n_kv_heads`` heads under grouped-query attention),
+    ``up``, ``down`` and, for a gated MLP (SwiGLU), ``gate``. Defaults:
+    ``n_kv_heads = n_heads``, ``d_ff = 4 d_model``, ``head_dim = d_model /
+    n_heads``. LoRA (:func:`costkit.training.lora_trainable_params`) and
+    pruning (:mod:`costkit.optimization`) both count from this table.
+
+    >>> linear_shapes(4096, 32, n_kv_heads=8, d_ff=14336, gated_mlp=True)["k"]
+    (4096, 1024)
+    """
+    n_kv_heads = n_heads if n_kv_heads is None else n_kv_heads
+    d_ff = 4 * d_model if d_ff is None else d_ff
+    head_dim = d_model // n_heads if head_dim is None else head_dim
+    shapes = {"q": (d_model, n_heads * head_dim), "k": (d_model, n_kv_heads * head_dim),
+              "v": (d_model, n_kv_heads * head_dim), "o": (n_heads * head_dim, d_model),
+              "up": (d_model, d_ff), "down": (d_ff, d_model)}
+    if gated_mlp:
+        shapes["gate"] = (d_model, d_ff)
+    return shapes
 
 
 def model(name: str, *, path=None) -> Model:

@@ -404,7 +404,8 @@ def lora_trainable_params(model=None, *, rank=8, target_modules=("q_proj", "v_pr
     model : str, optional
         A name from the model catalog (gives the shape); or pass the shape.
     rank : numeric
-        LoRA rank r (broadcasts). [count]
+        LoRA rank r (broadcasts); at most the smaller side of every adapted
+        matrix, or the update is not low-rank. [count]
     target_modules : sequence of str or "all-linear"
         Hugging Face PEFT names (``q_proj``, ``k_proj``, ``v_proj``,
         ``o_proj``, ``gate_proj``, ``up_proj``, ``down_proj``; BERT's
@@ -413,13 +414,19 @@ def lora_trainable_params(model=None, *, rank=8, target_modules=("q_proj", "v_pr
         Shape when no ``model`` is given (``n_kv_heads`` defaults to
         ``n_heads``: no grouped-query attention).
     gated_mlp : bool, optional
-        Whether the MLP has a gate matrix (Llama's SwiGLU); default True for
-        decoders, False for encoders.
+        Whether the MLP has a gate matrix (SwiGLU); default True for the
+        catalog's decoders, False for encoders and for a given shape.
 
     Returns
     -------
     numeric
         Adapter parameters (A and B matrices), all layers. [count]
+
+    Raises
+    ------
+    ValueError
+        An unknown module name, a rank that is not a positive whole number,
+        or a rank larger than an adapted matrix's smaller side.
 
     Examples
     --------
@@ -428,39 +435,30 @@ def lora_trainable_params(model=None, *, rank=8, target_modules=("q_proj", "v_pr
     >>> lora_trainable_params("llama-2-7b", rank=8)
     4194304
     """
+    from .catalog import linear_shapes
     from .catalog import model as lookup
 
     if model is not None:
         m = lookup(model, path=model_path)
         if m.n_layers is None or m.d_model is None or m.n_heads is None:
             raise ValueError(f"{m.name} has no transformer shape in the catalog; LoRA needs one")
-        n_layers, d_model, n_heads = m.n_layers, m.d_model, m.n_heads
-        n_kv_heads, d_ff = m.n_kv_heads or m.n_heads, m.d_ff or 4 * m.d_model
-        if gated_mlp is None:
-            gated_mlp = m.architecture == "decoder" and m.family.lower().startswith("llama")
+        n_layers = m.n_layers
+        shapes = linear_shapes(m.d_model, m.n_heads, n_kv_heads=m.n_kv_heads,
+                               d_ff=m.d_ff or 4 * m.d_model,
+                               gated_mlp=m.gated_mlp if gated_mlp is None else bool(gated_mlp))
     else:
         missing = [k for k, v in {"n_layers": n_layers, "d_model": d_model,
                                   "n_heads": n_heads}.items() if v is None]
         if missing:
             raise ValueError(f"pass model= or the shape; missing: {', '.join(missing)}")
-        n_kv_heads = n_heads if n_kv_heads is None else n_kv_heads
-        d_ff = 4 * d_model if d_ff is None else d_ff
-        gated_mlp = bool(gated_mlp)
-    head_dim = d_model / n_heads
-    shapes = {
-        "q": d_model + n_heads * head_dim, "k": d_model + n_kv_heads * head_dim,
-        "v": d_model + n_kv_heads * head_dim, "o": n_heads * head_dim + d_model,
-        "up": d_model + d_ff, "down": d_ff + d_model,
-    }  # fmt: skip
-    if gated_mlp:
-        shapes["gate"] = d_model + d_ff
+        shapes = linear_shapes(d_model, n_heads, n_kv_heads=n_kv_heads, d_ff=d_ff,
+                               gated_mlp=bool(gated_mlp), head_dim=d_model / n_heads)
     if isinstance(target_modules, str):
         if target_modules.lower() not in ("all-linear", "all_linear", "all"):
             target_modules = (target_modules,)
         else:
             target_modules = tuple(shapes)
-    total = 0.0
-    seen = set()
+    chosen = {}
     for name in target_modules:
         full = str(name).lower()  # "self_attn.q_proj" -> "q_proj"
         key = _MODULE_ALIASES.get(full, _MODULE_ALIASES.get(full.rsplit(".", 1)[-1]))
@@ -468,12 +466,14 @@ def lora_trainable_params(model=None, *, rank=8, target_modules=("q_proj", "v_pr
             known = sorted(k for k, v in _MODULE_ALIASES.items() if v in shapes and "_" in k)
             raise ValueError(f"unknown LoRA target module {name!r} for this model; use "
                              f"{', '.join(known)} or 'all-linear'")
-        if key in seen:
-            continue
-        seen.add(key)
-        total += shapes[key]
+        chosen[key] = (str(name), shapes[key])
     r = _whole("rank", as_quantity("rank", rank, allow_zero=False))
-    out = n_layers * r * total
+    for name, (d_in, d_out) in chosen.values():
+        if r.size and r.max() > min(d_in, d_out):
+            raise ValueError(f"rank {r.max():g} is larger than the {name} matrix "
+                             f"({d_in:g} x {d_out:g}): a LoRA rank is at most the smaller "
+                             f"side, {min(d_in, d_out):g}")
+    out = n_layers * r * sum(d_in + d_out for _, (d_in, d_out) in chosen.values())
     if np.ndim(out) == 0:
         return int(round(float(out)))
     return wrap_like(np.round(out), rank)
