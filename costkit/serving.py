@@ -618,6 +618,17 @@ class EncoderEstimate(_Table):
         ])
 
 
+def _embedding_params(m) -> float:
+    """Parameters of a catalog model's input embeddings, which cost no FLOPs. [count]
+
+    Encoders: (vocabulary + positions + 2 token types) x d_model (BERT);
+    decoders: vocabulary x d_model (the output head does multiply).
+    """
+    if m.architecture == "decoder":
+        return float((m.vocab_size or 0) * m.d_model)
+    return float(((m.vocab_size or 0) + (m.max_seq_len or 0) + 2) * m.d_model)
+
+
 def encoder_estimate(model=None, *, params=None, n_layers=None, d_model=None,
                      embedding_params=None, seq_len=128, gpu="H100-SXM", dtype="fp16",
                      batch_size=64, candidates_per_query=1, usd_per_gpu_hour=None,
@@ -686,9 +697,7 @@ def encoder_estimate(model=None, *, params=None, n_layers=None, d_model=None,
                              f"({m.architecture}); use recommender_estimate() for DLRM")
         label, n, L, dm = m.name, float(m.params), float(m.n_layers), float(m.d_model)
         if embedding_params is None:
-            embedding_params = ((m.vocab_size or 0) + (m.max_seq_len or 0) + 2) * m.d_model
-            if m.architecture == "decoder":
-                embedding_params = (m.vocab_size or 0) * m.d_model
+            embedding_params = _embedding_params(m)
     else:
         if params is None:
             raise TypeError("encoder_estimate() needs model= or params=")
