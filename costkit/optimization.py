@@ -266,10 +266,13 @@ def _loss(name, value):
     return a
 
 
-def _derive(base, *, name, technique, one_off, accuracy_loss, note, **changes):
-    """A new variant from ``base``: one-off costs add up, accuracy losses compound."""
+def _check_base(base):
     if not isinstance(base, Variant):
         raise TypeError(f"base must be a Variant (from optimization.baseline), got {base!r}")
+
+
+def _derive(base, *, name, technique, one_off, accuracy_loss, note, **changes):
+    """A new variant from ``base``: one-off costs add up, accuracy losses compound."""
     led = _ledger(name)
     led.extend(base.one_off)
     led.extend(one_off)
@@ -335,6 +338,7 @@ def quantize(base: Variant, dtype: str, *, kv_dtype: str | None = None, accuracy
     """
     from .catalog import normalize_dtype
 
+    _check_base(base)
     d = normalize_dtype(dtype)
     loss = _loss("accuracy_loss", accuracy_loss)
     led = _ledger("quantization")
@@ -400,6 +404,7 @@ def distill(base: Variant, student: str, *, examples, tokens_per_example, epochs
     from .catalog import model as lookup
     from .training import estimate as train
 
+    _check_base(base)
     st = baseline(student, dtype=base.dtype, kv_dtype=base.kv_dtype, model_path=model_path)
     if st.kind != base.kind:
         raise ValueError(f"the student {st.model} is an {st.kind} and the teacher an "
@@ -466,6 +471,7 @@ def prune(base: Variant, *, layers_removed=0, width_removed_fraction=0.0, recove
     """
     from .training import estimate as train
 
+    _check_base(base)
     k = float(whole("layers_removed", as_quantity("layers_removed", layers_removed)))
     f = float(as_fraction("width_removed_fraction", width_removed_fraction))
     if k >= base.n_layers:
