@@ -569,6 +569,22 @@ class OptimizationComparison:
                                                                   name="monthly_requests"),
                             columns=t.index).iloc[:, 1:]
 
+    def net_benefit_at(self, accuracy_loss):
+        """Monthly net benefit of each variant if its accuracy loss were ``accuracy_loss``.
+
+        ``saving - loss x gross profit`` [USD/month] over an array of losses
+        [unitless]: the trade-off of a cheaper but worse model (a DataFrame,
+        one column per variant, the baseline left out).
+        """
+        import pandas as pd
+
+        loss = as_fraction("accuracy_loss", accuracy_loss)
+        t = self.table.iloc[1:]
+        profit = self.gross_profit_per_1k_requests_usd * self.monthly_requests / 1000.0
+        net = t.monthly_saving_usd.to_numpy()[None, :] - np.atleast_1d(loss)[:, None] * profit
+        return pd.DataFrame(net, index=pd.Index(np.atleast_1d(loss), name="accuracy_loss"),
+                            columns=t.index)
+
     def to_ledger(self, name: str, ledger=None):
         """The one-off work of variant ``name`` in the ``opt`` phase of a ledger."""
         if name not in self.variants:

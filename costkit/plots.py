@@ -7,9 +7,11 @@ imported. Every function returns the Axes it drew on.
 from __future__ import annotations
 
 __all__ = [
-    "compute_optimal_frontier", "latency_throughput", "ledger_bars", "ledger_waterfall",
-    "memory_stack", "price_spread", "replica_curve", "serving_cost_by_gpu", "serving_memory",
-    "training_by_gpu", "training_scaling",
+    "ab_sample_size", "accuracy_tradeoff", "compute_optimal_frontier", "finetune_methods",
+    "latency_throughput", "ledger_bars", "ledger_waterfall", "memory_stack",
+    "optimization_costs", "payback_curve", "price_spread", "replica_curve",
+    "search_strategies", "serving_cost_by_gpu", "serving_memory", "training_by_gpu",
+    "training_scaling",
 ]
 
 
@@ -309,4 +311,161 @@ def serving_memory(est, *, usable_memory_fraction=0.9, ax=None):
     ax.set_ylabel("memory per GPU [GB]")
     ax.legend(fontsize=8, loc="upper left")
     ax.set_title(f"Weights vs KV cache ({est.kv_dtype} cache, {est.dtype} weights)")
+    return ax
+
+
+# --------------------------------------------------------------------------- tuning
+
+
+def search_strategies(searches, *, metric="gpu_hours", ax=None):
+    """Bars of a search metric per strategy, from :class:`costkit.tuning.SearchCost` objects.
+
+    ``searches``: a list of one-search results (or a DataFrame of their
+    ``to_frame()`` rows). ``metric``: ``gpu_hours``, ``cost_usd`` or
+    ``wall_clock_hours``. Labels give the configurations each explored.
+    """
+    import pandas as pd
+
+    ax = _axes(ax)
+    df = searches if isinstance(searches, pd.DataFrame) else pd.concat(
+        [s.to_frame() for s in searches], ignore_index=True)
+    bars = ax.bar(df["strategy"], df[metric], color=[f"C{i}" for i in range(len(df))])
+    for b, (_, r) in zip(bars, df.iterrows(), strict=True):
+        ax.annotate(f"{r[metric]:,.0f}\n({r.n_configurations:,.0f} configs)",
+                    (b.get_x() + b.get_width() / 2, b.get_height()), ha="center", va="bottom",
+                    fontsize=8)
+    unit = {"gpu_hours": "GPU-hours", "cost_usd": "USD", "wall_clock_hours": "hours"}
+    ax.set_ylabel(unit.get(metric, metric))
+    ax.set_ylim(top=ax.get_ylim()[1] * 1.15)
+    ax.set_title(f"Hyperparameter search: {unit.get(metric, metric)} per strategy")
+    return ax
+
+
+def finetune_methods(df, *, metric="cost_usd", ax=None):
+    """Grouped bars of :func:`costkit.tuning.finetune_options` (method x GPU).
+
+    ``metric`` ``cost_usd`` draws the low-high range as error bars;
+    ``memory_per_gpu_gb`` marks each GPU's memory. Labels give the GPU count.
+    """
+    import numpy as np
+
+    ax = _axes(ax)
+    methods = list(dict.fromkeys(df["method"]))
+    gpus = list(dict.fromkeys(df["gpu"]))
+    width = 0.8 / len(gpus)
+    x = np.arange(len(methods))
+    for j, g in enumerate(gpus):
+        sub = df[df["gpu"] == g].set_index("method").loc[methods]
+        kw = {}
+        if metric == "cost_usd":
+            kw["yerr"] = [sub["cost_usd"] - sub["cost_usd_low"],
+                          sub["cost_usd_high"] - sub["cost_usd"]]
+        bars = ax.bar(x + (j - (len(gpus) - 1) / 2) * width, sub[metric], width, label=g,
+                      capsize=3, **kw)
+        for b, n in zip(bars, sub["n_gpus"], strict=True):
+            ax.annotate(f"{n:g} GPU", (b.get_x() + b.get_width() / 2, 0), ha="center",
+                        va="bottom", fontsize=7, rotation=90, color="white")
+    ax.set_xticks(x, methods)
+    ax.set_ylabel({"cost_usd": "cost [USD]", "memory_per_gpu_gb": "memory per GPU [GB]",
+                   "gpu_hours": "GPU-hours"}.get(metric, metric))
+    ax.legend(fontsize=8)
+    ax.set_title("Fine-tuning: full vs LoRA vs QLoRA, each on the fewest GPUs that fit")
+    return ax
+
+
+def ab_sample_size(baseline_rate, lifts, *, relative=True, alpha=0.05, power=0.8,
+                   daily_units=None, mark=None, ax=None):
+    """Visitors per arm against the detectable lift (log scale), with days on a second axis.
+
+    Computed by :func:`costkit.tuning.ab_test_sample_size`; ``daily_units``
+    [visitors/day] adds the days both arms need; ``mark`` a lift to point at.
+    """
+    import numpy as np
+
+    from costkit.tuning import ab_test_sample_size
+
+    ax = _axes(ax)
+    lifts = np.asarray(lifts, dtype=float)
+    n = ab_test_sample_size(baseline_rate, lifts, alpha=alpha, power=power, relative=relative)
+    x = lifts * 100
+    ax.plot(x, n, "-", color="C0")
+    ax.set_yscale("log")
+    ax.set_xlabel("minimum detectable lift " + ("[% of baseline]" if relative else
+                                                "[percentage points]"))
+    ax.set_ylabel("visitors per arm")
+    ax.grid(alpha=0.3, which="both")
+    if mark is not None:
+        m = ab_test_sample_size(baseline_rate, mark, alpha=alpha, power=power, relative=relative)
+        ax.plot([mark * 100], [m], "o", color="C3")
+        ax.annotate(f"{m:,.0f}", (mark * 100, m), xytext=(6, 4), textcoords="offset points",
+                    fontsize=8, color="C3")
+    if daily_units is not None:
+        ax2 = ax.twinx()
+        ax2.set_yscale("log")
+        lo, hi = ax.get_ylim()
+        ax2.set_ylim(2 * lo / daily_units, 2 * hi / daily_units)
+        ax2.set_ylabel(f"days at {daily_units:,.0f} visitors/day")
+    ax.set_title(f"Sample size vs lift (baseline {baseline_rate:.1%}, alpha {alpha:g}, "
+                 f"power {power:g})")
+    return ax
+
+
+# --------------------------------------------------------------------------- optimisation
+
+
+def optimization_costs(comparison, *, ax=None):
+    """Monthly serving cost per variant, with the accuracy cost stacked on top. [USD/month]"""
+    ax = _axes(ax, figsize=(8, 4))
+    t = comparison.table
+    names = list(t.index)
+    ax.barh(names, t["monthly_serving_usd"], color="C0", label="serving")
+    if (t["monthly_accuracy_cost_usd"] > 0).any():
+        ax.barh(names, t["monthly_accuracy_cost_usd"], left=t["monthly_serving_usd"],
+                color="C3", alpha=0.6, label="accuracy loss (gross profit)")
+    for y, (_, r) in enumerate(t.iterrows()):
+        ax.annotate(f"{r.monthly_serving_usd:,.0f}", (r.monthly_serving_usd, y), va="center",
+                    xytext=(3, 0), textcoords="offset points", fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("USD per month")
+    ax.legend(fontsize=8, loc="lower right")
+    ax.set_title(f"Monthly cost at {comparison.monthly_requests:,.0f} requests a month")
+    return ax
+
+
+def payback_curve(comparison, monthly_requests, *, horizon_months=None, ax=None):
+    """Payback months of each variant against monthly traffic (log-log), with the horizon."""
+    import numpy as np
+
+    ax = _axes(ax)
+    curve = comparison.payback_curve(monthly_requests)
+    for name in curve.columns:
+        y = curve[name].to_numpy()
+        if np.isfinite(y).any():
+            ax.plot(curve.index, np.where(np.isfinite(y), y, np.nan), label=name)
+    h = comparison.horizon_months if horizon_months is None else horizon_months
+    ax.axhline(h, color="black", ls="--", lw=1)
+    ax.annotate(f"horizon {h:g} months", (curve.index[0], h), va="bottom", fontsize=8)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("requests per month")
+    ax.set_ylabel("payback [months]")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8)
+    ax.set_title("Payback falls with traffic; below the dashed line it pays")
+    return ax
+
+
+def accuracy_tradeoff(comparison, accuracy_loss, *, ax=None):
+    """Monthly net benefit of each variant against an assumed accuracy loss. [USD/month]"""
+    ax = _axes(ax)
+    net = comparison.net_benefit_at(accuracy_loss)
+    x = net.index.to_numpy() * 100
+    for name in net.columns:
+        ax.plot(x, net[name], label=name)
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_xlabel("relative drop in conversion [%]")
+    ax.set_ylabel("net benefit [USD per month]")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.set_title("Saving minus the gross profit lost: where each line crosses 0")
     return ax

@@ -18,7 +18,8 @@ from costkit.ledger import (
     naive_phase_total,
 )
 
-__all__ = ["four_part_panel", "four_part_summary_html", "training_panel",
+__all__ = ["ab_test_panel", "ab_test_summary_html", "four_part_panel",
+           "four_part_summary_html", "serving_panel", "serving_summary_html", "training_panel",
            "training_summary_html", "training_gpu_choices"]
 
 
@@ -380,6 +381,97 @@ def serving_panel(model: str = "Llama-2-7B", gpu: str = "H100-SXM", *, dtype: st
                 out.clear_output(wait=True)
                 fig, ax = plt.subplots(figsize=(6, 3.2))
                 latency_throughput(sweep, slo_s=c["slo_s"], ax=ax)
+                plt.show()
+
+    return _assemble(controls, update, message, summary, out)
+
+
+# --------------------------------------------------------------------------- A/B test
+
+
+def ab_test_summary_html(plan) -> str:
+    """HTML summary of one :class:`costkit.tuning.ABTestPlan` (the A/B panel's numbers)."""
+    return (
+        f"<p><b>{plan.units_per_arm:,.0f} visitors per arm</b> to detect "
+        f"{plan.baseline_rate:.2%} &rarr; {plan.treatment_rate:.2%} "
+        f"({plan.assumptions['test']})</p>"
+        f"<p><b>{plan.days:g} days</b> at {plan.daily_units:,.0f} visitors a day with "
+        f"{plan.traffic_fraction:.0%} in the test ({plan.enrolled_per_arm:,.0f} enrolled per "
+        f"arm)</p>"
+        f"<p>serving the treatment arm: {plan.treatment_serving_cost_usd:,.0f} USD (tune phase); "
+        f"opportunity cost of the worse arm ({plan.worse_arm}): "
+        f"{plan.opportunity_cost_usd:,.0f} USD of gross profit, not in the ledger</p>"
+    )
+
+
+def ab_test_panel(baseline_rate: float = 0.03, relative_lift: float = 0.05, *,
+                  daily_units: float = 200_000, traffic_fraction: float = 0.5,
+                  power: float = 0.8, gross_profit_per_conversion_usd: float = 20.0,
+                  requests_per_unit: float = 3.0, treatment_usd_per_1k_requests: float = 0.3,
+                  chart: bool = True):
+    """Controls for an A/B test: baseline conversion, lift, traffic, share in the test, power.
+
+    The summary is :func:`costkit.tuning.ab_test_plan` (visitors per arm,
+    days, serving and opportunity cost); with ``chart=True`` the sample size
+    against the detectable lift is drawn below, the chosen lift marked.
+    Rates that cannot be tested (a lift taking the rate past 100%) are
+    explained in ``.message``, not raised.
+    """
+    import ipywidgets as w
+
+    from costkit.tuning import ab_test_plan
+
+    style = {"description_width": "150px"}
+    controls = {
+        "baseline_pct": w.FloatSlider(value=baseline_rate * 100, min=0.1, max=80.0, step=0.1,
+                                      description="baseline rate [%]", style=style,
+                                      continuous_update=False),
+        "lift_pct": w.FloatSlider(value=relative_lift * 100, min=0.5, max=50.0, step=0.5,
+                                  description="relative lift [%]", style=style,
+                                  continuous_update=False),
+        "daily_units": w.FloatLogSlider(value=daily_units, base=10, min=3, max=8, step=0.1,
+                                        description="visitors/day", readout_format=".2e",
+                                        style=style, continuous_update=False),
+        "traffic_pct": w.FloatSlider(value=traffic_fraction * 100, min=1.0, max=100.0, step=1.0,
+                                     description="share in test [%]", style=style,
+                                     continuous_update=False),
+        "power": w.FloatSlider(value=power, min=0.5, max=0.99, step=0.01, description="power",
+                               style=style, continuous_update=False),
+        "profit": w.FloatSlider(value=gross_profit_per_conversion_usd, min=0.0, max=200.0,
+                                step=1.0, description="profit/conversion [USD]", style=style,
+                                continuous_update=False),
+    }  # fmt: skip
+    summary = w.HTML()
+    message = w.HTML()
+    out = w.Output()
+
+    def update(_change=None):
+        c = {k: v.value for k, v in controls.items()}
+        try:
+            p = ab_test_plan(c["baseline_pct"] / 100, c["lift_pct"] / 100, relative=True,
+                             daily_units=c["daily_units"], traffic_fraction=c["traffic_pct"] / 100,
+                             power=c["power"], requests_per_unit=requests_per_unit,
+                             treatment_usd_per_1k_requests=treatment_usd_per_1k_requests,
+                             gross_profit_per_conversion_usd=c["profit"])
+        except ValueError as exc:
+            message.value = f"<p style='color:#b00'>{exc}</p>"
+            summary.value = ""
+            return
+        message.value = ""
+        summary.value = ab_test_summary_html(p)
+        if chart:
+            import matplotlib.pyplot as plt
+            import numpy as np
+
+            from costkit.plots import ab_sample_size
+
+            top = min(0.5, (1 / (c["baseline_pct"] / 100) - 1) * 0.99)
+            with out:
+                out.clear_output(wait=True)
+                fig, ax = plt.subplots(figsize=(6, 3.2))
+                ab_sample_size(c["baseline_pct"] / 100, np.linspace(0.005, top, 100),
+                               power=c["power"], mark=c["lift_pct"] / 100,
+                               daily_units=c["daily_units"] * c["traffic_pct"] / 100, ax=ax)
                 plt.show()
 
     return _assemble(controls, update, message, summary, out)

@@ -188,3 +188,60 @@ def test_serving_charts_draw_what_they_are_given():
     ax = ck.plots.replica_curve(plan)
     assert len(ax.lines) == 4                            # three strategies + the reserved level
     plt.close("all")
+
+
+# --------------------------------------------------------------------------- tuning and optimisation
+
+
+def test_ab_test_panel_shows_the_plan_and_explains_bad_rates():
+    from costkit.tuning import ab_test_plan
+    from costkit.widgets import ab_test_panel
+
+    panel = ab_test_panel(chart=False)
+    p = ab_test_plan(0.03, 0.05, relative=True, daily_units=200_000, traffic_fraction=0.5,
+                     requests_per_unit=3.0, treatment_usd_per_1k_requests=0.3,
+                     gross_profit_per_conversion_usd=20.0)
+    assert f"{p.units_per_arm:,.0f} visitors per arm" in panel.summary.value
+    assert f"{p.days:g} days" in panel.summary.value
+    panel.controls["lift_pct"].value = 10.0
+    q = ab_test_plan(0.03, 0.10, relative=True, daily_units=200_000, traffic_fraction=0.5)
+    assert f"{q.units_per_arm:,.0f} visitors per arm" in panel.summary.value
+    panel.controls["baseline_pct"].value = 80.0
+    panel.controls["lift_pct"].value = 50.0  # 120%: not a rate
+    assert "below 1" in panel.message.value and panel.summary.value == ""
+    panel.controls["lift_pct"].value = 20.0  # 96%: fine again
+    assert panel.message.value == "" and "96.00%" in panel.summary.value
+    ab_test_panel()  # with its chart
+
+
+def test_tuning_and_optimization_charts_draw():
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from costkit import optimization as op
+    from costkit import plots
+    from costkit import tuning as tu
+
+    searches = [tu.search_cost(s, 143, trial_gpu_hours=10, usd_per_gpu_hour=2)
+                for s in tu.STRATEGIES]
+    ax = plots.search_strategies(searches)
+    assert len(ax.patches) == 5
+    assert ax.patches[0].get_height() == 1430
+    ax = plots.finetune_methods(tu.finetune_options("llama-3-8b", 5e7, gpu=["H100-SXM", "L40S"],
+                                                    usd_per_gpu_hour=3.0))
+    assert len(ax.patches) == 6
+    ax = plots.ab_sample_size(0.03, np.linspace(0.01, 0.3, 20), daily_units=1e5, mark=0.05)
+    assert ax.get_yscale() == "log"
+    b = op.baseline("bert-base")
+    c = op.compare([b, op.quantize(b, "int8", engineering_days=2, usd_per_engineer_day=1000)],
+                   monthly_requests=3e8, gpu="L4", seq_len=128, batch_size=64,
+                   candidates_per_query=100, usd_per_gpu_hour=0.8,
+                   gross_profit_per_1k_requests_usd=50.0)
+    plots.optimization_costs(c)
+    ax = plots.payback_curve(c, np.logspace(6, 9, 10))
+    assert len(ax.get_lines()) == 2  # one variant and the horizon
+    ax = plots.accuracy_tradeoff(c, np.linspace(0, 0.01, 11))
+    y = ax.get_lines()[0].get_ydata()
+    assert y[0] == c.table.monthly_saving_usd.iloc[1]
+    assert y[-1] == c.table.monthly_saving_usd.iloc[1] - 0.01 * 50.0 * 3e5
+    plt.close("all")
