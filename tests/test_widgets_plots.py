@@ -190,7 +190,7 @@ def test_serving_charts_draw_what_they_are_given():
     plt.close("all")
 
 
-# --------------------------------------------------------------------------- tuning and optimisation
+# --------------------------------------------------------------------------- tuning, opt
 
 
 def test_ab_test_panel_shows_the_plan_and_explains_bad_rates():
