@@ -329,12 +329,14 @@ def search_strategies(searches, *, metric="gpu_hours", ax=None):
     ax = _axes(ax)
     df = searches if isinstance(searches, pd.DataFrame) else pd.concat(
         [s.to_frame() for s in searches], ignore_index=True)
-    bars = ax.bar(df["strategy"], df[metric], color=[f"C{i}" for i in range(len(df))])
+    short = {"successive_halving": "halving (SHA)", "asha": "ASHA", "hyperband": "Hyperband"}
+    bars = ax.bar([short.get(s, s) for s in df["strategy"]], df[metric],
+                  color=[f"C{i}" for i in range(len(df))])
     for b, (_, r) in zip(bars, df.iterrows(), strict=True):
         ax.annotate(f"{r[metric]:,.0f}\n({r.n_configurations:,.0f} configs)",
                     (b.get_x() + b.get_width() / 2, b.get_height()), ha="center", va="bottom",
                     fontsize=8)
-    unit = {"gpu_hours": "GPU-hours", "cost_usd": "USD", "wall_clock_hours": "hours"}
+    unit = {"gpu_hours": "GPU-hours", "cost_usd": "USD", "wall_clock_hours": "wall-clock hours"}
     ax.set_ylabel(unit.get(metric, metric))
     ax.set_ylim(top=ax.get_ylim()[1] * 1.15)
     ax.set_title(f"Hyperparameter search: {unit.get(metric, metric)} per strategy")

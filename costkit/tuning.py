@@ -316,8 +316,8 @@ class SearchCost:
             f"{self.cost_usd:,.0f} USD at {self.usd_per_gpu_hour:,.2f} USD per GPU-hour",
             f"  early stopping saves {self.saving_vs_full_trials:.0%} against training every "
             f"configuration to the end",
-            f"  wall clock {self.wall_clock_hours:,.1f} h with {self.parallel_trials:g} trials "
-            f"at once ({self.gpus:g} GPUs)",
+            f"  wall clock {self.wall_clock_hours:,.1f} h with {self.parallel_trials:g} "
+            f"trial{'' if self.parallel_trials == 1 else 's'} at once ({self.gpus:g} GPUs)",
             f"  {a['schedule']}",
         ])
 
