@@ -18,7 +18,8 @@ from costkit.ledger import (
     naive_phase_total,
 )
 
-__all__ = ["ab_test_panel", "ab_test_summary_html", "four_part_panel",
+__all__ = ["ab_test_panel", "ab_test_summary_html", "optimization_panel",
+           "optimization_summary_html", "four_part_panel",
            "four_part_summary_html", "serving_panel", "serving_summary_html", "training_panel",
            "training_summary_html", "training_gpu_choices"]
 
@@ -472,6 +473,93 @@ def ab_test_panel(baseline_rate: float = 0.03, relative_lift: float = 0.05, *,
                 ab_sample_size(c["baseline_pct"] / 100, np.linspace(0.005, top, 100),
                                power=c["power"], mark=c["lift_pct"] / 100,
                                daily_units=c["daily_units"] * c["traffic_pct"] / 100, ax=ax)
+                plt.show()
+
+    return _assemble(controls, update, message, summary, out)
+
+
+# --------------------------------------------------------------------------- optimisation
+
+
+def optimization_summary_html(comparison) -> str:
+    """HTML table of an :class:`costkit.optimization.OptimizationComparison`."""
+    import numpy as np
+
+    rows = []
+    for name, r in comparison.table.iterrows():
+        pb = ("baseline" if name == comparison.baseline else "never"
+              if np.isinf(r.payback_months) else f"{r.payback_months:,.1f}")
+        rows.append(f"<tr><td>{name}</td><td>{r.monthly_serving_usd:,.0f}</td>"
+                    f"<td>{r.monthly_accuracy_cost_usd:,.0f}</td>"
+                    f"<td>{r.monthly_net_benefit_usd:,.0f}</td><td>{r.one_off_usd:,.0f}</td>"
+                    f"<td>{pb}</td><td>{r.net_value_usd:,.0f}</td></tr>")
+    return (
+        f"<p>{comparison.monthly_requests:,.0f} requests a month; gross profit "
+        f"{comparison.gross_profit_per_1k_requests_usd:,.2f} USD per 1,000; "
+        f"{comparison.utilization:.0%} utilisation; {comparison.horizon_months:g}-month horizon</p>"
+        "<table><tr><th>variant</th><th>serving USD/month</th><th>accuracy USD/month</th>"
+        "<th>net USD/month</th><th>one-off USD</th><th>payback months</th>"
+        "<th>net value USD</th></tr>" + "".join(rows) + "</table>"
+    )
+
+
+def optimization_panel(variants, *, monthly_requests: float = 3e8,
+                       gross_profit_per_1k_requests_usd: float = 0.0, utilization: float = 0.7,
+                       horizon_months: float = 12.0, chart: bool = True, **serving_kwargs):
+    """Controls for judging optimised variants: traffic, profit per request, utilisation, horizon.
+
+    ``variants`` (the baseline first) and ``serving_kwargs`` go to
+    :func:`costkit.optimization.compare`; the summary is its table, and with
+    ``chart=True`` the payback curve over traffic is drawn below.
+    """
+    import ipywidgets as w
+
+    from costkit.optimization import compare
+
+    style = {"description_width": "170px"}
+    controls = {
+        "monthly_requests": w.FloatLogSlider(value=monthly_requests, base=10, min=5, max=11,
+                                             step=0.1, description="requests/month",
+                                             readout_format=".2e", style=style,
+                                             continuous_update=False),
+        "profit": w.FloatSlider(value=gross_profit_per_1k_requests_usd, min=0.0, max=200.0,
+                                step=0.5, description="profit per 1k req. [USD]", style=style,
+                                continuous_update=False),
+        "utilization": w.FloatSlider(value=utilization, min=0.1, max=1.0, step=0.05,
+                                     description="utilisation", style=style,
+                                     continuous_update=False),
+        "horizon": w.IntSlider(value=int(horizon_months), min=1, max=36,
+                               description="horizon [months]", style=style,
+                               continuous_update=False),
+    }  # fmt: skip
+    summary = w.HTML()
+    message = w.HTML()
+    out = w.Output()
+
+    def update(_change=None):
+        c = {k: v.value for k, v in controls.items()}
+        try:
+            cmp_ = compare(variants, monthly_requests=c["monthly_requests"],
+                           gross_profit_per_1k_requests_usd=c["profit"],
+                           utilization=c["utilization"], horizon_months=c["horizon"],
+                           **serving_kwargs)
+        except (LookupError, ValueError) as exc:
+            message.value = f"<p style='color:#b00'>{exc}</p>"
+            summary.value = ""
+            return
+        message.value = ""
+        summary.value = optimization_summary_html(cmp_)
+        if chart:
+            import matplotlib.pyplot as plt
+            import numpy as np
+
+            from costkit.plots import payback_curve
+
+            with out:
+                out.clear_output(wait=True)
+                fig, ax = plt.subplots(figsize=(6, 3.2))
+                payback_curve(cmp_, np.logspace(5, 11, 61), ax=ax)
+                ax.axvline(c["monthly_requests"], color="grey", lw=0.8)
                 plt.show()
 
     return _assemble(controls, update, message, summary, out)

@@ -245,3 +245,25 @@ def test_tuning_and_optimization_charts_draw():
     assert y[0] == c.table.monthly_saving_usd.iloc[1]
     assert y[-1] == c.table.monthly_saving_usd.iloc[1] - 0.01 * 50.0 * 3e5
     plt.close("all")
+
+
+def test_optimization_panel_shows_the_comparison():
+    import matplotlib.pyplot as plt
+
+    from costkit import optimization as op
+    from costkit.widgets import optimization_panel
+
+    b = op.baseline("bert-base")
+    vs = [b, op.quantize(b, "int8", engineering_days=3, usd_per_engineer_day=1000)]
+    kw = dict(gpu="L4", seq_len=128, batch_size=100, candidates_per_query=100)
+    panel = optimization_panel(vs, chart=False, **kw)
+    c = op.compare(vs, monthly_requests=3e8, **kw)
+    pb = c.table.payback_months.iloc[1]
+    assert f"<td>{pb:,.1f}</td>" in panel.summary.value
+    panel.controls["monthly_requests"].value = 1e6
+    c = op.compare(vs, monthly_requests=1e6, **kw)
+    assert f"<td>{c.table.payback_months.iloc[1]:,.1f}</td>" in panel.summary.value
+    panel.controls["profit"].value = 100.0  # no accuracy loss: payback unchanged
+    assert f"<td>{c.table.payback_months.iloc[1]:,.1f}</td>" in panel.summary.value
+    optimization_panel(vs, **kw)
+    plt.close("all")
