@@ -44,3 +44,15 @@ def test_readme_serving_snippets_run(capsys):
     replica = ck.serving.estimate("llama-2-7b", gpu="H100-SXM", batch_size=16)
     p = eval(plan, {"ck": ck, "replica": replica})
     assert set(p.summary.index) == {"static_peak", "autoscale", "mix"}
+
+
+def test_readme_tuning_and_optimization_claims():
+    import costkit as ck
+
+    (call,) = re.findall(r"`(ck\.tuning\.ab_test_sample_size\(.*?\))` gives ([\d,]+)", README)
+    assert f"{eval(call[0], {'ck': ck}):,}" == call[1]
+    for name in ("search_cost", "affordable_configurations", "ab_test_plan", "finetune_options"):
+        assert name in README and hasattr(ck.tuning, name)
+    for name in ("quantize", "distill", "prune", "compare"):
+        assert f"ck.optimization.{name}" in README or f"`{name}`" in README
+        assert hasattr(ck.optimization, name)

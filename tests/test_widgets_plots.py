@@ -61,8 +61,8 @@ def test_price_spread_draws_one_row_per_gpu():
 
 
 def test_import_is_light():
-    code = ("import sys, costkit; heavy = [m for m in ('pandas', 'matplotlib', 'ipywidgets') "
-            "if m in sys.modules]; print(','.join(heavy))")
+    code = ("import sys, costkit; heavy = [m for m in ('pandas', 'matplotlib', 'ipywidgets', "
+            "'scipy') if m in sys.modules]; print(','.join(heavy))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
 
