@@ -422,19 +422,15 @@ def search_cost(strategy: str, n_configurations=None, *, trial=None, trial_gpu_h
         per_iter = float(first.n_trials.sum())
         iters = np.ceil(n / per_iter - 1e-9) if n_configurations is not None else n
         res = hb.resource_per_trial.to_numpy()
-        prev = np.where(hb.rung.to_numpy() == 0, 0.0, np.roll(res, 1))
+        counts = hb.n_trials.to_numpy().astype(float)
+        prev = np.where(hb.rung.to_numpy() == 0, 0.0, np.roll(res, 1))  # rows run rung by rung
         step = res - prev if resume else res
-        units_iter = float((hb.n_trials.to_numpy() * step).sum())
-        units_total = iters * units_iter
-        full = iters * float(hb[hb.resource_per_trial == r_max].n_trials.sum())
-        waves = 0.0
-        for _, grp in hb.groupby("bracket", sort=False):  # brackets run one after another
-            st = grp.resource_per_trial.to_numpy() - (np.append(0.0, grp.resource_per_trial
-                                                                .to_numpy()[:-1]) if resume
-                                                      else 0.0)
-            waves = waves + (np.ceil(grp.n_trials.to_numpy()[:, None] / np.ravel(w)[None, :])
-                             * st[:, None]).sum(axis=0)
-        wall = iters * np.reshape(waves, np.shape(w)) / r_max * trial_wall
+        units_total = iters * float((counts * step).sum())
+        full = iters * float(counts[res == r_max].sum())
+        # brackets run one after another, each rung in ceil(n_i / parallel) waves
+        shape = (-1,) + (1,) * np.ndim(w)
+        waves = (np.ceil(counts.reshape(shape) / w) * step.reshape(shape)).sum(axis=0)
+        wall = iters * waves / r_max * trial_wall
         n = iters * per_iter
         schedule = (f"Hyperband, eta {eta_i}, R {r_max:g}: {len(first)} brackets of "
                     f"{', '.join(str(int(x)) for x in first.n_trials)} configurations "
