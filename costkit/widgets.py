@@ -130,6 +130,36 @@ def _assemble(controls: dict, update, message, summary, out):
     return panel
 
 
+def _computed_panel(controls: dict, compute, to_html, draw=None):
+    """A panel whose controls feed ``compute(values)``; its result is shown by ``to_html``
+    and, if given, drawn by ``draw(result, values, ax)``. A combination that cannot be
+    computed (``LookupError``, ``ValueError``) is explained in ``.message``, not raised."""
+    import ipywidgets as w
+
+    summary, message, out = w.HTML(), w.HTML(), w.Output()
+
+    def update(_change=None):
+        c = {k: v.value for k, v in controls.items()}
+        try:
+            result = compute(c)
+        except (LookupError, ValueError) as exc:
+            message.value = f"<p style='color:#b00'>{exc}</p>"
+            summary.value = ""
+            return
+        message.value = ""
+        summary.value = to_html(result)
+        if draw is not None:
+            import matplotlib.pyplot as plt
+
+            with out:
+                out.clear_output(wait=True)
+                fig, ax = plt.subplots(figsize=(6, 3.2))
+                draw(result, c, ax)
+                plt.show()
+
+    return _assemble(controls, update, message, summary, out)
+
+
 
 def training_gpu_choices():
     """GPUs the training panel offers: those with a 16-bit peak and an on-demand price."""
@@ -348,43 +378,25 @@ def serving_panel(model: str = "Llama-2-7B", gpu: str = "H100-SXM", *, dtype: st
         "slo_s": w.FloatSlider(value=slo_s, min=0.5, max=30.0, step=0.5,
                                description="p95 SLO [s]", style=style, continuous_update=False),
     }  # fmt: skip
-    summary = w.HTML()
-    message = w.HTML()
-    out = w.Output()
+    def compute(c):
+        est = estimate(c["model"], gpu=c["gpu"], dtype=c["dtype"], batch_size=c["batch_size"],
+                       prompt_tokens=c["prompt_tokens"], output_tokens=c["output_tokens"])
+        traffic = traffic_profile(c["daily_requests"], promotion_multiplier=c["peak_multiplier"],
+                                  promotion_hours=range(18, 24))
+        return est, plan(traffic, est, slo_s=c["slo_s"], label=c["model"])
 
-    def update(_change=None):
+    def draw(_result, c, ax):
         import numpy as np
 
-        c = {k: v.value for k, v in controls.items()}
-        try:
-            est = estimate(c["model"], gpu=c["gpu"], dtype=c["dtype"],
-                           batch_size=c["batch_size"], prompt_tokens=c["prompt_tokens"],
-                           output_tokens=c["output_tokens"])
-            traffic = traffic_profile(c["daily_requests"],
-                                      promotion_multiplier=c["peak_multiplier"],
-                                      promotion_hours=range(18, 24))
-            p = plan(traffic, est, slo_s=c["slo_s"], label=c["model"])
-        except (LookupError, ValueError) as exc:
-            message.value = f"<p style='color:#b00'>{exc}</p>"
-            summary.value = ""
-            return
-        message.value = ""
-        summary.value = serving_summary_html(est, p)
-        if chart:
-            import matplotlib.pyplot as plt
+        from costkit.plots import latency_throughput
 
-            from costkit.plots import latency_throughput
+        sweep = estimate(c["model"], gpu=c["gpu"], dtype=c["dtype"], batch_size=np.array(powers),
+                         prompt_tokens=c["prompt_tokens"], output_tokens=c["output_tokens"],
+                         oversized="flag")
+        latency_throughput(sweep, slo_s=c["slo_s"], ax=ax)
 
-            sweep = estimate(c["model"], gpu=c["gpu"], dtype=c["dtype"],
-                             batch_size=np.array(powers), prompt_tokens=c["prompt_tokens"],
-                             output_tokens=c["output_tokens"], oversized="flag")
-            with out:
-                out.clear_output(wait=True)
-                fig, ax = plt.subplots(figsize=(6, 3.2))
-                latency_throughput(sweep, slo_s=c["slo_s"], ax=ax)
-                plt.show()
-
-    return _assemble(controls, update, message, summary, out)
+    return _computed_panel(controls, compute, lambda r: serving_summary_html(*r),
+                           draw if chart else None)
 
 
 # --------------------------------------------------------------------------- A/B test
@@ -442,40 +454,24 @@ def ab_test_panel(baseline_rate: float = 0.03, relative_lift: float = 0.05, *,
                                 step=1.0, description="profit/conversion [USD]", style=style,
                                 continuous_update=False),
     }  # fmt: skip
-    summary = w.HTML()
-    message = w.HTML()
-    out = w.Output()
+    def compute(c):
+        return ab_test_plan(c["baseline_pct"] / 100, c["lift_pct"] / 100, relative=True,
+                            daily_units=c["daily_units"], traffic_fraction=c["traffic_pct"] / 100,
+                            power=c["power"], requests_per_unit=requests_per_unit,
+                            treatment_usd_per_1k_requests=treatment_usd_per_1k_requests,
+                            gross_profit_per_conversion_usd=c["profit"])
 
-    def update(_change=None):
-        c = {k: v.value for k, v in controls.items()}
-        try:
-            p = ab_test_plan(c["baseline_pct"] / 100, c["lift_pct"] / 100, relative=True,
-                             daily_units=c["daily_units"], traffic_fraction=c["traffic_pct"] / 100,
-                             power=c["power"], requests_per_unit=requests_per_unit,
-                             treatment_usd_per_1k_requests=treatment_usd_per_1k_requests,
-                             gross_profit_per_conversion_usd=c["profit"])
-        except ValueError as exc:
-            message.value = f"<p style='color:#b00'>{exc}</p>"
-            summary.value = ""
-            return
-        message.value = ""
-        summary.value = ab_test_summary_html(p)
-        if chart:
-            import matplotlib.pyplot as plt
-            import numpy as np
+    def draw(_plan, c, ax):
+        import numpy as np
 
-            from costkit.plots import ab_sample_size
+        from costkit.plots import ab_sample_size
 
-            top = min(0.5, (1 / (c["baseline_pct"] / 100) - 1) * 0.99)
-            with out:
-                out.clear_output(wait=True)
-                fig, ax = plt.subplots(figsize=(6, 3.2))
-                ab_sample_size(c["baseline_pct"] / 100, np.linspace(0.005, top, 100),
-                               power=c["power"], mark=c["lift_pct"] / 100,
-                               daily_units=c["daily_units"] * c["traffic_pct"] / 100, ax=ax)
-                plt.show()
+        top = min(0.5, (1 / (c["baseline_pct"] / 100) - 1) * 0.99)
+        ab_sample_size(c["baseline_pct"] / 100, np.linspace(0.005, top, 100), power=c["power"],
+                       mark=c["lift_pct"] / 100,
+                       daily_units=c["daily_units"] * c["traffic_pct"] / 100, ax=ax)
 
-    return _assemble(controls, update, message, summary, out)
+    return _computed_panel(controls, compute, ab_test_summary_html, draw if chart else None)
 
 
 # --------------------------------------------------------------------------- optimisation
@@ -532,34 +528,19 @@ def optimization_panel(variants, *, monthly_requests: float = 3e8,
                                description="horizon [months]", style=style,
                                continuous_update=False),
     }  # fmt: skip
-    summary = w.HTML()
-    message = w.HTML()
-    out = w.Output()
+    def compute(c):
+        return compare(variants, monthly_requests=c["monthly_requests"],
+                       gross_profit_per_1k_requests_usd=c["profit"],
+                       utilization=c["utilization"], horizon_months=c["horizon"],
+                       **serving_kwargs)
 
-    def update(_change=None):
-        c = {k: v.value for k, v in controls.items()}
-        try:
-            cmp_ = compare(variants, monthly_requests=c["monthly_requests"],
-                           gross_profit_per_1k_requests_usd=c["profit"],
-                           utilization=c["utilization"], horizon_months=c["horizon"],
-                           **serving_kwargs)
-        except (LookupError, ValueError) as exc:
-            message.value = f"<p style='color:#b00'>{exc}</p>"
-            summary.value = ""
-            return
-        message.value = ""
-        summary.value = optimization_summary_html(cmp_)
-        if chart:
-            import matplotlib.pyplot as plt
-            import numpy as np
+    def draw(comparison, c, ax):
+        import numpy as np
 
-            from costkit.plots import payback_curve
+        from costkit.plots import payback_curve
 
-            with out:
-                out.clear_output(wait=True)
-                fig, ax = plt.subplots(figsize=(6, 3.2))
-                payback_curve(cmp_, np.logspace(5, 11, 61), ax=ax)
-                ax.axvline(c["monthly_requests"], color="grey", lw=0.8)
-                plt.show()
+        payback_curve(comparison, np.logspace(5, 11, 61), ax=ax)
+        ax.axvline(c["monthly_requests"], color="grey", lw=0.8)
 
-    return _assemble(controls, update, message, summary, out)
+    return _computed_panel(controls, compute, optimization_summary_html,
+                           draw if chart else None)
