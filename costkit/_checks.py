@@ -88,6 +88,24 @@ def scalar_or(arr):
     return arr.item() if arr.ndim == 0 else arr
 
 
+def table(obj, columns, primary):
+    """A DataFrame of ``obj``'s ``columns``, one row per configuration of its ``primary`` field.
+
+    Scalars broadcast to the primary field's shape; a Series primary field gives
+    the table its index. Shared by the result objects' ``to_frame()``.
+    """
+    import pandas as pd
+
+    main = getattr(obj, primary)
+    shape = np.shape(main)
+    df = pd.DataFrame({k: np.broadcast_to(np.asarray(getattr(obj, k)), shape).ravel()
+                       for k in columns})
+    index = getattr(main, "index", None)
+    if index is not None:
+        df.index = index
+    return df
+
+
 def gpu_lookup(gpu, gpu_path=None):
     """Canonical names, GPU records and the index array for a str or array-like ``gpu``.
 

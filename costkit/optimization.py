@@ -537,8 +537,9 @@ class OptimizationComparison:
     ``monthly_accuracy_cost_usd``, ``monthly_net_benefit_usd`` [USD/month],
     ``one_off_usd`` [USD], ``payback_months`` [month, inf = never],
     ``break_even_monthly_requests`` [requests/month],
-    ``break_even_accuracy_loss`` [unitless] and ``net_value_usd`` over the
-    horizon [USD]. ``variants`` and ``serving`` (the serving estimates) are
+    ``break_even_accuracy_loss`` [unitless; NaN when no gross profit is given,
+    as there is then nothing to weigh a loss against] and ``net_value_usd``
+    over the horizon [USD]. ``variants`` and ``serving`` (the serving estimates) are
     keyed by name.
     """
 

@@ -79,6 +79,7 @@ from ._checks import (
     gpu_names_like,
     per_gpu,
     scalar_or,
+    table,
     whole,
     wrap_like,
 )
@@ -200,15 +201,7 @@ class _Table:
 
     def to_frame(self):
         """One row per configuration: inputs and results."""
-        import pandas as pd
-
-        main = getattr(self, self._primary)
-        shape = np.shape(main)
-        df = pd.DataFrame({k: np.broadcast_to(np.asarray(getattr(self, k)), shape).ravel()
-                           for k in self._columns})
-        index = getattr(main, "index", None)
-        if index is not None:
-            df.index = index
+        df = table(self, self._columns, self._primary)
         df.insert(0, "model", self._model_name)
         df.insert(2, "dtype", self.dtype)
         return df

@@ -68,7 +68,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._checks import as_fraction, as_quantity, broadcast, scalar_or, whole, wrap_like
+from ._checks import as_fraction, as_quantity, broadcast, scalar_or, table, whole, wrap_like
 from .training import lora_trainable_params
 
 __all__ = [
@@ -276,14 +276,10 @@ class SearchCost:
 
     def to_frame(self):
         """One row per search: inputs and results."""
-        import pandas as pd
-
-        cols = ("n_configurations", "full_trials", "full_trial_equivalents", "trial_gpu_hours",
-                "usd_per_gpu_hour", "gpu_hours", "cost_usd", "parallel_trials", "gpus",
-                "wall_clock_hours", "saving_vs_full_trials")
-        shape = np.shape(self.gpu_hours)
-        df = pd.DataFrame({k: np.broadcast_to(np.asarray(getattr(self, k), dtype=float),
-                                              shape).ravel() for k in cols})
+        df = table(self, ("n_configurations", "full_trials", "full_trial_equivalents",
+                          "trial_gpu_hours", "usd_per_gpu_hour", "gpu_hours", "cost_usd",
+                          "parallel_trials", "gpus", "wall_clock_hours",
+                          "saving_vs_full_trials"), "gpu_hours")
         df.insert(0, "strategy", self.strategy)
         return df
 
@@ -738,17 +734,11 @@ class ABTestPlan:
         return self.days / 7.0
 
     def to_frame(self):
-        import pandas as pd
-
-        cols = ("baseline_rate", "treatment_rate", "units_per_arm", "daily_units",
-                "traffic_fraction", "days", "enrolled_per_arm", "serving_cost_usd",
-                "treatment_serving_cost_usd", "expected_lift", "expected_rate_change",
-                "opportunity_cost_usd")
-        shape = np.shape(self.days)
-        df = pd.DataFrame({k: np.broadcast_to(np.asarray(getattr(self, k), dtype=float),
-                                              shape).ravel() for k in cols})
-        df["worse_arm"] = np.broadcast_to(np.asarray(self.worse_arm), shape).ravel()
-        return df
+        """One row per case: inputs and results."""
+        return table(self, ("baseline_rate", "treatment_rate", "units_per_arm", "daily_units",
+                            "traffic_fraction", "days", "enrolled_per_arm", "serving_cost_usd",
+                            "treatment_serving_cost_usd", "expected_lift",
+                            "expected_rate_change", "opportunity_cost_usd", "worse_arm"), "days")
 
     def to_ledger(self, ledger=None, *, phase: str = "tune", name: str | None = None):
         """Add the treatment arm's serving to a :class:`costkit.Ledger` (``tune`` phase).
@@ -834,8 +824,8 @@ def ab_test_plan(baseline_rate, minimum_detectable_lift, *, daily_units, traffic
     (207938.0, 7.0)
     """
     p1, p2 = _ab_rates(baseline_rate, minimum_detectable_lift, relative)
-    n = as_quantity("units_per_arm", ab_test_sample_size(
-        baseline_rate, minimum_detectable_lift, alpha=alpha, power=power, relative=relative))
+    z_a, z_b = _z(alpha, power)
+    n = np.ceil(_n_per_arm(p1, p2, z_a, z_b) - 1e-9)  # as ab_test_sample_size
     daily = as_quantity("daily_units", daily_units, allow_zero=False)
     frac = as_fraction("traffic_fraction", traffic_fraction)
     if (frac == 0).any():
@@ -873,8 +863,8 @@ def ab_test_plan(baseline_rate, minimum_detectable_lift, *, daily_units, traffic
         return wrap_like(x, *ref)
 
     assumptions = {
-        "test": f"two-sided z-test of two proportions, alpha {scalar_or(as_fraction('a', alpha))}"
-                f", power {scalar_or(as_fraction('p', power))}, "
+        "test": f"two-sided z-test of two proportions, alpha {scalar_or(np.asarray(alpha))}"
+                f", power {scalar_or(np.asarray(power))}, "
                 f"{'relative' if relative else 'absolute'} lift",
         "split": "50/50; each day's visitors are new units",
         "length": f"at least {scalar_or(md):g} days" + (", whole weeks" if whole_weeks else ""),
