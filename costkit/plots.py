@@ -7,11 +7,11 @@ imported. Every function returns the Axes it drew on.
 from __future__ import annotations
 
 __all__ = [
-    "ab_sample_size", "accuracy_tradeoff", "compute_optimal_frontier", "finetune_methods",
-    "latency_throughput", "ledger_bars", "ledger_waterfall", "memory_stack",
-    "optimization_costs", "payback_curve", "price_spread", "replica_curve",
-    "search_strategies", "serving_cost_by_gpu", "serving_memory", "training_by_gpu",
-    "training_scaling",
+    "ab_sample_size", "accuracy_tradeoff", "compute_optimal_frontier", "cumulative_cash_flow",
+    "finetune_methods", "latency_throughput", "ledger_bars", "ledger_waterfall", "memory_stack",
+    "npv_histogram", "optimization_costs", "payback_curve", "price_spread", "replica_curve",
+    "roi_waterfall", "search_strategies", "serving_cost_by_gpu", "serving_memory", "tornado",
+    "training_by_gpu", "training_scaling",
 ]
 
 
@@ -470,4 +470,91 @@ def accuracy_tradeoff(comparison, accuracy_loss, *, ax=None):
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     ax.set_title("Saving minus the gross profit lost: where each line crosses 0")
+    return ax
+
+
+# --------------------------------------------------------------------------- ROI
+
+
+def cumulative_cash_flow(result, *, ax=None, label=None, discounted=False):
+    """Cumulative net cash flow of one :class:`costkit.roi.ROIResult` by month, payback marked.
+
+    ``discounted=True`` plots the discounted flows (ending at the NPV). [USD]
+    """
+    import numpy as np
+
+    ax = _axes(ax)
+    flows = result.net_usd * (result.discount_factor if discounted else 1.0)
+    cum = np.cumsum(flows, axis=-1)
+    line, = ax.plot(result.months, cum, marker=".", label=label or result.case.name or None)
+    pb = result.discounted_payback_month if discounted else result.payback_month
+    if not np.isnan(pb):
+        ax.plot([pb], [0], "o", color=line.get_color(), mfc="white")
+        ax.annotate(f"payback {pb:.1f}", (pb, 0), xytext=(4, 6), textcoords="offset points",
+                    fontsize=8, color=line.get_color())
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_xlabel("month")
+    ax.set_ylabel(f"cumulative {'discounted ' if discounted else ''}net cash flow [USD]")
+    ax.grid(alpha=0.3)
+    ax.set_title("Cumulative cash flow: below 0 the project still owes its cost")
+    return ax
+
+
+def roi_waterfall(result, *, ax=None):
+    """Waterfall from incremental gross profit through each cost to net value and NPV. [USD]"""
+    ax = _axes(ax, figsize=(9, 4))
+    steps = result.waterfall()
+    totals = set(steps.attrs["is_total"])
+    level = 0.0
+    for i, (name, v) in enumerate(steps.items()):
+        if name in totals:
+            ax.bar(i, v, color="C0" if v >= 0 else "C3")
+            level = v
+        else:
+            ax.bar(i, v, bottom=level, color="C2" if v >= 0 else "C1")
+            level += v
+        ax.annotate(f"{v:,.0f}", (i, level if name not in totals else v), ha="center",
+                    va="bottom", fontsize=8)
+    ax.set_xticks(range(len(steps)))
+    ax.set_xticklabels(list(steps.index), rotation=25, ha="right", fontsize=8)
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_ylabel("USD over the horizon")
+    ax.set_title(f"From incremental gross profit to NPV ({result.case.name or 'case'})")
+    return ax
+
+
+def tornado(table, *, ax=None, top=None, labels=None):
+    """Tornado chart of a :func:`costkit.roi.tornado` table: NPV at each input's low and high."""
+    ax = _axes(ax, figsize=(8, 4))
+    t = table if top is None else table.head(top)
+    base = table.attrs.get("base_npv_usd", 0.0)
+    names = [(labels or {}).get(n, n.replace("_", " ")) for n in t.index]
+    ax.barh(names, t["npv_low_usd"] - base, left=base, color="C1", label="input at its low")
+    ax.barh(names, t["npv_high_usd"] - base, left=base, color="C0", alpha=0.8,
+            label="input at its high")
+    ax.axvline(base, color="black", lw=0.8)
+    ax.axvline(0, color="C3", lw=0.8, ls="--")
+    ax.invert_yaxis()
+    ax.set_xlabel("NPV [USD]")
+    ax.legend(fontsize=8, loc="lower right")
+    ax.set_title(f"What moves the NPV (base {base:,.0f} USD)")
+    return ax
+
+
+def npv_histogram(mc, *, ax=None, bins=80):
+    """Histogram of Monte Carlo NPVs with 0, the 5th and 95th percentiles, and P(NPV > 0)."""
+    import numpy as np
+
+    ax = _axes(ax)
+    v = mc.npv_usd
+    ax.hist(v, bins=bins, color="C0", alpha=0.8)
+    lo, hi = np.percentile(v, [5, 95])
+    ax.axvline(0, color="C3", lw=1.2, label="NPV = 0")
+    for x, lab in [(lo, "5th percentile"), (hi, "95th percentile")]:
+        ax.axvline(x, color="grey", ls="--", lw=0.8)
+        ax.annotate(lab, (x, ax.get_ylim()[1] * 0.9), rotation=90, fontsize=7, ha="right")
+    ax.set_xlabel("NPV [USD]")
+    ax.set_ylabel("draws")
+    ax.legend(fontsize=8)
+    ax.set_title(f"{mc.n:,} draws: P(NPV > 0) = {mc.probability_positive:.1%}")
     return ax

@@ -544,3 +544,103 @@ def optimization_panel(variants, *, monthly_requests: float = 3e8,
 
     return _computed_panel(controls, compute, optimization_summary_html,
                            draw if chart else None)
+
+
+# --------------------------------------------------------------------------- ROI
+
+
+def roi_summary_html(table, text: str = "") -> str:
+    """HTML table of :func:`costkit.roi.compare` plus the decision in words."""
+    import numpy as np
+
+    def fmt(v, pattern, never="never"):
+        return never if not np.isfinite(v) else pattern.format(v)
+
+    rows = []
+    for name, r in table.iterrows():
+        rows.append(f"<tr><td>{name}</td><td>{r.order_lift:+.2%}</td>"
+                    f"<td>{r.npv_usd:,.0f}</td><td>{fmt(r.irr_annual, '{:.0%}', 'n/a')}</td>"
+                    f"<td>{fmt(r.payback_month, '{:.1f}')}</td>"
+                    f"<td>{fmt(r.break_even_lift, '{:.2%}', 'n/a')}</td></tr>")
+    words = "".join(f"<p>{line}</p>" for line in text.splitlines())
+    return ("<table><tr><th>option</th><th>order lift</th><th>NPV USD</th><th>IRR a year</th>"
+            "<th>payback month</th><th>break-even lift</th></tr>" + "".join(rows) + "</table>"
+            + words)
+
+
+def roi_panel(cases: dict, *, chart: bool = True):
+    """Controls for the ROI of several options (``name -> costkit.roi.Case``, same horizon).
+
+    Shared assumptions (sessions, AOV, margin, CTR, CVR, latency elasticity,
+    discount rate, ramp, a multiplier on every cost) apply to every option;
+    each option that lifts conversion gets its own conversion-lift slider. The
+    summary is :func:`costkit.roi.compare` and :func:`costkit.roi.decision_summary`;
+    the chart, each option's cumulative cash flow.
+    """
+    import ipywidgets as w
+
+    from costkit import roi
+
+    first = next(iter(cases.values()))
+    style = {"description_width": "190px"}
+
+    def slider(value, lo, hi, step, desc, fmt=".3f"):
+        return w.FloatSlider(value=value, min=lo, max=hi, step=step, description=desc,
+                             readout_format=fmt, style=style, continuous_update=False)
+
+    controls = {
+        "sessions_per_month": w.FloatLogSlider(
+            value=float(first.sessions_per_month), base=10, min=5, max=9, step=0.05,
+            description="sessions per month", readout_format=".3s", style=style,
+            continuous_update=False),
+        "average_order_value_usd": slider(float(first.average_order_value_usd), 5, 300, 1,
+                                          "average order [USD]", ".0f"),
+        "gross_margin": slider(float(first.gross_margin), 0.02, 0.8, 0.01, "gross margin", ".2f"),
+        "click_through_rate": slider(float(first.click_through_rate), 0.01, 0.9, 0.01,
+                                     "click-through rate", ".2f"),
+        "conversion_rate": slider(float(first.conversion_rate), 0.001, 0.2, 0.001,
+                                  "orders per click"),
+        "latency_elasticity_per_100ms": slider(
+            float(max(c.latency_elasticity_per_100ms for c in cases.values())), -0.1, 0.0,
+            0.001, "conversion per +100 ms"),
+        "annual_discount_rate": slider(float(first.annual_discount_rate), 0.0, 0.4, 0.01,
+                                       "discount rate a year", ".2f"),
+        "ramp_months": slider(float(first.ramp_months), 0, 12, 1, "rollout ramp [months]", ".0f"),
+        "cost_multiplier": slider(1.0, 0.25, 4.0, 0.05, "every cost x", ".2f"),
+    }  # fmt: skip
+    lifted = [n for n, c in cases.items() if float(c.cvr_lift) != 0]
+    for n in lifted:
+        controls[f"lift:{n}"] = slider(float(cases[n].cvr_lift), -0.02, 0.08, 0.001,
+                                       f"CVR lift: {n}")
+    shared = ("sessions_per_month", "average_order_value_usd", "gross_margin",
+              "click_through_rate", "conversion_rate", "annual_discount_rate", "ramp_months")
+
+    def compute(c):
+        new = {}
+        for n, case in cases.items():
+            k = c["cost_multiplier"]
+            kw = {f: c[f] for f in shared}
+            kw.update(
+                one_off_usd=float(case.one_off_usd) * k,
+                serving_usd_per_1k_searches=float(case.serving_usd_per_1k_searches) * k,
+                fixed_usd_per_month=float(case.fixed_usd_per_month) * k,
+                retrain_usd=float(case.retrain_usd) * k)
+            if float(case.latency_change_ms):
+                kw["latency_elasticity_per_100ms"] = c["latency_elasticity_per_100ms"]
+            if n in lifted:
+                kw["cvr_lift"] = c[f"lift:{n}"]
+            new[n] = case.replace(**kw)
+        return new, roi.compare(new), roi.decision_summary(new)
+
+    def to_html(result):
+        _, table, text = result
+        return roi_summary_html(table, text)
+
+    def draw(result, _c, ax):
+        from costkit.plots import cumulative_cash_flow
+
+        for case in result[0].values():
+            cumulative_cash_flow(case.evaluate(), ax=ax)
+        ax.legend(fontsize=8)
+
+    return _computed_panel(controls, compute, to_html, draw if chart else None)
