@@ -37,12 +37,13 @@ unit: $(STAMP)
 notebooks: $(STAMP)
 	$(BIN)/python -m pytest $(NBVAL) notebooks
 
-## bench: import time, catalog look-ups, training, serving and tuning sweeps
+## bench: import time, catalog look-ups, training, serving, tuning and ROI sweeps
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_catalog.py
 	$(BIN)/python benchmarks/bench_training.py
 	$(BIN)/python benchmarks/bench_serving.py
 	$(BIN)/python benchmarks/bench_tuning.py
+	$(BIN)/python benchmarks/bench_roi.py
 
 ## execute-notebooks: re-run every notebook top to bottom and store its outputs
 execute-notebooks: $(STAMP)

@@ -552,7 +552,8 @@ def npv_histogram(mc, *, ax=None, bins=80):
     ax.axvline(0, color="C3", lw=1.2, label="NPV = 0")
     for x, lab in [(lo, "5th percentile"), (hi, "95th percentile")]:
         ax.axvline(x, color="grey", ls="--", lw=0.8)
-        ax.annotate(lab, (x, ax.get_ylim()[1] * 0.9), rotation=90, fontsize=7, ha="right")
+        ax.annotate(lab, (x, 1.0), xycoords=("data", "axes fraction"), xytext=(-2, -4),
+                    textcoords="offset points", rotation=90, fontsize=7, ha="right", va="top")
     ax.set_xlabel("NPV [USD]")
     ax.set_ylabel("draws")
     ax.legend(fontsize=8)

@@ -1064,7 +1064,9 @@ def decision_summary(cases, monte_carlo_results: dict | None = None,
     else:
         pb = ("does not pay back within the horizon" if np.isnan(best.payback_month)
               else f"pays back in month {best.payback_month:.1f}")
-        irr_s = "" if np.isnan(best.irr_annual) else f", an IRR of {best.irr_annual:.0%} a year"
+        irr_s = ("" if np.isnan(best.irr_annual) else
+                 ", an IRR above 1,000% a year (the one-off cost is small next to the monthly "
+                 "gain)" if best.irr_annual > 10 else f", an IRR of {best.irr_annual:.0%} a year")
         lines.append(
             f"Deploy {best_name}. Over {h} months at a {rate:.0%} discount rate its NPV is "
             f"{_usd(best.npv_usd)}{irr_s}; it {pb}. It breaks even at "
@@ -1088,6 +1090,12 @@ def decision_summary(cases, monte_carlo_results: dict | None = None,
                    "measures")
         lines.append(f"Under uncertainty ({mc.n:,} draws) P(NPV > 0) is {p:.0%}, and 90% of "
                      f"outcomes lie between {_usd(lo)} and {_usd(hi)}: {verdict}.")
+        safer = [(nm, r.probability_positive) for nm, r in monte_carlo_results.items()
+                 if nm != best_name and nm in table.index and r.probability_positive > p + 0.05]
+        for nm, q in safer:
+            lines.append(f"{nm} is the safer choice: P(NPV > 0) is {q:.0%} against {p:.0%}, for "
+                         f"{_usd(best.npv_usd - table.loc[nm, 'npv_usd'])} less NPV at the central "
+                         "assumptions.")
     if tornado_table is not None and len(tornado_table):
         top = tornado_table.index[0]
         lines.append(f"The NPV is most sensitive to {top.replace('_', ' ')} "

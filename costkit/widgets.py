@@ -582,6 +582,9 @@ def roi_panel(cases: dict, *, chart: bool = True):
     from costkit import roi
 
     first = next(iter(cases.values()))
+    slow = [float(c.latency_elasticity_per_100ms) for c in cases.values()
+            if float(c.latency_change_ms)]
+    elasticity = slow[0] if slow else 0.0
     style = {"description_width": "190px"}
 
     def slider(value, lo, hi, step, desc, fmt=".3f"):
@@ -600,9 +603,8 @@ def roi_panel(cases: dict, *, chart: bool = True):
                                      "click-through rate", ".2f"),
         "conversion_rate": slider(float(first.conversion_rate), 0.001, 0.2, 0.001,
                                   "orders per click"),
-        "latency_elasticity_per_100ms": slider(
-            float(max(c.latency_elasticity_per_100ms for c in cases.values())), -0.1, 0.0,
-            0.001, "conversion per +100 ms"),
+        "latency_elasticity_per_100ms": slider(elasticity, -0.1, 0.0, 0.001,
+                                               "conversion per +100 ms", ".4f"),
         "annual_discount_rate": slider(float(first.annual_discount_rate), 0.0, 0.4, 0.01,
                                        "discount rate a year", ".2f"),
         "ramp_months": slider(float(first.ramp_months), 0, 12, 1, "rollout ramp [months]", ".0f"),

@@ -56,3 +56,13 @@ def test_readme_tuning_and_optimization_claims():
     for name in ("quantize", "distill", "prune", "compare"):
         assert f"ck.optimization.{name}" in README or f"`{name}`" in README
         assert hasattr(ck.optimization, name)
+
+
+def test_readme_roi_claims():
+    import costkit as ck
+
+    (call, value) = re.findall(r"`(ck\.roi\.npv\(.*?\))` \(([\d.]+)\)", README)[0]
+    assert f"{eval(call, {'ck': ck}):.2f}" == value
+    for name in ("Funnel", "Case", "tornado", "monte_carlo", "compare", "decision_summary", "irr",
+                 "payback_period"):
+        assert name in README and hasattr(ck.roi, name)

@@ -62,7 +62,7 @@ def test_price_spread_draws_one_row_per_gpu():
 
 def test_import_is_light():
     code = ("import sys, costkit; heavy = [m for m in ('pandas', 'matplotlib', 'ipywidgets', "
-            "'scipy') if m in sys.modules]; print(','.join(heavy))")
+            "'scipy', 'numpy_financial') if m in sys.modules]; print(','.join(heavy))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
 
@@ -266,4 +266,64 @@ def test_optimization_panel_shows_the_comparison():
     panel.controls["profit"].value = 100.0  # no accuracy loss: payback unchanged
     assert f"<td>{c.table.payback_months.iloc[1]:,.1f}</td>" in panel.summary.value
     optimization_panel(vs, **kw)
+    plt.close("all")
+
+
+# --------------------------------------------------------------------------- ROI
+
+
+def _roi_cases():
+    from costkit import roi
+
+    base = dict(sessions_per_month=1e6, searches_per_session=3, click_through_rate=0.4,
+                conversion_rate=0.05, average_order_value_usd=50.0, gross_margin=0.2,
+                horizon_months=12)
+    return {"keep": roi.Case(**base, name="keep"),
+            "model": roi.Case(**base, cvr_lift=0.01, one_off_usd=5_000,
+                              serving_usd_per_1k_searches=0.5, fixed_usd_per_month=1_000,
+                              latency_change_ms=30, latency_elasticity_per_100ms=-0.01,
+                              name="model")}
+
+
+def test_roi_panel_shows_the_comparison_and_moves():
+    from costkit import roi
+    from costkit.widgets import roi_panel
+
+    cases = _roi_cases()
+    panel = roi_panel(cases, chart=False)
+    t = roi.compare(cases)
+    assert f"<td>{t.npv_usd['model']:,.0f}</td>" in panel.summary.value
+    assert "Deploy model." in panel.summary.value
+    panel.controls["lift:model"].value = 0.0  # no lift: it cannot pay
+    assert "Keep the current system." in panel.summary.value
+    panel.controls["lift:model"].value = 0.01
+    panel.controls["cost_multiplier"].value = 2.0
+    doubled = cases["model"].replace(one_off_usd=10_000, serving_usd_per_1k_searches=1.0,
+                                     fixed_usd_per_month=2_000)
+    assert f"<td>{doubled.evaluate().npv_usd:,.0f}</td>" in panel.summary.value
+    panel.controls["conversion_rate"].value = 0.2  # fine, then an impossible lift is explained
+    panel.controls["lift:model"].value = 0.08
+    panel.controls["conversion_rate"].value = 0.001
+    assert panel.message.value == ""
+    roi_panel(cases)
+    plt.close("all")
+
+
+def test_roi_charts_draw_what_they_are_given():
+    from costkit import plots, roi
+
+    r = _roi_cases()["model"].evaluate()
+    ax = plots.cumulative_cash_flow(r)
+    line = ax.get_lines()[0]
+    assert np.allclose(line.get_ydata(), r.cumulative_usd)
+    assert ax.get_lines()[1].get_xdata()[0] == pytest.approx(r.payback_month)
+    ax = plots.roi_waterfall(r)
+    assert len(ax.patches) == 8
+    assert ax.patches[-1].get_height() == pytest.approx(r.npv_usd)
+    t = roi.tornado(_roi_cases()["model"])
+    ax = plots.tornado(t, top=3)
+    assert len(ax.patches) == 6
+    mc = roi.monte_carlo(_roi_cases()["model"], {"cvr_lift": ("uniform", 0.0, 0.02)}, n=500)
+    ax = plots.npv_histogram(mc, bins=20)
+    assert f"{mc.probability_positive:.1%}" in ax.get_title()
     plt.close("all")
