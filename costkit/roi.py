@@ -257,9 +257,11 @@ def rollout_share(months, launch_month=1, ramp_months=3.0):
     >>> rollout_share(range(6), launch_month=2, ramp_months=2).tolist()
     [0.0, 0.0, 0.5, 1.0, 1.0, 1.0]
     """
-    t = np.asarray(months, dtype=float)
     launch = whole("launch_month", as_quantity("launch_month", launch_month, allow_zero=False))
-    ramp = as_quantity("ramp_months", ramp_months)
+    return _share(np.asarray(months, dtype=float), launch, as_quantity("ramp_months", ramp_months))
+
+
+def _share(t, launch, ramp):
     launch, ramp = launch[..., None], ramp[..., None]
     with np.errstate(over="ignore"):  # a tiny ramp is a full launch
         share = np.clip((t - launch + 1.0) / np.where(ramp > 0, ramp, 1.0), 0.0, 1.0)
@@ -316,8 +318,12 @@ def order_lift(*, ctr_lift=0.0, cvr_lift=0.0, accuracy_loss=0.0, latency_change_
             "latency_elasticity_per_100ms is the relative change in conversion when latency grows "
             "by 100 ms, so it lies in (-1, 0] (e.g. -0.01 for 1% fewer orders per +100 ms; a "
             f"'+8.4% per 100 ms faster' figure is -0.084), got {e[bad].flat[0]!r}")
-    out = (1 + ctr) * (1 + cvr) * (1 - loss) * (1 + e) ** (ms / 100.0) - 1
-    return wrap_like(out, ctr_lift, cvr_lift, accuracy_loss, latency_change_ms)
+    return wrap_like(_lift_of(ctr, cvr, loss, ms, e), ctr_lift, cvr_lift, accuracy_loss,
+                     latency_change_ms)
+
+
+def _lift_of(ctr, cvr, loss, ms, e):
+    return (1 + ctr) * (1 + cvr) * (1 - loss) * (1 + e) ** (ms / 100.0) - 1
 
 
 @dataclass(frozen=True)
@@ -383,6 +389,22 @@ class Funnel:
         return self._out(1000.0 * np.multiply(
             np.multiply(self.click_through_rate, self.conversion_rate),
             np.multiply(self.average_order_value_usd, self.gross_margin)))
+
+    @property
+    def orders_per_session(self):
+        """Search-led orders per session: ``searches_per_session x CTR x CVR``."""
+        return self._out(np.multiply(self.searches_per_session,
+                                     np.multiply(self.click_through_rate, self.conversion_rate)))
+
+    @property
+    def gross_profit_per_order_usd(self):
+        """``average_order_value_usd x gross_margin`` [USD]."""
+        return self._out(np.multiply(self.average_order_value_usd, self.gross_margin))
+
+    def usd_per_1k_searches(self, usd_per_month):
+        """A monthly amount (e.g. a capacity plan's bill) per 1,000 of this funnel's searches."""
+        usd = as_quantity("usd_per_month", usd_per_month)
+        return self._out(usd / np.asarray(self.searches_per_month, dtype=float) * 1000.0)
 
     def uplift(self, **effects):
         """Incremental orders, GMV and gross profit per month for :func:`order_lift`'s effects.
@@ -550,8 +572,9 @@ class ROIResult:
         def col(name):
             return vals[name][..., None]
 
-        share = rollout_share(t, vals["launch_month"], vals["ramp_months"])
-        lift = np.asarray(order_lift(**{f: vals[f] for f in _EFFECTS}), dtype=float)
+        # the case validated its inputs when it was made: the formulas run unchecked here
+        share = _share(t, vals["launch_month"], vals["ramp_months"])
+        lift = _lift_of(*(vals[f] for f in _EFFECTS))
         per_search = (vals["click_through_rate"] * vals["conversion_rate"]
                       * vals["average_order_value_usd"] * vals["gross_margin"])
         searches = vals["sessions_per_month"] * vals["searches_per_session"]

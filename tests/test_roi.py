@@ -109,6 +109,9 @@ def test_funnel_by_hand():
     assert f.gmv_usd_per_month == pytest.approx(3e6)
     assert f.gross_profit_usd_per_month == pytest.approx(600_000)
     assert f.gross_profit_per_1k_searches_usd == pytest.approx(200.0)
+    assert f.orders_per_session == pytest.approx(0.06)  # 60,000 orders / 1M sessions
+    assert f.gross_profit_per_order_usd == pytest.approx(10.0)
+    assert f.usd_per_1k_searches(1_500) == pytest.approx(0.5)  # 1,500 USD over 3,000k searches
     up = f.uplift(cvr_lift=0.01)
     assert up["incremental_orders_per_month"] == pytest.approx(600)
     assert up["incremental_gross_profit_usd_per_month"] == pytest.approx(6_000)
