@@ -37,13 +37,14 @@ unit: $(STAMP)
 notebooks: $(STAMP)
 	$(BIN)/python -m pytest $(NBVAL) notebooks
 
-## bench: import time, catalog look-ups, training, serving, tuning and ROI sweeps
+## bench: import time, catalog look-ups, training, serving, tuning, ROI and monitoring
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_catalog.py
 	$(BIN)/python benchmarks/bench_training.py
 	$(BIN)/python benchmarks/bench_serving.py
 	$(BIN)/python benchmarks/bench_tuning.py
 	$(BIN)/python benchmarks/bench_roi.py
+	$(BIN)/python benchmarks/bench_monitoring.py
 
 ## execute-notebooks: re-run every notebook top to bottom and store its outputs
 execute-notebooks: $(STAMP)

@@ -28,8 +28,9 @@ _EXPORTS = {
     "UnitError": "units", "parse_unit": "units", "parse_price_unit": "units",
     "DataFileError": "_tables", "UnknownNameError": "_tables",
 }  # fmt: skip
-_SUBMODULES = {"capacity", "catalog", "fx", "ledger", "mfu", "optimization", "plots", "roi",
-               "serving", "training", "tuning", "units", "widgets"}
+_SUBMODULES = {"billing", "capacity", "catalog", "fx", "ledger", "mfu", "monitoring",
+               "optimization", "plots", "roi", "serving", "telemetry", "training", "tuning",
+               "units", "widgets"}
 
 __all__ = sorted(_EXPORTS) + sorted(_SUBMODULES)
 

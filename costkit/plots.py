@@ -11,7 +11,8 @@ __all__ = [
     "finetune_methods", "latency_throughput", "ledger_bars", "ledger_waterfall", "memory_stack",
     "npv_histogram", "optimization_costs", "payback_curve", "price_spread", "replica_curve",
     "roi_waterfall", "search_strategies", "serving_cost_by_gpu", "serving_memory", "tornado",
-    "training_by_gpu", "training_scaling",
+    "training_by_gpu", "training_scaling", "waterfall", "bill_by_day", "utilization_heatmap",
+    "idle_money", "alerts_timeline",
 ]
 
 
@@ -500,11 +501,10 @@ def cumulative_cash_flow(result, *, ax=None, label=None, discounted=False):
     return ax
 
 
-def roi_waterfall(result, *, ax=None):
-    """Waterfall from incremental gross profit through each cost to net value and NPV. [USD]"""
+def waterfall(steps, *, ax=None, ylabel: str = "USD", title: str = ""):
+    """Waterfall of a Series of steps; labels in ``steps.attrs["is_total"]`` are drawn as totals."""
     ax = _axes(ax, figsize=(9, 4))
-    steps = result.waterfall()
-    totals = set(steps.attrs["is_total"])
+    totals = set(steps.attrs.get("is_total", []))
     level = 0.0
     for i, (name, v) in enumerate(steps.items()):
         if name in totals:
@@ -518,9 +518,15 @@ def roi_waterfall(result, *, ax=None):
     ax.set_xticks(range(len(steps)))
     ax.set_xticklabels(list(steps.index), rotation=25, ha="right", fontsize=8)
     ax.axhline(0, color="black", lw=0.8)
-    ax.set_ylabel("USD over the horizon")
-    ax.set_title(f"From incremental gross profit to NPV ({result.case.name or 'case'})")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
     return ax
+
+
+def roi_waterfall(result, *, ax=None):
+    """Waterfall from incremental gross profit through each cost to net value and NPV. [USD]"""
+    return waterfall(result.waterfall(), ax=ax, ylabel="USD over the horizon",
+                     title=f"From incremental gross profit to NPV ({result.case.name or 'case'})")
 
 
 def tornado(table, *, ax=None, top=None, labels=None):
@@ -558,4 +564,80 @@ def npv_histogram(mc, *, ax=None, bins=80):
     ax.set_ylabel("draws")
     ax.legend(fontsize=8)
     ax.set_title(f"{mc.n:,} draws: P(NPV > 0) = {mc.probability_positive:.1%}")
+    return ax
+
+
+# --------------------------------------------------------------------------- monitoring
+
+
+def bill_by_day(chargeback_table, *, by: str = "team", ax=None):
+    """Stacked daily effective cost by ``by`` from :func:`costkit.monitoring.chargeback`. [USD]"""
+    ax = _axes(ax, figsize=(9, 4))
+    t = chargeback_table["cost_usd"].groupby(level=["hour", by], observed=True).sum().unstack(by)
+    t = t.fillna(0.0)
+    labels = [d.strftime("%a %d %b") for d in t.index]
+    bottom = None
+    for col in t.columns:
+        ax.bar(labels, t[col], bottom=bottom, label=str(col))
+        bottom = t[col].to_numpy() if bottom is None else bottom + t[col].to_numpy()
+    ax.set_ylabel("effective cost [USD per day]")
+    ax.legend(title=by, fontsize=8)
+    ax.set_title("The bill by day")
+    return ax
+
+
+def utilization_heatmap(matrix, *, ax=None, title: str = "GPU utilisation by replica and hour"):
+    """Heat map of :func:`costkit.monitoring.utilization_matrix` (replicas x hours)."""
+    ax = _axes(ax, figsize=(10, 4))
+    im = ax.imshow(matrix.to_numpy(), aspect="auto", cmap="viridis", vmin=0, vmax=1,
+                   interpolation="nearest")
+    ax.figure.colorbar(im, ax=ax, label="utilisation")
+    step = max(1, matrix.shape[1] // 14)
+    ax.set_xticks(range(0, matrix.shape[1], step))
+    ax.set_xticklabels([c.strftime("%a %H:%M") for c in matrix.columns[::step]], rotation=30,
+                       ha="right", fontsize=7)
+    ax.set_ylabel(f"replica ({matrix.shape[0]})")
+    ax.set_yticks([])
+    ax.set_title(title)
+    return ax
+
+
+def idle_money(chargeback_table, *, by: str = "model", ax=None):
+    """Busy vs idle money per ``by`` key (horizontal stacked bars). [USD]"""
+    ax = _axes(ax, figsize=(8, 3.5))
+    t = chargeback_table.groupby(level=by, observed=True)[["cost_usd", "idle_usd",
+                                                          "unobserved_usd"]].sum()
+    busy = t["cost_usd"] - t["idle_usd"] - t["unobserved_usd"]
+    names = [str(i) for i in t.index]
+    ax.barh(names, busy, color="C0", label="busy")
+    ax.barh(names, t["idle_usd"], left=busy, color="C3", alpha=0.7, label="idle")
+    for y, (b, i) in enumerate(zip(busy, t["idle_usd"], strict=True)):
+        ax.annotate(f"{i / (b + i):.0%} idle", (b + i, y), va="center", xytext=(3, 0),
+                    textcoords="offset points", fontsize=8)
+    ax.set_xlabel("effective cost [USD]")
+    ax.legend(fontsize=8, loc="lower right")
+    ax.set_title("Money spent on busy and on idle GPUs")
+    return ax
+
+
+def alerts_timeline(costed, alerts, *, by: str = "model", ax=None):
+    """Hourly cost per ``by`` key with each alert shaded over its hours. [USD per hour]"""
+    import pandas as pd
+
+    ax = _axes(ax, figsize=(10, 4))
+    hourly = costed.groupby([by, "hour"], observed=True)["cost_usd"].sum().unstack(by)
+    colors = {}
+    for col in hourly.columns:
+        line, = ax.plot(hourly.index, hourly[col], lw=1, label=str(col))
+        colors[col] = line.get_color()
+    kinds = {"cost per request": "C3", "error rate": "C1", "low utilisation": "C7"}
+    seen = set()
+    for _, a in alerts.iterrows():
+        lab = a["kind"] if a["kind"] not in seen else None
+        seen.add(a["kind"])
+        ax.axvspan(a["start"], a["end"] + pd.Timedelta("1h"), color=kinds.get(a["kind"], "C4"),
+                   alpha=0.18, label=lab)
+    ax.set_ylabel("effective cost [USD per hour]")
+    ax.legend(fontsize=7, ncol=2)
+    ax.set_title(f"{len(alerts)} alerts on the week's hourly cost")
     return ax

@@ -646,3 +646,73 @@ def roi_panel(cases: dict, *, chart: bool = True):
         ax.legend(fontsize=8)
 
     return _computed_panel(controls, compute, to_html, draw if chart else None)
+
+
+# --------------------------------------------------------------------------- monitoring
+
+
+def monitoring_summary_html(costed, found) -> str:
+    """HTML: the selection's cost, requests, utilisation and idle money, and its alerts."""
+    from costkit.monitoring import chargeback
+
+    t = chargeback(costed, by=("model",), freq=None)
+    rows = "".join(
+        f"<tr><td>{m}</td><td>{r.cost_usd:,.0f}</td><td>{r.usd_per_1k_requests:.4f}</td>"
+        f"<td>{r.mean_utilization:.1%}</td><td>{r.p95_utilization:.1%}</td>"
+        f"<td>{r.idle_usd:,.0f}</td></tr>" for m, r in t.iterrows())
+    alert_rows = "".join(
+        f"<tr><td>{a.kind}</td><td>{a.model}</td><td>{a.start:%a %d %H:%M}</td><td>{a.hours}</td>"
+        f"<td>{a.detail}</td></tr>" for a in found.itertuples())
+    return ("<table><tr><th>model</th><th>cost USD</th><th>USD per 1k req.</th>"
+            "<th>mean util.</th><th>p95 util.</th><th>idle USD</th></tr>" + rows + "</table>"
+            f"<p>{len(found)} alerts</p><table><tr><th>kind</th><th>model</th><th>start</th>"
+            "<th>hours</th><th>detail</th></tr>" + alert_rows + "</table>")
+
+
+def monitoring_panel(costed, *, chart: bool = True):
+    """Filter costed usage by team and model, and tune the alert thresholds.
+
+    ``costed`` is :func:`costkit.monitoring.cost_usage`'s table. Controls: team,
+    model, the robust z threshold, the low-utilisation threshold and the
+    hours it must last. The summary is the chargeback and the alerts of the
+    selection; the chart, the alerts on the hourly cost.
+    """
+    import ipywidgets as w
+
+    from costkit.monitoring import alerts
+
+    style = {"description_width": "170px"}
+    teams = ["all", *sorted(costed["team"].unique())]
+    models = ["all", *sorted(costed["model"].unique())]
+    controls = {
+        "team": w.Dropdown(options=teams, value="all", description="team", style=style),
+        "model": w.Dropdown(options=models, value="all", description="model", style=style),
+        "mad_threshold": w.FloatSlider(value=4.0, min=2.0, max=12.0, step=0.5,
+                                       description="robust z threshold", style=style,
+                                       continuous_update=False),
+        "low_utilization": w.FloatSlider(value=0.15, min=0.0, max=0.6, step=0.01,
+                                         description="low utilisation below", style=style,
+                                         continuous_update=False),
+        "min_hours": w.IntSlider(value=3, min=1, max=12, description="for at least [h]",
+                                 style=style, continuous_update=False),
+    }
+
+    def compute(c):
+        sel = costed
+        if c["team"] != "all":
+            sel = sel[sel["team"] == c["team"]]
+        if c["model"] != "all":
+            sel = sel[sel["model"] == c["model"]]
+        if sel.empty:
+            raise ValueError(f"no usage for team {c['team']!r} and model {c['model']!r}")
+        found = alerts(sel, mad_threshold=c["mad_threshold"],
+                       low_utilization=c["low_utilization"], min_hours=c["min_hours"])
+        return sel, found
+
+    def draw(result, _c, ax):
+        from costkit.plots import alerts_timeline
+
+        alerts_timeline(result[0], result[1], ax=ax)
+
+    return _computed_panel(controls, compute, lambda r: monitoring_summary_html(*r),
+                           draw if chart else None)

@@ -98,7 +98,8 @@ def test_empty_and_unreadable_files(tmp_path):
     with pytest.raises(ck.DataFileError, match="empty.csv"):
         gpus(empty)
     header_only = tmp_path / "header.csv"
-    header_only.write_text(open("data/gpus.csv").readline())
+    with open("data/gpus.csv", encoding="utf-8") as fh:
+        header_only.write_text(fh.readline())
     with pytest.raises(ck.DataFileError, match="no rows"):
         gpus(header_only)
     with pytest.raises(FileNotFoundError, match="nope.csv"):

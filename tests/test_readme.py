@@ -66,3 +66,14 @@ def test_readme_roi_claims():
     for name in ("Funnel", "Case", "tornado", "monte_carlo", "compare", "decision_summary", "irr",
                  "payback_period"):
         assert name in README and hasattr(ck.roi, name)
+
+
+def test_readme_monitoring_names_exist():
+    import costkit as ck
+
+    for mod, names in {"telemetry": ("read_telemetry", "read_prometheus"),
+                       "billing": ("focus_summary", "focus_resource_hours"),
+                       "monitoring": ("cost_usage", "chargeback", "slo_violations", "alerts",
+                                      "variance_report", "synthetic_telemetry")}.items():
+        for name in names:
+            assert name in README and hasattr(getattr(ck, mod), name)

@@ -62,7 +62,8 @@ def test_price_spread_draws_one_row_per_gpu():
 
 def test_import_is_light():
     code = ("import sys, costkit; heavy = [m for m in ('pandas', 'matplotlib', 'ipywidgets', "
-            "'scipy', 'numpy_financial') if m in sys.modules]; print(','.join(heavy))")
+            "'scipy', 'numpy_financial', 'duckdb', 'pyarrow') if m in sys.modules]; "
+            "print(','.join(heavy))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
 
@@ -326,4 +327,63 @@ def test_roi_charts_draw_what_they_are_given():
     mc = roi.monte_carlo(_roi_cases()["model"], {"cvr_lift": ("uniform", 0.0, 0.02)}, n=500)
     ax = plots.npv_histogram(mc, bins=20)
     assert f"{mc.probability_positive:.1%}" in ax.get_title()
+    plt.close("all")
+
+
+# --------------------------------------------------------------------------- monitoring
+
+
+@pytest.fixture(scope="module")
+def week():
+    from costkit import monitoring as mo
+    from costkit import telemetry as te
+
+    w = mo.synthetic_telemetry(days=7, replicas=20, freq="10min", seed=1)
+    tel = te.read_telemetry(w.telemetry)
+    hours = w.bill.rename(columns={"ResourceId": "resource_id", "EffectiveCost": "effective_cost",
+                                   "BilledCost": "billed_cost", "ChargePeriodStart": "hour"})
+    return tel, mo.cost_usage(tel, hours[["resource_id", "hour", "effective_cost",
+                                          "billed_cost"]])
+
+
+def test_monitoring_panel_filters_and_moves_thresholds(week):
+    from costkit import monitoring as mo
+    from costkit.widgets import monitoring_panel
+
+    _, costed = week
+    panel = monitoring_panel(costed, chart=False)
+    n_all = len(mo.alerts(costed))
+    assert f"<p>{n_all} alerts</p>" in panel.summary.value
+    panel.controls["model"].value = "recommender"
+    sel = costed[costed.model == "recommender"]
+    assert f"<p>{len(mo.alerts(sel))} alerts</p>" in panel.summary.value
+    cost = mo.chargeback(sel, by=("model",), freq=None).cost_usd.iloc[0]
+    assert f"<td>{cost:,.0f}</td>" in panel.summary.value
+    panel.controls["low_utilization"].value = 0.0
+    assert f"<p>{len(mo.alerts(sel, low_utilization=0.0))} alerts</p>" in panel.summary.value
+    panel.controls["team"].value = "search"  # no recommender in search: explained, not raised
+    assert "no usage" in panel.message.value
+    monitoring_panel(costed)
+    plt.close("all")
+
+
+def test_monitoring_charts_draw_what_they_are_given(week):
+    from costkit import monitoring as mo
+    from costkit import plots
+
+    tel, costed = week
+    cb = mo.chargeback(costed)
+    ax = plots.bill_by_day(cb)
+    assert sum(p.get_height() for p in ax.patches) == pytest.approx(costed.cost_usd.sum())
+    m = mo.utilization_matrix(tel, model="re-ranker")
+    ax = plots.utilization_heatmap(m)
+    assert ax.images[0].get_array().shape == m.shape
+    ax = plots.idle_money(cb)
+    assert len(ax.patches) == 6
+    found = mo.alerts(costed)
+    ax = plots.alerts_timeline(costed, found)
+    assert len(ax.patches) == len(found)
+    v = mo.variance_report(mo.Drivers(1000, 100, 0.5, 2.0), mo.Drivers(1200, 80, 0.4, 2.5))
+    ax = plots.waterfall(v)
+    assert ax.patches[-1].get_height() == pytest.approx(v["actual"])
     plt.close("all")

@@ -1,0 +1,570 @@
+r"""What a deployed model really costs: telemetry joined to the bill, waste, SLOs, alerts.
+
+The chain:
+
+1. :func:`costkit.telemetry.read_telemetry` validates the samples;
+   :func:`costkit.billing.focus_resource_hours` reads the FOCUS bill per
+   resource and hour (through DuckDB).
+2. :func:`usage_by_hour` sums each replica's clock hour: replica-hours
+   observed, busy replica-hours (``utilisation x time``), requests, errors.
+3. :func:`cost_usage` joins the two by resource id and hour, so each hour of
+   each replica has its **effective cost** (FOCUS ``EffectiveCost``, the
+   figure to charge back), split into **busy** and **idle** money by the
+   measured utilisation. Hours billed without telemetry are ``unobserved``;
+   hours with telemetry and no bill are flagged ``unbilled``; both are
+   counted in ``attrs["report"]``, never dropped silently.
+4. :func:`chargeback` (cost, USD per 1,000 requests, average and p95
+   utilisation, idle GPU-hours and money per team / model / day),
+   :func:`slo_violations`, :func:`utilization_matrix`.
+5. :func:`alerts`: cost-per-request anomalies (robust z-score against a
+   trailing median and MAD) and sustained low utilisation.
+6. :func:`variance_report`: realised against estimated cost, split into
+   traffic, utilisation, price and throughput (sequential substitution, so
+   the parts add up to the gap exactly), with :class:`Drivers` built from a
+   :class:`~costkit.capacity.CapacityPlan` or from the costed usage.
+
+:func:`synthetic_telemetry` makes a seeded, realistic week (diurnal traffic, a
+promotion, an incident, an over-provisioned night) with its FOCUS bill.
+
+Conventions: a replica is the billed resource (one or more GPUs); costs are in
+the bill's currency (USD in the examples); an hour is a UTC clock hour.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from costkit._checks import as_fraction, as_quantity
+
+__all__ = [
+    "Drivers",
+    "SyntheticWeek",
+    "SAMPLE_CALL",
+    "alerts",
+    "chargeback",
+    "cost_usage",
+    "slo_violations",
+    "robust_z",
+    "sample_files",
+    "synthetic_telemetry",
+    "usage_by_hour",
+    "utilization_matrix",
+    "variance_report",
+]
+
+
+# --------------------------------------------------------------------------- usage and cost
+
+
+def usage_by_hour(tel):
+    """Each replica's clock hours from :class:`~costkit.telemetry.Telemetry`.
+
+    Columns: ``replica_id``, ``hour``, ``model``, ``team``, ``gpu``, ``gpus``,
+    ``samples``, ``replica_hours`` (observed: samples x interval) [h],
+    ``busy_replica_hours`` (sum of utilisation x interval) [h], ``requests``,
+    ``errors``, ``latency_p95_s`` (worst sample of the hour) [s].
+    """
+    import pandas as pd
+
+    f = tel.frame
+    dt = tel.interval_hours
+    keys = [f["replica_id"], f["timestamp"].dt.floor("h").rename("hour")]
+    cols = pd.DataFrame({"busy": f["gpu_utilization"].to_numpy() * dt,
+                         "requests": f["requests"].to_numpy(), "errors": f["errors"].to_numpy(),
+                         "latency_p95_s": f["latency_p95_s"].to_numpy(),
+                         "one": np.ones(len(f))}, index=f.index)
+    g = cols.groupby(keys, observed=True, sort=True)
+    out = g.agg(samples=("one", "sum"), busy_replica_hours=("busy", "sum"),
+                requests=("requests", "sum"), errors=("errors", "sum"),
+                latency_p95_s=("latency_p95_s", "max")).reset_index()
+    out["replica_hours"] = out["samples"] * dt
+    meta = f.groupby("replica_id", observed=True)[["model", "team", "gpu", "gpus"]].first()
+    out = out.join(meta, on="replica_id")
+    return out[["replica_id", "hour", "model", "team", "gpu", "gpus", "samples", "replica_hours",
+                "busy_replica_hours", "requests", "errors", "latency_p95_s"]]
+
+
+def cost_usage(tel, bill_hours):
+    """Join hourly usage to the bill's resource-hours: the money of each replica-hour [USD].
+
+    ``bill_hours`` is :func:`costkit.billing.focus_resource_hours` (or any
+    table with ``resource_id``, ``hour``, ``effective_cost``, ``billed_cost``
+    and optional ``tags``). Adds ``cost_usd`` (effective), ``billed_usd``,
+    ``utilization`` (busy / observed), ``busy_usd`` and ``idle_usd`` (cost split
+    by utilisation), ``idle_gpu_hours``, ``unobserved_usd`` (billed hours
+    without telemetry: their use is unknown) and ``unbilled`` (telemetry hours
+    with no bill line). ``attrs["report"]`` counts both kinds.
+    """
+    import json
+
+    import pandas as pd
+
+    use = usage_by_hour(tel)
+    bill = bill_hours.rename(columns={"resource_id": "replica_id"})
+    bill = bill.assign(replica_id=bill["replica_id"].astype(str))
+    m = use.merge(bill[["replica_id", "hour", "effective_cost", "billed_cost"]
+                       + (["tags"] if "tags" in bill else [])],
+                  on=["replica_id", "hour"], how="outer", indicator=True)
+    unobserved = m["_merge"] == "right_only"
+    unbilled = m["_merge"] == "left_only"
+    if unobserved.any() and "tags" in m:  # who owns an hour nobody measured: its tags
+        tags = m.loc[unobserved, "tags"].map(lambda t: json.loads(t) if isinstance(t, str) else {})
+        for k in ("model", "team"):
+            m.loc[unobserved, k] = tags.map(lambda d, k=k: d.get(k, ""))
+    for col in ("samples", "replica_hours", "busy_replica_hours", "requests", "errors", "gpus"):
+        m[col] = m[col].fillna(0.0 if col != "gpus" else 1.0)
+    for col in ("model", "team", "gpu"):
+        m[col] = m[col].astype(object).fillna("").astype(str)
+    m["cost_usd"] = m["effective_cost"].fillna(0.0)
+    m["billed_usd"] = m["billed_cost"].fillna(0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        util = np.where(m["replica_hours"] > 0, m["busy_replica_hours"] / m["replica_hours"], 0.0)
+    m["utilization"] = util
+    m["busy_usd"] = np.where(unobserved, 0.0, m["cost_usd"] * util)
+    m["idle_usd"] = np.where(unobserved, 0.0, m["cost_usd"] * (1 - util))
+    m["unobserved_usd"] = np.where(unobserved, m["cost_usd"], 0.0)
+    m["idle_gpu_hours"] = (m["replica_hours"] - m["busy_replica_hours"]) * m["gpus"]
+    m["unbilled"] = unbilled.to_numpy()
+    out = m.drop(columns=["_merge", "effective_cost", "billed_cost", "tags"], errors="ignore")
+    out = out.sort_values(["replica_id", "hour"]).reset_index(drop=True)
+    out.attrs["report"] = pd.DataFrame([
+        {"check": "billed hours without telemetry", "rows": int(unobserved.sum()),
+         "usd": float(m.loc[unobserved, "cost_usd"].sum()),
+         "detail": "cost kept as unobserved_usd: neither busy nor idle"},
+        {"check": "telemetry hours without a bill line", "rows": int(unbilled.sum()), "usd": 0.0,
+         "detail": "kept with cost 0 and unbilled=True; check the ResourceId mapping"},
+    ])
+    return out
+
+
+def _safe_div(a, b, scale=1.0):
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(b > 0, a / np.where(b > 0, b, 1.0) * scale, np.where(a > 0, np.inf, 0.0))
+
+
+def chargeback(costed, *, by=("team", "model"), freq: str | None = "D"):
+    """Realised cost per period and key: the chargeback table.
+
+    Columns: ``cost_usd``, ``billed_usd``, ``requests``, ``usd_per_1k_requests``
+    (inf when money was spent on no request), ``mean_utilization`` (busy /
+    observed replica-hours), ``p95_utilization`` (95th percentile of the
+    replica-hours' utilisation), ``idle_gpu_hours``, ``idle_usd``,
+    ``unobserved_usd``, ``errors``.
+    """
+    import pandas as pd
+
+    keys = ([pd.Grouper(key="hour", freq=freq)] if freq else []) + list(by)
+    g = costed.groupby(keys, observed=True)
+    out = g.agg(cost_usd=("cost_usd", "sum"), billed_usd=("billed_usd", "sum"),
+                requests=("requests", "sum"), busy=("busy_replica_hours", "sum"),
+                observed=("replica_hours", "sum"), idle_gpu_hours=("idle_gpu_hours", "sum"),
+                idle_usd=("idle_usd", "sum"), unobserved_usd=("unobserved_usd", "sum"),
+                errors=("errors", "sum"))
+    observed = costed[costed["replica_hours"] > 0]
+    out["p95_utilization"] = observed.groupby(keys, observed=True)["utilization"].quantile(0.95)
+    out["p95_utilization"] = out["p95_utilization"].fillna(0.0)
+    out["usd_per_1k_requests"] = _safe_div(out["cost_usd"], out["requests"], 1000.0)
+    out["mean_utilization"] = _safe_div(out["busy"], out["observed"])
+    return out[["cost_usd", "billed_usd", "requests", "usd_per_1k_requests", "mean_utilization",
+                "p95_utilization", "idle_gpu_hours", "idle_usd", "unobserved_usd", "errors"]]
+
+
+def slo_violations(tel, slo_s, *, column: str = "latency_p95_s", by=("model",)):
+    """Samples whose ``column`` latency exceeded ``slo_s`` [s], per key.
+
+    ``slo_s`` is one target or a dict with one per value of ``by[0]``
+    (e.g. ``{"re-ranker": 0.1, "query-rewriter": 1.0}``).
+
+    Columns: ``samples``, ``violations``, ``violation_share``, ``requests_in_violation``
+    (requests served during those samples), ``minutes_in_violation``.
+    """
+    import pandas as pd
+
+    f = tel.frame
+    if f[column].isna().all():
+        raise ValueError(f"the telemetry has no {column!r} values to check against the SLO")
+    if isinstance(slo_s, dict):  # one target per value of the first key, e.g. per model
+        unknown = sorted(set(f[by[0]].astype(str)) - set(slo_s))
+        if unknown:
+            raise ValueError(f"no SLO given for {by[0]} {', '.join(unknown)}")
+        for k, v in slo_s.items():
+            as_quantity(f"slo_s[{k!r}]", v, allow_zero=False)
+        slo = f[by[0]].astype(str).map(slo_s).to_numpy(dtype=float)
+    else:
+        slo = float(as_quantity("slo_s", slo_s, allow_zero=False))
+    bad = (f[column].to_numpy() > slo)
+    g = pd.DataFrame({"bad": bad, "req": np.where(bad, f["requests"], 0.0),
+                      **{k: f[k] for k in by}}).groupby(list(by), observed=True)
+    out = g.agg(samples=("bad", "size"), violations=("bad", "sum"),
+                requests_in_violation=("req", "sum"))
+    out["violation_share"] = out["violations"] / out["samples"]
+    out["minutes_in_violation"] = out["violations"] * tel.interval_hours * 60
+    return out
+
+
+def utilization_matrix(tel, *, model: str | None = None, freq: str = "h"):
+    """Mean utilisation per replica (rows) and period (columns), for a heat map."""
+    f = tel.frame if model is None else tel.frame[tel.frame["model"] == model]
+    if f.empty:
+        raise ValueError(f"no telemetry for model {model!r}")
+    return f.pivot_table(index="replica_id", columns=f["timestamp"].dt.floor(freq),
+                         values="gpu_utilization", aggfunc="mean", observed=True)
+
+
+# --------------------------------------------------------------------------- alerts
+
+
+def _runs(flag):
+    """(start index, end index inclusive) of each run of True."""
+    flag = np.asarray(flag, dtype=bool)
+    edges = np.diff(np.concatenate([[0], flag.astype(int), [0]]))
+    return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1, strict=True))
+
+
+def robust_z(values, window: int, *, period: int = 1, min_history: int = 2,
+             min_relative_mad: float = 0.05):
+    """Robust z-score of each point against its own history: ``(x - median) / (1.4826 MAD)``.
+
+    The history of point ``i`` is ``x[i - period], x[i - 2 period], ...``, up to
+    ``window`` earlier points (``period=24`` on hourly data compares each hour
+    with the same hour of earlier days, so a daily cycle is not an anomaly).
+    The point is not part of its own baseline. The MAD is floored at
+    ``min_relative_mad`` x |median| so that a near-constant history does not
+    make every wiggle infinite. NaN with fewer than ``min_history`` points.
+
+    Returns ``(z, median)`` arrays.
+    """
+    x = np.asarray(values, dtype=float)
+    n = x.size
+    lags = np.full((n, int(window)), np.nan)
+    for j in range(1, int(window) + 1):  # one shifted copy per lag, not per point
+        k = j * int(period)
+        if k < n:
+            lags[k:, j - 1] = x[:-k]
+    enough = np.sum(~np.isnan(lags), axis=1) >= min_history
+    with np.errstate(all="ignore"), __import__("warnings").catch_warnings():
+        __import__("warnings").simplefilter("ignore", RuntimeWarning)
+        med = np.nanmedian(lags, axis=1)
+        mad = np.nanmedian(np.abs(lags - med[:, None]), axis=1)
+        mad = np.maximum(mad, min_relative_mad * np.abs(med))
+        z = np.where(enough & (mad > 0), (x - med) / (1.4826 * mad), np.nan)
+    return z, np.where(enough, med, np.nan)
+
+
+def alerts(costed, *, by: str = "model", window_days: int = 7, mad_threshold: float = 4.0,
+           low_utilization: float = 0.15, min_hours: int = 3, min_error_rate: float = 0.01):
+    """Alerts per ``by`` key: cost-per-request and error-rate spikes, sustained low utilisation.
+
+    - **cost per request** and **error rate**: the hour's USD per 1,000
+      requests (or share of failed requests) has a robust z-score above
+      ``mad_threshold`` against the same hour of the previous ``window_days``
+      days (:func:`robust_z` with ``period=24``: the daily cycle is the
+      baseline, not an anomaly); consecutive hours make one alert.
+      An error-rate alert also needs at least ``min_error_rate`` of requests
+      failing: a rise from 0.05% to 0.08% is noise worth no page.
+    - **low utilisation**: the fleet's busy share stays below
+      ``low_utilization`` for at least ``min_hours`` consecutive hours.
+
+    Returns a DataFrame: ``kind``, the key, ``start``, ``end`` (last hour),
+    ``hours``, ``value`` (worst), ``baseline``, ``usd`` (money in the alert
+    hours), ``detail``.
+    """
+    import pandas as pd
+
+    as_quantity("mad_threshold", mad_threshold, allow_zero=False)
+    as_fraction("low_utilization", low_utilization)
+    as_fraction("min_error_rate", min_error_rate)
+    window_days, min_hours = int(window_days), int(min_hours)
+    if window_days < 2 or min_hours < 1:
+        raise ValueError("window_days must be >= 2 and min_hours >= 1")
+    hourly = costed.groupby([by, "hour"], observed=True).agg(
+        cost=("cost_usd", "sum"), requests=("requests", "sum"), errors=("errors", "sum"),
+        busy=("busy_replica_hours", "sum"), observed=("replica_hours", "sum"))
+    rows = []
+    for key, h in hourly.groupby(level=0, observed=True):
+        h = h.droplevel(0)
+        h = h.reindex(pd.date_range(h.index.min(), h.index.max(), freq="h"), fill_value=0.0)
+        hours = h.index
+        per_1k = _safe_div(h["cost"], h["requests"], 1000.0)
+        for kind, series, unit in [
+                ("cost per request", np.where(np.isfinite(per_1k), per_1k, np.nan),
+                 "USD per 1k requests"),
+                ("error rate", _safe_div(h["errors"], h["requests"]), "of requests failed")]:
+            z, med = robust_z(series, window_days, period=24)
+            spike = np.nan_to_num(z, nan=0.0) > mad_threshold
+            if kind == "error rate":
+                spike &= series >= min_error_rate
+            for a, b in _runs(spike):
+                worst = a + int(np.nanargmax(np.where(spike[a:b + 1], z[a:b + 1], -np.inf)))
+                fmt = "{:.4f}" if kind == "cost per request" else "{:.2%}"
+                rows.append({"kind": kind, by: key, "start": hours[a], "end": hours[b],
+                             "hours": b - a + 1, "value": series[worst], "baseline": med[worst],
+                             "usd": float(h["cost"].iloc[a:b + 1].sum()),
+                             "detail": f"{fmt.format(series[worst])} {unit} against "
+                                       f"{fmt.format(med[worst])} at that hour on earlier days "
+                                       f"(z = {z[worst]:.1f})"})
+        util = _safe_div(h["busy"], h["observed"])
+        low = (util < low_utilization) & (h["observed"].to_numpy() > 0)
+        for a, b in _runs(low):
+            if b - a + 1 >= min_hours:
+                rows.append({"kind": "low utilisation", by: key, "start": hours[a],
+                             "end": hours[b], "hours": b - a + 1,
+                             "value": float(util[a:b + 1].mean()), "baseline": low_utilization,
+                             "usd": float(h["cost"].iloc[a:b + 1].sum()),
+                             "detail": f"mean utilisation {util[a:b + 1].mean():.1%} for "
+                                       f"{b - a + 1} h (threshold {low_utilization:.0%})"})
+    cols = ["kind", by, "start", "end", "hours", "value", "baseline", "usd", "detail"]
+    return pd.DataFrame(rows, columns=cols).sort_values(["start", "kind"]).reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- variance
+
+
+@dataclass(frozen=True)
+class Drivers:
+    """The four drivers of serving cost: ``cost = requests / throughput / utilisation x price``.
+
+    ``requests`` [count], ``requests_per_busy_replica_hour`` (throughput of a
+    fully busy replica) [1/h], ``utilization`` (busy share of the replica-hours
+    paid) [0-1], ``usd_per_replica_hour`` [USD/h].
+    """
+
+    requests: float
+    requests_per_busy_replica_hour: float
+    utilization: float
+    usd_per_replica_hour: float
+
+    def __post_init__(self):
+        as_quantity("requests", self.requests)
+        as_quantity("requests_per_busy_replica_hour", self.requests_per_busy_replica_hour,
+                    allow_zero=False)
+        u = as_fraction("utilization", self.utilization)
+        if (u <= 0).any():
+            raise ValueError("utilization must be > 0")
+        as_quantity("usd_per_replica_hour", self.usd_per_replica_hour)
+
+    @property
+    def replica_hours(self) -> float:
+        return self.requests / self.requests_per_busy_replica_hour / self.utilization
+
+    @property
+    def cost_usd(self) -> float:
+        return self.replica_hours * self.usd_per_replica_hour
+
+    @classmethod
+    def from_usage(cls, costed, **where) -> Drivers:
+        """The realised drivers of the costed usage (``model="..."`` etc. select rows)."""
+        rows = costed
+        for k, v in where.items():
+            rows = rows[rows[k] == v]
+        rows = rows[rows["replica_hours"] > 0]
+        if rows.empty:
+            raise ValueError(f"no observed usage for {where}")
+        busy, observed = rows["busy_replica_hours"].sum(), rows["replica_hours"].sum()
+        return cls(float(rows["requests"].sum()), float(rows["requests"].sum() / busy),
+                   float(busy / observed), float(rows["cost_usd"].sum() / observed))
+
+    @classmethod
+    def from_plan(cls, plan, *, hours: float, strategy: str | None = None) -> Drivers:
+        """The planned drivers of a :class:`~costkit.capacity.CapacityPlan`, scaled to ``hours``."""
+        from costkit.capacity import HOURS_PER_MONTH
+
+        row = plan.summary.loc[strategy or plan.cheapest]
+        scale = float(as_quantity("hours", hours, allow_zero=False)) / HOURS_PER_MONTH
+        replica_hours = row["replica_hours_per_month"] * scale
+        cost = row["monthly_cost_usd"] * scale
+        requests = cost / row["usd_per_1k_requests"] * 1000.0
+        u = row["mean_utilization"]
+        return cls(float(requests), float(requests / (replica_hours * u)), float(u),
+                   float(cost / replica_hours))
+
+
+def variance_report(estimate: Drivers, actual: Drivers):
+    """Why the realised cost differs from the estimate, in USD, step by step.
+
+    Sequential substitution from the estimate: traffic first, then
+    utilisation, price and throughput, each replaced by its actual value;
+    every step's USD is the change it causes, so the steps sum to the gap.
+
+    Returns a Series: ``estimate``, ``traffic``, ``utilisation``, ``price``,
+    ``throughput``, ``actual`` (``attrs["is_total"]`` marks the two totals).
+    """
+    import pandas as pd
+
+    e, a = estimate, actual
+    c0 = e.cost_usd
+    c1 = a.requests / e.requests_per_busy_replica_hour / e.utilization * e.usd_per_replica_hour
+    c2 = a.requests / e.requests_per_busy_replica_hour / a.utilization * e.usd_per_replica_hour
+    c3 = a.requests / e.requests_per_busy_replica_hour / a.utilization * a.usd_per_replica_hour
+    c4 = a.cost_usd
+    s = pd.Series({"estimate": c0, "traffic": c1 - c0, "utilisation": c2 - c1,
+                   "price": c3 - c2, "throughput": c4 - c3, "actual": c4}, name="usd")
+    s.attrs["is_total"] = ["estimate", "actual"]
+    return s
+
+
+# --------------------------------------------------------------------------- synthetic data
+
+SAMPLE_CALL = dict(days=1, replicas=12, freq="15min", seed=0)
+"""The call that wrote ``data/telemetry_sample.csv`` and ``data/focus_bill_sample.csv``."""
+
+
+def sample_files(directory=None) -> dict:
+    """Paths of the bundled sample telemetry and FOCUS bill (``telemetry``, ``bill``).
+
+    With ``directory``, (re)write them there from :data:`SAMPLE_CALL` instead.
+    """
+    from pathlib import Path
+
+    from costkit._tables import bundled_path
+
+    if directory is None:
+        return {"telemetry": bundled_path("telemetry_sample.csv"),
+                "bill": bundled_path("focus_bill_sample.csv")}
+    d = Path(directory)
+    w = synthetic_telemetry(**SAMPLE_CALL)
+    src = "synthetic: costkit.monitoring.synthetic_telemetry(" + ", ".join(
+        f"{k}={v!r}" for k, v in SAMPLE_CALL.items()) + ")"
+    tel = w.telemetry.assign(source=src)
+    tel["timestamp"] = tel["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    bill = w.bill.assign(source=src)
+    for c in ("ChargePeriodStart", "ChargePeriodEnd"):
+        bill[c] = bill[c].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    out = {"telemetry": d / "telemetry_sample.csv", "bill": d / "focus_bill_sample.csv"}
+    tel.to_csv(out["telemetry"], index=False)
+    bill.to_csv(out["bill"], index=False)
+    return out
+
+
+
+@dataclass
+class SyntheticWeek:
+    """A synthetic deployment: ``telemetry`` (samples) and ``bill`` (FOCUS lines)."""
+
+    telemetry: object
+    bill: object
+    fleet: object
+
+
+_FLEET = (  # model, team, gpu, share of replicas, requests per busy minute, p50 at idle [s], id
+    ("re-ranker", "search", "L4", 0.60, 1500.0, 0.012, "rr"),
+    ("query-rewriter", "search", "H100-SXM", 0.15, 2400.0, 0.20, "qr"),
+    ("recommender", "recs", "L40S", 0.25, 9000.0, 0.008, "rec"),
+)
+_RESERVED_DISCOUNT = 0.35
+
+
+def synthetic_telemetry(days: int = 7, replicas: int = 200, freq: str = "1min", seed=0, *,
+                        start: str = "2026-11-02", missing_share: float = 0.001):
+    """A seeded, realistic week of serving telemetry and its FOCUS bill.
+
+    Three models on a static fleet (60% re-ranker on L4, 15% query rewriter on
+    H100, 25% recommender on L40S; team ``search`` or ``recs``), traffic on a
+    retail day curve (:data:`costkit.capacity.RETAIL_HOURLY_SHAPE`) with:
+
+    - a **promotion**: day 5, 19:00-23:00 UTC, 3x traffic;
+    - an **incident**: day 3, 14:00-16:00, the rewriter fails 25% of requests
+      and its latency quadruples;
+    - an **over-provisioned night**: day 4, 18:00 to day 5, 08:00, a scale-up
+      that was not reverted: 50% extra recommender replicas with no traffic;
+    - ``missing_share`` of samples lost (scrape gaps), reported by the reader.
+
+    The bill has one FOCUS line per replica and hour it ran, at the catalog's
+    median on-demand price per GPU-hour. Half of each fleet is covered by a
+    commitment: ``BilledCost`` 0 and ``EffectiveCost`` the amortised rate
+    (35% off); the rest is on demand (both costs equal).
+
+    Returns :class:`SyntheticWeek` (``telemetry`` DataFrame, ``bill``
+    DataFrame, ``fleet`` table). Vectorised: 7 days x 200 replicas x 1 min
+    (about 2 million samples) take a second or two.
+    """
+    import pandas as pd
+
+    from costkit.capacity import RETAIL_HOURLY_SHAPE
+    from costkit.catalog import gpu_hour_price
+
+    days, replicas = int(days), int(replicas)
+    if days < 1 or replicas < 3:
+        raise ValueError("need days >= 1 and replicas >= 3 (one per model)")
+    rng = np.random.default_rng(seed)
+    t0 = pd.Timestamp(start, tz="UTC")
+    times = pd.date_range(t0, t0 + pd.Timedelta(days=days), freq=freq, inclusive="left")
+    minutes = pd.Timedelta(freq) / pd.Timedelta("1min")
+    hour_of_day = (times.hour + times.minute / 60).to_numpy()
+    shape = np.interp(hour_of_day, np.arange(25), np.append(RETAIL_HOURLY_SHAPE,
+                                                            RETAIL_HOURLY_SHAPE[0]))
+    day = ((times - t0) / pd.Timedelta(days=1)).to_numpy().astype(int)
+    promo = (day == 4) & (times.hour >= 19) & (times.hour < 23)
+    incident = (day == 2) & (times.hour >= 14) & (times.hour < 16)
+    night = ((day == 3) & (times.hour >= 18)) | ((day == 4) & (times.hour < 8))
+
+    rows = []
+    counts = np.maximum(1, np.round(np.array([f[3] for f in _FLEET]) * replicas)).astype(int)
+    counts[0] += replicas - counts.sum()
+    for (model, team, gpu, _share, cap, p50, prefix), n in zip(_FLEET, counts, strict=True):
+        ids = [f"{prefix}-{i:03d}" for i in range(n)]
+        active = np.ones((len(times), n), dtype=bool)
+        if model == "recommender":
+            extra = max(1, int(round(0.5 * n)))
+            ids += [f"{prefix}-x{i:02d}" for i in range(extra)]
+            active = np.concatenate([active, np.repeat(night[:, None], extra, axis=1)], axis=1)
+        m = len(ids)
+        mean_util = 0.35  # planned busy share at an average minute
+        load = cap * mean_util * n * shape * np.where(promo, 3.0, 1.0) * minutes
+        load = load * rng.lognormal(0.0, 0.05, len(times))
+        served = np.zeros((len(times), m))
+        served[:, :n] = (load[:, None] / n) * rng.lognormal(0.0, 0.08, (len(times), n))
+        util = np.clip(served / (cap * minutes) + rng.normal(0.0, 0.01, served.shape), 0.0, 1.0)
+        util = np.where(active, np.maximum(util, 0.01), 0.0)
+        lat50 = p50 * (1 + 0.6 * util / np.maximum(1 - 0.9 * util, 0.05))
+        if model == "query-rewriter":
+            lat50 = np.where(incident[:, None], lat50 * 4.0, lat50)
+        lat95 = lat50 * rng.uniform(2.2, 2.8, served.shape)
+        errors = rng.poisson(served * 0.0005)
+        if model == "query-rewriter":
+            errors = np.where(incident[:, None], rng.binomial(served.astype(int), 0.25), errors)
+        keep = active & (rng.random(served.shape) >= missing_share)
+        ti, ri = np.nonzero(keep)
+        rows.append(pd.DataFrame({
+            "timestamp": times[ti], "replica_id": np.asarray(ids)[ri],
+            "gpu": gpu, "gpus": 1, "model": model, "team": team,
+            "gpu_utilization": util[ti, ri].round(4), "requests": np.round(served[ti, ri]),
+            "latency_p50_s": lat50[ti, ri].round(4), "latency_p95_s": lat95[ti, ri].round(4),
+            "errors": errors[ti, ri].astype(float)}))
+        rows[-1].attrs = {"ids": ids, "active": active, "gpu": gpu, "model": model, "team": team,
+                          "n": n}
+    tel = pd.concat(rows, ignore_index=True).sort_values(["replica_id", "timestamp"],
+                                                         kind="stable")
+    for c in ("replica_id", "gpu", "model", "team"):
+        tel[c] = tel[c].astype("category")
+    tel = tel.reset_index(drop=True)
+
+    hours = pd.date_range(t0, times[-1].floor("h"), freq="h")
+    hour_idx = ((times.floor("h") - t0) / pd.Timedelta("1h")).to_numpy().astype(int)
+    bills, fleet = [], []
+    for part in rows:
+        a = part.attrs
+        price = float(gpu_hour_price(a["gpu"]))
+        ran = np.zeros((len(hours), len(a["ids"])), dtype=bool)
+        np.logical_or.at(ran, hour_idx, a["active"])
+        hi, ri = np.nonzero(ran)
+        reserved = ri < a["n"] // 2
+        effective = np.where(reserved, price * (1 - _RESERVED_DISCOUNT), price)
+        bills.append(pd.DataFrame({
+            "BillingAccountId": "acct-0001", "ChargeCategory": "Usage",
+            "ChargePeriodStart": hours[hi], "ChargePeriodEnd": hours[hi] + pd.Timedelta("1h"),
+            "ResourceId": np.asarray(a["ids"])[ri], "ServiceName": "Compute",
+            "SkuId": f"gpu-{a['gpu']}", "PricingUnit": "Hours", "PricingQuantity": 1.0,
+            "ListCost": price, "BilledCost": np.where(reserved, 0.0, price),
+            "EffectiveCost": effective, "BillingCurrency": "USD",
+            "CommitmentDiscountStatus": np.where(reserved, "Used", ""),
+            "Tags": f'{{"team": "{a["team"]}", "model": "{a["model"]}"}}'}))
+        fleet.append({"model": a["model"], "team": a["team"], "gpu": a["gpu"],
+                      "replicas": a["n"], "extra_replicas": len(a["ids"]) - a["n"],
+                      "usd_per_gpu_hour": price,
+                      "effective_usd_per_gpu_hour_reserved": price * (1 - _RESERVED_DISCOUNT)})
+    bill = pd.concat(bills, ignore_index=True)
+    return SyntheticWeek(tel, bill, pd.DataFrame(fleet).set_index("model"))
