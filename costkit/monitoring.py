@@ -32,6 +32,7 @@ the bill's currency (USD in the examples); an hour is a UTC clock hour.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -245,8 +246,8 @@ def robust_z(values, window: int, *, period: int = 1, min_history: int = 2,
         if k < n:
             lags[k:, j - 1] = x[:-k]
     enough = np.sum(~np.isnan(lags), axis=1) >= min_history
-    with np.errstate(all="ignore"), __import__("warnings").catch_warnings():
-        __import__("warnings").simplefilter("ignore", RuntimeWarning)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN history: NaN, said above
         med = np.nanmedian(lags, axis=1)
         mad = np.nanmedian(np.abs(lags - med[:, None]), axis=1)
         mad = np.maximum(mad, min_relative_mad * np.abs(med))
@@ -501,7 +502,7 @@ def synthetic_telemetry(days: int = 7, replicas: int = 200, freq: str = "1min", 
     incident = (day == 2) & (times.hour >= 14) & (times.hour < 16)
     night = ((day == 3) & (times.hour >= 18)) | ((day == 4) & (times.hour < 8))
 
-    rows = []
+    parts, fleets = [], []
     counts = np.maximum(1, np.round(np.array([f[3] for f in _FLEET]) * replicas)).astype(int)
     counts[0] += replicas - counts.sum()
     for (model, team, gpu, _share, cap, p50, prefix), n in zip(_FLEET, counts, strict=True):
@@ -528,15 +529,15 @@ def synthetic_telemetry(days: int = 7, replicas: int = 200, freq: str = "1min", 
             errors = np.where(incident[:, None], rng.binomial(served.astype(int), 0.25), errors)
         keep = active & (rng.random(served.shape) >= missing_share)
         ti, ri = np.nonzero(keep)
-        rows.append(pd.DataFrame({
+        parts.append(pd.DataFrame({
             "timestamp": times[ti], "replica_id": np.asarray(ids)[ri],
             "gpu": gpu, "gpus": 1, "model": model, "team": team,
             "gpu_utilization": util[ti, ri].round(4), "requests": np.round(served[ti, ri]),
             "latency_p50_s": lat50[ti, ri].round(4), "latency_p95_s": lat95[ti, ri].round(4),
             "errors": errors[ti, ri].astype(float)}))
-        rows[-1].attrs = {"ids": ids, "active": active, "gpu": gpu, "model": model, "team": team,
-                          "n": n}
-    tel = pd.concat(rows, ignore_index=True).sort_values(["replica_id", "timestamp"],
+        fleets.append({"ids": ids, "active": active, "gpu": gpu, "model": model, "team": team,
+                       "n": n})
+    tel = pd.concat(parts, ignore_index=True).sort_values(["replica_id", "timestamp"],
                                                          kind="stable")
     for c in ("replica_id", "gpu", "model", "team"):
         tel[c] = tel[c].astype("category")
@@ -545,8 +546,7 @@ def synthetic_telemetry(days: int = 7, replicas: int = 200, freq: str = "1min", 
     hours = pd.date_range(t0, times[-1].floor("h"), freq="h")
     hour_idx = ((times.floor("h") - t0) / pd.Timedelta("1h")).to_numpy().astype(int)
     bills, fleet = [], []
-    for part in rows:
-        a = part.attrs
+    for a in fleets:
         price = float(gpu_hour_price(a["gpu"]))
         ran = np.zeros((len(hours), len(a["ids"])), dtype=bool)
         np.logical_or.at(ran, hour_idx, a["active"])

@@ -187,7 +187,6 @@ def hand_costed():
         samples("r1", 60, util=0.25), samples("r1", 60, util=1.0).assign(
             timestamp=lambda d: d.timestamp + pd.Timedelta("1h")),
         samples("r2", 60, util=0.5)], ignore_index=True))
-    bill = bi.focus_resource_hours  # noqa: F841 (the DuckDB path is tested above)
     hours = pd.DataFrame({"resource_id": "r1", "hour": T0 + pd.to_timedelta([0, 1, 2], unit="h"),
                           "effective_cost": 2.0, "billed_cost": 0.0,
                           "tags": json.dumps({"team": "t", "model": "m"})})
