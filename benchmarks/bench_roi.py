@@ -16,20 +16,11 @@ Asserts nothing about speed.
 
 from __future__ import annotations
 
-import statistics
 import sys
 import time
 
 import numpy as np
-
-
-def best_of(fn, repeats=5):
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return out, statistics.median(times)
+from bench_tuning import best_of  # the same median-of-runs timer (scripts run from benchmarks/)
 
 
 def main() -> int:
