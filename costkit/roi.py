@@ -326,6 +326,11 @@ def _lift_of(ctr, cvr, loss, ms, e):
     return (1 + ctr) * (1 + cvr) * (1 - loss) * (1 + e) ** (ms / 100.0) - 1
 
 
+def _profit_per_search(ctr, cvr, aov_usd, margin):
+    """Gross profit per search [USD]: ``CTR x CVR x AOV x margin`` (inputs already checked)."""
+    return np.multiply(np.multiply(ctr, cvr), np.multiply(aov_usd, margin))
+
+
 @dataclass(frozen=True)
 class Funnel:
     """An e-commerce search funnel per month; every field broadcasts.
@@ -386,9 +391,9 @@ class Funnel:
     @property
     def gross_profit_per_1k_searches_usd(self):
         """Gross profit that flows through 1,000 searches [USD]."""
-        return self._out(1000.0 * np.multiply(
-            np.multiply(self.click_through_rate, self.conversion_rate),
-            np.multiply(self.average_order_value_usd, self.gross_margin)))
+        return self._out(1000.0 * _profit_per_search(
+            self.click_through_rate, self.conversion_rate, self.average_order_value_usd,
+            self.gross_margin))
 
     @property
     def orders_per_session(self):
@@ -575,8 +580,8 @@ class ROIResult:
         # the case validated its inputs when it was made: the formulas run unchecked here
         share = _share(t, vals["launch_month"], vals["ramp_months"])
         lift = _lift_of(*(vals[f] for f in _EFFECTS))
-        per_search = (vals["click_through_rate"] * vals["conversion_rate"]
-                      * vals["average_order_value_usd"] * vals["gross_margin"])
+        per_search = _profit_per_search(vals["click_through_rate"], vals["conversion_rate"],
+                                        vals["average_order_value_usd"], vals["gross_margin"])
         searches = vals["sessions_per_month"] * vals["searches_per_session"]
         base_gp = searches * per_search
         serving_month = searches / 1000.0 * vals["serving_usd_per_1k_searches"]
