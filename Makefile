@@ -10,7 +10,13 @@ LAB_ARGS ?=
 ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: lab test unit notebooks lint bench execute-notebooks kernel clean
+DASHBOARD_PORT ?= 8866
+DASHBOARD_ARGS ?=
+# the same flags tests/browser/conftest.py gives the dashboard it tests
+DASHBOARD_FLAGS := --VoilaConfiguration.show_tracebacks=True
+
+.PHONY: lab test unit notebooks test-browser browser-deps dashboard lint bench \
+	execute-notebooks kernel clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,19 +31,45 @@ $(STAMP): pyproject.toml | $(BIN)/python
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(ALLOW_ROOT) $(LAB_ARGS)
 
-## test: lint, unit tests and doctests, then every notebook under strict nbval
-test: $(STAMP) lint unit notebooks
+## dashboard: the ROI case study and the serving notebook as a Voila app (widgets, no code)
+##            headless: make dashboard DASHBOARD_ARGS=--no-browser
+dashboard: $(STAMP)
+	@echo "ROI case study: http://localhost:$(DASHBOARD_PORT)/voila/render/06_roi_case_study.ipynb"
+	@echo "serving:        http://localhost:$(DASHBOARD_PORT)/voila/render/03_serving_cost.ipynb"
+	$(BIN)/voila notebooks --port=$(DASHBOARD_PORT) $(DASHBOARD_FLAGS) $(DASHBOARD_ARGS)
+
+## test: lint, unit tests and doctests, every notebook under strict nbval, then the browser tests
+test: $(STAMP) lint unit notebooks test-browser
 
 lint: $(STAMP)
 	$(BIN)/ruff check costkit tests benchmarks
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest tests --doctest-modules costkit
+	$(BIN)/python -m pytest tests --ignore=tests/browser --doctest-modules costkit \
+		--ignore=costkit/__main__.py
 
 notebooks: $(STAMP)
 	$(BIN)/python -m pytest $(NBVAL) notebooks
 
-## bench: import time, catalog look-ups, training, serving, tuning, ROI and monitoring
+## test-browser: JupyterLab, the Voila dashboard and the HTML report in Debian's Chromium
+test-browser: $(STAMP) browser-deps
+	$(BIN)/python -m pytest tests/browser -rs
+
+## browser-deps: Debian's chromium for the browser tests (apt-get, as root or with sudo);
+##               where it cannot be installed, the browser tests skip and say why
+browser-deps:
+	@if [ -n "$$COSTKIT_CHROMIUM" ] || command -v chromium >/dev/null 2>&1; then :; \
+	elif ! command -v apt-get >/dev/null 2>&1; then \
+		echo "browser-deps: no apt-get here; install Chromium and set COSTKIT_CHROMIUM"; \
+	else \
+		SUDO=; [ "$$(id -u)" = 0 ] || SUDO="sudo -n"; \
+		echo "browser-deps: installing Debian's chromium"; \
+		($$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			$$SUDO apt-get install -y -qq chromium >/dev/null) \
+		|| echo "browser-deps: chromium could not be installed; the browser tests will skip"; \
+	fi
+
+## bench: import time, catalog look-ups, training, serving, tuning, ROI, monitoring, scenarios
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_catalog.py
 	$(BIN)/python benchmarks/bench_training.py
@@ -45,6 +77,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_tuning.py
 	$(BIN)/python benchmarks/bench_roi.py
 	$(BIN)/python benchmarks/bench_monitoring.py
+	$(BIN)/python benchmarks/bench_scenario.py
 
 ## execute-notebooks: re-run every notebook top to bottom and store its outputs
 execute-notebooks: $(STAMP)

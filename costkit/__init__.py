@@ -27,10 +27,12 @@ _EXPORTS = {
     "four_part_ledger": "ledger", "phase_cost": "ledger",
     "UnitError": "units", "parse_unit": "units", "parse_price_unit": "units",
     "DataFileError": "_tables", "UnknownNameError": "_tables",
+    # a whole deployment from a file
+    "Scenario": "scenario", "ScenarioError": "scenario",
 }  # fmt: skip
-_SUBMODULES = {"billing", "capacity", "catalog", "fx", "ledger", "mfu", "monitoring",
-               "optimization", "plots", "roi", "serving", "telemetry", "training", "tuning",
-               "units", "widgets"}
+_SUBMODULES = {"billing", "capacity", "catalog", "cli", "fx", "ledger", "mfu", "monitoring",
+               "optimization", "plots", "report", "roi", "scenario", "serving", "telemetry",
+               "training", "tuning", "units", "widgets"}
 
 __all__ = sorted(_EXPORTS) + sorted(_SUBMODULES)
 

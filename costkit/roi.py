@@ -905,7 +905,8 @@ def _draw(name, spec, rng, n):
     return out
 
 
-def monte_carlo(case: Case, distributions: dict, *, n: int = 100_000, seed=0):
+def monte_carlo(case: Case, distributions: dict, *, n: int = 100_000, seed=0, progress=None,
+                chunk_size: int = 100_000):
     """NPV under uncertainty: draw the uncertain inputs, evaluate every draw at once.
 
     Parameters
@@ -921,6 +922,11 @@ def monte_carlo(case: Case, distributions: dict, *, n: int = 100_000, seed=0):
         ``numpy.random.default_rng(seed)``: the same seed gives the same draws.
     n : int
         Number of draws.
+    progress : callable, optional
+        ``progress(done, total)`` is called after each chunk of ``chunk_size``
+        draws is evaluated (a progress bar for long runs). All inputs are
+        drawn before the first chunk, so the result does not depend on the
+        chunking.
 
     A draw that is not a valid input (a margin above 1, a negative price)
     raises: choose a bounded distribution (uniform, triangular, PERT) for it.
@@ -938,12 +944,21 @@ def monte_carlo(case: Case, distributions: dict, *, n: int = 100_000, seed=0):
         raise ValueError("horizon_months cannot be drawn; run one case per horizon")
     rng = np.random.default_rng(seed)
     draws = {k: _draw(k, spec, rng, n) for k, spec in distributions.items()}
-    try:
-        res = case.replace(**draws).evaluate()
-    except ValueError as exc:
-        raise ValueError(f"a Monte Carlo draw is not a valid input: {exc}. Use a bounded "
-                         "distribution (uniform, triangular, pert) for it") from None
-    return MonteCarloResult(case, pd.DataFrame(draws), res.npv_usd, res.payback_month, seed)
+    step = max(int(chunk_size), 1)
+    npv_usd, payback = np.empty(n), np.empty(n)
+    for start in range(0, n, step):  # chunks bound memory and feed the progress bar
+        stop = min(start + step, n)
+        part = {k: v[start:stop] for k, v in draws.items()}
+        try:
+            res = case.replace(**part).evaluate()
+        except ValueError as exc:
+            raise ValueError(f"a Monte Carlo draw is not a valid input: {exc}. Use a bounded "
+                             "distribution (uniform, triangular, pert) for it") from None
+        npv_usd[start:stop] = res.npv_usd
+        payback[start:stop] = res.payback_month
+        if progress is not None:
+            progress(stop, n)
+    return MonteCarloResult(case, pd.DataFrame(draws), npv_usd, payback, seed)
 
 
 class MonteCarloResult:

@@ -14,7 +14,7 @@ Dimensions and their base units:
 =========  ================  ==================================================
 dimension  base unit         also understood
 =========  ================  ==================================================
-time       hour              s, min, day, week, month (730 h), year (8760 h)
+time       hour              ms, s, min, day, week, month (730 h), year (8760 h)
 data       GB (10^9 bytes)   byte, kB, MB, TB, PB, KiB, MiB, GiB, TiB
 energy     kWh               Wh, MWh
 counts     the word itself   GPU, request, query, token, user, engineer, ...
@@ -53,6 +53,7 @@ class UnitError(ValueError):
 
 
 _TIME = {
+    "ms": 1 / 3_600_000, "millisecond": 1 / 3_600_000,
     "s": 1 / 3600, "sec": 1 / 3600, "second": 1 / 3600,
     "min": 1 / 60, "minute": 1 / 60,
     "h": 1.0, "hr": 1.0, "hour": 1.0,

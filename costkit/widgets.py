@@ -102,6 +102,9 @@ def four_part_panel(example=ORIGIN_EXAMPLE, *,
 
     for c in controls.values():
         c.observe(update, names="value")
+        if type(c).__name__.endswith("Slider") and not c.layout.width:
+            # ipywidgets' default 300 px leaves a long label almost no track to drag
+            c.layout.width = "480px"
     update()
     panel = w.VBox([*rows, price, months, summary, out])
     panel.controls = controls
@@ -122,6 +125,9 @@ def _assemble(controls: dict, update, message, summary, out):
 
     for c in controls.values():
         c.observe(update, names="value")
+        if type(c).__name__.endswith("Slider") and not c.layout.width:
+            # ipywidgets' default 300 px leaves a long label almost no track to drag
+            c.layout.width = "480px"
     update()
     panel = w.VBox([*controls.values(), message, summary, out])
     panel.controls = controls
@@ -586,16 +592,18 @@ def roi_panel(cases: dict, *, chart: bool = True):
             if float(c.latency_change_ms)]
     elasticity = slow[0] if slow else 0.0
     style = {"description_width": "190px"}
+    wide = w.Layout(width="520px")  # the longest labels of all the panels
 
     def slider(value, lo, hi, step, desc, fmt=".3f"):
         return w.FloatSlider(value=value, min=lo, max=hi, step=step, description=desc,
-                             readout_format=fmt, style=style, continuous_update=False)
+                             readout_format=fmt, style=style, continuous_update=False,
+                             layout=wide)
 
     controls = {
         "sessions_per_month": w.FloatLogSlider(
             value=float(first.sessions_per_month), base=10, min=5, max=9, step=0.05,
             description="sessions per month", readout_format=".3s", style=style,
-            continuous_update=False),
+            continuous_update=False, layout=wide),
         "average_order_value_usd": slider(float(first.average_order_value_usd), 5, 300, 1,
                                           "average order [USD]", ".0f"),
         "gross_margin": slider(float(first.gross_margin), 0.02, 0.8, 0.01, "gross margin", ".2f"),

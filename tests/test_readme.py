@@ -77,3 +77,17 @@ def test_readme_monitoring_names_exist():
                                       "variance_report", "synthetic_telemetry")}.items():
         for name in names:
             assert name in README and hasattr(getattr(ck, mod), name)
+
+
+def test_readme_scenario_claims():
+    from costkit.scenario import Scenario
+
+    root = Path(__file__).resolve().parents[1]
+    assert "costkit report examples/ecommerce.yaml --out report.html" in README
+    npv = dict(re.findall(r"([\d,]{9}) USD for the (BERT re-ranker|LLM rewriter)", README))
+    table = Scenario.from_yaml(root / "examples" / "ecommerce.yaml").evaluate(draws=0).table
+    assert {v: k for k, v in npv.items()} == {
+        "BERT re-ranker": f"{table.loc['BERT re-ranker', 'npv_usd']:,.0f}",
+        "LLM rewriter": f"{table.loc['LLM rewriter + re-ranker', 'npv_usd']:,.0f}"}
+    small = Scenario.from_yaml(root / "examples" / "small.yaml").evaluate()
+    assert small.table.loc["BERT re-ranker", "npv_usd"] < 0   # "does not pay"

@@ -1,0 +1,7 @@
+"""``python -m costkit``: the same as the ``costkit`` command."""
+
+import sys
+
+from costkit.cli import main
+
+sys.exit(main())

@@ -1,0 +1,328 @@
+"""The ``costkit`` command: the catalog, quick estimates and scenario reports from a shell.
+
+::
+
+    costkit gpus [--vendor NVIDIA] [--min-memory-gb 40] [--priced]
+    costkit train --model llama-2-7b --tokens 2e12 --gpu A100-80GB [--n-gpus 64]
+    costkit serve --model llama-2-7b --gpu H100-SXM --batch-size 16 [--requests-per-day 2e6]
+    costkit validate examples/ecommerce.yaml
+    costkit report examples/ecommerce.yaml --out report.html [--format html|json|csv]
+
+Every command takes ``--format table|json|csv`` (``report``: ``html|json|csv``)
+and ``--help``. Exit codes: 0 success; 2 bad input (a one-line message on
+standard error, no traceback); 1 an unexpected error (a bug: please report
+it with the traceback). Results go to standard output, or to ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_BUG, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse's own usage errors: exit 2 with one line
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _positive(text):
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not x > 0 or x != x or x == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text!r}")
+    return x
+
+
+def _count(text):
+    x = _positive(text)
+    if x % 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}")
+    return int(x)
+
+
+def _nonneg_int(text):
+    try:
+        x = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if x < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text!r}")
+    return x
+
+
+def _emit(df, fmt, out, *, index=True):
+    """A DataFrame as an aligned table, JSON records or CSV, to ``out`` or standard output."""
+    if fmt == "json":
+        frame = df.reset_index() if index else df
+        text = frame.to_json(orient="records", indent=2, default_handler=str) + "\n"
+    elif fmt == "csv":
+        text = df.to_csv(index=index)
+    else:
+        import pandas as pd
+
+        with pd.option_context("display.width", 200, "display.max_columns", None,
+                               "display.max_rows", None):
+            text = df.to_string(index=index) + "\n"
+    _write(text, out)
+
+
+def _write(text, out):
+    if out:
+        from pathlib import Path
+
+        Path(out).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+
+
+# --------------------------------------------------------------------------- commands
+def _gpus(a):
+    from .catalog import gpus, price_summary
+
+    g = gpus(path=a.gpu_file)
+    if a.vendor:
+        g = g[g["vendor"].str.lower() == a.vendor.lower()]
+        if g.empty:
+            raise ValueError(f"no GPU from vendor {a.vendor!r}; vendors: "
+                             + ", ".join(sorted(gpus(path=a.gpu_file)["vendor"].unique())))
+    if a.min_memory_gb:
+        g = g[g["memory_gb"] >= a.min_memory_gb]
+    prices = price_summary(path=a.price_file, gpu_path=a.gpu_file).set_index("gpu")
+    g = g.join(prices[["offers", "median_usd_per_gpu_hour", "newest_price_date"]], on="name")
+    if a.priced:
+        g = g[g["offers"].notna()]
+    cols = ["name", "vendor", "memory_gb", "memory_bandwidth_tbps", "bf16_tflops", "fp8_tflops",
+            "tdp_w", "median_usd_per_gpu_hour", "offers", "newest_price_date"]
+    if a.sources:
+        cols.append("source")
+    _emit(g[cols].reset_index(drop=True), a.format, a.out, index=False)
+
+
+def _train(a):
+    from . import training
+
+    kw = dict(tokens=a.tokens, gpu=a.gpu, method=a.method, lora_rank=a.lora_rank)
+    if a.model:
+        kw["model"] = a.model
+    else:
+        kw["params"] = a.params
+    for k in ("n_gpus", "mfu", "usd_per_gpu_hour"):
+        if getattr(a, k) is not None:
+            kw[k] = getattr(a, k)
+    est = training.estimate(**kw)
+    if a.format == "json":
+        out = {"summary": est.summary().to_dict(), "n_gpus": float(est.n_gpus),
+               "memory_per_gpu_gb": float(est.memory_per_gpu_gb),
+               "fits_in_memory": bool(est.fits_in_memory), "assumptions": est.assumptions}
+        _write(json.dumps(out, indent=2, default=str) + "\n", a.out)
+    else:
+        table = est.summary()
+        table.loc["n_gpus"] = float(est.n_gpus)
+        table.loc["memory_per_gpu_gb"] = float(est.memory_per_gpu_gb)
+        if a.format == "csv":
+            _emit(table, "csv", a.out)
+        else:
+            _write(repr(est) + "\n", a.out)
+
+
+def _serve(a):
+    from . import capacity, catalog, serving
+
+    m = catalog.model(a.model)
+    is_llm = m.architecture == "decoder"
+    kw = dict(gpu=a.gpu, dtype=a.dtype, batch_size=a.batch_size)
+    if a.usd_per_gpu_hour is not None:
+        kw["usd_per_gpu_hour"] = a.usd_per_gpu_hour
+    if is_llm:
+        kw.update(prompt_tokens=a.prompt_tokens, output_tokens=a.output_tokens, n_gpus=a.n_gpus)
+        est = serving.estimate(m.name, **kw)
+    else:
+        kw.update(seq_len=a.seq_len, candidates_per_query=a.candidates_per_query)
+        est = serving.encoder_estimate(m.name, **kw)
+    row = est.to_frame().iloc[0]
+    table = row.to_frame("value")
+    if a.requests_per_day:
+        plan = capacity.plan(capacity.traffic_profile(a.requests_per_day), est, slo_s=a.slo_s)
+        table.loc["peak_replicas"] = float(plan.hourly["replicas_needed"].max())
+        table.loc["strategy"] = plan.cheapest
+        table.loc["usd_per_month"] = plan.monthly_cost_usd()
+    if a.format == "table":
+        _write(repr(est) + "\n" + ("" if not a.requests_per_day else
+                                   f"capacity for {a.requests_per_day:,.0f} requests a day: "
+                                   f"{table.loc['peak_replicas', 'value']:g} replicas at peak, "
+                                   f"{table.loc['usd_per_month', 'value']:,.0f} USD a month "
+                                   f"({table.loc['strategy', 'value']})\n"), a.out)
+    elif a.format == "json":
+        out = {k: (v.item() if hasattr(v, "item") else v) for k, v in table["value"].items()}
+        out["assumptions"] = est.assumptions
+        _write(json.dumps(out, indent=2, default=str) + "\n", a.out)
+    else:
+        _emit(table, "csv", a.out)
+
+
+def _validate(a):
+    from .scenario import Scenario
+
+    sc = Scenario.from_yaml(a.scenario)
+    _write(f"{a.scenario}: valid: {sc.name!r}, {len(sc.option_names)} option(s): "
+           + ", ".join(sc.option_names) + "\n", None)
+
+
+class _Progress:
+    """A one-line progress bar on standard error: ``Monte Carlo [#####-----] 50% 1,000/2,000``."""
+
+    def __init__(self, stream=None, width: int = 30):
+        self.stream, self.width, self.last = stream or sys.stderr, width, -1
+
+    def __call__(self, done, total):
+        pct = int(100 * done / total)
+        if pct == self.last:
+            return
+        self.last = pct
+        fill = int(self.width * done / total)
+        self.stream.write(f"\rMonte Carlo [{'#' * fill}{'-' * (self.width - fill)}] {pct:3d}% "
+                          f"{done:,}/{total:,} draws")
+        if done >= total:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+def _report(a):
+    from . import report
+    from .scenario import Scenario
+
+    sc = Scenario.from_yaml(a.scenario)
+    fmt = a.format
+    if fmt == "html" and not a.out:
+        raise ValueError("an HTML report needs --out FILE.html (json and csv can go to "
+                         "standard output)")
+    if fmt == "html":
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            raise ValueError("the HTML report draws charts with matplotlib: "
+                             "pip install 'costkit[plots]' (or use --format json)") from None
+    show = a.progress if a.progress is not None else sys.stderr.isatty()
+    res = sc.evaluate(draws=a.draws, seed=a.seed, progress=_Progress() if show else None)
+    if fmt == "html":
+        report.html(res, a.out)
+        sys.stderr.write(f"wrote {a.out}: {res.best_option} has the highest NPV "
+                         f"({res.table.loc[res.best_option, 'npv_usd']:,.0f} USD)\n")
+    elif fmt == "json":
+        _write(report.json_text(res) + "\n", a.out)
+    else:
+        _write(report.csv_text(res), a.out)
+
+
+# --------------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="costkit", description="What it costs to put an AI model to work, and "
+                "whether it pays off. Exit codes: 0 ok, 2 bad input, 1 a bug.")
+    from . import __version__
+
+    p.add_argument("--version", action="version", version=f"costkit {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    def common(sp, formats=("table", "json", "csv")):
+        sp.add_argument("--format", choices=formats, default=formats[0],
+                        help=f"output format (default {formats[0]})")
+        sp.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
+
+    g = sub.add_parser("gpus", help="the accelerator catalog with median on-demand prices",
+                       description="The accelerator catalog: dense peak TFLOPS, memory, power "
+                       "and the median on-demand price per GPU-hour with its date.")
+    g.add_argument("--vendor", help="only this vendor (NVIDIA, AMD, Google, AWS, ...)")
+    g.add_argument("--min-memory-gb", type=_positive, metavar="GB",
+                   help="only GPUs with at least this much memory")
+    g.add_argument("--priced", action="store_true", help="only GPUs with a cloud price")
+    g.add_argument("--sources", action="store_true", help="add each row's source")
+    g.add_argument("--gpu-file", metavar="CSV", help="your own GPU table (gpus.csv columns)")
+    g.add_argument("--price-file", metavar="CSV",
+                   help="your own price table (gpu_prices.csv columns)")
+    common(g)
+    g.set_defaults(run=_gpus)
+
+    t = sub.add_parser("train", help="cost and time of a training run",
+                       description="GPU-hours, wall clock, cost, energy and CO2 of a training "
+                       "run (6·N·D FLOPs at an MFU from published runs), low / central / high.")
+    what = t.add_mutually_exclusive_group(required=True)
+    what.add_argument("--model", help="a catalog model (llama-2-7b, bert-base, ...)")
+    what.add_argument("--params", type=_positive, help="parameters, instead of --model")
+    t.add_argument("--tokens", type=_positive, required=True, help="training tokens (2e12)")
+    t.add_argument("--gpu", default="H100-SXM", help="accelerator (default H100-SXM)")
+    t.add_argument("--n-gpus", type=_count, help="GPUs in the job (default: what memory needs)")
+    t.add_argument("--method", choices=("full", "lora", "qlora"), default="full")
+    t.add_argument("--lora-rank", type=_count, default=16)
+    t.add_argument("--mfu", type=_positive, help="model FLOPs utilisation, 0 to 1")
+    t.add_argument("--usd-per-gpu-hour", type=_positive, help="your price per GPU-hour")
+    common(t)
+    t.set_defaults(run=_train)
+
+    s = sub.add_parser("serve", help="latency, throughput and cost of serving a model",
+                       description="One replica's latency, throughput and USD per 1,000 "
+                       "requests (LLMs: roofline; encoders: a re-ranker scoring candidates); "
+                       "with --requests-per-day, the replicas and monthly cost.")
+    s.add_argument("--model", required=True, help="a catalog model")
+    s.add_argument("--gpu", default="H100-SXM")
+    s.add_argument("--dtype", default="fp16", help="weight format: fp16, bf16, fp8, int8, int4")
+    s.add_argument("--batch-size", type=_count, default=16)
+    s.add_argument("--n-gpus", type=_count, default=1, help="LLM: GPUs per replica")
+    s.add_argument("--prompt-tokens", type=_count, default=512, help="LLM")
+    s.add_argument("--output-tokens", type=_count, default=128, help="LLM")
+    s.add_argument("--seq-len", type=_count, default=128, help="encoder")
+    s.add_argument("--candidates-per-query", type=_count, default=1, help="encoder")
+    s.add_argument("--usd-per-gpu-hour", type=_positive, help="your price per GPU-hour")
+    s.add_argument("--requests-per-day", type=_positive, help="size a fleet for this traffic")
+    s.add_argument("--slo-s", type=_positive, help="p95 latency target for the fleet [s]")
+    common(s)
+    s.set_defaults(run=_serve)
+
+    v = sub.add_parser("validate", help="check a scenario file",
+                       description="Validate a scenario file: every problem with its path.")
+    v.add_argument("scenario", metavar="SCENARIO.yaml")
+    v.set_defaults(run=_validate)
+
+    r = sub.add_parser("report", help="evaluate a scenario file: HTML report, JSON or CSV",
+                       description="Evaluate a scenario file and write a self-contained HTML "
+                       "report (ledger, cost charts, ROI, assumptions with sources), or JSON / "
+                       "CSV for scripts.")
+    r.add_argument("scenario", metavar="SCENARIO.yaml")
+    common(r, formats=("html", "json", "csv"))
+    r.add_argument("--draws", type=_nonneg_int,
+                   help="Monte Carlo draws (overrides the file; 0 skips it)")
+    r.add_argument("--seed", type=_nonneg_int, help="Monte Carlo seed (overrides the file)")
+    r.add_argument("--progress", dest="progress", action="store_true", default=None,
+                   help="show a progress bar (default: when standard error is a terminal)")
+    r.add_argument("--no-progress", dest="progress", action="store_false")
+    r.set_defaults(run=_report)
+    return p
+
+
+def main(argv=None) -> int:
+    """Run the command line; returns the exit code (0 ok, 2 bad input, 1 a bug)."""
+    from ._tables import DataFileError
+    from .scenario import ScenarioError
+    from .units import UnitError
+
+    args = build_parser().parse_args(argv)
+    try:
+        args.run(args)
+    except (ScenarioError, DataFileError, UnitError, ValueError, LookupError, OSError) as exc:
+        text = str(exc).strip("'\"") if isinstance(exc, LookupError) else str(exc)
+        if isinstance(exc, OSError) and exc.filename:
+            text = f"{exc.filename}: {exc.strerror}"
+        sys.stderr.write(f"costkit {args.command}: error: {' '.join(text.split())}\n")
+        return EXIT_BAD_INPUT
+    return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

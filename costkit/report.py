@@ -1,0 +1,257 @@
+"""A scenario's results as one self-contained HTML page, or as JSON and CSV for scripts.
+
+:func:`html` writes every section a reader of a cost case needs, from a
+:class:`costkit.scenario.ScenarioResult`: the decision, the comparison of
+the options, the serving plan, each option's one-off ledger, the costs over
+the horizon, cash flows and the waterfall to NPV, the tornado, the Monte
+Carlo, and the assumptions with their sources. Charts are inline SVG and
+the style sheet is inline: the file opens anywhere, offline, and can be
+mailed. Output is deterministic for the same scenario and seed (SVG ids
+are salted, no timestamps but the one in the footer, which can be fixed).
+
+Needs matplotlib (``pip install costkit[plots]``); :func:`json_text` and
+:func:`csv_text` do not.
+"""
+
+from __future__ import annotations
+
+import html as _html
+import io
+import json
+
+__all__ = ["SECTIONS", "csv_text", "html", "json_text"]
+
+SECTIONS = (
+    ("summary", "Decision"),
+    ("comparison", "Options compared"),
+    ("serving", "Serving plan"),
+    ("one-off", "One-off costs"),
+    ("ledger", "Costs over the horizon"),
+    ("cash-flow", "Cash flow and NPV"),
+    ("sensitivity", "Sensitivity"),
+    ("risk", "Risk (Monte Carlo)"),
+    ("assumptions", "Assumptions and sources"),
+)
+"""The report's sections: (HTML id, heading), in order."""
+
+_CSS = """
+body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:1100px;margin:2em auto;
+padding:0 1em;color:#1d2330;line-height:1.45}
+h1{font-size:1.6em;margin-bottom:.2em}h2{border-bottom:2px solid #dfe3ea;padding-bottom:.2em;
+margin-top:2em}nav a{margin-right:.9em;font-size:.92em}
+table{border-collapse:collapse;font-size:.86em;margin:.6em 0}
+th,td{border:1px solid #d5dae3;padding:.25em .55em;text-align:right;vertical-align:top}
+th{background:#f2f4f8;font-weight:600}td.t,th.t{text-align:left}.scroll{overflow-x:auto}
+.decision{background:#f4f8f2;border-left:4px solid #3b7d2b;padding:.6em 1em;white-space:pre-wrap}
+.note{color:#5a6372;font-size:.88em}.fig svg{max-width:100%;height:auto}
+footer{margin-top:3em;color:#5a6372;font-size:.82em}
+"""
+
+
+def _esc(x) -> str:
+    return _html.escape(str(x))
+
+
+def _fmt(v) -> str:
+    if isinstance(v, bool) or v is None:
+        return _esc(v)
+    if isinstance(v, int | float):
+        if v != v:  # NaN
+            return "—"
+        a = abs(v)
+        if a == 0:
+            return "0"
+        if a >= 1000:
+            return f"{v:,.0f}"
+        if a >= 1:
+            return f"{v:,.2f}"
+        return f"{v:.4g}"
+    return _esc(v)
+
+
+def _table(df, *, index=True) -> str:
+    """A DataFrame as an HTML table: text left, numbers right, NaN as a dash."""
+    import numbers
+
+    cols = list(df.columns)
+    head = ("<th class=t></th>" if index else "") + "".join(
+        f"<th class=t>{_esc(c)}</th>" for c in cols)
+    rows = []
+    for idx, row in df.iterrows():
+        cells = [f"<td class=t>{_esc(idx)}</td>"] if index else []
+        for c in cols:
+            v = row[c]
+            if hasattr(v, "item"):
+                v = v.item()
+            cls = "" if isinstance(v, numbers.Number) and not isinstance(v, bool) else " class=t"
+            cells.append(f"<td{cls}>{_fmt(v)}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return (f"<div class=scroll><table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}"
+            "</tbody></table></div>")
+
+
+def _svg(fig) -> str:
+    import matplotlib.pyplot as plt
+
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+    plt.close(fig)
+    text = buf.getvalue()
+    return f"<div class=fig>{text[text.index('<svg'):]}</div>"
+
+
+def _figure(draw, figsize=(9, 3.8)):
+    import matplotlib
+
+    matplotlib.rcParams["svg.hashsalt"] = "costkit"  # stable ids: the same report twice
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=figsize)
+    draw(ax)
+    fig.tight_layout()
+    return _svg(fig)
+
+
+def _section(sid, title, body) -> str:
+    return f"<section id='{sid}'><h2>{_esc(title)}</h2>{body}</section>"
+
+
+def html(result, path=None, *, generated: str | None = None) -> str:
+    """The report as an HTML string; written to ``path`` too when given.
+
+    ``generated`` is the footer's date-time text (default: now, UTC).
+    """
+    import datetime as dt
+
+    import matplotlib
+
+    from . import __version__, plots
+
+    if matplotlib.get_backend().lower() not in ("agg", "svg", "pdf", "cairo"):
+        matplotlib.use("Agg")
+    r = result
+    sc = r.scenario
+    t = r.table
+    options = [n for n in t.index if n in r.one_off]
+    best = r.best_option
+    focus = r.best_investment  # the option shown in detail: the best one that is an investment
+    parts = {}
+
+    head = t.loc[best]
+    parts["summary"] = (
+        f"<p class=decision>{_esc(r.decision)}</p>"
+        f"<p>Best NPV: <b>{_esc(best)}</b>, {_fmt(float(head['npv_usd']))} USD over "
+        f"{t.attrs['horizon_months']} months at a {t.attrs['annual_discount_rate'][0]:.0%} "
+        "annual discount rate.</p>")
+
+    cols = ["order_lift", "incremental_gross_profit_usd_per_month", "serving_usd_per_month",
+            "fixed_usd_per_month", "one_off_usd", "npv_usd", "irr_annual", "payback_month",
+            "discounted_payback_month", "roi", "break_even_lift", "lift_margin"]
+    parts["comparison"] = (_table(t[cols]) + "<p class=note>Money in USD; lifts and rates are "
+                           "fractions; months from the decision (month 0). NPV decides; IRR "
+                           "and payback are shown for reference.</p>")
+
+    comp = r.components.set_index("component")
+    parts["serving"] = "<p>The scenario serves no model (no serving components).</p>" \
+        if comp.empty else _table(comp[["option", "model", "dtype", "gpu", "share_of_searches",
+                                    "replaces", "latency_ms", "usd_per_1k_requests",
+                                    "peak_replicas", "strategy", "usd_per_month"]]) + \
+        ("<p class=note>One replica priced by costkit.serving; replicas per hour for the traffic "
+         "week by costkit.capacity (M/M/c against each SLO), bought the cheapest way "
+         "(strategy). USD per month.</p>") + _figure(
+             lambda ax: _serving_bars(r.components, ax), figsize=(9, 3.2))
+
+    parts["one-off"] = "".join(
+        f"<h3>{_esc(n)}: {_fmt(r.one_off[n].total())} USD</h3>"
+        + _table(r.one_off[n].to_frame()[["phase", "category", "name", "quantity", "unit",
+                                          "unit_price", "price_unit", "cost_usd"]], index=False)
+        for n in options)
+
+    by_phase = {n: r.ledgers[n].by_phase() for n in options}
+    import pandas as pd
+
+    phase_table = pd.DataFrame(by_phase).T
+    phase_table["total"] = phase_table.sum(axis=1)
+    parts["ledger"] = (
+        _table(phase_table) + "<p class=note>C = C_train + C_run + C_opt + C_tune over the "
+        "horizon, undiscounted, USD. Value (gross profit) is not a cost and is not in the "
+        "ledger.</p>" + f"<h3>{_esc(focus)}</h3>"
+        + _figure(lambda ax: plots.ledger_bars(r.ledgers[focus], ax=ax)))
+
+    def cash(ax):
+        for n in options:
+            plots.cumulative_cash_flow(r.results[n], ax=ax, discounted=True)
+        ax.legend(fontsize=8)
+
+    parts["cash-flow"] = (_figure(cash) + f"<h3>{_esc(focus)}: from gross profit to NPV</h3>"
+                          + _table(r.results[focus].waterfall().to_frame("usd"))
+                          + _figure(lambda ax: plots.roi_waterfall(r.results[focus], ax=ax)))
+
+    if r.tornado is not None:
+        parts["sensitivity"] = (
+            f"<p>{_esc(r.tornado_option)}: each input at its low and high value, the others "
+            "held (NPV in USD).</p>" + _table(r.tornado)
+            + _figure(lambda ax: plots.tornado(r.tornado, ax=ax)))
+    else:
+        parts["sensitivity"] = "<p>No input of the best option has a value to swing.</p>"
+
+    if r.monte_carlo:
+        summary = pd.DataFrame({n: m.summary() for n, m in r.monte_carlo.items()})
+        figs = "".join(_figure(lambda ax, m=m, n=n: (plots.npv_histogram(m, ax=ax),
+                                                     ax.set_title(f"{n}: P(NPV > 0) = "
+                                                                  f"{m.probability_positive:.1%}")),
+                               figsize=(9, 3))
+                       for n, m in r.monte_carlo.items())
+        dists = "".join(f"<li>{_esc(n)}: " + ", ".join(
+            f"{_esc(k)} {_esc(v[0])}{tuple(v[1])}{' x its value' if v[2] else ''}"
+            for k, v in o["uncertainty"].items()) + "</li>"
+            for o in sc.spec["options"] for n in [o["name"]] if o["uncertainty"])
+        seed = next(iter(r.monte_carlo.values())).seed
+        parts["risk"] = (f"<p>Draws: {next(iter(r.monte_carlo.values())).n:,}, seed {seed}. "
+                         f"Inputs drawn independently:</p><ul>{dists}</ul>"
+                         + _table(summary) + figs)
+    else:
+        parts["risk"] = ("<p>No Monte Carlo: the scenario gives no <code>uncertainty</code> "
+                         "(or it was run with 0 draws).</p>")
+
+    parts["assumptions"] = (_table(r.assumptions, index=False)
+                            + "<p class=note>Prices carry their dates and sources; change them "
+                              "with <code>usd_per_gpu_hour</code> in the scenario file or your "
+                              "own price file.</p>")
+
+    generated = generated or dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    nav = "".join(f"<a href='#{sid}'>{_esc(title)}</a>" for sid, title in SECTIONS)
+    body = "".join(_section(sid, title, parts[sid]) for sid, title in SECTIONS)
+    desc = sc.spec.get("description")
+    page = (
+        "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
+        f"<meta name=viewport content='width=device-width,initial-scale=1'>"
+        f"<title>{_esc(sc.name)} - costkit report</title><style>{_CSS}</style></head><body>"
+        f"<h1>{_esc(sc.name)}</h1>" + (f"<p>{_esc(desc)}</p>" if desc else "")
+        + f"<nav>{nav}</nav>{body}<footer>costkit {__version__}, scenario "
+        f"<code>{_esc(sc.source)}</code>, generated {_esc(generated)}.</footer></body></html>")
+    if path is not None:
+        from pathlib import Path
+
+        Path(path).write_text(page, encoding="utf-8")
+    return page
+
+
+def _serving_bars(components, ax):
+    labels = [f"{o}\n{c}" if o != "baseline" else f"today\n{c}"
+              for o, c in zip(components["option"], components["component"], strict=True)]
+    ax.barh(range(len(labels)), components["usd_per_month"], color="C0")
+    ax.set_yticks(range(len(labels)), labels, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("USD per month")
+    ax.set_title("Serving fleet cost per component")
+
+
+def json_text(result) -> str:
+    """The results as JSON (see :meth:`ScenarioResult.to_dict`)."""
+    return json.dumps(result.to_dict(), indent=2, default=str)
+
+
+def csv_text(result) -> str:
+    """The comparison table as CSV: one row per option (the status quo first)."""
+    return result.table.reset_index().to_csv(index=False)
