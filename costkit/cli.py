@@ -135,6 +135,8 @@ def _train(a):
 def _serve(a):
     from . import capacity, catalog, serving
 
+    if a.slo_s is not None and not a.requests_per_day:
+        raise ValueError("--slo-s sizes a fleet: give --requests-per-day too")
     m = catalog.model(a.model)
     is_llm = m.architecture == "decoder"
     kw = dict(gpu=a.gpu, dtype=a.dtype, batch_size=a.batch_size)

@@ -90,26 +90,19 @@ def _table(df, *, index=True) -> str:
             "</tbody></table></div>")
 
 
-def _svg(fig) -> str:
-    import matplotlib.pyplot as plt
+def _figure(draw, figsize=(9, 3.8)) -> str:
+    """``draw(ax)`` on a figure outside pyplot (no backend switched, nothing left open), as SVG."""
+    import matplotlib
+    from matplotlib.figure import Figure
 
+    fig = Figure(figsize=figsize)
+    draw(fig.subplots())
+    fig.tight_layout()
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
-    plt.close(fig)
+    with matplotlib.rc_context({"svg.hashsalt": "costkit"}):  # stable ids: the same report twice
+        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
     text = buf.getvalue()
     return f"<div class=fig>{text[text.index('<svg'):]}</div>"
-
-
-def _figure(draw, figsize=(9, 3.8)):
-    import matplotlib
-
-    matplotlib.rcParams["svg.hashsalt"] = "costkit"  # stable ids: the same report twice
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=figsize)
-    draw(ax)
-    fig.tight_layout()
-    return _svg(fig)
 
 
 def _section(sid, title, body) -> str:
@@ -123,12 +116,8 @@ def html(result, path=None, *, generated: str | None = None) -> str:
     """
     import datetime as dt
 
-    import matplotlib
-
     from . import __version__, plots
 
-    if matplotlib.get_backend().lower() not in ("agg", "svg", "pdf", "cairo"):
-        matplotlib.use("Agg")
     r = result
     sc = r.scenario
     t = r.table

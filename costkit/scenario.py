@@ -49,7 +49,7 @@ from __future__ import annotations
 import copy
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -457,7 +457,7 @@ def _cross_check(spec, source):
     """Names that refer to each other: extends, replaces, trials and retraining runs."""
     problems, seen, trainings = [], {}, {}
     base = {c["name"] for c in spec["baseline"]["serving"]}
-    if spec["baseline"]["name"] in spec_names(spec):
+    if spec["baseline"]["name"] in [o["name"] for o in spec["options"]]:
         problems.append(("baseline.name", "is also an option's name"))
     for i, opt in enumerate(spec["options"]):
         p = f"options[{i}]"
@@ -506,24 +506,22 @@ def _cross_check(spec, source):
         raise ScenarioError(source, problems)
 
 
-def spec_names(spec):
-    return [o["name"] for o in spec["options"]]
-
-
 # --------------------------------------------------------------------------- evaluation
 @dataclass
 class ScenarioResult:
     """Everything :meth:`Scenario.evaluate` priced.
 
-    ``funnel`` (:class:`costkit.roi.Funnel`); ``components`` (DataFrame: one
-    row per serving component, its latency, USD per 1,000 requests, peak
-    replicas and monthly cost [USD/month]); ``one_off`` (option -> Ledger of
-    month-0 costs); ``cases`` (name -> :class:`costkit.roi.Case`, the status
-    quo first); ``table`` (:func:`costkit.roi.compare`); ``results`` (name ->
-    ROIResult); ``ledgers`` (option -> Ledger over the horizon, one-off
-    included); ``tornado`` (for the option with the highest NPV);
-    ``monte_carlo`` (option -> MonteCarloResult); ``decision`` (text);
-    ``assumptions`` (DataFrame: item, value, source).
+    - ``funnel``: :class:`costkit.roi.Funnel`;
+    - ``components``: DataFrame, one row per serving component: latency,
+      USD per 1,000 requests, peak replicas, monthly cost [USD/month];
+    - ``plans``: (option or "baseline", component) -> CapacityPlan;
+    - ``one_off``: option -> Ledger of month-0 costs;
+    - ``cases``: name -> :class:`costkit.roi.Case`, the status quo first;
+    - ``table``: :func:`costkit.roi.compare`; ``results``: name -> ROIResult;
+    - ``ledgers``: option -> Ledger over the horizon, one-off included;
+    - ``tornado``: for the option with the highest NPV (``tornado_option``);
+    - ``monte_carlo``: option -> MonteCarloResult; ``decision``: text;
+    - ``assumptions``: DataFrame of section, item, value, source.
     """
 
     scenario: Scenario
@@ -540,7 +538,6 @@ class ScenarioResult:
     monte_carlo: dict
     decision: str
     assumptions: object
-    extras: dict = field(default_factory=dict)
 
     @property
     def best_option(self) -> str:
@@ -624,8 +621,9 @@ class _Served:
 
     @property
     def usd_per_1k_requests(self) -> float:
-        e = self.estimate
-        return float(getattr(e, "usd_per_1k_requests", None) or e.usd_per_1k_queries)
+        e = self.estimate  # LLMs price requests, encoders queries: one search each here
+        return float(e.usd_per_1k_requests if hasattr(e, "usd_per_1k_requests")
+                     else e.usd_per_1k_queries)
 
 
 def _serve(comp, spec, where, searches_per_day):
@@ -701,9 +699,10 @@ def _evaluate_checked(sc: Scenario, *, draws, seed, progress):
                   annual_discount_rate=tl["annual_discount_rate"],
                   latency_elasticity_per_100ms=tl["latency_elasticity_per_100ms"])
     cases = {spec["baseline"]["name"]: roi.Case(**common, name=spec["baseline"]["name"])}
-    served, one_off, runs, rows = {}, {}, {}, []
+    served, one_off, runs, rows, plans = {}, {}, {}, [], {}
     for s in base.values():
         rows.append(_component_row("baseline", s))
+        plans["baseline", s.name] = s.plan
     for i, opt in enumerate(spec["options"]):
         p = f"options[{i}]"
         parent = opt["extends"]
@@ -717,6 +716,7 @@ def _evaluate_checked(sc: Scenario, *, draws, seed, progress):
                        searches_per_day)
             stack.append(s)
             rows.append(_component_row(opt["name"], s))
+            plans[opt["name"], s.name] = s.plan
             if s.variant.one_off_usd:
                 s.variant.to_ledger(led)
         for j, t in enumerate(opt["training"]):
@@ -733,9 +733,9 @@ def _evaluate_checked(sc: Scenario, *, draws, seed, progress):
                           s["configurations"], trial=trained[s["trial"]],
                           parallel_trials=s["parallel_trials"])
             cost.to_ledger(led, **({"name": s["name"]} if s["name"] else {}))
+        replaced = {x.replaces for x in stack if x.replaces}
         ab = opt["ab_test"]
         if ab is not None:
-            replaced = {x.replaces for x in stack if x.replaces}
             treatment = (control_usd_per_1k
                          - sum(base[r].share * base[r].usd_per_1k_requests for r in replaced)
                          + sum(x.share * x.usd_per_1k_requests for x in stack))
@@ -755,7 +755,6 @@ def _evaluate_checked(sc: Scenario, *, draws, seed, progress):
                         "USD/engineer-day", category="people")
         served[opt["name"]], one_off[opt["name"]], runs[opt["name"]] = stack, led, trained
 
-        replaced = {x.replaces for x in stack if x.replaces}
         old = [base[r] for r in replaced]
         serving_month = (sum(x.plan.monthly_cost_usd() for x in stack)
                          - sum(x.plan.monthly_cost_usd() for x in old))
@@ -817,24 +816,12 @@ def _evaluate_checked(sc: Scenario, *, draws, seed, progress):
     components = pd.DataFrame(rows, columns=_COMPONENT_COLUMNS)
     return ScenarioResult(
         scenario=sc, funnel=funnel, components=components,
-        plans={(r["option"], r["component"]): s for r, s in zip(rows, _all_served(base, served),
-                                                                strict=True)},
+        plans=plans,
         one_off=one_off, cases=cases, table=table, results=results, ledgers=ledgers,
         tornado=tornado, tornado_option=best if tornado is not None else None,
         monte_carlo=mc, decision=decision,
         assumptions=_assumptions(sc, base, served, runs, results),
     )
-
-
-def _all_served(base, served):
-    out = list(base.values())
-    seen = set()
-    for stack in served.values():
-        for s in stack:
-            if id(s) not in seen:
-                seen.add(id(s))
-                out.append(s)
-    return out
 
 
 _COMPONENT_COLUMNS = ["option", "component", "model", "dtype", "gpu", "share_of_searches",

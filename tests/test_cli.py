@@ -123,6 +123,7 @@ def test_progress_bar_on_request(capsys):
     (["train", "--model", "llama-2-7x", "--tokens", "1e9"], "Did you mean"),
     (["serve", "--model", "bert-base", "--gpu", "H100-SMX"], "H100-SXM"),
     (["gpus", "--vendor", "acme"], "vendors: AMD"),
+    (["serve", "--model", "bert-base", "--slo-s", "0.1"], "give --requests-per-day too"),
     (["report", "missing.yaml"], "cannot read the file"),
     (["report", SMALL], "needs --out"),
     (["validate", str(ROOT / "pyproject.toml")], "problem"),

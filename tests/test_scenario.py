@@ -358,6 +358,16 @@ def test_html_report_has_every_section_and_is_self_contained(ecommerce, tmp_path
     assert report.html(ecommerce, generated="fixed") == page        # deterministic
 
 
+def test_html_report_leaves_pyplot_alone(ecommerce):
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    backend, figures = matplotlib.get_backend(), plt.get_fignums()
+    report.html(ecommerce, generated="fixed")
+    assert matplotlib.get_backend() == backend and plt.get_fignums() == figures
+    assert matplotlib.rcParams["svg.hashsalt"] is None
+
+
 def test_html_report_without_monte_carlo_says_so():
     r = Scenario.from_dict(HAND).evaluate()
     page = report.html(r, generated="fixed")
