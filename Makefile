@@ -10,22 +10,37 @@ LAB_ARGS ?=
 ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
+# A room without network: `make wheelhouse` once (with network), then `make lab OFFLINE=1`
+# installs everything from wheelhouse/ with the package index disabled.
+OFFLINE ?=
+WHEELHOUSE ?= wheelhouse
+FROM_WHEELHOUSE := --no-index --find-links $(abspath $(WHEELHOUSE))
+
 DASHBOARD_PORT ?= 8866
 DASHBOARD_ARGS ?=
 # the same flags tests/browser/conftest.py gives the dashboard it tests
 DASHBOARD_FLAGS := --VoilaConfiguration.show_tracebacks=True
 
-.PHONY: lab test unit notebooks test-browser browser-deps dashboard lint bench \
-	execute-notebooks kernel clean
+.PHONY: lab install test unit notebooks test-browser browser-deps dashboard lint bench \
+	execute-notebooks kernel clean handouts test-handouts html timings wheelhouse test-offline
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): pyproject.toml | $(BIN)/python
+ifeq ($(OFFLINE),1)
+	@test -d $(WHEELHOUSE) || { echo "no $(WHEELHOUSE)/: run make wheelhouse where there is network"; exit 2; }
+	$(BIN)/python -m pip install --quiet $(FROM_WHEELHOUSE) --upgrade pip "setuptools>=77" wheel
+	$(BIN)/python -m pip install --quiet $(FROM_WHEELHOUSE) --no-build-isolation -e ".[notebooks,test]"
+else
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[notebooks,test]"
+endif
 	$(BIN)/python -m ipykernel install --sys-prefix --name costkit --display-name "Python (costkit)" >/dev/null
 	touch $@
+
+## install: create .venv and install costkit with the notebook and test extras (OFFLINE=1: from wheelhouse/)
+install: $(STAMP)
 
 ## lab: start JupyterLab on notebooks/ (headless: make lab LAB_ARGS=--no-browser)
 lab: $(STAMP)
@@ -38,14 +53,16 @@ dashboard: $(STAMP)
 	@echo "serving:        http://localhost:$(DASHBOARD_PORT)/voila/render/03_serving_cost.ipynb"
 	$(BIN)/voila notebooks --port=$(DASHBOARD_PORT) $(DASHBOARD_FLAGS) $(DASHBOARD_ARGS)
 
-## test: lint, unit tests and doctests, every notebook under strict nbval, then the browser tests
-test: $(STAMP) lint unit notebooks test-browser
+## test: lint, unit tests and doctests, every notebook under strict nbval, the hand-outs (lax),
+##       the offline install from a wheelhouse, then the browser tests
+test: $(STAMP) lint unit notebooks test-handouts test-offline test-browser
 
 lint: $(STAMP)
 	$(BIN)/ruff check costkit tests benchmarks
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest tests --ignore=tests/browser --doctest-modules costkit \
+	$(BIN)/python -m pytest tests --ignore=tests/browser --ignore=tests/offline \
+		--doctest-modules costkit \
 		--ignore=costkit/__main__.py
 
 notebooks: $(STAMP)
@@ -69,6 +86,31 @@ browser-deps:
 		|| echo "browser-deps: chromium could not be installed; the browser tests will skip"; \
 	fi
 
+## handouts: student copies in handouts/ (solution cells removed, exercise cells emptied)
+handouts: $(STAMP)
+	$(BIN)/python -m costkit.workshop handouts --out handouts
+
+## test-handouts: build the hand-outs and run them (nbval lax: they must execute, answers left open)
+test-handouts: handouts
+	$(BIN)/python -m pytest --nbval-lax --nbval-current-env handouts
+
+## html: the executed notebooks as static HTML with an index, in build/html/
+html: $(STAMP)
+	$(BIN)/python -m costkit.workshop html --out build/html
+
+## timings: run every notebook and write docs/notebook_timings.csv (the facilitator guide's times)
+timings: $(STAMP)
+	$(BIN)/python -m costkit.workshop timings --out docs/notebook_timings.csv
+
+## wheelhouse: download every wheel the project needs into wheelhouse/ (once, with network)
+wheelhouse: $(STAMP)
+	$(BIN)/python -m pip wheel --quiet --wheel-dir $(WHEELHOUSE) ".[notebooks,test]" \
+		pip "setuptools>=77" wheel
+
+## test-offline: install from wheelhouse/ into a fresh venv with the package index disabled
+test-offline: wheelhouse
+	COSTKIT_WHEELHOUSE=$(abspath $(WHEELHOUSE)) $(BIN)/python -m pytest tests/offline -rs
+
 ## bench: import time, catalog look-ups, training, serving, tuning, ROI, monitoring, scenarios
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_catalog.py
@@ -85,4 +127,4 @@ execute-notebooks: $(STAMP)
 		--ExecutePreprocessor.kernel_name=costkit notebooks/[0-9]*.ipynb
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache handouts

@@ -30,9 +30,9 @@ _EXPORTS = {
     # a whole deployment from a file
     "Scenario": "scenario", "ScenarioError": "scenario",
 }  # fmt: skip
-_SUBMODULES = {"billing", "capacity", "catalog", "cli", "fx", "ledger", "mfu", "monitoring",
-               "optimization", "plots", "report", "roi", "scenario", "serving", "telemetry",
-               "training", "tuning", "units", "widgets"}
+_SUBMODULES = {"billing", "capacity", "catalog", "cli", "exercises", "fx", "ledger", "mfu",
+               "monitoring", "optimization", "plots", "report", "roi", "scenario", "serving",
+               "telemetry", "training", "tuning", "units", "widgets", "workshop"}
 
 __all__ = sorted(_EXPORTS) + sorted(_SUBMODULES)
 

@@ -56,7 +56,7 @@ import numpy as np
 
 from ._tables import suggest
 
-__all__ = ["Scenario", "ScenarioError", "ScenarioResult"]
+__all__ = ["Scenario", "ScenarioError", "ScenarioResult", "example_path", "examples"]
 
 _REQUIRED = object()
 
@@ -395,6 +395,25 @@ _SCHEMA = mapping({
 
 
 # --------------------------------------------------------------------------- scenario
+def examples() -> list[str]:
+    """Names of the scenario files shipped with costkit (``examples/*.yaml``)."""
+    from importlib.resources import files
+
+    return sorted(p.name[:-5] for p in files("costkit.examples").iterdir()
+                  if p.name.endswith(".yaml"))
+
+
+def example_path(name: str):
+    """Path of a shipped scenario file: ``example_path("ecommerce")``."""
+    from importlib.resources import files
+
+    if name not in examples():
+        from ._tables import UnknownNameError
+
+        raise UnknownNameError(f"no example scenario {name!r}." + suggest(name, examples()))
+    return files("costkit.examples") / f"{name}.yaml"
+
+
 @dataclass(frozen=True)
 class Scenario:
     """A validated scenario: ``spec`` (the file with defaults filled in) and its ``source``."""

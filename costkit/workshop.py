@@ -1,0 +1,263 @@
+"""The workshop kit: student hand-outs, static HTML, and how long each notebook takes.
+
+- :func:`make_handouts` copies the notebooks without their solution cells
+  (tagged ``solution``), with the outputs of the exercise and check cells
+  (tagged ``exercise`` and ``check``) cleared; prose, charts and widgets
+  stay. The check cells then say "not answered" until a student answers.
+- :func:`render_html` turns the executed notebooks into static HTML pages with
+  an index, for students who only want to read (interactive panels are
+  replaced by a note saying where to use them; no script is loaded).
+- :func:`measure` runs every notebook and counts what a teacher spends time
+  on, and :func:`teach_minutes` turns that into minutes with a stated model.
+
+Needs nbformat and nbconvert (installed with ``costkit[notebooks]``).
+Command line: ``python -m costkit.workshop handouts|html|timings``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+__all__ = ["TEACH_MODEL", "agenda", "make_handouts", "measure", "read_timings", "render_html",
+           "teach_minutes"]
+
+HIDDEN_TAGS = ("solution",)
+CLEARED_TAGS = ("exercise", "check")
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+
+TEACH_MODEL = {
+    "words_per_minute": 110.0,   # prose read aloud or talked through
+    "minutes_per_chart": 1.5,    # read a chart with the room
+    "minutes_per_panel": 6.0,    # explore a widget panel together
+    "minutes_per_exercise": 6.0,  # students work, then compare
+    "minutes_per_code_cell": 0.5,  # run it, say what it calls
+}
+"""How :func:`teach_minutes` turns a notebook's content into teaching time.
+
+An assumption, not a measurement: a presenter talks at about 110 words a
+minute through explanatory prose; charts, panels, exercises and code cells
+add the stated minutes each. The run time is measured and added.
+"""
+
+
+def _notebooks(src) -> list[Path]:
+    paths = sorted(Path(src).glob("[0-9][0-9]_*.ipynb"))
+    if not paths:
+        raise FileNotFoundError(f"no numbered notebooks (NN_name.ipynb) in {src}")
+    return paths
+
+
+def _tags(cell) -> set:
+    return set(cell.get("metadata", {}).get("tags", []))
+
+
+def handout(nb):
+    """One notebook as a hand-out (a new object; ``nb`` is not changed)."""
+    import copy
+
+    out = copy.deepcopy(nb)
+    cells = []
+    for cell in out.cells:
+        tags = _tags(cell)
+        if tags & set(HIDDEN_TAGS):
+            continue
+        if cell.cell_type == "code" and tags & set(CLEARED_TAGS):
+            cell.outputs, cell.execution_count = [], None
+        cells.append(cell)
+    out.cells = cells
+    out.metadata.setdefault("costkit", {})["handout"] = True
+    return out
+
+
+def make_handouts(src="notebooks", out="handouts") -> list[Path]:
+    """Write a hand-out of every numbered notebook in ``src`` to ``out``; returns the paths."""
+    import nbformat
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for path in _notebooks(src):
+        nb = nbformat.read(path, as_version=4)
+        target = out / path.name
+        nbformat.write(handout(nb), target)
+        written.append(target)
+    (out / "README.md").write_text(
+        "# Student hand-outs\n\nWritten by `make handouts` from `notebooks/`: the solution cells "
+        "are removed and the exercise cells are empty. Put your answers in the cell under each "
+        "notebook's exercises and run the check cell: it says right, close (with a hint) or "
+        "wrong, and never shows the answer.\n", encoding="utf-8")
+    return written
+
+
+def _title(nb, fallback: str) -> str:
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            m = re.search(r"^#\s+(.+)$", cell.source, flags=re.M)
+            if m:
+                return m.group(1).strip()
+    return fallback
+
+
+def _static(nb):
+    """Replace interactive panels by a note, and drop the widget state (no script needed)."""
+    import copy
+
+    import nbformat
+
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        outputs = []
+        for o in cell.get("outputs", []):
+            if WIDGET_MIME in o.get("data", {}):
+                o = nbformat.v4.new_output(
+                    "display_data", data={"text/html": (
+                        "<p><em>An interactive panel is here: open this notebook in JupyterLab "
+                        "(<code>make lab</code>) or the dashboard (<code>make dashboard</code>) "
+                        "to use it.</em></p>")})
+            outputs.append(o)
+        cell.outputs = outputs
+    nb.metadata.pop("widgets", None)
+    return nb
+
+
+def render_html(src="notebooks", out="build/html") -> Path:
+    """Static HTML of every executed notebook in ``src`` plus ``index.html``; returns the index."""
+    import html
+
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    exporter = HTMLExporter(template_name="lab")
+    rows = []
+    for path in _notebooks(src):
+        nb = nbformat.read(path, as_version=4)
+        body, _ = exporter.from_notebook_node(_static(nb))
+        name = path.with_suffix(".html").name
+        (out / name).write_text(body, encoding="utf-8")
+        rows.append(f"<li><a href='{name}'>{html.escape(_title(nb, path.stem))}</a></li>")
+    index = out / "index.html"
+    index.write_text(
+        "<!DOCTYPE html><html lang=en><head><meta charset=utf-8><title>costkit notebooks"
+        "</title><style>body{font-family:system-ui,sans-serif;max-width:760px;margin:3em auto;"
+        "line-height:1.6}</style></head><body><h1>costkit notebooks</h1><p>The executed "
+        "notebooks, to read without Jupyter. To run them and move the panels: "
+        "<code>make lab</code>.</p><ol>" + "".join(rows) + "</ol></body></html>",
+        encoding="utf-8")
+    return index
+
+
+def _counts(nb) -> dict:
+    words = sum(len(re.findall(r"[A-Za-z][\w'-]*", c.source)) for c in nb.cells
+                if c.cell_type == "markdown" and not c.source.lstrip().startswith("## Exercises"))
+    code = [c for c in nb.cells if c.cell_type == "code" and not _tags(c) & {"solution", "check"}]
+    charts = sum(1 for c in code for o in c.get("outputs", [])
+                 if "image/png" in o.get("data", {}))
+    panels = sum(1 for c in code for o in c.get("outputs", []) if WIDGET_MIME in o.get("data", {}))
+    exercises = sum(len(re.findall(r"^\d+\.\s", c.source, flags=re.M)) for c in nb.cells
+                    if c.cell_type == "markdown" and c.source.lstrip().startswith("## Exercises"))
+    return {"markdown_words": words, "code_cells": len(code), "charts": charts,
+            "panels": panels, "exercises": exercises}
+
+
+def teach_minutes(markdown_words, code_cells, charts, panels, exercises, run_seconds=0.0,
+                  model=None) -> float:
+    """Minutes to teach a notebook under :data:`TEACH_MODEL` (an assumption), plus its run time."""
+    m = {**TEACH_MODEL, **(model or {})}
+    return (markdown_words / m["words_per_minute"] + charts * m["minutes_per_chart"]
+            + panels * m["minutes_per_panel"] + exercises * m["minutes_per_exercise"]
+            + code_cells * m["minutes_per_code_cell"] + run_seconds / 60.0)
+
+
+def measure(src="notebooks", kernel_name="costkit", timeout_s=600):
+    """Run every notebook top to bottom (a scratch copy) and time it; count its content.
+
+    Returns a DataFrame: ``notebook``, ``run_seconds`` (wall clock of the
+    execution, kernel start included), the counts, and ``teach_minutes``.
+    """
+    import time
+
+    import nbformat
+    import pandas as pd
+    from nbclient import NotebookClient
+
+    rows = []
+    for path in _notebooks(src):
+        nb = nbformat.read(path, as_version=4)
+        client = NotebookClient(nb, timeout=timeout_s, kernel_name=kernel_name,
+                                resources={"metadata": {"path": str(path.parent)}})
+        t0 = time.perf_counter()
+        client.execute()
+        seconds = time.perf_counter() - t0
+        counts = _counts(nb)
+        rows.append({"notebook": path.stem, "run_seconds": round(seconds, 1), **counts,
+                     "teach_minutes": round(teach_minutes(**counts, run_seconds=seconds))})
+    return pd.DataFrame(rows)
+
+
+def read_timings(path="docs/notebook_timings.csv"):
+    """The committed measurement (``make timings``) as a DataFrame indexed by notebook."""
+    import pandas as pd
+
+    return pd.read_csv(path, comment="#").set_index("notebook")
+
+
+def agenda(timings, notebooks, *, start="09:00", breaks=None) -> str:
+    """A timed agenda as a Markdown table: each notebook's measured teaching minutes in turn.
+
+    ``breaks`` maps a notebook (the break comes after it) to ``(label, minutes)``.
+    """
+    import datetime as dt
+
+    t = dt.datetime.strptime(start, "%H:%M")
+    rows = ["| start | end | session | minutes |", "|---|---|---|---|"]
+
+    def add(label, minutes):
+        nonlocal t
+        end = t + dt.timedelta(minutes=int(minutes))
+        rows.append(f"| {t:%H:%M} | {end:%H:%M} | {label} | {int(minutes)} |")
+        t = end
+
+    for nb in notebooks:
+        add(f"`{nb}`", timings.loc[nb, "teach_minutes"])
+        if breaks and nb in breaks:
+            add(*breaks[nb])
+    return "\n".join(rows)
+
+
+def main(argv=None) -> int:
+    import argparse
+    import datetime as dt
+    import os
+    import platform
+
+    p = argparse.ArgumentParser(prog="python -m costkit.workshop",
+                                description="Hand-outs, static HTML and timings for a workshop.")
+    p.add_argument("what", choices=("handouts", "html", "timings"))
+    p.add_argument("--src", default="notebooks")
+    p.add_argument("--out", help="handouts/, build/html/ or docs/notebook_timings.csv")
+    a = p.parse_args(argv)
+    if a.what == "handouts":
+        paths = make_handouts(a.src, a.out or "handouts")
+        print(f"wrote {len(paths)} hand-outs to {a.out or 'handouts'}/")
+    elif a.what == "html":
+        print(f"wrote {render_html(a.src, a.out or 'build/html')}")
+    else:
+        df = measure(a.src)
+        out = Path(a.out or "docs/notebook_timings.csv")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        note = (f"# measured {dt.date.today().isoformat()} by `make timings` on "
+                f"{platform.machine()}, {os.cpu_count()} cores, Python "
+                f"{platform.python_version()}; teach_minutes from costkit.workshop.TEACH_MODEL\n")
+        out.write_text(note + df.to_csv(index=False), encoding="utf-8")
+        print(df.to_string(index=False))
+        print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

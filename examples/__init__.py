@@ -1,0 +1,1 @@
+"""Scenario files shipped with costkit (see costkit.scenario.example_path)."""
