@@ -30,15 +30,14 @@ EXAMPLE = ROOT / "examples" / "ecommerce.yaml"
 
 def main() -> int:
     from costkit import report, roi
-    from costkit.scenario import Scenario
+    from costkit.scenario import Scenario, monte_carlo_inputs
 
     Scenario.from_yaml(EXAMPLE).evaluate(draws=0)  # warm up imports and catalog caches
     sc, t_read = best_of(lambda: Scenario.from_yaml(EXAMPLE))
     res0, t_eval = best_of(lambda: sc.evaluate(draws=0), repeats=3)
     res, t_mc = best_of(lambda: sc.evaluate(), repeats=3)
     name = "LLM rewriter + re-ranker"
-    spec = {k: (kind, *[x * getattr(res.cases[name], k) if rel else x for x in params])
-            for k, (kind, params, rel) in sc.spec["options"][1]["uncertainty"].items()}
+    spec = monte_carlo_inputs(res.cases[name], sc.spec["options"][1]["uncertainty"])
     chunked = roi.monte_carlo(res.cases[name], spec, n=100_000, seed=6, chunk_size=10_000)
     if not np.array_equal(chunked.npv_usd, res.monte_carlo[name].npv_usd):
         print("chunked Monte Carlo differs from the scenario's", file=sys.stderr)

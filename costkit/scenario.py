@@ -56,7 +56,8 @@ import numpy as np
 
 from ._tables import suggest
 
-__all__ = ["Scenario", "ScenarioError", "ScenarioResult", "example_path", "examples"]
+__all__ = ["Scenario", "ScenarioError", "ScenarioResult", "example_path", "examples",
+           "monte_carlo_inputs"]
 
 _REQUIRED = object()
 
@@ -822,8 +823,7 @@ def _evaluate_checked(sc: Scenario, *, draws, seed, progress):
         total, done = n * len(uncertain), 0
         for name, dists in uncertain.items():
             case = cases[name]
-            specs = {k: (kind, *[x * getattr(case, k) if rel else x for x in params])
-                     for k, (kind, params, rel) in dists.items()}
+            specs = monte_carlo_inputs(case, dists)
             tick = None
             if progress is not None:
                 def tick(k, _n, offset=done):
@@ -841,6 +841,16 @@ def _evaluate_checked(sc: Scenario, *, draws, seed, progress):
         monte_carlo=mc, decision=decision,
         assumptions=_assumptions(sc, base, served, runs, results),
     )
+
+
+def monte_carlo_inputs(case, uncertainty: dict) -> dict:
+    """An option's validated ``uncertainty`` as :func:`costkit.roi.monte_carlo` inputs.
+
+    ``relative`` distributions are multiples of the case's own value
+    (``one_off_usd: {distribution: pert, values: [0.8, 1, 2], relative: true}``).
+    """
+    return {k: (kind, *[x * float(getattr(case, k)) if rel else x for x in params])
+            for k, (kind, params, rel) in uncertainty.items()}
 
 
 _COMPONENT_COLUMNS = ["option", "component", "model", "dtype", "gpu", "share_of_searches",
