@@ -21,90 +21,233 @@ of lines), so nothing here loads them into pandas: DuckDB scans the CSV or
 Parquet files (a glob such as ``"bill/*.parquet"`` or a list of paths) and
 only the aggregate comes back. Money stays in the export's currency; the
 functions check that ``BillingCurrency`` (if present) is one currency.
+
+Safety and time. No SQL is built from the caller's text: the file list and
+tag paths are bound as parameters, grouping keys are checked against the
+file's columns, and the DuckDB connection may read only the given files
+(external access is disabled and the configuration locked), so a tag key
+such as ``x") , read_text('/etc/passwd`` selects a tag of that name and
+nothing else. Every time is UTC whatever the machine's time zone: zoned
+timestamps are converted to UTC, and naive ones are taken as UTC, which is
+what FOCUS requires of ``ChargePeriodStart`` and ``ChargePeriodEnd``.
 """
 
 from __future__ import annotations
 
 import glob as _glob
+import re
 from pathlib import Path
 
-from costkit._tables import DataFileError
+from costkit._tables import DataFileError, suggest
 
 __all__ = ["FOCUS_COLUMNS", "focus_resource_hours", "focus_summary", "focus_validate"]
 
 FOCUS_COLUMNS = ("BilledCost", "EffectiveCost", "ChargePeriodStart", "ChargePeriodEnd",
                  "ResourceId", "ServiceName", "Tags")
 _PERIODS = ("hour", "day", "week", "month")
+_SUMMARY_COLUMNS = ("period", "billed_cost", "effective_cost", "lines")
+_NUMBER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+                 "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL")
+_TIME_TYPES = ("TIMESTAMP", "DATE")
 
 
 def _files(paths) -> list[str]:
+    if type(paths).__name__ == "DataFrame":
+        return []
+    if isinstance(paths, bytes) or not isinstance(paths, str | Path) and not hasattr(
+            paths, "__iter__"):
+        raise TypeError("paths must be a file, a glob, a list of them or a DataFrame of FOCUS "
+                        f"lines, got {type(paths).__name__}")
     items = [paths] if isinstance(paths, str | Path) else list(paths)
+    if not items:
+        raise ValueError("no billing files given")
     files = []
     for p in items:
+        if not isinstance(p, str | Path):
+            raise TypeError(f"a billing file is a path or a glob, got {type(p).__name__}")
         hits = sorted(_glob.glob(str(p)))
         if not hits:
             raise FileNotFoundError(f"no billing file matches {p}")
-        files.extend(hits)
+        files.extend(str(Path(h).resolve()) for h in hits)
+    seen = set()
+    for f in files:
+        if f in seen:
+            raise DataFileError(f"{f}: given more than once (a glob and a path overlap?); each "
+                                "billing line must be counted once")
+        seen.add(f)
     kinds = {Path(f).suffix.lower() for f in files}
     if not kinds <= {".csv", ".parquet"} or len(kinds) != 1:
         raise DataFileError(f"billing files must be all .csv or all .parquet, got {sorted(kinds)}")
     return files
 
 
-def _scan(files) -> str:
-    listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
-    if files[0].lower().endswith(".parquet"):
-        return f"read_parquet([{listed}], union_by_name = true)"
-    return f"read_csv([{listed}], union_by_name = true, header = true)"
+def _utc_frame(df):
+    """A DataFrame bill with its period columns as UTC timestamps (text parsed as ISO 8601)."""
+    import pandas as pd
+
+    df = df.copy()
+    for c in ("ChargePeriodStart", "ChargePeriodEnd"):
+        if c not in df.columns or isinstance(df[c].dtype, pd.DatetimeTZDtype):
+            continue
+        col = df[c]
+        if pd.api.types.is_datetime64_dtype(col):
+            df[c] = col.dt.tz_localize("UTC")
+            continue
+        try:
+            df[c] = pd.to_datetime(col, utc=True, format="ISO8601")
+        except (ValueError, TypeError):
+            parsed = [pd.to_datetime(v, utc=True, errors="coerce", format="ISO8601")
+                      for v in col]
+            i = next(i for i, (v, t) in enumerate(zip(col, parsed, strict=True))
+                     if pd.isna(t) and not pd.isna(v))
+            raise DataFileError(f"the DataFrame, row {col.index[i]}, column {c!r}: "
+                                f"{col.iloc[i]!r} is not an ISO 8601 date-time") from None
+    return df
 
 
-def _connect():
-    import duckdb
+class _Bill:
+    """A DuckDB connection locked to one bill: ``bill`` is its relation, ``params`` its binding.
 
-    return duckdb.connect()
+    The connection runs in UTC, may read only the bill's files, and its
+    configuration is locked so that no later statement can lift either.
+    """
+
+    def __init__(self, paths):
+        import duckdb
+
+        self.files = _files(paths)
+        self.con = duckdb.connect()
+        self.con.execute("SET TimeZone = 'UTC'")
+        if not self.files:
+            self.label = "the DataFrame"
+            self.con.register("bill_frame", _utc_frame(paths))
+            self.bill, self.params = "bill_frame", {}
+        else:
+            self.label = self.files[0] if len(self.files) == 1 else f"{len(self.files)} files"
+            reader = ("read_parquet($files, union_by_name = true)"
+                      if self.files[0].lower().endswith(".parquet") else
+                      "read_csv($files, union_by_name = true, header = true)")
+            self.bill, self.params = reader, {"files": self.files}
+            self.con.execute("SET allowed_paths = $files", {"files": self.files})
+        self.con.execute("SET enable_external_access = false")
+        self.con.execute("SET lock_configuration = true")
+
+    def sql(self, query: str, **params):
+        """Run ``query`` (with ``{bill}`` for the relation); values are bound, never formatted."""
+        import duckdb
+
+        query = query.replace("{bill}", self.bill)
+        named = set(re.findall(r"\$(\w+)", query))
+        used = {k: v for k, v in {**self.params, **params}.items() if k in named}
+        try:
+            return self.con.execute(query, used)
+        except duckdb.Error as exc:
+            first = str(exc).splitlines()[0]
+            raise DataFileError(f"{self.label}: cannot read the bill: {first}") from None
+
+    def columns(self) -> dict:
+        """Column name -> DuckDB type name."""
+        rel = self.sql("SELECT * FROM {bill} LIMIT 0")
+        return {d[0]: str(d[1]).upper() for d in rel.description}
+
+
+def _open(paths) -> _Bill:
+    """Open the bill and check its columns and their types, file by file."""
+    bill = _Bill(paths)
+    for part in bill.files or [None]:
+        one = bill if part is None else _Bill([part])
+        cols = one.columns()
+        missing = [c for c in FOCUS_COLUMNS if c not in cols]
+        if missing:
+            raise DataFileError(f"{one.label}: not a FOCUS export costkit can read: missing "
+                                f"column(s) {', '.join(missing)}")
+        for c in ("BilledCost", "EffectiveCost"):
+            if not cols[c].startswith(_NUMBER_TYPES) and cols[c] != "NULL":
+                raise DataFileError(f"{one.label}, column {c!r}: is {cols[c]}, not a number; "
+                                    "FOCUS money columns are decimal numbers")
+        for c in ("ChargePeriodStart", "ChargePeriodEnd"):
+            if not cols[c].startswith(_TIME_TYPES) and cols[c] != "NULL":
+                raise DataFileError(f"{one.label}, column {c!r}: is {cols[c]}, not a timestamp; "
+                                    "FOCUS wants ISO 8601 date-times in UTC")
+    bill.cols = bill.columns()
+    _check(bill)
+    return bill
 
 
 def focus_validate(paths) -> list[str]:
     """Check every file has the FOCUS columns costkit reads; return the list of files.
 
-    Raises :class:`~costkit.DataFileError` naming the file and the missing columns.
+    Raises :class:`~costkit.DataFileError` naming the file and the missing
+    column(s) or the column of the wrong type.
     """
-    files = _files(paths)
-    con = _connect()
-    for f in files:
-        cols = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {_scan([f])}").fetchall()}
-        missing = [c for c in FOCUS_COLUMNS if c not in cols]
-        if missing:
-            raise DataFileError(f"{f}: not a FOCUS export costkit can read: missing column(s) "
-                                f"{', '.join(missing)}")
-    return files
+    return _open(paths).files
 
 
-def _key(name: str) -> tuple[str, str]:
-    """SQL expression and output column for a grouping key (a column or ``tag:<key>``)."""
-    if name.startswith("tag:"):
-        key = name[4:].replace("'", "")
-        return f"coalesce(json_extract_string(Tags, '$.{key}'), '')", key
-    if not name.replace("_", "").isalnum():
-        raise ValueError(f"{name!r} is not a column name")
-    return f'"{name}"', name
+def _tag_path(key: str) -> str:
+    """The JSON pointer of a tag key: the key exactly, ``~`` and ``/`` escaped (RFC 6901)."""
+    return "/" + key.replace("~", "~0").replace("/", "~1")
 
 
-def _check(con, src):
-    bad = con.execute(
-        f"SELECT count(*) FILTER (WHERE BilledCost IS NULL OR EffectiveCost IS NULL), "
-        f"count(*) FILTER (WHERE ChargePeriodEnd <= ChargePeriodStart) FROM {src}").fetchone()
+def _keys(by, columns) -> list[tuple[str, dict, str]]:
+    """For each grouping key: its SQL (parameters only), its bound values and its output name."""
+    if isinstance(by, str):
+        by = (by,)
+    out, names = [], set()
+    for i, name in enumerate(by):
+        if not isinstance(name, str):
+            raise TypeError(f"a grouping key is a column name or 'tag:<key>', got {name!r}")
+        if name.startswith("tag:"):
+            key = name[4:]
+            if not key:
+                raise ValueError("'tag:' needs a key, e.g. 'tag:team'")
+            expr, params, label = (f"coalesce(json_extract_string(Tags, $k{i}), '')",
+                                   {f"k{i}": _tag_path(key)}, key)
+        else:
+            if name not in columns:
+                raise ValueError(f"{name!r} is not a column of the bill." + suggest(name, columns))
+            expr, params, label = f'"{name.replace(chr(34), chr(34) * 2)}"', {}, name
+        if label in names or label in _SUMMARY_COLUMNS:
+            raise ValueError(f"grouping key {name!r} gives a column {label!r} that another key "
+                             "or the summary already has")
+        names.add(label)
+        out.append((expr, params, label))
+    return out
+
+
+def _check(bill: _Bill):
+    """Refuse a bill whose money cannot all be placed: no cost, no period, bad tags, currencies."""
+    bad = bill.sql(
+        "SELECT count(*) FILTER (WHERE BilledCost IS NULL OR EffectiveCost IS NULL), "
+        "count(*) FILTER (WHERE ChargePeriodStart IS NULL OR ChargePeriodEnd IS NULL), "
+        "coalesce(sum(BilledCost) FILTER (WHERE ChargePeriodStart IS NULL "
+        "                                 OR ChargePeriodEnd IS NULL), 0), "
+        "count(*) FILTER (WHERE ChargePeriodEnd <= ChargePeriodStart), "
+        "count(*) FILTER (WHERE NOT isfinite(BilledCost) OR NOT isfinite(EffectiveCost)), "
+        "count(*) FILTER (WHERE Tags IS NOT NULL AND NOT coalesce(json_valid(Tags), false)), "
+        "any_value(CAST(Tags AS VARCHAR)) FILTER (WHERE Tags IS NOT NULL "
+        "                                         AND NOT coalesce(json_valid(Tags), false)) "
+        "FROM {bill}").fetchone()
     if bad[0]:
-        raise DataFileError(f"{bad[0]} billing line(s) have no BilledCost or EffectiveCost")
+        raise DataFileError(f"{bill.label}: {bad[0]} billing line(s) have no BilledCost or "
+                            "EffectiveCost")
     if bad[1]:
-        raise DataFileError(f"{bad[1]} billing line(s) end before they start "
+        raise DataFileError(f"{bill.label}: {bad[1]} billing line(s) have no ChargePeriodStart "
+                            f"or ChargePeriodEnd ({bad[2]:,.4f} billed); FOCUS requires both, and "
+                            "a line without its period cannot be placed in an hour")
+    if bad[3]:
+        raise DataFileError(f"{bill.label}: {bad[3]} billing line(s) end before they start "
                             "(ChargePeriodEnd <= ChargePeriodStart)")
-    cols = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()}
-    if "BillingCurrency" in cols:
-        cur = [r[0] for r in con.execute(f"SELECT DISTINCT BillingCurrency FROM {src}").fetchall()]
+    if bad[4]:
+        raise DataFileError(f"{bill.label}: {bad[4]} billing line(s) have an infinite or NaN "
+                            "cost")
+    if bad[5]:
+        raise DataFileError(f"{bill.label}, column 'Tags': {bad[5]} line(s) are not a JSON "
+                            f"object, e.g. {bad[6]!r}")
+    if "BillingCurrency" in bill.cols:
+        cur = [r[0] for r in bill.sql("SELECT DISTINCT BillingCurrency FROM {bill}").fetchall()]
         if len(cur) > 1:
-            raise DataFileError(f"the export mixes currencies {sorted(map(str, cur))}; summarise "
-                                "one currency at a time")
+            raise DataFileError(f"{bill.label}: the export mixes currencies "
+                                f"{sorted(map(str, cur))}; summarise one currency at a time")
 
 
 def focus_summary(paths, *, by=("ServiceName",), period: str | None = "day"):
@@ -112,76 +255,81 @@ def focus_summary(paths, *, by=("ServiceName",), period: str | None = "day"):
 
     Parameters
     ----------
-    paths : str, Path or list
-        Files or globs (all CSV or all Parquet).
+    paths : str, Path, list or DataFrame
+        Files or globs (all CSV or all Parquet), or the FOCUS lines as a DataFrame.
     by : sequence of str
         FOCUS columns (``ServiceName``, ``ResourceId`` ...) or ``"tag:<key>"``
-        for a tag (``"tag:team"``).
+        for a tag (``"tag:team"``); the key is matched exactly (``"tag:app.name"``
+        is the key ``app.name``). Lines without the tag get ``""``.
     period : ``"hour"``, ``"day"``, ``"week"``, ``"month"`` or None
-        Lines are assigned to the period of their ``ChargePeriodStart``.
+        Lines are assigned to the UTC period of their ``ChargePeriodStart``.
 
     Returns
     -------
     DataFrame with ``period`` (if any), the keys, ``billed_cost``,
-    ``effective_cost`` and ``lines``.
+    ``effective_cost`` and ``lines``. Every line of the bill is in one row.
     """
     if period is not None and period not in _PERIODS:
         raise ValueError(f"period must be one of {_PERIODS} or None, got {period!r}")
-    files = focus_validate(paths)
-    src = _scan(files)
-    con = _connect()
-    _check(con, src)
-    keys = [_key(b) for b in by]
-    select = [f"{expr} AS \"{name}\"" for expr, name in keys]
+    bill = _open(paths)
+    keys = _keys(by, bill.cols)
+    select = [f"{expr} AS k{i}" for i, (expr, _, _) in enumerate(keys)]
+    params = {k: v for _, p, _ in keys for k, v in p.items()}
     if period:
         select.insert(0, f"date_trunc('{period}', CAST(ChargePeriodStart AS TIMESTAMP)) AS period")
     group = ", ".join(str(i + 1) for i in range(len(select)))
-    sql = (f"SELECT {''.join(c + ', ' for c in select)}sum(BilledCost) AS billed_cost, "
-           f"sum(EffectiveCost) AS effective_cost, count(*) AS lines FROM {src}"
-           + (f" GROUP BY {group} ORDER BY {group}" if select else ""))
-    return con.execute(sql).df()
+    query = (f"SELECT {''.join(c + ', ' for c in select)}sum(BilledCost) AS billed_cost, "
+             "sum(EffectiveCost) AS effective_cost, count(*) AS lines FROM {bill}"
+             + (f" GROUP BY {group} ORDER BY {group}" if select else ""))
+    out = bill.sql(query, **params).df()
+    out = out.rename(columns={f"k{i}": label for i, (_, _, label) in enumerate(keys)})
+    if period:
+        out["period"] = out["period"].dt.tz_localize("UTC")
+    return out
 
 
 def focus_resource_hours(paths, *, resource_ids=None):
-    """Effective and billed cost of each resource in each clock hour [billing currency].
+    """Effective and billed cost of each resource in each UTC clock hour [billing currency].
 
     A line that touches several clock hours is spread evenly over them (a
     daily line gives each hour 1/24; the total is kept), so it can be joined
-    to hourly telemetry. Only
-    ``resource_ids`` (if given) are kept, inside DuckDB.
+    to hourly telemetry. Only ``resource_ids`` (if given) are kept, inside
+    DuckDB. ``paths`` are files or globs, or the FOCUS lines as a DataFrame.
 
     Returns a DataFrame with ``resource_id``, ``hour`` (UTC), ``effective_cost``,
-    ``billed_cost``, and the line's ``service`` and ``tags``.
+    ``billed_cost``, and the line's ``service`` and ``tags``. The money of every
+    line kept is in it: a line without its period or cost is refused.
     """
     import pandas as pd
 
-    files = focus_validate(paths)
-    src = _scan(files)
-    con = _connect()
-    _check(con, src)
+    bill = _open(paths)
+    params = {}
     where = ""
     if resource_ids is not None:
-        con.register("wanted", pd.DataFrame({"rid": pd.Series(list(resource_ids), dtype=str)}))
-        where = "WHERE CAST(ResourceId AS VARCHAR) IN (SELECT rid FROM wanted)"
-    sql = f"""
-        WITH lines AS (
+        if isinstance(resource_ids, str):
+            resource_ids = [resource_ids]
+        params["wanted"] = [str(r) for r in resource_ids]
+        where = "WHERE list_contains($wanted, CAST(ResourceId AS VARCHAR))"
+    query = f"""
+        WITH billed_lines AS (
             SELECT CAST(ResourceId AS VARCHAR) AS resource_id,
                    CAST(ChargePeriodStart AS TIMESTAMP) AS t0,
                    CAST(ChargePeriodEnd AS TIMESTAMP) AS t1,
-                   EffectiveCost, BilledCost, ServiceName AS service, CAST(Tags AS VARCHAR) AS tags
-            FROM {src} {where}),
+                   EffectiveCost AS effective, BilledCost AS billed,
+                   CAST(ServiceName AS VARCHAR) AS service, CAST(Tags AS VARCHAR) AS tags
+            FROM {{bill}} {where}),
         spread AS (
             SELECT resource_id, unnest(generate_series(date_trunc('hour', t0),
                                                        t1 - INTERVAL 1 MICROSECOND,
                                                        INTERVAL 1 HOUR)) AS hour,
                    epoch(date_trunc('hour', t1 - INTERVAL 1 MICROSECOND)
-                         - date_trunc('hour', t0)) / 3600.0 + 1 AS hours,
-                   EffectiveCost, BilledCost, service, tags
-            FROM lines)
-        SELECT resource_id, hour, sum(EffectiveCost / hours) AS effective_cost,
-               sum(BilledCost / hours) AS billed_cost, any_value(service) AS service,
+                         - date_trunc('hour', t0)) / 3600.0 + 1 AS n_hours,
+                   effective, billed, service, tags
+            FROM billed_lines)
+        SELECT resource_id, hour, sum(effective / n_hours) AS effective_cost,
+               sum(billed / n_hours) AS billed_cost, any_value(service) AS service,
                any_value(tags) AS tags
         FROM spread GROUP BY resource_id, hour ORDER BY resource_id, hour"""
-    out = con.execute(sql).df()
+    out = bill.sql(query, **params).df()
     out["hour"] = pd.to_datetime(out["hour"]).dt.tz_localize("UTC")
     return out

@@ -279,8 +279,8 @@ def replicas_for_slo(arrival_rate_rps, service_time_s, slo_s, *, slots_per_repli
     c_cap = min(c_cap, int(max_replicas * k))
     table = _erlang_b_upto(a, c_cap)
     for r in range(1, int(c_cap // k) + 1):     # loop over replica counts, vectorised over hours
-        c = r * k
-        ci = int(c)
+        ci = int(np.floor(r * k + 1e-9))       # whole servers: (B / S) x S = 5.999... is 6
+        c = float(ci)
         bc = table[min(ci, c_cap)]
         with np.errstate(divide="ignore", invalid="ignore"):
             pw = np.clip(c * bc / (c - a * (1.0 - bc)), 0.0, 1.0)
@@ -427,6 +427,31 @@ def _replica_from(serving):
             float(getattr(serving, "n_gpus", 1.0)))
 
 
+def _spot_cover(excess, eligible, q, usd_on_demand, usd_spot):
+    """Spot and on-demand replicas for each hour's ``excess`` over the reserved ones.
+
+    Replicas come whole, so covering ``e`` replicas with spot takes
+    k = ceil(e / (1 - q)) of them, which can cost more than ``e`` on-demand
+    (one replica at q = 0.05 takes two spot ones). Each hour takes the
+    cheapest of: all ``eligible`` on spot (k), one spot replica fewer (k - 1,
+    covering floor((k - 1)(1 - q))), or none, so the mix never costs more
+    than on-demand alone.
+    """
+    k_all = np.maximum(np.ceil(eligible / (1.0 - q) - 1e-9), 0.0)
+    best_spot, best_od = np.zeros_like(excess), excess.copy()
+    best_cost = excess * usd_on_demand
+    if not np.isfinite(usd_spot):
+        return best_spot, best_od
+    for k in (k_all, np.maximum(k_all - 1.0, 0.0)):
+        covered = np.minimum(np.floor(k * (1.0 - q) + 1e-9), eligible)
+        cost = k * usd_spot + (excess - covered) * usd_on_demand
+        better = cost < best_cost - 1e-12
+        best_spot = np.where(better, k, best_spot)
+        best_od = np.where(better, excess - covered, best_od)
+        best_cost = np.where(better, cost, best_cost)
+    return best_spot, best_od
+
+
 def plan(traffic_rps, serving=None, *, replica_rps=None, request_latency_s=None,
          slots_per_replica=None, usd_per_replica_hour=None, spot_usd_per_replica_hour=None,
          slo_s=None, percentile=0.95, target_utilization=DEFAULT_TARGET_UTILIZATION,
@@ -482,6 +507,8 @@ def plan(traffic_rps, serving=None, *, replica_rps=None, request_latency_s=None,
     """
     import pandas as pd
 
+    if not isinstance(use_spot, bool | np.bool_):
+        raise TypeError(f"use_spot must be True or False, got {use_spot!r}")
     if serving is not None:
         s_rps, s_lat, s_slots, s_price, gpu, n_gpus = _replica_from(serving)
         replica_label = (f"{n_gpus:g} x {gpu} per replica, {s_rps:,.3g} requests/s each at "
@@ -545,9 +572,8 @@ def plan(traffic_rps, serving=None, *, replica_rps=None, request_latency_s=None,
     excess = np.maximum(need[None, :] - R, 0.0)
     spot_ok = np.isfinite(spot) and spot / (1.0 - q) < price
     cap = np.floor(cap_f * need)[None, :] if spot_ok else np.zeros((1, hours))
-    eff = np.minimum(excess, cap)
-    n_spot = np.maximum(np.ceil(eff / (1.0 - q) - 1e-9), 0.0)
-    n_od = excess - eff
+    n_spot, n_od = _spot_cover(excess, np.minimum(excess, cap), q, price,
+                               spot if spot_ok else np.inf)
     spot_price = spot if spot_ok else 0.0
     cost = R[:, 0] * hours * reserved_price + (n_od * price + n_spot * spot_price).sum(axis=1)
     best = int(np.argmin(cost))

@@ -27,7 +27,10 @@ EXIT_OK, EXIT_BUG, EXIT_BAD_INPUT = 0, 1, 2
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # argparse's own usage errors: exit 2 with one line
-        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see --help)\n")
+        from ._safe import terminal
+
+        self.exit(EXIT_BAD_INPUT, terminal(f"{self.prog}: error: {' '.join(message.split())} "
+                                           "(see --help)") + "\n")
 
 
 def _positive(text):
@@ -63,13 +66,17 @@ def _emit(df, fmt, out, *, index=True):
         frame = df.reset_index() if index else df
         text = frame.to_json(orient="records", indent=2, default_handler=str) + "\n"
     elif fmt == "csv":
-        text = df.to_csv(index=index)
+        from ._safe import spreadsheet_frame
+
+        text = spreadsheet_frame(df).to_csv(index=index)
     else:
         import pandas as pd
 
+        from ._safe import terminal
+
         with pd.option_context("display.width", 200, "display.max_columns", None,
                                "display.max_rows", None):
-            text = df.to_string(index=index) + "\n"
+            text = terminal(df.to_string(index=index)) + "\n"
     _write(text, out)
 
 
@@ -79,7 +86,9 @@ def _write(text, out):
 
         Path(out).write_text(text, encoding="utf-8")
     else:
-        sys.stdout.write(text)
+        from ._safe import terminal
+
+        sys.stdout.write(terminal(text) if sys.stdout.isatty() else text)
 
 
 # --------------------------------------------------------------------------- commands
@@ -215,8 +224,11 @@ def _report(a):
     res = sc.evaluate(draws=a.draws, seed=a.seed, progress=_Progress() if show else None)
     if fmt == "html":
         report.html(res, a.out)
-        sys.stderr.write(f"wrote {a.out}: {res.best_option} has the highest NPV "
-                         f"({res.table.loc[res.best_option, 'npv_usd']:,.0f} USD)\n")
+        from ._safe import terminal
+
+        sys.stderr.write(terminal(f"wrote {a.out}: {res.best_option} has the highest NPV "
+                                  f"({res.table.loc[res.best_option, 'npv_usd']:,.0f} USD)")
+                         + "\n")
     elif fmt == "json":
         _write(report.json_text(res) + "\n", a.out)
     else:
@@ -321,7 +333,10 @@ def main(argv=None) -> int:
         text = str(exc).strip("'\"") if isinstance(exc, LookupError) else str(exc)
         if isinstance(exc, OSError) and exc.filename:
             text = f"{exc.filename}: {exc.strerror}"
-        sys.stderr.write(f"costkit {args.command}: error: {' '.join(text.split())}\n")
+        from ._safe import terminal
+
+        sys.stderr.write(terminal(f"costkit {args.command}: error: {' '.join(text.split())}")
+                         + "\n")
         return EXIT_BAD_INPUT
     return EXIT_OK
 

@@ -95,11 +95,12 @@ def _figure(draw, figsize=(9, 3.8)) -> str:
     import matplotlib
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=figsize)
-    draw(fig.subplots())
-    fig.tight_layout()
     buf = io.StringIO()
-    with matplotlib.rc_context({"svg.hashsalt": "costkit"}):  # stable ids: the same report twice
+    # stable ids (the same report twice); names drawn as typed: "$x$" is text, not mathtext
+    with matplotlib.rc_context({"svg.hashsalt": "costkit", "text.parse_math": False}):
+        fig = Figure(figsize=figsize)
+        draw(fig.subplots())
+        fig.tight_layout()
         fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
     text = buf.getvalue()
     return f"<div class=fig>{text[text.index('<svg'):]}</div>"
@@ -242,5 +243,11 @@ def json_text(result) -> str:
 
 
 def csv_text(result) -> str:
-    """The comparison table as CSV: one row per option (the status quo first)."""
-    return result.table.reset_index().to_csv(index=False)
+    """The comparison table as CSV: one row per option (the status quo first).
+
+    Text that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@`` ...)
+    is prefixed with ``'`` (:func:`costkit._safe.spreadsheet_cell`).
+    """
+    from ._safe import spreadsheet_frame
+
+    return spreadsheet_frame(result.table.reset_index()).to_csv(index=False)

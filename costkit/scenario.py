@@ -1,6 +1,6 @@
 """A whole deployment in one file: read, validate and evaluate a scenario.
 
-A scenario (YAML, read with ``yaml.safe_load``) names a site's funnel, the
+A scenario (YAML 1.2, read within bounds by :mod:`costkit._yaml`) names a site's funnel, the
 traffic week that capacity is sized for, the timeline, what a day of an
 engineer costs, the serving stack running today and one or more options
 (what each serves, trains, searches, tests and optimises, what it changes
@@ -54,6 +54,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._safe import has_control
 from ._tables import suggest
 
 __all__ = ["Scenario", "ScenarioError", "ScenarioResult", "example_path", "examples",
@@ -165,6 +166,8 @@ def text(default=_REQUIRED, choices: tuple | None = None):
     def check(value, path):
         if not isinstance(value, str) or not value.strip():
             raise _Bad(f"expected text, got {value!r}")
+        if has_control(value):
+            raise _Bad(f"has control characters (terminal escapes?): {value!r}")
         if choices is not None and value not in choices:
             raise _Bad(f"must be one of {', '.join(choices)}, got {value!r}."
                        + suggest(value, choices))
@@ -424,22 +427,32 @@ class Scenario:
 
     @classmethod
     def from_yaml(cls, path) -> Scenario:
-        """Read and validate a YAML scenario file (``yaml.safe_load``)."""
-        import yaml
+        """Read and validate a YAML scenario file.
+
+        Read as YAML 1.2 within bounds (:mod:`costkit._yaml`): at most 1 MB,
+        64 levels of nesting and 100,000 values once aliases are followed;
+        a duplicate key is refused.
+        """
+        from . import _yaml
 
         path = Path(path)
         try:
-            text_ = path.read_text(encoding="utf-8")
+            raw = path.read_bytes()
         except OSError as exc:
             raise ScenarioError(str(path), [("", f"cannot read the file: {exc.strerror}")]) \
                 from None
+        if len(raw) > _yaml.MAX_BYTES:
+            raise ScenarioError(str(path), [("", f"the file is larger than {_yaml.MAX_BYTES:,} "
+                                                 "bytes; a scenario is a few kilobytes")])
         try:
-            data = yaml.safe_load(text_)
-        except yaml.YAMLError as exc:
-            where = getattr(exc, "problem_mark", None)
-            at = f"line {where.line + 1}, column {where.column + 1}: " if where else ""
-            problem = getattr(exc, "problem", None) or str(exc)
-            raise ScenarioError(str(path), [("", f"not valid YAML: {at}{problem}")]) from None
+            text_ = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ScenarioError(str(path), [("", f"not UTF-8 text (byte {exc.start}); save the "
+                                                 "file as UTF-8")]) from None
+        try:
+            data = _yaml.load(text_)
+        except _yaml.YAMLLimitError as exc:
+            raise ScenarioError(str(path), [("", str(exc))]) from None
         return cls.from_dict(data, source=str(path))
 
     @classmethod

@@ -9,6 +9,8 @@ and read the result without a browser.
 
 from __future__ import annotations
 
+from html import escape as _html_escape
+
 from costkit.ledger import (
     ORIGIN_EXAMPLE,
     PHASE_LABELS,
@@ -22,6 +24,11 @@ __all__ = ["ab_test_panel", "ab_test_summary_html", "optimization_panel",
            "optimization_summary_html", "four_part_panel",
            "four_part_summary_html", "serving_panel", "serving_summary_html", "training_panel",
            "training_summary_html", "training_gpu_choices"]
+
+
+def _e(value) -> str:
+    """Text for HTML: every name and message that reaches a widget is escaped."""
+    return _html_escape(str(value), quote=True)
 
 
 def four_part_summary_html(hours, usd_per_hour, storage_gb, *, usd_per_gb_month, storage_months):
@@ -149,7 +156,7 @@ def _computed_panel(controls: dict, compute, to_html, draw=None):
         try:
             result = compute(c)
         except (LookupError, ValueError) as exc:
-            message.value = f"<p style='color:#b00'>{exc}</p>"
+            message.value = f"<p style='color:#b00'>{_e(exc)}</p>"
             summary.value = ""
             return
         message.value = ""
@@ -201,11 +208,11 @@ def training_summary_html(est, currency: str = "USD") -> str:
         vals = [getattr(est.low, key) * f, getattr(est, key) * f, getattr(est.high, key) * f]
         cells = "".join(f"<td>{v:{fmt}}</td>" if v == v else "<td>n/a (no TDP)</td>"
                         for v in vals)
-        body.append(f"<tr><td>{label}</td>{cells}</tr>")
+        body.append(f"<tr><td>{_e(label)}</td>{cells}</tr>")
     fit = "fits" if est.fits_in_memory else "<b>does not fit</b>"
     return (
-        f"<p>{est.flops:.3g} FLOPs at MFU {est.mfu:.2f} on {est.n_gpus:g} x {est.gpu} "
-        f"({est.dtype}); {est.usd_per_gpu_hour:.2f} USD per GPU-hour</p>"
+        f"<p>{est.flops:.3g} FLOPs at MFU {est.mfu:.2f} on {est.n_gpus:g} x {_e(est.gpu)} "
+        f"({_e(est.dtype)}); {est.usd_per_gpu_hour:.2f} USD per GPU-hour</p>"
         "<table><tr><th></th><th>low</th><th>central</th><th>high</th></tr>"
         + "".join(body) + "</table>"
         f"<p>memory {est.memory_per_gpu_gb:,.1f} GB per GPU ({fit}; at least "
@@ -273,7 +280,7 @@ def training_panel(model: str = "BERT-base", tokens: float = 7.68e9, gpu: str = 
         try:
             est = current()
         except (LookupError, ValueError) as exc:  # e.g. no spot price for this GPU
-            message.value = f"<p style='color:#b00'>{exc}</p>"
+            message.value = f"<p style='color:#b00'>{_e(exc)}</p>"
             summary.value = ""
             return
         message.value = ""
@@ -316,12 +323,12 @@ def serving_gpu_choices():
 def serving_summary_html(est, plan) -> str:
     """HTML summary of one LLM replica and its capacity plan (the panel's numbers)."""
     rows = "".join(
-        f"<tr><td>{s}</td><td>{r.replica_hours_per_month:,.0f}</td>"
+        f"<tr><td>{_e(s)}</td><td>{r.replica_hours_per_month:,.0f}</td>"
         f"<td>{r.monthly_cost_usd:,.0f}</td><td>{r.usd_per_1k_requests:.4g}</td>"
         f"<td>{r.mean_utilization:.0%}</td></tr>"
         for s, r in plan.summary.iterrows())
     return (
-        f"<p><b>One replica</b> ({est.n_gpus:g} x {est.gpu}, {est.dtype}): TTFT "
+        f"<p><b>One replica</b> ({est.n_gpus:g} x {_e(est.gpu)}, {_e(est.dtype)}): TTFT "
         f"{est.ttft_s * 1e3:,.0f} ms, TPOT {est.tpot_s * 1e3:,.1f} ms ({est.decode_bound}-bound), "
         f"request {est.request_latency_s:,.2f} s; {est.tokens_per_second:,.0f} output tokens/s; "
         f"{est.usd_per_million_tokens:,.3f} USD per 1M output tokens when busy; "
@@ -331,7 +338,7 @@ def serving_summary_html(est, plan) -> str:
         f"(SLO: {plan.assumptions['slo']})</p>"
         "<table><tr><th>strategy</th><th>replica-h/month</th><th>USD/month</th>"
         "<th>USD/1k requests</th><th>utilisation</th></tr>" + rows + "</table>"
-        f"<p>cheapest: <b>{plan.cheapest}</b> ({plan.reserved_replicas} reserved replicas)</p>"
+        f"<p>cheapest: <b>{_e(plan.cheapest)}</b> ({plan.reserved_replicas} reserved replicas)</p>"
     )
 
 
@@ -491,7 +498,7 @@ def optimization_summary_html(comparison) -> str:
     for name, r in comparison.table.iterrows():
         pb = ("baseline" if name == comparison.baseline else "never"
               if np.isinf(r.payback_months) else f"{r.payback_months:,.1f}")
-        rows.append(f"<tr><td>{name}</td><td>{r.monthly_serving_usd:,.0f}</td>"
+        rows.append(f"<tr><td>{_e(name)}</td><td>{r.monthly_serving_usd:,.0f}</td>"
                     f"<td>{r.monthly_accuracy_cost_usd:,.0f}</td>"
                     f"<td>{r.monthly_net_benefit_usd:,.0f}</td><td>{r.one_off_usd:,.0f}</td>"
                     f"<td>{pb}</td><td>{r.net_value_usd:,.0f}</td></tr>")
@@ -564,11 +571,11 @@ def roi_summary_html(table, text: str = "") -> str:
 
     rows = []
     for name, r in table.iterrows():
-        rows.append(f"<tr><td>{name}</td><td>{r.order_lift:+.2%}</td>"
+        rows.append(f"<tr><td>{_e(name)}</td><td>{r.order_lift:+.2%}</td>"
                     f"<td>{r.npv_usd:,.0f}</td><td>{fmt(r.irr_annual, '{:.0%}', 'n/a')}</td>"
                     f"<td>{fmt(r.payback_month, '{:.1f}')}</td>"
                     f"<td>{fmt(r.break_even_lift, '{:.2%}', 'n/a')}</td></tr>")
-    words = "".join(f"<p>{line}</p>" for line in text.splitlines())
+    words = "".join(f"<p>{_e(line)}</p>" for line in text.splitlines())
     return ("<table><tr><th>option</th><th>order lift</th><th>NPV USD</th><th>IRR a year</th>"
             "<th>payback month</th><th>break-even lift</th></tr>" + "".join(rows) + "</table>"
             + words)
@@ -665,12 +672,13 @@ def monitoring_summary_html(costed, found) -> str:
 
     t = chargeback(costed, by=("model",), freq=None)
     rows = "".join(
-        f"<tr><td>{m}</td><td>{r.cost_usd:,.0f}</td><td>{r.usd_per_1k_requests:.4f}</td>"
+        f"<tr><td>{_e(m)}</td><td>{r.cost_usd:,.0f}</td><td>{r.usd_per_1k_requests:.4f}</td>"
         f"<td>{r.mean_utilization:.1%}</td><td>{r.p95_utilization:.1%}</td>"
         f"<td>{r.idle_usd:,.0f}</td></tr>" for m, r in t.iterrows())
     alert_rows = "".join(
-        f"<tr><td>{a.kind}</td><td>{a.model}</td><td>{a.start:%a %d %H:%M}</td><td>{a.hours}</td>"
-        f"<td>{a.detail}</td></tr>" for a in found.itertuples())
+        f"<tr><td>{_e(a.kind)}</td><td>{_e(a.model)}</td><td>{a.start:%a %d %H:%M}</td>"
+        f"<td>{a.hours}</td>"
+        f"<td>{_e(a.detail)}</td></tr>" for a in found.itertuples())
     return ("<table><tr><th>model</th><th>cost USD</th><th>USD per 1k req.</th>"
             "<th>mean util.</th><th>p95 util.</th><th>idle USD</th></tr>" + rows + "</table>"
             f"<p>{len(found)} alerts</p><table><tr><th>kind</th><th>model</th><th>start</th>"

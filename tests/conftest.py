@@ -1,6 +1,7 @@
 import os
 from pathlib import Path
 
+import _hyp  # noqa: F401  (loads the hypothesis profile: deterministic unless fuzzing)
 import matplotlib
 import pytest
 

@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from _hyp import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -35,7 +36,7 @@ def test_erlang_c_is_one_when_unstable():
     assert cp.erlang_c(4, 4.0) == 1.0 and cp.erlang_c(4, 9.0) == 1.0
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=examples(50))
 @given(c=st.integers(1, 60), a=st.floats(0.01, 59.0))
 def test_erlang_c_falls_with_servers_and_rises_with_load(c, a):
     pw = cp.erlang_c(c, a)
@@ -63,7 +64,7 @@ def test_replicas_for_utilization_by_hand():
     assert cp.replicas_for_utilization(21.0, 30.0, target_utilization=0.7) == 1  # exactly full
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40))
 @given(lam=st.floats(0.1, 400.0), s=st.floats(0.01, 2.0), extra=st.floats(0.05, 3.0),
        slots=st.sampled_from([1, 4, 16]), p=st.sampled_from([0.9, 0.95, 0.99]))
 def test_slo_replicas_are_the_fewest_that_meet_it(lam, s, extra, slots, p):
@@ -153,7 +154,7 @@ def test_autoscaling_beats_static_on_a_diurnal_curve():
     assert (p.hourly["static_peak"] >= p.hourly["replicas_needed"]).all()
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(30))
 @given(scale=st.floats(1e4, 5e7), price=st.floats(0.5, 40), ratio=st.floats(0.1, 1.2),
        disc=st.floats(0.0, 0.7))
 def test_mix_is_never_dearer_than_autoscaling_or_static_reserved(scale, price, ratio, disc):
@@ -228,3 +229,35 @@ def test_spot_ratio_is_taken_offer_by_offer():
     want = (both.spot_usd_per_gpu_hour / both.on_demand_usd_per_gpu_hour).median()
     ratio, note = cp.spot_price_ratio("H100")
     assert ratio == pytest.approx(want) and ratio < 1 and "median ratio" in note
+
+
+def test_mix_with_whole_spot_replicas_is_not_dearer_than_autoscaling():
+    # one spot replica covers 0.95 of one: two were bought for one needed, at 0.75 each
+    p = cp.plan(cp.traffic_profile(187641.0), replica_rps=3.0, usd_per_replica_hour=1.0,
+                reserved_discount=0.0, spot_usd_per_replica_hour=0.75)
+    s = p.summary["monthly_cost_usd"]
+    assert s["mix"] <= s["autoscale"] + 1e-9
+    h = p.hourly
+    covered = h.mix_reserved + h.mix_on_demand + np.floor(h.mix_spot * 0.95 + 1e-9)
+    assert (covered >= h.replicas_needed - 1e-9).all()
+
+
+def test_spot_cover_takes_the_cheaper_choice_each_hour():
+    from costkit.capacity import _spot_cover
+
+    excess = np.array([1.0, 19.0, 0.0])
+    n_spot, n_od = _spot_cover(excess, excess, 0.05, 1.0, 0.75)
+    # 1 needed: 2 spot (1.50) or 1 on demand (1.00) -> on demand
+    # 19 needed: 20 spot (15.00) beats 19 on demand, and 19 spot cover 18 (+1 od = 15.25)
+    np.testing.assert_array_equal(n_spot, [0.0, 20.0, 0.0])
+    np.testing.assert_array_equal(n_od, [1.0, 0.0, 0.0])
+
+
+def test_slots_from_rate_times_latency_are_not_truncated():
+    # (B / S) x S is 5.999... in floating point: 6 slots, not 5
+    slots = (6 / 0.7) * 0.7
+    assert slots < 6
+    assert cp.replicas_for_slo(12.0, 0.7, 1.0, slots_per_replica=slots) == 2.0
+    p = cp.plan(np.full(24, 12.0), replica_rps=6 / 0.7, request_latency_s=0.7, slo_s=1.0,
+                usd_per_replica_hour=1.0, min_replicas=1, target_utilization=1.0)
+    assert p.hourly["replicas_slo"].max() == 2.0

@@ -6,6 +6,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from _hyp import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -223,7 +224,7 @@ def test_slo_violations_by_hand():
         mo.slo_violations(tel, 0.25, column="latency_p50_s")
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=examples(25))
 @given(costs=st.lists(st.floats(0, 10, allow_nan=False), min_size=3, max_size=3),
        utils=st.lists(st.floats(0, 1, allow_nan=False), min_size=2, max_size=2))
 def test_money_is_conserved(costs, utils):
@@ -292,7 +293,7 @@ def test_variance_report_by_hand_and_from_a_plan():
         mo.Drivers(1, 1, 0.0, 1)
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=examples(50))
 @given(st.lists(st.floats(0.05, 1e6, allow_nan=False), min_size=8, max_size=8))
 def test_variance_steps_add_up(x):
     e = mo.Drivers(x[0], x[1], min(x[2] / 1e6 + 0.05, 1), x[3])

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from _hyp import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -31,7 +32,7 @@ def test_payback_and_break_even_by_hand():
     assert op.break_even_accuracy_loss(-0.2, 40.0) == 0.0
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60))
 @given(c=st.floats(1.0, 1e6), b=st.floats(0.01, 1e5), k=st.floats(1.01, 10.0))
 def test_payback_properties(c, b, k):
     m = op.payback_months(c, b)

@@ -5,6 +5,7 @@ import numpy as np
 import numpy_financial as npf
 import pandas as pd
 import pytest
+from _hyp import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -221,7 +222,7 @@ def test_accuracy_loss_and_latency_reduce_the_gain():
 finite = dict(allow_nan=False, allow_infinity=False)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60))
 @given(lift=st.floats(0, 0.2, **finite), dl=st.floats(1e-4, 0.1, **finite),
        margin=st.floats(0.05, 0.8, **finite), dm=st.floats(1e-3, 0.19, **finite),
        rate=st.floats(0, 0.5, **finite), ramp=st.floats(0, 12, **finite))
@@ -234,7 +235,7 @@ def test_npv_rises_with_lift_and_margin(lift, dl, margin, dm, rate, ramp):
         assert c.replace(gross_margin=margin + dm).evaluate().npv_usd > npv
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60))
 @given(one_off=st.floats(0, 1e6, **finite), serving=st.floats(0, 5, **finite),
        fixed=st.floats(0, 1e5, **finite), extra=st.floats(1, 1e5, **finite))
 def test_npv_falls_with_every_cost(one_off, serving, fixed, extra):
@@ -246,7 +247,7 @@ def test_npv_falls_with_every_cost(one_off, serving, fixed, extra):
     assert c.replace(fixed_usd_per_month=fixed + extra).evaluate().npv_usd < npv
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60))
 @given(lift=st.floats(0.001, 0.1, **finite), one_off=st.floats(0, 1e7, **finite),
        rate=st.floats(0, 0.3, **finite), launch=st.integers(1, 6))
 def test_npv_is_affine_in_lift_and_break_even_substitutes(lift, one_off, rate, launch):

@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from _hyp import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -174,7 +175,7 @@ def test_series_in_series_out():
 GPUS = ["H100-SXM", "A100-80GB", "L40S", "H200", "MI300X"]
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60))
 @given(gpu=st.sampled_from(GPUS), batch=st.integers(1, 256), p=st.integers(1, 4096),
        o=st.integers(1, 2048), n=st.sampled_from([1, 2, 4]))
 def test_throughput_never_exceeds_either_roof(gpu, batch, p, o, n):
@@ -190,7 +191,7 @@ def test_throughput_never_exceeds_either_roof(gpu, batch, p, o, n):
     assert e.tokens_per_second <= bandwidth_roof * (1 + 1e-9)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40))
 @given(gpu=st.sampled_from(GPUS), p=st.integers(16, 2048), o=st.integers(2, 1024))
 def test_cost_per_token_falls_as_batch_grows_until_memory_binds(gpu, p, o):
     batches = np.arange(1, 1025)
@@ -204,7 +205,7 @@ def test_cost_per_token_falls_as_batch_grows_until_memory_binds(gpu, p, o):
     assert ok.sum() == min(1024, e.max_batch_size[0])
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(30))
 @given(k=st.integers(1, 500), price=st.floats(0.1, 50))
 def test_encoder_cost_is_linear_in_candidates_and_price(k, price):
     one = sv.encoder_estimate("minilm", seq_len=256, candidates_per_query=1,

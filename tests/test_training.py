@@ -6,6 +6,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from _hyp import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -336,7 +337,7 @@ frac = st.floats(min_value=0.05, max_value=1.0)
 price = st.floats(min_value=0.01, max_value=100.0)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40))
 @given(pos, pos, price, st.floats(min_value=1.1, max_value=10))
 def test_cost_is_linear_in_price(n, d, p, k):
     a = tr.estimate(n, d, gpu="H100", mfu=0.4, usd_per_gpu_hour=p)
@@ -344,7 +345,7 @@ def test_cost_is_linear_in_price(n, d, p, k):
     assert b.cost_usd == pytest.approx(a.cost_usd * k)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40))
 @given(pos, pos, frac, frac)
 def test_gpu_hours_inversely_proportional_to_mfu(n, d, u1, u2):
     a = tr.estimate(n, d, gpu="A100-80GB", mfu=u1, usd_per_gpu_hour=1.0)
@@ -352,7 +353,7 @@ def test_gpu_hours_inversely_proportional_to_mfu(n, d, u1, u2):
     assert a.gpu_hours * u1 == pytest.approx(b.gpu_hours * u2)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40))
 @given(pos, pos, st.integers(0, 3), st.integers(1, 64))
 def test_memory_monotone_in_params(n1, n2, stage, gpus):
     lo, hi = sorted([n1, n2])
@@ -360,7 +361,7 @@ def test_memory_monotone_in_params(n1, n2, stage, gpus):
         hi, zero_stage=stage, n_gpus=gpus).total_gb
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40))
 @given(pos, pos, st.floats(min_value=1.0, max_value=100.0))
 def test_flops_linear_in_tokens(n, d, k):
     assert tr.flops(n, d * k) == pytest.approx(tr.flops(n, d) * k)

@@ -6,6 +6,7 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 import pytest
+from _hyp import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -133,7 +134,7 @@ def test_affordable_configurations_by_hand():
     assert tu.affordable_configurations("sha", budget_gpu_hours=0.01, **kw) == 0
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40))
 @given(budget=st.floats(0.2, 5000.0), strategy=st.sampled_from(["sha", "asha", "random"]))
 def test_affordable_is_the_largest_search_that_fits(budget, strategy):
     kw = dict(trial_gpu_hours=3.0, usd_per_gpu_hour=1.0)
@@ -151,7 +152,7 @@ def test_affordable_vectorised():
                             for b in (20, 200, 2000)]
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40))
 @given(n=st.integers(1, 5000), h=st.floats(0.01, 100.0), p=st.floats(0.0, 50.0))
 def test_search_cost_properties(n, h, p):
     kw = dict(trial_gpu_hours=h, usd_per_gpu_hour=p)
@@ -280,7 +281,7 @@ def test_sample_size_vectorised():
     assert list(s.index) == ["ctr", "cvr"]
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60))
 @given(p1=st.floats(0.01, 0.6), lift=st.floats(0.002, 0.25), power=st.floats(0.55, 0.97),
        alpha=st.floats(0.005, 0.2))
 def test_sample_size_properties(p1, lift, power, alpha):

@@ -1,0 +1,57 @@
+"""Text from users made safe for where it goes: a terminal, a spreadsheet cell.
+
+Names in a scenario, a bill or a telemetry file are the user's text, and
+costkit echoes them. Two places would act on them rather than show them:
+
+- a terminal runs ANSI control sequences (``ESC [ 2 J`` clears it, ``ESC ]``
+  can set the title or a hyperlink): :func:`terminal` drops every control
+  character but newline and tab, and the bidirectional overrides that make
+  text read differently from how it is stored;
+- a spreadsheet runs a cell that starts with ``=``, ``+``, ``-``, ``@``, tab or
+  carriage return as a formula (``=HYPERLINK(...)``): :func:`spreadsheet_cell`
+  prefixes such text with an apostrophe (OWASP's advice for CSV injection).
+  Numbers are left as they are, so ``-6974.5`` stays a number.
+
+HTML is escaped with :func:`html.escape` where it is written (the report and
+the widgets).
+"""
+
+from __future__ import annotations
+
+import re
+
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def has_control(text: str) -> bool:
+    """Whether ``text`` holds a control character (other than newline and tab) or bidi override."""
+    return bool(_CONTROL.search(text))
+
+
+def terminal(text: str) -> str:
+    """``text`` without control characters (newline and tab kept) and bidi overrides."""
+    return _CONTROL.sub("", str(text))
+
+
+def spreadsheet_cell(value):
+    """A cell value a spreadsheet shows rather than runs: text that starts a formula gets ``'``."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def spreadsheet_frame(df):
+    """A copy of ``df`` with every text cell, column name and index label made safe."""
+    import pandas as pd
+
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col].dtype):
+            out[col] = out[col].map(spreadsheet_cell)
+        elif isinstance(out[col].dtype, pd.CategoricalDtype):
+            out[col] = out[col].astype(object).map(spreadsheet_cell)
+    out.columns = [spreadsheet_cell(c) for c in out.columns]
+    if out.index.dtype == object or pd.api.types.is_string_dtype(out.index.dtype):
+        out.index = out.index.map(spreadsheet_cell)
+    return out
