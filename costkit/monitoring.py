@@ -59,6 +59,72 @@ __all__ = [
 # --------------------------------------------------------------------------- usage and cost
 
 
+def _as_telemetry(tel):
+    """A :class:`~costkit.telemetry.Telemetry`; a DataFrame or a path is read first."""
+    from costkit.telemetry import Telemetry, read_telemetry
+
+    if isinstance(tel, Telemetry):
+        return tel
+    if type(tel).__name__ == "DataFrame" or isinstance(tel, str) or hasattr(tel, "__fspath__"):
+        return read_telemetry(tel)
+    raise TypeError("telemetry is a costkit.telemetry.Telemetry (read_telemetry(...)), a "
+                    f"DataFrame or a file path, got {type(tel).__name__}")
+
+
+_BILL_HOURS = ("resource_id", "hour", "effective_cost", "billed_cost")
+
+
+def _bill_hours(bill_hours):
+    """The bill's resource-hours checked: the columns there, hours in UTC, costs finite numbers."""
+    import pandas as pd
+
+    if type(bill_hours).__name__ != "DataFrame":
+        raise TypeError("bill_hours is a DataFrame such as costkit.billing.focus_resource_hours("
+                        f"...) gives, got {type(bill_hours).__name__}")
+    missing = [c for c in _BILL_HOURS if c not in bill_hours.columns]
+    if missing:
+        raise ValueError(f"bill_hours lacks column(s) {', '.join(missing)}; it needs "
+                         f"{', '.join(_BILL_HOURS)} (costkit.billing.focus_resource_hours)")
+    bill = bill_hours[list(_BILL_HOURS) + (["tags"] if "tags" in bill_hours else [])].copy()
+    hour = bill["hour"]
+    if not isinstance(hour.dtype, pd.DatetimeTZDtype):
+        raise ValueError("bill_hours.hour has no time zone; costkit works in UTC: give "
+                         "hour.dt.tz_localize('UTC') if these are UTC hours")
+    bill["hour"] = hour.dt.tz_convert("UTC")
+    if (bill["hour"] != bill["hour"].dt.floor("h")).any():
+        raise ValueError("bill_hours.hour must be whole clock hours (focus_resource_hours)")
+    for c in ("effective_cost", "billed_cost"):
+        v = pd.to_numeric(bill[c], errors="coerce")
+        if v.isna().any() or not np.isfinite(v).all():
+            i = v.index[v.isna() | ~np.isfinite(v.fillna(0))][0]
+            raise ValueError(f"bill_hours, row {i}, column {c!r}: {bill_hours.at[i, c]!r} is not "
+                             "a finite number")
+        bill[c] = v.astype(float)
+    bill = bill.rename(columns={"resource_id": "replica_id"})
+    bill["replica_id"] = bill["replica_id"].astype(str)
+    dup = bill.duplicated(["replica_id", "hour"])
+    if dup.any():
+        i = dup.idxmax()
+        raise ValueError(f"bill_hours, row {i}: resource {bill.at[i, 'replica_id']!r} at "
+                         f"{bill.at[i, 'hour']} appears twice; sum it first (a bill given twice?)")
+    return bill
+
+
+def _tags(text):
+    """A bill line's tags as a dict ({} when it has none)."""
+    import json
+
+    if not isinstance(text, str) or not text.strip():
+        return {}
+    try:
+        tags = json.loads(text)
+    except json.JSONDecodeError:
+        raise ValueError(f"bill_hours: tags {text[:80]!r} are not JSON") from None
+    if not isinstance(tags, dict):
+        raise ValueError(f"bill_hours: tags {text[:80]!r} are not a JSON object")
+    return {k: str(v) for k, v in tags.items()}
+
+
 def usage_by_hour(tel):
     """Each replica's clock hours from :class:`~costkit.telemetry.Telemetry`.
 
@@ -69,6 +135,7 @@ def usage_by_hour(tel):
     """
     import pandas as pd
 
+    tel = _as_telemetry(tel)
     f = tel.frame
     dt = tel.interval_hours
     keys = [f["replica_id"], f["timestamp"].dt.floor("h").rename("hour")]
@@ -98,20 +165,18 @@ def cost_usage(tel, bill_hours):
     without telemetry: their use is unknown) and ``unbilled`` (telemetry hours
     with no bill line). ``attrs["report"]`` counts both kinds.
     """
-    import json
 
     import pandas as pd
 
     use = usage_by_hour(tel)
-    bill = bill_hours.rename(columns={"resource_id": "replica_id"})
-    bill = bill.assign(replica_id=bill["replica_id"].astype(str))
+    bill = _bill_hours(bill_hours)
     m = use.merge(bill[["replica_id", "hour", "effective_cost", "billed_cost"]
                        + (["tags"] if "tags" in bill else [])],
                   on=["replica_id", "hour"], how="outer", indicator=True)
     unobserved = m["_merge"] == "right_only"
     unbilled = m["_merge"] == "left_only"
     if unobserved.any() and "tags" in m:  # who owns an hour nobody measured: its tags
-        tags = m.loc[unobserved, "tags"].map(lambda t: json.loads(t) if isinstance(t, str) else {})
+        tags = m.loc[unobserved, "tags"].map(_tags)
         for k in ("model", "team"):
             m.loc[unobserved, k] = tags.map(lambda d, k=k: d.get(k, ""))
     for col in ("samples", "replica_hours", "busy_replica_hours", "requests", "errors", "gpus"):

@@ -32,6 +32,7 @@ within a replica, a utilisation above 100) raises
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,7 +53,8 @@ class Telemetry:
     """Validated samples: ``frame`` (sorted by replica and time), ``report`` and ``interval``.
 
     ``report`` has one row per check: ``check``, ``rows`` (affected), ``action``
-    (``dropped``, ``converted`` or ``kept``) and ``detail``.
+    (``dropped``, ``converted`` or ``kept``), ``detail`` and ``requests`` (the
+    requests in those rows, so dropped requests are counted, not lost).
     """
 
     frame: object
@@ -74,20 +76,158 @@ class Telemetry:
         return "\n".join(lines)
 
 
+_MAX_FILE_BYTES = 2 * 1024**3
+
+
 def _load(data, label):
     import pandas as pd
 
     if isinstance(data, pd.DataFrame):
         return data.copy(), label or "telemetry"
+    if isinstance(data, Telemetry):
+        raise TypeError("this is already a Telemetry object: use it as it is")
+    if not isinstance(data, str | Path):
+        raise TypeError("telemetry is a DataFrame or the path of a CSV or Parquet file, got "
+                        f"{type(data).__name__}")
     path = Path(data)
-    if not path.exists():
+    if not path.is_file():
         raise FileNotFoundError(f"no telemetry file {path}")
-    if path.suffix == ".parquet":
-        return pd.read_parquet(path), label or path.name
-    return pd.read_csv(path), label or path.name
+    name = label or path.name
+    if path.stat().st_size > _MAX_FILE_BYTES:
+        raise DataFileError(f"{path}: larger than {_MAX_FILE_BYTES / 1024**3:g} GiB; aggregate "
+                            "it first, or read it in parts and concatenate the frames")
+    try:
+        if path.suffix.lower() == ".parquet":
+            return pd.read_parquet(path), name
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            return pd.read_csv(path, encoding="utf-8", index_col=False), name
+    except UnicodeDecodeError as exc:
+        raise DataFileError(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") \
+            from None
+    except pd.errors.EmptyDataError:
+        raise DataFileError(f"{path}: the file is empty") from None
+    except (pd.errors.ParserError, pd.errors.ParserWarning, ValueError, OSError) as exc:
+        kind = "Parquet" if path.suffix.lower() == ".parquet" else "CSV"
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataFileError(f"{path}: not a readable {kind} file: {first}") from None
+    except Exception as exc:  # pyarrow's errors for a file that only looks like Parquet
+        if type(exc).__module__.startswith("pyarrow"):
+            raise DataFileError(f"{path}: not a readable Parquet file: "
+                                f"{str(exc).splitlines()[0]}") from None
+        raise
 
 
-def read_telemetry(data, *, interval=None, label: str | None = None) -> Telemetry:
+_ZONED = r"(?:[Zz]|[+-]\d\d(?::?\d\d)?)$"
+
+
+def _timestamps(raw, label, timezone, epoch_unit):
+    """Parse the timestamp column to UTC; a unit or zone the data cannot tell must be given.
+
+    Returns the parsed Series (NaT where unparseable) and a note for the report (or None).
+    """
+    import pandas as pd
+
+    if pd.api.types.is_bool_dtype(raw):
+        raise DataFileError(f"{label}, column 'timestamp': true/false is not a time")
+    if pd.api.types.is_numeric_dtype(raw):
+        if epoch_unit is None:
+            raise DataFileError(
+                f"{label}, column 'timestamp': the times are numbers ({raw.iloc[0]!r}, ...); "
+                "say what they count: read_telemetry(..., epoch_unit='s') (or 'ms', 'us', 'ns')")
+        if epoch_unit not in ("s", "ms", "us", "ns"):
+            raise ValueError(f"epoch_unit must be 's', 'ms', 'us' or 'ns', got {epoch_unit!r}")
+        if not np.isfinite(raw.to_numpy(dtype=float)).all():
+            i = raw.index[~np.isfinite(raw.to_numpy(dtype=float))][0]
+            raise DataFileError(f"{label}, row {i}, column 'timestamp': {raw[i]!r} is not a time")
+        return pd.to_datetime(raw, unit=epoch_unit, utc=True), f"epoch {epoch_unit}"
+    if isinstance(raw.dtype, pd.DatetimeTZDtype):
+        return raw.dt.tz_convert("UTC"), None
+    zone = timezone or "UTC"
+    if pd.api.types.is_datetime64_dtype(raw):
+        return raw.dt.tz_localize(zone), "naive"
+    text = raw.astype(object).where(raw.notna(), None).map(
+        lambda v: v if v is None else str(v).strip())
+    zoned = text.str.contains(_ZONED, regex=True, na=False)
+    naive = text.notna() & ~zoned
+    if zoned.any() and naive.any() and timezone is None:
+        i = naive.idxmax()
+        raise DataFileError(
+            f"{label}, row {i}, column 'timestamp': {raw[i]!r} has no time zone, but other rows "
+            "do; say what zone the naive ones are in: read_telemetry(..., timezone='UTC')")
+    out = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]")
+    for mask, localize in ((zoned, False), (naive, True)):
+        if not mask.any():
+            continue
+        part = text[mask]
+        t = pd.to_datetime(part, format="ISO8601", errors="coerce", utc=not localize)
+        retry = t.isna()
+        if retry.any():
+            t[retry] = pd.to_datetime(part[retry], format="mixed", errors="coerce",
+                                      utc=not localize)
+        if localize:
+            t = pd.to_datetime(t).dt.tz_localize(zone, ambiguous="raise",
+                                                 nonexistent="raise").dt.tz_convert("UTC")
+        out[mask] = t
+    return out, ("naive" if naive.any() else None)
+
+
+def _utilization(df, label, unit):
+    """Utilisation as a fraction 0-1: per cent converted when ``unit`` says so or the data can tell.
+
+    ``unit="auto"`` decides per replica: a replica whose values exceed 1 is in
+    per cent, one with values in (0, 1] is in fractions. It refuses, asking
+    for ``utilization_unit=``, when the file mixes the two, when a replica in
+    per cent has most values below 1 (a fraction with a stray value above 1?)
+    or when every value is 0 or 1 (an idle fleet in per cent, or fractions?).
+    Returns the frame and a note for the report (or None).
+    """
+    u = df["gpu_utilization"]
+    if unit not in ("auto", "fraction", "percent"):
+        raise ValueError(f"utilization_unit must be 'auto', 'fraction' or 'percent', got {unit!r}")
+    top = 100.0 if unit == "percent" else 1.0 if unit == "fraction" else 100.0
+    if (u > top).any():
+        i = u.idxmax()
+        what = ("utilisation is a fraction 0-1 or a percentage 0-100" if unit == "auto" else
+                f"utilization_unit={unit!r} allows at most {top:g}")
+        raise DataFileError(f"{label}, row {i}, column 'gpu_utilization': {u[i]!r} is above "
+                            f"{top:g}; {what}")
+    if unit == "auto" and len(u):
+        if (u == 1).any() and u.isin((0.0, 1.0)).all():
+            raise DataFileError(f"{label}, column 'gpu_utilization': every value is 0 or 1, "
+                                "which reads as fractions (idle or saturated) or as per cent "
+                                "(nearly idle); pass utilization_unit='fraction' or 'percent'")
+        per = u.groupby(df["replica_id"], sort=False)
+        rmax = per.max()
+        pct, frac = rmax[rmax > 1].index, rmax[(rmax > 0) & (rmax <= 1)].index
+        ask = "; pass utilization_unit='fraction' or 'percent'"
+        if len(pct) and len(frac):
+            raise DataFileError(
+                f"{label}, column 'gpu_utilization': replica {pct[0]!r} looks like per cent "
+                f"(up to {rmax[pct[0]]:g}) and replica {frac[0]!r} like a fraction (up to "
+                f"{rmax[frac[0]]:g}); one file has one unit" + ask)
+        if len(pct):
+            nonzero = u[(u > 0) & df["replica_id"].isin(pct)]
+            if (nonzero < 1).mean() > 0.5:
+                i = u.idxmax()
+                raise DataFileError(
+                    f"{label}, row {i}, column 'gpu_utilization': {u[i]!r} is above 1 but most "
+                    "values are below 1: a fraction with stray values, or a near-idle fleet in "
+                    "per cent?" + ask)
+            unit = "percent"
+        elif len(frac):
+            unit = "fraction"
+        else:
+            unit = "fraction"  # all zero: the same in both units
+    if unit == "percent":
+        df["gpu_utilization"] = u / 100.0
+        return df, f"largest value {u.max():g}; every value was divided by 100"
+    return df, None
+
+
+def read_telemetry(data, *, interval=None, label: str | None = None,
+                   utilization_unit: str = "auto", timezone: str | None = None,
+                   epoch_unit: str | None = None) -> Telemetry:
     """Validate telemetry (a DataFrame, or a CSV / Parquet path) into :class:`Telemetry`.
 
     Parameters
@@ -96,16 +236,32 @@ def read_telemetry(data, *, interval=None, label: str | None = None) -> Telemetr
         Columns as in the module docstring; extra columns are kept.
     interval : str or Timedelta, optional
         Sampling interval (e.g. ``"1min"``); by default the median step
-        between a replica's samples.
+        between a replica's samples. An interval longer than that step is
+        refused: the samples would overlap and time would be counted twice.
     label : str, optional
         Name used in messages (default: the file name).
+    utilization_unit : ``"auto"``, ``"fraction"`` or ``"percent"``
+        The unit of ``gpu_utilization``. ``"auto"`` decides only when the data
+        can tell (see :func:`_utilization`) and otherwise asks.
+    timezone : str, optional
+        The zone of timestamps written without one. By default naive
+        timestamps are read as UTC (the report says so), and a file that
+        mixes naive and zoned timestamps is refused.
+    epoch_unit : ``"s"``, ``"ms"``, ``"us"`` or ``"ns"``, optional
+        Required when the timestamps are numbers (seconds since 1970 ...).
 
     Raises
     ------
     DataFileError
         Missing required columns; time going backwards within a replica;
-        utilisation above 100 or negative; negative requests, errors or
-        latencies. Messages name the row (as in the input) and the column.
+        utilisation above 100 or negative, or of a unit the data cannot
+        tell; negative or infinite requests, errors or latencies; a GPU count
+        that is not a whole number >= 1. Messages name the row (as in the
+        input) and the column.
+
+    Every row read is either in ``frame`` or counted in ``report`` with the
+    requests it carried, so ``frame.requests.sum() + report.requests[dropped]``
+    is the file's total.
     """
     import pandas as pd
 
@@ -116,35 +272,54 @@ def read_telemetry(data, *, interval=None, label: str | None = None) -> Telemetr
                             f"{', '.join(REQUIRED)} (have: {', '.join(map(str, df.columns))})")
     if df.empty:
         raise DataFileError(f"{label}: no rows")
+    if not df.columns.is_unique:
+        dup = df.columns[df.columns.duplicated()][0]
+        raise DataFileError(f"{label}: column {dup!r} appears more than once")
     report = []
 
-    def note(check, rows, action, detail):
-        report.append({"check": check, "rows": int(rows), "action": action, "detail": detail})
+    def note(check, rows, action, detail, requests=0.0):
+        report.append({"check": check, "rows": int(rows), "action": action, "detail": detail,
+                       "requests": float(requests)})
 
-    note("rows read", len(df), "kept", f"{df.replica_id.nunique():,} replicas")
     for col, default in OPTIONAL.items():
         if col not in df.columns:
             df[col] = default
-    df["replica_id"] = df["replica_id"].astype(str)
-    for col in ("gpu", "model", "team"):
-        df[col] = df[col].fillna("").astype(str)
-    df["timestamp"] = pd.to_datetime(df["timestamp"], utc=True, errors="coerce")
-    drop = df["timestamp"].isna()
+    for col in ("replica_id", "gpu", "model", "team"):  # categoricals (pandas 2.x) as text
+        df[col] = df[col].astype(object)
     for col in _NUMERIC:
         raw = df[col]
         df[col] = pd.to_numeric(raw, errors="coerce")
-        bad = df[col].isna() & raw.notna()
+        bad = (df[col].isna() & raw.notna()) | pd.Series(
+            [isinstance(v, bool | np.bool_) for v in raw], index=raw.index)
         if bad.any():
             i = bad.idxmax()
             raise DataFileError(f"{label}, row {i}, column {col!r}: {raw[i]!r} is not a number")
-    if drop.any():
-        note("unparseable timestamp", drop.sum(), "dropped", "no time, no place in a series")
-    for col in ("gpu_utilization", "requests"):
-        nan = df[col].isna() & ~drop
-        if nan.any():
-            note(f"missing {col}", nan.sum(), "dropped", "a sample without it cannot be costed")
-            drop |= nan
+    note("rows read", len(df), "kept", f"{df.replica_id.nunique():,} replicas",
+         df["requests"].sum())
+
+    no_id = df["replica_id"].isna() | (df["replica_id"].astype(str).str.strip() == "")
+    df["replica_id"] = df["replica_id"].astype(str)
+    for col in ("gpu", "model", "team"):
+        df[col] = df[col].fillna("").astype(str)
+    df["timestamp"], when = _timestamps(df["timestamp"], label, timezone, epoch_unit)
+    drop = pd.Series(False, index=df.index)
+    for check, mask, why in (
+            ("missing replica_id", no_id, "no replica, no place in a series"),
+            ("unparseable timestamp", df["timestamp"].isna(), "no time, no place in a series"),
+            ("missing gpu_utilization", df["gpu_utilization"].isna(),
+             "a sample without it cannot be costed"),
+            ("missing requests", df["requests"].isna(), "a sample without it cannot be costed")):
+        mask = mask & ~drop
+        if mask.any():
+            note(check, mask.sum(), "dropped", why, df.loc[mask, "requests"].sum())
+            drop |= mask
     df = df[~drop]
+    if when == "naive":
+        note("timestamps without a zone", len(df), "converted",
+             f"read as {timezone or 'UTC'}" + ("" if timezone else
+                                               " (pass timezone= if they are local time)"))
+    elif when is not None:
+        note("timestamps as numbers", len(df), "converted", f"read as {when}")
 
     for col in ("requests", "errors", "latency_p50_s", "latency_p95_s", "gpus",
                 "gpu_utilization"):
@@ -152,15 +327,21 @@ def read_telemetry(data, *, interval=None, label: str | None = None) -> Telemetr
         if neg.any():
             i = neg.idxmax()
             raise DataFileError(f"{label}, row {i}, column {col!r}: {df.at[i, col]!r} is negative")
-    top = df["gpu_utilization"].max()
-    if top > 100:
-        i = df["gpu_utilization"].idxmax()
-        raise DataFileError(f"{label}, row {i}, column 'gpu_utilization': {top!r} is above 100; "
-                            "utilisation is a fraction 0-1 or a percentage 0-100")
-    if top > 1:
-        df["gpu_utilization"] = df["gpu_utilization"] / 100.0
-        note("utilisation in per cent", len(df), "converted",
-             f"largest value {top:g} > 1, so every value was divided by 100")
+        inf = np.isinf(df[col])
+        if inf.any():
+            i = inf.idxmax()
+            raise DataFileError(f"{label}, row {i}, column {col!r}: {df.at[i, col]!r} is not a "
+                                "finite number")
+    gpus = df["gpus"].fillna(1.0)
+    bad = (gpus < 1) | (gpus % 1 != 0)
+    if bad.any():
+        i = bad.idxmax()
+        raise DataFileError(f"{label}, row {i}, column 'gpus': {df.at[i, 'gpus']!r} is not a "
+                            "whole number of GPUs >= 1")
+    df["gpus"] = gpus
+    df, converted = _utilization(df, label, utilization_unit)
+    if converted:
+        note("utilisation in per cent", len(df), "converted", converted)
 
     step = df.groupby("replica_id", sort=False)["timestamp"].diff()
     back = step < pd.Timedelta(0)
@@ -173,69 +354,109 @@ def read_telemetry(data, *, interval=None, label: str | None = None) -> Telemetr
                             "samples by time or fix its clock")
     dup = step == pd.Timedelta(0)
     if dup.any():
-        note("duplicate sample", dup.sum(), "dropped", "same replica and timestamp; first kept")
+        note("duplicate sample", dup.sum(), "dropped", "same replica and timestamp; first kept",
+             df.loc[dup, "requests"].sum())
         df = df[~dup]
         step = step[~dup]
 
+    pos = step[step > pd.Timedelta(0)]
     if interval is None:
-        pos = step[step > pd.Timedelta(0)]
         if pos.empty:
             raise DataFileError(f"{label}: each replica has one sample; give interval=")
         interval = pos.median()
-    interval = pd.Timedelta(interval)
-    if interval <= pd.Timedelta(0):
-        raise ValueError("interval must be positive")
+    try:
+        interval = pd.Timedelta(interval)
+    except (ValueError, TypeError):
+        raise ValueError(f"interval must be a duration such as '1min', got {interval!r}") \
+            from None
+    if pd.isna(interval) or interval <= pd.Timedelta(0):
+        raise ValueError(f"interval must be positive, got {interval!r}")
+    if not pos.empty and pos.median() < interval * 0.9:
+        raise DataFileError(f"{label}: samples are {pos.median()} apart, but interval={interval} "
+                            "would give each of them more time than that (time counted twice); "
+                            "give the sampling interval of the data")
     g = df.groupby("replica_id")["timestamp"]
-    expected = ((g.max() - g.min()) / interval).round().astype(int) + 1
+    span = (g.max() - g.min()) / interval
+    if span.max() > 1e8:
+        raise DataFileError(f"{label}: a replica's samples span {span.max():,.0f} intervals of "
+                            f"{interval}; check the timestamps and the interval")
+    expected = span.round().astype(int) + 1
     gaps = (expected - g.count()).clip(lower=0)
     if gaps.sum():
         note("missing samples", gaps.sum(), "kept",
              f"{(gaps > 0).sum()} replicas have gaps; the missing time counts as neither used "
              "nor idle")
     df = df.sort_values(["replica_id", "timestamp"], kind="stable").reset_index(drop=True)
-    note("samples kept", len(df), "kept", f"interval {interval}")
-    return Telemetry(df, pd.DataFrame(report, columns=["check", "rows", "action", "detail"]),
+    note("samples kept", len(df), "kept", f"interval {interval}", df["requests"].sum())
+    return Telemetry(df, pd.DataFrame(report, columns=["check", "rows", "action", "detail",
+                                                       "requests"]),
                      interval, label)
 
 
-def _payload(p):
+def _payload(p, value):
     if isinstance(p, dict):
         return p
+    if not isinstance(p, str | Path):
+        raise TypeError(f"{value}: a Prometheus payload is a dict, JSON text or a .json path, "
+                        f"got {type(p).__name__}")
     s = str(p)
-    if s.lstrip().startswith("{"):
-        return json.loads(s)
-    return json.loads(Path(s).read_text(encoding="utf-8"))
+    where = "the JSON text"
+    try:
+        if not s.lstrip().startswith(("{", "[")):
+            where = s
+            s = Path(s).read_text(encoding="utf-8")
+        out = json.loads(s)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{value}: cannot read {where}: {exc}") from None
+    if not isinstance(out, dict):
+        raise ValueError(f"{value}: a query_range answer is a JSON object with status and data, "
+                         f"got {type(out).__name__}")
+    return out
 
 
 def _one_metric(payload, value, id_label):
     import pandas as pd
 
-    p = _payload(payload)
+    p = _payload(payload, value)
     if p.get("status") != "success":
         raise ValueError(f"Prometheus answered {p.get('status')!r} for {value}: "
                          f"{p.get('errorType', '')} {p.get('error', '')}".strip())
-    data = p.get("data", {})
-    if data.get("resultType") != "matrix":
+    data = p.get("data")
+    if not isinstance(data, dict) or data.get("resultType") != "matrix":
+        kind = data.get("resultType") if isinstance(data, dict) else type(data).__name__
         raise ValueError(f"{value}: expected a query_range result (resultType 'matrix'), got "
-                         f"{data.get('resultType')!r}")
+                         f"{kind!r}")
     result = data.get("result") or []
+    if not isinstance(result, list):
+        raise ValueError(f"{value}: 'result' must be a list of series")
     if not result:
         raise ValueError(f"{value}: the Prometheus result is empty: the query matched no series "
                          "in that time range")
     frames = []
-    for series in result:
+    for k, series in enumerate(result):
+        if not isinstance(series, dict) or not isinstance(series.get("metric", {}), dict):
+            raise ValueError(f"{value}: series {k} is not an object with 'metric' and 'values'")
         labels = dict(series.get("metric", {}))
         if id_label not in labels:
             raise ValueError(f"{value}: a series has no {id_label!r} label (labels: "
                              f"{sorted(labels)}); pass id_label=")
-        vals = np.asarray(series.get("values", []), dtype=object).reshape(-1, 2)
-        f = pd.DataFrame({"timestamp": pd.to_datetime(vals[:, 0].astype(float), unit="s",
-                                                      utc=True),
-                          value: pd.to_numeric(vals[:, 1], errors="coerce")})
+        try:
+            vals = np.asarray(series.get("values", []), dtype=object).reshape(-1, 2)
+            seconds = vals[:, 0].astype(float)
+        except (ValueError, TypeError):
+            raise ValueError(f"{value}: series {k}'s values are not [time, value] pairs") \
+                from None
+        if not np.isfinite(seconds).all():
+            raise ValueError(f"{value}: series {k} has a time that is not a number")
+        numbers = pd.to_numeric(pd.Series(vals[:, 1]), errors="coerce").to_numpy(dtype=float,
+                                                                             copy=True)
+        numbers[~np.isfinite(numbers)] = np.nan  # "NaN", "+Inf", "-Inf": no measurement
+        f = pd.DataFrame({"timestamp": pd.to_datetime(seconds, unit="s", utc=True),
+                          value: numbers})
         f["replica_id"] = str(labels.pop(id_label))
         labels.pop("__name__", None)
-        for k, v in labels.items():
-            f[k] = v
+        for key, v in labels.items():
+            f[key] = v
         frames.append(f)
     out = pd.concat(frames, ignore_index=True)
     dropped = int(out[value].isna().sum())
@@ -259,7 +480,8 @@ def read_prometheus(payloads, *, id_label: str = "replica"):
     -------
     DataFrame with ``timestamp``, ``replica_id``, the labels and one column per
     metric, outer-joined on (``timestamp``, ``replica_id``). ``attrs["dropped"]``
-    counts the samples whose value was not a number ("NaN", "+Inf"), per metric.
+    counts the samples whose value was not a finite number ("NaN", "+Inf",
+    "-Inf"), per metric: they are dropped.
 
     Raises ``ValueError`` for an error status, a non-matrix result or an empty result.
     """

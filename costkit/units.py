@@ -15,13 +15,16 @@ Dimensions and their base units:
 dimension  base unit         also understood
 =========  ================  ==================================================
 time       hour              ms, s, min, day, week, month (730 h), year (8760 h)
-data       GB (10^9 bytes)   byte, kB, MB, TB, PB, KiB, MiB, GiB, TiB
+data       GB (10^9 bytes)   byte, kB, MB, TB, PB, KiB, MiB, GiB, TiB; bits: Gb, Gbit
 energy     kWh               Wh, MWh
 counts     the word itself   GPU, request, query, token, user, engineer, ...
 =========  ================  ==================================================
 
 Assumptions: a month is 730 hours (8760 / 12), the convention of cloud price
-lists; a year is 8760 hours. Bits (Gb, Mbit) are not supported: write bytes.
+lists; a year is 8760 hours. Data sizes follow SI symbols with their case:
+``GB`` is gigabytes and ``Gb`` / ``Gbit`` gigabits (1/8 of a GB); an all
+lower-case ``gb`` could be either, so it is refused. Rates (``Gbps``) are not
+supported.
 Any other word is taken as a count of that thing (plural ``s`` dropped), so
 ``"seat-month"`` or ``"engineer-day"`` work; a misspelt word still cannot be
 mixed with the correctly spelt one, because the dimensions then differ.
@@ -98,7 +101,27 @@ def _singular(word: str) -> str:
     return word
 
 
+_PREFIX = {"k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15}
+_BIT_SYMBOL = re.compile(r"^([kKMGTP])(?:b|bit)$")
+_BYTE_SYMBOL = re.compile(r"^([kKMGTP])B$")
+_AMBIGUOUS_B = re.compile(r"^[kmgtp]b$")
+
+
+def _data_symbol(token: str):
+    """Bytes (``GB``), bits (``Gb``, ``Gbit``: 1/8 of a byte) or an ambiguous case (``gb``)."""
+    m = _BIT_SYMBOL.match(token)
+    if m:
+        return _PREFIX[m.group(1)] / 8 / 1e9, {"data": 1}
+    if _AMBIGUOUS_B.match(token):
+        raise UnitError(f"unit {token!r}: bytes or bits? write {token.upper()} for bytes or "
+                        f"{token[0].upper()}b / {token[0].upper()}bit for bits")
+    return None
+
+
 def _factor(token: str) -> tuple[float, dict[str, int]]:
+    symbol = _data_symbol(token)
+    if symbol is not None:
+        return symbol
     low = token.lower()
     m = _NUMBER.match(low.replace(",", ""))
     if m:
@@ -112,8 +135,11 @@ def _factor(token: str) -> tuple[float, dict[str, int]]:
             return _ENERGY[word], {"energy": 1}
         if word in _DIMENSIONLESS:
             return 1.0, {}
-    if low in _BITS or low.endswith("bit") or low in {"gbps", "mbps"}:
-        raise UnitError(f"unit {token!r}: bits are not supported; write the amount in bytes (GB)")
+    if low == "bit":
+        return 1e-9 / 8, {"data": 1}
+    if low in _BITS or low.endswith("bit") or low.endswith("bps"):
+        raise UnitError(f"unit {token!r}: write bits as kbit, Mbit, Gbit or Tbit (or bytes as "
+                        "GB); rates per second are not supported")
     if not re.match(r"^[a-z][a-z0-9_']*$", low):
         raise UnitError(f"cannot read unit word {token!r}")
     return 1.0, {_singular(low.replace("'", "")): 1}

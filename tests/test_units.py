@@ -33,7 +33,7 @@ def test_parse_unit(text, scale, dims):
     assert u.scale == pytest.approx(scale) and u.dims == dims
 
 
-@pytest.mark.parametrize("text", ["", "  ", "Gbit", "GB/", "h@r"])
+@pytest.mark.parametrize("text", ["", "  ", "gb", "mb", "Gbps", "GB/", "h@r"])
 def test_bad_units(text):
     with pytest.raises(UnitError):
         parse_unit(text)
@@ -80,3 +80,19 @@ def test_conversion_is_reciprocal(a, b):
             conversion_factor(b, a)
         return
     assert f * conversion_factor(b, a) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("text, gb", [("Gb", 0.125), ("Gbit", 0.125), ("Mb", 1.25e-4),
+                                      ("Tb", 125.0), ("kbit", 1.25e-7), ("bit", 1.25e-10),
+                                      ("GB", 1.0), ("kB", 1e-6), ("MB", 1e-3), ("TB", 1e3)])
+def test_bits_are_an_eighth_of_bytes(text, gb):
+    u = parse_unit(text)
+    assert u.dims == (("data", 1),) and u.scale == pytest.approx(gb, rel=1e-12)
+
+
+def test_gigabits_priced_per_gigabyte():
+    # 100 gigabits at 0.09 USD/GB is 12.5 GB: 1.125 USD, not 9.00
+    from costkit.units import conversion_factor
+
+    factor = conversion_factor(parse_unit("Gb"), parse_price_unit("USD/GB")[1])
+    assert 100 * factor * 0.09 == pytest.approx(1.125)
