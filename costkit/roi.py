@@ -31,7 +31,8 @@ The chain, each step a vectorised function:
    incremental gross profit is a gain and is never added to a cost.
 
 4. **Decision metrics**: :func:`npv`, :func:`irr` and :func:`payback_period`
-   (through numpy-financial for one stream, vectorised over many), the
+   (one vectorised solver for one stream or many; numpy-financial is the
+   tests' oracle), the
    discounted payback, the ROI ratio ``NPV / PV(costs)``, the **break-even
    lift** (the relative lift in orders at which NPV = 0) and the **break-even
    traffic** (the sessions per month at which NPV = 0). NPV is linear in both,
@@ -55,7 +56,7 @@ margin is on GMV and already net of returns and payment fees if you want
 them netted.
 
 References: Brealey, Myers & Allen, *Principles of Corporate Finance*, ch. 5-6
-(NPV, IRR, payback); numpy-financial's ``npv`` and ``irr``; Malcolm et al.
+(NPV, IRR, payback); numpy-financial's ``npv`` and ``irr`` (the tests' oracle); Malcolm et al.
 (1959) for the PERT distribution.
 """
 
@@ -141,10 +142,6 @@ def npv(discount_rate, cashflows):
     """
     v = _cashflows(cashflows)
     r = as_fraction("discount_rate", discount_rate)
-    if r.ndim == 0 and v.ndim == 1:
-        import numpy_financial as npf
-
-        return float(npf.npv(float(r), v))
     return wrap_like(np.sum(v * _discount(r, v.shape[-1]), axis=-1))
 
 
@@ -182,9 +179,10 @@ def _irr_rows(v):
 def irr(cashflows):
     """Internal rate of return per period: the rate at which the NPV is zero.
 
-    One stream goes to ``numpy_financial.irr``; many (time on the last axis)
-    are solved together with the same rule (the real root closest to zero).
-    NaN when there is no such rate, e.g. when every flow has the same sign.
+    One solver for one stream or many (time on the last axis): the real root
+    closest to zero, numpy-financial's rule (whose ``irr`` the tests use as
+    the oracle). NaN when there is no such rate, e.g. when every flow has the
+    same sign (numpy-financial 1.1 returns -1.0 there; 1.0 returned NaN).
     Streams that change sign more than once can have several IRRs: prefer
     :func:`npv` to decide.
 
@@ -194,11 +192,8 @@ def irr(cashflows):
     0.28095
     """
     v = _cashflows(cashflows)
-    if v.ndim == 1:
-        import numpy_financial as npf
-
-        return float(npf.irr(v))
-    return _irr_rows(v.reshape(-1, v.shape[-1])).reshape(v.shape[:-1])
+    out = _irr_rows(v.reshape(-1, v.shape[-1])).reshape(v.shape[:-1])
+    return float(out) if v.ndim == 1 else out
 
 
 def payback_period(cashflows):

@@ -760,7 +760,7 @@ def _evaluate_checked(sc: Scenario, *, draws, seed, progress):
                     kw[k] = t[k]
             est = _guard(f"{p}.training[{j}]", tr.estimate, **kw)
             trained[t["name"]] = est
-            est.to_ledger(led, phase=t["phase"], name=t["name"])
+            _guard(f"{p}.training[{j}]", est.to_ledger, led, phase=t["phase"], name=t["name"])
         for j, s in enumerate(opt["search"]):
             cost = _guard(f"{p}.search[{j}]", tu.search_cost, s["strategy"],
                           s["configurations"], trial=trained[s["trial"]],

@@ -582,6 +582,26 @@ class TrainingEstimate:
             df.index = index
         return df
 
+    def require_fit(self):
+        """Raise ``ValueError`` unless every configuration fits in its GPUs' memory.
+
+        A run that does not fit cannot be done as configured, so its price is
+        no cost: ledgers, searches and scenarios refuse it rather than add it.
+        """
+        fits = np.asarray(self.fits_in_memory, dtype=bool)
+        if fits.all():
+            return self
+        i = int(np.flatnonzero(~fits.ravel())[0])
+
+        def pick(x, dtype=float):
+            return np.broadcast_to(np.asarray(x, dtype=dtype), fits.shape).ravel()[i]
+
+        raise ValueError(
+            f"{self.label or 'the training run'} does not fit in memory: "
+            f"{pick(self.memory_per_gpu_gb):,.1f} GB per GPU on {pick(self.n_gpus):g} x "
+            f"{pick(self.gpu, object)}; it needs at least {pick(self.min_gpus_for_memory):g} GPUs (n_gpus=), "
+            "a larger GPU, ZeRO sharding or LoRA/QLoRA. A run that cannot be done has no price")
+
     def to_ledger(self, ledger=None, *, phase: str = "train", name: str | None = None,
                   preprocessing_hours=0.0, usd_per_preprocessing_hour=0.0,
                   checkpoint_months=0.0, checkpoints_kept=1,
@@ -599,6 +619,7 @@ class TrainingEstimate:
 
         if not self.is_scalar:
             raise ValueError("to_ledger() takes one configuration; pick one from to_frame()")
+        self.require_fit()
         led = Ledger(title=self.label or "training") if ledger is None else ledger
         what = name or f"GPU time: {self.label or 'training'} on {self.n_gpus:g} x {self.gpu}"
         led.add_compute(phase, what, hours=self.gpu_hours, usd_per_hour=self.usd_per_gpu_hour,

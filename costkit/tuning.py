@@ -214,6 +214,7 @@ def _trial_inputs(trial, trial_gpu_hours, usd_per_gpu_hour, gpus_per_trial):
             raise ValueError("give trial= or trial_gpu_hours=, not both")
         if not hasattr(trial, "gpu_hours") or np.ndim(trial.gpu_hours) != 0:
             raise TypeError("trial must be one TrainingEstimate (costkit.training.estimate)")
+        trial.require_fit()
         h = as_quantity("trial gpu_hours", trial.gpu_hours, allow_zero=False)
         p = as_quantity("usd_per_gpu_hour", trial.usd_per_gpu_hour if usd_per_gpu_hour is None
                         else usd_per_gpu_hour)
