@@ -22,10 +22,23 @@ def as_quantity(name: str, value, *, allow_zero: bool = True):
     allow_zero : bool
         If False, zero is rejected too (for divisors such as a GPU count).
     """
+    raw = value if isinstance(value, np.ndarray) else None
+    if isinstance(value, str | bytes | bool | np.bool_) or value is None:
+        raise TypeError(f"{name} must be a number or an array of numbers, got {value!r}")
+    if raw is None and type(value).__name__ not in ("Series", "Index"):
+        try:
+            raw = np.asarray(value)
+        except (TypeError, ValueError):
+            raw = None
+    kind = (raw.dtype if raw is not None else getattr(value, "dtype", np.dtype(float))).kind
+    if kind in "USb":
+        raise TypeError(f"{name} must be numbers, got {'booleans' if kind == 'b' else 'text'}")
     try:
         arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise TypeError(f"{name} must be a number or an array of numbers, got {value!r}") from None
+    if arr.ndim and not arr.size:
+        raise ValueError(f"{name} is empty: give at least one value")
     if arr.size:
         bad = ~np.isfinite(arr)
         if bad.any():
@@ -55,6 +68,11 @@ def wrap_like(result, *inputs):
     If any input was a pandas Series of the same length, the result is
     returned as a Series with that index (pvlib's convention).
     """
+    series = [x for x in inputs if type(x).__name__ == "Series"]
+    for x in series[1:]:
+        if not x.index.equals(series[0].index):
+            raise ValueError("Series arguments have different indexes, so their rows do not "
+                             "match up; align them first (a, b = a.align(b)) or pass arrays")
     result = np.asarray(result, dtype=float)
     if result.ndim == 0:
         return float(result)
@@ -64,6 +82,24 @@ def wrap_like(result, *inputs):
 
             return pd.Series(result, index=x.index)
     return result
+
+
+def count(name: str, value, *, minimum: int = 0, maximum: int | None = None,
+          beyond: str = "") -> int:
+    """One whole number ``minimum <= value <= maximum``, as an int (never truncated).
+
+    ``beyond`` says how to go past ``maximum`` where a limit guards memory or time.
+    """
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.number):
+        raise TypeError(f"{name} must be a whole number, got {value!r}")
+    if not np.isfinite(value) or value % 1:
+        raise ValueError(f"{name} must be a whole number, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be a whole number >= {minimum}, got {value!r}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} is at most {maximum:,}, got {value:,}" + (
+            f"; {beyond}" if beyond else ""))
+    return int(value)
 
 
 def whole(name: str, arr):
@@ -80,6 +116,15 @@ def broadcast(**arrays):
     except ValueError:
         shapes = ", ".join(f"{k} {np.shape(v)}" for k, v in arrays.items() if np.ndim(v))
         raise ValueError(f"array arguments do not broadcast together: {shapes}") from None
+
+
+def finite_result(what: str, **results):
+    """Raise if a result overflowed to inf (inputs finite, but their product too large)."""
+    for name, value in results.items():
+        arr = np.asarray(value, dtype=float)
+        if np.isinf(arr).any():
+            raise ValueError(f"{what}: {name} overflows to infinity; an input is far too large "
+                             "(check the units: tokens, not tokens x 1e9?)")
 
 
 def scalar_or(arr):
@@ -117,7 +162,12 @@ def gpu_lookup(gpu, gpu_path=None):
     if isinstance(gpu, str):
         g = lookup(gpu, path=gpu_path)
         return [g.name], [g], None
+    if not hasattr(gpu, "__iter__"):
+        raise TypeError(f"gpu must be a GPU name or a list / array / Series of names, got "
+                        f"{type(gpu).__name__} {gpu!r}")
     arr = np.asarray(list(gpu) if not hasattr(gpu, "to_numpy") else gpu.to_numpy(), dtype=object)
+    if not arr.size:
+        raise ValueError("gpu is empty: name at least one GPU")
     uniq, inv = np.unique(arr.astype(str), return_inverse=True)
     recs = [lookup(u, path=gpu_path) for u in uniq]
     return [r.name for r in recs], recs, inv.reshape(arr.shape)

@@ -133,10 +133,11 @@ def read_table(path, schema: Schema, *, label: str | None = None, frame=None):
             fail(int(empty.to_numpy().nonzero()[0][0]), col.name, "empty cell in a required column")
         if col.kind in ("float", "int"):
             values = pd.to_numeric(text.where(~empty), errors="coerce")
-            bad = values.isna() & ~empty
+            bad = (values.isna() | values.abs().eq(float("inf"))) & ~empty
             if bad.any():
                 i = int(bad.to_numpy().nonzero()[0][0])
-                fail(i, col.name, f"{text.iloc[i]!r} is not a number")
+                fail(i, col.name, f"{text.iloc[i]!r} is not a number" if pd.isna(values.iloc[i])
+                     else f"{text.iloc[i]!r} is not a finite number")
             if col.kind == "int":
                 frac = (values % 1 != 0) & ~empty
                 if frac.any():

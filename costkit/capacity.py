@@ -61,7 +61,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._checks import as_fraction, as_quantity, broadcast, wrap_like
+from ._checks import as_fraction, as_quantity, broadcast, count, wrap_like
 
 __all__ = [
     "DEFAULT_RESERVED_DISCOUNT", "HOURS_PER_MONTH", "RETAIL_HOURLY_SHAPE", "CapacityPlan",
@@ -74,6 +74,10 @@ HOURS_PER_MONTH = 730.0
 DEFAULT_RESERVED_DISCOUNT = 0.37
 """Google Cloud's resource-based 1-year committed-use discount for GPUs [unitless]
 (3-year: 0.55). AWS Savings Plans and reserved instances are of the same order."""
+MAX_TRAFFIC_DAYS = 366
+"""Longest traffic profile :func:`traffic_profile` makes [days]; raise it to go past."""
+MAX_QUEUE_CELLS = 50_000_000
+"""Most servers x hours the SLO search tabulates (8 bytes a cell); raise it to go past."""
 DEFAULT_TARGET_UTILIZATION = 0.7
 DEFAULT_SPOT_INTERRUPTION = 0.05
 DEFAULT_MAX_SPOT_FRACTION = 0.5
@@ -129,16 +133,15 @@ def traffic_profile(daily_requests, *, shape=None, days=1, promotion_multiplier=
     if w.shape != (24,) or w.sum() <= 0:
         raise ValueError(f"shape must be 24 non-negative hourly weights, got shape {w.shape}")
     w = w / w.mean()
-    if int(days) != days or days < 1:
-        raise ValueError(f"days must be a whole number >= 1, got {days!r}")
+    days = count("days", days, minimum=1, maximum=MAX_TRAFFIC_DAYS,
+                 beyond="raise costkit.capacity.MAX_TRAFFIC_DAYS to go past")
     m = float(as_quantity("promotion_multiplier", promotion_multiplier))
     if m < 1:
         raise ValueError(f"promotion_multiplier must be >= 1, got {m!r}")
-    days = int(days)
     rps = np.tile(w * q / 86400.0, days)
     if m != 1.0:
-        pd_ = np.asarray(promotion_days, dtype=int)
-        ph = np.asarray(promotion_hours, dtype=int)
+        pd_ = np.asarray([count("promotion_days", d) for d in np.atleast_1d(promotion_days)])
+        ph = np.asarray([count("promotion_hours", h) for h in np.atleast_1d(promotion_hours)])
         if ((pd_ < 0) | (pd_ >= days)).any() or ((ph < 0) | (ph > 23)).any():
             raise ValueError(f"promotion_days must be in 0..{days - 1} and promotion_hours in "
                              "0..23")
@@ -277,6 +280,13 @@ def replicas_for_slo(arrival_rate_rps, service_time_s, slo_s, *, slots_per_repli
     # servers needed grow about like a + z·sqrt(a): cap the walk generously
     c_cap = int(np.ceil(a.max() + 10.0 * np.sqrt(a.max()) + 20.0 * k + 10.0)) if a.size else 1
     c_cap = min(c_cap, int(max_replicas * k))
+    if (c_cap + 1) * max(a.size, 1) > MAX_QUEUE_CELLS:
+        raise ValueError(
+            f"the SLO search needs up to {c_cap:,} servers x {a.size:,} hours "
+            f"({(c_cap + 1) * a.size * 8 / 1e9:,.1f} GB), more than "
+            f"costkit.capacity.MAX_QUEUE_CELLS ({MAX_QUEUE_CELLS:,} cells): at "
+            f"{flat.max():,.4g} requests/s the fleet is beyond what an M/M/c table is for; size "
+            "it with replicas_for_utilization, plan fewer hours, or raise the limit")
     table = _erlang_b_upto(a, c_cap)
     for r in range(1, int(c_cap // k) + 1):     # loop over replica counts, vectorised over hours
         ci = int(np.floor(r * k + 1e-9))       # whole servers: (B / S) x S = 5.999... is 6
@@ -568,28 +578,37 @@ def plan(traffic_rps, serving=None, *, replica_rps=None, request_latency_s=None,
 
     # ---- mix: every reserved count R from 0 to the peak at once (rows) x hours (columns)
     reserved_price = price * (1.0 - disc)
-    R = np.arange(int(peak) + 1, dtype=float)[:, None]
-    excess = np.maximum(need[None, :] - R, 0.0)
     spot_ok = np.isfinite(spot) and spot / (1.0 - q) < price
     cap = np.floor(cap_f * need)[None, :] if spot_ok else np.zeros((1, hours))
-    n_spot, n_od = _spot_cover(excess, np.minimum(excess, cap), q, price,
-                               spot if spot_ok else np.inf)
     spot_price = spot if spot_ok else 0.0
-    cost = R[:, 0] * hours * reserved_price + (n_od * price + n_spot * spot_price).sum(axis=1)
+
+    def mix_for(R):
+        excess = np.maximum(need[None, :] - R[:, None], 0.0)
+        n_spot, n_od = _spot_cover(excess, np.minimum(excess, cap), q, price,
+                                   spot if spot_ok else np.inf)
+        cost = R * hours * reserved_price + (n_od * price + n_spot * spot_price).sum(axis=1)
+        return cost, n_spot, n_od
+
+    # R blocks of at most ~4 million cells: a 37k-replica fleet over a year stays in memory
+    block = max(1, 4_000_000 // hours)
+    cost = np.concatenate([mix_for(np.arange(lo, min(lo + block, peak + 1), dtype=float))[0]
+                           for lo in range(0, int(peak) + 1, block)])
     best = int(np.argmin(cost))
+    _, best_spot, best_od = mix_for(np.array([float(best)]))
+    best_spot, best_od = best_spot[0], best_od[0]
 
     hourly = pd.DataFrame({
         "requests_per_second": lam, "replicas_utilization": r_util, "replicas_slo": r_slo,
         "replicas_needed": need, "static_peak": np.full(hours, peak), "autoscale": need,
-        "mix_reserved": np.full(hours, float(best)), "mix_on_demand": n_od[best],
-        "mix_spot": n_spot[best],
+        "mix_reserved": np.full(hours, float(best)), "mix_on_demand": best_od,
+        "mix_spot": best_spot,
     })  # fmt: skip
     if index is not None:
         hourly.index = index
     scale = HOURS_PER_MONTH / hours
     requests_month = lam.sum() * 3600.0 * scale
     busy = lam.sum() / rps_r                                  # replica-hours of pure work
-    mix = best + n_od[best] + n_spot[best]                    # replicas the mix runs per hour
+    mix = best + best_od + best_spot                          # replicas the mix runs per hour
     rows = {}
     for s, running, usd in (("static_peak", np.full(hours, peak), peak * hours * price),
                             ("autoscale", need, need.sum() * price),

@@ -295,8 +295,11 @@ _GPU_SUFFIX = re.compile(r"^(sxm\d?|pcie|gpu|tensorcore|\d+gb|hbm\d?e?|gen\d|x\d
 
 
 def _resolve(name, index: dict, display: list, what: str, suffix=None) -> str:
-    if not isinstance(name, str) or not name.strip():
-        raise TypeError(f"a {what} name must be a non-empty string, got {name!r}")
+    if not isinstance(name, str):
+        raise TypeError(f"a {what} name must be a string, got {type(name).__name__} {name!r}")
+    if not name.strip():
+        raise ValueError(f"a {what} name must not be empty: name one of the catalog's "
+                         f"{what}s (costkit gpus lists the GPUs)")
     k = _key(name)
     if k in index:
         return index[k]
@@ -552,8 +555,16 @@ def read_skypilot_catalog(path, *, cloud: str | None = None, price_date: str | N
         raise DataFileError(f"{path}: no GPU instance rows could be read")
     df = pd.DataFrame(rows, columns=["instance_type", "gpu", "gpu_count", "region", "od", "spot",
                                      "row"])
-    for c in ("od", "spot"):
-        df[c] = pd.to_numeric(df[c].replace("", None), errors="coerce")
+    for c, col in (("od", "Price"), ("spot", "SpotPrice")):
+        text = df[c].astype(object).where(df[c].notna(), "").astype(str).str.strip()
+        values = pd.to_numeric(text.where(text != "", None), errors="coerce")
+        bad = (values.isna() & (text != "")) | values.abs().eq(float("inf"))
+        if bad.any():
+            j = int(bad.to_numpy().nonzero()[0][0])
+            i = int(df["row"].iloc[j])
+            raise DataFileError(f"{path}, row {i + 1} (line {i + 2}), column '{col}': "
+                                f"{text.iloc[j]!r} is not a finite number")
+        df[c] = values
     g = df.groupby(["instance_type", "region"], sort=True)
     out = g.agg(gpu=("gpu", "first"), gpu_count=("gpu_count", "first"),
                 on_demand_usd_per_hour=("od", "min"), spot_usd_per_hour=("spot", "min"))
@@ -708,7 +719,12 @@ def gpu_hour_price(gpu, cloud: str | None = None, pricing: str = "on_demand",
 
     if isinstance(gpu, str):
         return price_quote(gpu, cloud, pricing, stat, path=path, gpu_path=gpu_path).usd_per_gpu_hour
+    if not hasattr(gpu, "__iter__"):
+        raise TypeError(f"gpu must be a GPU name or a list / array / Series of names, got "
+                        f"{type(gpu).__name__} {gpu!r}")
     names = list(gpu)
+    if not names:
+        raise ValueError("gpu is empty: name at least one GPU")
     cache = {n: price_quote(n, cloud, pricing, stat, path=path, gpu_path=gpu_path).usd_per_gpu_hour
              for n in dict.fromkeys(names)}
     out = np.array([cache[n] for n in names], dtype=float)

@@ -25,6 +25,7 @@ search, fine-tuning, A/B tests); ``"training"``, ``"serving"``,
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from costkit._checks import as_quantity, wrap_like
@@ -214,6 +215,9 @@ class Ledger:
             factor = conversion_factor(parse_unit(unit), per)
         except UnitError as exc:
             raise UnitError(f"line item {name!r}: {exc}") from None
+        if not math.isfinite(q * p * factor):
+            raise ValueError(f"line item {name!r}: {q:g} x {p:g} overflows to infinity; a "
+                             "quantity or price is far too large")
         item = LineItem(phase, name, category, q, unit, p, price_unit, q * p * factor,
                         currency, note)
         self._check_currency(currency)
@@ -314,7 +318,11 @@ class Ledger:
     def total(self, currency: str | None = None) -> float:
         """Total cost, the sum over all items. [currency]"""
         cur = (currency or self.currency).upper()
-        return float(sum(it.amount * self._rate(it.currency, cur) for it in self._items))
+        total = float(sum(it.amount * self._rate(it.currency, cur) for it in self._items))
+        if not math.isfinite(total):
+            raise ValueError(f"the ledger's total overflows to infinity in {cur}; an item is far "
+                             "too large")
+        return total
 
     @property
     def assumptions(self) -> dict:

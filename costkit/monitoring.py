@@ -37,7 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from costkit._checks import as_fraction, as_quantity
+from costkit._checks import as_fraction, as_quantity, count
 
 __all__ = [
     "Drivers",
@@ -305,9 +305,15 @@ def robust_z(values, window: int, *, period: int = 1, min_history: int = 2,
     """
     x = np.asarray(values, dtype=float)
     n = x.size
-    lags = np.full((n, int(window)), np.nan)
-    for j in range(1, int(window) + 1):  # one shifted copy per lag, not per point
-        k = j * int(period)
+    window = count("window", window, minimum=1, maximum=10_000)
+    period = count("period", period, minimum=1)
+    min_history = count("min_history", min_history, minimum=1)
+    if n * window > 200_000_000:
+        raise ValueError(f"{n:,} points x a window of {window:,} is more than 200 million "
+                         "lags; use a shorter window or fewer points")
+    lags = np.full((n, window), np.nan)
+    for j in range(1, window + 1):  # one shifted copy per lag, not per point
+        k = j * period
         if k < n:
             lags[k:, j - 1] = x[:-k]
     enough = np.sum(~np.isnan(lags), axis=1) >= min_history
@@ -343,9 +349,8 @@ def alerts(costed, *, by: str = "model", window_days: int = 7, mad_threshold: fl
     as_quantity("mad_threshold", mad_threshold, allow_zero=False)
     as_fraction("low_utilization", low_utilization)
     as_fraction("min_error_rate", min_error_rate)
-    window_days, min_hours = int(window_days), int(min_hours)
-    if window_days < 2 or min_hours < 1:
-        raise ValueError("window_days must be >= 2 and min_hours >= 1")
+    window_days = count("window_days", window_days, minimum=2, maximum=365)
+    min_hours = count("min_hours", min_hours, minimum=1)
     hourly = costed.groupby([by, "hour"], observed=True).agg(
         cost=("cost_usd", "sum"), requests=("requests", "sum"), errors=("errors", "sum"),
         busy=("busy_replica_hours", "sum"), observed=("replica_hours", "sum"))
@@ -552,9 +557,8 @@ def synthetic_telemetry(days: int = 7, replicas: int = 200, freq: str = "1min", 
     from costkit.capacity import RETAIL_HOURLY_SHAPE
     from costkit.catalog import gpu_hour_price
 
-    days, replicas = int(days), int(replicas)
-    if days < 1 or replicas < 3:
-        raise ValueError("need days >= 1 and replicas >= 3 (one per model)")
+    days = count("days", days, minimum=1, maximum=366)
+    replicas = count("replicas", replicas, minimum=3, maximum=100_000)
     rng = np.random.default_rng(seed)
     t0 = pd.Timestamp(start, tz="UTC")
     times = pd.date_range(t0, t0 + pd.Timedelta(days=days), freq=freq, inclusive="left")

@@ -66,7 +66,15 @@ from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
-from costkit._checks import as_fraction, as_quantity, broadcast, scalar_or, whole, wrap_like
+from costkit._checks import (
+    as_fraction,
+    as_quantity,
+    broadcast,
+    count,
+    scalar_or,
+    whole,
+    wrap_like,
+)
 
 __all__ = [
     "DEFAULT_ANNUAL_DISCOUNT_RATE",
@@ -94,6 +102,12 @@ __all__ = [
 ]
 
 DEFAULT_ANNUAL_DISCOUNT_RATE = 0.10
+MAX_HORIZON_MONTHS = 600
+"""Longest horizon a case accepts (50 years) [months]; raise it to go past."""
+MAX_DRAWS = 10_000_000
+"""Most Monte Carlo draws :func:`monte_carlo` makes; raise it if the memory allows."""
+MAX_CELLS = 50_000_000
+"""Most scenario-months one evaluation holds (each array 8 bytes a cell); raise to go past."""
 """Default discount rate per year: a common corporate hurdle rate (assumption; use your WACC)."""
 
 
@@ -503,10 +517,14 @@ class Case:
         whole("retrain_every_months", as_quantity("retrain_every_months",
                                                   self.retrain_every_months))
         h = np.asarray(self.horizon_months)
-        if h.ndim or not np.isfinite(float(h)) or float(h) < 1 or float(h) % 1:
+        if (h.ndim or h.dtype.kind not in "iuf" or not np.isfinite(float(h)) or float(h) < 1
+                or float(h) % 1):
             raise ValueError("horizon_months must be one whole number >= 1 (a horizon of 0 has "
                              "no cash flows; run one case per horizon), got "
                              f"{self.horizon_months!r}")
+        if float(h) > MAX_HORIZON_MONTHS:
+            raise ValueError(f"horizon_months is at most {MAX_HORIZON_MONTHS} (50 years), got "
+                             f"{float(h):,.0f}; raise costkit.roi.MAX_HORIZON_MONTHS to go past")
         launch = whole("launch_month", as_quantity("launch_month", self.launch_month,
                                                    allow_zero=False))
         if (launch > float(h)).any():
@@ -565,6 +583,12 @@ class ROIResult:
         # depend on drawn inputs grow to (scenarios, months), the rest broadcast as views
         vals = {f: np.asarray(getattr(case, f), dtype=float) for f in names}
         self.shape = np.broadcast_shapes(*(v.shape for v in vals.values()))
+        cells = int(np.prod(self.shape)) * (int(case.horizon_months) + 1)
+        if cells > MAX_CELLS:
+            raise ValueError(f"{int(np.prod(self.shape)):,} scenarios x "
+                             f"{int(case.horizon_months) + 1} months is {cells:,} cells, more "
+                             f"than costkit.roi.MAX_CELLS ({MAX_CELLS:,}); evaluate fewer "
+                             "scenarios at a time, or raise the limit if the memory allows")
         self.months = np.arange(int(case.horizon_months) + 1)
         t = self.months
         full = (*self.shape, t.size)
@@ -929,9 +953,9 @@ def monte_carlo(case: Case, distributions: dict, *, n: int = 100_000, seed=0, pr
     import pandas as pd
 
     _require_scalar_case(case, "monte_carlo")
-    n = int(n)
-    if n < 1:
-        raise ValueError("n must be >= 1")
+    n = count("n", n, minimum=1, maximum=MAX_DRAWS,
+              beyond="raise costkit.roi.MAX_DRAWS if the memory allows (about 100 bytes a draw "
+                     "per uncertain input)")
     unknown = sorted(set(distributions) - set(_NUMERIC))
     if unknown:
         _unknown_inputs(unknown)
@@ -939,7 +963,9 @@ def monte_carlo(case: Case, distributions: dict, *, n: int = 100_000, seed=0, pr
         raise ValueError("horizon_months cannot be drawn; run one case per horizon")
     rng = np.random.default_rng(seed)
     draws = {k: _draw(k, spec, rng, n) for k, spec in distributions.items()}
-    step = max(int(chunk_size), 1)
+    # a chunk's months x draws stay within a few million cells, whatever the horizon
+    step = min(count("chunk_size", chunk_size, minimum=1),
+               max(1, 4_000_000 // (int(case.horizon_months) + 1)))
     npv_usd, payback = np.empty(n), np.empty(n)
     for start in range(0, n, step):  # chunks bound memory and feed the progress bar
         stop = min(start + step, n)

@@ -59,7 +59,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._checks import as_fraction, as_quantity, wrap_like
+from ._checks import as_fraction, as_quantity, finite_result, wrap_like
 from ._checks import broadcast as _broadcast
 from ._checks import catalog_prices as _catalog_prices
 from ._checks import gpu_lookup as _gpu_lookup
@@ -599,8 +599,9 @@ class TrainingEstimate:
         raise ValueError(
             f"{self.label or 'the training run'} does not fit in memory: "
             f"{pick(self.memory_per_gpu_gb):,.1f} GB per GPU on {pick(self.n_gpus):g} x "
-            f"{pick(self.gpu, object)}; it needs at least {pick(self.min_gpus_for_memory):g} GPUs (n_gpus=), "
-            "a larger GPU, ZeRO sharding or LoRA/QLoRA. A run that cannot be done has no price")
+            f"{pick(self.gpu, object)}; it needs at least "
+            f"{pick(self.min_gpus_for_memory):g} GPUs (n_gpus=), a larger GPU, ZeRO sharding "
+            "or LoRA/QLoRA. A run that cannot be done has no price")
 
     def to_ledger(self, ledger=None, *, phase: str = "train", name: str | None = None,
                   preprocessing_hours=0.0, usd_per_preprocessing_hour=0.0,
@@ -939,6 +940,7 @@ def estimate(params=None, tokens=None, *, model=None, gpu="H100-SXM", n_gpus=Non
     hours, energy, co2 = run(b["mfu"])
     h_lo, e_lo, c_lo = run(b["mfu_hi"])
     h_hi, e_hi, c_hi = run(b["mfu_lo"])
+    finite_result("training.estimate", flops=fl, gpu_hours=h_hi, cost_usd=h_hi * b["p_hi"])
     ref = (params, tokens, mfu, usd_per_gpu_hour, n_gpus, gpu if not isinstance(gpu, str)
            else None)
 

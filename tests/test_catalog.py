@@ -82,9 +82,10 @@ def test_unknown_model_suggests():
         ck.model("llama-2-7")
 
 
-@pytest.mark.parametrize("bad", ["", None, 3])
-def test_gpu_name_must_be_text(bad):
-    with pytest.raises(TypeError):
+@pytest.mark.parametrize("bad, error", [("", ValueError), ("  ", ValueError), (None, TypeError),
+                                        (3, TypeError)])
+def test_gpu_name_must_be_text(bad, error):
+    with pytest.raises(error, match="must not be empty|must be a string"):
         ck.gpu(bad)
 
 
