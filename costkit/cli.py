@@ -182,6 +182,7 @@ def _validate(a):
     from .scenario import Scenario
 
     sc = Scenario.from_yaml(a.scenario)
+    sc.evaluate(draws=0)  # one validator: whatever report would refuse, validate refuses
     _write(f"{a.scenario}: valid: {sc.name!r}, {len(sc.option_names)} option(s): "
            + ", ".join(sc.option_names) + "\n", None)
 

@@ -172,7 +172,8 @@ class Variant:
     ``embedding_params`` [count] the FLOP-free input embeddings.
     ``accuracy_loss`` [unitless, 0 to 1] is the relative drop in the business
     metric against the baseline; ``one_off`` a ledger of the one-off work
-    (``opt`` phase), ``one_off_usd`` its total.
+    (``opt`` phase), ``one_off_usd`` its total; ``max_seq_len`` [tokens] the
+    model's context window (positions), checked when it is served.
     """
 
     name: str
@@ -192,6 +193,7 @@ class Variant:
     accuracy_loss: float
     one_off: object
     notes: tuple = field(default_factory=tuple)
+    max_seq_len: float | None = None
 
     @property
     def one_off_usd(self) -> float:
@@ -209,10 +211,12 @@ class Variant:
 
         if self.kind == "llm":
             kwargs.setdefault("kv_dtype", self.kv_dtype)
+            kwargs.setdefault("context_tokens", self.max_seq_len)
             return serving.estimate(params=self.params, n_layers=self.n_layers,
                                     d_model=self.d_model, n_heads=self.n_heads,
                                     n_kv_heads=self.n_kv_heads, head_dim=self.head_dim,
                                     dtype=self.dtype, **kwargs)
+        kwargs.setdefault("max_positions", self.max_seq_len)
         return serving.encoder_estimate(params=self.params, n_layers=self.n_layers,
                                         d_model=self.d_model,
                                         embedding_params=self.embedding_params,
@@ -308,6 +312,7 @@ def baseline(model: str, *, dtype: str = "fp16", kv_dtype: str | None = None,
         head_dim=float(m.head_dim), layer_params=m.layer_params,
         embedding_params=_embedding_params(m), dtype=d, kv_dtype=kv_dtype, accuracy_loss=0.0,
         one_off=_ledger(name or m.name), notes=(f"{m.name} in {d}",),
+        max_seq_len=float(m.max_seq_len) if m.max_seq_len else None,
     )  # fmt: skip
 
 

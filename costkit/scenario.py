@@ -54,6 +54,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._checks import count
 from ._safe import has_control
 from ._tables import suggest
 
@@ -61,6 +62,8 @@ __all__ = ["Scenario", "ScenarioError", "ScenarioResult", "example_path", "examp
            "monte_carlo_inputs"]
 
 _REQUIRED = object()
+MAX_DRAWS = 1_000_000
+"""Most Monte Carlo draws a scenario (or ``costkit report --draws``) may ask for."""
 
 
 class ScenarioError(ValueError):
@@ -85,6 +88,7 @@ _RANGES = {
     "nonneg": (0.0, None, "must be >= 0"),
     "positive": (0.0, None, "must be > 0"),
     "fraction": (0.0, 1.0, "is a fraction from 0 to 1"),
+    "share": (0.0, 1.0, "is a share above 0 and at most 1"),
     "lift": (-1.0, None, "is a relative change, > -1"),
     "elasticity": (None, 0.0, "is the relative change in orders per +100 ms, <= 0 (slower "
                               "pages sell less: -0.01 is -1% per 100 ms)"),
@@ -98,7 +102,10 @@ def _as_float(value, unit: str | None):
     if isinstance(value, bool) or value is None:
         raise _Bad(f"expected a number, got {value!r}")
     if isinstance(value, int | float):
-        return float(value), False
+        try:
+            return float(value), False
+        except OverflowError:
+            raise _Bad(f"a number of {len(str(value))} digits is too large") from None
     if not isinstance(value, str):
         raise _Bad(f"expected a number, got {type(value).__name__} {value!r}")
     try:
@@ -132,14 +139,14 @@ def number(kind: str = "nonneg", default=_REQUIRED, *, unit: str | None = None):
 
     def check(value, path):
         x, percent = _as_float(value, unit)
-        if percent and kind not in ("fraction", "lift"):
+        if percent and kind not in ("fraction", "lift", "share"):
             raise _Bad(f"{value!r}: a percentage is only for fractions and lifts")
         if not math.isfinite(x):
             raise _Bad(f"must be finite, got {value!r}")
-        bad = ((lo is not None and (x <= lo if kind in ("positive", "lift") else x < lo))
+        bad = ((lo is not None and (x <= lo if kind in ("positive", "lift", "share") else x < lo))
                or (hi is not None and x > hi))
         if bad:
-            if kind == "fraction" and 1 < x <= 100:
+            if kind in ("fraction", "share") and 1 < x <= 100:
                 what_ = f"{what}, not a percentage: write {x / 100:g} or '{x:g}%'"
             else:
                 what_ = what
@@ -153,7 +160,7 @@ def number(kind: str = "nonneg", default=_REQUIRED, *, unit: str | None = None):
 def integer(minimum: int = 0, default=_REQUIRED, maximum: int | None = None):
     def check(value, path):
         x, _ = _as_float(value, None)
-        if x % 1 or x < minimum or (maximum is not None and x > maximum):
+        if not math.isfinite(x) or x % 1 or x < minimum or (maximum is not None and x > maximum):
             top = f" and <= {maximum}" if maximum is not None else ""
             raise _Bad(f"must be a whole number >= {minimum}{top}, got {value!r}")
         return int(x)
@@ -334,7 +341,7 @@ _OPTIMIZATION = mapping({
 _COMPONENT = mapping({
     "name": text(), "model": catalog_name("model"), "gpu": catalog_name("GPU"),
     "dtype": text("fp16"), "optimization": _OPTIMIZATION,
-    "share_of_searches": number("fraction", 1.0), "slo_s": number("positive", unit="s"),
+    "share_of_searches": number("share", 1.0), "slo_s": number("positive", unit="s"),
     "min_replicas": integer(1, 2), "replaces": text(None), **_SERVE_KEYS,
 })
 _TRAINING = mapping({
@@ -378,12 +385,12 @@ _SCHEMA = mapping({
         "average_order_value_usd": number("nonneg"), "gross_margin": number("fraction"),
     }),
     "traffic": mapping({
-        "days": integer(1, 7), "promotion_multiplier": number("multiplier", 1.0),
+        "days": integer(1, 7, 366), "promotion_multiplier": number("multiplier", 1.0),
         "promotion_days": listing(integer(0), [0]),
         "promotion_hours": listing(integer(0, maximum=23), list(range(24))),
     }, {}),
     "timeline": mapping({
-        "horizon_months": integer(1, 36), "annual_discount_rate": number("fraction", 0.10),
+        "horizon_months": integer(1, 36, 600), "annual_discount_rate": number("fraction", 0.10),
         "latency_elasticity_per_100ms": number("elasticity", 0.0),
     }, {}),
     "people": mapping({"usd_per_engineer_day": number("nonneg", 0.0),
@@ -391,7 +398,7 @@ _SCHEMA = mapping({
     "baseline": mapping({"name": text("keep today's system"),
                          "serving": listing(_COMPONENT, [])}, {}),
     "options": listing(_OPTION, min_items=1),
-    "monte_carlo": mapping({"draws": integer(1, 100_000), "seed": integer(0, 0)}, {}),
+    "monte_carlo": mapping({"draws": integer(1, 100_000, MAX_DRAWS), "seed": integer(0, 0)}, {}),
     "sensitivity": mapping({"relative": number("fraction", 0.2)}, {}),
 })
 
@@ -487,8 +494,14 @@ class Scenario:
 
 
 def _cross_check(spec, source):
-    """Names that refer to each other: extends, replaces, trials and retraining runs."""
+    """Values that refer to each other: extends, replaces, trials, retraining, promotion days."""
     problems, seen, trainings = [], {}, {}
+    traffic = spec["traffic"]
+    for j, day in enumerate(traffic["promotion_days"]):
+        if day >= traffic["days"]:
+            problems.append((f"traffic.promotion_days[{j}]", f"day {day} is past the "
+                             f"{traffic['days']}-day profile (days are 0 to "
+                             f"{traffic['days'] - 1})"))
     base = {c["name"] for c in spec["baseline"]["serving"]}
     if spec["baseline"]["name"] in [o["name"] for o in spec["options"]]:
         problems.append(("baseline.name", "is also an option's name"))
@@ -695,6 +708,15 @@ def _guard(path, fn, *args, **kwargs):
         raise _Problems([(path, str(exc).strip("'\""))]) from None
 
 
+def _override(name, value, maximum):
+    """``draws=`` or ``seed=`` given to evaluate(): the file's own bounds apply."""
+    try:
+        return count(name, value, minimum=0, maximum=maximum,
+                     beyond="the scenario limit guards memory and time")
+    except (TypeError, ValueError) as exc:
+        raise _Problems([(f"monte_carlo.{name}", str(exc))]) from None
+
+
 def _evaluate(sc: Scenario, *, draws, seed, progress):
     try:
         return _evaluate_checked(sc, draws=draws, seed=seed, progress=progress)
@@ -828,8 +850,8 @@ def _evaluate_checked(sc: Scenario, *, draws, seed, progress):
     tornado = roi.tornado(cases[best], swings) if swings else None
 
     mc_cfg = spec["monte_carlo"]
-    n = mc_cfg["draws"] if draws is None else int(draws)
-    s0 = mc_cfg["seed"] if seed is None else int(seed)
+    n = mc_cfg["draws"] if draws is None else _override("draws", draws, MAX_DRAWS)
+    s0 = mc_cfg["seed"] if seed is None else _override("seed", seed, None)
     uncertain = {o["name"]: o["uncertainty"] for o in spec["options"] if o["uncertainty"]}
     mc = {}
     if n > 0 and uncertain:

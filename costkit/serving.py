@@ -253,7 +253,8 @@ def _llm_shape(model, params, n_layers, d_model, n_heads, n_kv_heads, head_dim, 
                              "encoder_estimate() for encoders and recommender_estimate() for "
                              "recommenders")
         return (m.name, float(m.params), float(m.n_layers), float(m.d_model),
-                float(m.n_heads), float(m.n_kv_heads or m.n_heads), float(m.head_dim))
+                float(m.n_heads), float(m.n_kv_heads or m.n_heads), float(m.head_dim),
+                float(m.max_seq_len) if m.max_seq_len else None)
     if params is None:
         raise TypeError("estimate() needs model= (a catalog name) or params= with the shape")
     missing = [k for k, v in (("n_layers", n_layers), ("d_model", d_model),
@@ -262,12 +263,39 @@ def _llm_shape(model, params, n_layers, d_model, n_heads, n_kv_heads, head_dim, 
         raise ValueError("the KV cache and attention need the shape: pass n_layers, d_model and "
                          f"n_heads with params (missing: {', '.join(missing)})")
     n = as_quantity("params", params, allow_zero=False)
-    L = as_quantity("n_layers", n_layers, allow_zero=False)
-    d = as_quantity("d_model", d_model, allow_zero=False)
-    h = as_quantity("n_heads", n_heads, allow_zero=False)
-    kvh = h if n_kv_heads is None else as_quantity("n_kv_heads", n_kv_heads, allow_zero=False)
+    L = whole("n_layers", as_quantity("n_layers", n_layers, allow_zero=False))
+    d = whole("d_model", as_quantity("d_model", d_model, allow_zero=False))
+    h = whole("n_heads", as_quantity("n_heads", n_heads, allow_zero=False))
+    kvh = h if n_kv_heads is None else whole(
+        "n_kv_heads", as_quantity("n_kv_heads", n_kv_heads, allow_zero=False))
+    _check_heads(d, h, kvh, head_dim)
     hd = d / h if head_dim is None else as_quantity("head_dim", head_dim, allow_zero=False)
-    return "", n, L, d, h, kvh, hd
+    return "", n, L, d, h, kvh, hd, None
+
+
+def _check_heads(d_model, n_heads, n_kv_heads, head_dim):
+    """Refuse an attention shape that cannot exist (heads that do not divide the width ...)."""
+    d, h, kvh = np.broadcast_arrays(d_model, n_heads, n_kv_heads)
+    if (kvh > h).any():
+        raise ValueError(f"n_kv_heads ({kvh[kvh > h].flat[0]:g}) cannot exceed n_heads "
+                         f"({h[kvh > h].flat[0]:g}): KV heads are shared by query heads")
+    if (np.mod(h, kvh) != 0).any():
+        bad = np.mod(h, kvh) != 0
+        raise ValueError(f"n_heads ({h[bad].flat[0]:g}) must be a multiple of n_kv_heads "
+                         f"({kvh[bad].flat[0]:g}): each KV head serves a whole group")
+    if head_dim is None and (np.mod(d, h) != 0).any():
+        bad = np.mod(d, h) != 0
+        raise ValueError(f"d_model ({d[bad].flat[0]:g}) is not divisible by n_heads "
+                         f"({h[bad].flat[0]:g}); give head_dim if the heads are not d_model / "
+                         "n_heads wide")
+
+
+def _usable(usable_memory_fraction):
+    """The share of GPU memory usable, 0 < share <= 1."""
+    usable = as_fraction("usable_memory_fraction", usable_memory_fraction)
+    if (usable == 0).any():
+        raise ValueError("usable_memory_fraction must be > 0: no memory, nothing fits")
+    return usable
 
 
 # --------------------------------------------------------------------------- LLM
@@ -370,7 +398,8 @@ def estimate(model=None, *, params=None, n_layers=None, d_model=None, n_heads=No
              compute_utilization=DEFAULT_COMPUTE_UTILIZATION,
              bandwidth_utilization=DEFAULT_BANDWIDTH_UTILIZATION,
              usable_memory_fraction=USABLE_MEMORY_FRACTION, oversized="raise",
-             gpu_path=None, price_path=None, model_path=None) -> ServingEstimate:
+             context_tokens=None, gpu_path=None, price_path=None,
+             model_path=None) -> ServingEstimate:
     """Latency, throughput and cost of one LLM replica generating text (roofline).
 
     Parameters
@@ -409,6 +438,10 @@ def estimate(model=None, *, params=None, n_layers=None, d_model=None, n_heads=No
         [unitless, 0 to 1]; defaults 0.6 and 0.8 (calibrated, see the module).
     usable_memory_fraction : numeric
         Share of GPU memory for weights and KV cache [0 to 1].
+    context_tokens : numeric, optional
+        The model's context window [tokens]; prompt + output tokens beyond it
+        raise ``ValueError``. A catalog model's own (4,096 for Llama 2) by
+        default; with ``params`` and a shape, none unless given.
     oversized : {"raise", "flag"}
         A batch whose KV cache does not fit (or weights that do not fit):
         raise ``ValueError`` (default), or flag it (``fits_in_memory`` False,
@@ -440,8 +473,10 @@ def estimate(model=None, *, params=None, n_layers=None, d_model=None, n_heads=No
     """
     if oversized not in _OVERSIZED:
         raise ValueError(f"oversized must be 'raise' or 'flag', got {oversized!r}")
-    label, n, L, dm, h, kvh, hd = _llm_shape(model, params, n_layers, d_model, n_heads,
-                                             n_kv_heads, head_dim, model_path)
+    label, n, L, dm, h, kvh, hd, context = _llm_shape(model, params, n_layers, d_model, n_heads,
+                                                      n_kv_heads, head_dim, model_path)
+    if context_tokens is not None:
+        context = float(as_quantity("context_tokens", context_tokens, allow_zero=False))
     d, wbytes, kv, kvbytes, kv_note = _dtypes(dtype, kv_dtype)
     hw = _hardware(gpu, d, usd_per_gpu_hour=usd_per_gpu_hour, cloud=cloud, pricing=pricing,
                    compute_utilization=compute_utilization,
@@ -449,11 +484,17 @@ def estimate(model=None, *, params=None, n_layers=None, d_model=None, n_heads=No
                    gpu_path=gpu_path)
     names, inv = hw.names, hw.inv
     peak, bw, mem, price, u_c, u_bw = hw.peak, hw.bw, hw.mem, hw.price, hw.u_c, hw.u_bw
-    usable = as_fraction("usable_memory_fraction", usable_memory_fraction)
+    usable = _usable(usable_memory_fraction)
     ng = whole("n_gpus", as_quantity("n_gpus", n_gpus, allow_zero=False))
     B = whole("batch_size", as_quantity("batch_size", batch_size, allow_zero=False))
     P = whole("prompt_tokens", as_quantity("prompt_tokens", prompt_tokens, allow_zero=False))
     Q = whole("output_tokens", as_quantity("output_tokens", output_tokens, allow_zero=False))
+    if context is not None and (np.asarray(P + Q) > context).any():
+        over = np.asarray(P + Q)
+        raise ValueError(f"{np.max(over):,.0f} tokens (prompt + output) exceed the context "
+                         f"window of {label or 'the model'}, {context:,.0f} tokens; shorten the "
+                         "prompt or use a longer-context "
+                         "model")
     arrays = dict(params=n, n_layers=L, d_model=dm, n_kv_heads=kvh, head_dim=hd, peak=peak,
                   bw=bw, mem=mem, price=price, u_c=u_c, u_bw=u_bw, usable=usable, n_gpus=ng,
                   batch_size=B, prompt_tokens=P, output_tokens=Q)
@@ -628,6 +669,7 @@ def encoder_estimate(model=None, *, params=None, n_layers=None, d_model=None,
                      pricing="on_demand", cloud=None,
                      compute_utilization=DEFAULT_COMPUTE_UTILIZATION,
                      bandwidth_utilization=DEFAULT_BANDWIDTH_UTILIZATION,
+                     usable_memory_fraction=USABLE_MEMORY_FRACTION, max_positions=None,
                      gpu_path=None, price_path=None, model_path=None) -> EncoderEstimate:
     """Throughput, latency and cost of a Transformer encoder on one GPU.
 
@@ -661,6 +703,13 @@ def encoder_estimate(model=None, *, params=None, n_layers=None, d_model=None,
         Your price; default the catalog's median on-demand offer.
     compute_utilization, bandwidth_utilization : numeric
         [unitless, 0 to 1]; defaults as in :func:`estimate`.
+    usable_memory_fraction : numeric
+        Share of the GPU's memory for the weights and one layer's activations
+        of the batch [0 to 1]; a batch that does not fit raises ``ValueError``
+        naming the largest that does.
+    max_positions : numeric, optional
+        The encoder's position limit [tokens]; ``seq_len`` beyond it raises.
+        A catalog model's own (512 for BERT) by default.
 
     Returns
     -------
@@ -685,10 +734,11 @@ def encoder_estimate(model=None, *, params=None, n_layers=None, d_model=None,
         if params is not None or n_layers is not None or d_model is not None:
             raise ValueError("give model= or params= with the shape, not both")
         m = lookup(model, path=model_path)
-        if m.n_layers is None or m.d_model is None:
-            raise ValueError(f"{m.name} has no Transformer shape in the catalog "
-                             f"({m.architecture}); use recommender_estimate() for DLRM")
+        if m.architecture != "encoder" or m.n_layers is None or m.d_model is None:
+            raise ValueError(f"{m.name} is not a Transformer encoder ({m.architecture}); use "
+                             "estimate() for decoder LLMs and recommender_estimate() for DLRM")
         label, n, L, dm = m.name, float(m.params), float(m.n_layers), float(m.d_model)
+        positions, heads = m.max_seq_len, m.n_heads
         if embedding_params is None:
             embedding_params = _embedding_params(m)
     else:
@@ -699,6 +749,7 @@ def encoder_estimate(model=None, *, params=None, n_layers=None, d_model=None,
         n = as_quantity("params", params, allow_zero=False)
         L = 0.0 if n_layers is None else as_quantity("n_layers", n_layers, allow_zero=False)
         dm = 0.0 if d_model is None else as_quantity("d_model", d_model, allow_zero=False)
+        positions, heads = None, None
     emb = as_quantity("embedding_params", 0.0 if embedding_params is None else embedding_params)
     if (np.asarray(emb) >= np.asarray(n)).any():
         raise ValueError("embedding_params must be smaller than params")
@@ -710,12 +761,21 @@ def encoder_estimate(model=None, *, params=None, n_layers=None, d_model=None,
     names, inv = hw.names, hw.inv
     peak, bw, price, u_c, u_bw = hw.peak, hw.bw, hw.price, hw.u_c, hw.u_bw
     s = whole("seq_len", as_quantity("seq_len", seq_len, allow_zero=False))
+    if max_positions is not None:
+        positions = float(as_quantity("max_positions", max_positions, allow_zero=False))
+    if positions and (s > positions).any():
+        raise ValueError(f"seq_len {s.max():,.0f} exceeds {label or 'the encoder'}'s "
+                         f"{positions:,.0f} positions; "
+                         "truncate the query-document pair or use a longer-context encoder")
     B = whole("batch_size", as_quantity("batch_size", batch_size, allow_zero=False))
     k = whole("candidates_per_query", as_quantity("candidates_per_query", candidates_per_query,
                                                   allow_zero=False))
-    b = dict(zip(("n", "emb", "L", "dm", "peak", "bw", "price", "u_c", "u_bw", "s", "B", "k"),
+    b = dict(zip(("n", "emb", "L", "dm", "peak", "bw", "price", "u_c", "u_bw", "s", "B", "k",
+                  "mem"),
                  broadcast(n=n, emb=emb, L=L, dm=dm, peak=peak, bw=bw, price=price, u_c=u_c,
-                           u_bw=u_bw, s=s, B=B, k=k), strict=True))
+                           u_bw=u_bw, s=s, B=B, k=k, mem=hw.mem), strict=True))
+    mem_note = _encoder_fits(b, bytes_per_element(d), heads, label,
+                             _usable(usable_memory_fraction))
     fl_seq = 2.0 * (b["n"] - b["emb"]) * b["s"] + 4.0 * b["L"] * b["s"] ** 2 * b["dm"]
     t_cmp = b["B"] * fl_seq / (b["u_c"] * b["peak"] * 1e12)
     t_mem = (b["n"] - b["emb"]) * bytes_per_element(d) / (b["u_bw"] * b["bw"])
@@ -739,6 +799,7 @@ def encoder_estimate(model=None, *, params=None, n_layers=None, d_model=None,
         **hw.notes,
         "weights": f"{d}, read once per batch",
         "query_latency": "a query's k candidates scored in ceil(k / batch) batches",
+        "memory": mem_note,
         "cost_basis": "GPU kept busy; tokenisation and candidate retrieval not counted",
     }  # fmt: skip
     return EncoderEstimate(
@@ -751,6 +812,34 @@ def encoder_estimate(model=None, *, params=None, n_layers=None, d_model=None,
         usd_per_million_sequences=out(b["price"] / (seq_s * 3600.0) * 1e6),
         usd_per_1k_queries=out(b["price"] / (q_s * 3600.0) * 1e3), assumptions=assumptions,
     )  # fmt: skip
+
+
+ENCODER_ACTIVATION_WIDTHS = 8
+"""Activations alive per token in one encoder layer, in units of d_model (Q, K, V, the
+attention output and the 4 x d_model FFN intermediate), plus the heads x s attention scores."""
+
+
+def _encoder_fits(b, wbytes, heads, label, usable):
+    """Refuse a batch whose weights and one layer's activations do not fit in one GPU."""
+    mem = b["mem"] * usable
+    heads = np.where(b["dm"] > 0, b["dm"] / 64.0, 0.0) if heads is None else float(heads)
+    weights = b["n"] * wbytes
+    per_seq = b["s"] * (ENCODER_ACTIVATION_WIDTHS * b["dm"] + heads * b["s"]) * wbytes
+    room = mem - weights
+    if (room <= 0).any():
+        raise ValueError(f"the {np.max(weights) / 1e9:,.1f} GB of {label or 'encoder'} weights "
+                         "do not fit in one GPU's usable memory")
+    over = b["B"] * per_seq > room
+    if over.any():
+        i = int(np.flatnonzero(over.ravel())[0])
+        most = np.floor(room.ravel()[i] / per_seq.ravel()[i])
+        raise ValueError(f"batch_size {b['B'].ravel()[i]:,.0f} at seq_len {b['s'].ravel()[i]:g} "
+                         f"does not fit: its activations need "
+                         f"{b['B'].ravel()[i] * per_seq.ravel()[i] / 1e9:,.1f} GB and "
+                         f"{room.ravel()[i] / 1e9:,.1f} GB is left after the weights; the "
+                         f"largest batch is {most:,.0f}")
+    return (f"weights + one layer's activations ({ENCODER_ACTIVATION_WIDTHS} x d_model per "
+            "token plus heads x seq_len attention scores) within the usable memory of one GPU")
 
 
 def encoder_throughput(model=None, *, params=None, n_layers=None, d_model=None, seq_len=128,
@@ -960,7 +1049,7 @@ def recommender_estimate(spec: RecommenderSpec = DLRM_CRITEO_TB, *, gpu="H100-SX
                    gpu_path=gpu_path)
     names, inv = hw.names, hw.inv
     peak, bw, mem, price, u_c, u_bw = hw.peak, hw.bw, hw.mem, hw.price, hw.u_c, hw.u_bw
-    usable = as_fraction("usable_memory_fraction", usable_memory_fraction)
+    usable = _usable(usable_memory_fraction)
     B = whole("batch_size", as_quantity("batch_size", batch_size, allow_zero=False))
     k = whole("candidates_per_request", as_quantity("candidates_per_request",
                                                     candidates_per_request, allow_zero=False))
@@ -986,6 +1075,20 @@ def recommender_estimate(spec: RecommenderSpec = DLRM_CRITEO_TB, *, gpu="H100-SX
         raise ValueError(f"{spec.name}: {tables_bytes / 1e9:,.1f} GB of {ed} tables need at "
                          f"least {b['min_gpus'].ravel()[i]:g} GPUs, got n_gpus="
                          f"{b['ng'].ravel()[i]:g}")
+    # a batch's activations on each GPU: the gathered rows, the interaction input and the
+    # MLP layers' outputs for B items, next to the MLPs and its share of the tables
+    per_item = ((spec.n_tables + 1) * spec.embedding_dim * bytes_per_element(ed)
+                + (sum(spec.bottom_mlp) + sum(spec.top_mlp)) * bytes_per_element(d))
+    left = (np.broadcast_to(np.asarray(mem * usable, dtype=float), b["ng"].shape) - mlp_bytes
+            - tables_bytes / b["ng"])
+    over = b["B"] * per_item > left
+    if over.any():
+        i = int(np.flatnonzero(over.ravel())[0])
+        raise ValueError(f"{spec.name}: batch_size {b['B'].ravel()[i]:,.0f} does not fit: its "
+                         f"activations need {b['B'].ravel()[i] * per_item / 1e9:,.1f} GB per GPU "
+                         f"and {max(left.ravel()[i], 0) / 1e9:,.1f} GB is left after the MLPs "
+                         f"and tables; the largest batch is "
+                         f"{max(np.floor(left.ravel()[i] / per_item), 0):,.0f}")
     fl = spec.flops_per_sample
     gather = spec.n_tables * spec.embedding_dim * bytes_per_element(ed)   # per lookup per item
     t_cmp = b["B"] * fl / (b["u_c"] * b["peak"] * 1e12)

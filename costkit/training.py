@@ -883,10 +883,11 @@ def estimate(params=None, tokens=None, *, model=None, gpu="H100-SXM", n_gpus=Non
     if (b["trainable"] > b["params"]).any():
         raise ValueError("trainable_params cannot exceed params")
 
-    # ---- FLOPs
-    fl = (4.0 * b["params"] + 2.0 * b["trainable"]) * b["tokens"]
-    if attention:
-        fl = fl + 12.0 * shape[0] * shape[1] * b["seq"] * b["tokens"]
+    # ---- FLOPs (an overflow to inf is refused below, by finite_result)
+    with np.errstate(over="ignore"):
+        fl = (4.0 * b["params"] + 2.0 * b["trainable"]) * b["tokens"]
+        if attention:
+            fl = fl + 12.0 * shape[0] * shape[1] * b["seq"] * b["tokens"]
     flop_count = ("6·N·D" if method == "full" else "(4·N + 2·N_trainable)·D") + (
         " + 12·L·d·s·D" if attention else "")
 

@@ -324,7 +324,7 @@ def test_bad_input_is_a_clear_error(kwargs, exc, match):
 def test_wrong_kind_of_model_is_an_error():
     with pytest.raises(ValueError, match="not a decoder"):
         sv.estimate("bert-base", usd_per_gpu_hour=1.0)
-    with pytest.raises(ValueError, match="no Transformer shape"):
+    with pytest.raises(ValueError, match="not a Transformer encoder"):
         sv.encoder_estimate("dlrm", usd_per_gpu_hour=1.0)
     with pytest.raises(ValueError, match="need the shape"):
         sv.estimate(params=7e9, usd_per_gpu_hour=1.0)
