@@ -98,7 +98,7 @@ def test_recommender_batch_must_fit():
     assert serving.recommender_estimate(gpu="H100-SXM", usd_per_gpu_hour=3.0).requests_per_second
 
 
-# --------------------------------------------------------------------------- no price if it cannot run
+# --------------------------------------------------------------------------- no price, no run
 def test_a_training_run_that_does_not_fit_has_no_price():
     e = training.estimate(model="llama-3.1-405b", tokens=1e9, gpu="L4", n_gpus=1)
     assert not e.fits_in_memory
