@@ -247,7 +247,7 @@ def replicas_for_utilization(arrival_rate_rps, replica_rps, *,
 
 def replicas_for_slo(arrival_rate_rps, service_time_s, slo_s, *, slots_per_replica=1,
                      percentile=0.95, min_replicas=1, max_replicas=100_000):
-    """Fewest replicas whose M/M/c response-time percentile meets a latency SLO. [count]
+    """Fewest replicas for which service time + the M/M/c wait percentile meets an SLO. [count]
 
     A replica has ``slots_per_replica`` servers (its batch), each taking
     ``service_time_s`` per request. The SLO holds when service time + the
@@ -568,7 +568,8 @@ def plan(traffic_rps, serving=None, *, replica_rps=None, request_latency_s=None,
             raise TypeError("an SLO needs the request latency: serving= or request_latency_s=")
         r_slo = np.asarray(replicas_for_slo(lam, lat, slo_s, slots_per_replica=slots,
                                             percentile=percentile, min_replicas=mn), dtype=float)
-        slo_note = f"p{percentile * 100:g} <= {slo_s:g} s (M/M/c, {slots:.3g} slots per replica)"
+        slo_note = (f"service time + p{percentile * 100:g} of the M/M/c wait <= {slo_s:g} s "
+                    f"({slots:.3g} slots per replica)")
     else:
         r_slo = np.full_like(r_util, mn)
         slo_note = "none"

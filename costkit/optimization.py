@@ -212,6 +212,7 @@ class Variant:
         if self.kind == "llm":
             kwargs.setdefault("kv_dtype", self.kv_dtype)
             kwargs.setdefault("context_tokens", self.max_seq_len)
+            kwargs.setdefault("embedding_params", self.embedding_params)
             return serving.estimate(params=self.params, n_layers=self.n_layers,
                                     d_model=self.d_model, n_heads=self.n_heads,
                                     n_kv_heads=self.n_kv_heads, head_dim=self.head_dim,

@@ -14,7 +14,8 @@ The chain, each step a vectorised function:
    ``(1 + e) ** (latency_change_ms / 100)`` with ``e`` the relative change per
    +100 ms (Amazon's often-quoted figure is -1% per 100 ms; Akamai 2017 measured
    -2.4% on desktop and -7.1% on phones; Deloitte 2020 found +8.4% retail
-   conversion per 100 ms faster on mobile). The relative change in orders is
+   conversion per 100 ms faster on mobile, which is e = 1/1.084 - 1 = -0.0775
+   per 100 ms slower, not -0.084). The relative change in orders is
    ``(1 + ctr_lift)(1 + cvr_lift)(1 - accuracy_loss)(latency factor) - 1``.
 
 3. **Cash flows** (:class:`Case`, :meth:`Case.evaluate`), months 0..H:
@@ -326,7 +327,8 @@ def order_lift(*, ctr_lift=0.0, cvr_lift=0.0, accuracy_loss=0.0, latency_change_
         raise ValueError(
             "latency_elasticity_per_100ms is the relative change in conversion when latency grows "
             "by 100 ms, so it lies in (-1, 0] (e.g. -0.01 for 1% fewer orders per +100 ms; a "
-            f"'+8.4% per 100 ms faster' figure is -0.084), got {e[bad].flat[0]!r}")
+            "'+8.4% per 100 ms faster' figure is 1/1.084 - 1 = -0.0775), got "
+            f"{e[bad].flat[0]!r}")
     return wrap_like(_lift_of(ctr, cvr, loss, ms, e), ctr_lift, cvr_lift, accuracy_loss,
                      latency_change_ms)
 

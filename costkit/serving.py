@@ -254,7 +254,7 @@ def _llm_shape(model, params, n_layers, d_model, n_heads, n_kv_heads, head_dim, 
                              "recommenders")
         return (m.name, float(m.params), float(m.n_layers), float(m.d_model),
                 float(m.n_heads), float(m.n_kv_heads or m.n_heads), float(m.head_dim),
-                float(m.max_seq_len) if m.max_seq_len else None)
+                float(m.max_seq_len) if m.max_seq_len else None, _embedding_params(m))
     if params is None:
         raise TypeError("estimate() needs model= (a catalog name) or params= with the shape")
     missing = [k for k, v in (("n_layers", n_layers), ("d_model", d_model),
@@ -270,7 +270,7 @@ def _llm_shape(model, params, n_layers, d_model, n_heads, n_kv_heads, head_dim, 
         "n_kv_heads", as_quantity("n_kv_heads", n_kv_heads, allow_zero=False))
     _check_heads(d, h, kvh, head_dim)
     hd = d / h if head_dim is None else as_quantity("head_dim", head_dim, allow_zero=False)
-    return "", n, L, d, h, kvh, hd, None
+    return "", n, L, d, h, kvh, hd, None, 0.0
 
 
 def _check_heads(d_model, n_heads, n_kv_heads, head_dim):
@@ -398,7 +398,7 @@ def estimate(model=None, *, params=None, n_layers=None, d_model=None, n_heads=No
              compute_utilization=DEFAULT_COMPUTE_UTILIZATION,
              bandwidth_utilization=DEFAULT_BANDWIDTH_UTILIZATION,
              usable_memory_fraction=USABLE_MEMORY_FRACTION, oversized="raise",
-             context_tokens=None, gpu_path=None, price_path=None,
+             context_tokens=None, embedding_params=None, gpu_path=None, price_path=None,
              model_path=None) -> ServingEstimate:
     """Latency, throughput and cost of one LLM replica generating text (roofline).
 
@@ -438,6 +438,11 @@ def estimate(model=None, *, params=None, n_layers=None, d_model=None, n_heads=No
         [unitless, 0 to 1]; defaults 0.6 and 0.8 (calibrated, see the module).
     usable_memory_fraction : numeric
         Share of GPU memory for weights and KV cache [0 to 1].
+    embedding_params : numeric, optional
+        Parameters of the input embedding table [count]: held in memory, but
+        neither multiplied nor streamed each step (a lookup reads B rows), as
+        in :func:`encoder_estimate`. A catalog model's own (vocabulary x
+        d_model, 0 when tied to the output head); 0 with ``params``.
     context_tokens : numeric, optional
         The model's context window [tokens]; prompt + output tokens beyond it
         raise ``ValueError``. A catalog model's own (4,096 for Llama 2) by
@@ -463,18 +468,23 @@ def estimate(model=None, *, params=None, n_layers=None, d_model=None, n_heads=No
 
     Examples
     --------
-    Llama 2 7B at batch 1 on one H100: each decode step reads the 13.5 GB of
-    weights, so at the full 3.35 TB/s a token takes at least 4 ms.
+    Llama 2 7B at batch 1 on one H100: each decode step reads the 13.2 GB of
+    weights outside the input embedding table, so at the full 3.35 TB/s a
+    token takes at least 3.9 ms.
 
     >>> e = estimate("llama-2-7b", gpu="H100-SXM", batch_size=1, prompt_tokens=1,
     ...              output_tokens=2, bandwidth_utilization=1.0, usd_per_gpu_hour=2.0)
     >>> round(e.tpot_s * 1e3, 2), round(e.kv_cache_bytes_per_token / 2**20, 2)
-    (4.02, 0.5)
+    (3.94, 0.5)
     """
     if oversized not in _OVERSIZED:
         raise ValueError(f"oversized must be 'raise' or 'flag', got {oversized!r}")
-    label, n, L, dm, h, kvh, hd, context = _llm_shape(model, params, n_layers, d_model, n_heads,
-                                                      n_kv_heads, head_dim, model_path)
+    label, n, L, dm, h, kvh, hd, context, emb = _llm_shape(
+        model, params, n_layers, d_model, n_heads, n_kv_heads, head_dim, model_path)
+    if embedding_params is not None:
+        emb = as_quantity("embedding_params", embedding_params)
+    if (np.asarray(emb) >= np.asarray(n)).any():
+        raise ValueError("embedding_params must be smaller than params")
     if context_tokens is not None:
         context = float(as_quantity("context_tokens", context_tokens, allow_zero=False))
     d, wbytes, kv, kvbytes, kv_note = _dtypes(dtype, kv_dtype)
@@ -495,7 +505,7 @@ def estimate(model=None, *, params=None, n_layers=None, d_model=None, n_heads=No
                          f"window of {label or 'the model'}, {context:,.0f} tokens; shorten the "
                          "prompt or use a longer-context "
                          "model")
-    arrays = dict(params=n, n_layers=L, d_model=dm, n_kv_heads=kvh, head_dim=hd, peak=peak,
+    arrays = dict(params=n, emb=emb, n_layers=L, d_model=dm, n_kv_heads=kvh, head_dim=hd, peak=peak,
                   bw=bw, mem=mem, price=price, u_c=u_c, u_bw=u_bw, usable=usable, n_gpus=ng,
                   batch_size=B, prompt_tokens=P, output_tokens=Q)
     b = dict(zip(arrays, broadcast(**arrays), strict=True))
@@ -531,13 +541,15 @@ def estimate(model=None, *, params=None, n_layers=None, d_model=None, n_heads=No
             f"on {r['n_gpus']:g} x {gname}; max batch is {max_batch.ravel()[i]:g} "
             "(pass oversized='flag' to sweep past it)")
 
-    # ---- time
+    # ---- time: the embedding table is looked up, not multiplied or streamed
+    dense = n - b["emb"]                                   # N' = N - input embeddings
+    streamed = dense * wbytes
     attn_prefill = 2.0 * L * P * P * dm                    # causal: QK^T and AV, halved
-    prefill_flops = B * (2.0 * n * P + attn_prefill)
-    ttft = np.maximum(prefill_flops / flops_s, w_bytes / bytes_s)
+    prefill_flops = B * (2.0 * dense * P + attn_prefill)
+    ttft = np.maximum(prefill_flops / flops_s, streamed / bytes_s)
     ctx = P + Q / 2.0                                      # mean context while decoding
-    step_bytes = w_bytes + B * kv_tok * ctx
-    step_flops = B * (2.0 * n + 4.0 * L * ctx * dm)
+    step_bytes = streamed + B * kv_tok * ctx
+    step_flops = B * (2.0 * dense + 4.0 * L * ctx * dm)
     t_mem, t_cmp = step_bytes / bytes_s, step_flops / flops_s
     tpot = np.maximum(t_mem, t_cmp)
     latency = ttft + (Q - 1.0) * tpot
@@ -557,7 +569,9 @@ def estimate(model=None, *, params=None, n_layers=None, d_model=None, n_heads=No
 
     assumptions = {
         "roofline": "prefill: max(FLOPs, weight bytes); decode step: max(weights + KV bytes, "
-                    "FLOPs); attention FLOPs 2·L·P²·d (causal prefill), 4·L·c·d per token",
+                    "FLOPs); attention FLOPs 2·L·P²·d (causal prefill), 4·L·c·d per token; "
+                    "the input embedding table is held in memory but neither multiplied nor "
+                    "streamed (2·N' FLOPs and N' weights read per token, N' = N - embeddings)",
         **hw.notes,
         "weights": f"{d}, {wbytes:g} bytes per parameter",
         "kv_cache": f"{kv_note}, {kvbytes:g} bytes per element; 2 x layers x KV heads x head dim",
@@ -656,10 +670,16 @@ def _embedding_params(m) -> float:
     """Parameters of a catalog model's input embeddings, which cost no FLOPs. [count]
 
     Encoders: (vocabulary + positions + 2 token types) x d_model (BERT);
-    decoders: vocabulary x d_model (the output head does multiply).
+    decoders: vocabulary x d_model when the output head is a separate matrix
+    (the head does multiply), 0 when it is tied to the embeddings (the one
+    matrix is read and multiplied by the head every step: Qwen2.5-1.5B).
+    A decoder is untied when its weights outside the blocks hold two
+    vocabulary x d_model matrices.
     """
     if m.architecture == "decoder":
-        return float((m.vocab_size or 0) * m.d_model)
+        table = float((m.vocab_size or 0) * m.d_model)
+        outside = float(m.params) - m.n_layers * m.layer_params if m.n_heads else 0.0
+        return table if outside >= 1.5 * table else 0.0
     return float(((m.vocab_size or 0) + (m.max_seq_len or 0) + 2) * m.d_model)
 
 

@@ -24,9 +24,12 @@ Default assumptions (printed by every :class:`TrainingEstimate`)
   generation, e.g. 0.43 on A100, 0.33 on H100; range from their spread).
 - Price: the median on-demand offer for the GPU in ``gpu_prices.csv``; the
   range is the offers' quartiles.
-- Power: the GPU's TDP for the whole run (an upper bound, as Meta's LLaMA and
-  Llama 2 papers count it), PUE 1.1 and 0.385 kg CO2e/kWh, the US average
-  the LLaMA paper uses [4]_. Pass your data centre's PUE and grid intensity.
+- Power: the server's, at full load for the whole run: the GPU's TDP times
+  :data:`DEFAULT_SERVER_POWER_FACTOR` (1.82, from the DGX H100's 10.2 kW for
+  8 x 700 W GPUs), so the host's CPUs, memory, network and fans are counted;
+  Meta's LLaMA papers count the GPU TDP alone (``server_power_factor=1``).
+  PUE 1.1 and 0.385 kg CO2e/kWh, the US average the LLaMA paper uses [4]_.
+  Pass your data centre's PUE and grid intensity.
 - Memory: mixed-precision AdamW (16 bytes per parameter [3]_), ZeRO-3 in
   :func:`estimate`, 90% of the GPU's memory usable; results in GB = 1e9
   bytes, capacities as labelled in GiB (an "80GB" GPU holds 80 x 2^30 bytes).
@@ -69,13 +72,18 @@ from ._checks import scalar_or as _scalar_or
 from ._checks import whole as _whole
 
 __all__ = [
-    "CHINCHILLA_TOKENS_PER_PARAM", "DEFAULT_KG_CO2_PER_KWH", "DEFAULT_PUE", "OPTIMIZERS",
+    "CHINCHILLA_TOKENS_PER_PARAM", "DEFAULT_KG_CO2_PER_KWH", "DEFAULT_PUE",
+    "DEFAULT_SERVER_POWER_FACTOR", "OPTIMIZERS",
     "ComputeOptimalPlan", "MemoryBreakdown", "TrainingEstimate", "compute_optimal",
     "compute_optimal_budget", "estimate", "flops", "lora_trainable_params", "memory",
 ]  # fmt: skip
 
 DEFAULT_PUE = 1.1
 """Power usage effectiveness of the data centre [unitless], as in the LLaMA papers."""
+DEFAULT_SERVER_POWER_FACTOR = 10_200 / (8 * 700)
+"""Server power per watt of GPU TDP [unitless]: NVIDIA's DGX H100 datasheet gives 10.2 kW
+maximum for a server of 8 H100s at 700 W each (1.82: CPUs, memory, NICs, fans and power
+supplies draw the rest, about 575 W per GPU). Set 1 to count the GPU boards alone."""
 DEFAULT_KG_CO2_PER_KWH = 0.385
 """Grid carbon intensity [kg CO2e/kWh]: the US national average the LLaMA paper uses."""
 CHINCHILLA_TOKENS_PER_PARAM = 20.0
@@ -83,7 +91,10 @@ CHINCHILLA_TOKENS_PER_PARAM = 20.0
 USABLE_MEMORY_FRACTION = 0.9
 """Share of a GPU's memory a training job can fill (CUDA context, allocator slack)."""
 QLORA_BITS_PER_PARAM = 4.127
-"""NF4 weights with double-quantised constants (Dettmers et al. 2023, Sec. 3)."""
+"""NF4 weights with double-quantised constants (Dettmers et al. 2023, Sec. 3). QLoRA
+quantises the Transformer blocks' linear layers; the embeddings and ``lm_head`` stay in
+16 bit (bitsandbytes skips them), so a catalog model's weights outside its blocks are
+counted at 2 bytes (Llama-3-8B: 5.70 GB, not 4.14 GB)."""
 
 _WEIGHT_BYTES = {"fp32": 4.0, "tf32": 4.0, "bf16": 2.0, "fp16": 2.0, "fp8": 2.0}
 # fp8 training keeps 16-bit weights and casts them per matmul (Transformer Engine).
@@ -166,8 +177,9 @@ def flops(params, tokens, *, n_layers=None, d_model=None, seq_len=None, trainabl
 
     The second term is the attention score and value products (QK^T and AV:
     2·2·L·s·d forward, twice that backward), counted without causal masking as
-    in PaLM's MFU and Megatron-LM [2]_. It is 8-16% of the total for Llama
-    shapes at 4-8k context and dominates at very long context.
+    in PaLM's MFU and Megatron-LM [2]_. For Llama shapes at 4-8k context it is
+    7-21% of the total (Llama-3-70B at 4k: 7%; Llama-2-7B at 4k: 14%;
+    Llama-3-8B at 8k: 21%) and it dominates at very long context.
 
     Examples
     --------
@@ -677,7 +689,8 @@ class TrainingEstimate:
 def estimate(params=None, tokens=None, *, model=None, gpu="H100-SXM", n_gpus=None, mfu=None,
              dtype="bf16", usd_per_gpu_hour=None, pricing="on_demand", cloud=None,
              price_stat="median", pue=DEFAULT_PUE, kg_co2_per_kwh=DEFAULT_KG_CO2_PER_KWH,
-             watts_per_gpu=None, seq_len=None, method="full", lora_rank=16,
+             watts_per_gpu=None, server_power_factor=DEFAULT_SERVER_POWER_FACTOR,
+             seq_len=None, method="full", lora_rank=16,
              lora_target_modules=("q_proj", "k_proj", "v_proj", "o_proj"),
              trainable_params=None, optimizer="adamw", zero_stage=3, micro_batch_size=1,
              activation_checkpointing=True, mfu_range=None,
@@ -716,13 +729,18 @@ def estimate(params=None, tokens=None, *, model=None, gpu="H100-SXM", n_gpus=Non
     kg_co2_per_kwh : numeric
         Grid carbon intensity. [kg CO2e/kWh]
     watts_per_gpu : numeric, optional
-        Average power per GPU [W]; default the TDP (an upper bound).
+        Average power of one GPU board [W]; default its TDP.
+    server_power_factor : numeric
+        Server power per watt of GPU power [unitless, >= 1]; default
+        :data:`DEFAULT_SERVER_POWER_FACTOR` (1.82, DGX H100). 1 counts the GPU
+        boards only.
     seq_len : numeric, optional
         Training sequence length [tokens]; with a shape (``model``), adds the
         attention FLOPs and the activation memory.
     method : {"full", "lora", "qlora"}
         Full training / fine-tuning, or adapters (LoRA; QLoRA = LoRA over a
-        4-bit NF4 base). Adapters need a ``model`` (or ``trainable_params``).
+        4-bit NF4 base whose embeddings and ``lm_head`` stay 16-bit). Adapters
+        need a ``model`` (or ``trainable_params``).
     lora_rank, lora_target_modules :
         See :func:`lora_trainable_params`.
     trainable_params : numeric, optional
@@ -767,6 +785,7 @@ def estimate(params=None, tokens=None, *, model=None, gpu="H100-SXM", n_gpus=Non
     # ---- what is trained
     shape = None
     label = ""
+    outside_blocks = 0.0  # embeddings, lm_head and final norm: kept in 16 bit by QLoRA
     if model is not None:
         if params is not None:
             raise ValueError("give params or model, not both")
@@ -774,6 +793,8 @@ def estimate(params=None, tokens=None, *, model=None, gpu="H100-SXM", n_gpus=Non
         params, label = m.params, m.name
         if m.n_layers is not None and m.d_model is not None:
             shape = (m.n_layers, m.d_model, m.n_heads)
+            if m.n_heads is not None:
+                outside_blocks = max(float(m.params) - m.n_layers * m.layer_params, 0.0)
     if params is None:
         raise TypeError("estimate() needs params= or model=")
     if tokens is None:
@@ -803,7 +824,10 @@ def estimate(params=None, tokens=None, *, model=None, gpu="H100-SXM", n_gpus=Non
                                                     model_path=model_path), dtype=float)
         trainable = adapters
     total_params = n + adapters if method != "full" else n
-    frozen_bytes = QLORA_BITS_PER_PARAM / 8 if method == "qlora" else None
+    frozen_bytes = None
+    if method == "qlora":  # NF4 blocks; embeddings and lm_head stay 16-bit (bitsandbytes)
+        frozen_bytes = (outside_blocks * 2.0
+                        + (n - outside_blocks) * QLORA_BITS_PER_PARAM / 8) / n
 
     # ---- which hardware
     names, recs, inv = _gpu_lookup(gpu, gpu_path)
@@ -865,6 +889,13 @@ def estimate(params=None, tokens=None, *, model=None, gpu="H100-SXM", n_gpus=Non
     else:
         watts = as_quantity("watts_per_gpu", watts_per_gpu)
         power_note = "given watts per GPU"
+    server = as_quantity("server_power_factor", server_power_factor)
+    if (server < 1).any():
+        raise ValueError("server_power_factor must be >= 1 (the server draws at least its GPUs' "
+                         f"power), got {server[server < 1].flat[0]!r}")
+    watts = watts * server
+    power_note += (f"; x {float(np.max(server)):.2f} for the server (DGX H100: 10.2 kW for "
+                   "8 x 700 W GPUs)" if (server > 1).any() else "; GPU boards only")
 
     loss = as_fraction("scaling_loss_per_doubling", scaling_loss_per_doubling)
     usable = as_fraction("usable_memory_fraction", usable_memory_fraction)

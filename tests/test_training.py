@@ -187,10 +187,19 @@ def test_llama_carbon_accounting_reproduced():
     # LLaMA Table 15: 65B, 1,022,362 GPU-hours at 400 W, PUE 1.1 -> 449 MWh, 173 tCO2e
     runs = mfu_mod.training_runs().set_index("run")
     implied = runs.loc["LLaMA-65B", "mfu"]
-    e = tr.estimate(65286819840, 1.4e12, gpu="A100-80GB", mfu=implied, usd_per_gpu_hour=1.0)
+    # The paper counts the GPU boards only: server_power_factor=1
+    e = tr.estimate(65286819840, 1.4e12, gpu="A100-80GB", mfu=implied, usd_per_gpu_hour=1.0,
+                    server_power_factor=1.0)
     assert e.gpu_hours == pytest.approx(1_022_362)
     assert e.energy_kwh == pytest.approx(1_022_362 * 0.4 * 1.1)  # 449.8 MWh
     assert e.co2_kg / 1000 == pytest.approx(173, abs=0.5)
+    assert "GPU boards only" in e.assumptions["power"]
+    # by default the server's share is counted too: x 10.2 kW / (8 x 700 W) = x 1.8214
+    server = tr.estimate(65286819840, 1.4e12, gpu="A100-80GB", mfu=implied, usd_per_gpu_hour=1.0)
+    assert server.energy_kwh == pytest.approx(1_022_362 * 0.4 * 1.1 * 10_200 / 5_600)
+    assert "DGX H100" in server.assumptions["power"]
+    with pytest.raises(ValueError, match="server_power_factor must be >= 1"):
+        tr.estimate(7e9, 1e9, gpu="A100-80GB", server_power_factor=0.5)
 
 
 # --------------------------------------------------------------------------- estimate
@@ -204,8 +213,9 @@ def test_estimate_hand_worked_chain():
     assert e.gpu_hours == pytest.approx(hours)
     assert e.wall_clock_hours == pytest.approx(hours / 64)
     assert e.cost_usd == pytest.approx(hours * 2.0)
-    assert e.energy_kwh == pytest.approx(hours * 0.4 * 1.2)
-    assert e.co2_kg == pytest.approx(hours * 0.4 * 1.2 * 0.5)
+    server = 10_200 / (8 * 700)  # DGX H100: the server's draw per watt of GPU TDP
+    assert e.energy_kwh == pytest.approx(hours * 0.4 * server * 1.2)
+    assert e.co2_kg == pytest.approx(hours * 0.4 * server * 1.2 * 0.5)
     assert e.low.gpu_hours == e.gpu_hours == e.high.gpu_hours  # a given MFU and price are exact
 
 
@@ -432,3 +442,15 @@ def test_own_runs_file_recalibrates_the_default(tmp_path):
     assert m.central == pytest.approx(6e20 / (500 * 3600 * 989.5e12))  # 0.337
     e = tr.estimate(1e9, 1e11, gpu="H100", runs_path=f, usd_per_gpu_hour=1.0)
     assert e.gpu_hours == pytest.approx(500)
+
+
+def test_qlora_keeps_embeddings_and_lm_head_in_16_bit():
+    # Llama-3-8B: 8,030,261,248 params, of which 1,050,939,392 outside the blocks
+    # (embeddings, lm_head, final norm): 1.05e9 x 2 B + 6.98e9 x 4.127 / 8 B = 5.70 GB
+    e = tr.estimate(model="llama-3-8b", tokens=1e8, gpu="A100-80GB", method="qlora", n_gpus=1)
+    m = ck.model("llama-3-8b")
+    outside = m.params - m.n_layers * m.layer_params
+    base = outside * 2 + (m.params - outside) * tr.QLORA_BITS_PER_PARAM / 8
+    adapters = e.trainable_params * 2  # the LoRA adapters, 16-bit
+    assert base / 1e9 == pytest.approx(5.70, abs=0.01)
+    assert e.memory.weights_gb == pytest.approx((base + adapters) / 1e9)
