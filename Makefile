@@ -22,7 +22,8 @@ DASHBOARD_ARGS ?=
 DASHBOARD_FLAGS := --VoilaConfiguration.show_tracebacks=True
 
 .PHONY: lab install test unit notebooks test-browser browser-deps dashboard lint bench \
-	execute-notebooks kernel clean handouts test-handouts html timings wheelhouse test-offline
+	execute-notebooks kernel clean handouts test-handouts html timings wheelhouse test-offline \
+	fuzz test-lowest
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -68,6 +69,31 @@ unit: $(STAMP)
 notebooks: $(STAMP)
 	$(BIN)/python -m pytest $(NBVAL) notebooks
 
+## fuzz: the property and adversarial tests with random examples, FUZZ_FACTOR times as many
+##       (make test runs them derandomised); failures are kept in .hypothesis/ to replay
+FUZZ_FACTOR ?= 20
+fuzz: $(STAMP)
+	COSTKIT_HYPOTHESIS_PROFILE=fuzz COSTKIT_FUZZ_FACTOR=$(FUZZ_FACTOR) \
+		$(BIN)/python -m pytest tests/test_adversarial.py tests/test_capacity.py \
+		tests/test_monitoring.py tests/test_optimization.py tests/test_roi.py \
+		tests/test_serving.py tests/test_training.py tests/test_tuning.py tests/test_units.py -q
+
+## test-lowest: the unit tests on the lowest versions pyproject.toml allows (uv's
+##              --resolution lowest-direct), in .venv-lowest: proves the declared floors
+LOWEST_VENV ?= .venv-lowest
+test-lowest: $(STAMP)
+	$(BIN)/python -m pip install --quiet "uv>=0.4"
+	rm -rf $(LOWEST_VENV)
+	UV_PYTHON_DOWNLOADS=never $(BIN)/uv venv --quiet --seed --python $(BIN)/python $(LOWEST_VENV)
+	$(BIN)/uv pip install --quiet --python $(LOWEST_VENV)/bin/python --resolution lowest-direct \
+		-e ".[notebooks,test]"
+	$(LOWEST_VENV)/bin/python -c "import numpy, pandas, scipy, duckdb, pyarrow, matplotlib; \
+		print('lowest:', 'numpy', numpy.__version__, 'pandas', pandas.__version__, 'scipy', \
+		scipy.__version__, 'duckdb', duckdb.__version__, 'pyarrow', pyarrow.__version__, \
+		'matplotlib', matplotlib.__version__)"
+	$(LOWEST_VENV)/bin/python -m pytest tests --ignore=tests/browser --ignore=tests/offline -q \
+		-p no:cacheprovider
+
 ## test-browser: JupyterLab, the Voila dashboard and the HTML report in Debian's Chromium
 test-browser: $(STAMP) browser-deps
 	$(BIN)/python -m pytest tests/browser -rs
@@ -111,7 +137,8 @@ wheelhouse: $(STAMP)
 test-offline: wheelhouse
 	COSTKIT_WHEELHOUSE=$(abspath $(WHEELHOUSE)) $(BIN)/python -m pytest tests/offline -rs
 
-## bench: import time, catalog look-ups, training, serving, tuning, ROI, monitoring, scenarios
+## bench: import time, catalog look-ups, training, serving, tuning, ROI, monitoring, scenarios,
+##        and what the trust checks cost
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_catalog.py
 	$(BIN)/python benchmarks/bench_training.py
@@ -120,6 +147,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_roi.py
 	$(BIN)/python benchmarks/bench_monitoring.py
 	$(BIN)/python benchmarks/bench_scenario.py
+	$(BIN)/python benchmarks/bench_trust.py
 
 ## execute-notebooks: re-run every notebook top to bottom and store its outputs
 execute-notebooks: $(STAMP)
@@ -127,4 +155,4 @@ execute-notebooks: $(STAMP)
 		--ExecutePreprocessor.kernel_name=costkit notebooks/[0-9]*.ipynb
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache handouts
+	rm -rf $(VENV) $(LOWEST_VENV) build *.egg-info .pytest_cache .ruff_cache handouts

@@ -45,10 +45,9 @@ __all__ = ["FOCUS_COLUMNS", "focus_resource_hours", "focus_summary", "focus_vali
 FOCUS_COLUMNS = ("BilledCost", "EffectiveCost", "ChargePeriodStart", "ChargePeriodEnd",
                  "ResourceId", "ServiceName", "Tags")
 _PERIODS = ("hour", "day", "week", "month")
-_SUMMARY_COLUMNS = ("period", "billed_cost", "effective_cost", "lines")
 _NUMBER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
                  "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL")
-_TIME_TYPES = ("TIMESTAMP", "DATE")
+_SUMMARY_COLUMNS = ("period", "billed_cost", "effective_cost", "lines")
 
 
 def _files(paths) -> list[str]:
@@ -146,9 +145,18 @@ class _Bill:
             raise DataFileError(f"{self.label}: cannot read the bill: {first}") from None
 
     def columns(self) -> dict:
-        """Column name -> DuckDB type name."""
-        rel = self.sql("SELECT * FROM {bill} LIMIT 0")
-        return {d[0]: str(d[1]).upper() for d in rel.description}
+        """Column name -> its kind: ``"number"``, ``"time"``, ``"null"`` or the SQL type."""
+        rows = self.sql("SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {bill})")
+
+        def kind(t):
+            t = str(t).upper()
+            if t.startswith(_NUMBER_TYPES):
+                return "number"
+            if t.startswith(("TIMESTAMP", "DATE")):
+                return "time"
+            return "null" if t == '"NULL"' or t == "NULL" else t
+
+        return {name: kind(t) for name, t in rows.fetchall()}
 
 
 def _open(paths) -> _Bill:
@@ -162,11 +170,11 @@ def _open(paths) -> _Bill:
             raise DataFileError(f"{one.label}: not a FOCUS export costkit can read: missing "
                                 f"column(s) {', '.join(missing)}")
         for c in ("BilledCost", "EffectiveCost"):
-            if not cols[c].startswith(_NUMBER_TYPES) and cols[c] != "NULL":
+            if cols[c] not in ("number", "null"):
                 raise DataFileError(f"{one.label}, column {c!r}: is {cols[c]}, not a number; "
                                     "FOCUS money columns are decimal numbers")
         for c in ("ChargePeriodStart", "ChargePeriodEnd"):
-            if not cols[c].startswith(_TIME_TYPES) and cols[c] != "NULL":
+            if cols[c] not in ("time", "null"):
                 raise DataFileError(f"{one.label}, column {c!r}: is {cols[c]}, not a timestamp; "
                                     "FOCUS wants ISO 8601 date-times in UTC")
     bill.cols = bill.columns()

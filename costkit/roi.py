@@ -633,7 +633,7 @@ class ROIResult:
         self.pv_cost_usd = np.broadcast_to(serving_month * exposure + pv_other, self.shape)
         self.npv_usd = self.pv_gross_profit_usd - self.pv_cost_usd
         self.net_value_usd = np.sum(self.net_usd, axis=-1)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             self.roi = np.where(self.pv_cost_usd > 0, self.npv_usd / self.pv_cost_usd, np.nan)
         self.payback_month = np.asarray(payback_period(self.net_usd))
         self.discounted_payback_month = np.asarray(payback_period(self.net_usd * d))

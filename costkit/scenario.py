@@ -90,8 +90,8 @@ _RANGES = {
     "fraction": (0.0, 1.0, "is a fraction from 0 to 1"),
     "share": (0.0, 1.0, "is a share above 0 and at most 1"),
     "lift": (-1.0, None, "is a relative change, > -1"),
-    "elasticity": (None, 0.0, "is the relative change in orders per +100 ms, <= 0 (slower "
-                              "pages sell less: -0.01 is -1% per 100 ms)"),
+    "elasticity": (-1.0, 0.0, "is the relative change in orders per +100 ms, in (-1, 0] "
+                              "(slower pages sell less: -0.01 is -1% per 100 ms)"),
     "multiplier": (1.0, None, "must be >= 1"),
 }
 _TIME_UNITS = {"s": "s", "months": "month", "days": "day", "hours": "hour"}
@@ -143,7 +143,8 @@ def number(kind: str = "nonneg", default=_REQUIRED, *, unit: str | None = None):
             raise _Bad(f"{value!r}: a percentage is only for fractions and lifts")
         if not math.isfinite(x):
             raise _Bad(f"must be finite, got {value!r}")
-        bad = ((lo is not None and (x <= lo if kind in ("positive", "lift", "share") else x < lo))
+        strict = kind in ("positive", "lift", "share", "elasticity")
+        bad = ((lo is not None and (x <= lo if strict else x < lo))
                or (hi is not None and x > hi))
         if bad:
             if kind in ("fraction", "share") and 1 < x <= 100:
@@ -204,7 +205,7 @@ def catalog_name(kind: str, default=_REQUIRED):
 
         try:
             found = catalog.gpu(value) if kind == "GPU" else catalog.model(value)
-        except LookupError as exc:
+        except (LookupError, ValueError) as exc:
             raise _Bad(str(exc).strip("'\"")) from None
         return found.name
 
@@ -753,7 +754,8 @@ def _evaluate_checked(sc: Scenario, *, draws, seed, progress):
     common = dict(**funnel_kw, horizon_months=tl["horizon_months"],
                   annual_discount_rate=tl["annual_discount_rate"],
                   latency_elasticity_per_100ms=tl["latency_elasticity_per_100ms"])
-    cases = {spec["baseline"]["name"]: roi.Case(**common, name=spec["baseline"]["name"])}
+    cases = {spec["baseline"]["name"]: _guard("site", roi.Case, **common,
+                                              name=spec["baseline"]["name"])}
     served, one_off, runs, rows, plans = {}, {}, {}, [], {}
     for s in base.values():
         rows.append(_component_row("baseline", s))

@@ -849,7 +849,8 @@ def _encoder_fits(b, wbytes, heads, label, usable):
     if (room <= 0).any():
         raise ValueError(f"the {np.max(weights) / 1e9:,.1f} GB of {label or 'encoder'} weights "
                          "do not fit in one GPU's usable memory")
-    over = b["B"] * per_seq > room
+    with np.errstate(over="ignore"):
+        over = b["B"] * per_seq > room
     if over.any():
         i = int(np.flatnonzero(over.ravel())[0])
         most = np.floor(room.ravel()[i] / per_seq.ravel()[i])

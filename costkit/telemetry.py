@@ -150,26 +150,46 @@ def _timestamps(raw, label, timezone, epoch_unit):
         lambda v: v if v is None else str(v).strip())
     zoned = text.str.contains(_ZONED, regex=True, na=False)
     naive = text.notna() & ~zoned
-    if zoned.any() and naive.any() and timezone is None:
-        i = naive.idxmax()
+    out = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]")
+    if zoned.any():
+        out[zoned] = _parse_times(text[zoned], utc=True)
+    local = _parse_times(text[naive], utc=False) if naive.any() else None
+    if local is None or local.isna().all():
+        return out, None                  # unparseable text stays NaT: dropped and reported
+    if isinstance(local.dtype, pd.DatetimeTZDtype):  # a zone name the parser understood
+        out[local.index] = local.dt.tz_convert("UTC")
+        return out, None
+    parsed = local.dropna()
+    if zoned.any() and timezone is None:
+        i = parsed.index[0]
         raise DataFileError(
             f"{label}, row {i}, column 'timestamp': {raw[i]!r} has no time zone, but other rows "
             "do; say what zone the naive ones are in: read_telemetry(..., timezone='UTC')")
-    out = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]")
-    for mask, localize in ((zoned, False), (naive, True)):
-        if not mask.any():
-            continue
-        part = text[mask]
-        t = pd.to_datetime(part, format="ISO8601", errors="coerce", utc=not localize)
-        retry = t.isna()
-        if retry.any():
-            t[retry] = pd.to_datetime(part[retry], format="mixed", errors="coerce",
-                                      utc=not localize)
-        if localize:
-            t = pd.to_datetime(t).dt.tz_localize(zone, ambiguous="raise",
-                                                 nonexistent="raise").dt.tz_convert("UTC")
-        out[mask] = t
-    return out, ("naive" if naive.any() else None)
+    try:
+        out[parsed.index] = parsed.dt.tz_localize(zone, ambiguous="raise",
+                                                  nonexistent="raise").dt.tz_convert("UTC")
+    except Exception as exc:  # pandas/pytz ambiguous or non-existent local times
+        raise DataFileError(f"{label}, column 'timestamp': {str(exc).splitlines()[0]} in "
+                            f"{zone} (a clock change); write the times in UTC") from None
+    return out, "naive"
+
+
+def _parse_times(text, *, utc: bool):
+    """ISO 8601 first (fast), then any other format pandas reads; NaT where neither does."""
+    import pandas as pd
+
+    t = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=utc)
+    retry = t.isna()
+    if retry.any():
+        t = t.astype(object)
+        t[retry] = pd.to_datetime(text[retry], format="mixed", errors="coerce", utc=utc)
+        t = pd.to_datetime(t, utc=utc) if utc else pd.Series(list(t), index=text.index)
+        if not utc:
+            try:
+                t = pd.to_datetime(t)
+            except (ValueError, TypeError):  # a mix of zoned and naive that mixed-parsing read
+                t = pd.to_datetime(t, utc=True)
+    return t
 
 
 def _utilization(df, label, unit):

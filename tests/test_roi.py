@@ -441,7 +441,7 @@ def test_linear_cost_and_optimal_size():
     ({"launch_month": 0}, "launch_month must be > 0"),
     ({"cvr_lift": -1.0}, "must be > -1"),
     ({"accuracy_loss": 1.0}, "accuracy_loss must be < 1"),
-    ({"latency_elasticity_per_100ms": 0.084}, "-0.084"),
+    ({"latency_elasticity_per_100ms": 0.084}, "-0.0775"),
     ({"ctr_lift": 2.0}, "exceeds 1"),
     ({"one_off_usd": -5}, "one_off_usd must be >= 0"),
     ({"retrain_every_months": 1.5}, "whole number"),

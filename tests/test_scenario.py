@@ -222,7 +222,9 @@ def test_range_errors():
     assert problems(hand(**{"site.sessions_per_day": -5})).problems[0] == (
         "site.sessions_per_day", "must be > 0, got -5")
     msg = problems(hand(**{"timeline.latency_elasticity_per_100ms": 0.05})).problems[0][1]
-    assert "<= 0" in msg
+    assert "in (-1, 0]" in msg
+    msg = problems(hand(**{"timeline.latency_elasticity_per_100ms": -1})).problems[0][1]
+    assert "in (-1, 0]" in msg  # -1 would lose every order: refused by the file's checker
     assert problems(hand(**{"options.0.effects": {"cvr_lift": -1.5}})).problems[0][0] == \
         "options[0].effects.cvr_lift"
     assert "whole number" in problems(hand(**{"timeline.horizon_months": 2.5})).problems[0][1]
@@ -354,7 +356,7 @@ def test_html_report_has_every_section_and_is_self_contained(ecommerce, tmp_path
     assert page.count("<svg") >= 6    # serving, ledger, cash flow, waterfall, tornado, 2 hists
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)   # nothing fetched
     assert "<script" not in page
-    assert "1,471,898" in page and "anycloud-sh/catalog" in page     # NPV and price sources
+    assert "1,502,533" in page and "anycloud-sh/catalog" in page     # NPV and price sources
     assert report.html(ecommerce, generated="fixed") == page        # deterministic
 
 

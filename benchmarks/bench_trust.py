@@ -1,0 +1,84 @@
+"""What the trust checks cost: the bounded YAML reader against yaml.safe_load, refusing an alias
+bomb, the telemetry reader on text timestamps, the locked DuckDB connection, and a fleet plan too
+large for one matrix (evaluated in blocks). Prints timings; asserts only that results agree."""
+
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from costkit import _yaml
+from costkit import billing as bi
+from costkit import capacity as cp
+from costkit import monitoring as mo
+from costkit import telemetry as te
+from costkit.scenario import Scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def best_of(fn, repeat=5):
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t)
+    return min(times), out
+
+
+def main():
+    text = (ROOT / "examples" / "ecommerce.yaml").read_text()
+    t_safe, a = best_of(lambda: yaml.safe_load(text), 20)
+    t_ours, b = best_of(lambda: _yaml.load(text), 20)
+    # YAML 1.1 and 1.2 differ on '400_000' and '7.68e9'; the validated scenarios agree
+    assert Scenario.from_dict(a).spec == Scenario.from_dict(b).spec
+    print(f"ecommerce.yaml: yaml.safe_load {t_safe * 1e3:.1f} ms, bounded YAML 1.2 reader "
+          f"{t_ours * 1e3:.1f} ms")
+    bomb = "a: &a [" + ",".join(['"lol"'] * 9) + "]\n" + "".join(
+        f"{c}: &{c} [{', '.join(['*' + p] * 9)}]\n" for p, c in zip("abcdefgh", "bcdefghi",
+                                                                     strict=True))
+    t0 = time.perf_counter()
+    try:
+        _yaml.load(bomb)
+    except _yaml.YAMLLimitError as exc:
+        print(f"alias bomb ({len(bomb)} bytes, 9^9 values if expanded) refused in "
+              f"{(time.perf_counter() - t0) * 1e3:.1f} ms: {exc}")
+
+    week = mo.synthetic_telemetry(days=2, replicas=60, freq="1min", seed=0)
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "tel.csv"
+        week.telemetry.to_csv(path, index=False)  # timestamps as ISO 8601 text with +00:00
+        t_csv, tel = best_of(lambda: te.read_telemetry(path), 3)
+        print(f"read_telemetry of a CSV with {len(tel.frame):,} samples (text timestamps, unit "
+              f"detection per replica): {t_csv:.2f} s")
+        frame = pd.read_csv(path)
+        t_read, _ = best_of(lambda: pd.read_csv(path), 3)
+        t_df, _ = best_of(lambda: te.read_telemetry(frame), 3)
+        print(f"  of which pandas.read_csv {t_read:.2f} s; validating the frame {t_df:.2f} s")
+
+        bill = Path(d) / "bill.parquet"
+        week.bill.to_parquet(bill)
+        t_sum, s = best_of(lambda: bi.focus_summary(bill, by=("tag:team", "tag:model"),
+                                                     period="day"), 5)
+        assert abs(s.effective_cost.sum() - week.bill.EffectiveCost.sum()) < 1e-6
+        t_hours, h = best_of(lambda: bi.focus_resource_hours(bill), 5)
+        print(f"FOCUS bill of {len(week.bill):,} lines, locked UTC connection with bound "
+              f"parameters and checks: focus_summary {t_sum * 1e3:.0f} ms, "
+              f"focus_resource_hours {t_hours * 1e3:.0f} ms ({len(h):,} resource-hours)")
+
+    traffic = cp.traffic_profile(37_000 * 3.0 * 86400 / 1.93, days=30)
+    t_plan, plan = best_of(lambda: cp.plan(traffic, replica_rps=3.0, usd_per_replica_hour=1.0,
+                                           spot_usd_per_replica_hour=0.5, min_replicas=1), 1)
+    s = plan.summary["monthly_cost_usd"]
+    assert s["mix"] <= s["autoscale"] <= s["static_peak"]
+    cells = (plan.hourly["replicas_needed"].max() + 1) * len(traffic)
+    print(f"capacity plan, 37,000 replicas at peak over 720 hours ({cells / 1e6:,.0f} million "
+          f"reserved-count x hour cells, evaluated in blocks of 4 million): {t_plan:.1f} s, "
+          f"{np.round(s.to_numpy() / 1e6, 2)} million USD a month (static, autoscale, mix)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,272 @@
+"""The adversarial suite: generated broken scenarios, telemetry and bills.
+
+Whatever hypothesis generates, the command line exits 0 or 2 (never 1, a bug), no money comes
+out NaN, infinite or negative, money is conserved from the bill to the chargeback, and telemetry
+rows are conserved into the output or the report. ``make test`` runs it derandomised (the same
+examples everywhere); ``make fuzz`` runs many more random examples.
+"""
+
+import copy
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from _hyp import examples
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from costkit import billing as bi
+from costkit import cli
+from costkit import monitoring as mo
+from costkit import telemetry as te
+from costkit._tables import DataFileError
+from costkit.scenario import Scenario, ScenarioError
+
+ROOT = Path(__file__).resolve().parents[1]
+SMALL = yaml.safe_load((ROOT / "examples" / "small.yaml").read_text())
+T0 = pd.Timestamp("2026-11-02", tz="UTC")
+SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                      HealthCheck.too_slow])
+
+# --------------------------------------------------------------------------- hostile values
+TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
+NASTY = st.sampled_from([
+    "", " ", "0", "-1", "1e400", "-1e400", "nan", ".inf", "NaN", "1_000", "30%", "300%", "no",
+    "yes", "~", "100 GB", "100 ms", "2 months", "Gb", "=HYPERLINK(\"x\")", "\x1b[2J", "<img>",
+    "$\\frac{1}$", "'; DROP TABLE x; --", "1:20", "0x1F", "2026-01-01", "9" * 400,
+])  # fmt: skip
+HOSTILE = st.one_of(
+    st.none(), st.booleans(), st.integers(-10**6, 10**6), st.integers(10**15, 10**400),
+    st.floats(allow_nan=True, allow_infinity=True), NASTY, TEXT,
+    st.lists(st.integers(-3, 30), max_size=3), st.dictionaries(TEXT, st.integers(), max_size=2),
+)  # fmt: skip
+PLAUSIBLE = st.one_of(
+    st.integers(1, 64), st.floats(0.001, 0.999), st.floats(1.0, 5_000.0),
+    st.sampled_from(["L4", "H100-SXM", "A100-80GB", "BERT-base", "MiniLM-L6", "fp16", "int8",
+                     "200 ms", "1 month", "25%", "a name", [0], [0, 1]]),
+)  # fmt: skip
+VALUE = st.one_of(PLAUSIBLE, HOSTILE)
+
+PATHS = [
+    ("site", "sessions_per_day"), ("site", "gross_margin"), ("site", "conversion_rate"),
+    ("site", "average_order_value_usd"), ("timeline", "horizon_months"),
+    ("timeline", "annual_discount_rate"), ("timeline", "latency_elasticity_per_100ms"),
+    ("people", "usd_per_engineer_day"), ("options", 0, "effects", "cvr_lift"),
+    ("options", 0, "serving", 0, "batch_size"), ("options", 0, "serving", 0, "seq_len"),
+    ("options", 0, "serving", 0, "gpu"), ("options", 0, "serving", 0, "model"),
+    ("options", 0, "serving", 0, "dtype"), ("options", 0, "serving", 0, "slo_s"),
+    ("options", 0, "serving", 0, "candidates_per_query"),
+    ("options", 0, "serving", 0, "share_of_searches"), ("options", 0, "launch_month"),
+    ("options", 0, "ramp_months"), ("options", 0, "name"), ("name",),
+    ("traffic", "days"), ("traffic", "promotion_days"), ("traffic", "promotion_multiplier"),
+    ("monte_carlo", "draws"), ("options", 0, "running", "engineers_fte"),
+    ("options", 0, "engineering", 0, "days"),
+]  # fmt: skip
+
+
+def _set(data, path, value):
+    node = data
+    for key in path[:-1]:
+        if isinstance(node, dict):
+            node = node.setdefault(key, {})
+        else:
+            node = node[key]
+    node[path[-1]] = value
+
+
+@st.composite
+def broken_scenarios(draw):
+    data = copy.deepcopy(SMALL)
+    data["traffic"] = {"days": 2}
+    for path in draw(st.lists(st.sampled_from(PATHS), min_size=0, max_size=3)):
+        _set(data, path, draw(VALUE))
+    return data
+
+
+def _money(result):
+    table = result.table
+    for col in ("one_off_usd", "npv_usd"):
+        if col in table:
+            assert np.isfinite(table[col].to_numpy(dtype=float)).all(), (col, table[col])
+    assert (table["one_off_usd"].to_numpy(dtype=float) >= 0).all()
+    for led in result.ledgers.values():
+        for _, usd in led.by_phase().items():
+            assert math.isfinite(usd) and usd >= 0
+
+
+@settings(max_examples=examples(40), **SETTINGS)
+@given(data=broken_scenarios())
+def test_broken_scenarios_exit_0_or_2_and_money_is_sane(tmp_path_factory, data):
+    path = tmp_path_factory.mktemp("adv") / "s.yaml"
+    try:
+        text = yaml.safe_dump(data, allow_unicode=True)
+    except yaml.YAMLError:
+        assume(False)
+    path.write_text(text, encoding="utf-8")
+    code = cli.main(["validate", str(path)])
+    assert code in (0, 2)
+    code = cli.main(["report", str(path), "--format", "json", "--draws", "0",
+                     "--out", str(path.with_suffix(".json"))])
+    assert code in (0, 2)
+    if code == 0:
+        out = json.loads(path.with_suffix(".json").read_text())
+        assert out["best_option"]
+        _money(Scenario.from_yaml(path).evaluate(draws=0))
+
+
+YAML_TEXT = st.one_of(
+    st.text(max_size=200),
+    st.builds(lambda k, v, n: "\n".join([f"{k}: {v}"] * n), TEXT, NASTY, st.integers(1, 3)),
+    st.builds(lambda d: "a: " + "[" * d + "]" * d, st.integers(1, 200)),
+    st.builds(lambda n: "a: &a [1]\n" + "".join(f"{chr(98 + i)}: &{chr(98 + i)} "
+                                                 f"[{', '.join(['*' + chr(97 + i)] * 9)}]\n"
+                                                 for i in range(n)), st.integers(1, 9)),
+)  # fmt: skip
+
+
+@settings(max_examples=examples(60), **SETTINGS)
+@given(text=YAML_TEXT)
+def test_any_text_as_a_scenario_exits_0_or_2(tmp_path_factory, capsys, text):
+    path = tmp_path_factory.mktemp("adv") / "s.yaml"
+    path.write_text(text, encoding="utf-8", errors="surrogatepass")
+    code = cli.main(["validate", str(path)])
+    err = capsys.readouterr().err
+    assert code in (0, 2)
+    if code == 2:
+        assert len(err.strip().splitlines()) == 1 and "\x1b" not in err
+
+
+@settings(max_examples=examples(40), **SETTINGS)
+@given(data=broken_scenarios())
+def test_the_library_raises_scenario_errors_only(data):
+    try:
+        Scenario.from_dict(data).evaluate(draws=0)
+    except ScenarioError:
+        pass
+
+
+# --------------------------------------------------------------------------- telemetry
+UTIL = st.one_of(st.floats(0, 1), st.floats(0, 1), st.floats(0, 100), st.just(np.nan),
+                 st.just(np.inf), st.floats(-5, 150), st.sampled_from([0.0, 1.0]))
+REQS = st.one_of(st.floats(0, 1e4), st.floats(0, 1e4), st.just(np.nan), st.just(np.inf),
+                 st.floats(-10, 0))
+
+
+@st.composite
+def telemetry_frames(draw):
+    n_rep = draw(st.integers(1, 3))
+    style = draw(st.sampled_from(["iso"] * 4 + ["naive", "mixed", "epoch"]))
+    hostile = draw(st.booleans())  # half the frames get impossible values somewhere
+    rows = []
+    for r in range(n_rep):
+        minutes = draw(st.integers(2, 8))
+        rid = draw(st.one_of(st.just(f"r{r}"), st.just(None), st.just(""), TEXT)
+                   if hostile else st.just(f"r{r}"))
+        util = draw(st.sampled_from(["fraction", "percent", "any"]))
+        for m in range(minutes):
+            ts = T0 + pd.Timedelta(minutes=m)
+            kind = style if style != "mixed" else draw(st.sampled_from(["iso", "naive"]))
+            if hostile and draw(st.integers(0, 4)) == 0:
+                kind = draw(st.sampled_from(["bad", "dup"]))
+            t = {"iso": ts.isoformat(), "naive": ts.tz_localize(None).isoformat(),
+                 "epoch": ts.isoformat(), "bad": "yesterday", "dup": T0.isoformat()}[kind]
+            u = {"fraction": st.floats(0, 1), "percent": st.floats(0, 100),
+                 "any": UTIL if hostile else st.floats(0, 1)}[util]
+            rows.append({"timestamp": t, "replica_id": rid, "gpu_utilization": draw(u),
+                         "requests": draw(REQS if hostile else st.floats(0, 1e4)),
+                         "gpus": draw(st.sampled_from([1, 2, 0, 1.5] if hostile else [1, 2])),
+                         "model": "m", "team": draw(st.sampled_from(["a", "b", None]))})
+    df = pd.DataFrame(rows)
+    if style == "epoch" and not df.timestamp.eq("yesterday").any():
+        df["timestamp"] = pd.to_datetime(df.timestamp).astype("int64") // 10**9
+    return df
+
+
+@settings(max_examples=examples(80), **SETTINGS)
+@given(df=telemetry_frames(), unit=st.sampled_from(["auto", "fraction", "percent"]),
+       tz=st.sampled_from([None, "UTC", "Asia/Shanghai"]))
+def test_telemetry_rows_are_kept_or_reported(df, unit, tz):
+    try:
+        tel = te.read_telemetry(df, utilization_unit=unit, timezone=tz,
+                                epoch_unit="s" if df.timestamp.dtype.kind == "i" else None)
+    except (DataFileError, ValueError):
+        return
+    f = tel.frame
+    assert f["gpu_utilization"].between(0, 1).all()
+    assert np.isfinite(f["requests"]).all() and (f["requests"] >= 0).all()
+    rep = tel.report.set_index("check")
+    dropped = tel.report.loc[tel.report.action == "dropped"]
+    assert rep.loc["rows read", "rows"] == len(df)
+    assert len(f) + dropped["rows"].sum() == len(df)
+    assert f["requests"].sum() + dropped["requests"].sum() == pytest.approx(
+        df["requests"].sum(), rel=1e-9, abs=1e-9)
+    usage = mo.usage_by_hour(tel)
+    assert usage["requests"].sum() == pytest.approx(f["requests"].sum(), rel=1e-9, abs=1e-9)
+
+
+# --------------------------------------------------------------------------- bills
+@st.composite
+def bills(draw):
+    n = draw(st.integers(1, 12))
+    start = [T0 + pd.Timedelta(hours=draw(st.integers(0, 47))) for _ in range(n)]
+    hours = [draw(st.integers(1, 30)) for _ in range(n)]
+    cost = [draw(st.floats(0, 1e4, allow_nan=False)) for _ in range(n)]
+    rid = [draw(st.sampled_from(["r0", "r1", "r2"])) for _ in range(n)]
+    tags = [draw(st.sampled_from(['{"team": "a"}', '{"team": "b", "model": "m"}', "{}",
+                                  '{"app.name": "x"}'])) for _ in range(n)]
+    zone = draw(st.sampled_from(["UTC", "America/New_York", "Asia/Shanghai"]))
+    df = pd.DataFrame({
+        "ChargePeriodStart": [s.tz_convert(zone) for s in start],
+        "ChargePeriodEnd": [(s + pd.Timedelta(hours=h)).tz_convert(zone)
+                            for s, h in zip(start, hours, strict=True)],
+        "ResourceId": rid, "ServiceName": "Compute", "BilledCost": cost, "EffectiveCost": cost,
+        "Tags": tags, "hours": 1.0, "lines": 2, "resource_id": "collide",
+    })  # columns named like costkit's own, to collide
+    return df
+
+
+@settings(max_examples=examples(60), **SETTINGS)
+@given(bill=bills(), key=st.one_of(TEXT, st.sampled_from(["team", "model", "app.name"])))
+def test_money_is_conserved_from_bill_to_summary_and_hours(bill, key):
+    total = bill["EffectiveCost"].sum()
+    hours = bi.focus_resource_hours(bill)
+    assert hours["effective_cost"].sum() == pytest.approx(total, rel=1e-9, abs=1e-6)
+    assert (hours["effective_cost"] >= 0).all() and str(hours["hour"].dt.tz) == "UTC"
+    try:
+        summary = bi.focus_summary(bill, by=(f"tag:{key}",), period="day")
+    except ValueError as exc:  # an empty key, or one named like a summary column
+        assert "needs a key" in str(exc) or "already has" in str(exc)
+        return
+    assert summary["effective_cost"].sum() == pytest.approx(total, rel=1e-9, abs=1e-6)
+    assert summary["lines"].sum() == len(bill)
+
+
+@settings(max_examples=examples(30), **SETTINGS)
+@given(bill=bills())
+def test_the_same_bill_from_a_file_in_any_zone(tmp_path_factory, bill):
+    path = tmp_path_factory.mktemp("bill") / "b.parquet"
+    bill.to_parquet(path)
+    pd.testing.assert_frame_equal(bi.focus_resource_hours(path), bi.focus_resource_hours(bill))
+
+
+@settings(max_examples=examples(40), **SETTINGS)
+@given(bill=bills(), seed=st.integers(0, 3))
+def test_chargeback_conserves_the_bill(bill, seed):
+    rng = np.random.default_rng(seed)
+    hours = bi.focus_resource_hours(bill)
+    stamps = pd.date_range(T0, T0 + pd.Timedelta(hours=80), freq="15min", inclusive="left")
+    rows = [{"timestamp": t, "replica_id": r, "gpu_utilization": rng.uniform(0.01, 1.0),
+             "requests": float(rng.integers(0, 100)), "model": "m", "team": "t"}
+            for r in ("r0", "r1") for t in stamps if rng.uniform() < 0.5]
+    costed = mo.cost_usage(pd.DataFrame(rows), hours)
+    cb = mo.chargeback(costed, by=("team", "model"), freq="D")
+    billed = bill["EffectiveCost"].sum()
+    assert cb["cost_usd"].sum() == pytest.approx(billed, rel=1e-9, abs=1e-6)
+    parts = costed["busy_usd"].sum() + costed["idle_usd"].sum() + costed["unobserved_usd"].sum()
+    assert parts == pytest.approx(billed, rel=1e-9, abs=1e-6)
+    for col in ("cost_usd", "idle_usd", "unobserved_usd"):
+        assert np.isfinite(cb[col]).all() and (cb[col] >= -1e-9).all()
