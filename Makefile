@@ -70,13 +70,16 @@ notebooks: $(STAMP)
 	$(BIN)/python -m pytest $(NBVAL) notebooks
 
 ## fuzz: the property and adversarial tests with random examples, FUZZ_FACTOR times as many
-##       (make test runs them derandomised); failures are kept in .hypothesis/ to replay
+##       (make test runs them derandomised); failures are kept in .hypothesis/ to replay; then
+##       the table of TALLY random inputs of each kind by outcome (tests/adversarial_tally.py)
 FUZZ_FACTOR ?= 20
+TALLY ?= 300
 fuzz: $(STAMP)
 	COSTKIT_HYPOTHESIS_PROFILE=fuzz COSTKIT_FUZZ_FACTOR=$(FUZZ_FACTOR) \
 		$(BIN)/python -m pytest tests/test_adversarial.py tests/test_capacity.py \
 		tests/test_monitoring.py tests/test_optimization.py tests/test_roi.py \
 		tests/test_serving.py tests/test_training.py tests/test_tuning.py tests/test_units.py -q
+	$(BIN)/python tests/adversarial_tally.py $(TALLY)
 
 ## test-lowest: the unit tests on the lowest versions pyproject.toml allows (uv's
 ##              --resolution lowest-direct), in .venv-lowest: proves the declared floors

@@ -1,5 +1,7 @@
 """The data catalog: every row loads, names match forgivingly, prices come with provenance."""
 
+from pathlib import Path
+
 import numpy
 import pandas
 import pytest
@@ -257,6 +259,25 @@ def test_skypilot_catalog_is_read(tmp_path):
     assert sum(df.attrs["dropped"].values()) == 2
     # gpu_prices and price_quote take a SkyPilot file directly
     assert ck.gpu_hour_price("H100", path=f) == pytest.approx(55.04 / 8)
+
+
+@pytest.mark.parametrize("price, match", [("abc", "row 3 \\(line 4\\), column 'Price': 'abc'"),
+                                          ("inf", "'inf' is not a finite number")])
+def test_skypilot_price_that_is_not_a_number_names_row_and_column(tmp_path, price, match):
+    f = tmp_path / "vms.csv"
+    f.write_text(SKYPILOT.replace("0.8048", price))
+    with pytest.raises(ck.DataFileError, match=match):
+        ck.read_skypilot_catalog(f, cloud="AWS")
+
+
+def test_catalog_price_of_infinity_is_refused(tmp_path):
+    f = tmp_path / "prices.csv"
+    src = (Path(__file__).resolve().parents[1] / "data" / "gpu_prices.csv").read_text().splitlines()
+    head, first = src[0].split(","), src[1].split(",")
+    first[head.index("on_demand_usd_per_hour")] = "inf"
+    f.write_text("\n".join([src[0], ",".join(first), *src[2:]]) + "\n")
+    with pytest.raises(ck.DataFileError, match="on_demand_usd_per_hour.*not a finite number"):
+        ck.gpu_hour_price("H100", path=f)
 
 
 def test_skypilot_catalog_missing_column(tmp_path):
