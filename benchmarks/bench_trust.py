@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import yaml
+from bench_tuning import best_of  # the same median-of-runs timer (scripts run from benchmarks/)
 
 from costkit import _yaml
 from costkit import billing as bi
@@ -20,19 +21,10 @@ from costkit.scenario import Scenario
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def best_of(fn, repeat=5):
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t)
-    return min(times), out
-
-
 def main():
     text = (ROOT / "examples" / "ecommerce.yaml").read_text()
-    t_safe, a = best_of(lambda: yaml.safe_load(text), 20)
-    t_ours, b = best_of(lambda: _yaml.load(text), 20)
+    a, t_safe = best_of(lambda: yaml.safe_load(text), repeats=20)
+    b, t_ours = best_of(lambda: _yaml.load(text), repeats=20)
     # YAML 1.1 and 1.2 differ on '400_000' and '7.68e9'; the validated scenarios agree
     assert Scenario.from_dict(a).spec == Scenario.from_dict(b).spec
     print(f"ecommerce.yaml: yaml.safe_load {t_safe * 1e3:.1f} ms, bounded YAML 1.2 reader "
@@ -51,27 +43,28 @@ def main():
     with tempfile.TemporaryDirectory() as d:
         path = Path(d) / "tel.csv"
         week.telemetry.to_csv(path, index=False)  # timestamps as ISO 8601 text with +00:00
-        t_csv, tel = best_of(lambda: te.read_telemetry(path), 3)
+        tel, t_csv = best_of(lambda: te.read_telemetry(path), repeats=3)
         print(f"read_telemetry of a CSV with {len(tel.frame):,} samples (text timestamps, unit "
               f"detection per replica): {t_csv:.2f} s")
         frame = pd.read_csv(path)
-        t_read, _ = best_of(lambda: pd.read_csv(path), 3)
-        t_df, _ = best_of(lambda: te.read_telemetry(frame), 3)
+        _, t_read = best_of(lambda: pd.read_csv(path), repeats=3)
+        _, t_df = best_of(lambda: te.read_telemetry(frame), repeats=3)
         print(f"  of which pandas.read_csv {t_read:.2f} s; validating the frame {t_df:.2f} s")
 
         bill = Path(d) / "bill.parquet"
         week.bill.to_parquet(bill)
-        t_sum, s = best_of(lambda: bi.focus_summary(bill, by=("tag:team", "tag:model"),
-                                                     period="day"), 5)
+        s, t_sum = best_of(lambda: bi.focus_summary(bill, by=("tag:team", "tag:model"),
+                                                     period="day"), repeats=5)
         assert abs(s.effective_cost.sum() - week.bill.EffectiveCost.sum()) < 1e-6
-        t_hours, h = best_of(lambda: bi.focus_resource_hours(bill), 5)
+        h, t_hours = best_of(lambda: bi.focus_resource_hours(bill), repeats=5)
         print(f"FOCUS bill of {len(week.bill):,} lines, locked UTC connection with bound "
               f"parameters and checks: focus_summary {t_sum * 1e3:.0f} ms, "
               f"focus_resource_hours {t_hours * 1e3:.0f} ms ({len(h):,} resource-hours)")
 
     traffic = cp.traffic_profile(37_000 * 3.0 * 86400 / 1.93, days=30)
-    t_plan, plan = best_of(lambda: cp.plan(traffic, replica_rps=3.0, usd_per_replica_hour=1.0,
-                                           spot_usd_per_replica_hour=0.5, min_replicas=1), 1)
+    plan, t_plan = best_of(lambda: cp.plan(traffic, replica_rps=3.0, usd_per_replica_hour=1.0,
+                                           spot_usd_per_replica_hour=0.5, min_replicas=1),
+                           repeats=1)
     s = plan.summary["monthly_cost_usd"]
     assert s["mix"] <= s["autoscale"] <= s["static_peak"]
     cells = (plan.hourly["replicas_needed"].max() + 1) * len(traffic)

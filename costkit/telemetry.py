@@ -309,8 +309,11 @@ def read_telemetry(data, *, interval=None, label: str | None = None,
     for col in _NUMERIC:
         raw = df[col]
         df[col] = pd.to_numeric(raw, errors="coerce")
-        bad = (df[col].isna() & raw.notna()) | pd.Series(
-            [isinstance(v, bool | np.bool_) for v in raw], index=raw.index)
+        bad = df[col].isna() & raw.notna()
+        if pd.api.types.is_bool_dtype(raw):
+            bad |= True
+        elif raw.dtype == object:  # a True among numbers is not a count
+            bad |= raw.map(lambda v: isinstance(v, bool | np.bool_)).astype(bool)
         if bad.any():
             i = bad.idxmax()
             raise DataFileError(f"{label}, row {i}, column {col!r}: {raw[i]!r} is not a number")
