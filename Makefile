@@ -23,7 +23,7 @@ DASHBOARD_FLAGS := --VoilaConfiguration.show_tracebacks=True
 
 .PHONY: lab install test unit notebooks test-browser browser-deps dashboard lint bench \
 	execute-notebooks kernel clean handouts test-handouts html timings wheelhouse test-offline \
-	fuzz test-lowest
+	fuzz test-lowest test-timezones
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,9 +54,10 @@ dashboard: $(STAMP)
 	@echo "serving:        http://localhost:$(DASHBOARD_PORT)/voila/render/03_serving_cost.ipynb"
 	$(BIN)/voila notebooks --port=$(DASHBOARD_PORT) $(DASHBOARD_FLAGS) $(DASHBOARD_ARGS)
 
-## test: lint, unit tests and doctests, every notebook under strict nbval, the hand-outs (lax),
-##       the offline install from a wheelhouse, then the browser tests
-test: $(STAMP) lint unit notebooks test-handouts test-offline test-browser
+## test: lint, unit tests and doctests, the time tests in two other time zones, every notebook
+##       under strict nbval, the hand-outs (lax), the offline install from a wheelhouse, then the
+##       browser tests
+test: $(STAMP) lint unit test-timezones notebooks test-handouts test-offline test-browser
 
 lint: $(STAMP)
 	$(BIN)/ruff check costkit tests benchmarks
@@ -65,6 +66,14 @@ unit: $(STAMP)
 	$(BIN)/python -m pytest tests --ignore=tests/browser --ignore=tests/offline \
 		--doctest-modules costkit \
 		--ignore=costkit/__main__.py
+
+## test-timezones: everything that touches time again on machines in New York and Shanghai time:
+##                 costkit works in UTC, so the answers must not move
+test-timezones: $(STAMP)
+	for tz in America/New_York Asia/Shanghai; do \
+		TZ=$$tz $(BIN)/python -m pytest tests/test_adversarial.py tests/test_trust_data.py \
+			tests/test_monitoring.py -q -p no:cacheprovider || exit 1; \
+	done
 
 notebooks: $(STAMP)
 	$(BIN)/python -m pytest $(NBVAL) notebooks
