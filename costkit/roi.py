@@ -829,10 +829,16 @@ def default_swings(case: Case, relative: float = 0.2) -> dict:
     """``{input: (low, high)}``: each non-zero continuous input of ``case`` +- ``relative``.
 
     Rates (CTR, CVR, margin, accuracy loss, discount rate) are capped at 1 and
-    the elasticity at 0.
+    the elasticity at 0; a rate and its lift are capped so that the lifted rate
+    stays at most 1 (a CVR of 0.03 lifted by 27x is impossible).
     """
     _require_scalar_case(case, "default_swings")
     rel = float(as_quantity("relative", relative))
+    ctr, cvr = float(case.click_through_rate), float(case.conversion_rate)
+    ctr_lift, cvr_lift = float(case.ctr_lift), float(case.cvr_lift)
+    coupled = {"click_through_rate": 1 / (1 + ctr_lift), "conversion_rate": 1 / (1 + cvr_lift),
+               "ctr_lift": 1 / ctr - 1 if ctr else np.inf,
+               "cvr_lift": 1 / cvr - 1 if cvr else np.inf}
     out = {}
     for f in _CONTINUOUS:
         v = float(getattr(case, f))
@@ -842,6 +848,8 @@ def default_swings(case: Case, relative: float = 0.2) -> dict:
         if f in ("click_through_rate", "conversion_rate", "gross_margin", "accuracy_loss",
                  "annual_discount_rate"):
             hi = min(hi, 1.0 if f != "accuracy_loss" else 0.999)
+        if f in coupled:
+            hi = min(hi, coupled[f])
         out[f] = (lo, hi)
     return out
 

@@ -230,7 +230,8 @@ def test_slo_violations_by_hand():
 def test_money_is_conserved(costs, utils):
     tel = te.read_telemetry(pd.concat([
         samples("r1", 60, util=utils[0]), samples("r1", 60, util=utils[1]).assign(
-            timestamp=lambda d: d.timestamp + pd.Timedelta("1h"))], ignore_index=True))
+            timestamp=lambda d: d.timestamp + pd.Timedelta("1h"))], ignore_index=True),
+        utilization_unit="fraction")  # 0 and 1 alone could be per cent: say which
     hours = pd.DataFrame({"resource_id": "r1", "hour": T0 + pd.to_timedelta([0, 1, 2], unit="h"),
                           "effective_cost": costs, "billed_cost": costs})
     c = mo.cost_usage(tel, hours)

@@ -474,3 +474,16 @@ def test_single_case_only_operations():
         r.waterfall()
     with pytest.raises(ValueError, match="is an array"):
         roi.tornado(hand_case(cvr_lift=np.array([0.01, 0.02])))
+
+
+def test_default_swings_keep_lifted_rates_possible():
+    # found by make fuzz: a 27x conversion lift at 3% conversion is 84%; +20% on the lift or the
+    # rate would be above 100%, and the tornado of that case raised instead of drawing
+    case = roi.Case(sessions_per_month=30, searches_per_session=1.5, click_through_rate=0.35,
+                    conversion_rate=0.03, average_order_value_usd=45, gross_margin=0.25,
+                    cvr_lift=27, one_off_usd=8000, horizon_months=24)
+    swings = roi.default_swings(case)
+    assert swings["cvr_lift"][1] == pytest.approx(1 / 0.03 - 1)
+    assert swings["conversion_rate"][1] == pytest.approx(1 / 28)
+    t = roi.tornado(case, swings)
+    assert np.isfinite(t["npv_low_usd"]).all() and np.isfinite(t["npv_high_usd"]).all()
