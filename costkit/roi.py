@@ -632,6 +632,9 @@ class ROIResult:
         self.pv_gross_profit_usd = np.broadcast_to(base_gp * lift * exposure, self.shape)
         self.pv_cost_usd = np.broadcast_to(serving_month * exposure + pv_other, self.shape)
         self.npv_usd = self.pv_gross_profit_usd - self.pv_cost_usd
+        if not (np.isfinite(self.npv_usd).all() and np.isfinite(self.pv_cost_usd).all()):
+            raise ValueError("the case's money overflows to infinity: an input (sessions, "
+                             "order value, a cost) is far too large; check its units")
         self.net_value_usd = np.sum(self.net_usd, axis=-1)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             self.roi = np.where(self.pv_cost_usd > 0, self.npv_usd / self.pv_cost_usd, np.nan)

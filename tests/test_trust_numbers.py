@@ -254,3 +254,10 @@ def test_draws_override_is_bounded(tmp_path, capsys):
 def test_empty_model_name_on_the_command_line(capsys):
     assert cli.main(["serve", "--model", "", "--gpu", "L4"]) == 2
     assert "must not be empty" in capsys.readouterr().err
+
+
+def test_a_case_whose_money_overflows_is_refused():
+    # found by make fuzz: huge sessions or order values overflow the gross profit to inf
+    with pytest.raises(ValueError, match="overflows to infinity"):
+        case(average_order_value_usd=1e308).evaluate()
+    assert np.isfinite(case(average_order_value_usd=1e300).evaluate().npv_usd)
