@@ -156,9 +156,6 @@ def _timestamps(raw, label, timezone, epoch_unit):
     local = _parse_times(text[naive], utc=False) if naive.any() else None
     if local is None or local.isna().all():
         return out, None                  # unparseable text stays NaT: dropped and reported
-    if isinstance(local.dtype, pd.DatetimeTZDtype):  # a zone name the parser understood
-        out[local.index] = local.dt.tz_convert("UTC")
-        return out, None
     parsed = local.dropna()
     if zoned.any() and timezone is None:
         i = parsed.index[0]
@@ -175,20 +172,20 @@ def _timestamps(raw, label, timezone, epoch_unit):
 
 
 def _parse_times(text, *, utc: bool):
-    """ISO 8601 first (fast), then any other format pandas reads; NaT where neither does."""
+    """ISO 8601 first (fast), then any other format pandas reads; NaT where neither does.
+
+    Naive text that pandas would read with a zone of its own (``"10:00 EST"``) stays NaT:
+    dropped and reported, not guessed.
+    """
     import pandas as pd
 
     t = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=utc)
     retry = t.isna()
     if retry.any():
-        t = t.astype(object)
-        t[retry] = pd.to_datetime(text[retry], format="mixed", errors="coerce", utc=utc)
-        t = pd.to_datetime(t, utc=utc) if utc else pd.Series(list(t), index=text.index)
-        if not utc:
-            try:
-                t = pd.to_datetime(t)
-            except (ValueError, TypeError):  # a mix of zoned and naive that mixed-parsing read
-                t = pd.to_datetime(t, utc=True)
+        again = pd.to_datetime(text[retry], format="mixed", errors="coerce", utc=utc)
+        if utc or not isinstance(again.dtype, pd.DatetimeTZDtype):
+            t = t.copy()
+            t[retry] = again
     return t
 
 
