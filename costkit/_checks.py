@@ -52,9 +52,9 @@ def as_quantity(name: str, value, *, allow_zero: bool = True):
     return arr
 
 
-def as_fraction(name: str, value):
-    """Return ``value`` as a float ndarray after checking 0 <= value <= 1."""
-    arr = as_quantity(name, value)
+def as_fraction(name: str, value, *, allow_zero: bool = True):
+    """Return ``value`` as a float ndarray after checking 0 <= value <= 1 (0 < with allow_zero)."""
+    arr = as_quantity(name, value, allow_zero=allow_zero)
     if arr.size and (arr > 1).any():
         raise ValueError(
             f"{name} is a fraction from 0 to 1 (not a percentage), got {arr[arr > 1].flat[0]!r}"

@@ -162,8 +162,8 @@ class _Bill:
 def _open(paths) -> _Bill:
     """Open the bill and check its columns and their types, file by file."""
     bill = _Bill(paths)
-    for part in bill.files or [None]:
-        one = bill if part is None else _Bill([part])
+    parts = [_Bill([f]) for f in bill.files] if len(bill.files) > 1 else [bill]
+    for one in parts:
         cols = one.columns()
         missing = [c for c in FOCUS_COLUMNS if c not in cols]
         if missing:
@@ -177,7 +177,7 @@ def _open(paths) -> _Bill:
             if cols[c] not in ("time", "null"):
                 raise DataFileError(f"{one.label}, column {c!r}: is {cols[c]}, not a timestamp; "
                                     "FOCUS wants ISO 8601 date-times in UTC")
-    bill.cols = bill.columns()
+    bill.cols = cols if len(parts) == 1 else bill.columns()
     _check(bill)
     return bill
 

@@ -20,6 +20,8 @@ import argparse
 import json
 import sys
 
+from ._safe import spreadsheet_frame, terminal
+
 __all__ = ["main"]
 
 EXIT_OK, EXIT_BUG, EXIT_BAD_INPUT = 0, 1, 2
@@ -27,8 +29,6 @@ EXIT_OK, EXIT_BUG, EXIT_BAD_INPUT = 0, 1, 2
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # argparse's own usage errors: exit 2 with one line
-        from ._safe import terminal
-
         self.exit(EXIT_BAD_INPUT, terminal(f"{self.prog}: error: {' '.join(message.split())} "
                                            "(see --help)") + "\n")
 
@@ -66,13 +66,9 @@ def _emit(df, fmt, out, *, index=True):
         frame = df.reset_index() if index else df
         text = frame.to_json(orient="records", indent=2, default_handler=str) + "\n"
     elif fmt == "csv":
-        from ._safe import spreadsheet_frame
-
         text = spreadsheet_frame(df).to_csv(index=index)
     else:
         import pandas as pd
-
-        from ._safe import terminal
 
         with pd.option_context("display.width", 200, "display.max_columns", None,
                                "display.max_rows", None):
@@ -86,8 +82,6 @@ def _write(text, out):
 
         Path(out).write_text(text, encoding="utf-8")
     else:
-        from ._safe import terminal
-
         sys.stdout.write(terminal(text) if sys.stdout.isatty() else text)
 
 
@@ -225,8 +219,6 @@ def _report(a):
     res = sc.evaluate(draws=a.draws, seed=a.seed, progress=_Progress() if show else None)
     if fmt == "html":
         report.html(res, a.out)
-        from ._safe import terminal
-
         sys.stderr.write(terminal(f"wrote {a.out}: {res.best_option} has the highest NPV "
                                   f"({res.table.loc[res.best_option, 'npv_usd']:,.0f} USD)")
                          + "\n")
@@ -334,8 +326,6 @@ def main(argv=None) -> int:
         text = str(exc).strip("'\"") if isinstance(exc, LookupError) else str(exc)
         if isinstance(exc, OSError) and exc.filename:
             text = f"{exc.filename}: {exc.strerror}"
-        from ._safe import terminal
-
         sys.stderr.write(terminal(f"costkit {args.command}: error: {' '.join(text.split())}")
                          + "\n")
         return EXIT_BAD_INPUT

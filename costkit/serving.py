@@ -290,13 +290,6 @@ def _check_heads(d_model, n_heads, n_kv_heads, head_dim):
                          "n_heads wide")
 
 
-def _usable(usable_memory_fraction):
-    """The share of GPU memory usable, 0 < share <= 1."""
-    usable = as_fraction("usable_memory_fraction", usable_memory_fraction)
-    if (usable == 0).any():
-        raise ValueError("usable_memory_fraction must be > 0: no memory, nothing fits")
-    return usable
-
 
 # --------------------------------------------------------------------------- LLM
 
@@ -494,7 +487,7 @@ def estimate(model=None, *, params=None, n_layers=None, d_model=None, n_heads=No
                    gpu_path=gpu_path)
     names, inv = hw.names, hw.inv
     peak, bw, mem, price, u_c, u_bw = hw.peak, hw.bw, hw.mem, hw.price, hw.u_c, hw.u_bw
-    usable = _usable(usable_memory_fraction)
+    usable = as_fraction("usable_memory_fraction", usable_memory_fraction, allow_zero=False)
     ng = whole("n_gpus", as_quantity("n_gpus", n_gpus, allow_zero=False))
     B = whole("batch_size", as_quantity("batch_size", batch_size, allow_zero=False))
     P = whole("prompt_tokens", as_quantity("prompt_tokens", prompt_tokens, allow_zero=False))
@@ -794,8 +787,8 @@ def encoder_estimate(model=None, *, params=None, n_layers=None, d_model=None,
                   "mem"),
                  broadcast(n=n, emb=emb, L=L, dm=dm, peak=peak, bw=bw, price=price, u_c=u_c,
                            u_bw=u_bw, s=s, B=B, k=k, mem=hw.mem), strict=True))
-    mem_note = _encoder_fits(b, bytes_per_element(d), heads, label,
-                             _usable(usable_memory_fraction))
+    usable = as_fraction("usable_memory_fraction", usable_memory_fraction, allow_zero=False)
+    mem_note = _encoder_fits(b, bytes_per_element(d), heads, label, usable)
     fl_seq = 2.0 * (b["n"] - b["emb"]) * b["s"] + 4.0 * b["L"] * b["s"] ** 2 * b["dm"]
     t_cmp = b["B"] * fl_seq / (b["u_c"] * b["peak"] * 1e12)
     t_mem = (b["n"] - b["emb"]) * bytes_per_element(d) / (b["u_bw"] * b["bw"])
@@ -1070,7 +1063,7 @@ def recommender_estimate(spec: RecommenderSpec = DLRM_CRITEO_TB, *, gpu="H100-SX
                    gpu_path=gpu_path)
     names, inv = hw.names, hw.inv
     peak, bw, mem, price, u_c, u_bw = hw.peak, hw.bw, hw.mem, hw.price, hw.u_c, hw.u_bw
-    usable = _usable(usable_memory_fraction)
+    usable = as_fraction("usable_memory_fraction", usable_memory_fraction, allow_zero=False)
     B = whole("batch_size", as_quantity("batch_size", batch_size, allow_zero=False))
     k = whole("candidates_per_request", as_quantity("candidates_per_request",
                                                     candidates_per_request, allow_zero=False))

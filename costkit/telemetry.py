@@ -146,8 +146,7 @@ def _timestamps(raw, label, timezone, epoch_unit):
     zone = timezone or "UTC"
     if pd.api.types.is_datetime64_dtype(raw):
         return raw.dt.tz_localize(zone), "naive"
-    text = raw.astype(object).where(raw.notna(), None).map(
-        lambda v: v if v is None else str(v).strip())
+    text = raw.astype("string").str.strip()
     zoned = text.str.contains(_ZONED, regex=True, na=False)
     naive = text.notna() & ~zoned
     out = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]")
@@ -202,7 +201,7 @@ def _utilization(df, label, unit):
     u = df["gpu_utilization"]
     if unit not in ("auto", "fraction", "percent"):
         raise ValueError(f"utilization_unit must be 'auto', 'fraction' or 'percent', got {unit!r}")
-    top = 100.0 if unit == "percent" else 1.0 if unit == "fraction" else 100.0
+    top = 1.0 if unit == "fraction" else 100.0
     if (u > top).any():
         i = u.idxmax()
         what = ("utilisation is a fraction 0-1 or a percentage 0-100" if unit == "auto" else
@@ -232,10 +231,8 @@ def _utilization(df, label, unit):
                     "values are below 1: a fraction with stray values, or a near-idle fleet in "
                     "per cent?" + ask)
             unit = "percent"
-        elif len(frac):
-            unit = "fraction"
         else:
-            unit = "fraction"  # all zero: the same in both units
+            unit = "fraction"  # fractions, or all zero (the same in both units)
     if unit == "percent":
         df["gpu_utilization"] = u / 100.0
         return df, f"largest value {u.max():g}; every value was divided by 100"

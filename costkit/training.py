@@ -898,9 +898,7 @@ def estimate(params=None, tokens=None, *, model=None, gpu="H100-SXM", n_gpus=Non
                    "8 x 700 W GPUs)" if (server > 1).any() else "; GPU boards only")
 
     loss = as_fraction("scaling_loss_per_doubling", scaling_loss_per_doubling)
-    usable = as_fraction("usable_memory_fraction", usable_memory_fraction)
-    if (usable == 0).any():
-        raise ValueError("usable_memory_fraction must be > 0: no memory, nothing fits")
+    usable = as_fraction("usable_memory_fraction", usable_memory_fraction, allow_zero=False)
 
     # ---- broadcast everything
     ng_in = None if n_gpus is None else _whole("n_gpus", as_quantity("n_gpus", n_gpus,
