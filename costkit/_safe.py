@@ -12,12 +12,13 @@ costkit echoes them. Two places would act on them rather than show them:
   prefixes such text with an apostrophe (OWASP's advice for CSV injection).
   Numbers are left as they are, so ``-6974.5`` stays a number.
 
-HTML is escaped with :func:`html.escape` where it is written (the report and
-the widgets).
+- HTML shows text as markup (``<img onerror=...>`` runs in a page):
+  :func:`html_text` escapes it, for the report and the widgets alike.
 """
 
 from __future__ import annotations
 
+import html
 import re
 
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -27,6 +28,11 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 def has_control(text: str) -> bool:
     """Whether ``text`` holds a control character (other than newline and tab) or bidi override."""
     return bool(_CONTROL.search(text))
+
+
+def html_text(value) -> str:
+    """``value`` as text for HTML: ``< > & " '`` escaped."""
+    return html.escape(str(value), quote=True)
 
 
 def terminal(text: str) -> str:

@@ -15,9 +15,10 @@ Needs matplotlib (``pip install costkit[plots]``); :func:`json_text` and
 
 from __future__ import annotations
 
-import html as _html
 import io
 import json
+
+from ._safe import html_text, spreadsheet_frame
 
 __all__ = ["SECTIONS", "csv_text", "html", "json_text"]
 
@@ -48,8 +49,7 @@ footer{margin-top:3em;color:#5a6372;font-size:.82em}
 """
 
 
-def _esc(x) -> str:
-    return _html.escape(str(x))
+_esc = html_text
 
 
 def _fmt(v) -> str:
@@ -248,6 +248,4 @@ def csv_text(result) -> str:
     Text that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@`` ...)
     is prefixed with ``'`` (:func:`costkit._safe.spreadsheet_cell`).
     """
-    from ._safe import spreadsheet_frame
-
     return spreadsheet_frame(result.table.reset_index()).to_csv(index=False)

@@ -9,8 +9,7 @@ and read the result without a browser.
 
 from __future__ import annotations
 
-from html import escape as _html_escape
-
+from costkit._safe import html_text
 from costkit.ledger import (
     ORIGIN_EXAMPLE,
     PHASE_LABELS,
@@ -26,9 +25,8 @@ __all__ = ["ab_test_panel", "ab_test_summary_html", "optimization_panel",
            "training_summary_html", "training_gpu_choices"]
 
 
-def _e(value) -> str:
-    """Text for HTML: every name and message that reaches a widget is escaped."""
-    return _html_escape(str(value), quote=True)
+# every name and message that reaches a widget is escaped
+_e = html_text
 
 
 def four_part_summary_html(hours, usd_per_hour, storage_gb, *, usd_per_gb_month, storage_months):
