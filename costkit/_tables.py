@@ -58,6 +58,7 @@ class Column:
     max: float | None = None
     min_exclusive: bool = False
     choices: tuple[str, ...] | None = None
+    absent_ok: bool = False  # True: a table may leave the column out (read as all empty)
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,9 @@ def read_table(path, schema: Schema, *, label: str | None = None, frame=None):
 
     raw.columns = [str(c).strip() for c in raw.columns]
     names = [c.name for c in schema.columns]
+    for col in schema.columns:
+        if col.absent_ok and not col.required and col.name not in raw.columns:
+            raw[col.name] = ""
     missing = [c for c in names if c not in raw.columns]
     if missing:
         fail(None, missing[0], f"required column is missing (a {schema.name} table needs: "

@@ -89,6 +89,29 @@ _DTYPE_ALIASES = {
     "float8": "fp8", "e4m3": "fp8", "e5m2": "fp8", "fp8e4m3": "fp8", "fp8e5m2": "fp8",
 }  # fmt: skip
 
+def _check_moe(df, fail):
+    """A mixture-of-experts row gives all of its MoE columns, consistently."""
+    moe = ["active_params", "n_experts", "experts_per_token", "moe_layers", "d_ff_expert"]
+    given = df[moe].notna()
+    some = given.any(axis=1) & ~given.all(axis=1)
+    if some.any():
+        i = int(some.to_numpy().nonzero()[0][0])
+        col = next(c for c in moe if not given.iloc[i][c])
+        fail(i, col, "a mixture-of-experts model needs active_params, n_experts, "
+             "experts_per_token, moe_layers and d_ff_expert together")
+    for col, hi in (("active_params", "params"), ("experts_per_token", "n_experts"),
+                    ("moe_layers", "n_layers")):
+        bad = df[col].notna() & (df[col] > df[hi])
+        if bad.any():
+            i = int(bad.to_numpy().nonzero()[0][0])
+            fail(i, col, f"{df[col].iloc[i]:g} exceeds {hi} ({df[hi].iloc[i]:g})")
+    half = df["kv_lora_rank"].notna() != df["rope_head_dim"].notna()
+    if half.any():
+        i = int(half.to_numpy().nonzero()[0][0])
+        fail(i, "rope_head_dim", "latent attention (MLA) needs kv_lora_rank and rope_head_dim "
+             "together")
+
+
 GPU_SCHEMA = Schema(
     "GPU",
     (
@@ -104,6 +127,8 @@ GPU_SCHEMA = Schema(
             for c in _DTYPE_COLUMN.values()
         ),
         Column("tdp_w", "float", required=False, min=0, min_exclusive=True, max=100_000),
+        Column("interconnect_gbps", "float", required=False, min=0, min_exclusive=True,
+               max=100_000, absent_ok=True),
         Column("release_year", "int", min=1990, max=2100),
         Column("source"),
     ),
@@ -125,9 +150,15 @@ MODEL_SCHEMA = Schema(
         Column("d_ff", "int", required=False, min=1),
         Column("vocab_size", "int", required=False, min=1),
         Column("max_seq_len", "int", required=False, min=1),
+        *(Column(c, kind, required=False, min=lo, absent_ok=True) for c, kind, lo in (
+            ("head_dim", "int", 1), ("active_params", "float", 1), ("n_experts", "int", 1),
+            ("experts_per_token", "int", 1), ("shared_experts", "int", 0),
+            ("moe_layers", "int", 1), ("d_ff_expert", "int", 1), ("kv_lora_rank", "int", 1),
+            ("rope_head_dim", "int", 1))),
         Column("source"),
     ),
     key=("name",),
+    checks=(_check_moe,),
 )
 
 
@@ -181,6 +212,7 @@ class GPU:
     source: str
     form_factor: str = ""
     architecture: str = ""  # GPU generation (Ampere, Hopper, ...); sets the default training MFU
+    interconnect_gbps: float | None = None  # scale-up link per device [GB/s, both directions]
     tflops: dict = field(default_factory=dict, repr=False)
 
     def peak_tflops(self, dtype: str = "bf16") -> float:
@@ -226,13 +258,40 @@ class Model:
     vocab_size: int | None
     max_seq_len: int | None
     source: str
+    active_params: float | None = None  # MoE: parameters one token multiplies [count]
+    n_experts: int | None = None        # MoE: routed experts per MoE layer
+    experts_per_token: int | None = None
+    shared_experts: int | None = None
+    moe_layers: int | None = None       # layers whose MLP is a mixture of experts
+    d_ff_expert: int | None = None
+    kv_lora_rank: int | None = None     # MLA: the cached latent is kv_lora_rank + rope_head_dim
+    rope_head_dim: int | None = None
+    head_dim_given: int | None = field(default=None, repr=False)
 
     @property
     def head_dim(self) -> int | None:
-        """Width of one attention head, d_model / n_heads."""
+        """Width of one attention head: as the config gives it, else d_model / n_heads."""
+        if self.head_dim_given is not None:
+            return self.head_dim_given
         if self.d_model is None or self.n_heads is None:
             return None
         return self.d_model // self.n_heads
+
+    @property
+    def is_moe(self) -> bool:
+        """Whether this is a mixture-of-experts model."""
+        return bool(self.n_experts)
+
+    @property
+    def flop_params(self) -> float:
+        """Parameters a token multiplies: the active ones for MoE, all for dense. [count]"""
+        return float(self.active_params if self.is_moe else self.params)
+
+    @property
+    def kv_latent_dim(self) -> float:
+        """Values cached per token per layer with latent attention (MLA); 0 otherwise."""
+        return float((self.kv_lora_rank or 0) + (self.rope_head_dim or 0)
+                     if self.kv_lora_rank else 0)
 
     @property
     def gated_mlp(self) -> bool:
@@ -345,6 +404,8 @@ def _load_gpus(path: str, mtime: float):
             source=row["source"],
             form_factor=row["form_factor"],
             architecture=row["architecture"],
+            interconnect_gbps=(None if row["interconnect_gbps"] != row["interconnect_gbps"]
+                               else float(row["interconnect_gbps"])),
             tflops=tflops,
         )
     return df, index, records
@@ -414,6 +475,11 @@ def _load_models(path: str, mtime: float):
             n_kv_heads=opt(row["n_kv_heads"]), d_ff=opt(row["d_ff"]),
             vocab_size=opt(row["vocab_size"]), max_seq_len=opt(row["max_seq_len"]),
             source=row["source"],
+            active_params=None if pd.isna(row["active_params"]) else float(row["active_params"]),
+            n_experts=opt(row["n_experts"]), experts_per_token=opt(row["experts_per_token"]),
+            shared_experts=opt(row["shared_experts"]), moe_layers=opt(row["moe_layers"]),
+            d_ff_expert=opt(row["d_ff_expert"]), kv_lora_rank=opt(row["kv_lora_rank"]),
+            rope_head_dim=opt(row["rope_head_dim"]), head_dim_given=opt(row["head_dim"]),
         )
     return df, index, records
 

@@ -103,7 +103,7 @@ def _bert_large_hours(peak_scale=1.0):
     from .catalog import model
     from .training import estimate
 
-    est = estimate(model("BERT-large").params, 7.68e9, gpu="A100-80GB", mfu=0.40)
+    est = estimate(model("BERT-large").params, 7.68e9, gpu="A100-80GB", mfu=0.40, goodput=1.0)
     return est.gpu_hours / peak_scale
 
 

@@ -405,7 +405,7 @@ def distill(base: Variant, student: str, *, examples, tokens_per_example, epochs
     >>> s = distill(baseline("bert-base"), "minilm", examples=1e8, tokens_per_example=128,
     ...             usd_per_gpu_hour=3.0, mfu=0.3)
     >>> s.model, round(s.one_off_usd)
-    ('MiniLM-L6-H384', 8)
+    ('MiniLM-L6-H384', 9)
     """
     from .catalog import model as lookup
     from .training import estimate as train

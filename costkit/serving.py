@@ -147,6 +147,7 @@ class _Hardware:
     u_c: object
     u_bw: object
     notes: dict
+    recs: list = field(default_factory=list)
 
 
 def _hardware(gpu, d, *, usd_per_gpu_hour, cloud, pricing, compute_utilization,
@@ -176,7 +177,7 @@ def _hardware(gpu, d, *, usd_per_gpu_hour, cloud, pricing, compute_utilization,
         names=names, inv=inv, peak=peak,
         bw=per_gpu([r.memory_bandwidth_bytes_per_s for r in recs], inv),
         mem=per_gpu([r.memory_bytes for r in recs], inv), price=price, u_c=u_c, u_bw=u_bw,
-        notes=notes,
+        notes=notes, recs=recs,
     )
 
 
@@ -207,11 +208,20 @@ class _Table:
         return df
 
 
-def kv_cache_bytes_per_token(n_layers, n_kv_heads, head_dim, bytes_per_element=2.0):
+def kv_cache_bytes_per_token(n_layers, n_kv_heads, head_dim, bytes_per_element=2.0,
+                             latent_dim=0.0):
     """KV-cache size of one token: 2 x L x kv_heads x head_dim x bytes. [bytes]
 
     Keys and values (the 2) of every layer. With grouped-query attention
-    ``n_kv_heads`` is the number of KV heads, not of query heads [4]_.
+    ``n_kv_heads`` is the number of KV heads, not of query heads [4]_. With
+    multi-head latent attention (DeepSeek-V2/V3) pass ``latent_dim`` =
+    kv_lora_rank + rope_head_dim: each layer caches that one vector,
+    ``L x latent_dim x bytes`` (:func:`costkit.kernels.kv_bytes_per_token`).
+
+    DeepSeek-V3 (61 layers, latent 512 + 64) in bf16: 70,272 bytes a token.
+
+    >>> kv_cache_bytes_per_token(61, 128, 192, 2, latent_dim=512 + 64)
+    70272.0
 
     Examples
     --------
@@ -220,11 +230,15 @@ def kv_cache_bytes_per_token(n_layers, n_kv_heads, head_dim, bytes_per_element=2
     >>> kv_cache_bytes_per_token(32, 32, 128, 2)
     524288.0
     """
-    out = 2.0 * np.multiply.reduce(broadcast(
+    from .kernels import kv_bytes_per_token
+
+    out = kv_bytes_per_token(*broadcast(
         n_layers=as_quantity("n_layers", n_layers, allow_zero=False),
         n_kv_heads=as_quantity("n_kv_heads", n_kv_heads, allow_zero=False),
         head_dim=as_quantity("head_dim", head_dim, allow_zero=False),
-        bytes_per_element=as_quantity("bytes_per_element", bytes_per_element, allow_zero=False)))
+        bytes_per_element=as_quantity("bytes_per_element", bytes_per_element,
+                                      allow_zero=False),
+        latent_dim=as_quantity("latent_dim", latent_dim)))
     return wrap_like(out, n_layers, n_kv_heads, head_dim, bytes_per_element)
 
 
@@ -254,7 +268,7 @@ def _llm_shape(model, params, n_layers, d_model, n_heads, n_kv_heads, head_dim, 
                              "recommenders")
         return (m.name, float(m.params), float(m.n_layers), float(m.d_model),
                 float(m.n_heads), float(m.n_kv_heads or m.n_heads), float(m.head_dim),
-                float(m.max_seq_len) if m.max_seq_len else None, _embedding_params(m))
+                float(m.max_seq_len) if m.max_seq_len else None, _embedding_params(m), m)
     if params is None:
         raise TypeError("estimate() needs model= (a catalog name) or params= with the shape")
     missing = [k for k, v in (("n_layers", n_layers), ("d_model", d_model),
@@ -270,7 +284,16 @@ def _llm_shape(model, params, n_layers, d_model, n_heads, n_kv_heads, head_dim, 
         "n_kv_heads", as_quantity("n_kv_heads", n_kv_heads, allow_zero=False))
     _check_heads(d, h, kvh, head_dim)
     hd = d / h if head_dim is None else as_quantity("head_dim", head_dim, allow_zero=False)
-    return "", n, L, d, h, kvh, hd, None, 0.0
+    return "", n, L, d, h, kvh, hd, None, 0.0, None
+
+
+def _moe_parts(m, wide_gated=3.0):
+    """(active, routed experts E, k, MoE layers, weights of one routed expert) of a catalog
+    model, or None for a dense one."""
+    if m is None or not m.is_moe:
+        return None
+    return (float(m.active_params), float(m.n_experts), float(m.experts_per_token),
+            float(m.moe_layers), wide_gated * m.d_model * m.d_ff_expert)
 
 
 def _check_heads(d_model, n_heads, n_kv_heads, head_dim):
@@ -391,7 +414,8 @@ def estimate(model=None, *, params=None, n_layers=None, d_model=None, n_heads=No
              compute_utilization=DEFAULT_COMPUTE_UTILIZATION,
              bandwidth_utilization=DEFAULT_BANDWIDTH_UTILIZATION,
              usable_memory_fraction=USABLE_MEMORY_FRACTION, oversized="raise",
-             context_tokens=None, embedding_params=None, gpu_path=None, price_path=None,
+             context_tokens=None, embedding_params=None, n_beams=1, active_params=None,
+             all_reduce_latency_s=0.0, gpu_path=None, price_path=None,
              model_path=None) -> ServingEstimate:
     """Latency, throughput and cost of one LLM replica generating text (roofline).
 
@@ -440,6 +464,19 @@ def estimate(model=None, *, params=None, n_layers=None, d_model=None, n_heads=No
         The model's context window [tokens]; prompt + output tokens beyond it
         raise ``ValueError``. A catalog model's own (4,096 for Llama 2) by
         default; with ``params`` and a shape, none unless given.
+    n_beams : numeric
+        Beam-search width (or n-best) [count]: each request's prompt is
+        prefilled once, then ``n_beams`` sequences decode together, each with
+        its own generated KV cache; the request returns ``output_tokens``.
+    active_params : numeric, optional
+        With ``params``: the parameters one token multiplies in a mixture of
+        experts [count]; FLOPs use them, every weight is read each step (an
+        upper bound). A catalog MoE model brings its own, and each decode step
+        reads only the experts the batch touches
+        (:func:`costkit.kernels.distinct_experts`).
+    all_reduce_latency_s : numeric
+        Fixed time of one tensor-parallel all-reduce [s], on top of its bytes
+        over the catalog's interconnect; 0 by default (not counted).
     oversized : {"raise", "flag"}
         A batch whose KV cache does not fit (or weights that do not fit):
         raise ``ValueError`` (default), or flag it (``fits_in_memory`` False,
@@ -472,8 +509,22 @@ def estimate(model=None, *, params=None, n_layers=None, d_model=None, n_heads=No
     """
     if oversized not in _OVERSIZED:
         raise ValueError(f"oversized must be 'raise' or 'flag', got {oversized!r}")
-    label, n, L, dm, h, kvh, hd, context, emb = _llm_shape(
+    from . import kernels
+
+    label, n, L, dm, h, kvh, hd, context, emb, rec = _llm_shape(
         model, params, n_layers, d_model, n_heads, n_kv_heads, head_dim, model_path)
+    moe = _moe_parts(rec)
+    latent = rec.kv_latent_dim if rec is not None else 0.0
+    if active_params is not None:
+        if moe is not None:
+            raise ValueError(f"{label} brings its own active_params")
+        act = as_quantity("active_params", active_params, allow_zero=False)
+        if (np.asarray(act) > np.asarray(n)).any():
+            raise ValueError("active_params cannot exceed params")
+    else:
+        act = n if moe is None else moe[0]
+    beams = whole("n_beams", as_quantity("n_beams", n_beams, allow_zero=False))
+    ar_lat = as_quantity("all_reduce_latency_s", all_reduce_latency_s)
     if embedding_params is not None:
         emb = as_quantity("embedding_params", embedding_params)
     if (np.asarray(emb) >= np.asarray(n)).any():
@@ -498,10 +549,14 @@ def estimate(model=None, *, params=None, n_layers=None, d_model=None, n_heads=No
                          f"window of {label or 'the model'}, {context:,.0f} tokens; shorten the "
                          "prompt or use a longer-context "
                          "model")
+    link = per_gpu([(r.interconnect_gbps or 0.0) / 2.0 * 1e9 for r in hw.recs], inv)
     arrays = dict(params=n, emb=emb, n_layers=L, d_model=dm, n_kv_heads=kvh, head_dim=hd, peak=peak,
                   bw=bw, mem=mem, price=price, u_c=u_c, u_bw=u_bw, usable=usable, n_gpus=ng,
-                  batch_size=B, prompt_tokens=P, output_tokens=Q)
+                  batch_size=B, prompt_tokens=P, output_tokens=Q, active=act, beams=beams,
+                  link=link, ar_lat=ar_lat)
     b = dict(zip(arrays, broadcast(**arrays), strict=True))
+    if ((b["n_gpus"] > 1) & (b["link"] <= 0)).any():
+        raise ValueError("tensor parallelism needs the GPU's interconnect_gbps in the catalog")
     n, L, dm, ng, B, P, Q = (b[k] for k in ("params", "n_layers", "d_model", "n_gpus",
                                             "batch_size", "prompt_tokens", "output_tokens"))
     flops_s = b["u_c"] * b["peak"] * 1e12 * ng      # achieved FLOP/s of the replica
@@ -509,11 +564,13 @@ def estimate(model=None, *, params=None, n_layers=None, d_model=None, n_heads=No
 
     # ---- memory
     w_bytes = n * wbytes
-    kv_tok = 2.0 * L * b["n_kv_heads"] * b["head_dim"] * kvbytes
+    kv_tok = kernels.kv_bytes_per_token(L, b["n_kv_heads"], b["head_dim"], kvbytes, latent)
     usable_bytes = ng * b["mem"] * b["usable"]
     room = usable_bytes - w_bytes
-    max_batch = np.where(room > 0, np.floor(np.maximum(room, 0) / (kv_tok * (P + Q))), 0.0)
-    kv_bytes = B * (P + Q) * kv_tok
+    nb = b["beams"]
+    per_request = P + nb * Q                                # the prompt's KV is shared by beams
+    max_batch = np.where(room > 0, np.floor(np.maximum(room, 0) / (kv_tok * per_request)), 0.0)
+    kv_bytes = B * per_request * kv_tok
     fits = B <= max_batch
     if oversized == "raise" and not fits.all():
         i = int(np.flatnonzero(~fits.ravel())[0])
@@ -535,16 +592,32 @@ def estimate(model=None, *, params=None, n_layers=None, d_model=None, n_heads=No
             "(pass oversized='flag' to sweep past it)")
 
     # ---- time: the embedding table is looked up, not multiplied or streamed
-    dense = n - b["emb"]                                   # N' = N - input embeddings
-    streamed = dense * wbytes
+    dense = b["active"] - b["emb"]                         # N' = N (active) - input embeddings
+
+    def weights_read(tokens):
+        """Bytes of weights one forward pass over ``tokens`` tokens reads."""
+        if moe is None:
+            return (n - b["emb"]) * wbytes
+        routed = moe[3] * moe[1] * moe[4]                   # every routed expert's weights
+        touched = moe[3] * kernels.distinct_experts(moe[1], moe[2], tokens) * moe[4]
+        return (n - b["emb"] - routed + touched) * wbytes
+
+    def tp_seconds(tokens):
+        """Two all-reduces of the activations per layer (attention and MLP outputs)."""
+        return 2.0 * L * kernels.all_reduce_seconds(tokens * dm * 2.0, ng, b["link"],
+                                                    b["ar_lat"])
+
+    streamed = weights_read(B * P)
     attn_prefill = 2.0 * L * P * P * dm                    # causal: QK^T and AV, halved
     prefill_flops = B * (2.0 * dense * P + attn_prefill)
-    ttft = np.maximum(prefill_flops / flops_s, streamed / bytes_s)
+    ttft = np.maximum(prefill_flops / flops_s, streamed / bytes_s) + tp_seconds(B * P)
     ctx = P + Q / 2.0                                      # mean context while decoding
-    step_bytes = streamed + B * kv_tok * ctx
-    step_flops = B * (2.0 * dense + 4.0 * L * ctx * dm)
+    seqs = B * nb                                          # sequences decoding together
+    step_bytes = weights_read(seqs) + seqs * kv_tok * (Q / 2.0) + B * kv_tok * P
+    step_flops = seqs * (2.0 * dense + 4.0 * L * ctx * dm)
     t_mem, t_cmp = step_bytes / bytes_s, step_flops / flops_s
-    tpot = np.maximum(t_mem, t_cmp)
+    t_tp = tp_seconds(seqs)
+    tpot = np.maximum(t_mem, t_cmp) + t_tp
     latency = ttft + (Q - 1.0) * tpot
     tok_s = B * Q / latency
     req_s = B / latency
@@ -571,8 +644,19 @@ def estimate(model=None, *, params=None, n_layers=None, d_model=None, n_heads=No
         "memory": f"{float(np.max(usable)):.0%} of GPU memory (labels read as GiB) for weights "
                   "and KV cache; activations and CUDA context in the rest; results in GB = 1e9 "
                   "bytes",
-        "tensor_parallel": "weights, KV, FLOPs and bandwidth split evenly over n_gpus; "
-                           "all-reduce time not modelled (n_gpus > 1 is an upper bound)",
+        "tensor_parallel": "weights, KV, FLOPs and bandwidth split evenly over n_gpus; two "
+                           "ring all-reduces of the activations (2 bytes x d per token) per "
+                           "layer over half the catalog's two-way interconnect, not "
+                           "overlapped" + ("" if float(np.max(ar_lat)) else
+                                           "; per-call latency not counted"),
+        "mixture_of_experts": ("none (dense)" if moe is None and active_params is None else
+                               "FLOPs from the active parameters; every weight read each step "
+                               "(an upper bound)" if moe is None else
+                               f"FLOPs from {moe[0]:.3g} active parameters; weights from all "
+                               f"{n:.3g}; a step reads the expected distinct experts of its "
+                               f"tokens, E(1 - (1 - k/E)^T), E = {moe[1]:g}, k = {moe[2]:g}"),
+        "beams": "prompt prefilled once per request; n_beams sequences decode, each with its "
+                 "own generated KV; output_tokens returned per request",
         "decode_context": "mean context P + O/2 during decoding",
         "batching": "the batch prefills together, then decodes together (continuous batching "
                     "at a steady concurrency of batch_size)",
@@ -683,7 +767,8 @@ def encoder_estimate(model=None, *, params=None, n_layers=None, d_model=None,
                      compute_utilization=DEFAULT_COMPUTE_UTILIZATION,
                      bandwidth_utilization=DEFAULT_BANDWIDTH_UTILIZATION,
                      usable_memory_fraction=USABLE_MEMORY_FRACTION, max_positions=None,
-                     gpu_path=None, price_path=None, model_path=None) -> EncoderEstimate:
+                     effective_seq_len=None, gpu_path=None, price_path=None,
+                     model_path=None) -> EncoderEstimate:
     """Throughput, latency and cost of a Transformer encoder on one GPU.
 
     FLOPs per sequence of s tokens = 2·N'·s + 4·L·s²·d, with N' the
@@ -723,6 +808,12 @@ def encoder_estimate(model=None, *, params=None, n_layers=None, d_model=None,
     max_positions : numeric, optional
         The encoder's position limit [tokens]; ``seq_len`` beyond it raises.
         A catalog model's own (512 for BERT) by default.
+    effective_seq_len : numeric, optional
+        Mean tokens actually computed per sequence when the engine skips
+        padding (variable-length kernels: TensorRT, FasterTransformer,
+        MLPerf's BERT) [tokens, <= seq_len]; default ``seq_len`` (padded).
+        The FLOPs use it (the attention term at its square, which
+        undercounts a spread of lengths a little); memory keeps ``seq_len``.
 
     Returns
     -------
@@ -783,13 +874,18 @@ def encoder_estimate(model=None, *, params=None, n_layers=None, d_model=None,
     B = whole("batch_size", as_quantity("batch_size", batch_size, allow_zero=False))
     k = whole("candidates_per_query", as_quantity("candidates_per_query", candidates_per_query,
                                                   allow_zero=False))
+    s_eff = s if effective_seq_len is None else as_quantity("effective_seq_len",
+                                                            effective_seq_len, allow_zero=False)
     b = dict(zip(("n", "emb", "L", "dm", "peak", "bw", "price", "u_c", "u_bw", "s", "B", "k",
-                  "mem"),
+                  "mem", "s_eff"),
                  broadcast(n=n, emb=emb, L=L, dm=dm, peak=peak, bw=bw, price=price, u_c=u_c,
-                           u_bw=u_bw, s=s, B=B, k=k, mem=hw.mem), strict=True))
+                           u_bw=u_bw, s=s, B=B, k=k, mem=hw.mem, s_eff=s_eff), strict=True))
+    if (b["s_eff"] > b["s"]).any():
+        raise ValueError("effective_seq_len is the unpadded mean and cannot exceed seq_len")
     usable = as_fraction("usable_memory_fraction", usable_memory_fraction, allow_zero=False)
     mem_note = _encoder_fits(b, bytes_per_element(d), heads, label, usable)
-    fl_seq = 2.0 * (b["n"] - b["emb"]) * b["s"] + 4.0 * b["L"] * b["s"] ** 2 * b["dm"]
+    se = b["s_eff"]
+    fl_seq = 2.0 * (b["n"] - b["emb"]) * se + 4.0 * b["L"] * se ** 2 * b["dm"]
     t_cmp = b["B"] * fl_seq / (b["u_c"] * b["peak"] * 1e12)
     t_mem = (b["n"] - b["emb"]) * bytes_per_element(d) / (b["u_bw"] * b["bw"])
     t_batch = np.maximum(t_cmp, t_mem)
@@ -811,6 +907,9 @@ def encoder_estimate(model=None, *, params=None, n_layers=None, d_model=None,
                          "; attention term left out: pass n_layers and d_model"),
         **hw.notes,
         "weights": f"{d}, read once per batch",
+        "sequence_length": ("padded: every sequence computes seq_len tokens"
+                            if effective_seq_len is None else
+                            "FLOPs at effective_seq_len (padding skipped); memory at seq_len"),
         "query_latency": "a query's k candidates scored in ceil(k / batch) batches",
         "memory": mem_note,
         "cost_basis": "GPU kept busy; tokenisation and candidate retrieval not counted",

@@ -20,8 +20,14 @@ as assumptions, with a low / central / high range.
 
 Default assumptions (printed by every :class:`TrainingEstimate`)
 ------------------------------------------------------------------
-- MFU: :func:`costkit.mfu.default_mfu` (pooled published runs per GPU
-  generation, e.g. 0.43 on A100, 0.33 on H100; range from their spread).
+- MFU: the efficiency model of :mod:`costkit.mfu`, fitted on 33 published
+  runs (generation, active parameters per peak TFLOPS, software stack), with
+  an 80% range from its leave-one-out residuals; goodput 0.9
+  (:data:`costkit.mfu.DEFAULT_GOODPUT`): GPU-hours = FLOPs / (MFU x goodput
+  x peak).
+- Mixture of experts: FLOPs from the active parameters, memory from the
+  total; the expert-parallel all-to-all (4 x k x d x 2 bytes per token per
+  MoE layer) over NVLink within a node, not overlapped with compute.
 - Price: the median on-demand offer for the GPU in ``gpu_prices.csv``; the
   range is the offers' quartiles.
 - Power: the server's, at full load for the whole run: the GPU's TDP times
@@ -110,6 +116,8 @@ copy of the weights that mixed-precision training adds (4 bytes)."""
 _OPTIMIZER_ALIASES = {"adam": "adamw", "adamw8bit": "adamw_8bit", "adam8bit": "adamw_8bit",
                       "sgdm": "sgd", "momentum": "sgd"}
 _METHODS = ("full", "lora", "qlora")
+NETWORK_NOTE = "the network (50 GB/s per GPU, one 400 Gb/s port)"
+
 _NODE = 8  # GPUs per node
 
 
@@ -153,7 +161,8 @@ def flops(params, tokens, *, n_layers=None, d_model=None, seq_len=None, trainabl
     Parameters
     ----------
     params : numeric
-        Parameters in the forward pass, N (with LoRA: base + adapters). [count]
+        Parameters in the forward pass, N (with LoRA: base + adapters; for a
+        mixture of experts the *active* parameters). [count]
     tokens : numeric
         Training tokens, D (sequences x sequence length x epochs). [count]
     n_layers, d_model, seq_len : numeric, optional
@@ -191,11 +200,11 @@ def flops(params, tokens, *, n_layers=None, d_model=None, seq_len=None, trainabl
     t = n if trainable_params is None else as_quantity("trainable_params", trainable_params)
     if (t > n).any():
         raise ValueError("trainable_params cannot exceed params")
+    from . import kernels
+
     shape = _shape_args(n_layers, d_model, seq_len)
-    total = (4.0 * n + 2.0 * t) * d
-    if shape is not None:
-        total = total + 12.0 * shape[0] * shape[1] * shape[2] * d
-    return wrap_like(total, params, tokens)
+    attention = 0.0 if shape is None else kernels.attention_flops_per_token(*shape)
+    return wrap_like(kernels.training_flops(n, t, d, attention), params, tokens)
 
 
 # --------------------------------------------------------------------------- memory
@@ -544,6 +553,9 @@ class TrainingEstimate:
     high: EstimateBound
     assumptions: dict = field(default_factory=dict)
     label: str = ""
+    goodput: float = 0.9
+    all_to_all_gpu_hours: object = 0.0
+    active_params: object = None
 
     @property
     def wall_clock_days(self):
@@ -695,6 +707,7 @@ def estimate(params=None, tokens=None, *, model=None, gpu="H100-SXM", n_gpus=Non
              trainable_params=None, optimizer="adamw", zero_stage=3, micro_batch_size=1,
              activation_checkpointing=True, mfu_range=None,
              usable_memory_fraction=USABLE_MEMORY_FRACTION, scaling_loss_per_doubling=0.0,
+             goodput=None, active_params=None, expert_parallel=None,
              gpu_path=None, price_path=None, runs_path=None, model_path=None
              ) -> TrainingEstimate:
     """Estimate a training run: GPU-hours, wall clock, cost, energy and CO2, with a range.
@@ -713,8 +726,22 @@ def estimate(params=None, tokens=None, *, model=None, gpu="H100-SXM", n_gpus=Non
     n_gpus : numeric, optional
         GPUs in the job. Default: one 8-GPU node, or the nodes memory needs.
     mfu : numeric, optional
-        Model FLOPs utilisation [unitless, 0 to 1]. Default:
-        :func:`costkit.mfu.default_mfu` for the GPU's generation and dtype.
+        Step MFU: the share of the dense peak a running training step turns
+        into model FLOPs [unitless, 0 to 1]. Default: the efficiency model of
+        :mod:`costkit.mfu` for the GPU's generation, the model's active size
+        and the dtype, fitted on published runs.
+    goodput : numeric, optional
+        Share of the GPU-hours that run training steps (the rest: restarts,
+        checkpoints, evaluation, idle) [unitless, 0 to 1]; default
+        :data:`costkit.mfu.DEFAULT_GOODPUT` (0.9). GPU-hours use MFU x goodput.
+    active_params : numeric, optional
+        Parameters one token multiplies, for a mixture-of-experts model given
+        by ``params`` (a catalog MoE model brings its own) [count]; the FLOPs
+        use them, the memory uses ``params`` (all experts).
+    expert_parallel : numeric, optional
+        GPUs the experts are spread over (MoE) [count]; default
+        min(experts, 8, n_gpus): one node, whose all-to-all runs over NVLink;
+        more than 8 use the network (:data:`costkit.mfu.NETWORK_GBPS_PER_GPU`).
     dtype : str
         Training precision (bf16, fp16, fp8, fp32, tf32); picks the peak.
     usd_per_gpu_hour : numeric, optional
@@ -772,28 +799,49 @@ def estimate(params=None, tokens=None, *, model=None, gpu="H100-SXM", n_gpus=Non
 
     Examples
     --------
-    Llama 2 7B on A100-80GB at the MFU its paper's 184,320 GPU-hours imply:
+    Llama 2 7B on A100-80GB at the MFU its paper's 184,320 GPU-hours imply
+    (a wall-clock MFU, so goodput 1):
 
     >>> e = estimate(model="llama-2-7b", tokens=2e12, gpu="A100-80GB", mfu=0.39,
-    ...              usd_per_gpu_hour=2.0)
+    ...              goodput=1.0, usd_per_gpu_hour=2.0)
     >>> round(e.gpu_hours, -3), round(e.cost_usd, -3)
     (185000.0, 369000.0)
+
+    A mixture of experts: Mixtral-8x7B multiplies 12.9B of its 46.7B
+    parameters per token, so its FLOPs are those of a 12.9B model, its
+    memory that of a 46.7B one, plus the expert-parallel all-to-all:
+
+    >>> e = estimate(model="mixtral-8x7b", tokens=1e12, gpu="H100", mfu=0.4,
+    ...              usd_per_gpu_hour=2.0)
+    >>> f"{e.flops:.3g} FLOPs; all-to-all {e.all_to_all_gpu_hours:,.0f} GPU-hours"
+    '7.73e+22 FLOPs; all-to-all 1,133 GPU-hours'
     """
+    from . import kernels
     from .catalog import model as lookup_model
-    from .mfu import default_mfu
+    from .mfu import DEFAULT_EXPERT_PARALLEL, DEFAULT_GOODPUT, link_bytes_per_s, mfu_arrays
 
     # ---- what is trained
     shape = None
     label = ""
     outside_blocks = 0.0  # embeddings, lm_head and final norm: kept in 16 bit by QLoRA
+    moe = None  # (moe_layers, experts_per_token, d_model, n_experts) of a MoE model
     if model is not None:
         if params is not None:
             raise ValueError("give params or model, not both")
         m = lookup_model(model, path=model_path)
         params, label = m.params, m.name
+        if m.is_moe:
+            if active_params is not None:
+                raise ValueError(f"{m.name} brings its own active_params")
+            if method != "full":
+                raise ValueError("LoRA and QLoRA of a mixture-of-experts model are not "
+                                 "modelled; pass trainable_params= with params= and "
+                                 "active_params=")
+            active_params = m.active_params
+            moe = (m.moe_layers, m.experts_per_token, m.d_model, m.n_experts)
         if m.n_layers is not None and m.d_model is not None:
             shape = (m.n_layers, m.d_model, m.n_heads)
-            if m.n_heads is not None:
+            if m.n_heads is not None and not m.is_moe:
                 outside_blocks = max(float(m.params) - m.n_layers * m.layer_params, 0.0)
     if params is None:
         raise TypeError("estimate() needs params= or model=")
@@ -824,6 +872,14 @@ def estimate(params=None, tokens=None, *, model=None, gpu="H100-SXM", n_gpus=Non
                                                     model_path=model_path), dtype=float)
         trainable = adapters
     total_params = n + adapters if method != "full" else n
+    if active_params is None:
+        flop_n = n
+    else:
+        flop_n = as_quantity("active_params", active_params, allow_zero=False)
+        if (np.asarray(flop_n) > np.asarray(n)).any():
+            raise ValueError("active_params cannot exceed params")
+    gp = as_fraction("goodput", DEFAULT_GOODPUT if goodput is None else goodput,
+                     allow_zero=False)
     frozen_bytes = None
     if method == "qlora":  # NF4 blocks; embeddings and lm_head stay 16-bit (bitsandbytes)
         frozen_bytes = (outside_blocks * 2.0
@@ -843,11 +899,11 @@ def estimate(params=None, tokens=None, *, model=None, gpu="H100-SXM", n_gpus=Non
     if mfu is None:
         if mfu_range is not None:
             raise ValueError("mfu_range goes with a given mfu")
-        ms = [default_mfu(nm, d, attention=attention, path=runs_path, gpu_path=gpu_path)
-              for nm in names]
-        u = _per_gpu([x.central for x in ms], inv)
-        u_lo, u_hi = _per_gpu([x.low for x in ms], inv), _per_gpu([x.high for x in ms], inv)
-        mfu_basis = "; ".join(f"{x.gpu}: {x.basis}" for x in ms) if len(ms) > 1 else ms[0].basis
+        if (gp != gp.flat[0]).any():
+            raise ValueError("the default MFU takes one goodput; pass mfu= to vary it")
+        u, u_lo, u_hi, mfu_basis, _ = mfu_arrays(
+            names, inv, d, flop_n + np.asarray(adapters) * 0.0, attention=attention,
+            goodput=float(gp.flat[0]), path=runs_path, gpu_path=gpu_path)
     else:
         u = as_fraction("mfu", mfu)
         if (u == 0).any():
@@ -905,7 +961,8 @@ def estimate(params=None, tokens=None, *, model=None, gpu="H100-SXM", n_gpus=Non
                                                                      allow_zero=False))
     arrays = dict(params=total_params, trainable=trainable, tokens=tok, peak=peak, mem=mem_bytes,
                   mfu=u, mfu_lo=u_lo, mfu_hi=u_hi, price=price, p_lo=p_lo, p_hi=p_hi,
-                  pue=pue_a, kg=kg, watts=watts, loss=loss, usable=usable)
+                  pue=pue_a, kg=kg, watts=watts, loss=loss, usable=usable, flop_n=flop_n,
+                  goodput=gp)
     if ng_in is not None:
         arrays["n_gpus"] = ng_in
     if seq is not None:
@@ -915,12 +972,15 @@ def estimate(params=None, tokens=None, *, model=None, gpu="H100-SXM", n_gpus=Non
         raise ValueError("trainable_params cannot exceed params")
 
     # ---- FLOPs (an overflow to inf is refused below, by finite_result)
+    fn = b["flop_n"] + (b["params"] - n if method != "full" else 0.0)  # + adapters
+    ft = fn if method == "full" else b["trainable"]
     with np.errstate(over="ignore"):
-        fl = (4.0 * b["params"] + 2.0 * b["trainable"]) * b["tokens"]
-        if attention:
-            fl = fl + 12.0 * shape[0] * shape[1] * b["seq"] * b["tokens"]
+        fl = kernels.training_flops(
+            fn, ft, b["tokens"],
+            kernels.attention_flops_per_token(shape[0], shape[1], b["seq"]) if attention else 0.0)
     flop_count = ("6·N·D" if method == "full" else "(4·N + 2·N_trainable)·D") + (
-        " + 12·L·d·s·D" if attention else "")
+        " + 12·L·d·s·D" if attention else "") + (", N active" if active_params is not None
+                                                 else "")
 
     # ---- memory and GPU count
     if attention:
@@ -961,11 +1021,29 @@ def estimate(params=None, tokens=None, *, model=None, gpu="H100-SXM", n_gpus=Non
     ckpt_gb = b["trainable"] * (wb + ob) / 1e9 + (0.0 if method != "full" else
                                                    (b["params"] - b["trainable"]) * wb / 1e9)
 
+    # ---- expert-parallel all-to-all (MoE), on NVLink within a node, the network beyond
+    a2a_note = "none (dense model)"
+    a2a_hours = np.zeros_like(fl)
+    if moe is not None:
+        ep = (np.minimum(np.minimum(moe[3], DEFAULT_EXPERT_PARALLEL), ng) if expert_parallel
+              is None else _whole("expert_parallel", as_quantity("expert_parallel",
+                                                                 expert_parallel,
+                                                                 allow_zero=False)))
+        nvlink = _per_gpu([link_bytes_per_s(r, 1) for r in recs], inv)
+        link = np.where(ep <= DEFAULT_EXPERT_PARALLEL, nvlink, link_bytes_per_s(recs[0], 9))
+        per_tok = kernels.all_to_all_bytes_per_token(moe[0], moe[1], moe[2], 2.0, ep)
+        a2a_hours = b["tokens"] * per_tok / link / 3600.0
+        a2a_note = (f"{moe[0]} MoE layers x 4 passes x {moe[1]} experts x d {moe[2]} x 2 bytes "
+                    f"per token, (EP-1)/EP of it remote, EP = expert_parallel "
+                    f"({'min(experts, 8, n_gpus)' if expert_parallel is None else 'given'}); "
+                    f"NVLink (half the catalog's two-way figure) for EP <= 8, else "
+                    f"{NETWORK_NOTE}; not overlapped with compute")
+
     # ---- time, money, energy
     eff = (1.0 - b["loss"]) ** np.maximum(0.0, np.log2(ng / _NODE))
 
     def run(u_):
-        hours = fl / (u_ * eff * b["peak"] * 1e12 * 3600.0)
+        hours = kernels.gpu_hours(fl, u_ * eff, b["goodput"], b["peak"]) + a2a_hours
         energy = hours * b["watts"] / 1000.0 * b["pue"]
         return hours, energy, energy * b["kg"]
 
@@ -994,6 +1072,8 @@ def estimate(params=None, tokens=None, *, model=None, gpu="H100-SXM", n_gpus=Non
     )  # fmt: skip
     assumptions = {
         "flop_count": flop_count,
+        "goodput": (float(np.max(gp)) if gp.size == 1 else "per config"),
+        "all_to_all": a2a_note,
         "mfu": _scalar_or(b["mfu"]) if np.all(b["mfu"] == b["mfu"].flat[0]) else "per config",
         "mfu_basis": mfu_basis,
         "price": price_note,
@@ -1020,7 +1100,8 @@ def estimate(params=None, tokens=None, *, model=None, gpu="H100-SXM", n_gpus=Non
         memory_per_gpu_gb=out(mem_per_gpu),
         fits_in_memory=bool(fits) if np.ndim(fits) == 0 else fits,
         checkpoint_gb=out(ckpt_gb), memory=mem, low=low, high=high, assumptions=assumptions,
-        label=label,
+        label=label, goodput=float(np.max(gp)) if gp.size == 1 else out(b["goodput"]),
+        all_to_all_gpu_hours=out(a2a_hours), active_params=out(fn),
     )  # fmt: skip
 
 
@@ -1071,7 +1152,7 @@ class ComputeOptimalPlan:
 
 def compute_optimal(budget_usd=None, *, gpu_hours=None, flops=None, gpu="H100-SXM",
                     dtype="bf16", mfu=None, usd_per_gpu_hour=None, pricing="on_demand",
-                    cloud=None, tokens_per_param=CHINCHILLA_TOKENS_PER_PARAM,
+                    cloud=None, tokens_per_param=CHINCHILLA_TOKENS_PER_PARAM, goodput=None,
                     gpu_path=None, price_path=None, runs_path=None) -> ComputeOptimalPlan:
     """The compute-optimal model size and token count for a budget (Chinchilla).
 
@@ -1080,6 +1161,11 @@ def compute_optimal(budget_usd=None, *, gpu_hours=None, flops=None, gpu="H100-SX
     about 20 [7]_):
 
     .. math:: N = \\sqrt{C / (6k)}, \\quad D = k N
+
+    A budget buys GPU-hours, of which the share ``goodput`` (default
+    :data:`costkit.mfu.DEFAULT_GOODPUT`) runs steps at the MFU; with the
+    default MFU, which grows with the model's size, N and the MFU are solved
+    together.
 
     Examples
     --------
@@ -1090,7 +1176,7 @@ def compute_optimal(budget_usd=None, *, gpu_hours=None, flops=None, gpu="H100-SX
     (70, 1.4)
     """
     from .catalog import price_quote
-    from .mfu import default_mfu
+    from .mfu import DEFAULT_GOODPUT, mfu_arrays
 
     given = [k for k, v in {"budget_usd": budget_usd, "gpu_hours": gpu_hours,
                             "flops": flops}.items() if v is not None]
@@ -1102,9 +1188,18 @@ def compute_optimal(budget_usd=None, *, gpu_hours=None, flops=None, gpu="H100-SX
     if len(names) != 1:
         raise ValueError("compute_optimal takes one GPU")
     peak = recs[0].peak_tflops(d) * 1e12
+    gp = float(as_fraction("goodput", DEFAULT_GOODPUT if goodput is None else goodput,
+                           allow_zero=False))
+    ref_n = np.asarray(7e9)
+
+    def mfu_for(n_):
+        u_, lo_, hi_, basis_, _ = mfu_arrays(names, np.zeros((), dtype=int), d, n_,
+                                             goodput=gp, path=runs_path, gpu_path=gpu_path)
+        return u_, lo_, hi_, basis_
+
     if mfu is None:
-        m = default_mfu(names[0], d, path=runs_path, gpu_path=gpu_path)
-        u, u_lo, u_hi, basis = m.central, m.low, m.high, m.basis
+        u, u_lo, u_hi, basis = mfu_for(ref_n)
+        basis += "; N and the MFU solved together (the MFU depends on the model's size)"
     else:
         u = float(as_fraction("mfu", mfu))
         if u == 0:
@@ -1126,24 +1221,32 @@ def compute_optimal(budget_usd=None, *, gpu_hours=None, flops=None, gpu="H100-SX
         ref = gpu_hours
     else:
         c = as_quantity("flops", flops)
-        hours = c / (u * peak * 3600.0)
         ref = flops
-    c = hours * 3600.0 * peak * u if flops is None else as_quantity("flops", flops)
 
     def size(c_):
         return np.sqrt(c_ / (6.0 * k))
 
-    n = size(c)
-    if flops is None:
-        lo, hi = size(hours * 3600.0 * peak * u_lo), size(hours * 3600.0 * peak * u_hi)
-    else:  # FLOPs given: the MFU changes the hours, not the model
-        lo = hi = n
+    if flops is not None:  # FLOPs given: the MFU changes the hours, not the model
+        n = lo = hi = size(c)
+        if mfu is None:
+            u, u_lo, u_hi, basis = mfu_for(n)
+        hours = c / (u * gp * peak * 3600.0)
+    else:
+        for _ in range(6 if mfu is None else 1):  # fixed point: N sets the MFU, the MFU N
+            n = size(hours * 3600.0 * peak * u * gp)
+            if mfu is None:
+                u, u_lo, u_hi, basis = mfu_for(n)
+        c = hours * 3600.0 * peak * u * gp
+        n = size(c)
+        lo, hi = size(hours * 3600.0 * peak * u_lo * gp), size(hours * 3600.0 * peak * u_hi * gp)
     return ComputeOptimalPlan(
         params=wrap_like(n, ref), tokens=wrap_like(k * n, ref), flops=wrap_like(c, ref),
         gpu_hours=wrap_like(hours, ref), cost_usd=wrap_like(hours * price, ref), gpu=names[0],
-        mfu=u, usd_per_gpu_hour=price, tokens_per_param=float(np.max(k)),
+        mfu=float(np.max(u)) if np.size(u) == 1 else u, usd_per_gpu_hour=price,
+        tokens_per_param=float(np.max(k)),
         params_range=(wrap_like(lo, ref), wrap_like(hi, ref)),
         assumptions={"mfu_basis": basis, "price": price_note, "flop_count": "6·N·D",
+                     "goodput": gp,
                      "rule": f"D = {float(np.max(k)):g}·N (Hoffmann et al. 2022)"},
     )  # fmt: skip
 
@@ -1159,8 +1262,8 @@ def compute_optimal_budget(params=None, *, model=None,
     Examples
     --------
     >>> e = compute_optimal_budget(7e9, gpu="H100", mfu=0.4, usd_per_gpu_hour=2.0)
-    >>> f"{e.tokens:.3g} tokens, {e.gpu_hours:,.0f} GPU-hours"
-    '1.4e+11 tokens, 4,127 GPU-hours'
+    >>> f"{e.tokens:.3g} tokens, {e.gpu_hours:,.0f} GPU-hours"  # at goodput 0.9
+    '1.4e+11 tokens, 4,585 GPU-hours'
     """
     from .catalog import model as lookup_model
 

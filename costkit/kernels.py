@@ -1,0 +1,121 @@
+"""Pure kernels: the equations every estimate, the fit and the validation report share.
+
+Each function takes numbers or numpy arrays that already broadcast, checks
+nothing and looks nothing up: the public functions (:func:`costkit.training.flops`,
+:func:`costkit.training.estimate`, :func:`costkit.serving.estimate`, the
+efficiency fit in :mod:`costkit.mfu`) resolve and check their inputs, then
+call these. One formula lives in one place, so the estimate, the notebook, the
+CLI, the calibration fit and ``make validate`` cannot disagree.
+
+Units are in the names: FLOP, bytes, seconds, GPU-hours, GB/s = 1e9 bytes/s.
+
+References
+----------
+.. [1] Kaplan et al. 2020 (arXiv:2001.08361) Sec. 2.1 and Chowdhery et al.
+   2022 (PaLM, arXiv:2204.02311) Appendix B: training FLOPs.
+.. [2] Pope et al. 2023, "Efficiently Scaling Transformer Inference"
+   (arXiv:2211.05102) Sec. 2: KV-cache bytes, tensor-parallel all-reduce.
+.. [3] DeepSeek-AI 2024, DeepSeek-V2 (arXiv:2405.04434) Sec. 2.1: multi-head
+   latent attention caches ``kv_lora_rank + rope_head_dim`` values per layer.
+.. [4] Fedus, Zoph and Shazeer 2022, "Switch Transformers" (JMLR 23:120) and
+   Lepikhin et al. 2021, "GShard" (arXiv:2006.16668): token dispatch and
+   combine by all-to-all under expert parallelism.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "all_reduce_seconds", "all_to_all_bytes_per_token", "attention_flops_per_token",
+    "distinct_experts",
+    "gpu_hours", "kv_bytes_per_token", "training_flops",
+]  # fmt: skip
+
+
+def training_flops(params, trainable, tokens, attention_per_token=0.0):
+    """Training FLOPs: ``(4·N + 2·N_t)·D + A·D``. [FLOP]
+
+    ``params`` N are the parameters each token passes through (a
+    mixture-of-experts model's *active* parameters), ``trainable`` N_t those
+    with gradients (= N for full training), ``tokens`` D, and
+    ``attention_per_token`` A = 12·L·d·s the attention FLOPs per token
+    (0 to leave attention out). Forward 2·N, backward 2·N + 2·N_t [1]_.
+    """
+    return (4.0 * params + 2.0 * trainable) * tokens + attention_per_token * tokens
+
+
+def attention_flops_per_token(n_layers, d_model, seq_len):
+    """Training attention FLOPs per token: ``12·L·d·s`` (QK^T and AV, fwd + bwd). [FLOP]"""
+    return 12.0 * n_layers * d_model * seq_len
+
+
+def gpu_hours(flops, mfu, goodput, peak_tflops):
+    """GPU-hours to run ``flops`` at step MFU x goodput of the dense peak. [GPU-hour]
+
+    ``mfu`` is the share of the peak a running training step achieves,
+    ``goodput`` the share of the GPU-hours bought that run training steps
+    (the rest: restarts, checkpointing, evaluation, idle time)::
+
+        GPU-hours = FLOPs / (MFU x goodput x peak [FLOP/s] x 3600 s/h)
+    """
+    return flops / (mfu * goodput * peak_tflops * 1e12 * 3600.0)
+
+
+def kv_bytes_per_token(n_layers, n_kv_heads, head_dim, bytes_per_element, latent_dim=0.0):
+    """KV-cache bytes of one token. [bytes]
+
+    Multi-head and grouped-query attention: keys and values of every layer,
+    ``2·L·kv_heads·head_dim·bytes`` [2]_. Multi-head latent attention (MLA,
+    DeepSeek-V2/V3) caches one compressed vector per layer instead,
+    ``L·latent_dim·bytes`` with ``latent_dim = kv_lora_rank + rope_head_dim``
+    [3]_; pass ``latent_dim`` > 0 to use it (where it is > 0).
+    """
+    latent = np.asarray(latent_dim, dtype=float)
+    return np.where(latent > 0, n_layers * latent * bytes_per_element,
+                    2.0 * n_layers * n_kv_heads * head_dim * bytes_per_element)
+
+
+def distinct_experts(n_experts, experts_per_token, tokens_in_flight):
+    """Expected number of distinct routed experts a batch touches in one layer. [count]
+
+    With ``k`` of ``E`` experts drawn per token and the tokens routed
+    independently and uniformly (what load-balancing losses aim for), an
+    expert is missed by one token with probability ``1 - k/E``, so::
+
+        E[distinct] = E x (1 - (1 - k/E) ** T)
+
+    for T tokens in the step: 1 token reads k experts, a large batch reads
+    all E. A decode step reads only these experts' weights.
+    """
+    e = np.asarray(n_experts, dtype=float)
+    k = np.asarray(experts_per_token, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        miss = np.where(e > 0, 1.0 - k / np.where(e > 0, e, 1.0), 1.0)
+    return np.where(e > 0, e * (1.0 - miss ** np.asarray(tokens_in_flight, dtype=float)), 0.0)
+
+
+def all_to_all_bytes_per_token(moe_layers, experts_per_token, d_model, bytes_per_element,
+                               expert_parallel, passes=4.0):
+    """Bytes one token sends to other GPUs through expert-parallel all-to-alls. [bytes]
+
+    Each MoE layer dispatches the token's hidden state to its ``k`` experts
+    and combines their outputs: ``2·k·d`` values forward, the same again for
+    the gradients backward (``passes`` = 4 in training, 2 in inference),
+    times the share of experts on other GPUs, ``(EP - 1) / EP`` [4]_.
+    """
+    ep = np.asarray(expert_parallel, dtype=float)
+    remote = np.where(ep > 1, (ep - 1.0) / np.maximum(ep, 1.0), 0.0)
+    return passes * moe_layers * experts_per_token * d_model * bytes_per_element * remote
+
+
+def all_reduce_seconds(bytes_per_gpu, n_gpus, link_bytes_per_s, latency_s=0.0):
+    """Time of a ring all-reduce of ``bytes_per_gpu`` over ``n_gpus``. [s]
+
+    Each GPU sends and receives ``2·(n-1)/n`` of the buffer over its link
+    (reduce-scatter then all-gather) [2]_, plus a fixed ``latency_s`` per
+    call; 0 for one GPU.
+    """
+    n = np.asarray(n_gpus, dtype=float)
+    share = np.where(n > 1, 2.0 * (n - 1.0) / np.maximum(n, 1.0), 0.0)
+    return np.where(n > 1, bytes_per_gpu * share / link_bytes_per_s + latency_s, 0.0)
