@@ -23,7 +23,7 @@ DASHBOARD_FLAGS := --VoilaConfiguration.show_tracebacks=True
 
 .PHONY: lab install test unit notebooks test-browser browser-deps dashboard lint bench \
 	execute-notebooks kernel clean handouts test-handouts html timings wheelhouse test-offline \
-	fuzz test-lowest test-timezones
+	fuzz test-lowest test-timezones validate
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,12 @@ endif
 
 ## install: create .venv and install costkit with the notebook and test extras (OFFLINE=1: from wheelhouse/)
 install: $(STAMP)
+
+## validate: every published training run and serving benchmark against costkit's out-of-sample
+##           prediction, with the peer llm-analysis beside it (installs the [peers] extra)
+validate: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[peers]"
+	$(BIN)/python -m costkit.validation
 
 ## lab: start JupyterLab on notebooks/ (headless: make lab LAB_ARGS=--no-browser)
 lab: $(STAMP)

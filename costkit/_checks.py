@@ -165,10 +165,14 @@ def gpu_lookup(gpu, gpu_path=None):
     if not hasattr(gpu, "__iter__"):
         raise TypeError(f"gpu must be a GPU name or a list / array / Series of names, got "
                         f"{type(gpu).__name__} {gpu!r}")
-    arr = np.asarray(list(gpu) if not hasattr(gpu, "to_numpy") else gpu.to_numpy(), dtype=object)
+    if isinstance(gpu, np.ndarray) and gpu.dtype.kind == "U":
+        arr = gpu  # fixed-width text: sorted as it is, no copy to Python objects
+    else:
+        arr = np.asarray(list(gpu) if not hasattr(gpu, "to_numpy") else gpu.to_numpy(),
+                         dtype=object)
     if not arr.size:
         raise ValueError("gpu is empty: name at least one GPU")
-    uniq, inv = np.unique(arr.astype(str), return_inverse=True)
+    uniq, inv = np.unique(arr if arr.dtype.kind == "U" else arr.astype(str), return_inverse=True)
     recs = [lookup(u, path=gpu_path) for u in uniq]
     return [r.name for r in recs], recs, inv.reshape(arr.shape)
 

@@ -155,6 +155,7 @@ MODEL_SCHEMA = Schema(
             ("experts_per_token", "int", 1), ("shared_experts", "int", 0),
             ("moe_layers", "int", 1), ("d_ff_expert", "int", 1), ("kv_lora_rank", "int", 1),
             ("rope_head_dim", "int", 1))),
+        Column("gated_mlp", choices=("true", "false"), required=False, absent_ok=True),
         Column("source"),
     ),
     key=("name",),
@@ -267,6 +268,7 @@ class Model:
     kv_lora_rank: int | None = None     # MLA: the cached latent is kv_lora_rank + rope_head_dim
     rope_head_dim: int | None = None
     head_dim_given: int | None = field(default=None, repr=False)
+    gated_mlp_given: bool | None = field(default=None, repr=False)
 
     @property
     def head_dim(self) -> int | None:
@@ -295,8 +297,10 @@ class Model:
 
     @property
     def gated_mlp(self) -> bool:
-        """Whether the MLP has a gate matrix: the catalog's decoders (Llama, Qwen) use
-        SwiGLU; its encoders (BERT, MiniLM) a two-matrix GELU MLP."""
+        """Whether the MLP has a gate matrix: as the ``gated_mlp`` column says, else the
+        decoders' SwiGLU (Llama, Qwen) and the encoders' two-matrix GELU MLP (BERT)."""
+        if self.gated_mlp_given is not None:
+            return self.gated_mlp_given
         return self.architecture == "decoder"
 
     def linear_shapes(self) -> dict:
@@ -304,7 +308,8 @@ class Model:
         if self.n_layers is None or self.d_model is None or self.n_heads is None:
             raise ValueError(f"{self.name} has no Transformer shape in the catalog")
         return linear_shapes(self.d_model, self.n_heads, n_kv_heads=self.n_kv_heads,
-                             d_ff=self.d_ff, gated_mlp=self.gated_mlp)
+                             d_ff=self.d_ff, gated_mlp=self.gated_mlp,
+                             head_dim=self.head_dim_given)
 
     @property
     def layer_params(self) -> float:
@@ -480,6 +485,8 @@ def _load_models(path: str, mtime: float):
             shared_experts=opt(row["shared_experts"]), moe_layers=opt(row["moe_layers"]),
             d_ff_expert=opt(row["d_ff_expert"]), kv_lora_rank=opt(row["kv_lora_rank"]),
             rope_head_dim=opt(row["rope_head_dim"]), head_dim_given=opt(row["head_dim"]),
+            gated_mlp_given=(None if pd.isna(row["gated_mlp"]) or row["gated_mlp"] == ""
+                             else row["gated_mlp"] == "true"),
         )
     return df, index, records
 

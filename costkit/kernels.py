@@ -59,7 +59,7 @@ def gpu_hours(flops, mfu, goodput, peak_tflops):
 
         GPU-hours = FLOPs / (MFU x goodput x peak [FLOP/s] x 3600 s/h)
     """
-    return flops / (mfu * goodput * peak_tflops * 1e12 * 3600.0)
+    return flops / (mfu * goodput * (peak_tflops * 3.6e15))  # 3.6e15 = 1e12 FLOP/TFLOP x 3600 s/h
 
 
 def kv_bytes_per_token(n_layers, n_kv_heads, head_dim, bytes_per_element, latent_dim=0.0):
@@ -72,6 +72,8 @@ def kv_bytes_per_token(n_layers, n_kv_heads, head_dim, bytes_per_element, latent
     [3]_; pass ``latent_dim`` > 0 to use it (where it is > 0).
     """
     latent = np.asarray(latent_dim, dtype=float)
+    if latent.ndim == 0 and latent <= 0:  # no latent attention: the common case, one branch
+        return 2.0 * n_layers * n_kv_heads * head_dim * bytes_per_element
     return np.where(latent > 0, n_layers * latent * bytes_per_element,
                     2.0 * n_layers * n_kv_heads * head_dim * bytes_per_element)
 

@@ -335,8 +335,10 @@ class EfficiencyModel:
         """log-model prediction of MFU x goodput [unitless]; broadcasts over arrays."""
         import numpy as np
 
-        a = np.vectorize(lambda k: self.arch_effects.get(k, 0.0), otypes=[float])(
-            np.asarray(architecture, dtype=object))
+        keys, inv = np.unique(np.asarray(architecture, dtype=object).astype(str),
+                              return_inverse=True)
+        a = np.array([self.arch_effects.get(k, 0.0) for k in keys])[inv].reshape(
+            np.shape(architecture))
         x = np.log10(active_params) - np.log10(peak16_tflops) - 8.0
         return np.exp(self.intercept + a + self.size_slope * x
                       + self.legacy_effect * np.asarray(legacy, dtype=float))

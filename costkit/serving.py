@@ -60,6 +60,8 @@ References
    Models from Multi-Head Checkpoints", arXiv:2305.13245, 2023.
 .. [5] Naumov et al., "Deep Learning Recommendation Model for
    Personalization and Recommendation Systems", arXiv:1906.00091, 2019.
+.. [7] Wang et al., "DCN V2: Improved Deep & Cross Network", WWW 2021,
+   arXiv:2008.13535, Sec. 3 (low-rank cross layers).
 .. [6] NVIDIA, TensorRT-LLM ``docs/source/performance.md`` (v0.6.1 tables)
    and TensorRT ``demo/BERT/README.md`` (A100 results): the calibration data.
 """
@@ -85,7 +87,7 @@ from ._checks import (
 )
 
 __all__ = [
-    "DEFAULT_BANDWIDTH_UTILIZATION", "DEFAULT_COMPUTE_UTILIZATION", "DLRM_CRITEO_TB",
+    "DEFAULT_BANDWIDTH_UTILIZATION", "DEFAULT_COMPUTE_UTILIZATION", "DLRM_CRITEO_TB", "DLRM_V2",
     "EncoderEstimate", "RecommenderEstimate", "RecommenderSpec", "ServingEstimate",
     "USABLE_MEMORY_FRACTION", "encoder_estimate", "encoder_throughput", "estimate",
     "kv_cache_bytes_per_token", "recommender_estimate", "weights_gb",
@@ -593,31 +595,33 @@ def estimate(model=None, *, params=None, n_layers=None, d_model=None, n_heads=No
 
     # ---- time: the embedding table is looked up, not multiplied or streamed
     dense = b["active"] - b["emb"]                         # N' = N (active) - input embeddings
-
-    def weights_read(tokens):
-        """Bytes of weights one forward pass over ``tokens`` tokens reads."""
-        if moe is None:
-            return (n - b["emb"]) * wbytes
-        routed = moe[3] * moe[1] * moe[4]                   # every routed expert's weights
-        touched = moe[3] * kernels.distinct_experts(moe[1], moe[2], tokens) * moe[4]
-        return (n - b["emb"] - routed + touched) * wbytes
-
-    def tp_seconds(tokens):
-        """Two all-reduces of the activations per layer (attention and MLP outputs)."""
-        return 2.0 * L * kernels.all_reduce_seconds(tokens * dm * 2.0, ng, b["link"],
-                                                    b["ar_lat"])
-
-    streamed = weights_read(B * P)
+    streamed = (n - b["emb"]) * wbytes                     # every weight outside the table
+    read_prefill = read_decode = streamed
+    seqs = B * nb                                          # sequences decoding together
+    if moe is not None:  # a pass reads only the routed experts its tokens touch
+        routed = moe[3] * moe[1] * moe[4] * wbytes
+        read_prefill = streamed - routed + moe[3] * moe[4] * wbytes * kernels.distinct_experts(
+            moe[1], moe[2], B * P)
+        read_decode = streamed - routed + moe[3] * moe[4] * wbytes * kernels.distinct_experts(
+            moe[1], moe[2], seqs)
     attn_prefill = 2.0 * L * P * P * dm                    # causal: QK^T and AV, halved
     prefill_flops = B * (2.0 * dense * P + attn_prefill)
-    ttft = np.maximum(prefill_flops / flops_s, streamed / bytes_s) + tp_seconds(B * P)
+    ttft = np.maximum(prefill_flops / flops_s, read_prefill / bytes_s)
     ctx = P + Q / 2.0                                      # mean context while decoding
-    seqs = B * nb                                          # sequences decoding together
-    step_bytes = weights_read(seqs) + seqs * kv_tok * (Q / 2.0) + B * kv_tok * P
+    if np.all(nb == 1):
+        kv_read = B * kv_tok * ctx
+    else:  # the prompt's KV once per request, each beam's generated KV
+        kv_read = kv_tok * (seqs * (Q / 2.0) + B * P)
+    step_bytes = read_decode + kv_read
     step_flops = seqs * (2.0 * dense + 4.0 * L * ctx * dm)
     t_mem, t_cmp = step_bytes / bytes_s, step_flops / flops_s
-    t_tp = tp_seconds(seqs)
-    tpot = np.maximum(t_mem, t_cmp) + t_tp
+    tpot = np.maximum(t_mem, t_cmp)
+    if np.any(ng > 1):  # two all-reduces of the activations per layer, per pass
+        # all_reduce_seconds is linear in the bytes: seconds per token, plus a fixed latency
+        per_token = kernels.all_reduce_seconds(dm * 2.0, ng, b["link"])
+        per_call = np.where(ng > 1, b["ar_lat"], 0.0)
+        ttft = ttft + 2.0 * L * (per_token * B * P + per_call)
+        tpot = tpot + 2.0 * L * (per_token * seqs + per_call)
     latency = ttft + (Q - 1.0) * tpot
     tok_s = B * Q / latency
     req_s = B / latency
@@ -977,12 +981,16 @@ def encoder_throughput(model=None, *, params=None, n_layers=None, d_model=None, 
 
 @dataclass(frozen=True)
 class RecommenderSpec:
-    """A DLRM-style model: embedding tables and the two MLPs.
+    """A DLRM-style model: embedding tables, the bottom and top MLPs, the interaction.
 
     ``table_rows`` [rows per table], ``embedding_dim`` [values per row],
-    ``bottom_mlp`` and ``top_mlp`` the layer widths including the input
-    (the top MLP's input is the interaction output; give it or leave it to be
-    computed as F(F-1)/2 + dim with F = tables + 1, DLRM's dot interaction).
+    ``bottom_mlp`` and ``top_mlp`` the layer widths including the input.
+    ``lookups`` [rows pooled per table per item]: 1 each (one-hot, DLRM v1)
+    by default; multi-hot models pool several (DLRM-v2: 214 rows in all).
+    ``interaction``: ``"dot"`` (DLRM's pairwise dot products, top-MLP input
+    F(F-1)/2 + dim with F = tables + 1) or ``"dcn"`` (DCNv2 low-rank cross
+    layers over the F·dim concatenation [7]_: ``dcn_layers`` of rank
+    ``dcn_rank``, top-MLP input F·dim).
     """
 
     name: str
@@ -991,6 +999,39 @@ class RecommenderSpec:
     bottom_mlp: tuple
     top_mlp: tuple
     source: str = ""
+    lookups: tuple = ()
+    interaction: str = "dot"
+    dcn_layers: int = 0
+    dcn_rank: int = 0
+
+    def __post_init__(self):
+        if self.interaction not in ("dot", "dcn"):
+            raise ValueError(f"interaction must be 'dot' or 'dcn', got {self.interaction!r}")
+        if self.lookups and len(self.lookups) != len(self.table_rows):
+            raise ValueError(f"{self.name}: lookups needs one pooling factor per table "
+                             f"({len(self.table_rows)}), got {len(self.lookups)}")
+        if any(v <= 0 for v in self.lookups):
+            raise ValueError(f"{self.name}: every table pools at least one row")
+        if self.interaction == "dcn" and (self.dcn_layers <= 0 or self.dcn_rank <= 0):
+            raise ValueError(f"{self.name}: a DCN interaction needs dcn_layers and dcn_rank")
+
+    @property
+    def rows_per_item(self) -> float:
+        """Embedding rows gathered per scored item (all tables). [count]"""
+        return float(sum(self.lookups)) if self.lookups else float(len(self.table_rows))
+
+    @property
+    def interaction_width(self) -> int:
+        """F·dim: the dense feature and every table's pooled vector, concatenated."""
+        return (len(self.table_rows) + 1) * self.embedding_dim
+
+    @property
+    def dcn_params(self) -> float:
+        """DCNv2 low-rank cross layers: U and V (2·D·r) and a bias (D) each. [count]"""
+        if self.interaction != "dcn":
+            return 0.0
+        w = self.interaction_width
+        return float(self.dcn_layers * (2 * w * self.dcn_rank + w))
 
     @property
     def n_tables(self) -> int:
@@ -1005,7 +1046,7 @@ class RecommenderSpec:
         def count(widths):
             return float(sum(a * b + b for a, b in zip(widths[:-1], widths[1:], strict=False)))
 
-        return count(self.bottom_mlp) + count(self.top_mlp)
+        return count(self.bottom_mlp) + count(self.top_mlp) + self.dcn_params
 
     @property
     def params(self) -> float:
@@ -1013,10 +1054,23 @@ class RecommenderSpec:
 
     @property
     def flops_per_sample(self) -> float:
-        """Dense FLOPs per scored item: 2 x MLP weights + the pairwise dot products."""
+        """Dense FLOPs per scored item [FLOP].
+
+        2 x the MLP weights, plus the interaction: DLRM's pairwise dots
+        ``2·dim·F(F-1)/2``, or DCNv2's cross layers, ``layers x (2·2·D·r + 3·D)``
+        (two matmuls, then x0 * (.) + x_l), plus the pooling adds,
+        ``(rows per item - tables)·dim``.
+        """
         f = self.n_tables + 1
-        weights = self.mlp_params - sum(self.bottom_mlp[1:]) - sum(self.top_mlp[1:])
-        return 2.0 * weights + 2.0 * self.embedding_dim * f * (f - 1) / 2
+        mlp = (self.mlp_params - self.dcn_params - sum(self.bottom_mlp[1:])
+               - sum(self.top_mlp[1:]))
+        if self.interaction == "dcn":
+            w = self.interaction_width
+            inter = self.dcn_layers * (4.0 * w * self.dcn_rank + 3.0 * w)
+        else:
+            inter = 2.0 * self.embedding_dim * f * (f - 1) / 2
+        pooling = (self.rows_per_item - self.n_tables) * self.embedding_dim
+        return 2.0 * mlp + inter + pooling
 
 
 DLRM_CRITEO_TB = RecommenderSpec(
@@ -1033,6 +1087,24 @@ DLRM_CRITEO_TB = RecommenderSpec(
            "187,767,399 rows; 24,036,595,969 parameters, as in data/models.csv",
 )
 """The MLPerf DLRM (v1) benchmark model: 26 tables, 128-d embeddings, 96 GB in fp32."""
+
+DLRM_V2 = RecommenderSpec(
+    name="DLRM-v2",
+    table_rows=(40000000, 39060, 17295, 7424, 20265, 3, 7122, 1543, 63, 40000000, 3067956,
+                405282, 10, 2209, 11938, 155, 4, 976, 14, 40000000, 40000000, 40000000, 590152,
+                12973, 108, 36),
+    embedding_dim=128,
+    bottom_mlp=(13, 512, 256, 128),
+    top_mlp=(3456, 1024, 1024, 512, 256, 1),
+    lookups=(3, 2, 1, 2, 6, 1, 1, 1, 1, 7, 3, 8, 1, 6, 9, 5, 1, 1, 1, 12, 100, 27, 10, 3, 1, 1),
+    interaction="dcn", dcn_layers=3, dcn_rank=512,
+    source="MLPerf DLRM-v2 (Inference v3.1+, Training v3.0+): mlcommons/training "
+           "recommendation_v2/torchrec_dlrm (--num_embeddings_per_feature 40000000,39060,...,36 "
+           "--multi_hot_sizes 3,2,1,...,1,1 --embedding_dim 128 --dense_arch_layer_sizes "
+           "512,256,128 --over_arch_layer_sizes 1024,1024,512,256,1 --interaction_type=dcn "
+           "--dcn_num_layers=3 --dcn_low_rank_dim=512); Criteo 1TB with synthetic multi-hot",
+)
+"""MLPerf's current recommender: DCNv2 interaction, 214 multi-hot rows per item, 32 MFLOP."""
 
 
 @dataclass(frozen=True, repr=False)
@@ -1190,7 +1262,7 @@ def recommender_estimate(spec: RecommenderSpec = DLRM_CRITEO_TB, *, gpu="H100-SX
                          f"{b['ng'].ravel()[i]:g}")
     # a batch's activations on each GPU: the gathered rows, the interaction input and the
     # MLP layers' outputs for B items, next to the MLPs and its share of the tables
-    per_item = ((spec.n_tables + 1) * spec.embedding_dim * bytes_per_element(ed)
+    per_item = ((spec.rows_per_item + 1) * spec.embedding_dim * bytes_per_element(ed)
                 + (sum(spec.bottom_mlp) + sum(spec.top_mlp)) * bytes_per_element(d))
     left = (np.broadcast_to(np.asarray(mem * usable, dtype=float), b["ng"].shape) - mlp_bytes
             - tables_bytes / b["ng"])
@@ -1203,7 +1275,7 @@ def recommender_estimate(spec: RecommenderSpec = DLRM_CRITEO_TB, *, gpu="H100-SX
                          f"and tables; the largest batch is "
                          f"{max(np.floor(left.ravel()[i] / per_item), 0):,.0f}")
     fl = spec.flops_per_sample
-    gather = spec.n_tables * spec.embedding_dim * bytes_per_element(ed)   # per lookup per item
+    gather = spec.rows_per_item * spec.embedding_dim * bytes_per_element(ed)  # bytes per item
     t_cmp = b["B"] * fl / (b["u_c"] * b["peak"] * 1e12)
     t_mem = (mlp_bytes + b["B"] * b["lk"] * gather) / (b["u_bw"] * b["bw"])
     t_batch = np.maximum(t_cmp, t_mem)
@@ -1222,9 +1294,11 @@ def recommender_estimate(spec: RecommenderSpec = DLRM_CRITEO_TB, *, gpu="H100-SX
                     "of pooled embeddings between GPUs is not modelled",
         "memory": f"{float(np.max(usable)):.0%} of GPU memory (labels read as GiB) usable; "
                   f"tables in {ed}, MLPs in {d}",
-        "flop_count": "2 x MLP weights + dot-product interaction per item",
-        "gathers": f"{spec.n_tables} tables x lookups_per_table rows of {spec.embedding_dim} "
-                   "values per item, at the same bandwidth utilisation as streaming reads",
+        "flop_count": f"2 x MLP weights + {spec.interaction} interaction + pooling per item "
+                      f"({spec.flops_per_sample:,.0f} FLOP)",
+        "gathers": f"{spec.rows_per_item:g} rows per item x lookups_per_table, "
+                   f"{spec.embedding_dim} values each, at the same bandwidth utilisation as "
+                   "streaming reads",
         **hw.notes,
         "spec_source": spec.source,
     }  # fmt: skip

@@ -972,7 +972,7 @@ def estimate(params=None, tokens=None, *, model=None, gpu="H100-SXM", n_gpus=Non
         raise ValueError("trainable_params cannot exceed params")
 
     # ---- FLOPs (an overflow to inf is refused below, by finite_result)
-    fn = b["flop_n"] + (b["params"] - n if method != "full" else 0.0)  # + adapters
+    fn = b["flop_n"] if method == "full" else b["flop_n"] + (b["params"] - n)  # + adapters
     ft = fn if method == "full" else b["trainable"]
     with np.errstate(over="ignore"):
         fl = kernels.training_flops(
@@ -1023,7 +1023,7 @@ def estimate(params=None, tokens=None, *, model=None, gpu="H100-SXM", n_gpus=Non
 
     # ---- expert-parallel all-to-all (MoE), on NVLink within a node, the network beyond
     a2a_note = "none (dense model)"
-    a2a_hours = np.zeros_like(fl)
+    a2a_hours = 0.0
     if moe is not None:
         ep = (np.minimum(np.minimum(moe[3], DEFAULT_EXPERT_PARALLEL), ng) if expert_parallel
               is None else _whole("expert_parallel", as_quantity("expert_parallel",
@@ -1040,12 +1040,16 @@ def estimate(params=None, tokens=None, *, model=None, gpu="H100-SXM", n_gpus=Non
                     f"{NETWORK_NOTE}; not overlapped with compute")
 
     # ---- time, money, energy
-    eff = (1.0 - b["loss"]) ** np.maximum(0.0, np.log2(ng / _NODE))
+    # the per-configuration constants, folded once before the three runs (low, central, high)
+    scaled = bool(np.any(loss))
+    eff = (1.0 - b["loss"]) ** np.maximum(0.0, np.log2(ng / _NODE)) if scaled else 1.0
+    kw_per_gpu = watts * pue_a / 1000.0                   # [kW of facility power per GPU]
+    moe_hours = a2a_hours if moe is not None else 0.0
 
     def run(u_):
-        hours = kernels.gpu_hours(fl, u_ * eff, b["goodput"], b["peak"]) + a2a_hours
-        energy = hours * b["watts"] / 1000.0 * b["pue"]
-        return hours, energy, energy * b["kg"]
+        hours = kernels.gpu_hours(fl, u_ * eff if scaled else u_, gp, peak) + moe_hours
+        energy = hours * kw_per_gpu
+        return hours, energy, energy * kg
 
     hours, energy, co2 = run(b["mfu"])
     h_lo, e_lo, c_lo = run(b["mfu_hi"])
@@ -1101,7 +1105,8 @@ def estimate(params=None, tokens=None, *, model=None, gpu="H100-SXM", n_gpus=Non
         fits_in_memory=bool(fits) if np.ndim(fits) == 0 else fits,
         checkpoint_gb=out(ckpt_gb), memory=mem, low=low, high=high, assumptions=assumptions,
         label=label, goodput=float(np.max(gp)) if gp.size == 1 else out(b["goodput"]),
-        all_to_all_gpu_hours=out(a2a_hours), active_params=out(fn),
+        all_to_all_gpu_hours=out(a2a_hours) if moe is not None else 0.0,
+        active_params=out(fn),
     )  # fmt: skip
 
 

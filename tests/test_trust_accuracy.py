@@ -245,3 +245,24 @@ def test_distinct_experts_bounded(e, k, t):
     d = float(kernels.distinct_experts(e, k, t))
     assert min(k, e) - 1e-9 <= d <= e + 1e-9
     assert math.isfinite(d)
+
+
+def test_dlrm_v2_flops_per_sample_from_its_published_architecture():
+    s = sv.DLRM_V2
+    bottom = 2 * (13 * 512 + 512 * 256 + 256 * 128)                          # 340,992
+    w = 27 * 128                                                            # 3456
+    dcn = 3 * (2 * 2 * w * 512 + 3 * w)                                     # 21,264,768
+    top = 2 * (3456 * 1024 + 1024 * 1024 + 1024 * 512 + 512 * 256 + 256)   # 10,486,272
+    pooling = (214 - 26) * 128                                              # 24,064
+    assert s.rows_per_item == 214
+    assert s.flops_per_sample == bottom + dcn + top + pooling
+    assert s.flops_per_sample / 1e6 == pytest.approx(32.1, abs=0.05)
+    assert sv.DLRM_CRITEO_TB.flops_per_sample / 1e6 == pytest.approx(4.8, abs=0.1)  # v1
+    assert s.embedding_params == sum(s.table_rows) * 128
+    r = sv.recommender_estimate(s, gpu="H100-SXM", dtype="int8", embedding_dtype="fp16",
+                                usd_per_gpu_hour=1.0, n_gpus=2)
+    assert r.bytes_per_sample == 214 * 128 * 2
+    with pytest.raises(ValueError, match="one pooling factor per table"):
+        sv.RecommenderSpec("x", (10, 10), 4, (1, 4), (8, 1), lookups=(1,))
+    with pytest.raises(ValueError, match="dcn_layers"):
+        sv.RecommenderSpec("x", (10, 10), 4, (1, 4), (12, 1), interaction="dcn")
