@@ -156,7 +156,7 @@ test-offline: wheelhouse
 	COSTKIT_WHEELHOUSE=$(abspath $(WHEELHOUSE)) $(BIN)/python -m pytest tests/offline -rs
 
 ## bench: import time, catalog look-ups, training, serving, tuning, ROI, monitoring, scenarios,
-##        and what the trust checks cost
+##        what the trust checks cost, and the validation report's cost and figures
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_catalog.py
 	$(BIN)/python benchmarks/bench_training.py
@@ -166,6 +166,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_monitoring.py
 	$(BIN)/python benchmarks/bench_scenario.py
 	$(BIN)/python benchmarks/bench_trust.py
+	$(BIN)/python benchmarks/bench_accuracy.py
 
 ## execute-notebooks: re-run every notebook top to bottom and store its outputs
 execute-notebooks: $(STAMP)

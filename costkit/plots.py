@@ -12,7 +12,7 @@ __all__ = [
     "npv_histogram", "optimization_costs", "payback_curve", "price_spread", "replica_curve",
     "roi_waterfall", "search_strategies", "serving_cost_by_gpu", "serving_memory", "tornado",
     "training_by_gpu", "training_scaling", "waterfall", "bill_by_day", "utilization_heatmap",
-    "idle_money", "alerts_timeline",
+    "idle_money", "alerts_timeline", "predicted_vs_published",
 ]
 
 
@@ -640,4 +640,43 @@ def alerts_timeline(costed, alerts, *, by: str = "model", ax=None):
     ax.set_ylabel("effective cost [USD per hour]")
     ax.legend(fontsize=7, ncol=2)
     ax.set_title(f"{len(alerts)} alerts on the week's hourly cost")
+    return ax
+
+
+def predicted_vs_published(published, predicted, *, groups=None, low=None, high=None,
+                           band=0.25, unit="", ax=None, title=None):
+    """Predicted against published on log-log axes, the y = x line and a ±``band`` band.
+
+    ``published`` and ``predicted`` are arrays (or Series) of the same unit;
+    ``groups`` a label per point (one colour and legend entry each); ``low`` /
+    ``high`` optional interval ends, drawn as vertical bars. Points outside
+    the band are the ones a reader should look at.
+    """
+    import numpy as np
+
+    ax = _axes(ax, figsize=(6, 5.5))
+    x = np.asarray(published, dtype=float)
+    y = np.asarray(predicted, dtype=float)
+    g = np.asarray(["" for _ in x] if groups is None else groups, dtype=object)
+    lo_all, hi_all = float(np.nanmin([x.min(), y.min()])), float(np.nanmax([x.max(), y.max()]))
+    line = np.geomspace(lo_all / 1.5, hi_all * 1.5, 50)
+    ax.fill_between(line, line * (1 - band), line * (1 + band), color="0.9",
+                    label=f"±{band:.0%}")
+    ax.plot(line, line, color="0.3", lw=1, label="predicted = published")
+    for name in dict.fromkeys(g):
+        m = g == name
+        if low is not None and high is not None:
+            lo_m = np.asarray(low, dtype=float)[m]
+            hi_m = np.asarray(high, dtype=float)[m]
+            ax.errorbar(x[m], y[m], yerr=[y[m] - lo_m, hi_m - y[m]], fmt="o", ms=4,
+                        capsize=2, lw=0.8, label=name or None)
+        else:
+            ax.plot(x[m], y[m], "o", ms=5, label=name or None)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(f"published{f' [{unit}]' if unit else ''}")
+    ax.set_ylabel(f"costkit, out of sample{f' [{unit}]' if unit else ''}")
+    if title:
+        ax.set_title(title)
+    ax.legend(fontsize=7, loc="upper left")
     return ax

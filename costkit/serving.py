@@ -16,7 +16,11 @@ its assumptions:
 
   for batch B, prompt P and output O tokens, N parameters, L layers, width d,
   n GPUs in tensor parallel (weights, KV cache, FLOPs and bandwidth all split
-  n ways; the all-reduce cost is not modelled, so n > 1 is an upper bound).
+  n ways, plus two all-reduces of the activations per layer over the
+  catalog's interconnect). A mixture-of-experts model multiplies its active
+  parameters and reads the experts its batch touches; latent attention (MLA)
+  caches one compressed vector per layer; beam search prefills once and
+  decodes every beam (:mod:`costkit.kernels` holds each of these formulas).
 - **Encoders** (:func:`encoder_throughput`, :func:`encoder_estimate`, e.g. a
   BERT cross-encoder scoring k candidates per query): 2·N·s + 4·L·s²·d FLOPs
   per sequence of s tokens, weights read once per batch.
@@ -36,9 +40,11 @@ Default assumptions (printed by every result)
 ---------------------------------------------
 - Compute utilisation ``u_c`` = 0.6 of the dense peak and bandwidth
   utilisation ``u_bw`` = 0.8 of the peak memory bandwidth. They are calibrated
-  against NVIDIA's published TensorRT figures (notebook 03, section
-  "Calibration"): BERT-base on A100 implies 0.57, Llama-7B prefill 0.69, and
-  Llama-7B decode on A100 0.78 of bandwidth.
+  against NVIDIA's published TensorRT figures: BERT-base on A100 implies 0.57,
+  Llama-7B prefill 0.69, and Llama-7B decode on A100 0.78 of bandwidth.
+  :func:`costkit.validation.serving_report` (``make validate``, notebook 03
+  section 12) checks them against 26 published figures, MLPerf Inference up
+  to v4.0 included, out of sample.
 - 90% of GPU memory usable for weights and KV cache (vLLM's default
   ``gpu_memory_utilization``); the rest holds activations and the CUDA
   context. GB = 1e9 bytes.
@@ -657,7 +663,8 @@ def estimate(model=None, *, params=None, n_layers=None, d_model=None, n_heads=No
                                "FLOPs from the active parameters; every weight read each step "
                                "(an upper bound)" if moe is None else
                                f"FLOPs from {moe[0]:.3g} active parameters; weights from all "
-                               f"{n:.3g}; a step reads the expected distinct experts of its "
+                               f"{float(np.max(n)):.3g}; a step reads the expected distinct "
+                               f"experts of its "
                                f"tokens, E(1 - (1 - k/E)^T), E = {moe[1]:g}, k = {moe[2]:g}"),
         "beams": "prompt prefilled once per request; n_beams sequences decode, each with its "
                  "own generated KV; output_tokens returned per request",

@@ -167,22 +167,22 @@ def serving_benchmarks(path=None):
     return _benchmarks(*stamp(path or bundled_path("serving_benchmarks.csv"))).copy()
 
 
-def _predict(row) -> float:
-    """costkit's roofline prediction of one benchmark row, per the row's ``metric``."""
+def _predict(row) -> tuple:
+    """costkit's roofline prediction of one benchmark row (per its ``metric``) and the batch."""
     from . import serving as sv
 
     if row.kind == "encoder":
         e = sv.encoder_estimate(row.model, seq_len=int(row.seq_len), gpu=row.gpu,
                                 dtype=row.dtype, batch_size=int(row.batch_size),
                                 usd_per_gpu_hour=0.0)
-        return float(e.sequences_per_second)
+        return float(e.sequences_per_second), int(row.batch_size)
     if row.kind == "recommender":
         spec = {"DLRM-v2": sv.DLRM_V2, "DLRM-CriteoTB": sv.DLRM_CRITEO_TB}[row.model]
         r = sv.recommender_estimate(spec, gpu=row.gpu, dtype=row.dtype, embedding_dtype="fp16",
                                     batch_size=int(row.batch_size), usd_per_gpu_hour=0.0,
                                     n_gpus=int(np.ceil(spec.embedding_params * 2
                                                        / (80 * 2**30 * 0.9))))
-        return float(r.samples_per_second) / float(r.n_gpus)
+        return float(r.samples_per_second) / float(r.n_gpus), int(row.batch_size)
     kw = dict(gpu=row.gpu, n_gpus=int(row.n_gpus), dtype=row.dtype,
               kv_dtype=row.kv_dtype if _given(row.kv_dtype) else None,
               prompt_tokens=int(row.prompt_tokens), output_tokens=int(row.output_tokens),
@@ -197,10 +197,38 @@ def _predict(row) -> float:
         batch = int(max(1, min(1024, probe.max_batch_size)))
     e = sv.estimate(row.model, batch_size=batch, **kw)
     value = e.tokens_per_second if row.metric == "output_tokens_per_s" else e.requests_per_second
-    return float(value)
+    return float(value), batch
 
 
-def serving_report(path=None):
+_LLM_ANALYSIS_SERVING = {"Llama-2-7B": "decapoda-research_llama-7b-hf",
+                         "Llama-2-13B": "decapoda-research_llama-13b-hf",
+                         "Llama-2-70B": "upstage_Llama-2-70b-instruct-v2",
+                         "GPT-J-6B": "EleutherAI_gpt-j-6b"}
+
+
+def _peer_serving(row, batch) -> float:
+    """llm-analysis 0.2.2's throughput for an LLM row (its defaults), or NaN."""
+    from llm_analysis.analysis import infer
+
+    name, gpu = _LLM_ANALYSIS_SERVING.get(row.model), _LLM_ANALYSIS_GPUS.get(row.gpu)
+    if row.kind != "llm" or name is None or gpu is None:
+        return float("nan")
+    eight = row.dtype in ("fp8", "int8")
+    try:
+        r = infer(model_name=name, gpu_name=gpu, dtype_name="w8a8e16" if eight else "w16a16e16",
+                  log_level="ERROR", batch_size_per_gpu=max(1, batch // int(row.n_gpus)),
+                  tp_size=int(row.n_gpus), seq_len=int(row.prompt_tokens),
+                  num_tokens_to_generate=int(row.output_tokens),
+                  kv_cache_dtype_bytes=1 if row.kv_dtype == "fp8" else 2)
+    except (StopIteration, AssertionError, ValueError, TypeError, ZeroDivisionError):
+        return float("nan")
+    per_replica = float(r["total_tokens_per_sec"]) * int(row.n_gpus)
+    if row.metric == "requests_per_s":
+        return per_replica / int(row.output_tokens)
+    return per_replica
+
+
+def serving_report(path=None, *, peers=True):
     """Per published serving figure: costkit's roofline and its family-calibrated prediction.
 
     ``roofline`` is the prediction with costkit's defaults; ``factor`` the
@@ -210,7 +238,9 @@ def serving_report(path=None):
     predicted / published. Families with one row get no factor (NaN).
     """
     df = serving_benchmarks(path)
-    df["roofline"] = [_predict(r) for r in df.itertuples()]
+    predictions = [_predict(r) for r in df.itertuples()]
+    df["roofline"] = [p for p, _ in predictions]
+    df["batch_used"] = [b for _, b in predictions]
     df["roofline_ratio"] = df["roofline"] / df["published"]
     log = np.log(df["published"] / df["roofline"])
     factors = []
@@ -220,6 +250,18 @@ def serving_report(path=None):
     df["factor"] = factors
     df["calibrated"] = df["roofline"] * df["factor"]
     df["calibrated_ratio"] = df["calibrated"] / df["published"]
+    if peers:
+        try:
+            import llm_analysis  # noqa: F401
+        except ImportError:
+            return df
+        import contextlib
+        import io
+
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            df["llm_analysis"] = [_peer_serving(r, int(b)) for r, b in
+                                  zip(df.itertuples(), df["batch_used"], strict=True)]
+        df["llm_analysis_ratio"] = df["llm_analysis"] / df["published"]
     return df
 
 
@@ -259,17 +301,29 @@ def _format_training(c) -> str:
 
 
 def _format_serving(df) -> str:
+    peer = "llm_analysis_ratio" in df
     lines = ["Serving throughput: published figures against costkit",
-             f"{'case':<40}{'published':>11}{'roofline':>9}{'factor':>8}{'calibrated':>11}"]
+             f"{'case':<40}{'published':>11}{'roofline':>9}{'factor':>8}{'calibrated':>11}"
+             + ("  llm-analysis" if peer else "")]
     for r in df.itertuples():
+        tail = ""
+        if peer and r.llm_analysis_ratio == r.llm_analysis_ratio:
+            tail = f"{r.llm_analysis_ratio:>14.2f}"
         lines.append(f"{r.case[:39]:<40}{r.published:>11,.1f}{r.roofline_ratio:>9.3g}"
-                     f"{r.factor:>8.3g}{r.calibrated_ratio:>11.2f}")
+                     f"{r.factor:>8.3g}{r.calibrated_ratio:>11.2f}{tail}")
     lines.append("(ratios are predicted / published; factor from the family's other rows)")
     for fam, g in df.groupby("family", sort=False):
         raw, cal = summary(g["roofline_ratio"]), summary(g["calibrated_ratio"])
         lines.append(f"{fam:<26} n={raw['n']}: roofline median ratio {raw['median_ratio']:.2f}, "
                      f"calibrated (leave-one-out) {cal['median_ratio']:.2f}, within ±25% "
                      f"{cal['within_25pct']:.0%}")
+    if peer:
+        s = summary(df["llm_analysis_ratio"])
+        mine = summary(df.loc[df["llm_analysis_ratio"].notna(), "calibrated_ratio"])
+        lines.append(f"llm-analysis (defaults) on its {s['n']} rows: median ratio "
+                     f"{s['median_ratio']:.2f}, within ±25% {s['within_25pct']:.0%} (costkit "
+                     f"calibrated on the same rows: {mine['median_ratio']:.2f}, "
+                     f"{mine['within_25pct']:.0%})")
     return "\n".join(lines)
 
 
@@ -288,7 +342,7 @@ def main(argv=None) -> int:
           f"leave-one-out median |error| {six['median_abs_error']:.1%}, within ±25% "
           f"{six['within_25pct']:.0%}, coverage {six['coverage_80']:.0%}")
     print()
-    print(_format_serving(serving_report()))
+    print(_format_serving(serving_report(peers=not args.no_peers)))
     return 0
 
 

@@ -222,21 +222,31 @@ def training_panel(model: str = "BERT-base", tokens: float = 7.68e9, gpu: str = 
                    n_gpus: int = 8, *, chart: bool = True):
     """Controls for a training estimate: model, tokens, GPU, GPUs, MFU, pricing, currency.
 
-    The MFU slider starts at (and returns to, when the GPU changes) the
-    evidence-based default of :func:`costkit.mfu.default_mfu`; the low / high
-    range keeps that evidence's relative spread around the slider's value.
+    The MFU slider starts at (and returns to, when the GPU or the model
+    changes) the evidence-based default of :func:`costkit.mfu.default_mfu` for
+    that GPU and the model's active size; the low / high range keeps that
+    evidence's relative spread around the slider's value. Goodput stays at
+    :data:`costkit.mfu.DEFAULT_GOODPUT`.
     "MFU loss per doubling" is the scaling inefficiency beyond one 8-GPU node
     (0 by default; Llama 3's Table 4 suggests about 0.05). With ``chart=True``
     cost and wall clock against the GPU count are drawn below.
     """
     import ipywidgets as w
 
+    from costkit.catalog import model as lookup_model
     from costkit.catalog import models
     from costkit.fx import fx_rates
     from costkit.mfu import default_mfu
     from costkit.training import estimate
 
-    names = [m for m in models()["name"] if m != "DLRM-CriteoTB"]
+    table = models()
+    names = list(table.loc[table["architecture"] != "dlrm", "name"])
+
+    def evidence(gpu_name, model_name):
+        """The default MFU for this GPU and this model's active parameters."""
+        return default_mfu(gpu_name, _train_dtype(gpu_name),
+                           params=lookup_model(model_name).flop_params)
+
     currencies = ["USD"] + sorted(set(fx_rates()["currency"]) | set(fx_rates()["rate_currency"])
                                   - {"USD"})
     style = {"description_width": "90px"}
@@ -249,7 +259,7 @@ def training_panel(model: str = "BERT-base", tokens: float = 7.68e9, gpu: str = 
                           style=style),
         "n_gpus": w.SelectionSlider(options=[2**i for i in range(13)], value=n_gpus,
                                     description="GPUs", style=style, continuous_update=False),
-        "mfu": w.FloatSlider(value=default_mfu(gpu, _train_dtype(gpu)).central, min=0.05,
+        "mfu": w.FloatSlider(value=evidence(gpu, model).central, min=0.05,
                              max=0.7, step=0.01, description="MFU", style=style,
                              continuous_update=False),
         "scaling_loss": w.FloatSlider(value=0.0, min=0.0, max=0.15, step=0.01,
@@ -266,7 +276,7 @@ def training_panel(model: str = "BERT-base", tokens: float = 7.68e9, gpu: str = 
 
     def current(n_gpus=None, **extra):
         c = {k: v.value for k, v in controls.items()}
-        d = default_mfu(c["gpu"], _train_dtype(c["gpu"]))  # keep the evidence's spread
+        d = evidence(c["gpu"], c["model"])  # keep the evidence's spread
         mfu_range = (c["mfu"] * d.low / d.central, min(1.0, c["mfu"] * d.high / d.central))
         return estimate(model=c["model"], tokens=c["tokens"], gpu=c["gpu"],
                         n_gpus=c["n_gpus"] if n_gpus is None else n_gpus, mfu=c["mfu"],
@@ -296,11 +306,12 @@ def training_panel(model: str = "BERT-base", tokens: float = 7.68e9, gpu: str = 
                 training_scaling(sweep, ax=ax, currency=controls["currency"].value)
                 plt.show()
 
-    def reset_mfu(change):
-        controls["mfu"].value = round(default_mfu(change["new"],
-                                                  _train_dtype(change["new"])).central, 2)
+    def reset_mfu(_change):
+        controls["mfu"].value = round(evidence(controls["gpu"].value,
+                                               controls["model"].value).central, 2)
 
     controls["gpu"].observe(reset_mfu, names="value")
+    controls["model"].observe(reset_mfu, names="value")
     return _assemble(controls, update, message, summary, out)
 
 

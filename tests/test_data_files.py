@@ -9,9 +9,10 @@ import costkit as ck
 from costkit.catalog import gpu_prices, gpus, models
 from costkit.fx import fx_rates
 from costkit.mfu import training_runs
+from costkit.validation import serving_benchmarks
 
 LOADERS = {"gpus.csv": gpus, "models.csv": models, "gpu_prices.csv": gpu_prices, "fx.csv": fx_rates,
-           "training_runs.csv": training_runs}
+           "training_runs.csv": training_runs, "serving_benchmarks.csv": serving_benchmarks}
 
 
 def _rows(path):
@@ -58,6 +59,14 @@ CASES = [
     ("gpu_prices.csv", "price_date", "22/11/2026", "YYYY-MM-DD"),
     ("gpu_prices.csv", "gpu", "H1000", "unknown GPU"),
     ("gpu_prices.csv", "gpu_count", "0", "out of range"),
+    ("training_runs.csv", "published", "2024/01/01", "YYYY-MM-DD"),
+    ("training_runs.csv", "active_params", "1e9", "needs active_params, n_experts"),
+    ("models.csv", "gated_mlp", "yes", "is not one of"),
+    ("gpus.csv", "interconnect_gbps", "-900", "out of range"),
+    ("serving_benchmarks.csv", "published", "0", "out of range"),
+    ("serving_benchmarks.csv", "metric", "qps", "is not one of"),
+    ("serving_benchmarks.csv", "case", "LLaMA-7B A100 fp16 b60 128/2048", "duplicate key"),
+    ("serving_benchmarks.csv", "batch_size", "1e12", "out of range"),
     ("fx.csv", "rate", "nan", "is not a number"),
     ("fx.csv", "date", "2024-13-01", "YYYY-MM-DD"),
     ("fx.csv", "rate_currency", "EUR", "more than one currency"),

@@ -89,7 +89,12 @@ def test_training_panel_controls_move_the_result():
     panel = training_panel(chart=False)
     before = panel.summary.value
     panel.controls["gpu"].value = "H100-SXM"  # resets the MFU to the Hopper default
-    assert panel.controls["mfu"].value == round(ck.mfu.default_mfu("H100").central, 2)
+    bert = ck.model("BERT-base").params
+    assert panel.controls["mfu"].value == round(ck.mfu.default_mfu("H100", params=bert).central,
+                                                2)
+    panel.controls["model"].value = "Llama-3-70B"  # a bigger model fills the GPU better
+    assert panel.controls["mfu"].value == round(
+        ck.mfu.default_mfu("H100", params=ck.model("Llama-3-70B").params).central, 2)
     assert panel.summary.value != before
     panel.controls["currency"].value = "CNY"
     assert "cost [CNY]" in panel.summary.value

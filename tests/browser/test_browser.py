@@ -120,5 +120,5 @@ def test_html_report_opens_with_every_section(page, tmp_path, shots):
     assert charts.count() >= 6
     box = charts.first.bounding_box()
     assert box["width"] > 200 and box["height"] > 100
-    assert "1,502,533" in page.locator("section#summary").inner_text()
+    assert "1,502,003" in page.locator("section#summary").inner_text()
     page.screenshot(path=str(shots / "report.png"), full_page=True)

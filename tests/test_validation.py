@@ -1,0 +1,79 @@
+"""The validation report: out-of-sample training error, serving families, the temporal split."""
+
+import numpy as np
+import pytest
+
+import costkit as ck
+from costkit import validation as va
+from costkit.mfu import training_runs
+
+
+def test_training_report_is_out_of_sample_and_meets_its_bar():
+    for attention in (False, True):
+        c = va.training_report(attention=attention, peers=False)
+        s = va.summary(c["loo_ratio"], c["covered"])
+        assert s["n"] == len(training_runs())
+        assert s["median_abs_error"] <= 0.16
+        assert 0.7 <= s["coverage_80"] <= 0.9
+        assert va.summary(c["in_sample_ratio"])["median_abs_error"] <= s["median_abs_error"]
+    assert "family" in c and (c.loc[c.run == "Pythia-70M", "family"] == "Pythia").all()
+
+
+def test_summary_by_hand():
+    s = va.summary([1.0, 1.1, 0.7, 2.0], covered=[True, True, False, True])
+    assert s["median_abs_error"] == pytest.approx(np.median([0, 0.1, 0.3, 1.0]))
+    assert s["within_25pct"] == 0.5 and s["coverage_80"] == 0.75 and s["n"] == 4
+
+
+def test_serving_report_families_calibrated_out_of_sample():
+    df = va.serving_report(peers=False)
+    assert len(df) == len(va.serving_benchmarks())
+    for fam, g in df.groupby("family"):
+        if len(g) > 1:
+            med = g["calibrated_ratio"].median()
+            assert 0.8 <= med <= 1.25, fam
+    # the factor of a row never uses that row: change one published figure, its factor stays
+    one = df.iloc[0]
+    same = df[(df.family == one.family) & (df.index != 0)]
+    assert one.factor == pytest.approx(float(np.exp(np.median(np.log(
+        same.published / same.roofline)))))
+    # the roofline column is costkit's own estimate, by hand for an MLPerf BERT row
+    row = df[df.case == "MLPerf v4.0 BERT-99 H100"].iloc[0]
+    e = ck.serving.encoder_estimate("bert-large", seq_len=384, batch_size=1024, gpu="H100",
+                                    dtype="int8", usd_per_gpu_hour=0.0)
+    assert row.roofline == pytest.approx(e.sequences_per_second)
+    # MLPerf's engines skip padding: the padded roofline is about half the published figure
+    assert 0.45 < row.roofline_ratio < 0.6
+
+
+def test_the_evidence_respects_the_temporal_split():
+    runs = training_runs()
+    late = runs[runs.published.astype(str) >= "2024-07-01"]
+    assert list(late.run) == ["Llama-3.1-405B"]  # the one row the table had before the rule
+    b = va.serving_benchmarks()
+    assert set(b["round"][b.family.str.startswith("MLPerf")]) <= {"v3.1", "v4.0"}
+    assert (b.published_date.astype(str) < "2024-07-01").all()
+
+
+def test_own_benchmark_file_is_validated(tmp_path):
+    f = tmp_path / "mine.csv"
+    src = ck.catalog.bundled_path("serving_benchmarks.csv").read_text().splitlines()
+    f.write_text("\n".join(src[:2]).replace(",llm,", ",gpu,", 1) + "\n")
+    with pytest.raises(ck.DataFileError, match="column 'kind'"):
+        va.serving_benchmarks(f)
+
+
+def test_predicted_vs_published_chart_draws_points_band_and_intervals():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    ck.plots.predicted_vs_published([10, 100, 1000], [12, 90, 1500], groups=["a", "a", "b"],
+                                    low=[8, 70, 1000], high=[15, 120, 2000], unit="h", ax=ax)
+    assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "±25%" in labels and "a" in labels and "b" in labels
+    assert "published [h]" in ax.get_xlabel()
+    plt.close(fig)
