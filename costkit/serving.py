@@ -517,124 +517,45 @@ def estimate(model=None, *, params=None, n_layers=None, d_model=None, n_heads=No
     """
     if oversized not in _OVERSIZED:
         raise ValueError(f"oversized must be 'raise' or 'flag', got {oversized!r}")
-    from . import kernels
-
-    label, n, L, dm, h, kvh, hd, context, emb, rec = _llm_shape(
-        model, params, n_layers, d_model, n_heads, n_kv_heads, head_dim, model_path)
-    moe = _moe_parts(rec)
-    latent = rec.kv_latent_dim if rec is not None else 0.0
-    if active_params is not None:
-        if moe is not None:
-            raise ValueError(f"{label} brings its own active_params")
-        act = as_quantity("active_params", active_params, allow_zero=False)
-        if (np.asarray(act) > np.asarray(n)).any():
-            raise ValueError("active_params cannot exceed params")
-    else:
-        act = n if moe is None else moe[0]
-    beams = whole("n_beams", as_quantity("n_beams", n_beams, allow_zero=False))
-    ar_lat = as_quantity("all_reduce_latency_s", all_reduce_latency_s)
-    if embedding_params is not None:
-        emb = as_quantity("embedding_params", embedding_params)
-    if (np.asarray(emb) >= np.asarray(n)).any():
-        raise ValueError("embedding_params must be smaller than params")
-    if context_tokens is not None:
-        context = float(as_quantity("context_tokens", context_tokens, allow_zero=False))
+    llm = _resolve_llm(model, params, n_layers, d_model, n_heads, n_kv_heads, head_dim,
+                       active_params, embedding_params, context_tokens, model_path)
     d, wbytes, kv, kvbytes, kv_note = _dtypes(dtype, kv_dtype)
     hw = _hardware(gpu, d, usd_per_gpu_hour=usd_per_gpu_hour, cloud=cloud, pricing=pricing,
                    compute_utilization=compute_utilization,
                    bandwidth_utilization=bandwidth_utilization, price_path=price_path,
                    gpu_path=gpu_path)
-    names, inv = hw.names, hw.inv
-    peak, bw, mem, price, u_c, u_bw = hw.peak, hw.bw, hw.mem, hw.price, hw.u_c, hw.u_bw
     usable = as_fraction("usable_memory_fraction", usable_memory_fraction, allow_zero=False)
     ng = whole("n_gpus", as_quantity("n_gpus", n_gpus, allow_zero=False))
     B = whole("batch_size", as_quantity("batch_size", batch_size, allow_zero=False))
     P = whole("prompt_tokens", as_quantity("prompt_tokens", prompt_tokens, allow_zero=False))
     Q = whole("output_tokens", as_quantity("output_tokens", output_tokens, allow_zero=False))
-    if context is not None and (np.asarray(P + Q) > context).any():
-        over = np.asarray(P + Q)
-        raise ValueError(f"{np.max(over):,.0f} tokens (prompt + output) exceed the context "
-                         f"window of {label or 'the model'}, {context:,.0f} tokens; shorten the "
-                         "prompt or use a longer-context "
-                         "model")
-    link = per_gpu([(r.interconnect_gbps or 0.0) / 2.0 * 1e9 for r in hw.recs], inv)
-    arrays = dict(params=n, emb=emb, n_layers=L, d_model=dm, n_kv_heads=kvh, head_dim=hd, peak=peak,
-                  bw=bw, mem=mem, price=price, u_c=u_c, u_bw=u_bw, usable=usable, n_gpus=ng,
-                  batch_size=B, prompt_tokens=P, output_tokens=Q, active=act, beams=beams,
-                  link=link, ar_lat=ar_lat)
+    beams = whole("n_beams", as_quantity("n_beams", n_beams, allow_zero=False))
+    ar_lat = as_quantity("all_reduce_latency_s", all_reduce_latency_s)
+    if llm.context is not None and (np.asarray(P + Q) > llm.context).any():
+        raise ValueError(f"{np.max(np.asarray(P + Q)):,.0f} tokens (prompt + output) exceed the "
+                         f"context window of {llm.label or 'the model'}, {llm.context:,.0f} "
+                         "tokens; shorten the prompt or use a longer-context model")
+    link = per_gpu([(r.interconnect_gbps or 0.0) / 2.0 * 1e9 for r in hw.recs], hw.inv)
+    arrays = dict(params=llm.params, emb=llm.emb, n_layers=llm.n_layers, d_model=llm.d_model,
+                  n_kv_heads=llm.n_kv_heads, head_dim=llm.head_dim, peak=hw.peak, bw=hw.bw,
+                  mem=hw.mem, price=hw.price, u_c=hw.u_c, u_bw=hw.u_bw, usable=usable,
+                  n_gpus=ng, batch_size=B, prompt_tokens=P, output_tokens=Q, active=llm.active,
+                  beams=beams, link=link, ar_lat=ar_lat)
     b = dict(zip(arrays, broadcast(**arrays), strict=True))
     if ((b["n_gpus"] > 1) & (b["link"] <= 0)).any():
         raise ValueError("tensor parallelism needs the GPU's interconnect_gbps in the catalog")
-    n, L, dm, ng, B, P, Q = (b[k] for k in ("params", "n_layers", "d_model", "n_gpus",
-                                            "batch_size", "prompt_tokens", "output_tokens"))
-    flops_s = b["u_c"] * b["peak"] * 1e12 * ng      # achieved FLOP/s of the replica
-    bytes_s = b["u_bw"] * b["bw"] * ng              # achieved bytes/s of the replica
 
-    # ---- memory
-    w_bytes = n * wbytes
-    kv_tok = kernels.kv_bytes_per_token(L, b["n_kv_heads"], b["head_dim"], kvbytes, latent)
-    usable_bytes = ng * b["mem"] * b["usable"]
-    room = usable_bytes - w_bytes
-    nb = b["beams"]
-    per_request = P + nb * Q                                # the prompt's KV is shared by beams
-    max_batch = np.where(room > 0, np.floor(np.maximum(room, 0) / (kv_tok * per_request)), 0.0)
-    kv_bytes = B * per_request * kv_tok
-    fits = B <= max_batch
-    if oversized == "raise" and not fits.all():
-        i = int(np.flatnonzero(~fits.ravel())[0])
-        r = {k: v.ravel()[i] for k, v in b.items()}
-        gn = gpu_names_like(names, inv, gpu, fits.shape)
-        gname = gn if isinstance(gn, str) else np.asarray(gn).ravel()[i]
-        if room.ravel()[i] <= 0:
-            need = int(np.floor(w_bytes.ravel()[i] / (r["mem"] * r["usable"]))) + 1
-            raise ValueError(
-                f"the {w_bytes.ravel()[i] / 1e9:,.1f} GB of {d} weights do not fit in "
-                f"{r['n_gpus']:g} x {gname} ({r['usable']:.0%} of {r['mem'] / 1e9:,.1f} GB "
-                f"usable each); "
-                f"use n_gpus >= {need} (room for the KV cache too) or a smaller dtype")
-        raise ValueError(
-            f"batch_size {r['batch_size']:g} does not fit: its KV cache needs "
-            f"{kv_bytes.ravel()[i] / 1e9:,.1f} GB at {r['prompt_tokens'] + r['output_tokens']:g} "
-            f"tokens per sequence, and {room.ravel()[i] / 1e9:,.1f} GB is left after the weights "
-            f"on {r['n_gpus']:g} x {gname}; max batch is {max_batch.ravel()[i]:g} "
-            "(pass oversized='flag' to sweep past it)")
-
-    # ---- time: the embedding table is looked up, not multiplied or streamed
-    dense = b["active"] - b["emb"]                         # N' = N (active) - input embeddings
-    streamed = (n - b["emb"]) * wbytes                     # every weight outside the table
-    read_prefill = read_decode = streamed
-    seqs = B * nb                                          # sequences decoding together
-    if moe is not None:  # a pass reads only the routed experts its tokens touch
-        routed = moe[3] * moe[1] * moe[4] * wbytes
-        read_prefill = streamed - routed + moe[3] * moe[4] * wbytes * kernels.distinct_experts(
-            moe[1], moe[2], B * P)
-        read_decode = streamed - routed + moe[3] * moe[4] * wbytes * kernels.distinct_experts(
-            moe[1], moe[2], seqs)
-    attn_prefill = 2.0 * L * P * P * dm                    # causal: QK^T and AV, halved
-    prefill_flops = B * (2.0 * dense * P + attn_prefill)
-    ttft = np.maximum(prefill_flops / flops_s, read_prefill / bytes_s)
-    ctx = P + Q / 2.0                                      # mean context while decoding
-    if np.all(nb == 1):
-        kv_read = B * kv_tok * ctx
-    else:  # the prompt's KV once per request, each beam's generated KV
-        kv_read = kv_tok * (seqs * (Q / 2.0) + B * P)
-    step_bytes = read_decode + kv_read
-    step_flops = seqs * (2.0 * dense + 4.0 * L * ctx * dm)
-    t_mem, t_cmp = step_bytes / bytes_s, step_flops / flops_s
-    tpot = np.maximum(t_mem, t_cmp)
-    if np.any(ng > 1):  # two all-reduces of the activations per layer, per pass
-        # all_reduce_seconds is linear in the bytes: seconds per token, plus a fixed latency
-        per_token = kernels.all_reduce_seconds(dm * 2.0, ng, b["link"])
-        per_call = np.where(ng > 1, b["ar_lat"], 0.0)
-        ttft = ttft + 2.0 * L * (per_token * B * P + per_call)
-        tpot = tpot + 2.0 * L * (per_token * seqs + per_call)
+    memory = _llm_memory(b, llm, wbytes, kvbytes)
+    if oversized == "raise" and not memory["fits"].all():
+        _refuse_oversized(b, memory, d, hw, gpu)
+    ttft, tpot, t_mem, t_cmp = _llm_times(b, llm, wbytes, memory["kv_tok"])
+    n, ng, B, Q = b["params"], b["n_gpus"], b["batch_size"], b["output_tokens"]
     latency = ttft + (Q - 1.0) * tpot
     tok_s = B * Q / latency
     req_s = B / latency
     replica_usd_h = ng * b["price"]
-    usd_m_tok = replica_usd_h / (tok_s * 3600.0) * 1e6
-    usd_1k_req = replica_usd_h / (req_s * 3600.0) * 1e3
     bound = np.where(t_mem >= t_cmp, "memory", "compute")
+    fits = memory["fits"]
 
     ref = [x for x in (params, batch_size, prompt_tokens, output_tokens, n_gpus,
                        usd_per_gpu_hour, None if isinstance(gpu, str) else gpu) if x is not None]
@@ -643,14 +564,165 @@ def estimate(model=None, *, params=None, n_layers=None, d_model=None, n_heads=No
     def out(x, mask=True):
         return wrap_like(x * nan if mask else x, *ref)
 
-    assumptions = {
+    w_bytes, kv_bytes = memory["weights_bytes"], memory["kv_bytes"]
+    return ServingEstimate(
+        model=llm.label, gpu=gpu_names_like(hw.names, hw.inv, gpu, tpot.shape), dtype=d,
+        kv_dtype=kv, n_gpus=out(ng, False), batch_size=out(B, False),
+        prompt_tokens=out(b["prompt_tokens"], False), output_tokens=out(Q, False),
+        params=out(n, False), ttft_s=out(ttft), tpot_s=out(tpot),
+        request_latency_s=out(latency), tokens_per_second=out(tok_s),
+        requests_per_second=out(req_s), weights_gb=out(w_bytes / 1e9, False),
+        kv_cache_bytes_per_token=out(memory["kv_tok"], False),
+        kv_cache_gb=out(kv_bytes / 1e9, False), max_batch_size=out(memory["max_batch"], False),
+        memory_per_gpu_gb=out((w_bytes + kv_bytes) / ng / 1e9, False),
+        fits_in_memory=bool(fits) if fits.ndim == 0 else fits,
+        decode_bound=str(bound) if bound.ndim == 0 else bound,
+        usd_per_gpu_hour=out(b["price"], False), usd_per_replica_hour=out(replica_usd_h, False),
+        usd_per_million_tokens=out(replica_usd_h / (tok_s * 3600.0) * 1e6),
+        usd_per_1k_requests=out(replica_usd_h / (req_s * 3600.0) * 1e3),
+        assumptions=_llm_assumptions(llm, hw, d, wbytes, kv_note, kvbytes, usable, ar_lat,
+                                     active_params),
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Llm:
+    """A decoder resolved from the catalog or from counts: shape, MoE and cache layout."""
+
+    label: str
+    params: object            # every weight [count]
+    active: object            # multiplied per token [count]
+    n_layers: object
+    d_model: object
+    n_kv_heads: object
+    head_dim: object
+    context: float | None     # the context window [tokens]
+    emb: object               # the input embedding table [count]
+    moe: tuple | None         # (active, experts E, k, MoE layers, weights of one expert)
+    latent: float             # MLA: values cached per layer per token (0: keys and values)
+
+
+def _resolve_llm(model, params, n_layers, d_model, n_heads, n_kv_heads, head_dim,
+                 active_params, embedding_params, context_tokens, model_path) -> _Llm:
+    """The decoder's shape and counts, checked at the boundary."""
+    label, n, L, dm, _h, kvh, hd, context, emb, rec = _llm_shape(
+        model, params, n_layers, d_model, n_heads, n_kv_heads, head_dim, model_path)
+    moe = _moe_parts(rec)
+    if active_params is not None:
+        if moe is not None:
+            raise ValueError(f"{label} brings its own active_params")
+        act = as_quantity("active_params", active_params, allow_zero=False)
+        if (np.asarray(act) > np.asarray(n)).any():
+            raise ValueError("active_params cannot exceed params")
+    else:
+        act = n if moe is None else moe[0]
+    if embedding_params is not None:
+        emb = as_quantity("embedding_params", embedding_params)
+    if (np.asarray(emb) >= np.asarray(n)).any():
+        raise ValueError("embedding_params must be smaller than params")
+    if context_tokens is not None:
+        context = float(as_quantity("context_tokens", context_tokens, allow_zero=False))
+    return _Llm(label=label, params=n, active=act, n_layers=L, d_model=dm, n_kv_heads=kvh,
+                head_dim=hd, context=context, emb=emb, moe=moe,
+                latent=rec.kv_latent_dim if rec is not None else 0.0)
+
+
+def _llm_memory(b, llm, wbytes, kvbytes) -> dict:
+    """Weights and KV cache: bytes per token, the largest batch, whether the batch fits.
+
+    KV per request = (P + beams x O) x KV per token: the prompt's cache is shared by the
+    beams, each beam keeps its generated tokens'.
+    """
+    from . import kernels
+
+    w_bytes = b["params"] * wbytes
+    kv_tok = kernels.kv_bytes_per_token(b["n_layers"], b["n_kv_heads"], b["head_dim"], kvbytes,
+                                        llm.latent)
+    room = b["n_gpus"] * b["mem"] * b["usable"] - w_bytes
+    per_request = b["prompt_tokens"] + b["beams"] * b["output_tokens"]
+    max_batch = np.where(room > 0, np.floor(np.maximum(room, 0) / (kv_tok * per_request)), 0.0)
+    return {"weights_bytes": w_bytes, "kv_tok": kv_tok, "room": room, "max_batch": max_batch,
+            "kv_bytes": b["batch_size"] * per_request * kv_tok,
+            "fits": b["batch_size"] <= max_batch}
+
+
+def _refuse_oversized(b, memory, d, hw, gpu):
+    """Raise for the first configuration whose weights or KV cache do not fit."""
+    fits, room, w_bytes = memory["fits"], memory["room"], memory["weights_bytes"]
+    i = int(np.flatnonzero(~fits.ravel())[0])
+    r = {k: v.ravel()[i] for k, v in b.items()}
+    gn = gpu_names_like(hw.names, hw.inv, gpu, fits.shape)
+    gname = gn if isinstance(gn, str) else np.asarray(gn).ravel()[i]
+    if room.ravel()[i] <= 0:
+        need = int(np.floor(w_bytes.ravel()[i] / (r["mem"] * r["usable"]))) + 1
+        raise ValueError(
+            f"the {w_bytes.ravel()[i] / 1e9:,.1f} GB of {d} weights do not fit in "
+            f"{r['n_gpus']:g} x {gname} ({r['usable']:.0%} of {r['mem'] / 1e9:,.1f} GB "
+            f"usable each); use n_gpus >= {need} (room for the KV cache too) or a smaller dtype")
+    raise ValueError(
+        f"batch_size {r['batch_size']:g} does not fit: its KV cache needs "
+        f"{memory['kv_bytes'].ravel()[i] / 1e9:,.1f} GB at "
+        f"{r['prompt_tokens'] + r['output_tokens']:g} tokens per sequence, and "
+        f"{room.ravel()[i] / 1e9:,.1f} GB is left after the weights on {r['n_gpus']:g} x "
+        f"{gname}; max batch is {memory['max_batch'].ravel()[i]:g} "
+        "(pass oversized='flag' to sweep past it)")
+
+
+def _llm_times(b, llm, wbytes, kv_tok):
+    """TTFT and TPOT [s] from the roofline kernels, and the decode step's two limits.
+
+    Prefill: max(B(2N'P + 2LP²d) / FLOP/s, weights read / bytes/s); decode step:
+    max((weights read + KV read) / bytes/s, seqs(2N' + 4Lcd) / FLOP/s), N' = active -
+    input embeddings, c = P + O/2; plus the tensor-parallel all-reduces.
+    """
+    from . import kernels
+
+    L, dm, ng = b["n_layers"], b["d_model"], b["n_gpus"]
+    B, P, Q, nb = b["batch_size"], b["prompt_tokens"], b["output_tokens"], b["beams"]
+    flops_s = b["u_c"] * b["peak"] * 1e12 * ng             # achieved FLOP/s of the replica
+    bytes_s = b["u_bw"] * b["bw"] * ng                     # achieved bytes/s of the replica
+    dense = b["active"] - b["emb"]                         # N' = N (active) - input embeddings
+    streamed = (b["params"] - b["emb"]) * wbytes           # every weight outside the table
+    read_prefill = read_decode = streamed
+    seqs = B * nb                                          # sequences decoding together
+    moe = llm.moe
+    if moe is not None:  # a pass reads only the routed experts its tokens touch
+        routed = moe[3] * moe[1] * moe[4] * wbytes
+        expert = moe[3] * moe[4] * wbytes
+        read_prefill = streamed - routed + expert * kernels.distinct_experts(moe[1], moe[2],
+                                                                             B * P)
+        read_decode = streamed - routed + expert * kernels.distinct_experts(moe[1], moe[2], seqs)
+    prefill_flops = B * (2.0 * dense * P + 2.0 * L * P * P * dm)  # causal attention, halved
+    ttft = np.maximum(prefill_flops / flops_s, read_prefill / bytes_s)
+    ctx = P + Q / 2.0                                      # mean context while decoding
+    if np.all(nb == 1):
+        kv_read = B * kv_tok * ctx
+    else:  # the prompt's KV once per request, each beam's generated KV
+        kv_read = kv_tok * (seqs * (Q / 2.0) + B * P)
+    t_mem = (read_decode + kv_read) / bytes_s
+    t_cmp = seqs * (2.0 * dense + 4.0 * L * ctx * dm) / flops_s
+    tpot = np.maximum(t_mem, t_cmp)
+    if np.any(ng > 1):  # two all-reduces of the activations per layer, per pass
+        # all_reduce_seconds is linear in the bytes: seconds per token, plus a fixed latency
+        per_token = kernels.all_reduce_seconds(dm * 2.0, ng, b["link"])
+        per_call = np.where(ng > 1, b["ar_lat"], 0.0)
+        ttft = ttft + 2.0 * L * (per_token * B * P + per_call)
+        tpot = tpot + 2.0 * L * (per_token * seqs + per_call)
+    return ttft, tpot, t_mem, t_cmp
+
+
+def _llm_assumptions(llm, hw, d, wbytes, kv_note, kvbytes, usable, ar_lat, active_params):
+    moe = llm.moe
+    return {
         "roofline": "prefill: max(FLOPs, weight bytes); decode step: max(weights + KV bytes, "
                     "FLOPs); attention FLOPs 2·L·P²·d (causal prefill), 4·L·c·d per token; "
                     "the input embedding table is held in memory but neither multiplied nor "
                     "streamed (2·N' FLOPs and N' weights read per token, N' = N - embeddings)",
         **hw.notes,
         "weights": f"{d}, {wbytes:g} bytes per parameter",
-        "kv_cache": f"{kv_note}, {kvbytes:g} bytes per element; 2 x layers x KV heads x head dim",
+        "kv_cache": f"{kv_note}, {kvbytes:g} bytes per element; " + (
+            f"latent attention: {llm.latent:g} values per layer" if llm.latent else
+            "2 x layers x KV heads x head dim"),
         "memory": f"{float(np.max(usable)):.0%} of GPU memory (labels read as GiB) for weights "
                   "and KV cache; activations and CUDA context in the rest; results in GB = 1e9 "
                   "bytes",
@@ -663,9 +735,9 @@ def estimate(model=None, *, params=None, n_layers=None, d_model=None, n_heads=No
                                "FLOPs from the active parameters; every weight read each step "
                                "(an upper bound)" if moe is None else
                                f"FLOPs from {moe[0]:.3g} active parameters; weights from all "
-                               f"{float(np.max(n)):.3g}; a step reads the expected distinct "
-                               f"experts of its "
-                               f"tokens, E(1 - (1 - k/E)^T), E = {moe[1]:g}, k = {moe[2]:g}"),
+                               f"{float(np.max(llm.params)):.3g}; a step reads the expected "
+                               f"distinct experts of its tokens, E(1 - (1 - k/E)^T), "
+                               f"E = {moe[1]:g}, k = {moe[2]:g}"),
         "beams": "prompt prefilled once per request; n_beams sequences decode, each with its "
                  "own generated KV; output_tokens returned per request",
         "decode_context": "mean context P + O/2 during decoding",
@@ -673,21 +745,6 @@ def estimate(model=None, *, params=None, n_layers=None, d_model=None, n_heads=No
                     "at a steady concurrency of batch_size)",
         "cost_basis": "replica kept busy; USD per 1M output tokens includes the prefill time",
     }
-    return ServingEstimate(
-        model=label, gpu=gpu_names_like(names, inv, gpu, tpot.shape), dtype=d, kv_dtype=kv,
-        n_gpus=out(ng, False), batch_size=out(B, False), prompt_tokens=out(P, False),
-        output_tokens=out(Q, False), params=out(n, False), ttft_s=out(ttft), tpot_s=out(tpot),
-        request_latency_s=out(latency), tokens_per_second=out(tok_s),
-        requests_per_second=out(req_s), weights_gb=out(w_bytes / 1e9, False),
-        kv_cache_bytes_per_token=out(kv_tok, False), kv_cache_gb=out(kv_bytes / 1e9, False),
-        max_batch_size=out(max_batch, False),
-        memory_per_gpu_gb=out((w_bytes + kv_bytes) / ng / 1e9, False),
-        fits_in_memory=bool(fits) if fits.ndim == 0 else fits,
-        decode_bound=str(bound) if bound.ndim == 0 else bound,
-        usd_per_gpu_hour=out(b["price"], False), usd_per_replica_hour=out(replica_usd_h, False),
-        usd_per_million_tokens=out(usd_m_tok), usd_per_1k_requests=out(usd_1k_req),
-        assumptions=assumptions,
-    )  # fmt: skip
 
 
 # --------------------------------------------------------------------------- encoders

@@ -817,14 +817,130 @@ def estimate(params=None, tokens=None, *, model=None, gpu="H100-SXM", n_gpus=Non
     '7.73e+22 FLOPs; all-to-all 1,133 GPU-hours'
     """
     from . import kernels
-    from .catalog import model as lookup_model
-    from .mfu import DEFAULT_EXPERT_PARALLEL, DEFAULT_GOODPUT, link_bytes_per_s, mfu_arrays
+    from .mfu import DEFAULT_GOODPUT
 
-    # ---- what is trained
-    shape = None
-    label = ""
-    outside_blocks = 0.0  # embeddings, lm_head and final norm: kept in 16 bit by QLoRA
-    moe = None  # (moe_layers, experts_per_token, d_model, n_experts) of a MoE model
+    job = _resolve_job(params, tokens, model, method, lora_rank, lora_target_modules,
+                       trainable_params, active_params, model_path)
+    d = _dtype(dtype)
+    opt = _optimizer(optimizer)
+    if zero_stage not in (0, 1, 2, 3):
+        raise ValueError(f"zero_stage must be 0, 1, 2 or 3, got {zero_stage!r}")
+    names, recs, inv = _gpu_lookup(gpu, gpu_path)
+    peak = _per_gpu([r.peak_tflops(d) for r in recs], inv)
+    mem_bytes = _per_gpu([r.memory_bytes for r in recs], inv)
+    seq = None if seq_len is None else as_quantity("seq_len", seq_len, allow_zero=False)
+    if seq is not None and job.shape is None:
+        raise ValueError("seq_len needs the model's shape: pass model= (a catalog name)")
+    attention = seq is not None
+    gp = as_fraction("goodput", DEFAULT_GOODPUT if goodput is None else goodput,
+                     allow_zero=False)
+    u, u_lo, u_hi, mfu_basis = _resolve_mfu(mfu, mfu_range, gp, names, inv, d, job, attention,
+                                            runs_path, gpu_path)
+    if usd_per_gpu_hour is None:
+        cp = _catalog_prices(names, inv, cloud=cloud, pricing=pricing, stat=price_stat,
+                             price_path=price_path, gpu_path=gpu_path)
+        price, p_lo, p_hi = cp.price, cp.low, cp.high
+        price_notes = {"price": cp.note, "price_sources": cp.sources, "price_dates": cp.dates}
+    else:
+        price = p_lo = p_hi = as_quantity("usd_per_gpu_hour", usd_per_gpu_hour)
+        price_notes = {"price": "given", "price_sources": ["given"], "price_dates": None}
+    pue_a, kg, watts, power_note = _resolve_power(pue, kg_co2_per_kwh, watts_per_gpu,
+                                                  server_power_factor, recs, inv)
+    loss = as_fraction("scaling_loss_per_doubling", scaling_loss_per_doubling)
+    usable = as_fraction("usable_memory_fraction", usable_memory_fraction, allow_zero=False)
+    ng_in = None if n_gpus is None else _whole("n_gpus", as_quantity("n_gpus", n_gpus,
+                                                                     allow_zero=False))
+
+    # ---- broadcast everything
+    arrays = dict(params=job.total, trainable=job.trainable, tokens=job.tokens, peak=peak,
+                  mem=mem_bytes, mfu=u, mfu_lo=u_lo, mfu_hi=u_hi, price=price, p_lo=p_lo,
+                  p_hi=p_hi, loss=loss, usable=usable, flop_n=job.flop_params)
+    if ng_in is not None:
+        arrays["n_gpus"] = ng_in
+    if seq is not None:
+        arrays["seq"] = seq
+    b = dict(zip(arrays, _broadcast(**arrays), strict=True))
+    if (b["trainable"] > b["params"]).any():
+        raise ValueError("trainable_params cannot exceed params")
+
+    # ---- the kernels: FLOPs, memory and GPUs, all-to-all, hours
+    fn = b["flop_n"] if job.method == "full" else b["flop_n"] + (b["params"] - job.params)
+    with np.errstate(over="ignore"):  # an overflow to inf is refused by finite_result
+        fl = kernels.training_flops(
+            fn, fn if job.method == "full" else b["trainable"], b["tokens"],
+            kernels.attention_flops_per_token(job.shape[0], job.shape[1], b["seq"])
+            if attention else 0.0)
+    size = _size_job(b, d, opt, zero_stage, ng_in, job, attention, micro_batch_size,
+                     activation_checkpointing)
+    ng = size["n_gpus"]
+    a2a_hours, a2a_note = _all_to_all(job.moe, expert_parallel, ng, recs, inv, b["tokens"])
+    scaled = bool(np.any(loss))  # constants folded once for the three runs below
+    eff = (1.0 - b["loss"]) ** np.maximum(0.0, np.log2(ng / _NODE)) if scaled else 1.0
+    kw_per_gpu = watts * pue_a / 1000.0                   # [kW of facility power per GPU]
+
+    def run(u_):
+        hours = kernels.gpu_hours(fl, u_ * eff if scaled else u_, gp, peak) + a2a_hours
+        energy = hours * kw_per_gpu
+        return hours, energy, energy * kg
+
+    runs = {"central": run(b["mfu"]), "low": run(b["mfu_hi"]), "high": run(b["mfu_lo"])}
+    finite_result("training.estimate", flops=fl, gpu_hours=runs["high"][0],
+                  cost_usd=runs["high"][0] * b["p_hi"])
+
+    # ---- the result
+    flop_count = ("6·N·D" if job.method == "full" else "(4·N + 2·N_trainable)·D") + (
+        " + 12·L·d·s·D" if attention else "") + (", N active" if job.moe is not None
+                                                 or active_params is not None else "")
+    assumptions = {
+        "flop_count": flop_count,
+        "goodput": float(np.max(gp)) if gp.size == 1 else "per config",
+        "all_to_all": a2a_note,
+        "mfu": _scalar_or(b["mfu"]) if np.all(b["mfu"] == b["mfu"].flat[0]) else "per config",
+        "mfu_basis": mfu_basis,
+        **price_notes,
+        "pricing": pricing if usd_per_gpu_hour is None else "given",
+        "power": power_note,
+        "pue": float(np.max(pue_a)) if pue_a.size == 1 else "per config",
+        "kg_co2_per_kwh": float(np.max(kg)) if kg.size == 1 else "per config",
+        "n_gpus": size["n_gpus_note"],
+        "memory": (f"{opt}, ZeRO-{zero_stage}, {float(np.max(usable)):.0%} of GPU memory usable, "
+                   f"activations {size['activations_note']}"),
+        "scaling_loss_per_doubling": float(np.max(loss)) if loss.size == 1 else "per config",
+        "method": job.method + ("" if job.method == "full" else
+                                f" (rank {lora_rank}, modules {', '.join(lora_target_modules)})"
+                                if trainable_params is None else " (given trainable_params)"),
+    }
+    ref = [r for r in (params, tokens, mfu, usd_per_gpu_hour, n_gpus,
+                       gpu if not isinstance(gpu, str) else None) if r is not None]
+    return _training_result(b, runs, eff, fl, fn, size, a2a_hours, gp, job, d, zero_stage, opt,
+                            names, inv, gpu, assumptions, ref)
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What is trained, resolved from a catalog model or from counts (all checked)."""
+
+    label: str
+    method: str
+    params: object          # the base model's parameters [count]
+    total: object           # held in memory: base + adapters [count]
+    trainable: object       # with gradients and optimizer states [count]
+    flop_params: object     # multiplied per token: the active ones for a MoE [count]
+    tokens: object          # [count]
+    shape: tuple | None     # (n_layers, d_model, n_heads) of a catalog model
+    moe: tuple | None       # (moe_layers, experts_per_token, d_model, n_experts)
+    frozen_bytes: object    # bytes of a frozen weight (QLoRA), None for the dtype's
+
+
+def _resolve_job(params, tokens, model, method, lora_rank, lora_target_modules,
+                 trainable_params, active_params, model_path) -> _Job:
+    """The parameters, tokens, shape and method of the job, checked at the boundary."""
+    from .catalog import model as lookup_model
+
+    shape, moe, label, outside_blocks = None, None, "", 0.0
+    method = str(method).lower()
+    if method not in _METHODS:
+        raise ValueError(f"method must be one of {', '.join(_METHODS)}, got {method!r}")
     if model is not None:
         if params is not None:
             raise ValueError("give params or model, not both")
@@ -842,18 +958,12 @@ def estimate(params=None, tokens=None, *, model=None, gpu="H100-SXM", n_gpus=Non
         if m.n_layers is not None and m.d_model is not None:
             shape = (m.n_layers, m.d_model, m.n_heads)
             if m.n_heads is not None and not m.is_moe:
+                # embeddings, lm_head and final norm: kept in 16 bit by QLoRA
                 outside_blocks = max(float(m.params) - m.n_layers * m.layer_params, 0.0)
     if params is None:
         raise TypeError("estimate() needs params= or model=")
     if tokens is None:
         raise TypeError("estimate() needs tokens= (training tokens, all epochs)")
-    method = str(method).lower()
-    if method not in _METHODS:
-        raise ValueError(f"method must be one of {', '.join(_METHODS)}, got {method!r}")
-    d = _dtype(dtype)
-    opt = _optimizer(optimizer)
-    if zero_stage not in (0, 1, 2, 3):
-        raise ValueError(f"zero_stage must be 0, 1, 2 or 3, got {zero_stage!r}")
     n = as_quantity("params", params, allow_zero=False)
     tok = as_quantity("tokens", tokens, allow_zero=False)
     adapters = np.zeros(())
@@ -861,140 +971,95 @@ def estimate(params=None, tokens=None, *, model=None, gpu="H100-SXM", n_gpus=Non
         trainable = n if trainable_params is None else as_quantity("trainable_params",
                                                                    trainable_params)
     elif trainable_params is not None:
-        trainable = as_quantity("trainable_params", trainable_params)
-        adapters = trainable
+        trainable = adapters = as_quantity("trainable_params", trainable_params)
     else:
         if model is None:
             raise ValueError(f"method={method!r} needs model= (for the shape) or "
                              "trainable_params=")
-        adapters = np.asarray(lora_trainable_params(model, rank=lora_rank,
-                                                    target_modules=lora_target_modules,
-                                                    model_path=model_path), dtype=float)
-        trainable = adapters
-    total_params = n + adapters if method != "full" else n
-    if active_params is None:
-        flop_n = n
-    else:
+        trainable = adapters = np.asarray(lora_trainable_params(
+            model, rank=lora_rank, target_modules=lora_target_modules, model_path=model_path),
+            dtype=float)
+    flop_n = n
+    if active_params is not None:
         flop_n = as_quantity("active_params", active_params, allow_zero=False)
         if (np.asarray(flop_n) > np.asarray(n)).any():
             raise ValueError("active_params cannot exceed params")
-    gp = as_fraction("goodput", DEFAULT_GOODPUT if goodput is None else goodput,
-                     allow_zero=False)
-    frozen_bytes = None
+    frozen = None
     if method == "qlora":  # NF4 blocks; embeddings and lm_head stay 16-bit (bitsandbytes)
-        frozen_bytes = (outside_blocks * 2.0
-                        + (n - outside_blocks) * QLORA_BITS_PER_PARAM / 8) / n
+        frozen = (outside_blocks * 2.0 + (n - outside_blocks) * QLORA_BITS_PER_PARAM / 8) / n
+    return _Job(label=label, method=method, params=n,
+                total=n + adapters if method != "full" else n, trainable=trainable,
+                flop_params=flop_n if method == "full" else flop_n + adapters * 0.0,
+                tokens=tok, shape=shape, moe=moe, frozen_bytes=frozen)
 
-    # ---- which hardware
-    names, recs, inv = _gpu_lookup(gpu, gpu_path)
-    peaks = [r.peak_tflops(d) for r in recs]
-    peak = _per_gpu(peaks, inv)
-    mem_bytes = _per_gpu([r.memory_bytes for r in recs], inv)
-    seq = None if seq_len is None else as_quantity("seq_len", seq_len, allow_zero=False)
-    attention = seq is not None and shape is not None
-    if seq is not None and shape is None:
-        raise ValueError("seq_len needs the model's shape: pass model= (a catalog name)")
 
-    # ---- MFU and its range
+def _resolve_mfu(mfu, mfu_range, gp, names, inv, d, job, attention, runs_path, gpu_path):
+    """Step MFU (central, low, high) and its basis: the fitted model's or the user's."""
+    from .mfu import mfu_arrays
+
     if mfu is None:
         if mfu_range is not None:
             raise ValueError("mfu_range goes with a given mfu")
         if (gp != gp.flat[0]).any():
             raise ValueError("the default MFU takes one goodput; pass mfu= to vary it")
-        u, u_lo, u_hi, mfu_basis, _ = mfu_arrays(
-            names, inv, d, flop_n + np.asarray(adapters) * 0.0, attention=attention,
-            goodput=float(gp.flat[0]), path=runs_path, gpu_path=gpu_path)
-    else:
-        u = as_fraction("mfu", mfu)
-        if (u == 0).any():
-            raise ValueError("mfu must be > 0")
-        if mfu_range is None:
-            u_lo = u_hi = u
-        else:
-            u_lo = as_fraction("mfu_range low", mfu_range[0])
-            u_hi = as_fraction("mfu_range high", mfu_range[1])
-            if (u_lo > u).any() or (u_hi < u).any() or (u_lo == 0).any():
-                raise ValueError("mfu_range must be (low, high) with 0 < low <= mfu <= high")
-        mfu_basis = "given"
+        u, lo, hi, basis, _ = mfu_arrays(names, inv, d, job.flop_params, attention=attention,
+                                         goodput=float(gp.flat[0]), path=runs_path,
+                                         gpu_path=gpu_path)
+        return u, lo, hi, basis
+    u = as_fraction("mfu", mfu)
+    if (u == 0).any():
+        raise ValueError("mfu must be > 0")
+    if mfu_range is None:
+        return u, u, u, "given"
+    lo = as_fraction("mfu_range low", mfu_range[0])
+    hi = as_fraction("mfu_range high", mfu_range[1])
+    if (lo > u).any() or (hi < u).any() or (lo == 0).any():
+        raise ValueError("mfu_range must be (low, high) with 0 < low <= mfu <= high")
+    return u, lo, hi, "given"
 
-    # ---- price and its range
-    if usd_per_gpu_hour is None:
-        cp = _catalog_prices(names, inv, cloud=cloud, pricing=pricing, stat=price_stat,
-                             price_path=price_path, gpu_path=gpu_path)
-        price, p_lo, p_hi = cp.price, cp.low, cp.high
-        price_note, price_sources, price_dates = cp.note, cp.sources, cp.dates
-    else:
-        price = p_lo = p_hi = as_quantity("usd_per_gpu_hour", usd_per_gpu_hour)
-        price_note, price_sources, price_dates = "given", ["given"], None
 
-    # ---- power
+def _resolve_power(pue, kg_co2_per_kwh, watts_per_gpu, server_power_factor, recs, inv):
+    """PUE, grid intensity and the server's watts per GPU, with the note that says how."""
     pue_a = as_quantity("pue", pue)
     if (pue_a < 1).any():
         raise ValueError(f"pue must be >= 1 (total facility power / IT power), got "
                          f"{pue_a[pue_a < 1].flat[0]!r}")
     kg = as_quantity("kg_co2_per_kwh", kg_co2_per_kwh)
     if watts_per_gpu is None:
-        tdp = [np.nan if r.tdp_w is None else r.tdp_w for r in recs]
-        watts = _per_gpu(tdp, inv)
+        watts = _per_gpu([np.nan if r.tdp_w is None else r.tdp_w for r in recs], inv)
         missing = [r.name for r in recs if r.tdp_w is None]
-        power_note = "TDP per GPU from the catalog (" + ", ".join(
+        note = "TDP per GPU from the catalog (" + ", ".join(
             f"{r.name} {r.tdp_w:g} W" for r in recs if r.tdp_w is not None) + ")"
         if missing:
-            power_note += (f"; energy not estimated for {', '.join(missing)} (no published "
-                           "TDP): pass watts_per_gpu=")
+            note += (f"; energy not estimated for {', '.join(missing)} (no published "
+                     "TDP): pass watts_per_gpu=")
     else:
         watts = as_quantity("watts_per_gpu", watts_per_gpu)
-        power_note = "given watts per GPU"
+        note = "given watts per GPU"
     server = as_quantity("server_power_factor", server_power_factor)
     if (server < 1).any():
         raise ValueError("server_power_factor must be >= 1 (the server draws at least its GPUs' "
                          f"power), got {server[server < 1].flat[0]!r}")
-    watts = watts * server
-    power_note += (f"; x {float(np.max(server)):.2f} for the server (DGX H100: 10.2 kW for "
-                   "8 x 700 W GPUs)" if (server > 1).any() else "; GPU boards only")
+    note += (f"; x {float(np.max(server)):.2f} for the server (DGX H100: 10.2 kW for "
+             "8 x 700 W GPUs)" if (server > 1).any() else "; GPU boards only")
+    return pue_a, kg, watts * server, note
 
-    loss = as_fraction("scaling_loss_per_doubling", scaling_loss_per_doubling)
-    usable = as_fraction("usable_memory_fraction", usable_memory_fraction, allow_zero=False)
 
-    # ---- broadcast everything
-    ng_in = None if n_gpus is None else _whole("n_gpus", as_quantity("n_gpus", n_gpus,
-                                                                     allow_zero=False))
-    arrays = dict(params=total_params, trainable=trainable, tokens=tok, peak=peak, mem=mem_bytes,
-                  mfu=u, mfu_lo=u_lo, mfu_hi=u_hi, price=price, p_lo=p_lo, p_hi=p_hi,
-                  pue=pue_a, kg=kg, watts=watts, loss=loss, usable=usable, flop_n=flop_n,
-                  goodput=gp)
-    if ng_in is not None:
-        arrays["n_gpus"] = ng_in
-    if seq is not None:
-        arrays["seq"] = seq
-    b = dict(zip(arrays, _broadcast(**arrays), strict=True))
-    if (b["trainable"] > b["params"]).any():
-        raise ValueError("trainable_params cannot exceed params")
-
-    # ---- FLOPs (an overflow to inf is refused below, by finite_result)
-    fn = b["flop_n"] if method == "full" else b["flop_n"] + (b["params"] - n)  # + adapters
-    ft = fn if method == "full" else b["trainable"]
-    with np.errstate(over="ignore"):
-        fl = kernels.training_flops(
-            fn, ft, b["tokens"],
-            kernels.attention_flops_per_token(shape[0], shape[1], b["seq"]) if attention else 0.0)
-    flop_count = ("6·N·D" if method == "full" else "(4·N + 2·N_trainable)·D") + (
-        " + 12·L·d·s·D" if attention else "") + (", N active" if active_params is not None
-                                                 else "")
-
-    # ---- memory and GPU count
+def _size_job(b, d, opt, zero_stage, ng_in, job, attention, micro_batch_size,
+              activation_checkpointing) -> dict:
+    """Memory per GPU by part, the fewest GPUs that hold the job, and the GPUs used."""
     if attention:
-        act = _activation_bytes(d, shape[0], shape[1], b["seq"],
+        act = _activation_bytes(d, job.shape[0], job.shape[1], b["seq"],
                                 as_quantity("micro_batch_size", micro_batch_size,
                                             allow_zero=False),
-                                shape[2], activation_checkpointing, True)
+                                job.shape[2], activation_checkpointing, True)
         act_note = ("2·s·b·h bytes per layer (checkpointing)" if activation_checkpointing
                     else "34·s·b·h bytes per layer (flash attention)")
     else:
         act = np.zeros_like(b["params"])
         act_note = "not counted (pass seq_len with a catalog model)"
     w1, g1, o1, a1 = _memory_arrays(b["params"], b["trainable"], d, opt, zero_stage, 1.0,
-                                    frozen_bytes, act)
+                                    job.frozen_bytes, act)
     sharded = (o1 if zero_stage >= 1 else 0) + (g1 if zero_stage >= 2 else 0) + (
         w1 if zero_stage >= 3 else 0)
     fixed = w1 + g1 + o1 + a1 - sharded
@@ -1012,100 +1077,76 @@ def estimate(params=None, tokens=None, *, model=None, gpu="H100-SXM", n_gpus=Non
     else:
         ng = b["n_gpus"].astype(float)
         ng_note = "given"
-    w, g_, o, a_ = _memory_arrays(b["params"], b["trainable"], d, opt, zero_stage, ng,
-                                  frozen_bytes, act)
-    mem_per_gpu = (w + g_ + o + a_) / 1e9
-    fits = mem_per_gpu <= b["mem"] / 1e9 * b["usable"] + 1e-9
+    parts = _memory_arrays(b["params"], b["trainable"], d, opt, zero_stage, ng,
+                           job.frozen_bytes, act)
+    per_gpu_gb = sum(parts) / 1e9
     wb = _WEIGHT_BYTES[d]
     ob = OPTIMIZERS[opt] + (4.0 if wb < 4 else 0.0)
-    ckpt_gb = b["trainable"] * (wb + ob) / 1e9 + (0.0 if method != "full" else
+    ckpt_gb = b["trainable"] * (wb + ob) / 1e9 + (0.0 if job.method != "full" else
                                                    (b["params"] - b["trainable"]) * wb / 1e9)
+    return {"n_gpus": ng, "n_gpus_note": ng_note, "parts": parts, "min_gpus": min_gpus,
+            "memory_per_gpu_gb": per_gpu_gb,
+            "fits": per_gpu_gb <= b["mem"] / 1e9 * b["usable"] + 1e-9,
+            "activations_note": act_note, "optimizer_bytes": ob, "checkpoint_gb": ckpt_gb}
 
-    # ---- expert-parallel all-to-all (MoE), on NVLink within a node, the network beyond
-    a2a_note = "none (dense model)"
-    a2a_hours = 0.0
-    if moe is not None:
-        ep = (np.minimum(np.minimum(moe[3], DEFAULT_EXPERT_PARALLEL), ng) if expert_parallel
-              is None else _whole("expert_parallel", as_quantity("expert_parallel",
-                                                                 expert_parallel,
-                                                                 allow_zero=False)))
-        nvlink = _per_gpu([link_bytes_per_s(r, 1) for r in recs], inv)
-        link = np.where(ep <= DEFAULT_EXPERT_PARALLEL, nvlink, link_bytes_per_s(recs[0], 9))
-        per_tok = kernels.all_to_all_bytes_per_token(moe[0], moe[1], moe[2], 2.0, ep)
-        a2a_hours = b["tokens"] * per_tok / link / 3600.0
-        a2a_note = (f"{moe[0]} MoE layers x 4 passes x {moe[1]} experts x d {moe[2]} x 2 bytes "
-                    f"per token, (EP-1)/EP of it remote, EP = expert_parallel "
-                    f"({'min(experts, 8, n_gpus)' if expert_parallel is None else 'given'}); "
-                    f"NVLink (half the catalog's two-way figure) for EP <= 8, else "
-                    f"{NETWORK_NOTE}; not overlapped with compute")
 
-    # ---- time, money, energy
-    # the per-configuration constants, folded once before the three runs (low, central, high)
-    scaled = bool(np.any(loss))
-    eff = (1.0 - b["loss"]) ** np.maximum(0.0, np.log2(ng / _NODE)) if scaled else 1.0
-    kw_per_gpu = watts * pue_a / 1000.0                   # [kW of facility power per GPU]
-    moe_hours = a2a_hours if moe is not None else 0.0
+def _all_to_all(moe, expert_parallel, ng, recs, inv, tokens):
+    """Expert-parallel all-to-all GPU-hours of a MoE (0 for a dense model) and its note."""
+    from . import kernels
+    from .mfu import DEFAULT_EXPERT_PARALLEL, link_bytes_per_s
 
-    def run(u_):
-        hours = kernels.gpu_hours(fl, u_ * eff if scaled else u_, gp, peak) + moe_hours
-        energy = hours * kw_per_gpu
-        return hours, energy, energy * kg
+    if moe is None:
+        return 0.0, "none (dense model)"
+    ep = (np.minimum(np.minimum(moe[3], DEFAULT_EXPERT_PARALLEL), ng) if expert_parallel is None
+          else _whole("expert_parallel", as_quantity("expert_parallel", expert_parallel,
+                                                     allow_zero=False)))
+    nvlink = _per_gpu([link_bytes_per_s(r, 1) for r in recs], inv)
+    link = np.where(ep <= DEFAULT_EXPERT_PARALLEL, nvlink, link_bytes_per_s(recs[0], 9))
+    per_tok = kernels.all_to_all_bytes_per_token(moe[0], moe[1], moe[2], 2.0, ep)
+    note = (f"{moe[0]} MoE layers x 4 passes x {moe[1]} experts x d {moe[2]} x 2 bytes "
+            f"per token, (EP-1)/EP of it remote, EP = expert_parallel "
+            f"({'min(experts, 8, n_gpus)' if expert_parallel is None else 'given'}); "
+            f"NVLink (half the catalog's two-way figure) for EP <= 8, else "
+            f"{NETWORK_NOTE}; not overlapped with compute")
+    return tokens * per_tok / link / 3600.0, note
 
-    hours, energy, co2 = run(b["mfu"])
-    h_lo, e_lo, c_lo = run(b["mfu_hi"])
-    h_hi, e_hi, c_hi = run(b["mfu_lo"])
-    finite_result("training.estimate", flops=fl, gpu_hours=h_hi, cost_usd=h_hi * b["p_hi"])
-    ref = (params, tokens, mfu, usd_per_gpu_hour, n_gpus, gpu if not isinstance(gpu, str)
-           else None)
 
+def _training_result(b, runs, eff, fl, fn, size, a2a_hours, gp, job, d, zero_stage, opt,
+                     names, inv, gpu, assumptions, ref) -> TrainingEstimate:
+    """Wrap the arrays like the inputs (scalars, arrays or Series) into the result."""
     def out(x):
-        return wrap_like(x, *[r for r in ref if r is not None])
+        return wrap_like(x, *ref)
 
-    low = EstimateBound(mfu=out(b["mfu_hi"] * eff), usd_per_gpu_hour=out(b["p_lo"]),
-                        gpu_hours=out(h_lo), wall_clock_hours=out(h_lo / ng),
-                        cost_usd=out(h_lo * b["p_lo"]), energy_kwh=out(e_lo), co2_kg=out(c_lo))
-    high = EstimateBound(mfu=out(b["mfu_lo"] * eff), usd_per_gpu_hour=out(b["p_hi"]),
-                         gpu_hours=out(h_hi), wall_clock_hours=out(h_hi / ng),
-                         cost_usd=out(h_hi * b["p_hi"]), energy_kwh=out(e_hi), co2_kg=out(c_hi))
-    gpu_out = _gpu_names_like(names, inv, gpu, hours.shape)
+    ng = size["n_gpus"]
+    (hours, energy, co2), bounds = runs["central"], {}
+    for side, mfu_key, price_key in (("low", "mfu_hi", "p_lo"), ("high", "mfu_lo", "p_hi")):
+        h, e, c = runs[side]
+        bounds[side] = EstimateBound(
+            mfu=out(b[mfu_key] * eff), usd_per_gpu_hour=out(b[price_key]), gpu_hours=out(h),
+            wall_clock_hours=out(h / ng), cost_usd=out(h * b[price_key]), energy_kwh=out(e),
+            co2_kg=out(c))
+    w, g_, o, a_ = size["parts"]
     mem = MemoryBreakdown(
         weights_gb=out(w / 1e9), gradients_gb=out(g_ / 1e9), optimizer_gb=out(o / 1e9),
         activations_gb=out(a_ / 1e9), n_gpus=out(ng), zero_stage=zero_stage,
-        assumptions={"optimizer": f"{ob:g} bytes per trainable parameter ({opt})",
-                     "activations": act_note, "GB": "1e9 bytes"},
+        assumptions={"optimizer": f"{size['optimizer_bytes']:g} bytes per trainable parameter "
+                                  f"({opt})",
+                     "activations": size["activations_note"], "GB": "1e9 bytes"},
     )  # fmt: skip
-    assumptions = {
-        "flop_count": flop_count,
-        "goodput": (float(np.max(gp)) if gp.size == 1 else "per config"),
-        "all_to_all": a2a_note,
-        "mfu": _scalar_or(b["mfu"]) if np.all(b["mfu"] == b["mfu"].flat[0]) else "per config",
-        "mfu_basis": mfu_basis,
-        "price": price_note,
-        "price_sources": price_sources,
-        "price_dates": price_dates,
-        "pricing": pricing if usd_per_gpu_hour is None else "given",
-        "power": power_note,
-        "pue": float(np.max(pue_a)) if pue_a.size == 1 else "per config",
-        "kg_co2_per_kwh": float(np.max(kg)) if kg.size == 1 else "per config",
-        "n_gpus": ng_note,
-        "memory": (f"{opt}, ZeRO-{zero_stage}, {float(np.max(usable)):.0%} of GPU memory usable, "
-                   f"activations {act_note}"),
-        "scaling_loss_per_doubling": float(np.max(loss)) if loss.size == 1 else "per config",
-        "method": method + ("" if method == "full" else
-                            f" (rank {lora_rank}, modules {', '.join(lora_target_modules)})"
-                            if trainable_params is None else " (given trainable_params)"),
-    }
+    fits = size["fits"]
     return TrainingEstimate(
         params=out(b["params"]), trainable_params=out(b["trainable"]), tokens=out(b["tokens"]),
-        gpu=gpu_out, dtype=d, method=method, n_gpus=out(ng), flops=out(fl),
-        mfu=out(b["mfu"] * eff), peak_tflops=out(b["peak"]), usd_per_gpu_hour=out(b["price"]),
-        gpu_hours=out(hours), wall_clock_hours=out(hours / ng), cost_usd=out(hours * b["price"]),
-        energy_kwh=out(energy), co2_kg=out(co2), min_gpus_for_memory=out(min_gpus),
-        memory_per_gpu_gb=out(mem_per_gpu),
+        gpu=_gpu_names_like(names, inv, gpu, hours.shape), dtype=d, method=job.method,
+        n_gpus=out(ng), flops=out(fl), mfu=out(b["mfu"] * eff), peak_tflops=out(b["peak"]),
+        usd_per_gpu_hour=out(b["price"]), gpu_hours=out(hours), wall_clock_hours=out(hours / ng),
+        cost_usd=out(hours * b["price"]), energy_kwh=out(energy), co2_kg=out(co2),
+        min_gpus_for_memory=out(size["min_gpus"]),
+        memory_per_gpu_gb=out(size["memory_per_gpu_gb"]),
         fits_in_memory=bool(fits) if np.ndim(fits) == 0 else fits,
-        checkpoint_gb=out(ckpt_gb), memory=mem, low=low, high=high, assumptions=assumptions,
-        label=label, goodput=float(np.max(gp)) if gp.size == 1 else out(b["goodput"]),
-        all_to_all_gpu_hours=out(a2a_hours) if moe is not None else 0.0,
+        checkpoint_gb=out(size["checkpoint_gb"]), memory=mem, low=bounds["low"],
+        high=bounds["high"], assumptions=assumptions, label=job.label,
+        goodput=float(np.max(gp)) if gp.size == 1 else out(np.broadcast_to(gp, hours.shape)),
+        all_to_all_gpu_hours=out(a2a_hours) if job.moe is not None else 0.0,
         active_params=out(fn),
     )  # fmt: skip
 
