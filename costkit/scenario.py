@@ -351,6 +351,7 @@ _TRAINING = mapping({
     "method": text("full", ("full", "lora", "qlora")), "lora_rank": integer(1, 16),
     "phase": text("train", ("train", "run", "opt", "tune")),
     "usd_per_gpu_hour": number("positive", None), "mfu": number("fraction", None),
+    "goodput": number("fraction", None),
 })
 _SEARCH = mapping({
     "name": text(None), "strategy": text(choices=("grid", "random", "successive_halving",
@@ -779,7 +780,7 @@ def _evaluate_checked(sc: Scenario, *, draws, seed, progress):
         for j, t in enumerate(opt["training"]):
             kw = dict(model=t["model"], tokens=t["tokens"], gpu=t["gpu"], method=t["method"],
                       lora_rank=t["lora_rank"])
-            for k in ("n_gpus", "usd_per_gpu_hour", "mfu"):
+            for k in ("n_gpus", "usd_per_gpu_hour", "mfu", "goodput"):
                 if t[k] is not None:
                     kw[k] = t[k]
             est = _guard(f"{p}.training[{j}]", tr.estimate, **kw)
@@ -942,6 +943,9 @@ def _assumptions(sc, base, served, runs, results):
         for name, est in trained.items():
             a = est.assumptions
             rows.append((f"training: {name}", "mfu", a.get("mfu"), a.get("mfu_basis", "")))
+            rows.append((f"training: {name}", "goodput", a.get("goodput"),
+                         "costkit.mfu.DEFAULT_GOODPUT (MegaScale 2024: over 90% effective "
+                         "training time)" if est.goodput == 0.9 else src))
             rows.append((f"training: {name}", "price", a.get("price", ""),
                          "; ".join(a.get("price_sources", [])) or src))
             rows.append((f"training: {name}", "pue", a.get("pue"), "costkit.training default"))

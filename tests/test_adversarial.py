@@ -270,3 +270,59 @@ def test_chargeback_conserves_the_bill(bill, seed):
     assert parts == pytest.approx(billed, rel=1e-9, abs=1e-6)
     for col in ("cost_usd", "idle_usd", "unobserved_usd"):
         assert np.isfinite(cb[col]).all() and (cb[col] >= -1e-9).all()
+
+
+# --------------------------------------------------------------------------- hostile evidence
+
+RUN_COLUMNS = ["run", "params", "active_params", "tokens", "gpu", "n_gpus", "gpu_hours", "dtype",
+               "n_layers", "d_model", "seq_len", "n_experts", "experts_per_token", "moe_layers",
+               "published", "source"]
+
+
+@st.composite
+def runs_tables(draw):
+    """A user's own training-runs table: sane rows with hostile cells dropped in."""
+    from costkit.mfu import training_runs
+
+    base = training_runs()[RUN_COLUMNS].head(draw(st.integers(1, 8))).astype(object)
+    for _ in range(draw(st.integers(0, 3))):
+        r = draw(st.integers(0, len(base) - 1))
+        c = draw(st.sampled_from(RUN_COLUMNS))
+        base.iat[r, RUN_COLUMNS.index(c)] = draw(st.one_of(NASTY, TEXT))
+    return base
+
+
+@settings(max_examples=examples(40), **SETTINGS)
+@given(table=runs_tables())
+def test_hostile_runs_table_gives_a_named_error_or_a_sane_mfu(tmp_path_factory, table):
+    from costkit import mfu as mfu_mod
+
+    path = tmp_path_factory.mktemp("runs") / "runs.csv"
+    table.to_csv(path, index=False)
+    try:
+        m = mfu_mod.default_mfu("H100", params=7e9, path=path)
+    except DataFileError as exc:
+        assert str(path) in str(exc) and "column" in str(exc)
+        return
+    except ValueError as exc:  # too little evidence for the FLOP count: said so, not NaN
+        assert "mfu=" in str(exc)
+        return
+    assert 0 < m.low <= m.central <= m.high <= 1
+    assert all(math.isfinite(v) for v in (m.low, m.central, m.high))
+
+
+@settings(max_examples=examples(60), **SETTINGS)
+@given(experts=st.integers(1, 512), k=st.integers(1, 16), layers=st.integers(1, 128),
+       batch=st.integers(1, 4096), beams=st.integers(1, 8))
+def test_moe_serving_is_finite_and_reads_at_most_every_expert(experts, k, layers, batch, beams):
+    from costkit import kernels, moe
+
+    assume(k <= experts)
+    attn = moe.gqa_attention_params(1024, 8, 2)
+    total, active = moe.param_counts(n_layers=layers, d_model=1024, attention_params=attn,
+                                     vocab_size=1000, moe_layers=layers, n_experts=experts,
+                                     experts_per_token=k, d_ff_expert=512)
+    assert 0 < active <= total
+    touched = kernels.distinct_experts(experts, k, batch * beams)
+    assert k - 1e-9 <= touched <= experts + 1e-9
+    assert kernels.all_to_all_bytes_per_token(layers, k, 1024, 2.0, min(experts, 8)) >= 0
