@@ -120,4 +120,5 @@ def all_reduce_seconds(bytes_per_gpu, n_gpus, link_bytes_per_s, latency_s=0.0):
     """
     n = np.asarray(n_gpus, dtype=float)
     share = np.where(n > 1, 2.0 * (n - 1.0) / np.maximum(n, 1.0), 0.0)
-    return np.where(n > 1, bytes_per_gpu * share / link_bytes_per_s + latency_s, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):  # one GPU: no link, no all-reduce
+        return np.where(n > 1, bytes_per_gpu * share / link_bytes_per_s + latency_s, 0.0)

@@ -337,10 +337,17 @@ class EfficiencyModel:
 
         keys, inv = np.unique(np.asarray(architecture, dtype=object).astype(str),
                               return_inverse=True)
-        a = np.array([self.arch_effects.get(k, 0.0) for k in keys])[inv].reshape(
+        effect = np.array([self.arch_effects.get(k, 0.0) for k in keys])[inv].reshape(
             np.shape(architecture))
+        return self.effective_mfu_from_effect(effect, active_params, peak16_tflops, legacy)
+
+    def effective_mfu_from_effect(self, arch_effect, active_params, peak16_tflops,
+                                  legacy=False):
+        """The same with the generation's effect given as a number (or array) [log units]."""
+        import numpy as np
+
         x = np.log10(active_params) - np.log10(peak16_tflops) - 8.0
-        return np.exp(self.intercept + a + self.size_slope * x
+        return np.exp(self.intercept + arch_effect + self.size_slope * x
                       + self.legacy_effect * np.asarray(legacy, dtype=float))
 
 
@@ -453,12 +460,12 @@ def mfu_arrays(names, inv, dtype, active_params, *, attention=False, legacy=Fals
     archs = [r.architecture or r.name for r in recs]
     for r in recs:
         r.peak_tflops(dtype)  # raise now if the GPU has no peak for this dtype
-    arch = (np.asarray(archs[0], dtype=object) if inv is None
-            else np.asarray(archs, dtype=object)[np.asarray(inv).astype(int)])
+    # per distinct GPU first (a handful), then spread over the configurations
     peak16 = per_gpu([_sixteen_bit_peak(r) for r in recs], inv)
-    eff = m.effective_mfu(arch, active_params, peak16, legacy)
+    effect = per_gpu([m.arch_effects.get(a, 0.0) for a in archs], inv)
+    eff = m.effective_mfu_from_effect(effect, active_params, peak16, legacy)
     unseen = [a for a in archs if a not in m.arch_effects]
-    widen = np.where(np.isin(np.asarray(arch, dtype=object), unseen), m.arch_spread, 0.0)
+    widen = per_gpu([m.arch_spread if a in unseen else 0.0 for a in archs], inv)
     hi = eff * np.exp(-m.residual_low + widen)   # more MFU: fewer hours
     lo = eff * np.exp(-m.residual_high - widen)
     central, low, high = (v / goodput for v in (eff, lo, hi))
@@ -482,9 +489,7 @@ def mfu_arrays(names, inv, dtype, active_params, *, attention=False, legacy=Fals
                   f"{s['low']}-{s['high']}) / the fp8-to-16-bit peak ratio")
     elif dtype not in _SIXTEEN_BIT:
         basis += f"; no {dtype} run in the table: the 16-bit MFU is applied to the {dtype} peak"
-    cap = 1.0 / goodput
-    return (np.minimum(central, 1.0), np.minimum(low, 1.0), np.minimum(high, min(cap, 1.0)),
-            basis, m)
+    return np.minimum(central, 1.0), np.minimum(low, 1.0), np.minimum(high, 1.0), basis, m
 
 
 def default_mfu(gpu: str = "H100-SXM", dtype: str = "bf16", *, params=None,

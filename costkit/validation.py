@@ -179,9 +179,7 @@ def _predict(row) -> tuple:
     if row.kind == "recommender":
         spec = {"DLRM-v2": sv.DLRM_V2, "DLRM-CriteoTB": sv.DLRM_CRITEO_TB}[row.model]
         r = sv.recommender_estimate(spec, gpu=row.gpu, dtype=row.dtype, embedding_dtype="fp16",
-                                    batch_size=int(row.batch_size), usd_per_gpu_hour=0.0,
-                                    n_gpus=int(np.ceil(spec.embedding_params * 2
-                                                       / (80 * 2**30 * 0.9))))
+                                    batch_size=int(row.batch_size), usd_per_gpu_hour=0.0)
         return float(r.samples_per_second) / float(r.n_gpus), int(row.batch_size)
     kw = dict(gpu=row.gpu, n_gpus=int(row.n_gpus), dtype=row.dtype,
               kv_dtype=row.kv_dtype if _given(row.kv_dtype) else None,
