@@ -9,6 +9,7 @@ Run with `make bench` (or `python benchmarks/bench_roi.py`).
 2. `costkit.roi.irr` on 10,000 monthly cash-flow streams at once (one batched
    eigen-solve per stream length) against `numpy_financial.irr` in a loop.
 3. `costkit.roi.tornado` of 10 inputs (20 cases in one evaluation).
+4. `costkit.decision.decide` on two options' 100,000 paired draws.
 
 Results of the vectorised and looped paths are checked to agree first.
 Asserts nothing about speed.
@@ -67,6 +68,15 @@ def main() -> int:
     swings = roi.default_swings(case)
     table, t_tor = best_of(lambda: roi.tornado(case, swings))
     print(f"tornado: {len(table)} inputs ({2 * len(table)} cases) in {t_tor * 1e3:.1f} ms")
+
+    from costkit.decision import decide
+
+    bigger = case.replace(ctr_lift=0.015, one_off_usd=76_000, serving_usd_per_1k_searches=0.3)
+    cases = {"re-ranker": case, "rewriter + re-ranker": bigger}
+    mcs = {k: roi.monte_carlo(c, dists, n=100_000, seed=0) for k, c in cases.items()}
+    d, t_dec = best_of(lambda: decide(cases, mcs))
+    print(f"decide: 2 options x 100,000 paired draws in {t_dec * 1e3:.1f} ms "
+          f"(recommends {d.recommended}{f', gates {d.gated}' if d.gated else ''})")
     return 0
 
 

@@ -30,9 +30,9 @@ _EXPORTS = {
     # a whole deployment from a file
     "Scenario": "scenario", "ScenarioError": "scenario",
 }  # fmt: skip
-_SUBMODULES = {"billing", "capacity", "catalog", "cli", "exercises", "fx", "kernels", "ledger",
-               "mfu", "moe",
-               "monitoring", "optimization", "plots", "report", "roi", "scenario", "serving",
+_SUBMODULES = {"billing", "capacity", "catalog", "cli", "decision", "exercises", "fx", "kernels",
+               "ledger", "mfu", "moe", "monitoring", "optimization", "plots", "report", "roi",
+               "scenario", "serving",
                "telemetry", "training", "tuning", "units", "validation", "widgets", "workshop"}
 
 __all__ = sorted(_EXPORTS) + sorted(_SUBMODULES)

@@ -130,7 +130,8 @@ def html(result, path=None, *, generated: str | None = None) -> str:
     head = t.loc[best]
     parts["summary"] = (
         f"<p class=decision>{_esc(r.decision)}</p>"
-        f"<p>Best NPV: <b>{_esc(best)}</b>, {_fmt(float(head['npv_usd']))} USD over "
+        f"<p>Highest NPV at the central assumptions: <b>{_esc(best)}</b>, "
+        f"{_fmt(float(head['npv_usd']))} USD over "
         f"{t.attrs['horizon_months']} months at a {t.attrs['annual_discount_rate'][0]:.0%} "
         "annual discount rate.</p>")
 

@@ -937,6 +937,20 @@ def _draw(name, spec, rng, n):
     return out
 
 
+def _stream(seed, name: str):
+    """The random stream of one named input: the seed and the name, hashed together.
+
+    Two runs with the same seed draw an input of the same name from the same
+    stream (common random numbers), so options that share an uncertain input
+    can be compared draw by draw (:func:`costkit.decision.decide`).
+    """
+    import zlib
+
+    if seed is None:
+        raise ValueError("monte_carlo needs an integer seed: the draws must be reproducible")
+    return np.random.default_rng([int(seed), zlib.crc32(str(name).encode("utf-8"))])
+
+
 def monte_carlo(case: Case, distributions: dict, *, n: int = 100_000, seed=0, progress=None,
                 chunk_size: int = 100_000):
     """NPV under uncertainty: draw the uncertain inputs, evaluate every draw at once.
@@ -949,9 +963,11 @@ def monte_carlo(case: Case, distributions: dict, *, n: int = 100_000, seed=0, pr
         ``input -> spec``; a spec is ``("normal", mean, sd)``,
         ``("lognormal", median, sigma)``, ``("uniform", low, high)``,
         ``("triangular", low, mode, high)``, ``("pert", low, mode, high)``,
-        an array of ``n`` draws, or a function ``(rng, n) -> draws``. Inputs
-        are drawn independently, in the dict's order, from one
-        ``numpy.random.default_rng(seed)``: the same seed gives the same draws.
+        an array of ``n`` draws, or a function ``(rng, n) -> draws``. Each
+        input is drawn independently from its own stream, seeded by ``seed``
+        and its name: the same seed gives the same draws, and two cases run
+        with the same seed share the draws of an input they both name (common
+        random numbers), so their NPVs compare draw by draw.
     n : int
         Number of draws.
     progress : callable, optional
@@ -974,8 +990,7 @@ def monte_carlo(case: Case, distributions: dict, *, n: int = 100_000, seed=0, pr
         _unknown_inputs(unknown)
     if "horizon_months" in distributions:
         raise ValueError("horizon_months cannot be drawn; run one case per horizon")
-    rng = np.random.default_rng(seed)
-    draws = {k: _draw(k, spec, rng, n) for k, spec in distributions.items()}
+    draws = {k: _draw(k, spec, _stream(seed, k), n) for k, spec in distributions.items()}
     # a chunk's months x draws stay within a few million cells, whatever the horizon
     step = min(count("chunk_size", chunk_size, minimum=1),
                max(1, 4_000_000 // (int(case.horizon_months) + 1)))
@@ -1114,13 +1129,19 @@ def _usd(x: float) -> str:
 
 def decision_summary(cases, monte_carlo_results: dict | None = None,
                      tornado_table=None) -> str:
-    """A plain-language decision written from :func:`compare`'s numbers (no fixed conclusion).
+    """A plain-language decision written from the numbers (no fixed conclusion).
+
+    With ``monte_carlo_results`` for every option (``name ->
+    MonteCarloResult``, drawn with the same seed), the decision leads with
+    risk: :func:`costkit.decision.decide` walks the options step by step on
+    their paired draws and gates a risky step on the A/B test. Without them
+    (or with draws for some options only) it ranks by the central NPV and
+    says what the Monte Carlo of the chosen option shows.
 
     ``cases``: as for :func:`compare` (include the status quo if you want it
     named; a case with no lift and no cost has NPV 0 and stands for it).
-    ``monte_carlo_results``: optional ``name -> MonteCarloResult`` for the
-    risk of the chosen option; ``tornado_table``: optional :func:`tornado`
-    output for the option, to name the input that matters most.
+    ``tornado_table``: optional :func:`tornado` output for the option, to name
+    the input that matters most.
     """
     table = compare(cases)
     h = table.attrs["horizon_months"]
@@ -1129,6 +1150,18 @@ def decision_summary(cases, monte_carlo_results: dict | None = None,
                    | (table.serving_usd_per_month > 0) | (table.fixed_usd_per_month > 0)]
     if active.empty:
         return "No option changes anything: there is nothing to decide."
+    if monte_carlo_results and all(n in monte_carlo_results for n in active.index):
+        from .decision import decide
+
+        text = decide(cases, monte_carlo_results).text()
+        central = "; ".join(f"{nm} {_usd(r.npv_usd)}" for nm, r in active.iterrows())
+        text += (f"\nAt the central assumptions, over {h} months at a {rate:.0%} discount rate, "
+                 f"the NPVs are: {central}.")
+        if tornado_table is not None and len(tornado_table):
+            text += (f"\nThe NPV is most sensitive to "
+                     f"{tornado_table.index[0].replace('_', ' ')} (a swing of "
+                     f"{_usd(tornado_table.swing_usd.iloc[0])}).")
+        return text
     ranked = active.sort_values("npv_usd", ascending=False)
     best_name, best = ranked.index[0], ranked.iloc[0]
     lines = []

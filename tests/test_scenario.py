@@ -87,8 +87,11 @@ def test_ecommerce_example_reproduces_notebook_06(ecommerce):
         float(p[1]), abs=5e-4)
     assert ecommerce.monte_carlo["LLM rewriter + re-ranker"].probability_positive == \
         pytest.approx(float(p[2]), abs=5e-4)
-    assert ecommerce.best_option == "LLM rewriter + re-ranker"
-    assert ecommerce.decision.startswith("Deploy LLM rewriter + re-ranker")
+    assert ecommerce.best_option == "LLM rewriter + re-ranker"  # the higher central NPV
+    # the decision leads with risk: the rewriter's step over the re-ranker loses on average
+    # on their paired draws, so the re-ranker is deployed and the rewriter gated on its test
+    assert ecommerce.decision.startswith("Deploy BERT re-ranker")
+    assert "A/B test it against BERT re-ranker" in ecommerce.decision
 
 
 def test_ecommerce_serving_is_the_components_minus_what_they_replace(ecommerce):

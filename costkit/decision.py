@@ -1,0 +1,249 @@
+"""The decision rule: which option to deploy, led by risk, not by the central case.
+
+A central NPV is one draw from a wide distribution. Deciding on it alone picks
+the option with the best story, even when its own Monte Carlo says it is
+worth less on average and can lose a lot. :func:`decide` instead walks the
+options in the order they build on each other (keep today's system, then the
+first option, then the one that adds to it, ...) and takes a step only when
+the step itself pays under uncertainty:
+
+1. For every option: the expected NPV (the mean of its Monte Carlo draws),
+   P(NPV > 0) and the 5th and 95th percentiles.
+2. For every step from the option recommended so far to the next one: the
+   **incremental** NPV draw by draw (the options' draws share their random
+   numbers when drawn with the same seed, see :func:`costkit.roi.monte_carlo`),
+   its mean, P(gain > 0) and 5th percentile.
+3. A step is **taken** when its expected gain is positive and P(gain > 0) is at
+   least ``confidence`` (0.8 by default). A step whose central gain is positive
+   but which fails that test is **gated on the A/B test**: deploy what has been
+   recommended so far, test the next option on top of it, and roll it out only
+   if the test measures at least the order lift at which it beats the current
+   one (its break-even against the current option, not against zero). The walk
+   stops at the first step not taken.
+4. The recommendation is never **dominated**: if another option has a higher
+   expected NPV and a higher 5th percentile, that one is recommended instead.
+
+Every number in :meth:`Decision.text` comes from these tables; nothing is
+typed by hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["DEFAULT_CONFIDENCE", "Decision", "decide"]
+
+DEFAULT_CONFIDENCE = 0.8
+"""P(a step adds value) needed to take it without an A/B-test gate [unitless]."""
+
+KEEP = "keep the current system"
+
+
+def _usd(x: float) -> str:
+    return f"{x:,.0f} USD"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What :func:`decide` recommends, and the tables behind it.
+
+    ``recommended``: the option to deploy now (``KEEP`` for none); ``gated``:
+    the next option to A/B test before rolling it out (or None);
+    ``gate_order_lift``: the lift in orders the test must measure for it
+    [fraction]; ``options``: one row per option (central, mean, P(NPV > 0),
+    5th and 95th percentile NPV [USD]); ``steps``: one row per step walked
+    (mean, central and 5th-percentile gain [USD], P(gain > 0), taken);
+    ``basis``: what the numbers rest on.
+    """
+
+    recommended: str
+    gated: str | None
+    gate_order_lift: float
+    options: object
+    steps: object
+    confidence: float
+    basis: str
+    notes: tuple = field(default=())
+
+    def text(self) -> str:
+        """The decision in words, risk first."""
+        o = self.options
+        lines = []
+        if self.recommended == KEEP and self.gated:
+            lines.append(f"Keep the current system for now, and test {self.gated} first.")
+        elif self.recommended == KEEP:
+            best = o.drop(KEEP, errors="ignore")
+            top = best["mean_npv_usd"].idxmax() if len(best) else None
+            lines.append(
+                "Keep the current system. " + (
+                    "No option changes anything." if top is None else
+                    f"No option pays its risk: the best, {top}, has an expected NPV of "
+                    f"{_usd(best.loc[top, 'mean_npv_usd'])} (P(NPV > 0) "
+                    f"{best.loc[top, 'p_npv_positive']:.0%})."))
+        else:
+            r = o.loc[self.recommended]
+            lines.append(
+                f"Deploy {self.recommended}. Its expected NPV is {_usd(r.mean_npv_usd)}, "
+                f"P(NPV > 0) is {r.p_npv_positive:.0%}, and 90% of outcomes lie between "
+                f"{_usd(r.npv_p5_usd)} and {_usd(r.npv_p95_usd)} "
+                f"({_usd(r.central_npv_usd)} at the central assumptions).")
+        for s in self.steps.itertuples():
+            if s.taken:
+                continue
+            gain = (f"its expected gain over {s.from_option} is {_usd(s.mean_gain_usd)} "
+                    f"(P(gain > 0) {s.p_gain:.0%}, 5th percentile {_usd(s.gain_p5_usd)}; "
+                    f"{_usd(s.central_gain_usd)} at the central assumptions)")
+            if s.to_option == self.gated:
+                lines.append(
+                    f"{s.to_option} on top: {gain}. That is too uncertain to commit: A/B test "
+                    f"it against {s.from_option} and roll it out only if the test measures at "
+                    f"least {self.gate_order_lift:.2%} more orders ({s.assumed_order_lift:.2%} "
+                    "is assumed).")
+            else:
+                lines.append(f"{s.to_option} instead: {gain}. It does not pay its risk.")
+        lines.extend(self.notes)
+        lines.append(f"({self.basis}; a step is taken when its P(gain > 0) is at least "
+                     f"{self.confidence:.0%}.)")
+        return "\n".join(lines)
+
+
+def _draws_of(name, table, monte_carlo_results):
+    if name == KEEP:
+        return None
+    mc = monte_carlo_results.get(name)
+    return None if mc is None else np.asarray(mc.npv_usd, dtype=float)
+
+
+def _gate_lift(table, current, nxt) -> float:
+    """The order lift at which ``nxt``'s central NPV equals ``current``'s.
+
+    The NPV is linear in the lift in orders (gross profit is proportional to
+    it; costs do not depend on it), so with ``l`` the assumed lift and ``l0``
+    the break-even lift: NPV(x) = NPV(l) (x - l0) / (l - l0).
+    """
+    y = table.loc[nxt]
+    target = 0.0 if current == KEEP else float(table.loc[current, "npv_usd"])
+    span = float(y.order_lift - y.break_even_lift)
+    if not np.isfinite(span) or span == 0 or y.npv_usd == 0:
+        return float("nan")
+    return float(y.break_even_lift + target * span / y.npv_usd)
+
+
+def decide(cases, monte_carlo_results: dict, *, confidence: float = DEFAULT_CONFIDENCE,
+           order=None) -> Decision:
+    """Recommend an option from paired Monte Carlo draws, leading with risk (see the module).
+
+    Parameters
+    ----------
+    cases : dict
+        ``name -> costkit.roi.Case``; an option with no lift and no cost is
+        today's system and is left out (the walk starts from it).
+    monte_carlo_results : dict
+        ``name -> MonteCarloResult`` for every option, drawn with the same
+        ``seed`` and ``n`` so the steps compare draw by draw.
+    confidence : float
+        P(a step adds value) needed to take it [0 to 1]; default 0.8.
+    order : list, optional
+        The options in the order they build on each other; default the
+        order of ``cases``.
+
+    Returns
+    -------
+    Decision
+
+    Examples
+    --------
+    Two options with known draws: B adds 50 on average over A but only half
+    the time, so A is deployed and B is gated on its test.
+
+    >>> class MC:
+    ...     def __init__(self, draws, seed=0):
+    ...         self.npv_usd, self.seed, self.n = np.asarray(draws, float), seed, len(draws)
+    >>> from costkit import roi
+    >>> shop = dict(sessions_per_month=1e6, searches_per_session=3, click_through_rate=0.4,
+    ...             conversion_rate=0.05, average_order_value_usd=50.0, gross_margin=0.2)
+    >>> cases = {"A": roi.Case(**shop, cvr_lift=0.01, one_off_usd=1e4),
+    ...          "B": roi.Case(**shop, cvr_lift=0.02, one_off_usd=5e4)}
+    >>> d = decide(cases, {"A": MC([100, 120, 90, 110]), "B": MC([300, 20, 250, 50])})
+    >>> d.recommended, d.gated
+    ('A', 'B')
+    """
+    import pandas as pd
+
+    from ._checks import as_fraction
+    from .roi import compare
+
+    conf = float(as_fraction("confidence", confidence))
+    table = compare(cases)
+    names = list(order) if order is not None else list(table.index)
+    unknown = [n for n in names if n not in table.index]
+    if unknown:
+        raise ValueError(f"order names options that are not cases: {', '.join(unknown)}")
+    active = [n for n in names if (table.loc[n, ["order_lift", "one_off_usd",
+                                                   "serving_usd_per_month",
+                                                   "fixed_usd_per_month"]] != 0).any()]
+    missing = [n for n in active if n not in monte_carlo_results]
+    if missing:
+        raise ValueError(f"decide needs Monte Carlo draws for every option; missing: "
+                         f"{', '.join(missing)} (use costkit.roi.decision_summary for the "
+                         "central case alone)")
+    ns = {monte_carlo_results[n].n for n in active}
+    seeds = {monte_carlo_results[n].seed for n in active}
+    if len(ns) > 1:
+        raise ValueError(f"the options' Monte Carlo runs have different numbers of draws "
+                         f"{sorted(ns)}; draw them with the same n and seed")
+    paired = len(seeds) <= 1
+    n = ns.pop() if ns else 0
+    zero = np.zeros(n)
+
+    def draws(name):
+        d = _draws_of(name, table, monte_carlo_results)
+        return zero if d is None else d
+
+    rows = {KEEP: dict(central_npv_usd=0.0, mean_npv_usd=0.0, p_npv_positive=0.0,
+                       npv_p5_usd=0.0, npv_p95_usd=0.0)}
+    for name in active:
+        d = draws(name)
+        rows[name] = dict(central_npv_usd=float(table.loc[name, "npv_usd"]),
+                          mean_npv_usd=float(d.mean()), p_npv_positive=float(np.mean(d > 0)),
+                          npv_p5_usd=float(np.percentile(d, 5)),
+                          npv_p95_usd=float(np.percentile(d, 95)))
+    options = pd.DataFrame.from_dict(rows, orient="index")
+    options.index.name = "option"
+
+    current, gated, gate, steps = KEEP, None, float("nan"), []
+    for name in active:
+        gain = draws(name) - draws(current)
+        central = float(options.loc[name, "central_npv_usd"]
+                        - options.loc[current, "central_npv_usd"])
+        p_gain = float(np.mean(gain > 0)) if paired else float("nan")
+        taken = bool(gain.mean() > 0 and p_gain >= conf)
+        steps.append(dict(from_option=current, to_option=name, mean_gain_usd=float(gain.mean()),
+                          central_gain_usd=central, p_gain=p_gain,
+                          gain_p5_usd=float(np.percentile(gain, 5)),
+                          assumed_order_lift=float(table.loc[name, "order_lift"]), taken=taken))
+        if taken:
+            current = name
+            continue
+        if central > 0 or gain.mean() > 0:
+            gated, gate = name, _gate_lift(table, current, name)
+        break
+    notes = []
+    # never dominated: a higher mean and a higher 5th percentile elsewhere wins
+    better = options[(options.mean_npv_usd > options.loc[current, "mean_npv_usd"])
+                     & (options.npv_p5_usd > options.loc[current, "npv_p5_usd"])]
+    if len(better):
+        switch = better.mean_npv_usd.idxmax()
+        notes.append(f"{switch} beats {current} on both the expected NPV and the 5th "
+                     "percentile, so it is recommended although a step on the way failed "
+                     "the confidence test.")
+        current = switch
+        if gated == current:
+            gated, gate = None, float("nan")
+    basis = (f"Monte Carlo, {n:,} paired draws per option" if paired else
+             f"Monte Carlo, {n:,} draws per option with different seeds: the steps are not "
+             "paired, so P(a step adds value) is unknown")
+    return Decision(recommended=current, gated=gated, gate_order_lift=gate, options=options,
+                    steps=pd.DataFrame(steps), confidence=conf, basis=basis, notes=tuple(notes))

@@ -1,0 +1,112 @@
+"""The decision rule: risk first, steps on paired draws, a gate on the A/B test, never dominated."""
+
+import numpy as np
+import pytest
+from _hyp import examples
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from costkit import decision, roi
+
+SHOP = dict(sessions_per_month=1e6, searches_per_session=3, click_through_rate=0.4,
+            conversion_rate=0.05, average_order_value_usd=50.0, gross_margin=0.2,
+            horizon_months=12, annual_discount_rate=0.1)
+
+
+class Draws:
+    """A stand-in MonteCarloResult with chosen NPV draws."""
+
+    def __init__(self, npv, seed=0):
+        self.npv_usd, self.seed, self.n = np.asarray(npv, dtype=float), seed, len(npv)
+
+
+def two_options():
+    return {"keep": roi.Case(**SHOP),
+            "A": roi.Case(**SHOP, cvr_lift=0.01, one_off_usd=1e4),
+            "B": roi.Case(**SHOP, cvr_lift=0.02, one_off_usd=5e4)}
+
+
+def test_a_step_is_taken_only_when_it_pays_its_risk():
+    cases = two_options()
+    # A over keep: +105 on average, always positive: taken. B over A: +50 on average, positive
+    # in 2 of 4 paired draws (P = 50% < 80%): gated on the A/B test
+    d = decision.decide(cases, {"A": Draws([100, 120, 90, 110]), "B": Draws([300, 20, 250, 50])})
+    assert (d.recommended, d.gated) == ("A", "B")
+    s = d.steps.set_index("to_option")
+    assert s.loc["A", "taken"] and not s.loc["B", "taken"]
+    assert s.loc["B", "mean_gain_usd"] == pytest.approx(50.0)     # (200 - 100 + 160 - 60) / 4
+    assert s.loc["B", "p_gain"] == pytest.approx(0.5)
+    assert d.options.loc["A", "mean_npv_usd"] == pytest.approx(105.0)
+    assert d.options.loc["A", "p_npv_positive"] == 1.0
+    # the gate: the lift at which B's central NPV equals A's, checked by evaluating B there
+    t = roi.compare(cases)
+    at_gate = cases["B"].replace(cvr_lift=d.gate_order_lift).evaluate().npv_usd
+    assert at_gate == pytest.approx(t.loc["A", "npv_usd"], rel=1e-9)
+    assert t.loc["B", "break_even_lift"] < d.gate_order_lift < t.loc["B", "order_lift"]
+    text = d.text()
+    assert text.startswith("Deploy A.") and "A/B test it against A" in text
+    assert f"{d.gate_order_lift:.2%} more orders" in text
+    # a surer B is taken: P(gain) = 100%
+    sure = decision.decide(cases, {"A": Draws([100, 120, 90, 110]),
+                                   "B": Draws([200, 220, 190, 210])})
+    assert (sure.recommended, sure.gated) == ("B", None)
+
+
+def test_keep_when_nothing_pays_and_errors_when_draws_are_missing():
+    cases = two_options()
+    losing = {k: c.replace(one_off_usd=1e9) if k != "keep" else c for k, c in cases.items()}
+    d = decision.decide(losing, {"A": Draws([-5, -10, 3, -1]), "B": Draws([-50, -20, -30, -1])})
+    assert d.recommended == decision.KEEP and d.gated is None  # central and draws both lose
+    assert d.text().startswith("Keep the current system. No option pays its risk")
+    risky = decision.decide(cases, {"A": Draws([-50, 100, -50, 100]), "B": Draws([0, 0, 0, 0])})
+    assert risky.recommended == decision.KEEP and risky.gated == "A"  # positive central NPV
+    assert risky.text().startswith("Keep the current system for now, and test A first.")
+    with pytest.raises(ValueError, match="missing: B"):
+        decision.decide(cases, {"A": Draws([1, 2])})
+    with pytest.raises(ValueError, match="different numbers of draws"):
+        decision.decide(cases, {"A": Draws([1, 2]), "B": Draws([1, 2, 3])})
+    unpaired = decision.decide(cases, {"A": Draws([5, 6], seed=1), "B": Draws([7, 9], seed=2)})
+    assert "not paired" in unpaired.basis
+
+
+@settings(max_examples=examples(60), deadline=None)
+@given(a=st.lists(st.floats(-1e6, 1e6), min_size=20, max_size=20),
+       b=st.lists(st.floats(-1e6, 1e6), min_size=20, max_size=20),
+       conf=st.floats(0.5, 0.99))
+def test_the_recommendation_is_never_dominated(a, b, conf):
+    cases = two_options()
+    d = decision.decide(cases, {"A": Draws(a), "B": Draws(b)}, confidence=conf)
+    o = d.options
+    rec = o.loc[d.recommended]
+    dominated = (o.mean_npv_usd > rec.mean_npv_usd) & (o.npv_p5_usd > rec.npv_p5_usd)
+    assert not dominated.any()
+    assert d.gated != d.recommended
+
+
+def test_monte_carlo_shares_the_draws_of_a_shared_input():
+    cases = two_options()
+    lift = ("pert", -0.005, 0.01, 0.02)
+    a = roi.monte_carlo(cases["A"], {"cvr_lift": lift, "one_off_usd": ("uniform", 1e4, 2e4)},
+                        n=500, seed=3)
+    b = roi.monte_carlo(cases["B"], {"one_off_usd": ("uniform", 5e4, 9e4), "cvr_lift": lift},
+                        n=500, seed=3)
+    # the same name and seed: the same draws, whatever the order of the dict
+    np.testing.assert_array_equal(a.draws["cvr_lift"], b.draws["cvr_lift"])
+    assert not np.array_equal(a.draws["cvr_lift"],
+                              roi.monte_carlo(cases["A"], {"cvr_lift": lift}, n=500,
+                                              seed=4).draws["cvr_lift"])
+    with pytest.raises(ValueError, match="integer seed"):
+        roi.monte_carlo(cases["A"], {"cvr_lift": lift}, n=10, seed=None)
+
+
+def test_decision_summary_leads_with_risk_when_every_option_has_draws():
+    cases = two_options()
+    lift_a, lift_b = ("pert", -0.005, 0.01, 0.02), ("pert", -0.02, 0.02, 0.05)
+    mc = {"A": roi.monte_carlo(cases["A"], {"cvr_lift": lift_a}, n=2000, seed=1),
+          "B": roi.monte_carlo(cases["B"], {"cvr_lift": lift_b}, n=2000, seed=1)}
+    text = roi.decision_summary(cases, mc)
+    d = decision.decide(cases, mc)
+    assert text.startswith(d.text().splitlines()[0])
+    assert "At the central assumptions" in text
+    # with draws for one option only, the central ranking stays (the old summary)
+    assert roi.decision_summary(cases, {"B": mc["B"]}).startswith("Deploy B.")
