@@ -1,6 +1,7 @@
 """Exercises that check themselves: right, close or wrong, with a hint, never the answer.
 
-Each notebook ends with three exercises. ``check("06.1", answer)`` compares
+Each notebook ends with three exercises, each with the tolerance it accepts
+(:attr:`Exercise.tolerance`, stated beside the answer). ``check("06.1", answer)`` compares
 a student's number with the value costkit computes for it (every expected
 answer is a call into costkit, none is typed in) and says:
 
@@ -50,6 +51,17 @@ class Exercise:
     mistakes: tuple = field(default_factory=tuple)
     whole: bool = False
 
+    @property
+    def tolerance(self) -> str:
+        """What answers are accepted, in words (stated beside each exercise)."""
+        if self.whole:
+            return "a whole number"
+        if self.atol:
+            return f"within ±{self.atol:g} {self.unit}"
+        if self.rtol >= 1e-3:
+            return f"within {self.rtol:.0%}"
+        return "to 6 significant figures"
+
 
 @dataclass(frozen=True)
 class CheckResult:
@@ -71,6 +83,26 @@ class CheckResult:
 
 # --------------------------------------------------------------------------- expected values
 # Each function computes an answer with costkit from the exercise's own inputs.
+
+
+def _cheapest_l4_spot(on_demand=False):
+    from .catalog import price_quote
+
+    return price_quote("L4", pricing="on_demand" if on_demand else "spot",
+                       stat="min").usd_per_gpu_hour
+
+
+def _p5_memory_gb(per_gpu=False):
+    from .catalog import gpu
+
+    return gpu("H100-SXM").memory_gb * (1 if per_gpu else 8)
+
+
+def _h100_spread():
+    from .catalog import price_quote
+
+    return (price_quote("H100-SXM", stat="max").usd_per_gpu_hour
+            / price_quote("H100-SXM", stat="min").usd_per_gpu_hour)
 
 
 def _origin_total(storage_months=1.0, currency=None):
@@ -232,17 +264,29 @@ def _traffic_variance(step="traffic"):
 
 
 EXERCISES = {e.id: e for e in [
+    Exercise("00.1", "cheapest spot price of an L4 GPU-hour in the catalog", "USD per GPU-hour",
+             _cheapest_l4_spot, atol=0.005,
+             mistakes=((lambda: _cheapest_l4_spot(on_demand=True), "that is on demand: use "
+                        "pricing='spot'"),)),
+    Exercise("00.2", "memory of the eight H100-SXM of one p5.48xlarge", "GB", _p5_memory_gb,
+             whole=True,
+             mistakes=((lambda: _p5_memory_gb(per_gpu=True), "memory_gb is per GPU: there are "
+                        "eight"),)),
+    Exercise("00.3", "dearest over cheapest on-demand H100-SXM offer, per GPU-hour", "x",
+             _h100_spread, rtol=0.01,
+             mistakes=((lambda: 1 / _h100_spread(), "divide the dearest by the cheapest"),)),
     Exercise("01.1", "C with six months of storage", "USD", lambda: _origin_total(6),
+             atol=0.01,
              mistakes=((lambda: _origin_total(1), "that is one month: multiply the GB by six "
                         "months of storage"),
                        (_origin_naive, "did you add GB to money? Storage is GB x USD per "
                         "GB-month x months"))),
     Exercise("01.2", "overstatement of C_run when 50 GB is entered as 50 USD", "USD",
-             _fixed_50_overstatement,
+             _fixed_50_overstatement, atol=0.01,
              mistakes=((lambda: 50.0, "50 USD is what was entered; the overstatement is that "
                         "minus what the storage really costs"),)),
     Exercise("01.3", "C in CNY with three months of storage, at the newest rate", "CNY",
-             lambda: _origin_total(3, "CNY"),
+             lambda: _origin_total(3, "CNY"), atol=0.01,
              mistakes=((lambda: _origin_total(3), "that is the USD total: convert it"),
                        (lambda: _origin_total(1, "CNY"), "keep the storage for three months"),
                        (_usd_in_cny_inverted, "did you divide by the rate instead of "
@@ -258,7 +302,7 @@ EXERCISES = {e.id: e for e in [
              "80 x 2**30 bytes, rounded up to whole GPUs"),
     Exercise("02.3", "compute-optimal parameters for 100,000 USD of H100 time", "parameters",
              _optimal_params, rtol=0.01, hint="N = sqrt(C / 120) with C in FLOPs"),
-    Exercise("03.1", "KV cache of one Llama-3-8B token in fp16", "KiB", _kv_kib,
+    Exercise("03.1", "KV cache of one Llama-3-8B token in fp16", "KiB", _kv_kib, atol=0.5,
              mistakes=((lambda: _kv_kib(heads_scale=4.0), "count the KV heads (8), not the "
                         "query heads (32)"),
                        (lambda: _kv_kib(kv_factor=0.5), "K and V: two tensors per layer"))),
@@ -283,8 +327,8 @@ EXERCISES = {e.id: e for e in [
                         "of each bracket: later rungs continue the same configurations"),)),
     Exercise("04.3", "random trials for one in the top 10% at 90% confidence", "trials",
              _random_trials, whole=True, hint="round up: ln(1 - c) / ln(1 - q)"),
-    Exercise("05.1", "payback of 6,000 USD saving 1,500 a month", "months", _payback),
-    Exercise("05.2", "break-even accuracy loss", "%", _break_even_loss_pct,
+    Exercise("05.1", "payback of 6,000 USD saving 1,500 a month", "months", _payback, atol=0.05),
+    Exercise("05.2", "break-even accuracy loss", "%", _break_even_loss_pct, rtol=0.01,
              mistakes=((lambda: _break_even_loss_pct(1.0), "the answer is in per cent: "
                         "multiply the fraction by 100"),)),
     Exercise("05.3", "Llama-3-8B parameters after removing 4 layers", "parameters",
@@ -292,27 +336,27 @@ EXERCISES = {e.id: e for e in [
              mistakes=((lambda: _pruned_params(mha=True), "k and v are 4096 x 1024 (grouped-"
                         "query attention), not 4096 x 4096"),)),
     Exercise("06.1", "NPV of -10,000 then 3 x 3,500 at 1% a month", "USD", _npv_by_hand,
-             atol=0.01,
+             atol=0.5,
              mistakes=((lambda: _npv_by_hand(discount_month_0=True), "month 0 is not "
                         "discounted"),
                        (lambda: _npv_by_hand(rate=0.0), "discount each month's flow by "
                         "1.01 ** t"))),
     Exercise("06.2", "payback month of -12,000, 2,000, 5,000, 5,000, 5,000", "month",
-             _payback_by_hand),
+             _payback_by_hand, atol=0.05),
     Exercise("06.3", "break-even lift of the re-ranker with a full engineer", "fraction",
-             _heavy_reranker_break_even, rtol=1e-4,
+             _heavy_reranker_break_even, rtol=0.01,
              mistakes=((lambda: _heavy_reranker_break_even(fixed=21_000), "add the 500 USD of "
                         "monitoring to the engineer"),
                        (lambda: 100 * _heavy_reranker_break_even(), "a lift is a fraction "
                         "(0.01 for 1%), not per cent"))),
     Exercise("07.1", "idle money of a 30%-busy replica over 10 hours at 2 USD", "USD",
-             _idle_usd,
+             _idle_usd, atol=0.01,
              mistakes=((lambda: _idle_usd(busy=True), "that is the busy money: idle is "
                         "1 - utilisation"),)),
-    Exercise("07.2", "robust z of 40 against 10, 12, 11, 13", "z", _robust_z, rtol=1e-4,
+    Exercise("07.2", "robust z of 40 against 10, 12, 11, 13", "z", _robust_z, atol=0.05,
              mistakes=((lambda: _robust_z(scale=False), "scale the MAD by 1.4826 (a normal "
                         "distribution's MAD is 0.6745 sd)"),)),
-    Exercise("07.3", "dollars of the gap due to traffic", "USD", _traffic_variance),
+    Exercise("07.3", "dollars of the gap due to traffic", "USD", _traffic_variance, atol=0.01),
 ]}
 
 
@@ -352,13 +396,14 @@ def check(exercise_id: str, answer) -> CheckResult:
         if ex.whole and value != round(value):
             return CheckResult(ex.id, "close", f"{value:g} {ex.unit}: count whole "
                                f"{ex.unit}, rounding up")
-        return CheckResult(ex.id, "right", f"{value:,.6g} {ex.unit}")
+        return CheckResult(ex.id, "right", f"{value:,.6g} {ex.unit} (accepted: "
+                           f"{ex.tolerance})")
     for wrong, hint in ex.mistakes:
         if _within(value, float(wrong()), max(ex.rtol, 1e-6), ex.atol):
             return CheckResult(ex.id, "wrong", hint)
     if _within(value, want, ex.close_rtol, 0.0):
-        return CheckResult(ex.id, "close", f"within {ex.close_rtol:.0%} but not exact: "
-                           f"{ex.hint}")
+        return CheckResult(ex.id, "close", f"within {ex.close_rtol:.0%} but outside what is "
+                           f"accepted ({ex.tolerance}): {ex.hint}")
     return CheckResult(ex.id, "wrong", f"not within {ex.close_rtol:.0%}; re-read the question "
                        f"({ex.question}) and its hint")
 
