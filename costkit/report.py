@@ -138,9 +138,14 @@ def html(result, path=None, *, generated: str | None = None) -> str:
     cols = ["order_lift", "incremental_gross_profit_usd_per_month", "serving_usd_per_month",
             "fixed_usd_per_month", "one_off_usd", "npv_usd", "irr_annual", "payback_month",
             "discounted_payback_month", "roi", "break_even_lift", "lift_margin"]
-    parts["comparison"] = (_table(t[cols]) + "<p class=note>Money in USD; lifts and rates are "
+    from .roi import irr_label
+
+    shown = t[cols].copy()
+    shown["irr_annual"] = [irr_label(v) for v in t["irr_annual"]]
+    parts["comparison"] = (_table(shown) + "<p class=note>Money in USD; lifts and rates are "
                            "fractions; months from the decision (month 0). NPV decides; IRR "
-                           "and payback are shown for reference.</p>")
+                           "and payback are shown for reference (an IRR above 1,000% a year "
+                           "means a one-off cost tiny next to the monthly gain).</p>")
 
     comp = r.components.set_index("component")
     parts["serving"] = "<p>The scenario serves no model (no serving components).</p>" \

@@ -86,6 +86,7 @@ __all__ = [
     "annual_rate",
     "compare",
     "decision_summary",
+    "irr_label",
     "default_swings",
     "discounted_payback_period",
     "irr",
@@ -1125,6 +1126,25 @@ def compare(cases):
 
 def _usd(x: float) -> str:
     return f"{x:,.0f} USD"
+
+
+IRR_SHOWN_UP_TO = 10.0
+"""Annual IRRs above this (1,000%) are shown as "above 1,000%": they arise when the one-off
+cost is tiny next to the monthly gain, and their digits say nothing a decision can use."""
+
+
+def irr_label(irr_annual) -> str:
+    """An annual IRR as a person reads it: "23%", "above 1,000%", or "n/a" (none exists).
+
+    >>> irr_label(0.234), irr_label(162.26), irr_label(float("nan"))
+    ('23%', 'above 1,000%', 'n/a')
+    """
+    v = float(irr_annual)
+    if not np.isfinite(v):
+        return "n/a"
+    if v > IRR_SHOWN_UP_TO:
+        return f"above {IRR_SHOWN_UP_TO:,.0%}"
+    return f"{v:.0%}"
 
 
 def decision_summary(cases, monte_carlo_results: dict | None = None,

@@ -572,8 +572,14 @@ def optimization_panel(variants, *, monthly_requests: float = 3e8,
 
 
 def roi_summary_html(table, text: str = "") -> str:
-    """HTML table of :func:`costkit.roi.compare` plus the decision in words."""
+    """HTML table of :func:`costkit.roi.compare` plus the decision in words.
+
+    IRRs above 1,000% a year read "above 1,000%" (:func:`costkit.roi.irr_label`): with a tiny
+    one-off cost against a monthly gain the digits mean nothing; the NPV decides.
+    """
     import numpy as np
+
+    from costkit.roi import irr_label
 
     def fmt(v, pattern, never="never"):
         return never if not np.isfinite(v) else pattern.format(v)
@@ -581,7 +587,7 @@ def roi_summary_html(table, text: str = "") -> str:
     rows = []
     for name, r in table.iterrows():
         rows.append(f"<tr><td>{_e(name)}</td><td>{r.order_lift:+.2%}</td>"
-                    f"<td>{r.npv_usd:,.0f}</td><td>{fmt(r.irr_annual, '{:.0%}', 'n/a')}</td>"
+                    f"<td>{r.npv_usd:,.0f}</td><td>{irr_label(r.irr_annual)}</td>"
                     f"<td>{fmt(r.payback_month, '{:.1f}')}</td>"
                     f"<td>{fmt(r.break_even_lift, '{:.2%}', 'n/a')}</td></tr>")
     words = "".join(f"<p>{_e(line)}</p>" for line in text.splitlines())

@@ -487,3 +487,15 @@ def test_default_swings_keep_lifted_rates_possible():
     assert swings["conversion_rate"][1] == pytest.approx(1 / 28)
     t = roi.tornado(case, swings)
     assert np.isfinite(t["npv_low_usd"]).all() and np.isfinite(t["npv_high_usd"]).all()
+
+
+def test_a_huge_irr_reads_as_above_1000_percent():
+    assert roi.irr_label(162.26) == "above 1,000%" and roi.irr_label(0.2345) == "23%"
+    assert roi.irr_label(float("nan")) == "n/a"
+    from costkit.widgets import roi_summary_html
+
+    cases = three_options()
+    t = roi.compare(cases)
+    t.loc["re-ranker", "irr_annual"] = 162.26  # 16,226% a year: a tiny one-off, a monthly gain
+    html = roi_summary_html(t)
+    assert "above 1,000%" in html and "16226" not in html and "16,226" not in html
