@@ -143,7 +143,8 @@ test-handouts: handouts
 html: $(STAMP)
 	$(BIN)/python -m costkit.workshop html --out build/html
 
-## timings: run every notebook and write docs/notebook_timings.csv (the facilitator guide's times)
+## timings: run every notebook, write docs/notebook_timings.csv and the facilitator guide's table
+##          and agendas (docs/workshop.md, between its markers)
 timings: $(STAMP)
 	$(BIN)/python -m costkit.workshop timings --out docs/notebook_timings.csv
 

@@ -19,7 +19,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-__all__ = ["TEACH_MODEL", "agenda", "make_handouts", "measure", "read_timings", "render_html",
+__all__ = ["HALF_DAY_MINUTES", "TEACH_MODEL", "agenda", "agenda_minutes", "guide_section",
+           "write_guide", "make_handouts", "measure", "read_timings", "render_html",
            "teach_minutes"]
 
 HIDDEN_TAGS = ("solution",)
@@ -151,14 +152,22 @@ def render_html(src="notebooks", out="build/html") -> Path:
     return index
 
 
-def _counts(nb) -> dict:
-    words = sum(len(re.findall(r"[A-Za-z][\w'-]*", c.source)) for c in nb.cells
+OPTIONAL_TAG = "optional"
+"""Cells tagged ``optional`` are the part a short session may leave out (``core_`` columns)."""
+
+HALF_DAY_MINUTES = 180
+"""The half-day agenda fits three hours, breaks included (``tests/test_workshop.py``)."""
+
+
+def _counts(nb, *, core=False) -> dict:
+    cells = [c for c in nb.cells if not (core and OPTIONAL_TAG in _tags(c))]
+    words = sum(len(re.findall(r"[A-Za-z][\w'-]*", c.source)) for c in cells
                 if c.cell_type == "markdown" and not c.source.lstrip().startswith("## Exercises"))
-    code = [c for c in nb.cells if c.cell_type == "code" and not _tags(c) & {"solution", "check"}]
+    code = [c for c in cells if c.cell_type == "code" and not _tags(c) & {"solution", "check"}]
     charts = sum(1 for c in code for o in c.get("outputs", [])
                  if "image/png" in o.get("data", {}))
     panels = sum(1 for c in code for o in c.get("outputs", []) if WIDGET_MIME in o.get("data", {}))
-    exercises = sum(len(re.findall(r"^\d+\.\s", c.source, flags=re.M)) for c in nb.cells
+    exercises = sum(len(re.findall(r"^\d+\.\s", c.source, flags=re.M)) for c in cells
                     if c.cell_type == "markdown" and c.source.lstrip().startswith("## Exercises"))
     return {"markdown_words": words, "code_cells": len(code), "charts": charts,
             "panels": panels, "exercises": exercises}
@@ -195,7 +204,9 @@ def measure(src="notebooks", kernel_name="costkit", timeout_s=600):
         seconds = time.perf_counter() - t0
         counts = _counts(nb)
         rows.append({"notebook": path.stem, "run_seconds": round(seconds, 1), **counts,
-                     "teach_minutes": round(teach_minutes(**counts, run_seconds=seconds))})
+                     "teach_minutes": round(teach_minutes(**counts, run_seconds=seconds)),
+                     "core_teach_minutes": round(teach_minutes(**_counts(nb, core=True),
+                                                               run_seconds=seconds))})
     return pd.DataFrame(rows)
 
 
@@ -206,10 +217,12 @@ def read_timings(path="docs/notebook_timings.csv"):
     return pd.read_csv(path, comment="#").set_index("notebook")
 
 
-def agenda(timings, notebooks, *, start="09:00", breaks=None) -> str:
+def agenda(timings, notebooks, *, start="09:00", breaks=None, core=()) -> str:
     """A timed agenda as a Markdown table: each notebook's measured teaching minutes in turn.
 
-    ``breaks`` maps a notebook (the break comes after it) to ``(label, minutes)``.
+    ``breaks`` maps a notebook (the break comes after it) to ``(label, minutes)``;
+    notebooks in ``core`` are taught without their optional sections
+    (``core_teach_minutes``).
     """
     import datetime as dt
 
@@ -223,10 +236,70 @@ def agenda(timings, notebooks, *, start="09:00", breaks=None) -> str:
         t = end
 
     for nb in notebooks:
-        add(f"`{nb}`", timings.loc[nb, "teach_minutes"])
+        if nb in core:
+            add(f"`{nb}` (without its optional sections)", timings.loc[nb, "core_teach_minutes"])
+        else:
+            add(f"`{nb}`", timings.loc[nb, "teach_minutes"])
         if breaks and nb in breaks:
             add(*breaks[nb])
     return "\n".join(rows)
+
+
+HALF_DAY = dict(notebooks=["00_welcome", "01_cost_accounting", "03_serving_cost",
+                           "06_roi_case_study"], start="13:00",
+                breaks={"01_cost_accounting": ("break", 15)},
+                core=("00_welcome", "03_serving_cost", "06_roi_case_study"))
+FULL_DAY = dict(notebooks=["00_welcome", "01_cost_accounting", "02_training_cost",
+                           "03_serving_cost", "04_tuning_cost", "05_optimization",
+                           "06_roi_case_study", "07_monitoring"], start="09:00",
+                breaks={"01_cost_accounting": ("break", 15), "03_serving_cost": ("lunch", 60),
+                        "05_optimization": ("break", 15)})
+
+
+def agenda_minutes(timings, notebooks, *, breaks=None, core=(), **_) -> int:
+    """Total minutes of :func:`agenda` (sessions and breaks)."""
+    total = sum(int(timings.loc[nb, "core_teach_minutes" if nb in core else "teach_minutes"])
+                for nb in notebooks)
+    return total + sum(int(m) for _, m in (breaks or {}).values())
+
+
+def guide_section(timings) -> str:
+    """The guide's timings table and both agendas, written from a measurement."""
+    rows = ["| notebook | run [s] | prose [words] | charts | panels | exercises | teach [min] "
+            "| without optional sections [min] |", "|---|---|---|---|---|---|---|---|"]
+    for nb, r in timings.iterrows():
+        rows.append(f"| `{nb}` | {r.run_seconds:.1f} | {int(r.markdown_words):,} | "
+                    f"{int(r.charts)} | {int(r.panels)} | {int(r.exercises)} | "
+                    f"{int(r.teach_minutes)} | {int(r.core_teach_minutes)} |")
+    half, full = agenda_minutes(timings, **HALF_DAY), agenda_minutes(timings, **FULL_DAY)
+    return "\n".join([
+        *rows, "", "## Agendas", "",
+        f"**Half day (afternoon, {half} minutes with the break)**: the accounting model, serving "
+        "(where most of the money goes) and the decision. The sections tagged optional are left "
+        "for later: notebook 00's own-prices section and its exercises (homework), notebook "
+        "03's mixtures of experts and validation, notebook 06's latency pricing, the origin's "
+        "linear cost model and the scenario file. Training and tuning are mentioned through "
+        "notebook 06's one-off ledger.", "",
+        agenda(timings, **HALF_DAY), "",
+        f"**Full day ({full} minutes with the breaks)**: the whole sequence.", "",
+        agenda(timings, **FULL_DAY)])
+
+
+GUIDE_BEGIN = "<!-- written by make timings: begin -->"
+GUIDE_END = "<!-- written by make timings: end -->"
+
+
+def write_guide(timings, guide="docs/workshop.md") -> Path:
+    """Replace the guide's measured section (between the markers) with :func:`guide_section`."""
+    path = Path(guide)
+    text = path.read_text(encoding="utf-8")
+    if GUIDE_BEGIN not in text or GUIDE_END not in text:
+        raise ValueError(f"{path}: the markers {GUIDE_BEGIN!r} and {GUIDE_END!r} are missing")
+    head, rest = text.split(GUIDE_BEGIN, 1)
+    _, tail = rest.split(GUIDE_END, 1)
+    path.write_text(f"{head}{GUIDE_BEGIN}\n{guide_section(timings)}\n{GUIDE_END}{tail}",
+                    encoding="utf-8")
+    return path
 
 
 def main(argv=None) -> int:
@@ -256,6 +329,9 @@ def main(argv=None) -> int:
         out.write_text(note + df.to_csv(index=False), encoding="utf-8")
         print(df.to_string(index=False))
         print(f"wrote {out}")
+        guide = out.parent / "workshop.md"
+        if guide.exists():
+            print(f"wrote {write_guide(read_timings(out), guide)}")
     return 0
 
 
