@@ -212,12 +212,13 @@ def compute_optimal_frontier(plan, *, ax=None):
 # --------------------------------------------------------------------------- serving
 
 
-def latency_throughput(est, *, slo_s=None, ax=None, label=None, annotate=True):
+def latency_throughput(est, *, slo_s=None, ax=None, label=None, annotate=True, chosen=None):
     """Request latency against output tokens/s as the batch grows, with the SLO line. [s; 1/s]
 
     ``est`` is a :class:`costkit.serving.ServingEstimate` over an array of
     batch sizes (one GPU). Batches that do not fit in memory are left out.
-    Points are labelled with their batch size.
+    Points are labelled with their batch size; ``chosen`` (a batch size) is
+    ringed and named, so a panel's chart follows its batch slider.
     """
     import numpy as np
 
@@ -231,6 +232,11 @@ def latency_throughput(est, *, slo_s=None, ax=None, label=None, annotate=True):
         for x, y, b in zip(tps, lat, batch, strict=True):
             ax.annotate(f"{b:g}", (x, y), textcoords="offset points", xytext=(4, -10),
                         fontsize=7, color=line.get_color())
+    if chosen is not None and np.any(batch == chosen):
+        i = int(np.flatnonzero(batch == chosen)[0])
+        ax.plot(tps[i], lat[i], "o", ms=13, mfc="none", mec="black", mew=1.5,
+                label=f"chosen batch {chosen:g}")
+        ax.legend(fontsize=8, loc="upper left")
     if slo_s is not None:
         ax.axhline(slo_s, color="#b00", ls="--", lw=1)
         ax.annotate(f"SLO {slo_s:g} s", (ax.get_xlim()[0], slo_s), va="bottom", fontsize=8,
@@ -454,19 +460,39 @@ def payback_curve(comparison, monthly_requests, *, horizon_months=None, ax=None)
     ax.set_ylabel("payback [months]")
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
-    ax.set_title("Payback falls with traffic; below the dashed line it pays")
+    if getattr(comparison, "gross_profit_per_1k_requests_usd", 0):
+        ax.set_title("Net of the profit the accuracy loss costs: below the dashed line it pays")
+    else:
+        ax.set_title("Cost only (accuracy loss not priced): below the dashed line the saving "
+                     "repays the one-off", fontsize=10)
     return ax
 
 
-def accuracy_tradeoff(comparison, accuracy_loss, *, ax=None):
-    """Monthly net benefit of each variant against an assumed accuracy loss. [USD/month]"""
+def accuracy_tradeoff(comparison, accuracy_loss, *, ax=None, log=False):
+    """Monthly net benefit of each variant against an assumed accuracy loss. [USD/month]
+
+    Each variant's own assumed loss is marked on its line, so the chart shows
+    both where the line crosses 0 (the break-even loss) and where the variant
+    really sits; ``log=True`` puts the loss on a log axis when the two are
+    orders of magnitude apart. Lines get distinct dashes, so none hides another.
+    """
+    import numpy as np
+
     ax = _axes(ax)
     net = comparison.net_benefit_at(accuracy_loss)
     x = net.index.to_numpy() * 100
-    for name in net.columns:
-        ax.plot(x, net[name], label=name)
+    assumed = comparison.table.accuracy_loss
+    styles = ["-", "--", "-.", ":"]
+    for k, name in enumerate(net.columns):
+        line = ax.plot(x, net[name], styles[k % len(styles)], label=name)[0]
+        a = float(assumed.get(name, np.nan))
+        if np.isfinite(a) and a > 0:
+            at = comparison.net_benefit_at(a)[name].iloc[0]
+            ax.plot(a * 100, at, "o", color=line.get_color())
     ax.axhline(0, color="black", lw=0.8)
-    ax.set_xlabel("relative drop in conversion [%]")
+    if log:
+        ax.set_xscale("log")
+    ax.set_xlabel("relative drop in conversion [%] (dots: each variant's assumed loss)")
     ax.set_ylabel("net benefit [USD per month]")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)

@@ -415,7 +415,7 @@ def serving_panel(model: str = "Llama-2-7B", gpu: str = "H100-SXM", *, dtype: st
         sweep = estimate(c["model"], gpu=c["gpu"], dtype=c["dtype"], batch_size=np.array(powers),
                          prompt_tokens=c["prompt_tokens"], output_tokens=c["output_tokens"],
                          oversized="flag")
-        latency_throughput(sweep, slo_s=c["slo_s"], ax=ax)
+        latency_throughput(sweep, slo_s=c["slo_s"], ax=ax, chosen=c["batch_size"])
 
     return _computed_panel(controls, compute, lambda r: serving_summary_html(*r),
                            draw if chart else None)

@@ -392,3 +392,21 @@ def test_monitoring_charts_draw_what_they_are_given(week):
     ax = plots.waterfall(v)
     assert ax.patches[-1].get_height() == pytest.approx(v["actual"])
     plt.close("all")
+
+
+def test_latency_throughput_rings_the_chosen_batch():
+    sweep = ck.serving.estimate("Llama-2-7B", gpu="H100-SXM", batch_size=np.array([1, 4, 16, 64]),
+                                usd_per_gpu_hour=1.0)
+    fig, ax = plt.subplots()
+    ck.plots.latency_throughput(sweep, slo_s=3.0, ax=ax, chosen=16)
+    ringed = [ln for ln in ax.get_lines() if ln.get_label() == "chosen batch 16"]
+    assert len(ringed) == 1
+    x, y = ringed[0].get_data()
+    assert x[0] == pytest.approx(np.ravel(sweep.tokens_per_second)[2])
+    assert y[0] == pytest.approx(np.ravel(sweep.request_latency_s)[2])
+    fig2, ax2 = plt.subplots()
+    ck.plots.latency_throughput(sweep, slo_s=3.0, ax=ax2, chosen=64)
+    # a different batch moves the ring: the panel's chart follows its slider
+    moved = [ln for ln in ax2.get_lines() if ln.get_label() == "chosen batch 64"][0]
+    assert moved.get_data()[0][0] != x[0]
+    plt.close("all")
