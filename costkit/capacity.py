@@ -372,6 +372,15 @@ class CapacityPlan:
                                 note=f"{m:g} month(s) of {a['replica']}")
         return led
 
+    def _repr_html_(self) -> str:
+        from ._html import frame_table
+
+        table = self.summary.reset_index()[["strategy", "replica_hours_per_month",
+                                            "monthly_cost_usd", "usd_per_1k_requests",
+                                            "peak_replicas", "mean_utilization"]]
+        return frame_table(f"CapacityPlan{': ' + self.label if self.label else ''}: cheapest "
+                           f"{self.cheapest}, {len(self.hourly)} hours", table, self.assumptions)
+
     def __repr__(self) -> str:
         a = self.assumptions
         lines = [f"CapacityPlan{': ' + self.label if self.label else ''} over "

@@ -792,6 +792,25 @@ class ROIResult:
                     note=f"every {float(c.retrain_every_months):g} months after launch")
         return led
 
+    def _repr_html_(self) -> str:
+        from ._html import frame_table, result_table
+
+        if self.shape != ():
+            return frame_table(f"ROIResult over {self.shape} scenarios", self.metrics())
+        m = self.metrics()
+        never = "never (within the horizon)"
+        rows = [("order lift", f"{m.order_lift:+.2%}", ""), ("NPV", m.npv_usd, "USD"),
+                ("IRR", irr_label(m.irr_annual), "a year"),
+                ("payback", never if np.isnan(m.payback_month) else
+                 f"{m.payback_month:.1f}", "month"),
+                ("discounted payback", never if np.isnan(m.discounted_payback_month) else
+                 f"{m.discounted_payback_month:.1f}", "month"),
+                ("PV of gross profit", m.pv_gross_profit_usd, "USD"),
+                ("PV of costs", m.pv_cost_usd, "USD"),
+                ("break-even lift", f"{m.break_even_lift:.2%}", "more orders")]
+        return result_table(f"ROI: {self.case.name or 'case'} over "
+                            f"{int(self.case.horizon_months)} months", rows)
+
     def __repr__(self) -> str:
         if self.shape != ():
             return (f"ROIResult over {self.shape} scenarios; mean NPV "

@@ -204,6 +204,19 @@ class _Table:
     def _model_name(self) -> str:
         return self.model
 
+    _html_rows: tuple = ()  # (label, attribute, unit) shown by _repr_html_
+
+    def _repr_html_(self) -> str:
+        from ._html import frame_table, result_table
+
+        name = type(self).__name__
+        if not self.is_scalar:
+            return frame_table(f"{name} over {np.size(getattr(self, self._primary))} "
+                               "configurations", self.to_frame(), self.assumptions)
+        rows = [(label, getattr(self, attr), unit) for label, attr, unit in self._html_rows]
+        return result_table(f"{name}: {self._model_name or 'model'} on {self.gpu}, "
+                            f"{self.dtype}", rows, self.assumptions)
+
     @property
     def is_scalar(self) -> bool:
         return np.ndim(getattr(self, self._primary)) == 0
@@ -377,6 +390,17 @@ class ServingEstimate(_Table):
         "decode_bound", "usd_per_gpu_hour", "usd_per_replica_hour",
         "usd_per_million_tokens", "usd_per_1k_requests",
     )  # fmt: skip
+
+    _html_rows = (("GPUs per replica", "n_gpus", ""), ("batch", "batch_size", "sequences"),
+                  ("time to first token", "ttft_s", "s"),
+                  ("time per output token", "tpot_s", "s"),
+                  ("request latency", "request_latency_s", "s"),
+                  ("throughput", "tokens_per_second", "output tokens/s"),
+                  ("weights", "weights_gb", "GB"), ("KV cache", "kv_cache_gb", "GB"),
+                  ("largest batch", "max_batch_size", "sequences"),
+                  ("price", "usd_per_replica_hour", "USD per replica-hour"),
+                  ("cost", "usd_per_million_tokens", "USD per 1M output tokens"),
+                  ("cost", "usd_per_1k_requests", "USD per 1,000 requests"))
 
     @property
     def tokens_per_second_per_gpu(self):
@@ -783,6 +807,12 @@ class EncoderEstimate(_Table):
     assumptions: dict = field(default_factory=dict)
 
     _primary = "sequences_per_second"
+    _html_rows = (("sequence length", "seq_len", "tokens"), ("batch", "batch_size", "sequences"),
+                  ("throughput", "sequences_per_second", "sequences/s per GPU"),
+                  ("batch latency", "batch_latency_s", "s"),
+                  ("candidates per query", "candidates_per_query", ""),
+                  ("query latency", "request_latency_s", "s"),
+                  ("cost", "usd_per_1k_queries", "USD per 1,000 queries"))
     _columns = (
         "gpu", "seq_len", "batch_size", "candidates_per_query", "flops_per_sequence",
         "sequences_per_second", "batch_latency_s", "requests_per_second",
@@ -1205,6 +1235,11 @@ class RecommenderEstimate(_Table):
     assumptions: dict = field(default_factory=dict)
 
     _primary = "samples_per_second"
+    _html_rows = (("GPUs per replica", "n_gpus", ""), ("tables", "tables_gb", "GB"),
+                  ("throughput", "samples_per_second", "items/s"),
+                  ("batch latency", "batch_latency_s", "s"),
+                  ("items per request", "candidates_per_request", ""),
+                  ("cost", "usd_per_1k_requests", "USD per 1,000 requests"))
     _columns = (
         "gpu", "n_gpus", "min_gpus", "batch_size", "candidates_per_request", "tables_gb",
         "memory_per_gpu_gb", "samples_per_second", "batch_latency_s", "requests_per_second",

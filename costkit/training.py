@@ -662,6 +662,27 @@ class TrainingEstimate:
                                  f"(weights + optimizer states)")
         return led
 
+    def _repr_html_(self) -> str:
+        from ._html import frame_table, result_table
+
+        if not self.is_scalar:
+            return frame_table(f"TrainingEstimate over {np.size(self.gpu_hours)} configurations",
+                               self.to_frame(), self.assumptions)
+        rows = [("FLOPs", self.flops, "FLOP"), ("step MFU", self.mfu, "of the dense peak"),
+                ("goodput", self.goodput, "of the GPU-hours"),
+                ("GPU-hours", self.gpu_hours, f"{self.gpu}-hours"),
+                ("GPU-hours, range", f"{self.low.gpu_hours:,.0f} to {self.high.gpu_hours:,.0f}",
+                 ""),
+                ("wall clock", self.wall_clock_hours, f"hours on {self.n_gpus:g} GPUs"),
+                ("cost", self.cost_usd, "USD"),
+                ("cost, range", f"{self.low.cost_usd:,.0f} to {self.high.cost_usd:,.0f}", "USD"),
+                ("energy", self.energy_kwh, "kWh"), ("CO2", self.co2_kg, "kg"),
+                ("memory per GPU", self.memory_per_gpu_gb,
+                 "GB" + ("" if self.fits_in_memory else " (does not fit)"))]
+        return result_table(f"Training: {self.label or f'{self.params:.3g} params'}, "
+                            f"{self.tokens:.3g} tokens on {self.gpu}, {self.dtype}", rows,
+                            self.assumptions)
+
     def __repr__(self) -> str:
         a = self.assumptions
         if not self.is_scalar:

@@ -1,0 +1,67 @@
+"""Compact HTML for result objects in a notebook: values with units, assumptions folded away.
+
+Every result object's ``_repr_html_`` goes through :func:`result_table`, so a
+notebook shows a small table instead of printed text. Every name and value
+is escaped (:func:`costkit._safe.html_text`): model and GPU names can come
+from user files.
+"""
+
+from __future__ import annotations
+
+from ._safe import html_text
+
+__all__ = ["result_table"]
+
+_STYLE = ("<style>.ck-result td,.ck-result th{padding:2px 8px;text-align:left}"
+          ".ck-result td.n{text-align:right;font-variant-numeric:tabular-nums}"
+          ".ck-result caption{text-align:left;font-weight:bold}"
+          ".ck-result details{margin-top:4px}</style>")
+
+
+def _fmt(v) -> str:
+    if isinstance(v, bool) or v is None:
+        return html_text(v)
+    if isinstance(v, int | float):
+        if v != v:
+            return "n/a"
+        a = abs(v)
+        if a != 0 and (a >= 1e7 or a < 1e-3):
+            return f"{v:.3g}"
+        return f"{v:,.2f}" if a < 1000 else f"{v:,.0f}"
+    return html_text(v)
+
+
+def result_table(title: str, rows, assumptions: dict | None = None, note: str = "") -> str:
+    """A caption, ``(quantity, value, unit)`` rows and the assumptions in a ``<details>``."""
+    body = "".join(
+        f"<tr><th>{html_text(q)}</th><td class=n>{_fmt(v)}</td><td>{html_text(u)}</td></tr>"
+        for q, v, u in rows)
+    folded = ""
+    if assumptions:
+        items = "".join(f"<tr><th>{html_text(k)}</th><td>{html_text(v)}</td></tr>"
+                        for k, v in assumptions.items())
+        folded = (f"<details><summary>assumptions ({len(assumptions)})</summary>"
+                  f"<table>{items}</table></details>")
+    extra = f"<p>{html_text(note)}</p>" if note else ""
+    return (f"{_STYLE}<div class=ck-result><table><caption>{html_text(title)}</caption>{body}"
+            f"</table>{extra}{folded}</div>")
+
+
+def frame_table(title: str, frame, assumptions: dict | None = None, most: int = 20) -> str:
+    """An array result: its first ``most`` rows as a table, the assumptions folded."""
+    import numpy as np
+
+    shown = frame.head(most)
+    head = "".join(f"<th>{html_text(c)}</th>" for c in shown.columns)
+    rows = "".join("<tr>" + "".join(
+        f"<td class=n>{_fmt(v.item() if isinstance(v, np.generic) else v)}</td>" for v in r)
+        + "</tr>" for r in shown.itertuples(index=False))
+    more = (f"<p>{len(frame) - most:,} more rows: .to_frame()</p>" if len(frame) > most else "")
+    folded = ""
+    if assumptions:
+        items = "".join(f"<tr><th>{html_text(k)}</th><td>{html_text(v)}</td></tr>"
+                        for k, v in assumptions.items())
+        folded = (f"<details><summary>assumptions ({len(assumptions)})</summary>"
+                  f"<table>{items}</table></details>")
+    return (f"{_STYLE}<div class=ck-result><table><caption>{html_text(title)}</caption>"
+            f"<tr>{head}</tr>{rows}</table>{more}{folded}</div>")
