@@ -31,20 +31,24 @@ def _fmt(v) -> str:
     return html_text(v)
 
 
+def _folded(assumptions: dict | None) -> str:
+    """The assumptions as a table inside a closed ``<details>`` (empty without any)."""
+    if not assumptions:
+        return ""
+    items = "".join(f"<tr><th>{html_text(k)}</th><td>{html_text(v)}</td></tr>"
+                    for k, v in assumptions.items())
+    return (f"<details><summary>assumptions ({len(assumptions)})</summary>"
+            f"<table>{items}</table></details>")
+
+
 def result_table(title: str, rows, assumptions: dict | None = None, note: str = "") -> str:
     """A caption, ``(quantity, value, unit)`` rows and the assumptions in a ``<details>``."""
     body = "".join(
         f"<tr><th>{html_text(q)}</th><td class=n>{_fmt(v)}</td><td>{html_text(u)}</td></tr>"
         for q, v, u in rows)
-    folded = ""
-    if assumptions:
-        items = "".join(f"<tr><th>{html_text(k)}</th><td>{html_text(v)}</td></tr>"
-                        for k, v in assumptions.items())
-        folded = (f"<details><summary>assumptions ({len(assumptions)})</summary>"
-                  f"<table>{items}</table></details>")
     extra = f"<p>{html_text(note)}</p>" if note else ""
     return (f"{_STYLE}<div class=ck-result><table><caption>{html_text(title)}</caption>{body}"
-            f"</table>{extra}{folded}</div>")
+            f"</table>{extra}{_folded(assumptions)}</div>")
 
 
 def frame_table(title: str, frame, assumptions: dict | None = None, most: int = 20) -> str:
@@ -57,11 +61,5 @@ def frame_table(title: str, frame, assumptions: dict | None = None, most: int = 
         f"<td class=n>{_fmt(v.item() if isinstance(v, np.generic) else v)}</td>" for v in r)
         + "</tr>" for r in shown.itertuples(index=False))
     more = (f"<p>{len(frame) - most:,} more rows: .to_frame()</p>" if len(frame) > most else "")
-    folded = ""
-    if assumptions:
-        items = "".join(f"<tr><th>{html_text(k)}</th><td>{html_text(v)}</td></tr>"
-                        for k, v in assumptions.items())
-        folded = (f"<details><summary>assumptions ({len(assumptions)})</summary>"
-                  f"<table>{items}</table></details>")
     return (f"{_STYLE}<div class=ck-result><table><caption>{html_text(title)}</caption>"
-            f"<tr>{head}</tr>{rows}</table>{more}{folded}</div>")
+            f"<tr>{head}</tr>{rows}</table>{more}{_folded(assumptions)}</div>")
