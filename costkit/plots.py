@@ -163,11 +163,27 @@ def training_scaling(est, *, ax=None, currency: str = "USD"):
     return ax
 
 
-def memory_stack(breakdowns, *, gpu_memory_gb=None, ax=None):
-    """Stacked bars of training memory per GPU, with the GPU's memory as a line. [GB]
+def _usable_line(ax, gpu_name, fraction, x_right):
+    """The usable share of a GPU's memory as a dashed line [GB = 1e9 bytes]: the same line,
+    with the same label, in the training and the serving charts."""
+    from costkit.catalog import gpu as lookup
+
+    g = lookup(gpu_name)
+    usable = g.memory_bytes / 1e9 * fraction
+    ax.axhline(usable, color="black", ls="--", lw=1)
+    ax.annotate(f"{fraction:.0%} of {g.name}'s {g.memory_gb:g} GiB = {usable:,.1f} GB usable",
+                (x_right, usable), ha="right", va="bottom", fontsize=8)
+    return usable
+
+
+def memory_stack(breakdowns, *, gpu=None, usable_memory_fraction=0.9, gpu_memory_gb=None,
+                 ax=None):
+    """Stacked bars of training memory per GPU, with the GPU's usable memory as a line. [GB]
 
     ``breakdowns`` maps a label to a :class:`costkit.training.MemoryBreakdown`
-    (one configuration each).
+    (one configuration each). ``gpu`` draws ``usable_memory_fraction`` of its
+    memory (labels read as GiB, shown in GB), as :func:`serving_memory` does;
+    ``gpu_memory_gb`` draws a line at a figure you give instead.
     """
     ax = _axes(ax)
     parts = ("weights_gb", "gradients_gb", "optimizer_gb", "activations_gb")
@@ -179,7 +195,9 @@ def memory_stack(breakdowns, *, gpu_memory_gb=None, ax=None):
         bottom = [b + v for b, v in zip(bottom, vals, strict=True)]
     for x, b in enumerate(bottom):
         ax.annotate(f"{b:,.1f}", (x, b), ha="center", va="bottom", fontsize=9)
-    if gpu_memory_gb is not None:
+    if gpu is not None:
+        _usable_line(ax, gpu, usable_memory_fraction, len(labels) - 0.5)
+    elif gpu_memory_gb is not None:
         ax.axhline(gpu_memory_gb, color="black", ls="--", lw=1)
         ax.annotate(f"GPU memory {gpu_memory_gb:g} GB", (len(labels) - 0.5, gpu_memory_gb),
                     ha="right", va="bottom", fontsize=9)
@@ -307,13 +325,7 @@ def serving_memory(est, *, usable_memory_fraction=0.9, ax=None):
     labels = [f"{b:g}" for b in batch]
     ax.bar(labels, w, color="C0", label="weights")
     ax.bar(labels, kv, bottom=w, color="C1", label="KV cache")
-    from costkit.catalog import gpu as lookup
-
-    g = lookup(str(np.ravel(est.gpu)[0]))
-    usable = g.memory_bytes / 1e9 * usable_memory_fraction
-    ax.axhline(usable, color="black", ls="--", lw=1)
-    ax.annotate(f"{usable_memory_fraction:.0%} of {g.name}'s {g.memory_gb:g} GiB",
-                (len(labels) - 0.5, usable), ha="right", va="bottom", fontsize=8)
+    _usable_line(ax, str(np.ravel(est.gpu)[0]), usable_memory_fraction, len(labels) - 0.5)
     ax.set_xlabel("batch size")
     ax.set_ylabel("memory per GPU [GB]")
     ax.legend(fontsize=8, loc="upper left")
@@ -406,14 +418,20 @@ def ab_sample_size(baseline_rate, lifts, *, relative=True, alpha=0.05, power=0.8
     if mark is not None:
         m = ab_test_sample_size(baseline_rate, mark, alpha=alpha, power=power, relative=relative)
         ax.plot([mark * 100], [m], "o", color="C3")
-        ax.annotate(f"{m:,.0f}", (mark * 100, m), xytext=(6, 4), textcoords="offset points",
+        text = f"{m:,.0f} per arm"
+        if daily_units is not None:
+            raw = 2 * m / daily_units
+            weeks = max(7.0, np.ceil(raw / 7.0 - 1e-9) * 7.0)
+            text += f": {raw:.1f} days of traffic, run {weeks:g} (whole weeks)"
+        ax.annotate(text, (mark * 100, m), xytext=(6, 4), textcoords="offset points",
                     fontsize=8, color="C3")
     if daily_units is not None:
         ax2 = ax.twinx()
         ax2.set_yscale("log")
         lo, hi = ax.get_ylim()
         ax2.set_ylim(2 * lo / daily_units, 2 * hi / daily_units)
-        ax2.set_ylabel(f"days at {daily_units:,.0f} visitors/day")
+        ax2.set_ylabel(f"days of traffic at {daily_units:,.0f} visitors/day\n(before rounding "
+                       "up to whole weeks)")
     ax.set_title(f"Sample size vs lift (baseline {baseline_rate:.1%}, alpha {alpha:g}, "
                  f"power {power:g})")
     return ax

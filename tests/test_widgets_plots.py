@@ -127,6 +127,17 @@ def test_training_charts_draw_what_they_are_given():
         7e9, zero_stage=3, n_gpus=8)}
     ax = ck.plots.memory_stack(mem, gpu_memory_gb=80)
     assert ax.lines[0].get_ydata()[0] == 80
+    # the training and the serving chart draw the same usable line for the same GPU:
+    # 90% of 80 GiB = 77.3 GB
+    train = ck.plots.memory_stack(mem, gpu="H100-SXM")
+    serve = ck.plots.serving_memory(ck.serving.estimate(
+        "llama-2-7b", gpu="H100-SXM", batch_size=np.array([1, 8]), usd_per_gpu_hour=1.0))
+    want = 0.9 * 80 * 2**30 / 1e9
+    assert train.lines[0].get_ydata()[0] == pytest.approx(want)
+    assert serve.lines[0].get_ydata()[0] == pytest.approx(want)
+    label = "90% of H100-SXM's 80 GiB = 77.3 GB usable"
+    assert label in [t.get_text() for t in train.texts]
+    assert label in [t.get_text() for t in serve.texts]
     plan = ck.training.compute_optimal(np.array([1e4, 1e6]))
     ax = ck.plots.compute_optimal_frontier(plan)
     np.testing.assert_allclose(ax.lines[0].get_ydata(), plan.params)
@@ -238,6 +249,11 @@ def test_tuning_and_optimization_charts_draw():
     assert len(ax.patches) == 6
     ax = plots.ab_sample_size(0.03, np.linspace(0.01, 0.3, 20), daily_units=1e5, mark=0.05)
     assert ax.get_yscale() == "log"
+    # the marked lift says both the raw days of traffic and the whole weeks the plan runs
+    n = tu.ab_test_sample_size(0.03, 0.05, relative=True)
+    plan = tu.ab_test_plan(0.03, 0.05, relative=True, daily_units=1e5)
+    label = [t.get_text() for t in ax.texts if "per arm" in t.get_text()][0]
+    assert f"{2 * n / 1e5:.1f} days of traffic" in label and f"run {plan.days:g}" in label
     b = op.baseline("bert-base")
     c = op.compare([b, op.quantize(b, "int8", engineering_days=2, usd_per_engineer_day=1000)],
                    monthly_requests=3e8, gpu="L4", seq_len=128, batch_size=64,
