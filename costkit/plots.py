@@ -383,9 +383,10 @@ def finetune_methods(df, *, metric="cost_usd", ax=None):
                           sub["cost_usd_high"] - sub["cost_usd"]]
         bars = ax.bar(x + (j - (len(gpus) - 1) / 2) * width, sub[metric], width, label=g,
                       capsize=3, **kw)
-        for b, n in zip(bars, sub["n_gpus"], strict=True):
-            ax.annotate(f"{n:g} GPU", (b.get_x() + b.get_width() / 2, 0), ha="center",
-                        va="bottom", fontsize=7, rotation=90, color="white")
+        for b, n in zip(bars, sub["n_gpus"], strict=True):  # above the bar: short bars too
+            ax.annotate(f"{n:g} GPU", (b.get_x() + b.get_width() / 2, b.get_height()),
+                        xytext=(0, 2), textcoords="offset points", ha="center",
+                        va="bottom", fontsize=7, color="black")
     ax.set_xticks(x, methods)
     ax.set_ylabel({"cost_usd": "cost [USD]", "memory_per_gpu_gb": "memory per GPU [GB]",
                    "gpu_hours": "GPU-hours"}.get(metric, metric))
@@ -533,10 +534,12 @@ def cumulative_cash_flow(result, *, ax=None, label=None, discounted=False):
     cum = np.cumsum(flows, axis=-1)
     line, = ax.plot(result.months, cum, marker=".", label=label or result.case.name or None)
     pb = result.discounted_payback_month if discounted else result.payback_month
-    if not np.isnan(pb):
+    if not np.isnan(pb) and np.any(flows != 0):  # today's system has nothing to pay back
+        # one label per line, stacked so that two paybacks never print on top of each other
+        k = sum(1 for t in ax.texts if t.get_text().startswith("payback"))
         ax.plot([pb], [0], "o", color=line.get_color(), mfc="white")
-        ax.annotate(f"payback {pb:.1f}", (pb, 0), xytext=(4, 6), textcoords="offset points",
-                    fontsize=8, color=line.get_color())
+        ax.annotate(f"payback {pb:.1f}", (pb, 0), xytext=(4, 6 + 12 * k),
+                    textcoords="offset points", fontsize=8, color=line.get_color())
     ax.axhline(0, color="black", lw=0.8)
     ax.set_xlabel("month")
     ax.set_ylabel(f"cumulative {'discounted ' if discounted else ''}net cash flow [USD]")

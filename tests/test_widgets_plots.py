@@ -426,3 +426,24 @@ def test_latency_throughput_rings_the_chosen_batch():
     moved = [ln for ln in ax2.get_lines() if ln.get_label() == "chosen batch 64"][0]
     assert moved.get_data()[0][0] != x[0]
     plt.close("all")
+
+
+def test_payback_labels_do_not_overlap_and_gpu_labels_are_readable():
+    from costkit import roi
+    from costkit import tuning as tu
+
+    shop = dict(sessions_per_month=1e6, searches_per_session=3, click_through_rate=0.4,
+                conversion_rate=0.05, average_order_value_usd=50.0, gross_margin=0.2,
+                horizon_months=12)
+    fig, ax = plt.subplots()
+    for case in (roi.Case(**shop), roi.Case(**shop, cvr_lift=0.01, one_off_usd=1e4),
+                 roi.Case(**shop, cvr_lift=0.02, one_off_usd=1e4)):
+        ck.plots.cumulative_cash_flow(case.evaluate(), ax=ax)
+    labels = [t for t in ax.texts if t.get_text().startswith("payback")]
+    assert len(labels) == 2                    # today's system (no flows) gets none
+    assert len({t.xyann for t in labels}) == 2  # stacked, not on top of each other
+    ax = ck.plots.finetune_methods(tu.finetune_options("llama-3-8b", 5e7,
+                                                       gpu=["H100-SXM", "L40S"],
+                                                       usd_per_gpu_hour=3.0))
+    assert all(t.get_color() != "white" for t in ax.texts)
+    plt.close("all")
