@@ -548,9 +548,16 @@ def cumulative_cash_flow(result, *, ax=None, label=None, discounted=False):
     return ax
 
 
-def waterfall(steps, *, ax=None, ylabel: str = "USD", title: str = ""):
-    """Waterfall of a Series of steps; labels in ``steps.attrs["is_total"]`` are drawn as totals."""
+def waterfall(steps, *, ax=None, ylabel: str = "USD", title: str = "",
+              increase_is_good: bool = True):
+    """Waterfall of a Series of steps; labels in ``steps.attrs["is_total"]`` are drawn as totals.
+
+    Steps that help are green, steps that hurt red: with ``increase_is_good``
+    (value, profit) a rise helps; for a cost (``increase_is_good=False``, a
+    variance report) a rise hurts, so cost increases are never green.
+    """
     ax = _axes(ax, figsize=(9, 4))
+    good, bad = "C2", "C3"
     totals = set(steps.attrs.get("is_total", []))
     level = 0.0
     for i, (name, v) in enumerate(steps.items()):
@@ -558,7 +565,8 @@ def waterfall(steps, *, ax=None, ylabel: str = "USD", title: str = ""):
             ax.bar(i, v, color="C0" if v >= 0 else "C3")
             level = v
         else:
-            ax.bar(i, v, bottom=level, color="C2" if v >= 0 else "C1")
+            helps = (v >= 0) == increase_is_good
+            ax.bar(i, v, bottom=level, color=good if helps else bad)
             level += v
         ax.annotate(f"{v:,.0f}", (i, level if name not in totals else v), ha="center",
                     va="bottom", fontsize=8)

@@ -447,3 +447,17 @@ def test_payback_labels_do_not_overlap_and_gpu_labels_are_readable():
                                                        usd_per_gpu_hour=3.0))
     assert all(t.get_color() != "white" for t in ax.texts)
     plt.close("all")
+
+
+def test_a_cost_variance_waterfall_never_colours_an_increase_green():
+    import matplotlib.colors as mc
+    import pandas as pd
+
+    steps = pd.Series({"estimate": 100.0, "traffic": 20.0, "price": -5.0, "actual": 115.0})
+    steps.attrs["is_total"] = ["estimate", "actual"]
+    ax = ck.plots.waterfall(steps, increase_is_good=False)
+    rise, fall = ax.patches[1].get_facecolor(), ax.patches[2].get_facecolor()
+    assert mc.to_hex(rise) == mc.to_hex("C3") and mc.to_hex(fall) == mc.to_hex("C2")
+    gain = ck.plots.waterfall(steps)            # value: a rise helps
+    assert mc.to_hex(gain.patches[1].get_facecolor()) == mc.to_hex("C2")
+    plt.close("all")
