@@ -12,8 +12,27 @@ __all__ = [
     "npv_histogram", "optimization_costs", "payback_curve", "price_spread", "replica_curve",
     "roi_waterfall", "search_strategies", "serving_cost_by_gpu", "serving_memory", "tornado",
     "training_by_gpu", "training_scaling", "waterfall", "bill_by_day", "utilization_heatmap",
-    "idle_money", "alerts_timeline", "predicted_vs_published",
+    "idle_money", "alerts_timeline", "predicted_vs_published", "money_ticks",
 ]
+
+
+def money_ticks(axis):
+    """Tick labels in k and M (``1.5 M``, ``250 k``) instead of a ``1e6`` offset; returns the axis.
+
+    ``axis`` is ``ax.yaxis`` or ``ax.xaxis``.
+    """
+    from matplotlib.ticker import FuncFormatter
+
+    def fmt(v, _pos=None):
+        a = abs(v)
+        if a >= 1e6:
+            return f"{v / 1e6:,.1f} M".replace(".0 M", " M")
+        if a >= 1e3:
+            return f"{v / 1e3:,.0f} k"
+        return f"{v:,.0f}"
+
+    axis.set_major_formatter(FuncFormatter(fmt))
+    return axis
 
 
 def _axes(ax, figsize=(7, 4)):
@@ -573,6 +592,9 @@ def waterfall(steps, *, ax=None, ylabel: str = "USD", title: str = "",
     ax.set_xticks(range(len(steps)))
     ax.set_xticklabels(list(steps.index), rotation=25, ha="right", fontsize=8)
     ax.axhline(0, color="black", lw=0.8)
+    lo, hi = ax.get_ylim()
+    ax.set_ylim(lo, hi + 0.1 * (hi - lo))   # headroom: value labels stay below the title
+    money_ticks(ax.yaxis)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     return ax

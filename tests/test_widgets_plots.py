@@ -461,3 +461,16 @@ def test_a_cost_variance_waterfall_never_colours_an_increase_green():
     gain = ck.plots.waterfall(steps)            # value: a rise helps
     assert mc.to_hex(gain.patches[1].get_facecolor()) == mc.to_hex("C2")
     plt.close("all")
+
+
+def test_waterfall_labels_stay_below_the_title_and_ticks_read_in_k_and_m():
+    import pandas as pd
+
+    steps = pd.Series({"gain": 2_407_929.0, "cost": -400_000.0, "NPV": 2_007_929.0})
+    steps.attrs["is_total"] = ["gain", "NPV"]
+    ax = ck.plots.waterfall(steps, title="t")
+    top = max(t.xy[1] for t in ax.texts)
+    assert ax.get_ylim()[1] > top * 1.05          # headroom above the highest label
+    fmt = ax.yaxis.get_major_formatter()
+    assert fmt(2_000_000) == "2 M" and fmt(1_500_000) == "1.5 M" and fmt(250_000) == "250 k"
+    plt.close("all")
