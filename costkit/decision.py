@@ -109,13 +109,6 @@ class Decision:
         return "\n".join(lines)
 
 
-def _draws_of(name, table, monte_carlo_results):
-    if name == KEEP:
-        return None
-    mc = monte_carlo_results.get(name)
-    return None if mc is None else np.asarray(mc.npv_usd, dtype=float)
-
-
 def _gate_lift(table, current, nxt) -> float:
     """The order lift at which ``nxt``'s central NPV equals ``current``'s.
 
@@ -199,8 +192,10 @@ def decide(cases, monte_carlo_results: dict, *, confidence: float = DEFAULT_CONF
     zero = np.zeros(n)
 
     def draws(name):
-        d = _draws_of(name, table, monte_carlo_results)
-        return zero if d is None else d
+        """An option's NPV draws; today's system is 0 in every draw."""
+        if name == KEEP:
+            return zero
+        return np.asarray(monte_carlo_results[name].npv_usd, dtype=float)
 
     rows = {KEEP: dict(central_npv_usd=0.0, mean_npv_usd=0.0, p_npv_positive=0.0,
                        npv_p5_usd=0.0, npv_p95_usd=0.0)}

@@ -308,13 +308,13 @@ def _llm_shape(model, params, n_layers, d_model, n_heads, n_kv_heads, head_dim, 
     return "", n, L, d, h, kvh, hd, None, 0.0, None
 
 
-def _moe_parts(m, wide_gated=3.0):
+def _moe_parts(m):
     """(active, routed experts E, k, MoE layers, weights of one routed expert) of a catalog
     model, or None for a dense one."""
     if m is None or not m.is_moe:
         return None
     return (float(m.active_params), float(m.n_experts), float(m.experts_per_token),
-            float(m.moe_layers), wide_gated * m.d_model * m.d_ff_expert)
+            float(m.moe_layers), (3.0 if m.gated_mlp else 2.0) * m.d_model * m.d_ff_expert)
 
 
 def _check_heads(d_model, n_heads, n_kv_heads, head_dim):

@@ -1010,7 +1010,7 @@ def _resolve_job(params, tokens, model, method, lora_rank, lora_target_modules,
         frozen = (outside_blocks * 2.0 + (n - outside_blocks) * QLORA_BITS_PER_PARAM / 8) / n
     return _Job(label=label, method=method, params=n,
                 total=n + adapters if method != "full" else n, trainable=trainable,
-                flop_params=flop_n if method == "full" else flop_n + adapters * 0.0,
+                flop_params=flop_n,
                 tokens=tok, shape=shape, moe=moe, frozen_bytes=frozen)
 
 
