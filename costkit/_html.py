@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ._safe import html_text
 
-__all__ = ["result_table"]
+__all__ = ["frame_table", "number_text", "result_table"]
 
 _STYLE = ("<style>.ck-result td,.ck-result th{padding:2px 8px;text-align:left}"
           ".ck-result td.n{text-align:right;font-variant-numeric:tabular-nums}"
@@ -18,16 +18,22 @@ _STYLE = ("<style>.ck-result td,.ck-result th{padding:2px 8px;text-align:left}"
           ".ck-result details{margin-top:4px}</style>")
 
 
-def _fmt(v) -> str:
+def number_text(v) -> str:
+    """A cell's text: thousands separated, two decimals from 1, four digits below, a dash
+    for NaN, escaped text otherwise (the report's tables and the result tables alike)."""
     if isinstance(v, bool) or v is None:
         return html_text(v)
     if isinstance(v, int | float):
-        if v != v:
-            return "n/a"
+        if v != v:  # NaN
+            return "—"
         a = abs(v)
-        if a != 0 and (a >= 1e7 or a < 1e-3):
-            return f"{v:.3g}"
-        return f"{v:,.2f}" if a < 1000 else f"{v:,.0f}"
+        if a == 0:
+            return "0"
+        if a >= 1000:
+            return f"{v:,.0f}"
+        if a >= 1:
+            return f"{v:,.2f}"
+        return f"{v:.4g}"
     return html_text(v)
 
 
@@ -44,7 +50,7 @@ def _folded(assumptions: dict | None) -> str:
 def result_table(title: str, rows, assumptions: dict | None = None, note: str = "") -> str:
     """A caption, ``(quantity, value, unit)`` rows and the assumptions in a ``<details>``."""
     body = "".join(
-        f"<tr><th>{html_text(q)}</th><td class=n>{_fmt(v)}</td><td>{html_text(u)}</td></tr>"
+        f"<tr><th>{html_text(q)}</th><td class=n>{number_text(v)}</td><td>{html_text(u)}</td></tr>"
         for q, v, u in rows)
     extra = f"<p>{html_text(note)}</p>" if note else ""
     return (f"{_STYLE}<div class=ck-result><table><caption>{html_text(title)}</caption>{body}"
@@ -58,7 +64,7 @@ def frame_table(title: str, frame, assumptions: dict | None = None, most: int = 
     shown = frame.head(most)
     head = "".join(f"<th>{html_text(c)}</th>" for c in shown.columns)
     rows = "".join("<tr>" + "".join(
-        f"<td class=n>{_fmt(v.item() if isinstance(v, np.generic) else v)}</td>" for v in r)
+        f"<td class=n>{number_text(v.item() if isinstance(v, np.generic) else v)}</td>" for v in r)
         + "</tr>" for r in shown.itertuples(index=False))
     more = (f"<p>{len(frame) - most:,} more rows: .to_frame()</p>" if len(frame) > most else "")
     return (f"{_STYLE}<div class=ck-result><table><caption>{html_text(title)}</caption>"

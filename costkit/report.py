@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import json
 
+from ._html import number_text as _fmt  # one cell formatter for every table
 from ._safe import html_text, spreadsheet_frame
 
 __all__ = ["SECTIONS", "csv_text", "html", "json_text"]
@@ -50,23 +51,6 @@ footer{margin-top:3em;color:#5a6372;font-size:.82em}
 
 
 _esc = html_text
-
-
-def _fmt(v) -> str:
-    if isinstance(v, bool) or v is None:
-        return _esc(v)
-    if isinstance(v, int | float):
-        if v != v:  # NaN
-            return "—"
-        a = abs(v)
-        if a == 0:
-            return "0"
-        if a >= 1000:
-            return f"{v:,.0f}"
-        if a >= 1:
-            return f"{v:,.2f}"
-        return f"{v:.4g}"
-    return _esc(v)
 
 
 def _table(df, *, index=True) -> str:
