@@ -69,6 +69,9 @@ class Schema:
     checks: tuple = field(default=())  # callables (frame, fail) for cross-column rules
 
 
+MAX_WHOLE = 2**53
+"""The largest whole number a table's integer column accepts: exact in a float, and in int64."""
+
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -147,6 +150,12 @@ def read_table(path, schema: Schema, *, label: str | None = None, frame=None):
                 if frac.any():
                     i = int(frac.to_numpy().nonzero()[0][0])
                     fail(i, col.name, f"{text.iloc[i]!r} is not a whole number")
+                # a whole number a count can hold exactly (1e100 is whole, but no count)
+                huge = (values.abs() > MAX_WHOLE) & ~empty
+                if huge.any():
+                    i = int(huge.to_numpy().nonzero()[0][0])
+                    fail(i, col.name, f"{text.iloc[i]} is out of range (a whole number must be "
+                         f"<= {MAX_WHOLE:,})")
             if col.min is not None:
                 low = (values <= col.min) if col.min_exclusive else (values < col.min)
                 low &= ~empty

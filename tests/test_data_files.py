@@ -140,3 +140,11 @@ def test_edited_file_is_reloaded(data_dir, tmp_path):
     f.write_text(text)
     os.utime(f, (time.time() + 5, time.time() + 5))
     assert ck.gpu("T4", path=f).memory_gb == 17
+
+
+def test_a_whole_number_too_big_for_a_count_is_refused_by_name(data_dir, tmp_path):
+    # found by make fuzz: n_layers = 1e100 is whole, but no count can hold it
+    bad = tmp_path / "runs.csv"
+    _corrupt(data_dir / "training_runs.csv", bad, 1, "n_layers", "1e100")
+    with pytest.raises(ck.DataFileError, match=r"row 1 .*column 'n_layers'.*out of range"):
+        training_runs(bad)
