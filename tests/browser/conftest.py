@@ -52,9 +52,27 @@ def browser():
         b.close()
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
+
+
+def _offline(route):
+    """The workshop room has no network: a request off the machine (Voilà's template links
+    Font Awesome from a CDN) is refused at once, as an offline laptop would, instead of
+    waiting on a network that drops packets (the page's load event waited for it)."""
+    from urllib.parse import urlsplit
+
+    url = urlsplit(route.request.url)
+    if url.scheme in ("http", "https", "ws", "wss") and url.hostname not in LOOPBACK \
+            and f"[{url.hostname}]" not in LOOPBACK:
+        route.abort("internetdisconnected")
+    else:
+        route.continue_()
+
+
 @pytest.fixture
 def page(browser):
     ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    ctx.route("**/*", _offline)
     p = ctx.new_page()
     p.set_default_timeout(120_000)
     yield p
