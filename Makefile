@@ -172,8 +172,7 @@ bench: $(STAMP)
 
 ## execute-notebooks: re-run every notebook top to bottom and store its outputs
 execute-notebooks: $(STAMP)
-	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
-		--ExecutePreprocessor.kernel_name=costkit notebooks/[0-9]*.ipynb
+	$(BIN)/python -m costkit.workshop execute --src notebooks
 
 clean:
 	rm -rf $(VENV) $(LOWEST_VENV) build *.egg-info .pytest_cache .ruff_cache handouts

@@ -32,7 +32,7 @@ _EXPORTS = {
 }  # fmt: skip
 _SUBMODULES = {"billing", "capacity", "catalog", "cli", "decision", "exercises", "fx", "kernels",
                "ledger", "mfu", "moe", "monitoring", "optimization", "plots", "report", "roi",
-               "scenario", "serving",
+               "scenario", "serving", "style",
                "telemetry", "training", "tuning", "units", "validation", "widgets", "workshop"}
 
 __all__ = sorted(_EXPORTS) + sorted(_SUBMODULES)

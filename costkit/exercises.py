@@ -200,7 +200,7 @@ def _payback():
 def _break_even_loss_pct(scale=100.0):
     from .optimization import break_even_accuracy_loss
 
-    return float(break_even_accuracy_loss(0.50, 135)) * scale
+    return float(break_even_accuracy_loss(0.50, 180)) * scale
 
 
 def _pruned_params(mha=False):

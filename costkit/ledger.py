@@ -21,6 +21,15 @@ Phases are ``"train"``, ``"run"`` (serving, monitoring), ``"opt"``
 (optimisation: quantisation, distillation ...) and ``"tune"`` (hyperparameter
 search, fine-tuning, A/B tests); ``"training"``, ``"serving"``,
 ``"optimisation"`` and ``"tuning"`` are accepted too.
+
+The ledger is two-dimensional: each item also has a **category**, the origin's
+six (:data:`CATEGORIES`: hardware, software, data, labour, operations, time)
+or a name of your own. :meth:`Ledger.by_category` and
+:meth:`Ledger.by_phase_category` total it that way. ``time`` is the cost of
+delay (:meth:`Ledger.add_cost_of_delay`): gain forgone while the model is not
+live, an opportunity cost rather than a payment, so :meth:`Ledger.cash_total`
+leaves it out and an ROI case refuses it (its timeline already forgoes the
+months before launch).
 """
 
 from __future__ import annotations
@@ -28,10 +37,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from costkit._checks import as_quantity, wrap_like
+from costkit._checks import as_fraction, as_quantity, wrap_like
 from costkit.units import UnitError, conversion_factor, parse_price_unit, parse_unit
 
 __all__ = [
+    "CATEGORIES",
     "ORIGIN_EXAMPLE",
     "PHASES",
     "PHASE_LABELS",
@@ -71,6 +81,56 @@ ORIGIN_EXAMPLE = {
 The origin wrote its rates as "1/h" without a currency; costkit reads them
 as USD per hour.
 """
+
+
+CATEGORIES = ("hardware", "software", "data", "labour", "operations", "time")
+"""The origin's six cost categories, in order. Other category names are allowed.
+
+hardware: GPUs and servers, bought or rented by the hour (compute); software:
+licences and subscriptions; data: acquisition, labelling, storage; labour:
+people's time (engineer-days); operations: energy, monitoring, upkeep; time:
+the cost of delay (an opportunity cost, not a payment).
+"""
+
+OPPORTUNITY_CATEGORY = "time"
+"""The category that is forgone gain rather than money paid (see :meth:`Ledger.cash_total`)."""
+
+_CATEGORY_ALIASES = {
+    "labor": "labour", "people": "labour", "staff": "labour", "personnel": "labour",
+    "licence": "software", "license": "software", "licences": "software",
+    "licenses": "software", "subscription": "software", "subscriptions": "software",
+    "delay": "time", "cost of delay": "time", "ops": "operations",
+}  # fmt: skip
+
+MAX_CATEGORY_CHARS = 40
+
+
+def _category(category) -> str:
+    """A category name, lower case and trimmed; aliases (labor, people, licence ...) resolved.
+
+    An empty category is ``"other"``; a name one typo away from a standard
+    category is refused with the closest names, so that "hardwre" does not open
+    a seventh column.
+    """
+    if not isinstance(category, str):
+        raise TypeError(f"category must be a string, got {type(category).__name__}")
+    c = " ".join(category.strip().lower().split())
+    if not c:
+        return "other"
+    if len(c) > MAX_CATEGORY_CHARS or not c.isprintable():
+        raise ValueError(f"category {category[:MAX_CATEGORY_CHARS]!r}...: a category is a "
+                         f"short printable name (at most {MAX_CATEGORY_CHARS} characters)")
+    c = _CATEGORY_ALIASES.get(c, c)
+    if c not in CATEGORIES and c != "other":
+        import difflib
+
+        close = difflib.get_close_matches(c, CATEGORIES, n=2, cutoff=0.75)
+        if close:
+            raise ValueError(f"unknown category {category!r}: did you mean "
+                             f"{' or '.join(repr(x) for x in close)}? (the six are "
+                             f"{', '.join(CATEGORIES)}; a name of your own must not be one "
+                             "typo away from them)")
+    return c
 
 
 def _phase(phase: str) -> str:
@@ -207,7 +267,7 @@ class Ledger:
         ValueError
             For a negative, NaN or infinite quantity or price, or an unknown phase.
         """
-        phase = _phase(phase)
+        phase, category = _phase(phase), _category(category)
         q = float(as_quantity(f"quantity of {name!r}", quantity))
         p = float(as_quantity(f"unit_price of {name!r}", unit_price))
         currency, per = parse_price_unit(price_unit)
@@ -227,7 +287,7 @@ class Ledger:
     def add_fixed(self, phase: str, name: str, amount, currency: str = "USD", *,
                   category: str = "", note: str = "") -> LineItem:
         """Add a fixed amount of money (a licence, a contract, a figure given as such)."""
-        phase = _phase(phase)
+        phase, category = _phase(phase), _category(category)
         a = float(as_quantity(f"amount of {name!r}", amount))
         cur = str(currency)
         if not (len(cur) == 3 and cur.isalpha() and cur.isupper()):
@@ -239,7 +299,7 @@ class Ledger:
         return item
 
     def add_storage(self, phase: str, name: str, *, storage_gb, usd_per_gb_month, months,
-                    category: str = "storage", note: str = "") -> LineItem:
+                    category: str = "data", note: str = "") -> LineItem:
         """Add storage: ``storage_gb`` [GB] x ``months`` [month] x ``usd_per_gb_month``."""
         gb = float(as_quantity(f"storage_gb of {name!r}", storage_gb))
         mo = float(as_quantity(f"months of {name!r}", months))
@@ -248,14 +308,60 @@ class Ledger:
                         category=category, note=note)
 
     def add_compute(self, phase: str, name: str, *, hours, usd_per_hour, unit: str = "hour",
-                    category: str = "compute", note: str = "") -> LineItem:
-        """Add compute time: ``hours`` [unit] x ``usd_per_hour`` [USD/unit].
+                    category: str = "hardware", note: str = "") -> LineItem:
+        """Add compute time: ``hours`` [unit] x ``usd_per_hour`` [USD/unit] (hardware).
 
         ``unit="GPU-hour"`` when the rate is per GPU-hour and ``hours`` counts
         GPU-hours (GPUs x wall-clock hours).
         """
         return self.add(phase, name, hours, unit, usd_per_hour, f"USD/{unit}",
                         category=category, note=note)
+
+    def add_labelling(self, phase: str, name: str, *, items, usd_per_label,
+                      labels_per_item=1.0, review_share=0.0, usd_per_review=None,
+                      note: str = "") -> tuple[LineItem, ...]:
+        """Add data labelling (category ``data``): one line for the labels, one for the review.
+
+        labels = items x labels_per_item [label], priced at ``usd_per_label``
+        [USD/label]; reviewed labels = labels x ``review_share`` (0 to 1, the share
+        checked a second time), priced at ``usd_per_review`` (default: the label
+        price). Returns the items added.
+        """
+        n = float(as_quantity(f"items of {name!r}", items))
+        per = float(as_quantity(f"labels_per_item of {name!r}", labels_per_item))
+        share = float(as_fraction(f"review_share of {name!r}", review_share))
+        labels = n * per
+        out = [self.add(phase, name, labels, "label", usd_per_label, "USD/label",
+                        category="data",
+                        note=note or f"{n:,.0f} items x {per:g} label(s) per item")]
+        if share > 0:
+            price = usd_per_label if usd_per_review is None else usd_per_review
+            out.append(self.add(phase, f"{name}: review", labels * share, "label", price,
+                                "USD/label", category="data",
+                                note=f"{share:.0%} of the labels checked again"))
+        return tuple(out)
+
+    def add_subscription(self, phase: str, name: str, *, seats, usd_per_seat_month, months,
+                         note: str = "") -> LineItem:
+        """Add software licences: ``seats`` x ``months`` [seat-month] x ``usd_per_seat_month``."""
+        n = float(as_quantity(f"seats of {name!r}", seats))
+        mo = float(as_quantity(f"months of {name!r}", months))
+        return self.add(phase, name, n * mo, "seat-month", usd_per_seat_month,
+                        "USD/seat-month", category="software",
+                        note=note or f"{n:g} seat(s) for {mo:g} month(s)")
+
+    def add_cost_of_delay(self, phase: str, name: str, *, months, usd_per_month,
+                          note: str = "") -> LineItem:
+        """Add the cost of delay (category ``time``): ``months`` x the gain a month forgoes.
+
+        ``usd_per_month`` is what one month without the model forgoes, e.g.
+        :func:`costkit.roi.cost_of_delay_usd_per_month` of a case (its monthly
+        gross profit at full rollout less the serving it would cost). It is an
+        opportunity cost, not a payment: :meth:`cash_total` leaves it out.
+        """
+        return self.add(phase, name, months, "month", usd_per_month, "USD/month",
+                        category=OPPORTUNITY_CATEGORY,
+                        note=note or "gain forgone while the model is not live (not a payment)")
 
     def extend(self, other: Ledger) -> Ledger:
         """Append every item of ``other`` (e.g. a ledger built by another module)."""
@@ -315,10 +421,54 @@ class Ledger:
             totals[it.phase] += it.amount * self._rate(it.currency, cur)
         return pd.Series(totals, name=f"cost_{cur.lower()}")
 
-    def total(self, currency: str | None = None) -> float:
-        """Total cost, the sum over all items. [currency]"""
+    def by_category(self, currency: str | None = None):
+        """Cost per category as a Series: the six of :data:`CATEGORIES` (zero where empty),
+        then any others in the order they first appear. [currency]"""
+        import pandas as pd
+
         cur = (currency or self.currency).upper()
-        total = float(sum(it.amount * self._rate(it.currency, cur) for it in self._items))
+        totals = dict.fromkeys(self.categories, 0.0)
+        for it in self._items:
+            totals[it.category] += it.amount * self._rate(it.currency, cur)
+        return pd.Series(totals, name=f"cost_{cur.lower()}")
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        """The six standard categories, then the others used by an item (first use first)."""
+        extra = [c for c in dict.fromkeys(it.category for it in self._items)
+                 if c not in CATEGORIES]
+        return (*CATEGORIES, *extra)
+
+    def by_phase_category(self, currency: str | None = None, *, totals: bool = False):
+        """Cost by phase (rows, all four) and category (columns, see :meth:`by_category`).
+
+        ``totals=True`` adds a ``total`` row and column; every row and column
+        then sums to its total and the corner is :meth:`total`. [currency]
+        """
+        import pandas as pd
+
+        cur = (currency or self.currency).upper()
+        table = pd.DataFrame(0.0, index=pd.Index(PHASES, name="phase"),
+                             columns=pd.Index(self.categories, name="category"))
+        for it in self._items:
+            table.loc[it.phase, it.category] += it.amount * self._rate(it.currency, cur)
+        if totals:
+            table["total"] = table.sum(axis=1)
+            table.loc["total"] = table.sum(axis=0)
+        return table
+
+    def total(self, currency: str | None = None) -> float:
+        """Total cost, the sum over all items, the cost of delay included. [currency]"""
+        return self._sum(self._items, currency)
+
+    def cash_total(self, currency: str | None = None) -> float:
+        """Money paid: :meth:`total` less the ``time`` category (the cost of delay). [currency]"""
+        return self._sum([it for it in self._items if it.category != OPPORTUNITY_CATEGORY],
+                         currency)
+
+    def _sum(self, items, currency):
+        cur = (currency or self.currency).upper()
+        total = float(sum(it.amount * self._rate(it.currency, cur) for it in items))
         if not math.isfinite(total):
             raise ValueError(f"the ledger's total overflows to infinity in {cur}; an item is far "
                              "too large")
@@ -346,6 +496,10 @@ class Ledger:
         for ph in PHASES:
             lines.append(f"  {PHASE_LABELS[ph]:<8} {by[ph]:>14,.2f} {self.currency}")
         lines.append(f"  {'C':<8} {by.sum():>14,.2f} {self.currency}")
+        delay = self.total() - self.cash_total()
+        if delay:
+            lines.append(f"  of which cost of delay (forgone, not paid) {delay:,.2f} "
+                         f"{self.currency}")
         return "\n".join(lines)
 
 

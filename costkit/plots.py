@@ -12,27 +12,39 @@ __all__ = [
     "npv_histogram", "optimization_costs", "payback_curve", "price_spread", "replica_curve",
     "roi_waterfall", "search_strategies", "serving_cost_by_gpu", "serving_memory", "tornado",
     "training_by_gpu", "training_scaling", "waterfall", "bill_by_day", "utilization_heatmap",
-    "idle_money", "alerts_timeline", "predicted_vs_published", "money_ticks",
+    "idle_money", "alerts_timeline", "predicted_vs_published", "money_ticks", "ledger_items",
+    "ledger_matrix",
 ]
 
 
+def _plain(v: float) -> str:
+    """A tick as a person writes it: 1.5 M, 250 k, 3 B, 12, 0.5, 0.001 (no 1e6, no 10^k)."""
+    a = abs(v)
+    if a >= 1e9:
+        return f"{v / 1e9:,.1f} B".replace(".0 B", " B")
+    if a >= 1e6:
+        return f"{v / 1e6:,.1f} M".replace(".0 M", " M")
+    if a >= 1e3:
+        return f"{v / 1e3:,.0f} k"
+    if a >= 1 or a == 0:
+        return f"{v:,.0f}" if float(v).is_integer() else f"{v:,.1f}"
+    return f"{v:.3g}"
+
+
 def money_ticks(axis):
-    """Tick labels in k and M (``1.5 M``, ``250 k``) instead of a ``1e6`` offset; returns the axis.
+    """Tick labels in k, M and B (``1.5 M``, ``250 k``) instead of a ``1e6`` offset or
+    ``10^6`` powers; returns the axis. ``axis`` is ``ax.yaxis`` or ``ax.xaxis``; on a log
+    axis the minor ticks stay unlabelled."""
+    from matplotlib.ticker import FuncFormatter, NullFormatter
 
-    ``axis`` is ``ax.yaxis`` or ``ax.xaxis``.
-    """
-    from matplotlib.ticker import FuncFormatter
-
-    def fmt(v, _pos=None):
-        a = abs(v)
-        if a >= 1e6:
-            return f"{v / 1e6:,.1f} M".replace(".0 M", " M")
-        if a >= 1e3:
-            return f"{v / 1e3:,.0f} k"
-        return f"{v:,.0f}"
-
-    axis.set_major_formatter(FuncFormatter(fmt))
+    axis.set_major_formatter(FuncFormatter(lambda v, _pos=None: _plain(v)))
+    if axis.get_scale() == "log":
+        axis.set_minor_formatter(NullFormatter())
     return axis
+
+
+plain_ticks = money_ticks
+"""The same formatter for counts on a log axis (requests, parameters, months)."""
 
 
 def _axes(ax, figsize=(7, 4)):
@@ -54,16 +66,113 @@ def ledger_bars(ledger, *, ax=None, currency: str | None = None, by: str = "cate
     df[by] = df[by].replace("", "other")
     table = df.pivot_table(index="phase", columns=by, values=col, aggfunc="sum", fill_value=0.0)
     table = table.reindex(list(PHASES), fill_value=0.0)
+    from costkit.style import category_color
+
     bottom = [0.0] * len(table)
     for name in table.columns:
         vals = table[name].to_numpy()
-        ax.bar([PHASE_LABELS[p] for p in table.index], vals, bottom=bottom, label=str(name))
+        ax.bar([PHASE_LABELS[p] for p in table.index], vals, bottom=bottom, label=str(name),
+               color=category_color(name) if by == "category" else None)
         bottom = [b + v for b, v in zip(bottom, vals, strict=True)]
     for x, b in enumerate(bottom):
-        ax.annotate(f"{b:,.2f}", (x, b), ha="center", va="bottom", fontsize=9)
+        ax.annotate(_money_text(b), (x, b), ha="center", va="bottom", fontsize=9)
+    ax.set_ylim(0, max(max(bottom), 1e-9) * 1.15)
     ax.set_ylabel(f"cost [{cur}]")
     ax.legend(title=by, fontsize=8)
     ax.set_title(ledger.title or "Cost by phase")
+    return ax
+
+
+def _money_text(v: float) -> str:
+    """A money label in k and M, as :func:`money_ticks` writes ticks."""
+    a = abs(v)
+    if a >= 1e6:
+        return f"{v / 1e6:,.2f} M"
+    if a >= 1e4:
+        return f"{v / 1e3:,.0f} k"
+    if a >= 100:
+        return f"{v:,.0f}"
+    return f"{v:,.2f}"
+
+
+def ledger_items(ledger, *, ax=None, currency: str | None = None, top: int = 14):
+    """What the ledger holds: one horizontal bar per line item, grouped by phase and coloured
+    by category, each labelled with its cost. Items past the ``top`` largest are one
+    "n smaller items" bar, so every unit of money is drawn. [currency]
+    """
+    import numpy as np
+
+    from costkit.ledger import PHASE_LABELS, PHASES
+    from costkit.style import category_color
+
+    cur = (currency or ledger.currency).upper()
+    df = ledger.to_frame(cur)
+    col = f"cost_{cur.lower()}"
+    if df.empty:
+        raise ValueError("the ledger has no items to draw")
+    df = df.assign(order=df["phase"].map({p: i for i, p in enumerate(PHASES)}))
+    keep = df.nlargest(int(top), col).index
+    rest = df.drop(index=keep)
+    df = df.loc[keep].sort_values(["order", col], ascending=[True, False])
+    labels = [f"{PHASE_LABELS[p]} · {n}" for p, n in zip(df["phase"], df["name"], strict=True)]
+    colors = [category_color(c) for c in df["category"]]
+    values = list(df[col])
+    if len(rest):
+        labels.append(f"{len(rest)} smaller items")
+        colors.append("#dddddd")
+        values.append(float(rest[col].sum()))
+    ax = _axes(ax, figsize=(8, 0.32 * len(values) + 1.4))
+    y = np.arange(len(values))[::-1]
+    ax.barh(y, values, color=colors)
+    ax.set_yticks(y, [t if len(t) <= 48 else t[:47] + "…" for t in labels], fontsize=8)
+    right = max(values) if max(values) > 0 else 1.0
+    for yi, v in zip(y, values, strict=True):
+        ax.annotate(_money_text(v), (v, yi), xytext=(3, 0), textcoords="offset points",
+                    va="center", fontsize=8)
+    ax.set_xlim(0, right * 1.18)
+    money_ticks(ax.xaxis)
+    ax.set_xlabel(f"cost [{cur}]")
+    used = list(dict.fromkeys(df["category"]))
+    from matplotlib.patches import Patch
+
+    ax.legend(handles=[Patch(color=category_color(c), label=c) for c in used],
+              title="category", fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    total = ledger.total(cur)
+    ax.set_title(f"{ledger.title or 'Ledger'}: {_money_text(total)} {cur} in "
+                 f"{len(ledger)} items")
+    return ax
+
+
+def ledger_matrix(ledger, *, ax=None, currency: str | None = None):
+    """The ledger both ways: one bar per category (the origin's six, then others), stacked by
+    phase in the phase colours, with each category's total. [currency]"""
+    import numpy as np
+
+    from costkit.ledger import PHASE_LABELS, PHASES
+    from costkit.style import PHASE_COLORS
+
+    cur = (currency or ledger.currency).upper()
+    table = ledger.by_phase_category(cur)
+    cats = list(table.columns)
+    ax = _axes(ax, figsize=(8, 0.4 * len(cats) + 1.6))
+    y = np.arange(len(cats))[::-1]
+    left = np.zeros(len(cats))
+    for ph in PHASES:
+        vals = table.loc[ph].to_numpy(dtype=float)
+        if vals.any():
+            ax.barh(y, vals, left=left, color=PHASE_COLORS[ph], label=PHASE_LABELS[ph])
+        left = left + vals
+    for yi, v in zip(y, left, strict=True):
+        ax.annotate(_money_text(v), (v, yi), xytext=(3, 0), textcoords="offset points",
+                    va="center", fontsize=8)
+    ax.set_yticks(y, cats)
+    ax.set_xlim(0, (left.max() or 1.0) * 1.18)
+    money_ticks(ax.xaxis)
+    ax.set_xlabel(f"cost [{cur}]")
+    ax.legend(title="phase", fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    by = ledger.by_category(cur)
+    top = by.idxmax() if by.max() > 0 else "nothing"
+    ax.set_title(f"{ledger.title or 'Ledger'}: by category, {top} the largest")
     return ax
 
 
@@ -73,11 +182,13 @@ def ledger_waterfall(ledger, *, ax=None, currency: str | None = None):
 
     ax = _axes(ax)
     cur = (currency or ledger.currency).upper()
+    from costkit.style import PHASE_COLORS
+
     by = ledger.by_phase(cur)
     start = 0.0
     labels = []
     for i, ph in enumerate(PHASES):
-        ax.bar(i, by[ph], bottom=start, color=f"C{i}")
+        ax.bar(i, by[ph], bottom=start, color=PHASE_COLORS[ph])
         ax.annotate(f"+{by[ph]:,.2f}", (i, start + by[ph]), ha="center", va="bottom", fontsize=9)
         if i < len(PHASES) - 1:
             ax.plot([i + 0.4, i + 0.6], [start + by[ph]] * 2, color="grey", lw=0.8)
@@ -119,6 +230,7 @@ def price_spread(prices=None, *, gpus=None, pricing: str = "on_demand", ax=None)
         ax.scatter([np.median(vals)], [y], marker="|", s=300, color="C3")
     ax.set_yticks(range(len(order)), order)
     ax.set_xscale("log")
+    plain_ticks(ax.xaxis)
     ax.set_xlabel(f"{pricing.replace('_', '-')} price [USD per GPU-hour, log scale]")
     ax.set_title("Spread of cloud prices per GPU (red: median)")
     ax.grid(axis="x", alpha=0.3)
@@ -135,28 +247,37 @@ def _range_err(est, key, scale=1.0):
 
 
 def training_by_gpu(est, *, ax=None, currency: str = "USD"):
-    """Grouped bars per GPU: cost (left) and wall-clock days (right), with the range.
+    """Cost per GPU as horizontal bars (whiskers: the low-high range), each labelled with its
+    wall-clock days, cheapest first. One axis: money is never drawn against days.
 
     ``est`` is a :class:`costkit.training.TrainingEstimate` over an array of
-    GPUs. Error bars span its low-high range. [currency; days]
+    GPUs. [currency; days]
     """
     import numpy as np
 
     from costkit.fx import convert
+    from costkit.style import gpu_color
 
-    ax = _axes(ax, figsize=(8, 4))
     names = [str(g) for g in np.asarray(est.gpu).ravel()]
-    x = np.arange(len(names))
+    ax = _axes(ax, figsize=(8, 0.45 * len(names) + 1.4))
     rate = 1.0 if currency.upper() == "USD" else convert(1.0, "USD", currency)
     cost, cost_err = _range_err(est, "cost_usd", rate)
-    days, days_err = _range_err(est, "wall_clock_hours", 1 / 24)
-    ax.bar(x - 0.2, cost, 0.4, yerr=cost_err, capsize=3, color="C0", label="cost")
-    ax.set_ylabel(f"cost [{currency.upper()}]", color="C0")
-    ax2 = ax.twinx()
-    ax2.bar(x + 0.2, days, 0.4, yerr=days_err, capsize=3, color="C1", label="wall clock")
-    ax2.set_ylabel("wall clock [days]", color="C1")
-    ax.set_xticks(x, names, rotation=30, ha="right")
-    ax.set_title("Cost (blue) and wall clock (orange) by GPU; bars: central, whiskers: range")
+    days = np.asarray(est.wall_clock_hours, dtype=float).ravel() / 24
+    order = np.argsort(cost)[::-1]              # the cheapest ends on top
+    y = np.arange(len(names))
+    ax.barh(y, cost[order], xerr=cost_err[:, order], capsize=3,
+            color=[gpu_color(names[k]) for k in order])
+    ax.set_yticks(y, [names[k] for k in order])
+    top = float(np.max(cost + cost_err[1]))
+    for yi, k in zip(y, order, strict=True):
+        ax.annotate(f"{_money_text(cost[k])} · {days[k]:,.1f} days",
+                    (cost[k] + cost_err[1, k], yi), xytext=(4, 0), textcoords="offset points",
+                    va="center", fontsize=8)
+    ax.set_xlim(0, top * 1.35)
+    money_ticks(ax.xaxis)
+    ax.set_xlabel(f"cost [{currency.upper()}]")
+    cheapest = names[int(np.argmin(cost))]
+    ax.set_title(f"{cheapest} is the cheapest; labels: cost · wall-clock days")
     return ax
 
 
@@ -171,12 +292,14 @@ def training_scaling(est, *, ax=None, currency: str = "USD"):
     rate = 1.0 if currency.upper() == "USD" else convert(1.0, "USD", currency)
     ax.plot(n, np.asarray(est.cost_usd).ravel() * rate, "o-", color="C0")
     ax.set_xscale("log", base=2)
+    plain_ticks(ax.xaxis)
     ax.set_xlabel("GPUs")
     ax.set_ylabel(f"cost [{currency.upper()}]", color="C0")
     ax.set_ylim(bottom=0)
     ax2 = ax.twinx()
     ax2.plot(n, np.asarray(est.wall_clock_hours).ravel() / 24, "s--", color="C1")
     ax2.set_yscale("log")
+    plain_ticks(ax2.yaxis)
     ax2.set_ylabel("wall clock [days, log scale]", color="C1")
     ax.set_title("More GPUs: time falls, cost stays flat or rises")
     return ax
@@ -243,6 +366,8 @@ def compute_optimal_frontier(plan, *, ax=None):
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
     ax.set_title("Compute-optimal frontier (Chinchilla)")
+    plain_ticks(ax.xaxis)
+    plain_ticks(ax.yaxis)
     return ax
 
 
@@ -273,7 +398,7 @@ def latency_throughput(est, *, slo_s=None, ax=None, label=None, annotate=True, c
         i = int(np.flatnonzero(batch == chosen)[0])
         ax.plot(tps[i], lat[i], "o", ms=13, mfc="none", mec="black", mew=1.5,
                 label=f"chosen batch {chosen:g}")
-        ax.legend(fontsize=8, loc="upper left")
+        ax.legend(fontsize=8, loc="lower right")   # the SLO label sits at the upper left
     if slo_s is not None:
         ax.axhline(slo_s, color="#b00", ls="--", lw=1)
         ax.annotate(f"SLO {slo_s:g} s", (ax.get_xlim()[0], slo_s), va="bottom", fontsize=8,
@@ -377,7 +502,17 @@ def search_strategies(searches, *, metric="gpu_hours", ax=None):
     unit = {"gpu_hours": "GPU-hours", "cost_usd": "USD", "wall_clock_hours": "wall-clock hours"}
     ax.set_ylabel(unit.get(metric, metric))
     ax.set_ylim(top=ax.get_ylim()[1] * 1.15)
-    ax.set_title(f"Hyperparameter search: {unit.get(metric, metric)} per strategy")
+    money_ticks(ax.yaxis)
+    # the takeaway as the title: how much the best strategy saves against the costliest
+    vals = df[metric].to_numpy(dtype=float)
+    best, worst = int(vals.argmin()), int(vals.argmax())
+    what = unit.get(metric, metric)
+    if vals[best] > 0 and vals[worst] > vals[best]:
+        name = short.get(df["strategy"].iloc[best], df["strategy"].iloc[best])
+        ax.set_title(f"{name}: {vals[worst] / vals[best]:,.0f}x fewer {what} than "
+                     f"{short.get(df['strategy'].iloc[worst], df['strategy'].iloc[worst])}")
+    else:
+        ax.set_title(f"Hyperparameter search: {what} per strategy")
     return ax
 
 
@@ -431,6 +566,7 @@ def ab_sample_size(baseline_rate, lifts, *, relative=True, alpha=0.05, power=0.8
     x = lifts * 100
     ax.plot(x, n, "-", color="C0")
     ax.set_yscale("log")
+    plain_ticks(ax.yaxis)
     ax.set_xlabel("minimum detectable lift " + ("[% of baseline]" if relative else
                                                 "[percentage points]"))
     ax.set_ylabel("visitors per arm")
@@ -448,6 +584,7 @@ def ab_sample_size(baseline_rate, lifts, *, relative=True, alpha=0.05, power=0.8
     if daily_units is not None:
         ax2 = ax.twinx()
         ax2.set_yscale("log")
+        plain_ticks(ax2.yaxis)
         lo, hi = ax.get_ylim()
         ax2.set_ylim(2 * lo / daily_units, 2 * hi / daily_units)
         ax2.set_ylabel(f"days of traffic at {daily_units:,.0f} visitors/day\n(before rounding "
@@ -494,6 +631,8 @@ def payback_curve(comparison, monthly_requests, *, horizon_months=None, ax=None)
     ax.annotate(f"horizon {h:g} months", (curve.index[0], h), va="bottom", fontsize=8)
     ax.set_xscale("log")
     ax.set_yscale("log")
+    plain_ticks(ax.xaxis)
+    plain_ticks(ax.yaxis)
     ax.set_xlabel("requests per month")
     ax.set_ylabel("payback [months]")
     ax.grid(alpha=0.3, which="both")
@@ -530,6 +669,7 @@ def accuracy_tradeoff(comparison, accuracy_loss, *, ax=None, log=False):
     ax.axhline(0, color="black", lw=0.8)
     if log:
         ax.set_xscale("log")
+        plain_ticks(ax.xaxis)
     ax.set_xlabel("relative drop in conversion [%] (dots: each variant's assumed loss)")
     ax.set_ylabel("net benefit [USD per month]")
     ax.grid(alpha=0.3)
@@ -541,17 +681,19 @@ def accuracy_tradeoff(comparison, accuracy_loss, *, ax=None, log=False):
 # --------------------------------------------------------------------------- ROI
 
 
-def cumulative_cash_flow(result, *, ax=None, label=None, discounted=False):
+def cumulative_cash_flow(result, *, ax=None, label=None, discounted=False, color=None):
     """Cumulative net cash flow of one :class:`costkit.roi.ROIResult` by month, payback marked.
 
     ``discounted=True`` plots the discounted flows (ending at the NPV). [USD]
+    ``color``: the option's colour (:func:`costkit.style.option_colors`).
     """
     import numpy as np
 
     ax = _axes(ax)
     flows = result.net_usd * (result.discount_factor if discounted else 1.0)
     cum = np.cumsum(flows, axis=-1)
-    line, = ax.plot(result.months, cum, marker=".", label=label or result.case.name or None)
+    line, = ax.plot(result.months, cum, marker=".", label=label or result.case.name or None,
+                    color=color)
     pb = result.discounted_payback_month if discounted else result.payback_month
     if not np.isnan(pb) and np.any(flows != 0):  # today's system has nothing to pay back
         # one label per line, stacked so that two paybacks never print on top of each other
@@ -562,6 +704,7 @@ def cumulative_cash_flow(result, *, ax=None, label=None, discounted=False):
     ax.axhline(0, color="black", lw=0.8)
     ax.set_xlabel("month")
     ax.set_ylabel(f"cumulative {'discounted ' if discounted else ''}net cash flow [USD]")
+    money_ticks(ax.yaxis)
     ax.grid(alpha=0.3)
     ax.set_title("Cumulative cash flow: below 0 the project still owes its cost")
     return ax
@@ -587,10 +730,13 @@ def waterfall(steps, *, ax=None, ylabel: str = "USD", title: str = "",
             helps = (v >= 0) == increase_is_good
             ax.bar(i, v, bottom=level, color=good if helps else bad)
             level += v
-        ax.annotate(f"{v:,.0f}", (i, level if name not in totals else v), ha="center",
+        ax.annotate(_money_text(v), (i, level if name not in totals else v), ha="center",
                     va="bottom", fontsize=8)
-    ax.set_xticks(range(len(steps)))
-    ax.set_xticklabels(list(steps.index), rotation=25, ha="right", fontsize=8)
+    import textwrap
+
+    # wrapped, not rotated: long step names ran into each other at an angle
+    ax.set_xticks(range(len(steps)),
+                  ["\n".join(textwrap.wrap(str(n), 13)) for n in steps.index], fontsize=8)
     ax.axhline(0, color="black", lw=0.8)
     lo, hi = ax.get_ylim()
     ax.set_ylim(lo, hi + 0.1 * (hi - lo))   # headroom: value labels stay below the title
@@ -619,6 +765,7 @@ def tornado(table, *, ax=None, top=None, labels=None):
     ax.axvline(0, color="C3", lw=0.8, ls="--")
     ax.invert_yaxis()
     ax.set_xlabel("NPV [USD]")
+    money_ticks(ax.xaxis)
     ax.legend(fontsize=8, loc="lower right")
     ax.set_title(f"What moves the NPV (base {base:,.0f} USD)")
     return ax
@@ -638,6 +785,7 @@ def npv_histogram(mc, *, ax=None, bins=80):
         ax.annotate(lab, (x, 1.0), xycoords=("data", "axes fraction"), xytext=(-2, -4),
                     textcoords="offset points", rotation=90, fontsize=7, ha="right", va="top")
     ax.set_xlabel("NPV [USD]")
+    money_ticks(ax.xaxis)
     ax.set_ylabel("draws")
     ax.legend(fontsize=8)
     ax.set_title(f"{mc.n:,} draws: P(NPV > 0) = {mc.probability_positive:.1%}")
@@ -714,9 +862,20 @@ def alerts_timeline(costed, alerts, *, by: str = "model", ax=None):
         seen.add(a["kind"])
         ax.axvspan(a["start"], a["end"] + pd.Timedelta("1h"), color=kinds.get(a["kind"], "C4"),
                    alpha=0.18, label=lab)
+    import matplotlib.dates as mdates
+
     ax.set_ylabel("effective cost [USD per hour]")
-    ax.legend(fontsize=7, ncol=2)
-    ax.set_title(f"{len(alerts)} alerts on the week's hourly cost")
+    # one short label a day ("Mon 02"): full dates ran into each other
+    ax.xaxis.set_major_locator(mdates.DayLocator())
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%a %d"))
+    ax.tick_params(axis="x", labelsize=8)
+    ax.legend(fontsize=7, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.12), frameon=False)
+    title = f"{len(alerts)} alerts on the week's hourly cost"
+    if len(alerts):
+        kind, n = alerts["kind"].value_counts().index[0], int(alerts["kind"].value_counts().iloc[0])
+        if 2 * n > len(alerts):   # the takeaway: most of them are one kind
+            title += f": {n} of them {kind}"
+    ax.set_title(title)
     return ax
 
 
@@ -751,6 +910,8 @@ def predicted_vs_published(published, predicted, *, groups=None, low=None, high=
             ax.plot(x[m], y[m], "o", ms=5, label=name or None)
     ax.set_xscale("log")
     ax.set_yscale("log")
+    plain_ticks(ax.xaxis)
+    plain_ticks(ax.yaxis)
     ax.set_xlabel(f"published{f' [{unit}]' if unit else ''}")
     ax.set_ylabel(f"costkit, out of sample{f' [{unit}]' if unit else ''}")
     if title:

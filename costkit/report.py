@@ -150,17 +150,28 @@ def html(result, path=None, *, generated: str | None = None) -> str:
     by_phase = {n: r.ledgers[n].by_phase() for n in options}
     import pandas as pd
 
+    from .style import option_colors
+
     phase_table = pd.DataFrame(by_phase).T
     phase_table["total"] = phase_table.sum(axis=1)
+    category_table = pd.DataFrame({n: r.ledgers[n].by_category() for n in options}).T
+    category_table["total"] = category_table.sum(axis=1)
+    focus_led = r.ledgers[focus]
     parts["ledger"] = (
         _table(phase_table) + "<p class=note>C = C_train + C_run + C_opt + C_tune over the "
         "horizon, undiscounted, USD. Value (gross profit) is not a cost and is not in the "
-        "ledger.</p>" + f"<h3>{_esc(focus)}</h3>"
-        + _figure(lambda ax: plots.ledger_bars(r.ledgers[focus], ax=ax)))
+        "ledger.</p>" + _table(category_table) + "<p class=note>The same costs by the six "
+        "categories of the origin documents, USD.</p>" + f"<h3>{_esc(focus)}</h3>"
+        + _table(focus_led.by_phase_category(totals=True))
+        + _figure(lambda ax: plots.ledger_items(focus_led, ax=ax),
+                  figsize=(9, 0.32 * min(len(focus_led), 15) + 1.4))
+        + _figure(lambda ax: plots.ledger_matrix(focus_led, ax=ax), figsize=(9, 3.4)))
+
+    colors = option_colors(t.index)
 
     def cash(ax):
         for n in options:
-            plots.cumulative_cash_flow(r.results[n], ax=ax, discounted=True)
+            plots.cumulative_cash_flow(r.results[n], ax=ax, discounted=True, color=colors[n])
         ax.legend(fontsize=8)
 
     parts["cash-flow"] = (_figure(cash) + f"<h3>{_esc(focus)}: from gross profit to NPV</h3>"

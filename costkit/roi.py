@@ -85,6 +85,7 @@ __all__ = [
     "ROIResult",
     "annual_rate",
     "compare",
+    "cost_of_delay_usd_per_month",
     "decision_summary",
     "irr_label",
     "default_swings",
@@ -104,13 +105,13 @@ __all__ = [
 ]
 
 DEFAULT_ANNUAL_DISCOUNT_RATE = 0.10
+"""Default discount rate per year: a common corporate hurdle rate (assumption; use your WACC)."""
 MAX_HORIZON_MONTHS = 600
 """Longest horizon a case accepts (50 years) [months]; raise it to go past."""
 MAX_DRAWS = 10_000_000
 """Most Monte Carlo draws :func:`monte_carlo` makes; raise it if the memory allows."""
 MAX_CELLS = 50_000_000
 """Most scenario-months one evaluation holds (each array 8 bytes a cell); raise to go past."""
-"""Default discount rate per year: a common corporate hurdle rate (assumption; use your WACC)."""
 
 
 # --------------------------------------------------------------------------- cash-flow metrics
@@ -441,6 +442,29 @@ class Funnel:
         }  # fmt: skip
 
 
+def cost_of_delay_usd_per_month(case: Case):
+    r"""What one month of delay forgoes: the case's incremental gross profit per month at full
+    rollout, less the incremental serving that month would cost. [USD/month]
+
+    .. math::  D = S\,(\text{CTR}\cdot\text{CVR}\cdot\text{AOV}\cdot m)\,L
+               - \frac{S}{1000}\,c_{1k}
+
+    with S searches a month, L the order lift and c_1k the serving price per
+    1,000 searches. Launching one month later (same ramp, no retraining) lowers
+    the undiscounted net value over the horizon by exactly D: the month lost
+    is the last one, at full rollout. Fixed monthly costs run from month 1
+    either way and are not in D. Negative when the model loses money each month
+    (then a delay saves money). Broadcasts like the case.
+    """
+    searches = np.multiply(case.sessions_per_month, case.searches_per_session)
+    gp = np.multiply(searches, _profit_per_search(
+        case.click_through_rate, case.conversion_rate, case.average_order_value_usd,
+        case.gross_margin)) * case.order_lift
+    serving = np.multiply(searches / 1000.0, case.serving_usd_per_1k_searches)
+    return wrap_like(gp - serving, case.sessions_per_month, case.searches_per_session,
+                     case.serving_usd_per_1k_searches)
+
+
 def _check_lifted_rates(ctr, cvr, effects):
     new_ctr = np.multiply(ctr, 1 + np.asarray(effects.get("ctr_lift", 0.0), dtype=float))
     if (np.asarray(new_ctr) > 1).any():
@@ -754,14 +778,18 @@ class ROIResult:
         s.attrs["is_total"] = ["net value", "NPV"]
         return s
 
-    def to_ledger(self, ledger=None, *, one_off=None, title: str = ""):
+    def to_ledger(self, ledger=None, *, one_off=None, title: str = "",
+                  fixed_by_category: dict | None = None):
         """The case's costs over the horizon as ledger lines (one case).
 
         ``one_off`` (a :class:`~costkit.ledger.Ledger` whose total is
         ``one_off_usd``) is copied item by item; without it the one-off cost is
-        one fixed line in ``opt``. Serving is a ``run`` line in 1k searches,
-        fixed costs a ``run`` line in months, retraining a ``train`` line. Value
-        is not a cost and is not in the ledger.
+        one fixed line in ``opt``. Serving is a ``run`` line in 1k searches
+        (category hardware), retraining a ``train`` line (hardware), fixed costs
+        ``run`` lines in months: one ``operations`` line, or one per category of
+        ``fixed_by_category`` (``{"labour": 4200, "operations": 500}``, USD a
+        month, summing to ``fixed_usd_per_month``). Value is not a cost and is
+        not in the ledger.
         """
         from costkit.ledger import Ledger
 
@@ -770,6 +798,12 @@ class ROIResult:
         led = ledger if ledger is not None else Ledger(
             title=title or f"{c.name or 'case'}: {int(c.horizon_months)} months")
         if one_off is not None:
+            delay = one_off.total(led.currency) - one_off.cash_total(led.currency)
+            if delay:
+                raise ValueError(f"the one-off ledger holds {delay:,.2f} of cost of delay "
+                                 "(category 'time'): the case's timeline already forgoes the "
+                                 "months before launch_month, so it would count twice; leave "
+                                 "it out of the one-off ledger")
             if not np.isclose(one_off.total(led.currency), float(c.one_off_usd), rtol=1e-9,
                               atol=0.005):
                 raise ValueError(f"the one-off ledger totals {one_off.total():,.2f} but the case "
@@ -780,15 +814,20 @@ class ROIResult:
         k_searches = float(np.sum(self.rollout_share) * c.funnel.searches_per_month / 1000.0)
         if float(c.serving_usd_per_1k_searches) > 0 and k_searches > 0:
             led.add("run", "serving (incremental)", k_searches, "1k requests",
-                    float(c.serving_usd_per_1k_searches), "USD/1k requests", category="serving",
+                    float(c.serving_usd_per_1k_searches), "USD/1k requests", category="hardware",
                     note=f"{np.sum(self.rollout_share):.2f} full-traffic months of rollout")
-        if float(c.fixed_usd_per_month) > 0:
-            led.add("run", "monitoring and people", int(c.horizon_months), "month",
-                    float(c.fixed_usd_per_month), "USD/month", category="fixed")
+        fixed = float(c.fixed_usd_per_month)
+        split = _fixed_split(fixed, fixed_by_category)
+        for cat, usd in split.items():
+            if usd > 0:
+                led.add("run", f"fixed: {cat}" if fixed_by_category else "monitoring and people",
+                        int(c.horizon_months), "month", usd, "USD/month", category=cat,
+                        note="part of the case's fixed_usd_per_month" if fixed_by_category
+                        else "the case's fixed_usd_per_month: monitoring, upkeep, on-call people")
         n = int(np.count_nonzero(self.retraining_usd))
         if n:
             led.add("train", "retraining", n, "retraining", float(c.retrain_usd),
-                    "USD/retraining", category="retraining",
+                    "USD/retraining", category="hardware",
                     note=f"every {float(c.retrain_every_months):g} months after launch")
         return led
 
@@ -834,6 +873,19 @@ class ROIResult:
 
 # --------------------------------------------------------------------------- sensitivity
 
+
+def _fixed_split(fixed: float, by_category) -> dict:
+    """``{category: USD a month}`` for the fixed costs; the parts must sum to ``fixed``."""
+    if by_category is None:
+        return {"operations": fixed}
+    if not hasattr(by_category, "items"):
+        raise TypeError(f"fixed_by_category maps a category to USD a month, got {by_category!r}")
+    parts = {str(k): float(as_quantity(f"fixed_by_category[{k!r}]", v))
+             for k, v in by_category.items()}
+    if not np.isclose(sum(parts.values()), fixed, rtol=1e-9, atol=0.005):
+        raise ValueError(f"fixed_by_category sums to {sum(parts.values()):,.2f} USD a month but "
+                         f"the case has fixed_usd_per_month = {fixed:,.2f}")
+    return parts
 
 def _unknown_inputs(unknown):
     from costkit._tables import UnknownNameError, suggest

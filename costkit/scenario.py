@@ -810,7 +810,7 @@ def _evaluate_checked(sc: Scenario, *, draws, seed, progress):
         for e in opt["engineering"]:
             if e["days"]:
                 led.add(e["phase"], e["name"], e["days"], "engineer-day", day,
-                        "USD/engineer-day", category="people")
+                        "USD/engineer-day", category="labour")
         served[opt["name"]], one_off[opt["name"]], runs[opt["name"]] = stack, led, trained
 
         old = [base[r] for r in replaced]

@@ -294,7 +294,7 @@ class SearchCost:
         led.add_compute(phase, name or f"hyperparameter search ({self.strategy}, "
                                        f"{self.n_configurations:,.0f} configurations)",
                         hours=self.gpu_hours, usd_per_hour=self.usd_per_gpu_hour,
-                        unit="GPU-hour", category="compute",
+                        unit="GPU-hour", category="hardware",
                         note=f"{self.full_trial_equivalents:,.1f} full-trial equivalents; "
                              f"{self.assumptions['trial']}")
         return led
@@ -757,7 +757,7 @@ class ABTestPlan:
         if requests_k > 0 and self.treatment_usd_per_1k_requests > 0:
             led.add(phase, name or f"A/B test: treatment arm serving ({self.days:g} days)",
                     requests_k, "1k requests", self.treatment_usd_per_1k_requests,
-                    "USD/1k requests", category="compute",
+                    "USD/1k requests", category="hardware",
                     note=f"{self.enrolled_per_arm:,.0f} visitors x "
                          f"{self.requests_per_unit:g} requests")
         return led

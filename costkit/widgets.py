@@ -111,7 +111,7 @@ def four_part_panel(example=ORIGIN_EXAMPLE, *,
             # ipywidgets' default 300 px leaves a long label almost no track to drag
             c.layout.width = "480px"
     update()
-    panel = w.VBox([*rows, price, months, summary, out])
+    panel = _layout([*rows, price, months], summary, out)
     panel.controls = controls
     panel.summary = summary
     return panel
@@ -120,21 +120,38 @@ def four_part_panel(example=ORIGIN_EXAMPLE, *,
 # --------------------------------------------------------------------------- training
 
 
+PANEL_CLASS = "costkit-panel"
+"""The CSS class of every panel's outer box (the browser tests find panels by it)."""
+
+
+def _layout(controls, summary, out):
+    """Controls on the left, the chart and then the numbers on the right, so that at
+    1366 x 768 the controls and the chart are on screen together; on a narrow screen the
+    right column wraps below the controls."""
+    import ipywidgets as w
+
+    left = w.VBox(list(controls), layout=w.Layout(flex="0 1 auto"))
+    right = w.VBox([out, summary], layout=w.Layout(flex="1 1 400px", min_width="380px",
+                                                   max_width="680px"))
+    panel = w.HBox([left, right], layout=w.Layout(flex_flow="row wrap",
+                                                  align_items="flex-start"))
+    panel.add_class(PANEL_CLASS)
+    return panel
+
+
 def _assemble(controls: dict, update, message, summary, out):
     """Wire every control to ``update``, run it once, and stack the panel.
 
     The panel exposes ``.controls`` (name -> widget), ``.summary`` (the
     numbers, HTML) and ``.message`` (why a combination cannot run).
     """
-    import ipywidgets as w
-
     for c in controls.values():
         c.observe(update, names="value")
         if type(c).__name__.endswith("Slider") and not c.layout.width:
             # ipywidgets' default 300 px leaves a long label almost no track to drag
             c.layout.width = "480px"
     update()
-    panel = w.VBox([*controls.values(), message, summary, out])
+    panel = _layout([*controls.values(), message], summary, out)
     panel.controls = controls
     panel.summary = summary
     panel.message = message
@@ -596,7 +613,27 @@ def roi_summary_html(table, text: str = "") -> str:
             + words)
 
 
-def roi_panel(cases: dict, *, chart: bool = True):
+def recentre_draws(draws, old_case, new_case) -> dict:
+    """Move Monte Carlo draws with a changed central case: ``{input: array}``.
+
+    A money input (its name has ``usd``) is scaled by new / old (a cost
+    multiplier scales its whole range); any other input (lifts, elasticity)
+    is shifted by new - old, so its spread stays and its centre follows the
+    slider. An input whose old value is 0 is shifted. The draws stay paired
+    across options: each option's arrays move by the same rule.
+    """
+    import numpy as np
+
+    out = {}
+    for name in draws:
+        d = np.asarray(draws[name], dtype=float)
+        old, new = float(getattr(old_case, name)), float(getattr(new_case, name))
+        out[name] = d * (new / old) if "usd" in name and old > 0 else d + (new - old)
+    return out
+
+
+def roi_panel(cases: dict, *, chart: bool = True, uncertainty: dict | None = None,
+              draws: int = 4_000, seed: int = 0):
     """Controls for the ROI of several options (``name -> costkit.roi.Case``, same horizon).
 
     Shared assumptions (sessions, AOV, margin, CTR, CVR, latency elasticity,
@@ -604,10 +641,20 @@ def roi_panel(cases: dict, *, chart: bool = True):
     each option that lifts conversion gets its own conversion-lift slider. The
     summary is :func:`costkit.roi.compare` and :func:`costkit.roi.decision_summary`;
     the chart, each option's cumulative cash flow.
+
+    ``uncertainty`` (``option -> {input: distribution}``, as for
+    :func:`costkit.roi.monte_carlo`, one entry per option that changes
+    anything) makes the decision lead with risk, as in the notebook: each
+    option is drawn ``draws`` times with ``seed`` (paired draws), and the
+    draws follow the sliders (:func:`recentre_draws`). Without it the
+    decision ranks by the central NPV and says so.
     """
     import ipywidgets as w
 
     from costkit import roi
+
+    base_mc = {n: roi.monte_carlo(cases[n], dists, n=int(draws), seed=seed)
+               for n, dists in (uncertainty or {}).items()}
 
     first = next(iter(cases.values()))
     slow = [float(c.latency_elasticity_per_100ms) for c in cases.values()
@@ -662,7 +709,10 @@ def roi_panel(cases: dict, *, chart: bool = True):
             if n in lifted:
                 kw["cvr_lift"] = c[f"lift:{n}"]
             new[n] = case.replace(**kw)
-        return new, roi.compare(new), roi.decision_summary(new)
+        mc = {n: roi.monte_carlo(new[n], recentre_draws(
+            {k: m.draws[k].to_numpy() for k in m.draws.columns}, cases[n], new[n]),
+            n=int(draws), seed=seed) for n, m in base_mc.items()}
+        return new, roi.compare(new), roi.decision_summary(new, mc or None)
 
     def to_html(result):
         _, table, text = result
@@ -670,9 +720,11 @@ def roi_panel(cases: dict, *, chart: bool = True):
 
     def draw(result, _c, ax):
         from costkit.plots import cumulative_cash_flow
+        from costkit.style import option_colors
 
-        for case in result[0].values():
-            cumulative_cash_flow(case.evaluate(), ax=ax)
+        colors = option_colors(cases)
+        for n, case in result[0].items():
+            cumulative_cash_flow(case.evaluate(), ax=ax, color=colors[n])
         ax.legend(fontsize=8)
 
     return _computed_panel(controls, compute, to_html, draw if chart else None)
@@ -694,10 +746,15 @@ def monitoring_summary_html(costed, found) -> str:
         f"<tr><td>{_e(a.kind)}</td><td>{_e(a.model)}</td><td>{a.start:%a %d %H:%M}</td>"
         f"<td>{a.hours}</td>"
         f"<td>{_e(a.detail)}</td></tr>" for a in found.itertuples())
+    kinds = found["kind"].value_counts() if len(found) else {}
+    counted = ", ".join(f"{n} {_e(k)}" for k, n in kinds.items())
+    # the list folds away: the panel's chart shows every alert, the table is for details
     return ("<table><tr><th>model</th><th>cost USD</th><th>USD per 1k req.</th>"
             "<th>mean util.</th><th>p95 util.</th><th>idle USD</th></tr>" + rows + "</table>"
-            f"<p>{len(found)} alerts</p><table><tr><th>kind</th><th>model</th><th>start</th>"
-            "<th>hours</th><th>detail</th></tr>" + alert_rows + "</table>")
+            f"<details><summary>{len(found)} alerts{': ' + counted if counted else ''} "
+            "(click for the list)</summary><table><tr><th>kind</th><th>model</th>"
+            "<th>start</th><th>hours</th><th>detail</th></tr>" + alert_rows
+            + "</table></details>")
 
 
 def monitoring_panel(costed, *, chart: bool = True):

@@ -17,6 +17,7 @@ Command line: ``python -m costkit.workshop handouts|html|timings``.
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 __all__ = ["HALF_DAY_MINUTES", "TEACH_MODEL", "agenda", "agenda_minutes", "guide_section",
@@ -182,27 +183,59 @@ def teach_minutes(markdown_words, code_cells, charts, panels, exercises, run_sec
             + code_cells * m["minutes_per_code_cell"] + run_seconds / 60.0)
 
 
-def _run_seconds(path, kernel_name, timeout_s) -> float:
-    """Wall clock of one top-to-bottom execution of ``path`` (in memory), kernel start included."""
+def _execute(path, kernel_name="costkit", timeout_s=30, retries=1):
+    """Run the notebook at ``path`` top to bottom in memory: ``(executed notebook, seconds)``.
+
+    Every cell gets a timeout, ``timeout_s``, even though each takes seconds: nbclient
+    can miss the wake-up for a cell's reply (jupyter/nbclient#312; here, notebook 05's
+    panel cell, in about half the runs on this machine) and then reads it only when its
+    wait times out, so with no timeout it waits forever and with 600 s it measured 603 s.
+    A cell that really times out is run again from a fresh kernel, up to ``retries`` times.
+    """
     import time
 
     import nbformat
     from nbclient import NotebookClient
+    from nbclient.exceptions import CellTimeoutError
 
-    nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=timeout_s, kernel_name=kernel_name,
-                            resources={"metadata": {"path": str(path.parent)}})
-    t0 = time.perf_counter()
-    client.execute()
-    return time.perf_counter() - t0
+    for attempt in range(int(retries) + 1):
+        nb = nbformat.read(path, as_version=4)
+        client = NotebookClient(nb, timeout=timeout_s, kernel_name=kernel_name,
+                                resources={"metadata": {"path": str(Path(path).parent)}})
+        t0 = time.perf_counter()
+        try:
+            client.execute()
+        except CellTimeoutError:
+            if attempt == int(retries):
+                raise
+            print(f"{Path(path).name}: a cell timed out after {timeout_s} s; running it again",
+                  file=sys.stderr)
+            continue
+        return nb, time.perf_counter() - t0
+    raise AssertionError("unreachable")
 
 
-def measure(src="notebooks", kernel_name="costkit", timeout_s=300, repeats=2):
+def execute_in_place(src="notebooks", kernel_name="costkit", timeout_s=30) -> list[Path]:
+    """Execute every notebook of ``src`` and save it with its outputs (``make
+    execute-notebooks``), each retried once if a cell hangs (see :func:`_execute`)."""
+    import nbformat
+
+    done = []
+    for path in _notebooks(src):
+        nb, seconds = _execute(path, kernel_name, timeout_s)
+        nbformat.write(nb, path)
+        print(f"executed {path} in {seconds:.1f} s")
+        done.append(path)
+    return done
+
+
+def measure(src="notebooks", kernel_name="costkit", timeout_s=30, repeats=2):
     """Run every notebook top to bottom (in memory) and time it; count its content.
 
-    Each notebook runs ``repeats`` times and the fastest run counts: a single run
-    can be held up by the machine (one such run of notebook 05 took 603 s instead
-    of 5 s and put ten phantom minutes in the agenda).
+    Each notebook runs ``repeats`` times and the fastest run counts, and a run
+    that hangs is stopped after ``timeout_s`` and run again (:func:`_execute`):
+    one hung run of notebook 05 once measured 603 s instead of 5 s and put ten
+    phantom minutes in the agenda.
 
     Returns a DataFrame: ``notebook``, ``run_seconds`` (wall clock of the
     execution, kernel start included), the counts, and ``teach_minutes``.
@@ -215,7 +248,7 @@ def measure(src="notebooks", kernel_name="costkit", timeout_s=300, repeats=2):
     rows = []
     for path in _notebooks(src):
         nb = nbformat.read(path, as_version=4)
-        seconds = min(_run_seconds(path, kernel_name, timeout_s) for _ in range(int(repeats)))
+        seconds = min(_execute(path, kernel_name, timeout_s)[1] for _ in range(int(repeats)))
         counts = _counts(nb)
         rows.append({"notebook": path.stem, "run_seconds": round(seconds, 1), **counts,
                      "teach_minutes": round(teach_minutes(**counts, run_seconds=seconds)),
@@ -262,7 +295,8 @@ def agenda(timings, notebooks, *, start="09:00", breaks=None, core=()) -> str:
 HALF_DAY = dict(notebooks=["00_welcome", "01_cost_accounting", "03_serving_cost",
                            "06_roi_case_study"], start="13:00",
                 breaks={"01_cost_accounting": ("break", 15)},
-                core=("00_welcome", "03_serving_cost", "06_roi_case_study"))
+                core=("00_welcome", "01_cost_accounting", "03_serving_cost",
+                      "06_roi_case_study"))
 FULL_DAY = dict(notebooks=["00_welcome", "01_cost_accounting", "02_training_cost",
                            "03_serving_cost", "04_tuning_cost", "05_optimization",
                            "06_roi_case_study", "07_monitoring"], start="09:00",
@@ -291,6 +325,7 @@ def guide_section(timings) -> str:
         f"**Half day (afternoon, {half} minutes with the break)**: the accounting model, serving "
         "(where most of the money goes) and the decision. The sections tagged optional are left "
         "for later: notebook 00's own-prices section and its exercises (homework), notebook "
+        "01's six categories (notebook 06 shows its ledger by phase and by category), notebook "
         "03's mixtures of experts and validation, notebook 06's latency pricing, the origin's "
         "linear cost model and the scenario file. Training and tuning are mentioned through "
         "notebook 06's one-off ledger.", "",
@@ -324,13 +359,15 @@ def main(argv=None) -> int:
 
     p = argparse.ArgumentParser(prog="python -m costkit.workshop",
                                 description="Hand-outs, static HTML and timings for a workshop.")
-    p.add_argument("what", choices=("handouts", "html", "timings"))
+    p.add_argument("what", choices=("handouts", "html", "timings", "execute"))
     p.add_argument("--src", default="notebooks")
     p.add_argument("--out", help="handouts/, build/html/ or docs/notebook_timings.csv")
     a = p.parse_args(argv)
     if a.what == "handouts":
         paths = make_handouts(a.src, a.out or "handouts")
         print(f"wrote {len(paths)} hand-outs to {a.out or 'handouts'}/")
+    elif a.what == "execute":
+        execute_in_place(a.src)
     elif a.what == "html":
         print(f"wrote {render_html(a.src, a.out or 'build/html')}")
     else:

@@ -10,7 +10,14 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
 import costkit as ck
-from costkit.ledger import ORIGIN_EXAMPLE, Ledger, four_part_ledger, naive_phase_total, phase_cost
+from costkit.ledger import (
+    CATEGORIES,
+    ORIGIN_EXAMPLE,
+    Ledger,
+    four_part_ledger,
+    naive_phase_total,
+    phase_cost,
+)
 
 
 def test_naive_formula_reproduces_the_origin_arithmetic():
@@ -156,3 +163,89 @@ def test_naive_total_depends_on_how_storage_is_written(h, gb):
     gb_written = naive_phase_total(h, 1.0, gb)
     mb_written = naive_phase_total(h, 1.0, gb * 1000)
     assert (mb_written - gb_written) == pytest.approx(999 * gb, rel=1e-9, abs=1e-6)
+
+
+# --------------------------------------------------------------------------- six categories
+
+def _six_category_ledger():
+    """A fine-tuning project touching every category, worked by hand below."""
+    led = Ledger(title="six categories")
+    led.add_compute("train", "GPU time", hours=120, usd_per_hour=2.5, unit="GPU-hour")  # 300
+    led.add_labelling("train", "relevance labels", items=20_000, usd_per_label=0.04,
+                      labels_per_item=2, review_share=0.1)        # 40,000 x 0.04 = 1,600; +160
+    led.add_storage("train", "click logs", storage_gb=500, usd_per_gb_month=0.023, months=6)  # 69
+    led.add_subscription("tune", "experiment tracker", seats=4, usd_per_seat_month=50,
+                         months=3)                                 # 12 seat-months = 600
+    led.add("opt", "engineering", 10, "engineer-day", 800, "USD/engineer-day",
+            category="labour")                                     # 8,000
+    led.add("run", "monitoring", 12, "month", 150, "USD/month", category="operations")  # 1,800
+    led.add_cost_of_delay("train", "two months to launch", months=2, usd_per_month=5_000)
+    return led
+
+
+def test_six_categories_by_hand():
+    led = _six_category_ledger()
+    by = led.by_category()
+    assert list(by.index) == list(CATEGORIES)
+    assert by.to_dict() == pytest.approx({"hardware": 300.0, "software": 600.0,
+                                          "data": 1_600.0 + 160.0 + 69.0, "labour": 8_000.0,
+                                          "operations": 1_800.0, "time": 10_000.0})
+    assert led.total() == pytest.approx(22_529.0)
+    assert led.cash_total() == pytest.approx(12_529.0)      # the delay is not paid
+    assert "cost of delay" in repr(led) and "10,000.00" in repr(led)
+
+
+def test_phase_by_category_table_adds_up_both_ways():
+    led = _six_category_ledger()
+    t = led.by_phase_category(totals=True)
+    assert t.loc["train", "data"] == pytest.approx(1_829.0)
+    assert t.loc["train", "time"] == pytest.approx(10_000.0)
+    assert t.loc["total", "total"] == pytest.approx(led.total())
+    inner = t.drop(index="total", columns="total")
+    assert t["total"].drop("total").to_dict() == pytest.approx(inner.sum(axis=1).to_dict())
+    assert t.loc["total"].drop("total").to_dict() == pytest.approx(led.by_category().to_dict())
+    assert t["total"].drop("total").to_dict() == pytest.approx(led.by_phase().to_dict())
+
+
+def test_own_categories_are_kept_and_aliases_resolved():
+    led = Ledger()
+    led.add_fixed("run", "on-call", 100, category="People")
+    led.add_fixed("run", "licence", 50, category="license")
+    led.add_fixed("run", "insurance", 7, category="Insurance ")
+    led.add_fixed("run", "misc", 1)
+    assert [it.category for it in led.items] == ["labour", "software", "insurance", "other"]
+    assert led.categories == (*CATEGORIES, "insurance", "other")
+    assert led.by_category()["insurance"] == 7 and led.by_category().sum() == 158
+
+
+@pytest.mark.parametrize("bad", ["hardwre", "labuor", "opertions"])
+def test_a_category_one_typo_away_is_refused_with_the_closest(bad):
+    with pytest.raises(ValueError, match="did you mean"):
+        Ledger().add_fixed("run", "x", 1, category=bad)
+
+
+@pytest.mark.parametrize("bad", ["x" * 41, "a\x00b", "\x1b[31mred"])
+def test_hostile_category_names_are_refused(bad):
+    with pytest.raises(ValueError, match="short printable"):
+        Ledger().add_fixed("run", "x", 1, category=bad)
+
+
+def test_labelling_review_share_is_a_fraction():
+    with pytest.raises(ValueError, match="review_share"):
+        Ledger().add_labelling("train", "labels", items=10, usd_per_label=1, review_share=1.5)
+    led = Ledger()
+    items = led.add_labelling("train", "labels", items=10, usd_per_label=1)
+    assert len(items) == 1 and led.total() == 10       # no review line when nobody reviews
+
+
+def test_cost_of_delay_cannot_enter_an_roi_case_twice():
+    from costkit.roi import Case
+
+    one_off = Ledger()
+    one_off.add_fixed("train", "training", 1_000)
+    one_off.add_cost_of_delay("train", "waiting", months=1, usd_per_month=500)
+    case = Case(sessions_per_month=1e6, searches_per_session=2, click_through_rate=0.3,
+                conversion_rate=0.05, average_order_value_usd=50, gross_margin=0.3,
+                ctr_lift=0.01, one_off_usd=1_500)
+    with pytest.raises(ValueError, match="count twice"):
+        case.evaluate().to_ledger(one_off=one_off)

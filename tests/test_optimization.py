@@ -83,7 +83,7 @@ def test_quantize_one_off_cost_by_hand():
     assert q.one_off_usd == pytest.approx(2 * 3.0 + 4 * 900)
     led = q.to_ledger()
     assert led.by_phase()["opt"] == pytest.approx(3606.0)
-    assert set(led.to_frame()["category"]) == {"compute", "labour"}
+    assert set(led.to_frame()["category"]) == {"hardware", "labour"}
     with pytest.raises(TypeError, match="usd_per_engineer_day"):
         op.quantize(op.baseline("llama-3-8b"), "int4", engineering_days=4)
 

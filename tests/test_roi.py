@@ -499,3 +499,32 @@ def test_a_huge_irr_reads_as_above_1000_percent():
     t.loc["re-ranker", "irr_annual"] = 162.26  # 16,226% a year: a tiny one-off, a monthly gain
     html = roi_summary_html(t)
     assert "above 1,000%" in html and "16226" not in html and "16,226" not in html
+
+
+def test_cost_of_delay_by_hand_and_against_a_later_launch():
+    case = roi.Case(sessions_per_month=12e6, searches_per_session=2, click_through_rate=0.3,
+                conversion_rate=0.05, average_order_value_usd=60, gross_margin=0.25,
+                ctr_lift=0.02, serving_usd_per_1k_searches=0.05, fixed_usd_per_month=1_000,
+                one_off_usd=50_000, horizon_months=24)
+    # 24M searches x 0.3 x 0.05 x 60 x 0.25 = 5.4M gross profit a month; 2% of it is 108,000;
+    # serving 24,000 x 0.05 = 1,200
+    assert roi.cost_of_delay_usd_per_month(case) == pytest.approx(108_000 - 1_200)
+    later = case.replace(launch_month=2)
+    lost = case.evaluate().net_value_usd - later.evaluate().net_value_usd
+    assert lost == pytest.approx(106_800)
+    many = case.replace(ctr_lift=np.array([0.0, 0.02]))
+    assert np.allclose(roi.cost_of_delay_usd_per_month(many), [-1_200, 106_800])
+
+
+def test_fixed_costs_split_by_category_in_the_ledger():
+    case = roi.Case(sessions_per_month=1e6, searches_per_session=2, click_through_rate=0.3,
+                    conversion_rate=0.05, average_order_value_usd=50, gross_margin=0.3,
+                    ctr_lift=0.01, fixed_usd_per_month=1_500, horizon_months=12)
+    res = case.evaluate()
+    led = res.to_ledger(fixed_by_category={"labour": 1_000, "operations": 500})
+    by = led.by_category()
+    assert by["labour"] == pytest.approx(12_000) and by["operations"] == pytest.approx(6_000)
+    assert led.total() == pytest.approx(res.cost_usd.sum())
+    assert res.to_ledger().by_category()["operations"] == pytest.approx(18_000)
+    with pytest.raises(ValueError, match="sums to 1,400.00"):
+        res.to_ledger(fixed_by_category={"labour": 900, "operations": 500})

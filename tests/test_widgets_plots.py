@@ -116,9 +116,12 @@ def test_training_charts_draw_what_they_are_given():
     gpus = ["A100-80GB", "H100-SXM", "L40S"]
     est = ck.training.estimate(7e9, 1e11, gpu=gpus, n_gpus=64)
     ax = ck.plots.training_by_gpu(est)
-    assert [t.get_text() for t in ax.get_xticklabels()] == gpus
-    blue = sorted(p.get_height() for p in ax.patches)
-    assert blue == pytest.approx(sorted(est.cost_usd))
+    order = np.argsort(est.cost_usd)[::-1]          # cheapest on top
+    assert [t.get_text() for t in ax.get_yticklabels()] == [gpus[k] for k in order]
+    widths = [p.get_width() for p in ax.patches]
+    assert widths == pytest.approx(list(np.asarray(est.cost_usd)[order]))
+    assert len(ax.figure.axes) == 1                 # no second axis: days are labels
+    assert all("days" in t.get_text() for t in ax.texts)
     n = np.array([8, 64, 512])
     sweep = ck.training.estimate(7e9, 1e11, gpu="H100", n_gpus=n, scaling_loss_per_doubling=0.05)
     ax = ck.plots.training_scaling(sweep)
@@ -184,8 +187,38 @@ def test_serving_panel_with_chart_builds():
     from costkit.widgets import serving_panel
 
     panel = serving_panel()
-    assert len(panel.children) == 12
+    controls, right = panel.children          # controls | chart over the numbers
+    assert len(controls.children) == len(panel.controls) + 1     # + the message
+    assert len(right.children) == 2 and "costkit-panel" in panel._dom_classes
     plt.close("all")
+
+
+def test_recentred_draws_follow_the_sliders():
+    from costkit.widgets import recentre_draws
+
+    old = ck.roi.Case(sessions_per_month=1e6, searches_per_session=2, click_through_rate=0.3,
+                      conversion_rate=0.05, average_order_value_usd=50, gross_margin=0.3,
+                      cvr_lift=0.02, one_off_usd=10_000)
+    new = old.replace(cvr_lift=0.03, one_off_usd=20_000)
+    out = recentre_draws({"cvr_lift": [0.0, 0.02, 0.04], "one_off_usd": [8_000, 10_000, 20_000]},
+                         old, new)
+    assert np.allclose(out["cvr_lift"], [0.01, 0.03, 0.05])            # shifted by +0.01
+    assert np.allclose(out["one_off_usd"], [16_000, 20_000, 40_000])   # scaled by 2
+
+
+def test_roi_panel_decides_with_the_monte_carlo_and_follows_a_slider():
+    from costkit.widgets import roi_panel
+
+    common = dict(sessions_per_month=1e6, searches_per_session=2, click_through_rate=0.3,
+                  conversion_rate=0.05, average_order_value_usd=50, gross_margin=0.3)
+    cases = {"keep": ck.roi.Case(**common),
+             "model": ck.roi.Case(**common, cvr_lift=0.01, one_off_usd=20_000)}
+    unc = {"model": {"cvr_lift": ("pert", -0.02, 0.01, 0.03)}}
+    panel = roi_panel(cases, chart=False, uncertainty=unc, draws=2_000, seed=1)
+    assert "2,000 paired draws" in panel.summary.value
+    assert "test model first" in panel.summary.value   # P(gain > 0) 75%: gated on the A/B test
+    panel.controls["lift:model"].value = 0.05    # the whole range moves up: now a clear yes
+    assert "Deploy model" in panel.summary.value
 
 
 def test_serving_charts_draw_what_they_are_given():
@@ -374,14 +407,14 @@ def test_monitoring_panel_filters_and_moves_thresholds(week):
     _, costed = week
     panel = monitoring_panel(costed, chart=False)
     n_all = len(mo.alerts(costed))
-    assert f"<p>{n_all} alerts</p>" in panel.summary.value
+    assert f"<summary>{n_all} alerts" in panel.summary.value
     panel.controls["model"].value = "recommender"
     sel = costed[costed.model == "recommender"]
-    assert f"<p>{len(mo.alerts(sel))} alerts</p>" in panel.summary.value
+    assert f"<summary>{len(mo.alerts(sel))} alerts" in panel.summary.value
     cost = mo.chargeback(sel, by=("model",), freq=None).cost_usd.iloc[0]
     assert f"<td>{cost:,.0f}</td>" in panel.summary.value
     panel.controls["low_utilization"].value = 0.0
-    assert f"<p>{len(mo.alerts(sel, low_utilization=0.0))} alerts</p>" in panel.summary.value
+    assert f"<summary>{len(mo.alerts(sel, low_utilization=0.0))} alerts" in panel.summary.value
     panel.controls["team"].value = "search"  # no recommender in search: explained, not raised
     assert "no usage" in panel.message.value
     monitoring_panel(costed)

@@ -182,3 +182,21 @@ def test_teach_minutes_model_by_hand():
     # 1,100 words at 110 a minute = 10; 2 charts x 1.5 = 3; 1 panel = 6; 3 exercises = 18;
     # 10 code cells x 0.5 = 5; 60 s of running = 1: 43 minutes
     assert workshop.teach_minutes(1100, 10, 2, 1, 3, 60.0) == pytest.approx(43.0)
+
+
+def test_a_hung_cell_is_run_again_then_reported(tmp_path, capsys):
+    import nbformat
+    from nbclient.exceptions import CellTimeoutError
+
+    from costkit.workshop import _execute
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import time\ntime.sleep(30)")])
+    path = tmp_path / "slow.ipynb"
+    nbformat.write(nb, path)
+    with pytest.raises(CellTimeoutError):
+        _execute(path, kernel_name="python3", timeout_s=2, retries=1)
+    assert "timed out after 2 s; running it again" in capsys.readouterr().err
+    ok = tmp_path / "ok.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")]), ok)
+    done, seconds = _execute(ok, kernel_name="python3", timeout_s=60)
+    assert done.cells[0].outputs[0]["data"]["text/plain"] == "2" and seconds > 0

@@ -137,9 +137,12 @@ def _root_flag():
 @pytest.fixture(scope="session")
 def notebook_copy(tmp_path_factory):
     """The notebooks copied to a scratch folder: a browser run must not rewrite the originals."""
-    d = tmp_path_factory.mktemp("notebooks")
+    d = tmp_path_factory.mktemp("room") / "notebooks"
+    d.mkdir()
     for nb in (ROOT / "notebooks").glob("*.ipynb"):
         shutil.copy(nb, d / nb.name)
+    # the files the notebooks read beside them (06 reads ../examples/ecommerce.yaml)
+    shutil.copytree(ROOT / "examples", d.parent / "examples")
     return d
 
 
@@ -147,10 +150,16 @@ def notebook_copy(tmp_path_factory):
 def jupyterlab(notebook_copy, tmp_path_factory):
     port, token = free_port(), secrets.token_hex(16)
     log = tmp_path_factory.mktemp("logs") / "jupyterlab.log"
+    # settings of its own: no "get notified about Jupyter news?" prompt over the panels
+    settings = tmp_path_factory.mktemp("lab-settings")
+    (settings / "@jupyterlab" / "apputils-extension").mkdir(parents=True)
+    (settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+     ).write_text('{"fetchNews": "false"}', encoding="utf-8")
     srv = Server([sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}",
                   "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}",
                   f"--ServerApp.root_dir={notebook_copy}", "--ServerApp.port_retries=0",
                   "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+                  "--LabApp.news_url=None", f"--LabApp.user_settings_dir={settings}",
                   *_root_flag()], f"http://127.0.0.1:{port}", log)
     try:
         srv.wait(f"{srv.url}/api/status?token={token}")

@@ -48,16 +48,76 @@ def _wait_changed(page, locator, before, timeout_ms=60_000, quiet_ms=2_000):
     return last
 
 
-def test_serving_notebook_in_jupyterlab(page, jupyterlab, shots):
-    page.goto(f"{jupyterlab.url}/lab/tree/03_serving_cost.ipynb?token={jupyterlab.token}")
+SCREEN = {"width": 1366, "height": 768}
+"""A laptop screen: every panel shows its controls and its chart together on it."""
+
+PANEL_NOTEBOOKS = ["01_cost_accounting", "02_training_cost", "03_serving_cost", "04_tuning_cost",
+                   "05_optimization", "06_roi_case_study", "07_monitoring"]
+
+
+def _scroll_to(page, panel):
+    """Scroll the panel's top to the top of the window (of JupyterLab's notebook area)."""
+    for _ in range(3):   # JupyterLab sizes cells lazily: scroll, let it lay out, scroll again
+        panel.evaluate(
+            """el => {
+                const s = el.closest('.jp-WindowedPanel-outer') || document.scrollingElement;
+                const top = s === document.scrollingElement ? 0 : s.getBoundingClientRect().top;
+                s.scrollTop += el.getBoundingClientRect().top - top - 4;
+            }""")
+        page.wait_for_timeout(400)
+
+
+def _assert_controls_and_chart_on_one_screen(page, panel):
+    """With the panel's top at the top of the window, its first and last control and its
+    chart must all lie inside the 1366 x 768 window."""
+    _scroll_to(page, panel)
+    left = panel.locator(":scope > .widget-vbox").first   # the controls' column
+    inputs = left.locator(".widget-slider, .widget-hslider, .widget-dropdown, .widget-text")
+    chart = panel.locator(".widget-output img").first
+    boxes = {"first control": inputs.first.bounding_box(),
+             "last control": inputs.last.bounding_box(), "chart": chart.bounding_box()}
+    for what, b in boxes.items():
+        assert b is not None, f"the panel's {what} is not drawn"
+        assert b["y"] >= -1 and b["y"] + b["height"] <= SCREEN["height"] + 1, \
+            f"the panel's {what} is out of the {SCREEN['height']}-px screen: {b}"
+        assert b["x"] >= -1 and b["x"] + b["width"] <= SCREEN["width"] + 1, \
+            f"the panel's {what} is out of the {SCREEN['width']}-px screen: {b}"
+
+
+def _run_all(page, jupyterlab, notebook):
+    # a workspace of its own, reset: JupyterLab would otherwise reopen the notebooks of the
+    # earlier tests beside this one (hidden tabs whose panels match the same selectors)
+    page.goto(f"{jupyterlab.url}/lab/workspaces/{notebook}/tree/{notebook}.ipynb"
+              f"?reset&token={jupyterlab.token}")
     page.locator(".jp-Notebook").wait_for()
-    # the kernel is up when the status bar says Idle
     page.get_by_text(re.compile(r"Python \(costkit\) \| Idle")).wait_for(timeout=120_000)
+    # the stored outputs go first, so that every panel found below is one this run drew
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Edit$")).click()
+    page.locator(".lm-Menu-itemLabel",
+                 has_text=re.compile(r"^Clear Outputs of All Cells$")).click()
     page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
     page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+
+
+@pytest.mark.parametrize("notebook", PANEL_NOTEBOOKS)
+def test_every_panel_fits_a_laptop_screen_in_jupyterlab(page, jupyterlab, shots, notebook):
+    page.set_viewport_size(SCREEN)
+    _run_all(page, jupyterlab, notebook)
+    panel = page.locator(".jp-OutputArea-output .costkit-panel").last
+    # attached first: JupyterLab does not lay out cells far from the view until scrolled to
+    panel.wait_for(state="attached", timeout=240_000)
+    page.get_by_text(re.compile(r"Python \(costkit\) \| Idle")).wait_for(timeout=240_000)
+    _scroll_to(page, panel)
+    panel.locator(".widget-output img").first.wait_for(timeout=120_000)
+    _assert_widgets_rendered(page, panel)
+    _assert_controls_and_chart_on_one_screen(page, panel)
+    page.screenshot(path=str(shots / f"jupyterlab-{notebook[:2]}-panel-1366x768.png"))
+
+
+def test_serving_notebook_in_jupyterlab(page, jupyterlab, shots):
+    _run_all(page, jupyterlab, "03_serving_cost")   # the kernel is up when the status says Idle
     # the serving panel: its sliders, then its summary (the capacity plan's table)
-    panel = page.locator(".jp-OutputArea-output .widget-vbox", has=page.locator(
-        ".widget-slider, .widget-hslider")).last
+    panel = page.locator(".jp-OutputArea-output .costkit-panel").last
     panel.wait_for(timeout=240_000)
     summary = panel.locator(".widget-html", has_text="replicas at peak").first
     summary.wait_for(timeout=120_000)
@@ -81,9 +141,9 @@ def test_serving_notebook_in_jupyterlab(page, jupyterlab, shots):
 
 
 def test_roi_dashboard_in_voila(page, voila, shots):
+    page.set_viewport_size(SCREEN)
     page.goto(f"{voila.url}/voila/render/06_roi_case_study.ipynb")
-    panel = page.locator(".widget-vbox", has=page.locator(".widget-hslider, .widget-slider")
-                         ).last
+    panel = page.locator(".costkit-panel").last
     panel.wait_for(timeout=300_000)
     summary = panel.locator(".widget-html", has_text="NPV").first
     summary.wait_for(timeout=120_000)
@@ -99,8 +159,8 @@ def test_roi_dashboard_in_voila(page, voila, shots):
     after = _wait_changed(page, summary, before)
     assert after != before
     panel.locator(".widget-output img").first.wait_for()   # the cumulative cash flows
-    panel.screenshot(path=str(shots / "voila-06-roi-panel.png"))
-    page.screenshot(path=str(shots / "voila-06.png"), full_page=False)
+    _assert_controls_and_chart_on_one_screen(page, panel)
+    page.screenshot(path=str(shots / "voila-06-roi-panel-1366x768.png"), full_page=False)
 
 
 def test_html_report_opens_with_every_section(page, tmp_path, shots):

@@ -1,0 +1,79 @@
+"""One chart style for every chart, panel and report: colours that keep their meaning.
+
+A phase, a cost category, an option of a decision and a GPU each keep one
+colour wherever they are drawn (notebook charts, the widget panels, the HTML
+report). Plain data, no matplotlib: ``import costkit`` stays light.
+
+- :data:`PHASE_COLORS`: train, run, opt, tune.
+- :data:`CATEGORY_COLORS`: the origin's six categories (:data:`costkit.ledger.CATEGORIES`),
+  ``other`` and a grey for names of your own.
+- :func:`option_colors`: the options of a decision, in the order given, the
+  first ("keep today's ...", the baseline) grey; pass the *full* list of
+  options to every chart and panel, also when one shows only some of them.
+- :func:`gpu_color`: a GPU's colour from its place in the bundled catalog.
+
+Colours are from the colour-blind-safe Tableau 10 set.
+"""
+
+from __future__ import annotations
+
+__all__ = ["BASELINE_COLOR", "CATEGORY_COLORS", "GOOD", "BAD", "OPTION_COLORS", "PHASE_COLORS",
+           "category_color", "gpu_color", "option_colors"]
+
+_TABLEAU = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1",
+            "#ff9da7", "#9c755f", "#bab0ac")
+
+PHASE_COLORS = {"train": "#76b7b2", "run": "#edc948", "opt": "#ff9da7", "tune": "#8cd17d"}
+"""Each phase's colour (``C_train``, ``C_run``, ``C_opt``, ``C_tune``): lighter tints, none
+shared with a category, so a phase chart beside a category chart cannot be misread."""
+
+CATEGORY_COLORS = {"hardware": "#4e79a7", "software": "#b07aa1", "data": "#59a14f",
+                   "labour": "#f28e2b", "operations": "#9c755f", "time": "#e15759",
+                   "other": "#bab0ac"}
+"""Each of the six categories' colour; ``other`` (and any name of your own) grey."""
+
+BASELINE_COLOR = "#7f7f7f"
+"""The baseline option (doing nothing new): grey."""
+
+OPTION_COLORS = ("#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2", "#edc948", "#ff9da7")
+"""The colours of a decision's options after the baseline, in order."""
+
+GOOD, BAD = "#59a14f", "#e15759"
+"""A change that helps (green) and one that hurts (red)."""
+
+
+def category_color(category: str) -> str:
+    """The colour of a cost category; grey for ``other`` and names of your own."""
+    return CATEGORY_COLORS.get(category, CATEGORY_COLORS["other"])
+
+
+def option_colors(names, *, baseline: bool = True) -> dict:
+    """``{option name: colour}`` for the options of one decision, in their order.
+
+    With ``baseline`` (default) the first option is the baseline and grey.
+    The same list gives the same colours in every chart; colours repeat after
+    seven options.
+
+    >>> option_colors(["keep", "BERT", "LLM"])["BERT"]
+    '#4e79a7'
+    """
+    names = list(names)
+    out = {}
+    for i, n in enumerate(names):
+        if baseline and i == 0:
+            out[n] = BASELINE_COLOR
+        else:
+            out[n] = OPTION_COLORS[(i - int(baseline)) % len(OPTION_COLORS)]
+    return out
+
+
+def gpu_color(gpu: str) -> str:
+    """A GPU's colour: its place in the bundled catalog (``gpus.csv``) picks it."""
+    from costkit.catalog import gpus
+
+    names = list(gpus()["name"])
+    try:
+        i = names.index(gpu)
+    except ValueError:
+        i = sum(map(ord, str(gpu)))  # a GPU of your own: stable, by its name
+    return _TABLEAU[i % len(_TABLEAU)]
