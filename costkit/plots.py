@@ -216,6 +216,7 @@ def price_spread(prices=None, *, gpus=None, pricing: str = "on_demand", ax=None)
     import numpy as np
 
     from costkit.catalog import gpu_prices
+    from costkit.style import gpu_color
 
     df = gpu_prices() if prices is None else prices
     col = f"{pricing}_usd_per_gpu_hour"
@@ -226,13 +227,14 @@ def price_spread(prices=None, *, gpus=None, pricing: str = "on_demand", ax=None)
     rng = np.random.default_rng(0)  # fixed jitter: the chart is the same on every run
     for y, name in enumerate(order):
         vals = df.loc[df["gpu"] == name, col].to_numpy()
-        ax.scatter(vals, y + rng.uniform(-0.15, 0.15, len(vals)), s=12, alpha=0.6, color="C0")
+        ax.scatter(vals, y + rng.uniform(-0.15, 0.15, len(vals)), s=12, alpha=0.6,
+                   color=gpu_color(name))
         ax.scatter([np.median(vals)], [y], marker="|", s=300, color="C3")
     ax.set_yticks(range(len(order)), order)
     ax.set_xscale("log")
     plain_ticks(ax.xaxis)
     ax.set_xlabel(f"{pricing.replace('_', '-')} price [USD per GPU-hour, log scale]")
-    ax.set_title("Spread of cloud prices per GPU (red: median)")
+    ax.set_title("Spread of cloud prices per GPU (red: median; dots in each GPU's colour)")
     ax.grid(axis="x", alpha=0.3)
     return ax
 
@@ -443,13 +445,17 @@ def serving_cost_by_gpu(est, *, metric="usd_per_1k_requests", ax=None):
     ax = _axes(ax)
     names = [str(g) for g in np.asarray(est.gpu).ravel()]
     vals = np.asarray(getattr(est, metric), dtype=float).ravel()
+    from costkit.style import gpu_color
+
     order = np.argsort(vals)
-    ax.barh([names[i] for i in order], vals[order], color="C0")
+    ax.barh([names[i] for i in order], vals[order], color=[gpu_color(names[i]) for i in order])
     for y, i in enumerate(order):
         ax.annotate(f"{vals[i]:.3g}", (vals[i], y), va="center", fontsize=8,
                     xytext=(3, 0), textcoords="offset points")
+    ax.set_xlim(0, float(np.nanmax(vals)) * 1.15 if np.isfinite(np.nanmax(vals)) else None)
     ax.set_xlabel(metric.replace("usd_per_", "USD per ").replace("_", " "))
-    ax.set_title("Cost by GPU (replica kept busy)")
+    ax.set_title(f"{names[order[0]]} is the cheapest per request (replica kept busy)"
+                 if "usd" in metric else "Cost by GPU (replica kept busy)")
     return ax
 
 
@@ -719,12 +725,14 @@ def waterfall(steps, *, ax=None, ylabel: str = "USD", title: str = "",
     variance report) a rise hurts, so cost increases are never green.
     """
     ax = _axes(ax, figsize=(9, 4))
-    good, bad = "C2", "C3"
+    from costkit.style import BAD, GOOD, TOTAL
+
+    good, bad = GOOD, BAD
     totals = set(steps.attrs.get("is_total", []))
     level = 0.0
     for i, (name, v) in enumerate(steps.items()):
         if name in totals:
-            ax.bar(i, v, color="C0" if v >= 0 else "C3")
+            ax.bar(i, v, color=TOTAL if v >= 0 else BAD)
             level = v
         else:
             helps = (v >= 0) == increase_is_good

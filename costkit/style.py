@@ -12,16 +12,14 @@ report). Plain data, no matplotlib: ``import costkit`` stays light.
   options to every chart and panel, also when one shows only some of them.
 - :func:`gpu_color`: a GPU's colour from its place in the bundled catalog.
 
-Colours are from the colour-blind-safe Tableau 10 set.
+Phases, categories and options use the colour-blind-safe Tableau 10 set; GPUs use
+matplotlib's tab20 and tab20b (40 colours), one per catalog GPU.
 """
 
 from __future__ import annotations
 
 __all__ = ["BASELINE_COLOR", "CATEGORY_COLORS", "GOOD", "BAD", "OPTION_COLORS", "PHASE_COLORS",
-           "category_color", "gpu_color", "option_colors"]
-
-_TABLEAU = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1",
-            "#ff9da7", "#9c755f", "#bab0ac")
+           "TOTAL", "category_color", "gpu_color", "option_colors"]
 
 PHASE_COLORS = {"train": "#76b7b2", "run": "#edc948", "opt": "#ff9da7", "tune": "#8cd17d"}
 """Each phase's colour (``C_train``, ``C_run``, ``C_opt``, ``C_tune``): lighter tints, none
@@ -38,8 +36,8 @@ BASELINE_COLOR = "#7f7f7f"
 OPTION_COLORS = ("#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2", "#edc948", "#ff9da7")
 """The colours of a decision's options after the baseline, in order."""
 
-GOOD, BAD = "#59a14f", "#e15759"
-"""A change that helps (green) and one that hurts (red)."""
+GOOD, BAD, TOTAL = "#59a14f", "#e15759", "#4e79a7"
+"""A change that helps (green), one that hurts (red), and a total (blue) in a waterfall."""
 
 
 def category_color(category: str) -> str:
@@ -67,13 +65,23 @@ def option_colors(names, *, baseline: bool = True) -> dict:
     return out
 
 
+_GPU_PALETTE = (  # matplotlib's tab20 then tab20b: 40 colours, one per catalog GPU
+    "#1f77b4", "#aec7e8", "#ff7f0e", "#ffbb78", "#2ca02c", "#98df8a", "#d62728", "#ff9896",
+    "#9467bd", "#c5b0d5", "#8c564b", "#c49c94", "#e377c2", "#f7b6d2", "#7f7f7f", "#c7c7c7",
+    "#bcbd22", "#dbdb8d", "#17becf", "#9edae5", "#393b79", "#5254a3", "#6b6ecf", "#9c9ede",
+    "#637939", "#8ca252", "#b5cf6b", "#cedb9c", "#8c6d31", "#bd9e39", "#e7ba52", "#e7cb94",
+    "#843c39", "#ad494a", "#d6616b", "#e7969c", "#7b4173", "#a55194", "#ce6dbd", "#de9ed6")
+
+
 def gpu_color(gpu: str) -> str:
-    """A GPU's colour: its place in the bundled catalog (``gpus.csv``) picks it."""
+    """A GPU's colour: its place in the bundled catalog (``gpus.csv``) picks it, so every
+    catalog GPU (31 today, up to 40) has a colour of its own; a GPU of your own gets a
+    stable colour from its name."""
     from costkit.catalog import gpus
 
     names = list(gpus()["name"])
     try:
         i = names.index(gpu)
     except ValueError:
-        i = sum(map(ord, str(gpu)))  # a GPU of your own: stable, by its name
-    return _TABLEAU[i % len(_TABLEAU)]
+        i = sum(map(ord, str(gpu)))
+    return _GPU_PALETTE[i % len(_GPU_PALETTE)]

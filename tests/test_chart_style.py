@@ -124,3 +124,12 @@ def test_one_palette_for_phases_categories_and_options():
     assert drawn == {"BERT": full["BERT"], "LLM": full["LLM"]}
     plt.close("all")
 
+
+
+def test_every_catalog_gpu_has_a_colour_of_its_own():
+    from costkit.catalog import gpus
+    from costkit.style import gpu_color
+
+    names = list(gpus()["name"])
+    assert len({gpu_color(n) for n in names}) == len(names)
+    assert gpu_color("my-own-asic") == gpu_color("my-own-asic")

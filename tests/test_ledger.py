@@ -249,3 +249,20 @@ def test_cost_of_delay_cannot_enter_an_roi_case_twice():
                 ctr_lift=0.01, one_off_usd=1_500)
     with pytest.raises(ValueError, match="count twice"):
         case.evaluate().to_ledger(one_off=one_off)
+
+
+@given(st.lists(st.tuples(st.sampled_from(["train", "run", "opt", "tune"]),
+                          st.sampled_from([*CATEGORIES, "insurance", "", "People", "licence"]),
+                          st.floats(0, 1e9, allow_nan=False)), min_size=1, max_size=30))
+def test_the_two_views_of_a_ledger_always_add_up_to_its_total(items):
+    led = Ledger()
+    for phase, cat, amount in items:
+        led.add_fixed(phase, "item", amount, category=cat)
+    t = led.by_phase_category(totals=True)
+    total = led.total()
+    assert t.loc["total", "total"] == pytest.approx(total, rel=1e-9, abs=1e-6)
+    assert led.by_category().sum() == pytest.approx(total, rel=1e-9, abs=1e-6)
+    assert led.by_phase().sum() == pytest.approx(total, rel=1e-9, abs=1e-6)
+    assert (t.to_numpy() >= 0).all()
+    assert led.cash_total() == pytest.approx(total - led.by_category()["time"], rel=1e-9,
+                                             abs=1e-6)

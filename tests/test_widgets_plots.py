@@ -490,9 +490,9 @@ def test_a_cost_variance_waterfall_never_colours_an_increase_green():
     steps.attrs["is_total"] = ["estimate", "actual"]
     ax = ck.plots.waterfall(steps, increase_is_good=False)
     rise, fall = ax.patches[1].get_facecolor(), ax.patches[2].get_facecolor()
-    assert mc.to_hex(rise) == mc.to_hex("C3") and mc.to_hex(fall) == mc.to_hex("C2")
+    assert mc.to_hex(rise) == ck.style.BAD and mc.to_hex(fall) == ck.style.GOOD
     gain = ck.plots.waterfall(steps)            # value: a rise helps
-    assert mc.to_hex(gain.patches[1].get_facecolor()) == mc.to_hex("C2")
+    assert mc.to_hex(gain.patches[1].get_facecolor()) == ck.style.GOOD
     plt.close("all")
 
 
