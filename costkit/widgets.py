@@ -653,6 +653,10 @@ def roi_panel(cases: dict, *, chart: bool = True, uncertainty: dict | None = Non
 
     from costkit import roi
 
+    unknown = sorted(set(uncertainty or {}) - set(cases))
+    if unknown:
+        raise ValueError(f"uncertainty names option(s) {unknown} that are not among the cases "
+                         f"{list(cases)}")
     base_mc = {n: roi.monte_carlo(cases[n], dists, n=int(draws), seed=seed)
                for n, dists in (uncertainty or {}).items()}
 

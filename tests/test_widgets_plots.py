@@ -219,6 +219,8 @@ def test_roi_panel_decides_with_the_monte_carlo_and_follows_a_slider():
     assert "test model first" in panel.summary.value   # P(gain > 0) 75%: gated on the A/B test
     panel.controls["lift:model"].value = 0.05    # the whole range moves up: now a clear yes
     assert "Deploy model" in panel.summary.value
+    with pytest.raises(ValueError, match="not among the cases"):
+        roi_panel(cases, chart=False, uncertainty={"modle": unc["model"]})
 
 
 def test_serving_charts_draw_what_they_are_given():
