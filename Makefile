@@ -25,19 +25,29 @@ DASHBOARD_FLAGS := --VoilaConfiguration.show_tracebacks=True
 	execute-notebooks kernel clean handouts test-handouts html timings wheelhouse test-offline \
 	fuzz test-lowest test-timezones validate
 
+# costkit needs Python 3.11 or newer (pyproject.toml's requires-python)
+SUPPORTED := import sys; sys.exit(sys.version_info < (3, 11))
+
+TOO_OLD := costkit needs Python 3.11 or newer
+
 $(BIN)/python:
+	@$(PYTHON) -c '$(SUPPORTED)' 2>/dev/null || { echo "$(PYTHON) is $$($(PYTHON) --version 2>&1 | head -1): $(TOO_OLD); try make install PYTHON=python3.11"; exit 2; }
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): pyproject.toml | $(BIN)/python
+	@# a .venv left by an unsupported Python is named and rebuilt, not reused and failed on
+	@$(BIN)/python -c '$(SUPPORTED)' || { echo "$(VENV) was made by $$($(BIN)/python --version 2>&1): $(TOO_OLD); rebuilding it with $(PYTHON)"; rm -rf $(VENV); $(MAKE) --no-print-directory $(BIN)/python; }
+	@echo "installing costkit, JupyterLab and the test tools into $(VENV) (a few minutes the first time)"
 ifeq ($(OFFLINE),1)
 	@test -d $(WHEELHOUSE) || { echo "no $(WHEELHOUSE)/: run make wheelhouse where there is network"; exit 2; }
 	$(BIN)/python -m pip install --quiet $(FROM_WHEELHOUSE) --upgrade pip "setuptools>=77" wheel
-	$(BIN)/python -m pip install --quiet $(FROM_WHEELHOUSE) --no-build-isolation -e ".[notebooks,test]"
+	$(BIN)/python -m pip install --progress-bar on $(FROM_WHEELHOUSE) --no-build-isolation -e ".[notebooks,test]"
 else
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[notebooks,test]"
+	$(BIN)/python -m pip install --progress-bar on -e ".[notebooks,test]"
 endif
 	$(BIN)/python -m ipykernel install --sys-prefix --name costkit --display-name "Python (costkit)" >/dev/null
+	@echo "installed. The command line is $(BIN)/costkit (or: source $(BIN)/activate, then costkit)"
 	touch $@
 
 ## install: create .venv and install costkit with the notebook and test extras (OFFLINE=1: from wheelhouse/)
@@ -58,7 +68,9 @@ lab: $(STAMP)
 dashboard: $(STAMP)
 	@echo "ROI case study: http://localhost:$(DASHBOARD_PORT)/voila/render/06_roi_case_study.ipynb"
 	@echo "serving:        http://localhost:$(DASHBOARD_PORT)/voila/render/03_serving_cost.ipynb"
-	$(BIN)/voila notebooks --port=$(DASHBOARD_PORT) $(DASHBOARD_FLAGS) $(DASHBOARD_ARGS)
+	@# no port retries: Voila would move to the next free port and the URLs above would be wrong
+	$(BIN)/voila notebooks --port=$(DASHBOARD_PORT) --Voila.port_retries=0 $(DASHBOARD_FLAGS) \
+		$(DASHBOARD_ARGS) || { echo "dashboard: is port $(DASHBOARD_PORT) taken? try make dashboard DASHBOARD_PORT=8870"; exit 2; }
 
 ## test: lint, unit tests and doctests, the time tests in two other time zones, every notebook
 ##       under strict nbval, the hand-outs (lax), the offline install from a wheelhouse, then the

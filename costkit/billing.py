@@ -112,8 +112,9 @@ class _Bill:
     """
 
     def __init__(self, paths):
-        import duckdb
+        from ._optional import require
 
+        duckdb = require("duckdb", "reading a billing export")
         self.files = _files(paths)
         self.con = duckdb.connect()
         self.con.execute("SET TimeZone = 'UTC'")

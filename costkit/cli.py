@@ -172,13 +172,33 @@ def _serve(a):
         _emit(table, "csv", a.out)
 
 
-def _validate(a):
-    from .scenario import Scenario
+class _Reported(Exception):
+    """The command has written its own answer (e.g. JSON problems) and exits with this code."""
 
-    sc = Scenario.from_yaml(a.scenario)
-    sc.evaluate(draws=0)  # one validator: whatever report would refuse, validate refuses
+    def __init__(self, code: int):
+        super().__init__(code)
+        self.code = code
+
+
+def _validate(a):
+    from .scenario import Scenario, ScenarioError
+
+    try:
+        sc = Scenario.from_yaml(a.scenario)
+        sc.evaluate(draws=0)  # one validator: whatever report would refuse, validate refuses
+    except ScenarioError as exc:
+        if a.format != "json":
+            raise
+        # a machine reads every problem with its path, and the exit code says invalid
+        _write(json.dumps({"file": str(a.scenario), "valid": False, "problems": [
+            {"path": p, "message": m} for p, m in exc.problems]}, indent=2) + "\n", a.out)
+        raise _Reported(EXIT_BAD_INPUT) from None
+    if a.format == "json":
+        _write(json.dumps({"file": str(a.scenario), "valid": True, "name": sc.name,
+                           "options": list(sc.option_names)}, indent=2) + "\n", a.out)
+        return
     _write(f"{a.scenario}: valid: {sc.name!r}, {len(sc.option_names)} option(s): "
-           + ", ".join(sc.option_names) + "\n", None)
+           + ", ".join(sc.option_names) + "\n", a.out)
 
 
 class _Progress:
@@ -295,6 +315,7 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="check a scenario file",
                        description="Validate a scenario file: every problem with its path.")
     v.add_argument("scenario", metavar="SCENARIO.yaml")
+    common(v, formats=("table", "json"))
     v.set_defaults(run=_validate)
 
     r = sub.add_parser("report", help="evaluate a scenario file: HTML report, JSON or CSV",
@@ -322,6 +343,8 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.run(args)
+    except _Reported as done:
+        return done.code
     except (ScenarioError, DataFileError, UnitError, ValueError, LookupError, OSError) as exc:
         text = str(exc).strip("'\"") if isinstance(exc, LookupError) else str(exc)
         if isinstance(exc, OSError) and exc.filename:

@@ -98,6 +98,9 @@ def _load(data, label):
                             "it first, or read it in parts and concatenate the frames")
     try:
         if path.suffix.lower() == ".parquet":
+            from ._optional import require
+
+            require("pyarrow", "reading a Parquet file")
             return pd.read_parquet(path), name
         with warnings.catch_warnings():
             warnings.simplefilter("error", pd.errors.ParserWarning)

@@ -19,10 +19,11 @@ from costkit.ledger import (
     naive_phase_total,
 )
 
-__all__ = ["ab_test_panel", "ab_test_summary_html", "optimization_panel",
-           "optimization_summary_html", "four_part_panel",
-           "four_part_summary_html", "serving_panel", "serving_summary_html", "training_panel",
-           "training_summary_html", "training_gpu_choices"]
+__all__ = ["PANEL_CLASS", "ab_test_panel", "ab_test_summary_html", "four_part_panel",
+           "four_part_summary_html", "monitoring_panel", "monitoring_summary_html",
+           "optimization_panel", "optimization_summary_html", "recentre_draws", "roi_panel",
+           "roi_summary_html", "serving_panel", "serving_summary_html", "training_gpu_choices",
+           "training_panel", "training_summary_html"]
 
 
 # every name and message that reaches a widget is escaped

@@ -178,3 +178,17 @@ def test_installed_entry_point_and_exit_codes(tmp_path):
     res = subprocess.run([sys.executable, "-m", "costkit", "gpus", "--format", "json"],
                          capture_output=True, text=True)
     assert res.returncode == 0 and json.loads(res.stdout)
+
+
+def test_validate_speaks_json_for_valid_and_invalid_files(capsys, tmp_path):
+    assert cli.main(["validate", str(ROOT / "examples" / "ecommerce.yaml"),
+                     "--format", "json"]) == 0
+    ok = json.loads(capsys.readouterr().out)
+    assert ok["valid"] is True and ok["options"] == ["BERT re-ranker", "LLM rewriter + re-ranker"]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\noptions: 5\n", encoding="utf-8")
+    assert cli.main(["validate", str(bad), "--format", "json"]) == 2
+    out = json.loads(capsys.readouterr().out)
+    assert out["valid"] is False
+    assert {"path": "options", "message": "expected a list, got int 5"} in out["problems"]
+    assert {"path": "site", "message": "is required"} in out["problems"]

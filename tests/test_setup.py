@@ -33,6 +33,20 @@ def test_wheel_contains_the_data_files(wheel):
     assert not (ROOT / "costkit" / "data").exists()
 
 
+def test_wheel_carries_the_licence_and_one_version(wheel):
+    import costkit
+
+    z = zipfile.ZipFile(wheel)
+    names = z.namelist()
+    licence = [n for n in names if n.endswith(".dist-info/licenses/LICENSE")]
+    assert licence, names
+    assert "Apache License" in z.read(licence[0]).decode()
+    meta = z.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
+    assert f"Version: {costkit.__version__}\n" in meta      # written once, in costkit/__init__
+    assert "License-Expression: Apache-2.0" in meta and "Classifier: " in meta
+    assert wheel.name.startswith(f"costkit-{costkit.__version__}-")
+
+
 def test_installed_wheel_reads_its_data_outside_the_repo(wheel, tmp_path):
     zipfile.ZipFile(wheel).extractall(tmp_path / "site")
     code = ("import costkit, sys; print(costkit.__file__); print(costkit.gpu('h100').name, "
@@ -77,3 +91,43 @@ def test_make_lab_serves_the_notebooks_headless():
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
+
+
+def test_citation_and_changelog_name_the_same_version():
+    import re
+
+    import costkit
+
+    cff = (ROOT / "CITATION.cff").read_text(encoding="utf-8")
+    assert re.search(r'^version: "([^"]+)"$', cff, re.M).group(1) == costkit.__version__
+    assert f"## [{costkit.__version__}]" in (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert re.search(r"^license: Apache-2.0$", cff, re.M)
+
+
+def test_billing_and_parquet_say_which_extra_they_need(monkeypatch, tmp_path):
+    import costkit as ck
+    from costkit import billing, telemetry
+
+    monkeypatch.setitem(sys.modules, "duckdb", None)       # as if the core install had no duckdb
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    bill = tmp_path / "bill.csv"
+    bill.write_text("x\n1\n", encoding="utf-8")
+    with pytest.raises(ImportError, match=r"pip install 'costkit\[billing\]'"):
+        billing._Bill(str(bill))
+    pq = tmp_path / "t.parquet"
+    pq.write_bytes(b"PAR1")
+    with pytest.raises(ImportError, match=r"pip install 'costkit\[parquet\]'"):
+        telemetry._load(str(pq), None)
+    assert ck.gpu("H100").memory_gb == 80                  # the formulas need neither
+
+
+def test_the_core_install_is_the_formulas_only():
+    import tomllib
+
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    core = {d.split(">")[0].split("=")[0].strip().lower() for d in meta["dependencies"]}
+    assert core == {"numpy", "pandas", "pyyaml"}
+    extras = meta["optional-dependencies"]
+    for heavy in ("duckdb", "pyarrow"):
+        assert any(d.startswith(heavy) for d in extras["notebooks"])
+        assert any(d.startswith(heavy) for d in extras["test"])

@@ -361,3 +361,13 @@ def test_ab_errors_on_rates_and_lifts():
 
 def test_tuning_is_imported_lazily():
     assert "tuning" in ck.__all__ and ck.tuning is tu
+
+
+def test_normal_quantile_without_scipy():
+    from costkit.tuning import _ndtri
+
+    # Abramowitz & Stegun table 26.5 / the textbook z-values
+    got = _ndtri(np.array([[0.975, 0.8], [0.995, 0.5]]))
+    assert got == pytest.approx(np.array([[1.959963984540054, 0.8416212335729143],
+                                          [2.5758293035489004, 0.0]]), rel=1e-12, abs=1e-15)
+    assert float(_ndtri(0.025)) == pytest.approx(-1.959963984540054, rel=1e-12)

@@ -38,14 +38,18 @@ def chromium_path() -> str | None:
 
 @pytest.fixture(scope="session")
 def browser():
+    env = os.environ.get("COSTKIT_CHROMIUM")
+    if env and not Path(env).exists():
+        pytest.skip(f"COSTKIT_CHROMIUM is {env!r}, and no file is there: point it at a "
+                    "Chromium binary, or unset it to use the chromium on PATH")
     exe = chromium_path()
     if exe is None:
         pytest.skip("Chromium is not installed, so the browser tests cannot run: install "
                     "Debian's chromium (`make browser-deps` does it as root: apt-get install "
                     "chromium) or point COSTKIT_CHROMIUM at a Chromium binary")
     sync_api = pytest.importorskip(
-        "playwright.sync_api", reason="Playwright's Python package is missing: "
-        "pip install -e '.[browser]' (make browser-deps)")
+        "playwright.sync_api", reason="Playwright's Python package is missing: it comes with "
+        "the test extra (pip install -e '.[test]', which make install runs)")
     with sync_api.sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=exe, headless=True, args=CHROMIUM_ARGS)
         yield b

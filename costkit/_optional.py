@@ -1,0 +1,24 @@
+"""Optional dependencies: imported when a feature needs them, with a clear error otherwise.
+
+The core install carries only what the formulas need (numpy, pandas, PyYAML). Reading
+billing exports needs DuckDB (extra ``billing``), Parquet files need pyarrow (extra
+``parquet``); the ``notebooks`` and ``test`` extras include both.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+EXTRAS = {"duckdb": "billing", "pyarrow": "parquet"}
+"""Which extra of costkit installs each optional module."""
+
+
+def require(module: str, what: str):
+    """Import ``module`` for ``what`` (e.g. "reading a billing export"), or explain which
+    extra to install."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        extra = EXTRAS.get(module, module)
+        raise ImportError(f"{what} needs {module}, which the core install leaves out: "
+                          f"pip install 'costkit[{extra}]'") from None
