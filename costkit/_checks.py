@@ -222,3 +222,23 @@ def catalog_prices(names, inv, *, cloud=None, pricing="on_demand", stat="median"
         sources=sorted({s for q in qs for s in q.sources}),
         dates=(min(q.price_dates[0] for q in qs), max(q.price_dates[1] for q in qs)),
     )
+
+
+def price_age_notes(dates) -> dict:
+    """``price_age_days`` (of the oldest offer) and, past 90 days, ``price_warning``."""
+    if not dates:
+        return {}
+    from .catalog import price_age_days, price_age_warning
+
+    out = {"price_age_days": price_age_days(dates[0])}
+    warning = price_age_warning(dates[0])
+    if warning:
+        out["price_warning"] = warning
+    return out
+
+
+def warning_lines(assumptions: dict) -> list[str]:
+    """The printed line of a result's price warning (none when its prices are recent)."""
+    w = assumptions.get("price_warning")
+    return [f"  WARNING: {w}"] if w else []
+

@@ -25,6 +25,7 @@ clock; real jobs reach a fraction of them (model FLOPs utilisation, MFU).
 from __future__ import annotations
 
 import functools
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -332,6 +333,16 @@ class PriceQuote:
     sources: tuple[str, ...]
     offer: str | None = None  # "cloud instance_type (region)" picked by stat min / max
 
+    @property
+    def age_days(self) -> int:
+        """Days from the oldest offer's ``price_date`` to :func:`today`."""
+        return price_age_days(self.price_dates[0])
+
+    @property
+    def warning(self) -> str | None:
+        """A warning when the oldest offer is older than :data:`PRICE_AGE_WARN_DAYS`."""
+        return price_age_warning(self.price_dates[0])
+
     def __str__(self) -> str:
         if self.offer:
             where = self.offer
@@ -343,7 +354,48 @@ class PriceQuote:
             f"{self.price_dates[0]} to {self.price_dates[1]}")
         offers = "1 offer" if self.n_offers == 1 else f"{self.n_offers} offers"
         return (f"{self.usd_per_gpu_hour:.2f} USD per {self.gpu}-hour ({self.stat} {self.pricing} "
-                f"price of {offers}, {where}; prices dated {dates})")
+                f"price of {offers}, {where}; prices dated {dates}, up to {self.age_days} days "
+                f"old on {today().isoformat()})")
+
+
+PRICE_AGE_WARN_DAYS = 90
+"""A price older than this many days adds a warning to the result's assumptions. [days]"""
+
+TODAY_ENV = "COSTKIT_TODAY"
+"""Environment variable that pins :func:`today` (YYYY-MM-DD): the notebooks' stored outputs are
+computed on one date, and their checks run with it pinned, as a seed pins random draws."""
+
+
+def today():
+    """Today's date in UTC, or the date in ``$COSTKIT_TODAY`` (YYYY-MM-DD) when it is set."""
+    import datetime as dt
+
+    pinned = os.environ.get(TODAY_ENV, "").strip()
+    if pinned:
+        try:
+            return dt.date.fromisoformat(pinned)
+        except ValueError:
+            raise ValueError(f"{TODAY_ENV}={pinned!r} is not a date written YYYY-MM-DD") from None
+    return dt.datetime.now(dt.UTC).date()
+
+
+def price_age_days(price_date: str) -> int:
+    """Days from ``price_date`` (YYYY-MM-DD) to :func:`today` (0 for a date in the future)."""
+    import datetime as dt
+
+    return max(0, (today() - dt.date.fromisoformat(str(price_date))).days)
+
+
+def price_age_warning(price_date: str | None) -> str | None:
+    """The warning for a price dated ``price_date``, or None when it is recent enough."""
+    if not price_date:
+        return None
+    age = price_age_days(price_date)
+    if age <= PRICE_AGE_WARN_DAYS:
+        return None
+    return (f"prices up to {age} days old (the oldest dated {price_date}, today "
+            f"{today().isoformat()}): list prices change; check them or pass your own "
+            "(usd_per_gpu_hour= or price_path=)")
 
 
 # --------------------------------------------------------------------------- names

@@ -931,6 +931,9 @@ def _assumptions(sc, base, served, runs, results):
         a, pa = s.estimate.assumptions, s.plan.assumptions
         rows.append((f"serving: {s.name}", "price", a.get("price", ""),
                      "; ".join(a.get("price_sources", [])) or "given in the scenario file"))
+        if a.get("price_warning"):
+            rows.append((f"serving: {s.name}", "price warning", a["price_warning"],
+                         "costkit.catalog.PRICE_AGE_WARN_DAYS (90 days)"))
         for k in ("compute_utilization", "bandwidth_utilization", "cost_basis"):
             if k in a:
                 rows.append((f"serving: {s.name}", k, a[k], "costkit.serving default"))
@@ -948,6 +951,9 @@ def _assumptions(sc, base, served, runs, results):
                          "training time)" if est.goodput == 0.9 else src))
             rows.append((f"training: {name}", "price", a.get("price", ""),
                          "; ".join(a.get("price_sources", [])) or src))
+            if a.get("price_warning"):
+                rows.append((f"training: {name}", "price warning", a["price_warning"],
+                             "costkit.catalog.PRICE_AGE_WARN_DAYS (90 days)"))
             rows.append((f"training: {name}", "pue", a.get("pue"), "costkit.training default"))
     first = next(iter(results.values()))
     for k, v in first.assumptions.items():

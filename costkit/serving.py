@@ -86,8 +86,10 @@ from ._checks import (
     gpu_lookup,
     gpu_names_like,
     per_gpu,
+    price_age_notes,
     scalar_or,
     table,
+    warning_lines,
     whole,
     wrap_like,
 )
@@ -170,7 +172,8 @@ def _hardware(gpu, d, *, usd_per_gpu_hour, cloud, pricing, compute_utilization,
         cp = catalog_prices(names, inv, cloud=cloud, pricing=pricing, price_path=price_path,
                             gpu_path=gpu_path)
         price = cp.price
-        price_notes = {"price": cp.note, "price_sources": cp.sources, "price_dates": cp.dates}
+        price_notes = {"price": cp.note, "price_sources": cp.sources, "price_dates": cp.dates,
+                       **price_age_notes(cp.dates)}
     u_c = as_fraction("compute_utilization", compute_utilization)
     u_bw = as_fraction("bandwidth_utilization", bandwidth_utilization)
     if (u_c == 0).any() or (u_bw == 0).any():
@@ -436,6 +439,7 @@ class ServingEstimate(_Table):
             f"{self.usd_per_replica_hour:,.2f} USD per replica-hour (kept busy)",
             f"  utilisation: compute {a['compute_utilization']}, bandwidth "
             f"{a['bandwidth_utilization']}; price: {a['price']}",
+            *warning_lines(a),
         ])
 
 
@@ -838,6 +842,7 @@ class EncoderEstimate(_Table):
             f"at {self.usd_per_gpu_hour:,.2f} USD per GPU-hour (kept busy)",
             f"  utilisation: compute {a['compute_utilization']}, bandwidth "
             f"{a['bandwidth_utilization']}; price: {a['price']}",
+            *warning_lines(a),
         ])
 
 
@@ -1266,6 +1271,7 @@ class RecommenderEstimate(_Table):
             f"{self.requests_per_second:,.0f} requests/s, {self.usd_per_1k_requests:.3g} USD "
             f"per 1,000 requests at {self.usd_per_replica_hour:,.2f} USD per replica-hour",
             f"  {a['sharding']}; price: {a['price']}",
+            *warning_lines(a),
         ])
 
 

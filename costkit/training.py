@@ -68,7 +68,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._checks import as_fraction, as_quantity, finite_result, wrap_like
+from ._checks import (
+    as_fraction,
+    as_quantity,
+    finite_result,
+    price_age_notes,
+    warning_lines,
+    wrap_like,
+)
 from ._checks import broadcast as _broadcast
 from ._checks import catalog_prices as _catalog_prices
 from ._checks import gpu_lookup as _gpu_lookup
@@ -713,6 +720,7 @@ class TrainingEstimate:
             f"  memory {self.memory_per_gpu_gb:,.1f} GB per GPU ({fit}); at least "
             f"{self.min_gpus_for_memory:g} GPU(s) for memory",
             f"  price: {a['price']}",
+            *warning_lines(a),
             f"  energy: {a['power']}; PUE {a['pue']:g}; {a['kg_co2_per_kwh']:g} kg CO2e/kWh",
             f"  MFU basis: {a['mfu_basis']}",
         ]
@@ -861,7 +869,8 @@ def estimate(params=None, tokens=None, *, model=None, gpu="H100-SXM", n_gpus=Non
         cp = _catalog_prices(names, inv, cloud=cloud, pricing=pricing, stat=price_stat,
                              price_path=price_path, gpu_path=gpu_path)
         price, p_lo, p_hi = cp.price, cp.low, cp.high
-        price_notes = {"price": cp.note, "price_sources": cp.sources, "price_dates": cp.dates}
+        price_notes = {"price": cp.note, "price_sources": cp.sources, "price_dates": cp.dates,
+                       **price_age_notes(cp.dates)}
     else:
         price = p_lo = p_hi = as_quantity("usd_per_gpu_hour", usd_per_gpu_hour)
         price_notes = {"price": "given", "price_sources": ["given"], "price_dates": None}

@@ -285,3 +285,50 @@ def test_skypilot_catalog_missing_column(tmp_path):
     f.write_text(SKYPILOT.replace("SpotPrice", "Spot"))
     with pytest.raises(ck.DataFileError, match="SpotPrice"):
         ck.read_skypilot_catalog(f, cloud="AWS")
+
+
+# --------------------------------------------------------------------------- price ages
+
+def _one_price(tmp_path, date):
+    p = tmp_path / "my_prices.csv"
+    p.write_text("cloud,instance_type,gpu,gpu_count,region,on_demand_usd_per_hour,"
+                 "spot_usd_per_hour,price_date,source\n"
+                 f"MyCloud,h100x1,H100-SXM,1,eu-1,2.00,,{date},our contract (negotiated)\n",
+                 encoding="utf-8")
+    return p
+
+
+def test_a_quote_states_the_age_of_its_prices(tmp_path, monkeypatch):
+    monkeypatch.setenv("COSTKIT_TODAY", "2026-11-26")
+    q = ck.price_quote("H100", path=_one_price(tmp_path, "2026-11-06"))
+    assert q.age_days == 20 and q.warning is None
+    assert "prices dated 2026-11-06, up to 20 days old on 2026-11-26" in str(q)
+
+
+def test_a_price_older_than_90_days_warns_in_a_printed_estimate(tmp_path, monkeypatch):
+    monkeypatch.setenv("COSTKIT_TODAY", "2026-11-26")
+    old = _one_price(tmp_path, "2026-08-27")                   # 91 days before
+    est = ck.serving.estimate("llama-2-7b", gpu="H100-SXM", batch_size=8, price_path=old)
+    assert est.assumptions["price_age_days"] == 91
+    assert "WARNING: prices up to 91 days old (the oldest dated 2026-08-27" in repr(est)
+    run = ck.training.estimate(7e9, 1e10, gpu="H100-SXM", n_gpus=8, price_path=old)
+    assert "WARNING: prices up to 91 days old" in repr(run)
+    monkeypatch.setenv("COSTKIT_TODAY", "2026-11-25")          # exactly 90 days: no warning
+    again = ck.serving.estimate("llama-2-7b", gpu="H100-SXM", batch_size=8, price_path=old)
+    assert "price_warning" not in again.assumptions and "WARNING" not in repr(again)
+    given = ck.serving.estimate("llama-2-7b", gpu="H100-SXM", batch_size=8, usd_per_gpu_hour=2)
+    assert "price_age_days" not in given.assumptions          # a price you give has no date
+
+
+def test_today_can_be_pinned_and_a_bad_pin_is_refused(monkeypatch):
+    import datetime as dt
+
+    from costkit.catalog import today
+
+    monkeypatch.setenv("COSTKIT_TODAY", "2027-01-02")
+    assert today() == dt.date(2027, 1, 2)
+    monkeypatch.setenv("COSTKIT_TODAY", "02/01/2027")
+    with pytest.raises(ValueError, match="YYYY-MM-DD"):
+        today()
+    monkeypatch.delenv("COSTKIT_TODAY")
+    assert today() == dt.datetime.now(dt.UTC).date()
