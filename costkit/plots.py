@@ -17,15 +17,19 @@ __all__ = [
 ]
 
 
-def _plain(v: float) -> str:
-    """A tick as a person writes it: 1.5 M, 250 k, 3 B, 12, 0.5, 0.001 (no 1e6, no 10^k)."""
+def _plain(v: float, *, label: bool = False) -> str:
+    """A number as a person writes it on a chart: 1.5 M, 250 k, 3 B, 12, 0.5, 0.001 (no 1e6,
+    no 10^k). ``label=True`` (a value written beside a bar) keeps more digits: 1.26 M,
+    12 k from 10,000 up, whole numbers from 100, two decimals below."""
     a = abs(v)
     if a >= 1e9:
         return f"{v / 1e9:,.1f} B".replace(".0 B", " B")
     if a >= 1e6:
-        return f"{v / 1e6:,.1f} M".replace(".0 M", " M")
-    if a >= 1e3:
+        return f"{v / 1e6:,.2f} M" if label else f"{v / 1e6:,.1f} M".replace(".0 M", " M")
+    if a >= (1e4 if label else 1e3):
         return f"{v / 1e3:,.0f} k"
+    if label:
+        return f"{v:,.0f}" if a >= 100 else f"{v:,.2f}"
     if a >= 1 or a == 0:
         return f"{v:,.0f}" if float(v).is_integer() else f"{v:,.1f}"
     return f"{v:.3g}"
@@ -75,7 +79,7 @@ def ledger_bars(ledger, *, ax=None, currency: str | None = None, by: str = "cate
                color=category_color(name) if by == "category" else None)
         bottom = [b + v for b, v in zip(bottom, vals, strict=True)]
     for x, b in enumerate(bottom):
-        ax.annotate(_money_text(b), (x, b), ha="center", va="bottom", fontsize=9)
+        ax.annotate(_label(b), (x, b), ha="center", va="bottom", fontsize=9)
     ax.set_ylim(0, max(max(bottom), 1e-9) * 1.15)
     ax.set_ylabel(f"cost [{cur}]")
     ax.legend(title=by, fontsize=8)
@@ -83,16 +87,8 @@ def ledger_bars(ledger, *, ax=None, currency: str | None = None, by: str = "cate
     return ax
 
 
-def _money_text(v: float) -> str:
-    """A money label in k and M, as :func:`money_ticks` writes ticks."""
-    a = abs(v)
-    if a >= 1e6:
-        return f"{v / 1e6:,.2f} M"
-    if a >= 1e4:
-        return f"{v / 1e3:,.0f} k"
-    if a >= 100:
-        return f"{v:,.0f}"
-    return f"{v:,.2f}"
+def _label(v: float) -> str:
+    return _plain(v, label=True)
 
 
 def ledger_items(ledger, *, ax=None, currency: str | None = None, top: int = 14):
@@ -127,7 +123,7 @@ def ledger_items(ledger, *, ax=None, currency: str | None = None, top: int = 14)
     ax.set_yticks(y, [t if len(t) <= 48 else t[:47] + "…" for t in labels], fontsize=8)
     right = max(values) if max(values) > 0 else 1.0
     for yi, v in zip(y, values, strict=True):
-        ax.annotate(_money_text(v), (v, yi), xytext=(3, 0), textcoords="offset points",
+        ax.annotate(_label(v), (v, yi), xytext=(3, 0), textcoords="offset points",
                     va="center", fontsize=8)
     ax.set_xlim(0, right * 1.18)
     money_ticks(ax.xaxis)
@@ -138,7 +134,7 @@ def ledger_items(ledger, *, ax=None, currency: str | None = None, top: int = 14)
     ax.legend(handles=[Patch(color=category_color(c), label=c) for c in used],
               title="category", fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     total = ledger.total(cur)
-    ax.set_title(f"{ledger.title or 'Ledger'}: {_money_text(total)} {cur} in "
+    ax.set_title(f"{ledger.title or 'Ledger'}: {_label(total)} {cur} in "
                  f"{len(ledger)} items")
     return ax
 
@@ -163,7 +159,7 @@ def ledger_matrix(ledger, *, ax=None, currency: str | None = None):
             ax.barh(y, vals, left=left, color=PHASE_COLORS[ph], label=PHASE_LABELS[ph])
         left = left + vals
     for yi, v in zip(y, left, strict=True):
-        ax.annotate(_money_text(v), (v, yi), xytext=(3, 0), textcoords="offset points",
+        ax.annotate(_label(v), (v, yi), xytext=(3, 0), textcoords="offset points",
                     va="center", fontsize=8)
     ax.set_yticks(y, cats)
     ax.set_xlim(0, (left.max() or 1.0) * 1.18)
@@ -272,7 +268,7 @@ def training_by_gpu(est, *, ax=None, currency: str = "USD"):
     ax.set_yticks(y, [names[k] for k in order])
     top = float(np.max(cost + cost_err[1]))
     for yi, k in zip(y, order, strict=True):
-        ax.annotate(f"{_money_text(cost[k])} · {days[k]:,.1f} days",
+        ax.annotate(f"{_label(cost[k])} · {days[k]:,.1f} days",
                     (cost[k] + cost_err[1, k], yi), xytext=(4, 0), textcoords="offset points",
                     va="center", fontsize=8)
     ax.set_xlim(0, top * 1.35)
@@ -738,7 +734,7 @@ def waterfall(steps, *, ax=None, ylabel: str = "USD", title: str = "",
             helps = (v >= 0) == increase_is_good
             ax.bar(i, v, bottom=level, color=good if helps else bad)
             level += v
-        ax.annotate(_money_text(v), (i, level if name not in totals else v), ha="center",
+        ax.annotate(_label(v), (i, level if name not in totals else v), ha="center",
                     va="bottom", fontsize=8)
     import textwrap
 
