@@ -122,9 +122,9 @@ test-lowest: $(STAMP)
 	UV_PYTHON_DOWNLOADS=never $(BIN)/uv venv --quiet --seed --python $(BIN)/python $(LOWEST_VENV)
 	$(BIN)/uv pip install --quiet --python $(LOWEST_VENV)/bin/python --resolution lowest-direct \
 		-e ".[notebooks,test]"
-	$(LOWEST_VENV)/bin/python -c "import numpy, pandas, scipy, duckdb, pyarrow, matplotlib; \
-		print('lowest:', 'numpy', numpy.__version__, 'pandas', pandas.__version__, 'scipy', \
-		scipy.__version__, 'duckdb', duckdb.__version__, 'pyarrow', pyarrow.__version__, \
+	$(LOWEST_VENV)/bin/python -c "import numpy, pandas, yaml, duckdb, pyarrow, matplotlib; \
+		print('lowest:', 'numpy', numpy.__version__, 'pandas', pandas.__version__, 'pyyaml', \
+		yaml.__version__, 'duckdb', duckdb.__version__, 'pyarrow', pyarrow.__version__, \
 		'matplotlib', matplotlib.__version__)"
 	$(LOWEST_VENV)/bin/python -m pytest tests --ignore=tests/browser --ignore=tests/offline -q \
 		-p no:cacheprovider
