@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.costkit-installed
+TEST_STAMP := $(VENV)/.costkit-test-installed
 LAB_ARGS ?=
 # Jupyter refuses to start as root (containers, CI) unless told it may.
 ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
@@ -37,20 +38,31 @@ $(BIN)/python:
 $(STAMP): pyproject.toml | $(BIN)/python
 	@# a .venv left by an unsupported Python is named and rebuilt, not reused and failed on
 	@$(BIN)/python -c '$(SUPPORTED)' || { echo "$(VENV) was made by $$($(BIN)/python --version 2>&1): $(TOO_OLD); rebuilding it with $(PYTHON)"; rm -rf $(VENV); $(MAKE) --no-print-directory $(BIN)/python; }
-	@echo "installing costkit, JupyterLab and the test tools into $(VENV) (a few minutes the first time)"
+	@echo "installing costkit and JupyterLab into $(VENV) (a few minutes the first time)"
 ifeq ($(OFFLINE),1)
 	@test -d $(WHEELHOUSE) || { echo "no $(WHEELHOUSE)/: run make wheelhouse where there is network"; exit 2; }
 	$(BIN)/python -m pip install --quiet $(FROM_WHEELHOUSE) --upgrade pip "setuptools>=77" wheel
-	$(BIN)/python -m pip install --progress-bar on $(FROM_WHEELHOUSE) --no-build-isolation -e ".[notebooks,test]"
+	$(BIN)/python -m pip install --progress-bar on $(FROM_WHEELHOUSE) --no-build-isolation -e ".[notebooks]"
 else
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --progress-bar on -e ".[notebooks,test]"
+	$(BIN)/python -m pip install --progress-bar on -e ".[notebooks]"
 endif
 	$(BIN)/python -m ipykernel install --sys-prefix --name costkit --display-name "Python (costkit)" >/dev/null
 	@echo "installed. The command line is $(BIN)/costkit (or: source $(BIN)/activate, then costkit)"
 	touch $@
 
-## install: create .venv and install costkit with the notebook and test extras (OFFLINE=1: from wheelhouse/)
+# the test tools (pytest, nbval, hypothesis, Playwright, ruff ...) only for the targets that test
+$(TEST_STAMP): $(STAMP)
+	@echo "installing the test tools into $(VENV)"
+ifeq ($(OFFLINE),1)
+	$(BIN)/python -m pip install --progress-bar on $(FROM_WHEELHOUSE) --no-build-isolation -e ".[notebooks,test]"
+else
+	$(BIN)/python -m pip install --progress-bar on -e ".[notebooks,test]"
+endif
+	touch $@
+
+## install: create .venv and install costkit with the notebook extra (OFFLINE=1: from wheelhouse/);
+##          make test adds the test extra
 install: $(STAMP)
 
 ## validate: every published training run and serving benchmark against costkit's out-of-sample
@@ -75,19 +87,19 @@ dashboard: $(STAMP)
 ## test: lint, unit tests and doctests, the time tests in two other time zones, every notebook
 ##       under strict nbval, the hand-outs (lax), the offline install from a wheelhouse, then the
 ##       browser tests
-test: $(STAMP) lint unit test-timezones notebooks test-handouts test-offline test-browser
+test: $(TEST_STAMP) lint unit test-timezones notebooks test-handouts test-offline test-browser
 
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(BIN)/ruff check costkit tests benchmarks
 
-unit: $(STAMP)
+unit: $(TEST_STAMP)
 	$(BIN)/python -m pytest tests --ignore=tests/browser --ignore=tests/offline \
 		--doctest-modules costkit \
 		--ignore=costkit/__main__.py
 
 ## test-timezones: everything that touches time again on machines in New York and Shanghai time:
 ##                 costkit works in UTC, so the answers must not move
-test-timezones: $(STAMP)
+test-timezones: $(TEST_STAMP)
 	for tz in America/New_York Asia/Shanghai; do \
 		TZ=$$tz $(BIN)/python -m pytest tests/test_adversarial.py tests/test_trust_data.py \
 			tests/test_monitoring.py -q -p no:cacheprovider || exit 1; \
@@ -97,7 +109,7 @@ test-timezones: $(STAMP)
 # check runs on that day, as a seed pins random draws; make execute-notebooks moves it to today.
 NOTEBOOK_TODAY = $(shell cat notebooks/.today)
 
-notebooks: $(STAMP)
+notebooks: $(TEST_STAMP)
 	COSTKIT_TODAY=$(NOTEBOOK_TODAY) $(BIN)/python -m pytest $(NBVAL) notebooks
 
 ## fuzz: the property and adversarial tests with random examples, FUZZ_FACTOR times as many
@@ -105,7 +117,7 @@ notebooks: $(STAMP)
 ##       the table of TALLY random inputs of each kind by outcome (tests/adversarial_tally.py)
 FUZZ_FACTOR ?= 20
 TALLY ?= 300
-fuzz: $(STAMP)
+fuzz: $(TEST_STAMP)
 	COSTKIT_HYPOTHESIS_PROFILE=fuzz COSTKIT_FUZZ_FACTOR=$(FUZZ_FACTOR) \
 		$(BIN)/python -m pytest tests/test_adversarial.py tests/test_capacity.py \
 		tests/test_monitoring.py tests/test_optimization.py tests/test_roi.py \
@@ -116,7 +128,7 @@ fuzz: $(STAMP)
 ## test-lowest: the unit tests on the lowest versions pyproject.toml allows (uv's
 ##              --resolution lowest-direct), in .venv-lowest: proves the declared floors
 LOWEST_VENV ?= .venv-lowest
-test-lowest: $(STAMP)
+test-lowest: $(TEST_STAMP)
 	$(BIN)/python -m pip install --quiet "uv>=0.4"
 	rm -rf $(LOWEST_VENV)
 	UV_PYTHON_DOWNLOADS=never $(BIN)/uv venv --quiet --seed --python $(BIN)/python $(LOWEST_VENV)
@@ -130,7 +142,7 @@ test-lowest: $(STAMP)
 		-p no:cacheprovider
 
 ## test-browser: JupyterLab, the Voila dashboard and the HTML report in Debian's Chromium
-test-browser: $(STAMP) browser-deps
+test-browser: $(TEST_STAMP) browser-deps
 	$(BIN)/python -m pytest tests/browser -rs
 
 ## browser-deps: Debian's chromium for the browser tests (apt-get, as root or with sudo);
@@ -152,7 +164,7 @@ handouts: $(STAMP)
 	$(BIN)/python -m costkit.workshop handouts --out handouts
 
 ## test-handouts: build the hand-outs and run them (nbval lax: they must execute, answers left open)
-test-handouts: handouts
+test-handouts: handouts $(TEST_STAMP)
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env handouts
 
 ## html: the executed notebooks as static HTML with an index, in build/html/
@@ -170,12 +182,12 @@ wheelhouse: $(STAMP)
 		pip "setuptools>=77" wheel
 
 ## test-offline: install from wheelhouse/ into a fresh venv with the package index disabled
-test-offline: wheelhouse
+test-offline: wheelhouse $(TEST_STAMP)
 	COSTKIT_WHEELHOUSE=$(abspath $(WHEELHOUSE)) $(BIN)/python -m pytest tests/offline -rs
 
 ## bench: import time, catalog look-ups, training, serving, tuning, ROI, monitoring, scenarios,
 ##        what the trust checks cost, and the validation report's cost and figures
-bench: $(STAMP)
+bench: $(TEST_STAMP)
 	$(BIN)/python benchmarks/bench_catalog.py
 	$(BIN)/python benchmarks/bench_training.py
 	$(BIN)/python benchmarks/bench_serving.py
