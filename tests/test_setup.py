@@ -131,3 +131,17 @@ def test_the_core_install_is_the_formulas_only():
     for heavy in ("duckdb", "pyarrow"):
         assert any(d.startswith(heavy) for d in extras["notebooks"])
         assert any(d.startswith(heavy) for d in extras["test"])
+
+
+def test_pre_commit_runs_make_targets_that_exist():
+    import re
+
+    import yaml
+
+    config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    hooks = [h for repo in config["repos"] for h in repo["hooks"]]
+    assert {h["id"] for h in hooks} >= {"lint", "unit", "notebooks"}
+    for h in hooks:
+        target = h["entry"].removeprefix("make ").strip()
+        assert re.search(rf"^{re.escape(target)}:", makefile, re.M), h["entry"]
