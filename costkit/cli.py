@@ -5,13 +5,15 @@
     costkit gpus [--vendor NVIDIA] [--min-memory-gb 40] [--priced]
     costkit train --model llama-2-7b --tokens 2e12 --gpu A100-80GB [--n-gpus 64]
     costkit serve --model llama-2-7b --gpu H100-SXM --batch-size 16 [--requests-per-day 2e6]
-    costkit validate examples/ecommerce.yaml
+    costkit validate examples/ecommerce.yaml [--format json]
+    costkit schema --out scenario.schema.json
     costkit report examples/ecommerce.yaml --out report.html [--format html|json|csv]
 
-Every command takes ``--format table|json|csv`` (``report``: ``html|json|csv``)
-and ``--help``. Exit codes: 0 success; 2 bad input (a one-line message on
-standard error, no traceback); 1 an unexpected error (a bug: please report
-it with the traceback). Results go to standard output, or to ``--out``.
+The commands take ``--format table|json|csv`` (``report``: ``html|json|csv``;
+``validate``: ``table|json``; ``schema`` writes JSON) and ``--help``. Exit
+codes: 0 success; 2 bad input (a one-line message on standard error, no
+traceback); 1 an unexpected error (a bug: please report it with the
+traceback). Results go to standard output, or to ``--out``.
 """
 
 from __future__ import annotations
@@ -201,6 +203,12 @@ def _validate(a):
            + ", ".join(sc.option_names) + "\n", a.out)
 
 
+def _schema(a):
+    from .scenario import json_schema
+
+    _write(json.dumps(json_schema(), indent=2) + "\n", a.out)
+
+
 class _Progress:
     """A one-line progress bar on standard error: ``Monte Carlo [#####-----] 50% 1,000/2,000``."""
 
@@ -317,6 +325,13 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("scenario", metavar="SCENARIO.yaml")
     common(v, formats=("table", "json"))
     v.set_defaults(run=_validate)
+
+    sc = sub.add_parser("schema", help="the scenario format as a JSON Schema (for editors)",
+                        description="Write the scenario format as a JSON Schema (draft 2020-12), "
+                        "generated from the checks costkit validate runs; point your editor's "
+                        "YAML language server at it.")
+    sc.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
+    sc.set_defaults(run=_schema)
 
     r = sub.add_parser("report", help="evaluate a scenario file: HTML report, JSON or CSV",
                        description="Evaluate a scenario file and write a self-contained HTML "

@@ -155,7 +155,27 @@ def number(kind: str = "nonneg", default=_REQUIRED, *, unit: str | None = None):
         return x
 
     check.default = default
+    check.json = _number_json(kind, unit)
     return check
+
+
+_TEXT_NUMBER = {"type": "string", "description": "a number written as text: '0.02', '2%' (a "
+                "fraction or lift), or with a unit ('30 days')"}
+
+
+def _number_json(kind: str, unit: str | None) -> dict:
+    """The JSON Schema of a :func:`number` of range ``kind`` (and its unit)."""
+    lo, hi, what = _RANGES[kind]
+    strict = kind in ("positive", "lift", "share", "elasticity")
+    num: dict = {"type": "number"}
+    if lo is not None:
+        num["exclusiveMinimum" if strict else "minimum"] = lo
+    if hi is not None:
+        num["maximum"] = hi
+    desc = what or "a number"
+    if unit:
+        desc += f" (in {unit})"
+    return {"anyOf": [num, _TEXT_NUMBER], "description": desc}
 
 
 def integer(minimum: int = 0, default=_REQUIRED, maximum: int | None = None):
@@ -167,6 +187,10 @@ def integer(minimum: int = 0, default=_REQUIRED, maximum: int | None = None):
         return int(x)
 
     check.default = default
+    whole = {"type": "integer", "minimum": minimum}
+    if maximum is not None:
+        whole["maximum"] = maximum
+    check.json = {"anyOf": [whole, {"type": "string", "description": "a whole number as text"}]}
     return check
 
 
@@ -182,6 +206,9 @@ def text(default=_REQUIRED, choices: tuple | None = None):
         return value
 
     check.default = default
+    check.json = {"type": "string", "minLength": 1}
+    if choices is not None:
+        check.json["enum"] = list(choices)
     return check
 
 
@@ -192,6 +219,7 @@ def flag(default=_REQUIRED):
         return value
 
     check.default = default
+    check.json = {"type": "boolean"}
     return check
 
 
@@ -210,6 +238,9 @@ def catalog_name(kind: str, default=_REQUIRED):
         return found.name
 
     check.default = default
+    check.json = {"type": "string", "minLength": 1,
+                  "description": f"a {kind} name from costkit's catalog (forgiving: case, "
+                                 "dashes and known aliases; see costkit gpus)"}
     return check
 
 
@@ -222,6 +253,9 @@ def listing(item, default=_REQUIRED, min_items: int = 0):
         return [_check(item, v, f"{path}[{i}]") for i, v in enumerate(value)]
 
     check.default = default
+    check.json = {"type": "array", "items": item.json}
+    if min_items:
+        check.json["minItems"] = min_items
     return check
 
 
@@ -256,7 +290,19 @@ def mapping(spec: dict, default=_REQUIRED):
 
     check.default = default
     check.fills = default == {}
+    check.json = {"type": ["object", "null"], "additionalProperties": False,
+                  "properties": {k: _with_default(c) for k, c in spec.items()},
+                  "required": [k for k, c in spec.items() if c.default is _REQUIRED]}
     return check
+
+
+def _with_default(checker) -> dict:
+    """A checker's JSON Schema, with its default when it has a plain one."""
+    out = dict(checker.json)
+    d = checker.default
+    if d is not _REQUIRED and d is not None and d != {} and isinstance(d, str | int | float | list):
+        out["default"] = d
+    return out
 
 
 class _Problems(Exception):
@@ -296,6 +342,15 @@ def distribution(value, path):
 
 
 distribution.default = _REQUIRED
+_KINDS = {"normal": 2, "lognormal": 2, "uniform": 2, "triangular": 3, "pert": 3}
+distribution.json = {"anyOf": [
+    {"type": "array", "minItems": 3, "maxItems": 4, "prefixItems": [{"enum": list(_KINDS)}],
+     "description": "[distribution, parameters...]: [pert, low, mode, high], [normal, mean, sd]"},
+    {"type": "object", "additionalProperties": False, "required": ["distribution", "values"],
+     "properties": {"distribution": {"enum": list(_KINDS)},
+                    "values": {"type": "array", "minItems": 2},
+                    "relative": {"type": "boolean", "default": False}}},
+]}
 
 # --------------------------------------------------------------------------- the schema
 def _uncertainty(value, path):
@@ -319,6 +374,16 @@ def _uncertainty(value, path):
 
 
 _uncertainty.default = {}
+
+
+def _uncertainty_json() -> dict:
+    from .roi import _NUMERIC
+
+    return {"type": "object", "additionalProperties": distribution.json,
+            "propertyNames": {"enum": [k for k in _NUMERIC if k != "horizon_months"]}}
+
+
+_uncertainty.json = _uncertainty_json()
 _SERVE_KEYS = {
     # encoders
     "seq_len": integer(1, None), "candidates_per_query": integer(1, None),
@@ -403,6 +468,20 @@ _SCHEMA = mapping({
     "monte_carlo": mapping({"draws": integer(1, 100_000, MAX_DRAWS), "seed": integer(0, 0)}, {}),
     "sensitivity": mapping({"relative": number("fraction", 0.2)}, {}),
 })
+
+
+def json_schema() -> dict:
+    """The scenario format as a JSON Schema (draft 2020-12), generated from the checkers that
+    :meth:`Scenario.from_yaml` runs, for editors' YAML language servers (``costkit schema``).
+
+    The schema catches the shape (keys, types, ranges, choices); the validator also checks
+    what a schema cannot: catalog names, units, distributions' parameters, references
+    between options. A file the validator accepts always matches the schema.
+    """
+    out = {"$schema": "https://json-schema.org/draft/2020-12/schema",
+           "title": "costkit scenario", **_SCHEMA.json}
+    out["type"] = "object"
+    return out
 
 
 

@@ -326,3 +326,19 @@ def test_moe_serving_is_finite_and_reads_at_most_every_expert(experts, k, layers
     touched = kernels.distinct_experts(experts, k, batch * beams)
     assert k - 1e-9 <= touched <= experts + 1e-9
     assert kernels.all_to_all_bytes_per_token(layers, k, 1024, 2.0, min(experts, 8)) >= 0
+
+
+@settings(max_examples=examples(40), **SETTINGS)
+@given(data=broken_scenarios())
+def test_whatever_the_validator_accepts_matches_the_published_schema(data):
+    """`costkit schema` is generated from the validator's checkers: a generated file the
+    validator accepts must match it (the schema may accept more; never less)."""
+    import jsonschema
+
+    from costkit.scenario import json_schema
+
+    try:
+        Scenario.from_dict(data)
+    except ScenarioError:
+        return
+    jsonschema.validate(data, json_schema(), cls=jsonschema.Draft202012Validator)

@@ -192,3 +192,25 @@ def test_validate_speaks_json_for_valid_and_invalid_files(capsys, tmp_path):
     assert out["valid"] is False
     assert {"path": "options", "message": "expected a list, got int 5"} in out["problems"]
     assert {"path": "site", "message": "is required"} in out["problems"]
+
+
+def test_schema_writes_the_scenario_format_as_json_schema(capsys, tmp_path):
+    import jsonschema
+
+    from costkit import _yaml
+
+    assert cli.main(["schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    assert set(schema["required"]) == {"name", "site", "options"}
+    assert schema["properties"]["site"]["properties"]["gross_margin"]["anyOf"][0] == \
+        {"type": "number", "minimum": 0.0, "maximum": 1.0}
+    for f in (SMALL, ECOMMERCE):
+        data = _yaml.load(Path(f).read_text(encoding="utf-8"))
+        jsonschema.validate(data, schema, cls=jsonschema.Draft202012Validator)
+    out = tmp_path / "scenario.schema.json"
+    assert cli.main(["schema", "--out", str(out)]) == 0
+    assert json.loads(out.read_text(encoding="utf-8")) == schema
+    with pytest.raises(jsonschema.ValidationError):      # an unknown key is refused by both
+        jsonschema.validate({**_yaml.load(Path(SMALL).read_text(encoding="utf-8")),
+                             "colour": "red"}, schema, cls=jsonschema.Draft202012Validator)
