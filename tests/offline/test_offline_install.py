@@ -33,7 +33,11 @@ def test_install_from_the_wheelhouse_with_the_index_disabled(tmp_path):
     bin_ = venv / "bin"
     ok = subprocess.run([bin_ / "costkit", "--version"], capture_output=True, text=True, env=env)
     assert ok.returncode == 0 and ok.stdout.startswith("costkit ")
-    probe = ("import costkit as ck, ipywidgets, matplotlib, voila, nbval, playwright;"
+    # make install is the room's install: costkit and the notebooks' needs, no test tools
+    lean = subprocess.run([bin_ / "python", "-c", "import nbval"], capture_output=True,
+                          text=True, env=env)
+    assert lean.returncode != 0, "make install brought the test tools too"
+    probe = ("import costkit as ck, ipywidgets, matplotlib, voila, duckdb, pyarrow;"
              "from costkit.scenario import Scenario, example_path;"
              "print(Scenario.from_yaml(example_path('ecommerce')).evaluate(draws=0).best_option);"
              "print(ck.exercises.check('06.1', ck.exercises.expected('06.1')).status)")
