@@ -74,6 +74,7 @@ References
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -1049,9 +1050,13 @@ def _encoder_fits(b, wbytes, heads, label, usable):
     if over.any():
         i = int(np.flatnonzero(over.ravel())[0])
         most = np.floor(room.ravel()[i] / per_seq.ravel()[i])
-        raise ValueError(f"batch_size {b['B'].ravel()[i]:,.0f} at seq_len {b['s'].ravel()[i]:g} "
-                         f"does not fit: its activations need "
-                         f"{b['B'].ravel()[i] * per_seq.ravel()[i] / 1e9:,.1f} GB and "
+        need_gb = float(b["B"].ravel()[i]) * float(per_seq.ravel()[i]) / 1e9  # inf past 1e308
+        need = ("more bytes than a float holds" if not math.isfinite(need_gb) else
+                f"{need_gb:,.1f} GB" if need_gb < 1e12 else f"{need_gb:.3g} GB")
+        batch = float(b["B"].ravel()[i])
+        batch_text = f"{batch:,.0f}" if batch < 1e15 else f"{batch:.3g}"
+        raise ValueError(f"batch_size {batch_text} at seq_len {b['s'].ravel()[i]:g} "
+                         f"does not fit: its activations need {need} and "
                          f"{room.ravel()[i] / 1e9:,.1f} GB is left after the weights; the "
                          f"largest batch is {most:,.0f}")
     return (f"weights + one layer's activations ({ENCODER_ACTIVATION_WIDTHS} x d_model per "

@@ -387,3 +387,14 @@ def test_flagged_scalar_says_it_does_not_fit():
     e = sv.estimate("llama-2-7b", gpu="L4", batch_size=64, oversized="flag", usd_per_gpu_hour=1.0)
     assert e.fits_in_memory is False and np.isnan(e.usd_per_1k_requests)
     assert "DOES NOT FIT (max batch 28)" in repr(e)   # (0.9 x 24 GiB - 13.5 GB) / 0.34 GB
+
+
+def test_an_absurd_encoder_batch_is_refused_in_readable_numbers():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)      # no overflow on the way (make fuzz)
+        with pytest.raises(ValueError) as err:
+            ck.serving.encoder_estimate("BERT-base", gpu="L4", batch_size=1e300, seq_len=512)
+    text = str(err.value)
+    assert "batch_size 1e+300" in text and "1.26e+298 GB" in text and len(text) < 200
