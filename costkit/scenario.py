@@ -377,13 +377,14 @@ _uncertainty.default = {}
 
 
 def _uncertainty_json() -> dict:
+    """The drawable inputs come from costkit.roi, imported only when the schema is asked for."""
     from .roi import _NUMERIC
 
     return {"type": "object", "additionalProperties": distribution.json,
             "propertyNames": {"enum": [k for k in _NUMERIC if k != "horizon_months"]}}
 
 
-_uncertainty.json = _uncertainty_json()
+_uncertainty.json = {"$ref": "#/$defs/uncertainty"}
 _SERVE_KEYS = {
     # encoders
     "seq_len": integer(1, None), "candidates_per_query": integer(1, None),
@@ -479,7 +480,8 @@ def json_schema() -> dict:
     between options. A file the validator accepts always matches the schema.
     """
     out = {"$schema": "https://json-schema.org/draft/2020-12/schema",
-           "title": "costkit scenario", **_SCHEMA.json}
+           "title": "costkit scenario", **_SCHEMA.json,
+           "$defs": {"uncertainty": _uncertainty_json()}}
     out["type"] = "object"
     return out
 

@@ -658,8 +658,11 @@ def roi_panel(cases: dict, *, chart: bool = True, uncertainty: dict | None = Non
     if unknown:
         raise ValueError(f"uncertainty names option(s) {unknown} that are not among the cases "
                          f"{list(cases)}")
-    base_mc = {n: roi.monte_carlo(cases[n], dists, n=int(draws), seed=seed)
-               for n, dists in (uncertainty or {}).items()}
+    # the draws are made once; each slider move only recentres them (recentre_draws)
+    base_draws = {}
+    for n, dists in (uncertainty or {}).items():
+        m = roi.monte_carlo(cases[n], dists, n=int(draws), seed=seed)
+        base_draws[n] = {k: m.draws[k].to_numpy() for k in m.draws.columns}
 
     first = next(iter(cases.values()))
     slow = [float(c.latency_elasticity_per_100ms) for c in cases.values()
@@ -714,9 +717,8 @@ def roi_panel(cases: dict, *, chart: bool = True, uncertainty: dict | None = Non
             if n in lifted:
                 kw["cvr_lift"] = c[f"lift:{n}"]
             new[n] = case.replace(**kw)
-        mc = {n: roi.monte_carlo(new[n], recentre_draws(
-            {k: m.draws[k].to_numpy() for k in m.draws.columns}, cases[n], new[n]),
-            n=int(draws), seed=seed) for n, m in base_mc.items()}
+        mc = {n: roi.monte_carlo(new[n], recentre_draws(d, cases[n], new[n]), n=int(draws),
+                                 seed=seed) for n, d in base_draws.items()}
         return new, roi.compare(new), roi.decision_summary(new, mc or None)
 
     def to_html(result):
