@@ -31,9 +31,9 @@ _EXPORTS = {
     "Scenario": "scenario", "ScenarioError": "scenario",
 }  # fmt: skip
 _SUBMODULES = {"billing", "capacity", "catalog", "cli", "decision", "exercises", "fx", "kernels",
-               "ledger", "mfu", "moe", "monitoring", "optimization", "plots", "report", "roi",
-               "scenario", "serving", "style",
-               "telemetry", "training", "tuning", "units", "validation", "widgets", "workshop"}
+               "ledger", "mfu", "moe", "monitoring", "optimization", "plots", "price_lists",
+               "report", "roi", "scenario", "serving", "style", "telemetry", "training", "tuning",
+               "units", "validation", "widgets", "workshop"}
 
 __all__ = sorted(_EXPORTS) + sorted(_SUBMODULES)
 

@@ -15,7 +15,8 @@ import re
 from dataclasses import dataclass, field
 from importlib import resources
 
-__all__ = ["Column", "DataFileError", "Schema", "UnknownNameError", "bundled_path", "read_table"]
+__all__ = ["Column", "DataFileError", "Schema", "UnknownNameError", "bundled_path", "read_rows",
+           "read_table", "validate_rows"]
 
 
 class DataFileError(ValueError):
@@ -67,6 +68,9 @@ class Schema:
     columns: tuple[Column, ...]
     key: tuple[str, ...] = ()
     checks: tuple = field(default=())  # callables (frame, fail) for cross-column rules
+    # callables (columns, fail) for cross-column rules on the typed columns ({name: [value or
+    # None]}), run without pandas by validate_rows, so the catalog's look-ups check them too
+    row_checks: tuple = field(default=())
 
 
 MAX_WHOLE = 2**53
@@ -92,27 +96,85 @@ def stamp(path) -> tuple[str, float]:
         return p, 0.0
 
 
-def read_table(path, schema: Schema, *, label: str | None = None, frame=None):
-    """Read ``path`` (or take ``frame``) and validate it against ``schema``.
+_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+_INFINITE = re.compile(r"^[+-]?inf(inity)?$", re.IGNORECASE)
 
-    Returns a pandas DataFrame with typed columns in schema order, followed by
-    any extra columns the file has (kept as text).
-    """
-    import pandas as pd
 
-    label = label or str(path)
-    if frame is None:
+def _read_csv_text(path, label: str) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of a CSV file as text (blank lines skipped), without pandas."""
+    import csv
+
+    try:
+        with open(path, encoding="utf-8", newline="") as fh:
+            lines = list(csv.reader(fh, skipinitialspace=True))
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{label}: no such file") from None
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise DataFileError(f"{label}: not a readable CSV table ({exc})") from None
+    lines = [r for r in lines if r and any(c.strip() for c in r)]
+    if not lines:
+        raise DataFileError(f"{label}: not a readable CSV table (the file is empty)")
+    header, rows = [c.strip() for c in lines[0]], lines[1:]
+    for n, r in enumerate(rows):
+        if len(r) > len(header):
+            raise DataFileError(f"{label}: not a readable CSV table (data row {n + 1} has "
+                                f"{len(r)} fields, the header {len(header)})")
+    return header, [r + [""] * (len(header) - len(r)) for r in rows]
+
+
+def _cell_number(text: str, col: Column, fail) -> float:
+    """One non-empty numeric cell, checked as the schema says; ``fail`` names the problem."""
+    if not _NUMBER.match(text):
+        return fail("is not a finite number" if _INFINITE.match(text) else "is not a number")
+    x = float(text)
+    if x in (float("inf"), float("-inf")):
+        return fail("is not a finite number")
+    if col.kind == "int":
+        if x % 1:
+            return fail("is not a whole number")
+        if abs(x) > MAX_WHOLE:
+            return fail(f"is out of range (a whole number must be <= {MAX_WHOLE:,})", quote=False)
+    if col.min is not None and (x <= col.min if col.min_exclusive else x < col.min):
+        op = ">" if col.min_exclusive else ">="
+        return fail(f"is out of range (must be {op} {col.min:g})", quote=False)
+    if col.max is not None and x > col.max:
+        return fail(f"is out of range (must be <= {col.max:g})", quote=False)
+    return x
+
+
+def _cell(text: str, col: Column, fail):
+    """The typed value of one cell (None when empty), or ``fail`` with the problem."""
+    if text == "":
+        return fail("empty cell in a required column", bare=True) if col.required else None
+    if col.kind in ("float", "int"):
+        x = _cell_number(text, col, fail)
+        return int(x) if col.kind == "int" else x
+    if col.kind == "date":
         try:
-            with open(path, encoding="utf-8", newline="") as fh:
-                raw = pd.read_csv(fh, dtype=str, keep_default_na=False, skipinitialspace=True)
-        except FileNotFoundError:
-            raise FileNotFoundError(f"{label}: no such file") from None
-        except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-            raise DataFileError(f"{label}: not a readable CSV table ({exc})") from None
-    else:
-        raw = frame.astype(object).where(frame.notna(), "").map(str)
+            if not _DATE.match(text):
+                raise ValueError
+            import datetime
 
-    def fail(row: int | None, column: str | None, problem: str):
+            datetime.date.fromisoformat(text)
+        except ValueError:
+            return fail("is not a date written YYYY-MM-DD")
+        return text
+    if col.choices is not None and text not in col.choices:
+        return fail(f"is not one of {', '.join(col.choices)}")
+    return text
+
+
+def validate_rows(header: list[str], rows: list[list[str]], schema: Schema, label: str) -> dict:
+    """Check text rows against ``schema``; return ``{column: [typed value or None, ...]}``.
+
+    The one validator of every table, used with and without pandas: the first
+    problem, in schema column order and then row order, raises
+    :class:`DataFileError` naming the file, row and column. Columns of the
+    file that the schema does not name follow, as text. Cross-column
+    ``schema.checks`` need a DataFrame and are run by :func:`read_table`.
+    """
+
+    def fail_at(row, column, problem):
         where = [label]
         if row is not None:
             where.append(f"row {row + 1} (line {row + 2})")
@@ -120,82 +182,95 @@ def read_table(path, schema: Schema, *, label: str | None = None, frame=None):
             where.append(f"column '{column}'")
         raise DataFileError(f"{', '.join(where)}: {problem}")
 
-    raw.columns = [str(c).strip() for c in raw.columns]
     names = [c.name for c in schema.columns]
-    for col in schema.columns:
-        if col.absent_ok and not col.required and col.name not in raw.columns:
-            raw[col.name] = ""
-    missing = [c for c in names if c not in raw.columns]
+    position = {h: j for j, h in reversed(list(enumerate(header)))}
+    missing = [c.name for c in schema.columns if c.name not in position
+               and not (c.absent_ok and not c.required)]
     if missing:
-        fail(None, missing[0], f"required column is missing (a {schema.name} table needs: "
-             f"{', '.join(names)})")
-    if len(raw) == 0:
-        fail(None, None, "the table has no rows")
-
-    out = {}
+        fail_at(None, missing[0], f"required column is missing (a {schema.name} table needs: "
+                f"{', '.join(names)})")
+    if not rows:
+        fail_at(None, None, "the table has no rows")
+    out: dict[str, list] = {}
     for col in schema.columns:
-        text = raw[col.name].astype(str).str.strip()
-        empty = text == ""
-        if col.required and empty.any():
-            fail(int(empty.to_numpy().nonzero()[0][0]), col.name, "empty cell in a required column")
-        if col.kind in ("float", "int"):
-            values = pd.to_numeric(text.where(~empty), errors="coerce")
-            bad = (values.isna() | values.abs().eq(float("inf"))) & ~empty
-            if bad.any():
-                i = int(bad.to_numpy().nonzero()[0][0])
-                fail(i, col.name, f"{text.iloc[i]!r} is not a number" if pd.isna(values.iloc[i])
-                     else f"{text.iloc[i]!r} is not a finite number")
-            if col.kind == "int":
-                frac = (values % 1 != 0) & ~empty
-                if frac.any():
-                    i = int(frac.to_numpy().nonzero()[0][0])
-                    fail(i, col.name, f"{text.iloc[i]!r} is not a whole number")
-                # a whole number a count can hold exactly (1e100 is whole, but no count)
-                huge = (values.abs() > MAX_WHOLE) & ~empty
-                if huge.any():
-                    i = int(huge.to_numpy().nonzero()[0][0])
-                    fail(i, col.name, f"{text.iloc[i]} is out of range (a whole number must be "
-                         f"<= {MAX_WHOLE:,})")
-            if col.min is not None:
-                low = (values <= col.min) if col.min_exclusive else (values < col.min)
-                low &= ~empty
-                if low.any():
-                    i = int(low.to_numpy().nonzero()[0][0])
-                    op = ">" if col.min_exclusive else ">="
-                    fail(i, col.name, f"{text.iloc[i]} is out of range (must be {op} {col.min:g})")
-            if col.max is not None:
-                high = (values > col.max) & ~empty
-                if high.any():
-                    i = int(high.to_numpy().nonzero()[0][0])
-                    fail(i, col.name, f"{text.iloc[i]} is out of range (must be <= {col.max:g})")
-            out[col.name] = values.astype("Int64") if col.kind == "int" else values.astype(float)
-        elif col.kind == "date":
-            bad = ~empty & ~text.str.match(_DATE)
-            parsed = pd.to_datetime(text.where(~empty & ~bad), format="%Y-%m-%d", errors="coerce")
-            bad |= parsed.isna() & ~empty
-            if bad.any():
-                i = int(bad.to_numpy().nonzero()[0][0])
-                fail(i, col.name, f"{text.iloc[i]!r} is not a date written YYYY-MM-DD")
-            out[col.name] = text
-        else:
-            if col.choices is not None:
-                bad = ~empty & ~text.isin(col.choices)
-                if bad.any():
-                    i = int(bad.to_numpy().nonzero()[0][0])
-                    fail(i, col.name, f"{text.iloc[i]!r} is not one of {', '.join(col.choices)}")
-            out[col.name] = text
-    df = pd.DataFrame(out)
-    extra = [c for c in raw.columns if c not in names]
-    for c in extra:
-        df[c] = raw[c].to_numpy()
+        j = position.get(col.name)
+        values = []
+        for i, r in enumerate(rows):
+            text = "" if j is None else r[j].strip()
+
+            def fail(problem, *, quote=True, bare=False, i=i, text=text, col=col):
+                fail_at(i, col.name, problem if bare else
+                        f"{text!r} {problem}" if quote else f"{text} {problem}")
+
+            values.append(_cell(text, col, fail))
+        out[col.name] = values
+    for h, j in position.items():
+        if h not in out:
+            out[h] = [r[j] for r in rows]
     if schema.key:
-        keys = df[list(schema.key)].apply(lambda s: s.str.lower() if s.dtype == object else s)
-        dup = keys.duplicated()
-        if dup.any():
-            i = int(dup.to_numpy().nonzero()[0][0])
-            first = int((keys == keys.iloc[i]).all(axis=1).to_numpy().nonzero()[0][0])
-            fail(i, schema.key[-1], f"duplicate key {tuple(df.iloc[i][list(schema.key)])} "
-                 f"(first seen in row {first + 1})")
+        seen: dict[tuple, int] = {}
+        for i in range(len(rows)):
+            typed = tuple(out[k][i] for k in schema.key)
+            k = tuple(v.lower() if isinstance(v, str) else v for v in typed)
+            if k in seen:
+                fail_at(i, schema.key[-1], f"duplicate key {typed} (first seen in row "
+                        f"{seen[k] + 1})")
+            seen[k] = i
+    for check in schema.row_checks:
+        check(out, fail_at)
+    return out
+
+
+def read_rows(path, schema: Schema, *, label: str | None = None) -> dict:
+    """Read and validate ``path`` without pandas: ``{column: [value or None, ...]}``.
+
+    For the catalog's look-ups (:func:`costkit.gpu` in a fresh process):
+    the same checks as :func:`read_table` except the cross-column ones that
+    need a DataFrame (``schema.checks``; the catalog's GPU and model tables
+    have none).
+    """
+    label = label or str(path)
+    header, rows = _read_csv_text(path, label)
+    return validate_rows(header, rows, schema, label)
+
+
+def read_table(path, schema: Schema, *, label: str | None = None, frame=None):
+    """Read ``path`` (or take ``frame``) and validate it against ``schema``.
+
+    Returns a pandas DataFrame with typed columns in schema order, followed by
+    any extra columns the file has (kept as text). Empty numeric cells are
+    NaN (``Int64`` columns: ``<NA>``).
+    """
+    import numpy as np
+    import pandas as pd
+
+    label = label or str(path)
+    if frame is None:
+        header, rows = _read_csv_text(path, label)
+    else:
+        raw = frame.astype(object).where(frame.notna(), "").map(str)
+        header, rows = [str(c).strip() for c in raw.columns], raw.to_numpy().tolist()
+    values = validate_rows(header, rows, schema, label)
+    kinds = {c.name: c.kind for c in schema.columns}
+    out = {}
+    for name, v in values.items():
+        kind = kinds.get(name, "str")
+        if kind == "float":
+            out[name] = np.array([np.nan if x is None else x for x in v], dtype=float)
+        elif kind == "int":
+            out[name] = pd.array(v, dtype="Int64")
+        else:
+            out[name] = [("" if x is None else x) for x in v]
+    df = pd.DataFrame(out)
+
+    def fail(row, column, problem):
+        where = [label]
+        if row is not None:
+            where.append(f"row {row + 1} (line {row + 2})")
+        if column is not None:
+            where.append(f"column '{column}'")
+        raise DataFileError(f"{', '.join(where)}: {problem}")
+
     for check in schema.checks:
         check(df, fail)
     return df

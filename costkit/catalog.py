@@ -36,6 +36,7 @@ from costkit._tables import (
     Schema,
     UnknownNameError,
     bundled_path,
+    read_rows,
     read_table,
     suggest,
 )
@@ -90,27 +91,25 @@ _DTYPE_ALIASES = {
     "float8": "fp8", "e4m3": "fp8", "e5m2": "fp8", "fp8e4m3": "fp8", "fp8e5m2": "fp8",
 }  # fmt: skip
 
-def _check_moe(df, fail):
+def _check_moe(v, fail):
     """A mixture-of-experts row gives all of its MoE columns, consistently."""
     moe = ["active_params", "n_experts", "experts_per_token", "moe_layers", "d_ff_expert"]
-    given = df[moe].notna()
-    some = given.any(axis=1) & ~given.all(axis=1)
-    if some.any():
-        i = int(some.to_numpy().nonzero()[0][0])
-        col = next(c for c in moe if not given.iloc[i][c])
-        fail(i, col, "a mixture-of-experts model needs active_params, n_experts, "
-             "experts_per_token, moe_layers and d_ff_expert together")
+    rows = range(len(v["name"]))
+    for i in rows:
+        given = [v[c][i] is not None for c in moe]
+        if any(given) and not all(given):
+            fail(i, moe[given.index(False)], "a mixture-of-experts model needs active_params, "
+                 "n_experts, experts_per_token, moe_layers and d_ff_expert together")
     for col, hi in (("active_params", "params"), ("experts_per_token", "n_experts"),
                     ("moe_layers", "n_layers")):
-        bad = df[col].notna() & (df[col] > df[hi])
-        if bad.any():
-            i = int(bad.to_numpy().nonzero()[0][0])
-            fail(i, col, f"{df[col].iloc[i]:g} exceeds {hi} ({df[hi].iloc[i]:g})")
-    half = df["kv_lora_rank"].notna() != df["rope_head_dim"].notna()
-    if half.any():
-        i = int(half.to_numpy().nonzero()[0][0])
-        fail(i, "rope_head_dim", "latent attention (MLA) needs kv_lora_rank and rope_head_dim "
-             "together")
+        for i in rows:
+            x, top = v[col][i], v[hi][i]
+            if x is not None and top is not None and x > top:
+                fail(i, col, f"{x:g} exceeds {hi} ({top:g})")
+    for i in rows:
+        if (v["kv_lora_rank"][i] is None) != (v["rope_head_dim"][i] is None):
+            fail(i, "rope_head_dim", "latent attention (MLA) needs kv_lora_rank and "
+                 "rope_head_dim together")
 
 
 GPU_SCHEMA = Schema(
@@ -160,7 +159,7 @@ MODEL_SCHEMA = Schema(
         Column("source"),
     ),
     key=("name",),
-    checks=(_check_moe,),
+    row_checks=(_check_moe,),
 )
 
 
@@ -433,43 +432,46 @@ def _resolve(name, index: dict, display: list, what: str, suffix=None) -> str:
 # --------------------------------------------------------------------------- loading
 
 
+def _alias_index(names, aliases, label: str, *, unique: bool) -> dict[str, str]:
+    """Normalised name or alias -> canonical name; ``unique``: an alias names one row only."""
+    index: dict[str, str] = {}
+    for i, (name, more) in enumerate(zip(names, aliases, strict=True)):
+        for alias in [name, *[a for a in (more or "").split(";") if a.strip()]]:
+            k = _key(alias)
+            if unique and k in index and index[k] != name:
+                raise DataFileError(f"{label}, row {i + 1} (line {i + 2}), column 'aliases': "
+                                    f"{alias!r} also names {index[k]}")
+            index[k] = name
+    return index
+
+
+@functools.lru_cache(maxsize=32)
+def _load_gpu_records(path: str, mtime: float):
+    """(alias index, {name: GPU}) read with the csv module: a look-up needs no pandas."""
+    v = read_rows(path, GPU_SCHEMA)
+    index = _alias_index(v["name"], v["aliases"], path, unique=True)
+    records = {}
+    for i, name in enumerate(v["name"]):
+        records[name] = GPU(
+            name=name, vendor=v["vendor"][i], memory_gb=v["memory_gb"][i],
+            memory_bandwidth_tbps=v["memory_bandwidth_tbps"][i], tdp_w=v["tdp_w"][i],
+            release_year=v["release_year"][i], source=v["source"][i],
+            form_factor=v["form_factor"][i] or "", architecture=v["architecture"][i] or "",
+            interconnect_gbps=v["interconnect_gbps"][i],
+            tflops={d: v[c][i] for d, c in _DTYPE_COLUMN.items()},
+        )
+    return index, records
+
+
 @functools.lru_cache(maxsize=32)
 def _load_gpus(path: str, mtime: float):
     df = read_table(path, GPU_SCHEMA)
-    index: dict[str, str] = {}
-    for row in df.itertuples():
-        for alias in [row.name, *[a for a in row.aliases.split(";") if a.strip()]]:
-            k = _key(alias)
-            if k in index and index[k] != row.name:
-                i = int(df.index[df["name"] == row.name][0])
-                raise DataFileError(
-                    f"{path}, row {i + 1} (line {i + 2}), column 'aliases': {alias!r} also "
-                    f"names {index[k]}"
-                )
-            index[k] = row.name
-    records = {}
-    for row in df.to_dict("records"):
-        tflops = {d: (None if row[c] != row[c] else float(row[c]))
-                  for d, c in _DTYPE_COLUMN.items()}
-        records[row["name"]] = GPU(
-            name=row["name"],
-            vendor=row["vendor"],
-            memory_gb=float(row["memory_gb"]),
-            memory_bandwidth_tbps=float(row["memory_bandwidth_tbps"]),
-            tdp_w=None if row["tdp_w"] != row["tdp_w"] else float(row["tdp_w"]),
-            release_year=int(row["release_year"]),
-            source=row["source"],
-            form_factor=row["form_factor"],
-            architecture=row["architecture"],
-            interconnect_gbps=(None if row["interconnect_gbps"] != row["interconnect_gbps"]
-                               else float(row["interconnect_gbps"])),
-            tflops=tflops,
-        )
-    return df, index, records
+    _load_gpu_records(path, mtime)  # the alias checks
+    return df
 
 
 def _gpu_table(path=None):
-    return _load_gpus(*_stamp(path or bundled_path("gpus.csv")))
+    return _load_gpu_records(*_stamp(path or bundled_path("gpus.csv")))
 
 
 def gpus(path=None):
@@ -487,7 +489,7 @@ def gpus(path=None):
     ``int8_tops`` [dense TOPS], ``tdp_w`` [W], ``release_year``, ``source``.
     Empty (NaN) = unsupported or unpublished.
     """
-    return _gpu_table(path)[0].copy()
+    return _load_gpus(*_stamp(path or bundled_path("gpus.csv"))).copy()
 
 
 def gpu(name: str, *, path=None) -> GPU:
@@ -508,43 +510,40 @@ def gpu(name: str, *, path=None) -> GPU:
     >>> g.name, g.memory_gb, g.peak_tflops("bf16")
     ('H100-SXM', 80.0, 989.5)
     """
-    _, index, records = _gpu_table(path)
+    index, records = _gpu_table(path)
     return records[_resolve(name, index, list(records), "GPU", _GPU_SUFFIX)]
 
 
 @functools.lru_cache(maxsize=32)
-def _load_models(path: str, mtime: float):
-    df = read_table(path, MODEL_SCHEMA)
-    import pandas as pd
-
-    def opt(v):
-        return None if pd.isna(v) else int(v)
-
-    index: dict[str, str] = {}
+def _load_model_records(path: str, mtime: float):
+    """(alias index, {name: Model}) read with the csv module: a look-up needs no pandas."""
+    v = read_rows(path, MODEL_SCHEMA)
+    index = _alias_index(v["name"], v["aliases"], path, unique=False)
     records = {}
-    for row in df.to_dict("records"):
-        for alias in [row["name"], *[a for a in row["aliases"].split(";") if a.strip()]]:
-            index[_key(alias)] = row["name"]
-        records[row["name"]] = Model(
-            name=row["name"], family=row["family"], architecture=row["architecture"],
-            params=float(row["params"]), n_layers=opt(row["n_layers"]),
-            d_model=opt(row["d_model"]), n_heads=opt(row["n_heads"]),
-            n_kv_heads=opt(row["n_kv_heads"]), d_ff=opt(row["d_ff"]),
-            vocab_size=opt(row["vocab_size"]), max_seq_len=opt(row["max_seq_len"]),
-            source=row["source"],
-            active_params=None if pd.isna(row["active_params"]) else float(row["active_params"]),
-            n_experts=opt(row["n_experts"]), experts_per_token=opt(row["experts_per_token"]),
-            shared_experts=opt(row["shared_experts"]), moe_layers=opt(row["moe_layers"]),
-            d_ff_expert=opt(row["d_ff_expert"]), kv_lora_rank=opt(row["kv_lora_rank"]),
-            rope_head_dim=opt(row["rope_head_dim"]), head_dim_given=opt(row["head_dim"]),
-            gated_mlp_given=(None if pd.isna(row["gated_mlp"]) or row["gated_mlp"] == ""
-                             else row["gated_mlp"] == "true"),
+    for i, name in enumerate(v["name"]):
+        gated = v["gated_mlp"][i]
+        records[name] = Model(
+            name=name, family=v["family"][i], architecture=v["architecture"][i],
+            params=v["params"][i], n_layers=v["n_layers"][i], d_model=v["d_model"][i],
+            n_heads=v["n_heads"][i], n_kv_heads=v["n_kv_heads"][i], d_ff=v["d_ff"][i],
+            vocab_size=v["vocab_size"][i], max_seq_len=v["max_seq_len"][i], source=v["source"][i],
+            active_params=v["active_params"][i], n_experts=v["n_experts"][i],
+            experts_per_token=v["experts_per_token"][i], shared_experts=v["shared_experts"][i],
+            moe_layers=v["moe_layers"][i], d_ff_expert=v["d_ff_expert"][i],
+            kv_lora_rank=v["kv_lora_rank"][i], rope_head_dim=v["rope_head_dim"][i],
+            head_dim_given=v["head_dim"][i],
+            gated_mlp_given=None if gated is None else gated == "true",
         )
-    return df, index, records
+    return index, records
+
+
+@functools.lru_cache(maxsize=32)
+def _load_models(path: str, mtime: float):
+    return read_table(path, MODEL_SCHEMA)
 
 
 def _model_table(path=None):
-    return _load_models(*_stamp(path or bundled_path("models.csv")))
+    return _load_model_records(*_stamp(path or bundled_path("models.csv")))
 
 
 def models(path=None):
@@ -554,7 +553,7 @@ def models(path=None):
     [count], ``n_layers``, ``d_model``, ``n_heads``, ``n_kv_heads``, ``d_ff``,
     ``vocab_size``, ``max_seq_len`` [tokens], ``source``.
     """
-    return _model_table(path)[0].copy()
+    return _load_models(*_stamp(path or bundled_path("models.csv"))).copy()
 
 
 def linear_shapes(d_model, n_heads, *, n_kv_heads=None, d_ff=None, gated_mlp=False,
@@ -591,7 +590,7 @@ def model(name: str, *, path=None) -> Model:
     >>> m.n_layers, m.n_kv_heads, m.head_dim
     (80, 8, 128)
     """
-    _, index, records = _model_table(path)
+    index, records = _model_table(path)
     return records[_resolve(name, index, list(records), "model")]
 
 
@@ -649,7 +648,7 @@ def read_skypilot_catalog(path, *, cloud: str | None = None, price_date: str | N
         raise ValueError(f"{path}: say which cloud this catalog is for (cloud='AWS')")
     if price_date is None:
         price_date = datetime.date.fromtimestamp(path.stat().st_mtime).isoformat()
-    _, index, records = _gpu_table()
+    index, records = _gpu_table()
     dropped: dict[str, int] = {}
 
     def drop(reason):
@@ -718,7 +717,7 @@ def _load_prices(path: str, mtime: float, gpu_path: str | None):
         df = read_skypilot_catalog(path)
     else:
         df = read_table(path, PRICE_SCHEMA)
-    _, index, records = _gpu_table(gpu_path)
+    index, records = _gpu_table(gpu_path)
     names = []
     for i, name in enumerate(df["gpu"]):
         try:
@@ -757,8 +756,17 @@ _PRICING = {"on_demand": "on_demand", "on-demand": "on_demand", "ondemand": "on_
             "spot": "spot", "preemptible": "spot"}
 
 
+def _price_path(path, price_path):
+    """``path=`` and ``price_path=`` (the name the estimates use) are one argument."""
+    if path is not None and price_path is not None and str(path) != str(price_path):
+        raise ValueError(f"give the price table once: path={str(path)!r} and "
+                         f"price_path={str(price_path)!r} differ")
+    return path if path is not None else price_path
+
+
 def price_quote(gpu: str, cloud: str | None = None, pricing: str = "on_demand",
-                stat: str = "median", *, path=None, gpu_path=None) -> PriceQuote:
+                stat: str = "median", *, path=None, gpu_path=None,
+                price_path=None) -> PriceQuote:
     """USD per GPU-hour for ``gpu`` from the price catalog, with its provenance.
 
     Parameters
@@ -774,6 +782,9 @@ def price_quote(gpu: str, cloud: str | None = None, pricing: str = "on_demand",
         the quartiles, linear interpolation).
     path, gpu_path : optional
         Your own price / GPU tables (see :func:`gpu_prices`).
+    price_path : optional
+        Another name for ``path`` (the name estimates use), e.g. a table
+        written by ``costkit prices import``.
 
     Notes
     -----
@@ -787,7 +798,8 @@ def price_quote(gpu: str, cloud: str | None = None, pricing: str = "on_demand",
     key = _PRICING.get(str(pricing).lower())
     if key is None:
         raise ValueError(f"pricing must be 'on_demand' or 'spot', got {pricing!r}")
-    _, index, records = _gpu_table(gpu_path)
+    path = _price_path(path, price_path)
+    index, records = _gpu_table(gpu_path)
     name = _resolve(gpu, index, list(records), "GPU", _GPU_SUFFIX)
     return _quote(name, None if cloud is None else str(cloud), key, stat,
                   _stamp(path or bundled_path("gpu_prices.csv")),
@@ -830,7 +842,7 @@ def _quote(name, cloud, key, stat, price_stamp, gpu_path) -> PriceQuote:
 
 
 def gpu_hour_price(gpu, cloud: str | None = None, pricing: str = "on_demand",
-                   stat: str = "median", *, path=None, gpu_path=None):
+                   stat: str = "median", *, path=None, gpu_path=None, price_path=None):
     """USD per GPU-hour for ``gpu`` (a name, or an array / Series of names).
 
     See :func:`price_quote` for the parameters and the provenance record.
@@ -842,6 +854,7 @@ def gpu_hour_price(gpu, cloud: str | None = None, pricing: str = "on_demand",
     """
     import numpy as np
 
+    path = _price_path(path, price_path)
     if isinstance(gpu, str):
         return price_quote(gpu, cloud, pricing, stat, path=path, gpu_path=gpu_path).usd_per_gpu_hour
     if not hasattr(gpu, "__iter__"):

@@ -7,10 +7,11 @@
     costkit serve --model llama-2-7b --gpu H100-SXM --batch-size 16 [--requests-per-day 2e6]
     costkit validate examples/ecommerce.yaml [--format json]
     costkit schema --out scenario.schema.json
+    costkit prices import aws-us-east-1.json azure-page-*.json vms.csv --out my_prices.csv
     costkit report examples/ecommerce.yaml --out report.html [--format html|json|csv]
 
 The commands take ``--format table|json|csv`` (``report``: ``html|json|csv``;
-``validate``: ``table|json``; ``schema`` writes JSON) and ``--help``. Exit
+``validate`` and ``prices import``: ``table|json``; ``schema`` writes JSON) and ``--help``. Exit
 codes: 0 success; 2 bad input (a one-line message on standard error, no
 traceback); 1 an unexpected error (a bug: please report it with the
 traceback). Results go to standard output, or to ``--out``.
@@ -209,6 +210,24 @@ def _schema(a):
     _write(json.dumps(json_schema(), indent=2) + "\n", a.out)
 
 
+def _prices_import(a):
+    from .price_lists import import_price_lists
+
+    imp = import_price_lists(a.files, price_date=a.price_date, cloud=a.cloud,
+                             instances_path=a.instances)
+    imp.to_csv(a.out)
+    if a.format == "json":
+        dates = sorted(imp.frame["price_date"].unique())
+        sys.stdout.write(json.dumps({
+            "out": str(a.out), "rows": imp.n_rows, "price_dates": [dates[0], dates[-1]],
+            "files": [{"file": f, "format": fmt, "kept": imp.kept[f], "left_out": imp.dropped[f]}
+                      for f, fmt in imp.formats.items()]}, indent=2) + "\n")
+        return
+    sys.stdout.write(terminal(f"wrote {a.out}: {imp}") + "\n")
+    sys.stdout.write(terminal(f"use it with price_path='{a.out}' (Python) or --price-file "
+                              f"{a.out} (costkit gpus)") + "\n")
+
+
 class _Progress:
     """A one-line progress bar on standard error: ``Monte Carlo [#####-----] 50% 1,000/2,000``."""
 
@@ -332,6 +351,28 @@ def build_parser() -> argparse.ArgumentParser:
                         "YAML language server at it.")
     sc.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
     sc.set_defaults(run=_schema)
+
+    pr = sub.add_parser("prices", help="bring your own prices: import published price lists",
+                        description="Price lists you downloaded, turned into a price table "
+                        "that price_path= and --price-file read.")
+    psub = pr.add_subparsers(dest="prices_command", metavar="ACTION", parser_class=_Parser)
+    psub.required = True
+    pi = psub.add_parser("import", help="SkyPilot vms.csv, Azure Retail Prices JSON, AWS Price "
+                         "List EC2 JSON -> a price table",
+                         description="Read downloaded price lists (the format is read from each "
+                         "file) and write one price table with dates and sources, validated like "
+                         "costkit's own; report every price left out. Nothing is fetched.")
+    pi.add_argument("files", nargs="+", metavar="FILE")
+    pi.add_argument("--out", metavar="CSV", required=True, help="the price table to write")
+    pi.add_argument("--price-date", metavar="YYYY-MM-DD",
+                    help="date of the prices (default: AWS publicationDate, else the file's "
+                    "modification date)")
+    pi.add_argument("--cloud", help="provider name for SkyPilot files (default: folder name)")
+    pi.add_argument("--instances", metavar="CSV",
+                    help="your own instance table (data/instance_gpus.csv columns)")
+    pi.add_argument("--format", choices=("table", "json"), default="table",
+                    help="the report's format (default table)")
+    pi.set_defaults(run=_prices_import)
 
     r = sub.add_parser("report", help="evaluate a scenario file: HTML report, JSON or CSV",
                        description="Evaluate a scenario file and write a self-contained HTML "

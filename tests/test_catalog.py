@@ -8,7 +8,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 import costkit as ck
-from costkit.catalog import _load_gpus
+from costkit.catalog import _load_gpu_records
 
 
 def test_every_gpu_row_loads_as_a_record():
@@ -198,10 +198,10 @@ def test_price_summary_matches_quotes():
 
 def test_catalog_lookups_are_cached():
     ck.gpu("H100")
-    before = _load_gpus.cache_info()
+    before = _load_gpu_records.cache_info()
     for _ in range(5):
         ck.gpu("H100")
-    after = _load_gpus.cache_info()
+    after = _load_gpu_records.cache_info()
     assert after.hits >= before.hits + 5 and after.misses == before.misses
 
 

@@ -9,10 +9,12 @@ import costkit as ck
 from costkit.catalog import gpu_prices, gpus, models
 from costkit.fx import fx_rates
 from costkit.mfu import training_runs
+from costkit.price_lists import instance_gpus
 from costkit.validation import serving_benchmarks
 
 LOADERS = {"gpus.csv": gpus, "models.csv": models, "gpu_prices.csv": gpu_prices, "fx.csv": fx_rates,
-           "training_runs.csv": training_runs, "serving_benchmarks.csv": serving_benchmarks}
+           "training_runs.csv": training_runs, "serving_benchmarks.csv": serving_benchmarks,
+           "instance_gpus.csv": instance_gpus}
 
 
 def _rows(path):
@@ -148,3 +150,39 @@ def test_a_whole_number_too_big_for_a_count_is_refused_by_name(data_dir, tmp_pat
     _corrupt(data_dir / "training_runs.csv", bad, 1, "n_layers", "1e100")
     with pytest.raises(ck.DataFileError, match=r"row 1 .*column 'n_layers'.*out of range"):
         training_runs(bad)
+
+
+LOOKUPS = {"gpus.csv": lambda p: ck.gpu("H100", path=p),
+           "models.csv": lambda p: ck.model("llama-2-7b", path=p)}
+
+
+@pytest.mark.parametrize("name, column, value, problem",
+                         [c for c in CASES if c[0] in LOOKUPS]
+                         + [("models.csv", "active_params", "1e9", "needs active_params"),
+                            ("models.csv", "n_experts", "1", "exceeds n_experts"),
+                            ("models.csv", "kv_lora_rank", "512", "needs kv_lora_rank")])
+def test_a_lookup_without_pandas_refuses_what_the_table_refuses(data_dir, tmp_path, name, column,
+                                                                  value, problem):
+    # ck.gpu() and ck.model() read with the csv module; gpus() and models() with pandas:
+    # one validator, the same message
+    bad = tmp_path / f"bad_{name}"
+    rows = _rows(data_dir / name)
+    row = next((i + 1 for i, r in enumerate(rows) if r.get("n_experts")), 3) \
+        if column == "n_experts" else 3
+    _corrupt(data_dir / name, bad, row, column, value)
+    with pytest.raises(ck.DataFileError) as table:
+        LOADERS[name](bad)
+    with pytest.raises(ck.DataFileError) as lookup:
+        LOOKUPS[name](bad)
+    assert str(lookup.value) == str(table.value)
+    assert problem in str(table.value) and str(bad) in str(table.value)
+
+
+def test_a_first_lookup_does_not_import_pandas():
+    import subprocess
+    import sys
+
+    code = ("import sys, costkit as ck; ck.gpu('H100'); ck.model('llama-2-7b'); "
+            "print(sorted(m for m in ('pandas', 'numpy') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "pandas" not in out.stdout, out.stdout
