@@ -91,6 +91,7 @@ test: $(TEST_STAMP) lint unit test-timezones notebooks test-handouts test-offlin
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check costkit tests benchmarks
+	$(BIN)/mypy
 
 unit: $(TEST_STAMP)
 	$(BIN)/python -m pytest tests --ignore=tests/browser --ignore=tests/offline \

@@ -92,7 +92,7 @@ def count(name: str, value, *, minimum: int = 0, maximum: int | None = None,
     """
     if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.number):
         raise TypeError(f"{name} must be a whole number, got {value!r}")
-    if not np.isfinite(value) or value % 1:
+    if not np.isfinite(value) or float(value) % 1:
         raise ValueError(f"{name} must be a whole number, got {value!r}")
     if value < minimum:
         raise ValueError(f"{name} must be a whole number >= {minimum}, got {value!r}")
@@ -230,7 +230,7 @@ def price_age_notes(dates) -> dict:
         return {}
     from .catalog import price_age_days, price_age_warning
 
-    out = {"price_age_days": price_age_days(dates[0])}
+    out: dict[str, int | str] = {"price_age_days": price_age_days(dates[0])}
     warning = price_age_warning(dates[0])
     if warning:
         out["price_warning"] = warning

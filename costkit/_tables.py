@@ -252,7 +252,7 @@ def read_table(path, schema: Schema, *, label: str | None = None, frame=None):
         header, rows = [str(c).strip() for c in raw.columns], raw.to_numpy().tolist()
     values = validate_rows(header, rows, schema, label)
     kinds = {c.name: c.kind for c in schema.columns}
-    out = {}
+    out: dict = {}
     for name, v in values.items():
         kind = kinds.get(name, "str")
         if kind == "float":

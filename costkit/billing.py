@@ -36,9 +36,14 @@ from __future__ import annotations
 
 import glob as _glob
 import re
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from costkit._tables import DataFileError, suggest
+
+if TYPE_CHECKING:
+    from ._typing import Frame, StrPath
 
 __all__ = ["FOCUS_COLUMNS", "focus_resource_hours", "focus_summary", "focus_validate"]
 
@@ -60,7 +65,7 @@ def _files(paths) -> list[str]:
     items = [paths] if isinstance(paths, str | Path) else list(paths)
     if not items:
         raise ValueError("no billing files given")
-    files = []
+    files: list = []
     for p in items:
         if not isinstance(p, str | Path):
             raise TypeError(f"a billing file is a path or a glob, got {type(p).__name__}")
@@ -110,6 +115,8 @@ class _Bill:
     The connection runs in UTC, may read only the bill's files, and its
     configuration is locked so that no later statement can lift either.
     """
+
+    cols: dict  # column name -> kind ("number", "time", "text", "null"), set by the reader
 
     def __init__(self, paths):
         from ._optional import require
@@ -183,7 +190,7 @@ def _open(paths) -> _Bill:
     return bill
 
 
-def focus_validate(paths) -> list[str]:
+def focus_validate(paths: StrPath | Sequence[StrPath]) -> list[str]:
     """Check every file has the FOCUS columns costkit reads; return the list of files.
 
     Raises :class:`~costkit.DataFileError` naming the file and the missing
@@ -259,7 +266,8 @@ def _check(bill: _Bill):
                                 f"{sorted(map(str, cur))}; summarise one currency at a time")
 
 
-def focus_summary(paths, *, by=("ServiceName",), period: str | None = "day"):
+def focus_summary(paths: StrPath | Sequence[StrPath], *, by: str | Sequence[str] = ("ServiceName",),
+                  period: str | None = "day") -> Frame:
     """Billed and effective cost by period and keys, aggregated by DuckDB over the files.
 
     Parameters
@@ -297,7 +305,8 @@ def focus_summary(paths, *, by=("ServiceName",), period: str | None = "day"):
     return out
 
 
-def focus_resource_hours(paths, *, resource_ids=None):
+def focus_resource_hours(paths: StrPath | Sequence[StrPath], *,
+                         resource_ids: Sequence[str] | None = None) -> Frame:
     """Effective and billed cost of each resource in each UTC clock hour [billing currency].
 
     A line that touches several clock hours is spread evenly over them (a

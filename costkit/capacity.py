@@ -57,11 +57,18 @@ References
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ._checks import as_fraction, as_quantity, broadcast, count, wrap_like
+
+if TYPE_CHECKING:
+    from ._typing import Floats, Frame, Series, StrPath
+    from .ledger import Ledger
+    from .serving import EncoderEstimate, RecommenderEstimate, ServingEstimate
 
 __all__ = [
     "DEFAULT_RESERVED_DISCOUNT", "HOURS_PER_MONTH", "RETAIL_HOURLY_SHAPE", "CapacityPlan",
@@ -94,8 +101,9 @@ trough at 04:00 (0.2 x mean), lunch plateau, evening peak at 21:00 (1.9 x)."""
 # --------------------------------------------------------------------------- traffic
 
 
-def traffic_profile(daily_requests, *, shape=None, days=1, promotion_multiplier=1.0,
-                    promotion_days=(0,), promotion_hours=tuple(range(24))):
+def traffic_profile(daily_requests: Floats, *, shape: Sequence[float] | None = None, days: int = 1,
+                    promotion_multiplier: Floats = 1.0, promotion_days: Sequence[int] = (0,),
+                    promotion_hours: Sequence[int] = tuple(range(24))) -> Series:
     """Requests per second for each hour of ``days`` days: a diurnal curve with promotions.
 
     Parameters
@@ -165,7 +173,7 @@ def _erlang_b_upto(a, c_max):
     return out
 
 
-def erlang_c(servers, offered_load):
+def erlang_c(servers: Floats, offered_load: Floats) -> Floats:
     """Probability that an arriving request waits (M/M/c, Erlang's C formula). [unitless]
 
     .. math:: C(c, a) = \\frac{c\\,B(c, a)}{c - a\\,(1 - B(c, a))}
@@ -202,7 +210,8 @@ def erlang_c(servers, offered_load):
     return wrap_like(pw.reshape(c_b.shape), servers, offered_load)
 
 
-def wait_time_quantile_s(servers, arrival_rate_rps, service_time_s, percentile=0.95):
+def wait_time_quantile_s(servers: Floats, arrival_rate_rps: Floats, service_time_s: Floats,
+                         percentile: Floats = 0.95) -> Floats:
     """The ``percentile`` of the time a request waits before service in M/M/c. [s]
 
     P(W > t) = C(c, a)·exp(-(c/S - λ)·t), so the p-quantile is
@@ -226,8 +235,9 @@ def wait_time_quantile_s(servers, arrival_rate_rps, service_time_s, percentile=0
     return wrap_like(t, servers, arrival_rate_rps, service_time_s, percentile)
 
 
-def replicas_for_utilization(arrival_rate_rps, replica_rps, *,
-                             target_utilization=DEFAULT_TARGET_UTILIZATION, min_replicas=1):
+def replicas_for_utilization(arrival_rate_rps: Floats, replica_rps: Floats, *,
+                             target_utilization: Floats = DEFAULT_TARGET_UTILIZATION,
+                             min_replicas: Floats = 1) -> Floats:
     """Replicas that serve ``arrival_rate_rps`` with each at most ``target_utilization`` busy.
 
     ceil(λ / (μ_replica x ρ)), at least ``min_replicas``. [count]
@@ -245,8 +255,9 @@ def replicas_for_utilization(arrival_rate_rps, replica_rps, *,
     return wrap_like(r, arrival_rate_rps, replica_rps)
 
 
-def replicas_for_slo(arrival_rate_rps, service_time_s, slo_s, *, slots_per_replica=1,
-                     percentile=0.95, min_replicas=1, max_replicas=100_000):
+def replicas_for_slo(arrival_rate_rps: Floats, service_time_s: Floats, slo_s: Floats, *,
+                     slots_per_replica: Floats = 1, percentile: Floats = 0.95,
+                     min_replicas: Floats = 1, max_replicas: int = 100_000) -> Floats:
     """Fewest replicas for which service time + the M/M/c wait percentile meets an SLO. [count]
 
     A replica has ``slots_per_replica`` servers (its batch), each taking
@@ -324,8 +335,8 @@ class CapacityPlan:
     the lowest monthly cost; ``assumptions`` lists prices and defaults.
     """
 
-    hourly: object
-    summary: object
+    hourly: Frame
+    summary: Frame
     reserved_replicas: int
     assumptions: dict = field(default_factory=dict)
     label: str = ""
@@ -344,8 +355,8 @@ class CapacityPlan:
             raise ValueError(f"unknown strategy {s!r}; one of {', '.join(self.summary.index)}")
         return s
 
-    def to_ledger(self, ledger=None, *, strategy: str | None = None, months=1.0,
-                  phase: str = "run", name: str | None = None):
+    def to_ledger(self, ledger: Ledger | None = None, *, strategy: str | None = None,
+                  months: Floats = 1.0, phase: str = "run", name: str | None = None) -> Ledger:
         """Add ``months`` of serving under ``strategy`` (default the cheapest) to a ledger.
 
         One line per price class (reserved, on-demand, spot) in replica-hours
@@ -402,7 +413,8 @@ class CapacityPlan:
         return "\n".join(lines)
 
 
-def spot_price_ratio(gpu: str, *, price_path=None, gpu_path=None):
+def spot_price_ratio(gpu: str, *, price_path: StrPath | None = None,
+                     gpu_path: StrPath | None = None) -> tuple[float, str]:
     """Median spot / on-demand price ratio of ``gpu``'s offers that list both. [unitless]
 
     Spot and on-demand medians over *all* offers compare different clouds
@@ -471,13 +483,17 @@ def _spot_cover(excess, eligible, q, usd_on_demand, usd_spot):
     return best_spot, best_od
 
 
-def plan(traffic_rps, serving=None, *, replica_rps=None, request_latency_s=None,
-         slots_per_replica=None, usd_per_replica_hour=None, spot_usd_per_replica_hour=None,
-         slo_s=None, percentile=0.95, target_utilization=DEFAULT_TARGET_UTILIZATION,
-         min_replicas=2, reserved_discount=DEFAULT_RESERVED_DISCOUNT,
-         spot_interruption_rate=DEFAULT_SPOT_INTERRUPTION,
-         max_spot_fraction=DEFAULT_MAX_SPOT_FRACTION, use_spot=True, label="",
-         price_path=None, gpu_path=None) -> CapacityPlan:
+def plan(traffic_rps: Floats,
+         serving: ServingEstimate | EncoderEstimate | RecommenderEstimate | None = None, *,
+         replica_rps: Floats | None = None, request_latency_s: Floats | None = None,
+         slots_per_replica: Floats | None = None, usd_per_replica_hour: Floats | None = None,
+         spot_usd_per_replica_hour: Floats | None = None, slo_s: Floats | None = None,
+         percentile: Floats = 0.95, target_utilization: Floats = DEFAULT_TARGET_UTILIZATION,
+         min_replicas: int = 2, reserved_discount: Floats = DEFAULT_RESERVED_DISCOUNT,
+         spot_interruption_rate: Floats = DEFAULT_SPOT_INTERRUPTION,
+         max_spot_fraction: Floats = DEFAULT_MAX_SPOT_FRACTION, use_spot: bool = True,
+         label: str = "", price_path: StrPath | None = None,
+         gpu_path: StrPath | None = None) -> CapacityPlan:
     """Replicas per hour for a traffic curve and an SLO, and the cheapest way to buy them.
 
     Parameters

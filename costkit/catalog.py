@@ -27,8 +27,10 @@ from __future__ import annotations
 import functools
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
 from costkit._tables import (
     Column,
@@ -41,6 +43,11 @@ from costkit._tables import (
     suggest,
 )
 from costkit._tables import stamp as _stamp
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from ._typing import Frame, NamesLike, NDArray, Series, StrPath
 
 __all__ = [
     "DTYPES",
@@ -287,7 +294,9 @@ class Model:
     @property
     def flop_params(self) -> float:
         """Parameters a token multiplies: the active ones for MoE, all for dense. [count]"""
-        return float(self.active_params if self.is_moe else self.params)
+        if self.is_moe and self.active_params is not None:
+            return float(self.active_params)
+        return float(self.params)
 
     @property
     def kv_latent_dim(self) -> float:
@@ -474,7 +483,7 @@ def _gpu_table(path=None):
     return _load_gpu_records(*_stamp(path or bundled_path("gpus.csv")))
 
 
-def gpus(path=None):
+def gpus(path: StrPath | None = None) -> Frame:
     """The accelerator catalog as a DataFrame (a copy; one row per accelerator).
 
     Parameters
@@ -492,7 +501,7 @@ def gpus(path=None):
     return _load_gpus(*_stamp(path or bundled_path("gpus.csv"))).copy()
 
 
-def gpu(name: str, *, path=None) -> GPU:
+def gpu(name: str, *, path: StrPath | None = None) -> GPU:
     """Look up one accelerator; names match forgivingly.
 
     Case, spaces, dashes and a vendor prefix are ignored, and known aliases
@@ -546,7 +555,7 @@ def _model_table(path=None):
     return _load_model_records(*_stamp(path or bundled_path("models.csv")))
 
 
-def models(path=None):
+def models(path: StrPath | None = None) -> Frame:
     """The reference model catalog as a DataFrame (a copy).
 
     Columns: ``name``, ``aliases``, ``family``, ``architecture``, ``params``
@@ -581,7 +590,7 @@ def linear_shapes(d_model, n_heads, *, n_kv_heads=None, d_ff=None, gated_mlp=Fal
     return shapes
 
 
-def model(name: str, *, path=None) -> Model:
+def model(name: str, *, path: StrPath | None = None) -> Model:
     """Look up one reference model (``"llama-2-7b"``, ``"bert-base-uncased"`` ...).
 
     Examples
@@ -607,7 +616,8 @@ _SKYPILOT_COLUMNS = {"InstanceType", "AcceleratorName", "AcceleratorCount", "Pri
                      "Region"}
 
 
-def read_skypilot_catalog(path, *, cloud: str | None = None, price_date: str | None = None):
+def read_skypilot_catalog(path: StrPath, *, cloud: str | None = None,
+                          price_date: str | None = None) -> Frame:
     """Convert a SkyPilot-format ``vms.csv`` to costkit's price table.
 
     Parameters
@@ -731,7 +741,7 @@ def _load_prices(path: str, mtime: float, gpu_path: str | None):
     return df
 
 
-def gpu_prices(path=None, *, gpu_path=None):
+def gpu_prices(path: StrPath | None = None, *, gpu_path: StrPath | None = None) -> Frame:
     """Cloud GPU offers as a DataFrame (a copy), with per-GPU-hour columns added.
 
     Parameters
@@ -765,8 +775,8 @@ def _price_path(path, price_path):
 
 
 def price_quote(gpu: str, cloud: str | None = None, pricing: str = "on_demand",
-                stat: str = "median", *, path=None, gpu_path=None,
-                price_path=None) -> PriceQuote:
+                stat: str = "median", *, path: StrPath | None = None,
+                gpu_path: StrPath | None = None, price_path: StrPath | None = None) -> PriceQuote:
     """USD per GPU-hour for ``gpu`` from the price catalog, with its provenance.
 
     Parameters
@@ -825,9 +835,10 @@ def _quote(name, cloud, key, stat, price_stamp, gpu_path) -> PriceQuote:
         raise LookupError(f"no {key} price for {name}{where} in the price catalog; GPUs with "
                           f"{key} prices: {', '.join(have)}")
     values = sel[col].to_numpy()
-    summarise = {"min": np.min, "median": np.median, "max": np.max, "mean": np.mean,
-                 "p25": lambda v: np.percentile(v, 25), "p75": lambda v: np.percentile(v, 75)}[stat]
-    value = float(summarise(values))
+    summarise: dict[str, Callable[[Any], Any]] = {
+        "min": np.min, "median": np.median, "max": np.max, "mean": np.mean,
+        "p25": lambda v: np.percentile(v, 25), "p75": lambda v: np.percentile(v, 75)}
+    value = float(summarise[stat](values))
     offer = None
     if stat in ("min", "max"):
         row = sel.iloc[int(np.argmin(values) if stat == "min" else np.argmax(values))]
@@ -841,8 +852,10 @@ def _quote(name, cloud, key, stat, price_stamp, gpu_path) -> PriceQuote:
     )  # fmt: skip
 
 
-def gpu_hour_price(gpu, cloud: str | None = None, pricing: str = "on_demand",
-                   stat: str = "median", *, path=None, gpu_path=None, price_path=None):
+def gpu_hour_price(gpu: NamesLike, cloud: str | None = None, pricing: str = "on_demand",
+                   stat: str = "median", *, path: StrPath | None = None,
+                   gpu_path: StrPath | None = None,
+                   price_path: StrPath | None = None) -> float | NDArray[np.float64] | Series:
     """USD per GPU-hour for ``gpu`` (a name, or an array / Series of names).
 
     See :func:`price_quote` for the parameters and the provenance record.
@@ -869,11 +882,12 @@ def gpu_hour_price(gpu, cloud: str | None = None, pricing: str = "on_demand",
     if type(gpu).__name__ == "Series":
         import pandas as pd
 
-        return pd.Series(out, index=gpu.index, name="usd_per_gpu_hour")
+        return pd.Series(out, index=cast(Any, gpu).index, name="usd_per_gpu_hour")
     return out
 
 
-def price_summary(pricing: str = "on_demand", *, path=None, gpu_path=None):
+def price_summary(pricing: str = "on_demand", *, path: StrPath | None = None,
+                  gpu_path: StrPath | None = None) -> Frame:
     """Per-GPU summary of the offers: count, clouds, min / median / max. [USD per GPU-hour]
 
     One row per GPU with at least one price of that kind, sorted by median.

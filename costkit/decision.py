@@ -29,9 +29,15 @@ typed by hand.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from ._typing import Frame
+    from .roi import Case
 
 __all__ = ["DEFAULT_CONFIDENCE", "Decision", "decide"]
 
@@ -61,8 +67,8 @@ class Decision:
     recommended: str
     gated: str | None
     gate_order_lift: float
-    options: object
-    steps: object
+    options: Frame
+    steps: Frame
     confidence: float
     basis: str
     notes: tuple = field(default=())
@@ -124,8 +130,8 @@ def _gate_lift(table, current, nxt) -> float:
     return float(y.break_even_lift + target * span / y.npv_usd)
 
 
-def decide(cases, monte_carlo_results: dict, *, confidence: float = DEFAULT_CONFIDENCE,
-           order=None) -> Decision:
+def decide(cases: Mapping[str, Case], monte_carlo_results: dict, *,
+           confidence: float = DEFAULT_CONFIDENCE, order: Sequence[str] | None = None) -> Decision:
     """Recommend an option from paired Monte Carlo draws, leading with risk (see the module).
 
     Parameters

@@ -26,6 +26,7 @@ else that is not a finite number raises ``TypeError`` or ``ValueError``.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 __all__ = ["EXERCISES", "CheckResult", "Exercise", "check", "check_all", "expected"]
@@ -43,7 +44,7 @@ class Exercise:
     id: str
     question: str
     unit: str
-    compute: object
+    compute: Callable[[], float]
     rtol: float = 1e-6
     atol: float = 0.0
     close_rtol: float = 0.05
@@ -378,7 +379,7 @@ def _within(a, b, rtol, atol):
     return abs(a - b) <= max(atol, rtol * abs(b))
 
 
-def check(exercise_id: str, answer) -> CheckResult:
+def check(exercise_id: str, answer: float) -> CheckResult:
     """Right, close or wrong, with a hint; the expected value is never shown."""
     ex = _exercise(exercise_id)
     if answer is None:
@@ -419,7 +420,7 @@ class Checks(list):
         return all(r.right for r in self)
 
 
-def check_all(notebook: str, *answers) -> Checks:
+def check_all(notebook: str, *answers: float) -> Checks:
     """Check a notebook's answers in order: ``check_all("06", a1, a2, a3)``."""
     ids = sorted(k for k in EXERCISES if k.split(".")[0] == str(notebook))
     if not ids:

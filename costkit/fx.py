@@ -16,10 +16,14 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from costkit._checks import as_quantity, wrap_like
 from costkit._tables import Column, Schema, UnknownNameError, bundled_path, read_table, suggest
 from costkit._tables import stamp as _stamp
+
+if TYPE_CHECKING:
+    from ._typing import Floats, Frame, StrPath
 
 __all__ = ["FxRate", "convert", "fx_rate", "fx_rates"]
 
@@ -70,7 +74,7 @@ def _load(path: str, mtime: float):
     return df.sort_values(["date", "currency"], kind="stable").reset_index(drop=True)
 
 
-def fx_rates(path=None):
+def fx_rates(path: StrPath | None = None) -> Frame:
     """The exchange-rate table as a DataFrame (a copy).
 
     Columns: ``date`` (YYYY-MM-DD), ``currency``, ``rate`` [units of
@@ -79,7 +83,8 @@ def fx_rates(path=None):
     return _load(*_stamp(path or bundled_path("fx.csv"))).copy()
 
 
-def fx_rate(from_currency: str, to_currency: str, *, date: str | None = None, path=None) -> FxRate:
+def fx_rate(from_currency: str, to_currency: str, *, date: str | None = None,
+            path: StrPath | None = None) -> FxRate:
     """Exchange rate from one currency to another on (or before) ``date``.
 
     Parameters
@@ -134,7 +139,8 @@ def _rate(src: str, dst: str, date: str | None, table_stamp) -> FxRate:
     raise LookupError(f"no date in the table quotes both {src} and {dst}")
 
 
-def convert(amount, from_currency: str, to_currency: str, *, date: str | None = None, path=None):
+def convert(amount: Floats, from_currency: str, to_currency: str, *, date: str | None = None,
+            path: StrPath | None = None) -> Floats:
     """Convert ``amount`` (scalar, array or Series) between currencies.
 
     Amounts must be finite and >= 0 (costs, not balances).

@@ -24,7 +24,12 @@ References
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from ._typing import Floats
 
 __all__ = [
     "all_reduce_seconds", "all_to_all_bytes_per_token", "attention_flops_per_token",
@@ -33,7 +38,8 @@ __all__ = [
 ]  # fmt: skip
 
 
-def training_flops(params, trainable, tokens, attention_per_token=0.0):
+def training_flops(params: Floats, trainable: Floats, tokens: Floats,
+                   attention_per_token: Floats = 0.0) -> Floats:
     """Training FLOPs: ``(4·N + 2·N_t)·D + A·D``. [FLOP]
 
     ``params`` N are the parameters each token passes through (a
@@ -45,12 +51,12 @@ def training_flops(params, trainable, tokens, attention_per_token=0.0):
     return (4.0 * params + 2.0 * trainable) * tokens + attention_per_token * tokens
 
 
-def attention_flops_per_token(n_layers, d_model, seq_len):
+def attention_flops_per_token(n_layers: Floats, d_model: Floats, seq_len: Floats) -> Floats:
     """Training attention FLOPs per token: ``12·L·d·s`` (QK^T and AV, fwd + bwd). [FLOP]"""
     return 12.0 * n_layers * d_model * seq_len
 
 
-def gpu_hours(flops, mfu, goodput, peak_tflops):
+def gpu_hours(flops: Floats, mfu: Floats, goodput: Floats, peak_tflops: Floats) -> Floats:
     """GPU-hours to run ``flops`` at step MFU x goodput of the dense peak. [GPU-hour]
 
     ``mfu`` is the share of the peak a running training step achieves,
@@ -62,7 +68,8 @@ def gpu_hours(flops, mfu, goodput, peak_tflops):
     return flops / (mfu * goodput * (peak_tflops * 3.6e15))  # 3.6e15 = 1e12 FLOP/TFLOP x 3600 s/h
 
 
-def kv_bytes_per_token(n_layers, n_kv_heads, head_dim, bytes_per_element, latent_dim=0.0):
+def kv_bytes_per_token(n_layers: Floats, n_kv_heads: Floats, head_dim: Floats,
+                       bytes_per_element: Floats, latent_dim: Floats = 0.0) -> Floats:
     """KV-cache bytes of one token. [bytes]
 
     Multi-head and grouped-query attention: keys and values of every layer,
@@ -78,7 +85,8 @@ def kv_bytes_per_token(n_layers, n_kv_heads, head_dim, bytes_per_element, latent
                     2.0 * n_layers * n_kv_heads * head_dim * bytes_per_element)
 
 
-def distinct_experts(n_experts, experts_per_token, tokens_in_flight):
+def distinct_experts(n_experts: Floats, experts_per_token: Floats,
+                     tokens_in_flight: Floats) -> Floats:
     """Expected number of distinct routed experts a batch touches in one layer. [count]
 
     With ``k`` of ``E`` experts drawn per token and the tokens routed
@@ -97,8 +105,9 @@ def distinct_experts(n_experts, experts_per_token, tokens_in_flight):
     return np.where(e > 0, e * (1.0 - miss ** np.asarray(tokens_in_flight, dtype=float)), 0.0)
 
 
-def all_to_all_bytes_per_token(moe_layers, experts_per_token, d_model, bytes_per_element,
-                               expert_parallel, passes=4.0):
+def all_to_all_bytes_per_token(moe_layers: Floats, experts_per_token: Floats, d_model: Floats,
+                               bytes_per_element: Floats, expert_parallel: Floats,
+                               passes: Floats = 4.0) -> Floats:
     """Bytes one token sends to other GPUs through expert-parallel all-to-alls. [bytes]
 
     Each MoE layer dispatches the token's hidden state to its ``k`` experts
@@ -111,7 +120,8 @@ def all_to_all_bytes_per_token(moe_layers, experts_per_token, d_model, bytes_per
     return passes * moe_layers * experts_per_token * d_model * bytes_per_element * remote
 
 
-def all_reduce_seconds(bytes_per_gpu, n_gpus, link_bytes_per_s, latency_s=0.0):
+def all_reduce_seconds(bytes_per_gpu: Floats, n_gpus: Floats, link_bytes_per_s: Floats,
+                       latency_s: Floats = 0.0) -> Floats:
     """Time of a ring all-reduce of ``bytes_per_gpu`` over ``n_gpus``. [s]
 
     Each GPU sends and receives ``2·(n-1)/n`` of the buffer over its link

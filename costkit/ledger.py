@@ -35,10 +35,15 @@ months before launch).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from costkit._checks import as_fraction, as_quantity, wrap_like
 from costkit.units import UnitError, conversion_factor, parse_price_unit, parse_unit
+
+if TYPE_CHECKING:
+    from ._typing import Floats, Frame, Series
 
 __all__ = [
     "CATEGORIES",
@@ -141,7 +146,8 @@ def _phase(phase: str) -> str:
     return p
 
 
-def phase_cost(hours, usd_per_hour, storage_gb=0.0, usd_per_gb_month=0.0, storage_months=0.0):
+def phase_cost(hours: Floats, usd_per_hour: Floats, storage_gb: Floats = 0.0,
+               usd_per_gb_month: Floats = 0.0, storage_months: Floats = 0.0) -> Floats:
     r"""Cost of one phase: compute time plus priced storage. [USD]
 
     .. math::  C = T\,r + S\,p_S\,m
@@ -179,7 +185,7 @@ def phase_cost(hours, usd_per_hour, storage_gb=0.0, usd_per_gb_month=0.0, storag
     return wrap_like(t * r + s * p * m, hours, usd_per_hour, storage_gb)
 
 
-def naive_phase_total(hours, usd_per_hour, storage_gb):
+def naive_phase_total(hours: Floats, usd_per_hour: Floats, storage_gb: Floats) -> Floats:
     """The origin document's formula ``T x rate + resources``. [no unit: wrong on purpose]
 
     It adds gigabytes to dollars, so the result is not money: 1 h at 1 USD/h
@@ -255,8 +261,8 @@ class Ledger:
             self._rate(self.currency, "USD")  # fail now on an unknown currency
 
     # ------------------------------------------------------------------ building
-    def add(self, phase: str, name: str, quantity, unit: str, unit_price, price_unit: str, *,
-            category: str = "", note: str = "") -> LineItem:
+    def add(self, phase: str, name: str, quantity: float, unit: str, unit_price: float,
+            price_unit: str, *, category: str = "", note: str = "") -> LineItem:
         """Add ``quantity [unit] x unit_price [price_unit]``; the units must cancel.
 
         Raises
@@ -284,7 +290,7 @@ class Ledger:
         self._items.append(item)
         return item
 
-    def add_fixed(self, phase: str, name: str, amount, currency: str = "USD", *,
+    def add_fixed(self, phase: str, name: str, amount: float, currency: str = "USD", *,
                   category: str = "", note: str = "") -> LineItem:
         """Add a fixed amount of money (a licence, a contract, a figure given as such)."""
         phase, category = _phase(phase), _category(category)
@@ -298,8 +304,8 @@ class Ledger:
         self._items.append(item)
         return item
 
-    def add_storage(self, phase: str, name: str, *, storage_gb, usd_per_gb_month, months,
-                    category: str = "data", note: str = "") -> LineItem:
+    def add_storage(self, phase: str, name: str, *, storage_gb: float, usd_per_gb_month: float,
+                    months: float, category: str = "data", note: str = "") -> LineItem:
         """Add storage: ``storage_gb`` [GB] x ``months`` [month] x ``usd_per_gb_month``."""
         gb = float(as_quantity(f"storage_gb of {name!r}", storage_gb))
         mo = float(as_quantity(f"months of {name!r}", months))
@@ -307,8 +313,8 @@ class Ledger:
         return self.add(phase, name, gb * mo, "GB-month", usd_per_gb_month, "USD/GB-month",
                         category=category, note=note)
 
-    def add_compute(self, phase: str, name: str, *, hours, usd_per_hour, unit: str = "hour",
-                    category: str = "hardware", note: str = "") -> LineItem:
+    def add_compute(self, phase: str, name: str, *, hours: float, usd_per_hour: float,
+                    unit: str = "hour", category: str = "hardware", note: str = "") -> LineItem:
         """Add compute time: ``hours`` [unit] x ``usd_per_hour`` [USD/unit] (hardware).
 
         ``unit="GPU-hour"`` when the rate is per GPU-hour and ``hours`` counts
@@ -317,9 +323,9 @@ class Ledger:
         return self.add(phase, name, hours, unit, usd_per_hour, f"USD/{unit}",
                         category=category, note=note)
 
-    def add_labelling(self, phase: str, name: str, *, items, usd_per_label,
-                      labels_per_item=1.0, review_share=0.0, usd_per_review=None,
-                      note: str = "") -> tuple[LineItem, ...]:
+    def add_labelling(self, phase: str, name: str, *, items: float, usd_per_label: float,
+                      labels_per_item: float = 1.0, review_share: float = 0.0,
+                      usd_per_review: float | None = None, note: str = "") -> tuple[LineItem, ...]:
         """Add data labelling (category ``data``): one line for the labels, one for the review.
 
         labels = items x labels_per_item [label], priced at ``usd_per_label``
@@ -341,8 +347,8 @@ class Ledger:
                                 note=f"{share:.0%} of the labels checked again"))
         return tuple(out)
 
-    def add_subscription(self, phase: str, name: str, *, seats, usd_per_seat_month, months,
-                         note: str = "") -> LineItem:
+    def add_subscription(self, phase: str, name: str, *, seats: float, usd_per_seat_month: float,
+                         months: float, note: str = "") -> LineItem:
         """Add software licences: ``seats`` x ``months`` [seat-month] x ``usd_per_seat_month``."""
         n = float(as_quantity(f"seats of {name!r}", seats))
         mo = float(as_quantity(f"months of {name!r}", months))
@@ -350,7 +356,7 @@ class Ledger:
                         "USD/seat-month", category="software",
                         note=note or f"{n:g} seat(s) for {mo:g} month(s)")
 
-    def add_cost_of_delay(self, phase: str, name: str, *, months, usd_per_month,
+    def add_cost_of_delay(self, phase: str, name: str, *, months: float, usd_per_month: float,
                           note: str = "") -> LineItem:
         """Add the cost of delay (category ``time``): ``months`` x the gain a month forgoes.
 
@@ -389,7 +395,7 @@ class Ledger:
         if currency != self.currency:
             self._rate(currency, self.currency)
 
-    def to_frame(self, currency: str | None = None):
+    def to_frame(self, currency: str | None = None) -> Frame:
         """The items as a DataFrame, with the cost in ``currency`` (default: the ledger's).
 
         Columns: ``phase``, ``name``, ``category``, ``quantity``, ``unit``,
@@ -411,7 +417,7 @@ class Ledger:
                 "amount", "currency", f"cost_{cur.lower()}", "note"]
         return pd.DataFrame(rows, columns=cols)
 
-    def by_phase(self, currency: str | None = None):
+    def by_phase(self, currency: str | None = None) -> Series:
         """Cost per phase (all four, zero where empty) as a Series. [currency]"""
         import pandas as pd
 
@@ -421,7 +427,7 @@ class Ledger:
             totals[it.phase] += it.amount * self._rate(it.currency, cur)
         return pd.Series(totals, name=f"cost_{cur.lower()}")
 
-    def by_category(self, currency: str | None = None):
+    def by_category(self, currency: str | None = None) -> Series:
         """Cost per category as a Series: the six of :data:`CATEGORIES` (zero where empty),
         then any others in the order they first appear. [currency]"""
         import pandas as pd
@@ -439,7 +445,7 @@ class Ledger:
                  if c not in CATEGORIES]
         return (*CATEGORIES, *extra)
 
-    def by_phase_category(self, currency: str | None = None, *, totals: bool = False):
+    def by_phase_category(self, currency: str | None = None, *, totals: bool = False) -> Frame:
         """Cost by phase (rows, all four) and category (columns, see :meth:`by_category`).
 
         ``totals=True`` adds a ``total`` row and column; every row and column
@@ -503,7 +509,8 @@ class Ledger:
         return "\n".join(lines)
 
 
-def four_part_ledger(hours, usd_per_hour, storage_gb, *,
+def four_part_ledger(hours: Mapping[str, float], usd_per_hour: Mapping[str, float],
+                     storage_gb: Mapping[str, float], *,
                      usd_per_gb_month: float = S3_STANDARD_USD_PER_GB_MONTH,
                      storage_months: float = 1.0, title: str = "") -> Ledger:
     """Build the four-part ledger from per-phase time, rate and storage.

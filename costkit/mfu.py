@@ -59,9 +59,17 @@ References
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ._tables import Column, DataFileError, Schema, bundled_path, read_table, stamp
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from ._typing import Bools, Floats, Frame, NamesLike, NDArray, StrPath
+    from .catalog import GPU
 
 __all__ = ["DEFAULT_EXPERT_PARALLEL", "DEFAULT_GOODPUT", "FP8_SPEEDUP_OVER_BF16",
            "GOODPUT_EVIDENCE", "NETWORK_GBPS_PER_GPU", "EfficiencyModel", "MfuAssumption",
@@ -181,7 +189,7 @@ def _sixteen_bit_peak(g) -> float:
     raise ValueError(f"{g.name} has no dense bf16 or fp16 peak in the catalog; pass mfu= yourself")
 
 
-def link_bytes_per_s(g, expert_parallel) -> float:
+def link_bytes_per_s(g: GPU, expert_parallel: float) -> float:
     """One-direction bytes/s of the link an all-to-all over ``expert_parallel`` GPUs uses.
 
     Within one 8-GPU node: half the catalog's two-way scale-up figure
@@ -269,7 +277,7 @@ def _runs_frame(path=None, gpu_path=None):
                       None if gpu_path is None else str(gpu_path))
 
 
-def training_runs(path=None, *, gpu_path=None):
+def training_runs(path: StrPath | None = None, *, gpu_path: StrPath | None = None) -> Frame:
     """Published training runs with the effective MFU each implies (a copy).
 
     Parameters
@@ -329,9 +337,10 @@ class EfficiencyModel:
     residual_high: float
     attention: bool
     runs: tuple
-    loo: object = field(repr=False, default=None)
+    loo: Frame = field(repr=False, default=None)
 
-    def effective_mfu(self, architecture, active_params, peak16_tflops, legacy=False):
+    def effective_mfu(self, architecture: NamesLike, active_params: Floats, peak16_tflops: Floats,
+                      legacy: Bools = False) -> Floats:
         """log-model prediction of MFU x goodput [unitless]; broadcasts over arrays."""
         import numpy as np
 
@@ -341,8 +350,8 @@ class EfficiencyModel:
             np.shape(architecture))
         return self.effective_mfu_from_effect(effect, active_params, peak16_tflops, legacy)
 
-    def effective_mfu_from_effect(self, arch_effect, active_params, peak16_tflops,
-                                  legacy=False):
+    def effective_mfu_from_effect(self, arch_effect: Floats, active_params: Floats,
+                                  peak16_tflops: Floats, legacy: Bools = False) -> Floats:
         """The same with the generation's effect given as a number (or array) [log units]."""
         import numpy as np
 
@@ -429,7 +438,8 @@ def _model(runs_stamp, gpu_path, attention: bool) -> EfficiencyModel:
         attention=attention, runs=tuple(df["run"]), loo=frame)
 
 
-def efficiency_model(*, attention=False, path=None, gpu_path=None) -> EfficiencyModel:
+def efficiency_model(*, attention: bool = False, path: StrPath | None = None,
+                     gpu_path: StrPath | None = None) -> EfficiencyModel:
     """The effective-MFU model fitted on ``path`` (default the bundled runs).
 
     ``attention=True`` fits it on FLOPs that count attention (12·L·d·s·D),
@@ -443,8 +453,11 @@ def efficiency_model(*, attention=False, path=None, gpu_path=None) -> Efficiency
                   None if gpu_path is None else str(gpu_path), bool(attention))
 
 
-def mfu_arrays(names, inv, dtype, active_params, *, attention=False, legacy=False,
-               goodput=DEFAULT_GOODPUT, path=None, gpu_path=None):
+def mfu_arrays(names: Sequence[str], inv: NDArray[np.intp], dtype: str, active_params: Floats, *,
+               attention: bool = False, legacy: Bools = False, goodput: Floats = DEFAULT_GOODPUT,
+               path: StrPath | None = None, gpu_path: StrPath | None = None,
+               ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], str,
+                      EfficiencyModel]:
     """Step MFU (central, low, high) per configuration, vectorised, and the basis text.
 
     ``names``/``inv`` as :func:`costkit._checks.gpu_lookup` gives them;
@@ -492,9 +505,10 @@ def mfu_arrays(names, inv, dtype, active_params, *, attention=False, legacy=Fals
     return np.minimum(central, 1.0), np.minimum(low, 1.0), np.minimum(high, 1.0), basis, m
 
 
-def default_mfu(gpu: str = "H100-SXM", dtype: str = "bf16", *, params=None,
+def default_mfu(gpu: str = "H100-SXM", dtype: str = "bf16", *, params: float | None = None,
                 attention: bool = False, legacy_stack: bool = False,
-                goodput: float = DEFAULT_GOODPUT, path=None, gpu_path=None) -> MfuAssumption:
+                goodput: float = DEFAULT_GOODPUT, path: StrPath | None = None,
+                gpu_path: StrPath | None = None) -> MfuAssumption:
     """The evidence-based step MFU for training on ``gpu`` in ``dtype``, with its range.
 
     Parameters
@@ -553,7 +567,8 @@ def default_mfu(gpu: str = "H100-SXM", dtype: str = "bf16", *, params=None,
                          runs=m.runs, goodput=gp)
 
 
-def calibration(*, attention=True, path=None, gpu_path=None):
+def calibration(*, attention: bool = True, path: StrPath | None = None,
+                gpu_path: StrPath | None = None) -> Frame:
     """Per run: the published GPU-hours, the in-sample and the out-of-sample prediction.
 
     Returns a DataFrame with ``run``, ``gpu``, ``architecture``, ``published``,

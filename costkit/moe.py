@@ -35,14 +35,20 @@ References
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ._checks import as_quantity
 
+if TYPE_CHECKING:
+    from ._typing import Floats
+
 __all__ = ["gqa_attention_params", "mla_attention_params", "param_counts"]
 
 
-def gqa_attention_params(d_model, n_heads, n_kv_heads=None, head_dim=None):
+def gqa_attention_params(d_model: Floats, n_heads: Floats, n_kv_heads: Floats | None = None,
+                         head_dim: Floats | None = None) -> Floats:
     """Attention weights of one layer: Q and O (``d·h·hd``), K and V (``d·kv·hd``). [count]
 
     ``head_dim`` defaults to ``d_model / n_heads``; multi-head attention has
@@ -59,8 +65,9 @@ def gqa_attention_params(d_model, n_heads, n_kv_heads=None, head_dim=None):
     return float(out) if np.ndim(out) == 0 else out
 
 
-def mla_attention_params(d_model, n_heads, *, q_lora_rank, kv_lora_rank, qk_nope_head_dim,
-                         qk_rope_head_dim, v_head_dim):
+def mla_attention_params(d_model: Floats, n_heads: Floats, *, q_lora_rank: Floats,
+                         kv_lora_rank: Floats, qk_nope_head_dim: Floats, qk_rope_head_dim: Floats,
+                         v_head_dim: Floats) -> Floats:
     """Multi-head latent attention weights of one layer (DeepSeek-V2/V3). [count]
 
     Queries through a rank-``q_lora_rank`` bottleneck (0: a full ``d x h·(nope
@@ -84,9 +91,10 @@ def mla_attention_params(d_model, n_heads, *, q_lora_rank, kv_lora_rank, qk_nope
     return q + kv + h * v_head_dim * d
 
 
-def param_counts(*, n_layers, d_model, attention_params, vocab_size, d_ff=0, moe_layers=0,
-                 n_experts=0, experts_per_token=0, shared_experts=0, d_ff_expert=0,
-                 tied_embeddings=False, gated_mlp=True):
+def param_counts(*, n_layers: Floats, d_model: Floats, attention_params: Floats, vocab_size: Floats,
+                 d_ff: Floats = 0, moe_layers: Floats = 0, n_experts: Floats = 0,
+                 experts_per_token: Floats = 0, shared_experts: Floats = 0, d_ff_expert: Floats = 0,
+                 tied_embeddings: bool = False, gated_mlp: bool = True) -> tuple[Floats, Floats]:
     """Total and active parameters of a (mixture-of-experts) decoder. [count, count]
 
     Parameters

@@ -33,11 +33,18 @@ the bill's currency (USD in the examples); an hour is a UTC clock hour.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from costkit._checks import as_fraction, as_quantity, count
+
+if TYPE_CHECKING:
+    from ._typing import Frame, NDArray, Series, StrPath
+    from .capacity import CapacityPlan
+    from .telemetry import Telemetry
 
 __all__ = [
     "Drivers",
@@ -125,7 +132,7 @@ def _tags(text):
     return {k: str(v) for k, v in tags.items()}
 
 
-def usage_by_hour(tel):
+def usage_by_hour(tel: Telemetry) -> Frame:
     """Each replica's clock hours from :class:`~costkit.telemetry.Telemetry`.
 
     Columns: ``replica_id``, ``hour``, ``model``, ``team``, ``gpu``, ``gpus``,
@@ -154,7 +161,7 @@ def usage_by_hour(tel):
                 "busy_replica_hours", "requests", "errors", "latency_p95_s"]]
 
 
-def cost_usage(tel, bill_hours):
+def cost_usage(tel: Telemetry, bill_hours: Frame) -> Frame:
     """Join hourly usage to the bill's resource-hours: the money of each replica-hour [USD].
 
     ``bill_hours`` is :func:`costkit.billing.focus_resource_hours` (or any
@@ -211,7 +218,8 @@ def _safe_div(a, b, scale=1.0):
         return np.where(b > 0, a / np.where(b > 0, b, 1.0) * scale, np.where(a > 0, np.inf, 0.0))
 
 
-def chargeback(costed, *, by=("team", "model"), freq: str | None = "D"):
+def chargeback(costed: Frame, *, by: str | Sequence[str] = ("team", "model"),
+               freq: str | None = "D") -> Frame:
     """Realised cost per period and key: the chargeback table.
 
     Columns: ``cost_usd``, ``billed_usd``, ``requests``, ``usd_per_1k_requests``
@@ -238,7 +246,8 @@ def chargeback(costed, *, by=("team", "model"), freq: str | None = "D"):
                 "p95_utilization", "idle_gpu_hours", "idle_usd", "unobserved_usd", "errors"]]
 
 
-def slo_violations(tel, slo_s, *, column: str = "latency_p95_s", by=("model",)):
+def slo_violations(tel: Telemetry, slo_s: float, *, column: str = "latency_p95_s",
+                   by: str | Sequence[str] = ("model",)) -> Frame:
     """Samples whose ``column`` latency exceeded ``slo_s`` [s], per key.
 
     ``slo_s`` is one target or a dict with one per value of ``by[0]``
@@ -271,7 +280,7 @@ def slo_violations(tel, slo_s, *, column: str = "latency_p95_s", by=("model",)):
     return out
 
 
-def utilization_matrix(tel, *, model: str | None = None, freq: str = "h"):
+def utilization_matrix(tel: Telemetry, *, model: str | None = None, freq: str = "h") -> Frame:
     """Mean utilisation per replica (rows) and period (columns), for a heat map."""
     f = tel.frame if model is None else tel.frame[tel.frame["model"] == model]
     if f.empty:
@@ -290,8 +299,9 @@ def _runs(flag):
     return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1, strict=True))
 
 
-def robust_z(values, window: int, *, period: int = 1, min_history: int = 2,
-             min_relative_mad: float = 0.05):
+def robust_z(values: NDArray[np.float64] | Series, window: int, *, period: int = 1,
+             min_history: int = 2,
+             min_relative_mad: float = 0.05) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Robust z-score of each point against its own history: ``(x - median) / (1.4826 MAD)``.
 
     The history of point ``i`` is ``x[i - period], x[i - 2 period], ...``, up to
@@ -326,8 +336,9 @@ def robust_z(values, window: int, *, period: int = 1, min_history: int = 2,
     return z, np.where(enough, med, np.nan)
 
 
-def alerts(costed, *, by: str = "model", window_days: int = 7, mad_threshold: float = 4.0,
-           low_utilization: float = 0.15, min_hours: int = 3, min_error_rate: float = 0.01):
+def alerts(costed: Frame, *, by: str = "model", window_days: int = 7, mad_threshold: float = 4.0,
+           low_utilization: float = 0.15, min_hours: int = 3,
+           min_error_rate: float = 0.01) -> Frame:
     """Alerts per ``by`` key: cost-per-request and error-rate spikes, sustained low utilisation.
 
     - **cost per request** and **error rate**: the hour's USD per 1,000
@@ -426,7 +437,7 @@ class Drivers:
         return self.replica_hours * self.usd_per_replica_hour
 
     @classmethod
-    def from_usage(cls, costed, **where) -> Drivers:
+    def from_usage(cls, costed: Frame, **where: str) -> Drivers:
         """The realised drivers of the costed usage (``model="..."`` etc. select rows)."""
         rows = costed
         for k, v in where.items():
@@ -439,7 +450,7 @@ class Drivers:
                    float(busy / observed), float(rows["cost_usd"].sum() / observed))
 
     @classmethod
-    def from_plan(cls, plan, *, hours: float, strategy: str | None = None) -> Drivers:
+    def from_plan(cls, plan: CapacityPlan, *, hours: float, strategy: str | None = None) -> Drivers:
         """The planned drivers of a :class:`~costkit.capacity.CapacityPlan`, scaled to ``hours``."""
         from costkit.capacity import HOURS_PER_MONTH
 
@@ -453,7 +464,7 @@ class Drivers:
                    float(cost / replica_hours))
 
 
-def variance_report(estimate: Drivers, actual: Drivers):
+def variance_report(estimate: Drivers, actual: Drivers) -> Series:
     """Why the realised cost differs from the estimate, in USD, step by step.
 
     Sequential substitution from the estimate: traffic first, then
@@ -479,11 +490,11 @@ def variance_report(estimate: Drivers, actual: Drivers):
 
 # --------------------------------------------------------------------------- synthetic data
 
-SAMPLE_CALL = dict(days=1, replicas=12, freq="15min", seed=0)
+SAMPLE_CALL: dict[str, Any] = dict(days=1, replicas=12, freq="15min", seed=0)
 """The call that wrote ``data/telemetry_sample.csv`` and ``data/focus_bill_sample.csv``."""
 
 
-def sample_files(directory=None) -> dict:
+def sample_files(directory: StrPath | None = None) -> dict:
     """Paths of the bundled sample telemetry and FOCUS bill (``telemetry``, ``bill``).
 
     With ``directory``, (re)write them there from :data:`SAMPLE_CALL` instead.
@@ -515,9 +526,9 @@ def sample_files(directory=None) -> dict:
 class SyntheticWeek:
     """A synthetic deployment: ``telemetry`` (samples) and ``bill`` (FOCUS lines)."""
 
-    telemetry: object
-    bill: object
-    fleet: object
+    telemetry: Frame
+    bill: Frame
+    fleet: Frame
 
 
 _FLEET = (  # model, team, gpu, share of replicas, requests per busy minute, p50 at idle [s], id
@@ -528,8 +539,8 @@ _FLEET = (  # model, team, gpu, share of replicas, requests per busy minute, p50
 _RESERVED_DISCOUNT = 0.35
 
 
-def synthetic_telemetry(days: int = 7, replicas: int = 200, freq: str = "1min", seed=0, *,
-                        start: str = "2026-11-02", missing_share: float = 0.001):
+def synthetic_telemetry(days: int = 7, replicas: int = 200, freq: str = "1min", seed: int = 0, *,
+                        start: str = "2026-11-02", missing_share: float = 0.001) -> SyntheticWeek:
     """A seeded, realistic week of serving telemetry and its FOCUS bill.
 
     Three models on a static fleet (60% re-ranker on L4, 15% query rewriter on

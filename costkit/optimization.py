@@ -76,11 +76,18 @@ References
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
 from ._checks import as_fraction, as_quantity, broadcast, whole, wrap_like
+
+if TYPE_CHECKING:
+    from ._typing import Floats, Frame, StrPath
+    from .ledger import Ledger
+    from .serving import EncoderEstimate, ServingEstimate
 
 __all__ = [
     "DEFAULT_HORIZON_MONTHS", "OptimizationComparison", "Variant", "baseline",
@@ -96,7 +103,7 @@ _BATCHES = 2.0 ** np.arange(0, 11)  # 1 ... 1024: batch sizes tried under an SLO
 # --------------------------------------------------------------------------- money
 
 
-def payback_months(one_off_usd, monthly_net_benefit_usd):
+def payback_months(one_off_usd: Floats, monthly_net_benefit_usd: Floats) -> Floats:
     """Months until a one-off cost is repaid by a monthly net benefit. [month]
 
     ``one_off / benefit``; ``inf`` where the benefit is zero or negative
@@ -117,8 +124,8 @@ def payback_months(one_off_usd, monthly_net_benefit_usd):
     return wrap_like(out, one_off_usd, monthly_net_benefit_usd)
 
 
-def break_even_monthly_requests(one_off_usd, net_benefit_per_1k_requests_usd,
-                                horizon_months=DEFAULT_HORIZON_MONTHS):
+def break_even_monthly_requests(one_off_usd: Floats, net_benefit_per_1k_requests_usd: Floats,
+                                horizon_months: Floats = DEFAULT_HORIZON_MONTHS) -> Floats:
     """Monthly requests below which an optimisation does not pay back within the horizon.
 
     ``one_off / (horizon x net benefit per 1k requests) x 1000`` [requests
@@ -139,7 +146,8 @@ def break_even_monthly_requests(one_off_usd, net_benefit_per_1k_requests_usd,
     return wrap_like(out, one_off_usd, net_benefit_per_1k_requests_usd, horizon_months)
 
 
-def break_even_accuracy_loss(saving_per_1k_requests_usd, gross_profit_per_1k_requests_usd):
+def break_even_accuracy_loss(saving_per_1k_requests_usd: Floats,
+                             gross_profit_per_1k_requests_usd: Floats) -> Floats:
     """The relative accuracy loss a serving saving can pay for. [unitless]
 
     ``saving per request / gross profit per request``: a variant that loses
@@ -191,7 +199,7 @@ class Variant:
     dtype: str
     kv_dtype: str | None
     accuracy_loss: float
-    one_off: object
+    one_off: Frame
     notes: tuple = field(default_factory=tuple)
     max_seq_len: float | None = None
 
@@ -200,7 +208,7 @@ class Variant:
         """One-off cost of getting this variant. [USD]"""
         return self.one_off.total("USD")
 
-    def serve(self, **kwargs):
+    def serve(self, **kwargs: Any) -> ServingEstimate | EncoderEstimate:
         """Price this variant with :mod:`costkit.serving`; keyword arguments go there.
 
         LLMs take ``gpu``, ``n_gpus``, ``batch_size``, ``prompt_tokens``,
@@ -223,7 +231,7 @@ class Variant:
                                         embedding_params=self.embedding_params,
                                         dtype=self.dtype, **kwargs)
 
-    def to_ledger(self, ledger=None):
+    def to_ledger(self, ledger: Ledger | None = None) -> Ledger:
         """The one-off work in the ``opt`` phase, added to ``ledger`` (or a new one)."""
         from .ledger import Ledger
 
@@ -288,7 +296,7 @@ def _derive(base, *, name, technique, one_off, accuracy_loss, note, **changes):
 
 
 def baseline(model: str, *, dtype: str = "fp16", kv_dtype: str | None = None,
-             name: str | None = None, model_path=None) -> Variant:
+             name: str | None = None, model_path: StrPath | None = None) -> Variant:
     """The model as served today, from the catalog: the reference of :func:`compare`.
 
     >>> b = baseline("bert-base")
@@ -300,7 +308,7 @@ def baseline(model: str, *, dtype: str = "fp16", kv_dtype: str | None = None,
     from .serving import _embedding_params
 
     m = lookup(model, path=model_path)
-    if m.n_layers is None or m.d_model is None or m.n_heads is None:
+    if m.n_layers is None or m.d_model is None or m.n_heads is None or m.head_dim is None:
         raise ValueError(f"{m.name} has no Transformer shape; optimisation covers LLMs and "
                          "encoders (for DLRM tables use serving.recommender_estimate's "
                          "embedding_dtype)")
@@ -317,9 +325,10 @@ def baseline(model: str, *, dtype: str = "fp16", kv_dtype: str | None = None,
     )  # fmt: skip
 
 
-def quantize(base: Variant, dtype: str, *, kv_dtype: str | None = None, accuracy_loss=0.0,
-             gpu_hours=0.0, gpu: str = "H100-SXM", usd_per_gpu_hour=None, engineering_days=0.0,
-             usd_per_engineer_day=None, name: str | None = None) -> Variant:
+def quantize(base: Variant, dtype: str, *, kv_dtype: str | None = None, accuracy_loss: Floats = 0.0,
+             gpu_hours: Floats = 0.0, gpu: str = "H100-SXM", usd_per_gpu_hour: Floats | None = None,
+             engineering_days: Floats = 0.0, usd_per_engineer_day: Floats | None = None,
+             name: str | None = None) -> Variant:
     """Serve ``base`` with ``dtype`` weights (fp8, int8: weights and matmuls; int4: weights only).
 
     Parameters
@@ -361,11 +370,13 @@ def quantize(base: Variant, dtype: str, *, kv_dtype: str | None = None, accuracy
                         + (f", KV cache {kv_dtype}" if kv_dtype else ""))
 
 
-def distill(base: Variant, student: str, *, examples, tokens_per_example, epochs=1,
-            teacher_output_tokens=None, accuracy_loss=0.0, gpu: str = "H100-SXM",
-            usd_per_gpu_hour=None, teacher_batch_size=64, teacher_n_gpus=1,
-            engineering_days=0.0, usd_per_engineer_day=None, name: str | None = None,
-            model_path=None, **training_kwargs) -> Variant:
+def distill(base: Variant, student: str, *, examples: Floats, tokens_per_example: Floats,
+            epochs: Floats = 1, teacher_output_tokens: Floats | None = None,
+            accuracy_loss: Floats = 0.0, gpu: str = "H100-SXM",
+            usd_per_gpu_hour: Floats | None = None, teacher_batch_size: Floats = 64,
+            teacher_n_gpus: Floats = 1, engineering_days: Floats = 0.0,
+            usd_per_engineer_day: Floats | None = None, name: str | None = None,
+            model_path: StrPath | None = None, **training_kwargs: Any) -> Variant:
     """Replace ``base`` (the teacher) by a smaller ``student`` trained on the teacher's outputs.
 
     The one-off cost has two GPU lines, both from the other modules:
@@ -437,8 +448,9 @@ def distill(base: Variant, student: str, *, examples, tokens_per_example, epochs
         label_hours = n_ex / t.requests_per_second / 3600.0 * float(t.n_gpus)
         how = f"writes {out_tok:g} tokens for each of {n_ex:,.0f} examples"
     else:
-        t = base.serve(gpu=gpu, seq_len=tpe, batch_size=teacher_batch_size,
-                       usd_per_gpu_hour=price)
+        t = cast("EncoderEstimate", base.serve(gpu=gpu, seq_len=tpe,
+                                               batch_size=teacher_batch_size,
+                                               usd_per_gpu_hour=price))
         label_hours = n_ex / t.sequences_per_second / 3600.0
         how = f"scores {n_ex:,.0f} examples of {tpe:g} tokens"
     led.add_compute("opt", f"distillation: teacher {base.name} {how}", hours=label_hours,
@@ -459,10 +471,11 @@ def distill(base: Variant, student: str, *, examples, tokens_per_example, epochs
                    **changes)
 
 
-def prune(base: Variant, *, layers_removed=0, width_removed_fraction=0.0, recovery_tokens=0.0,
-          accuracy_loss=0.0, gpu: str = "H100-SXM", usd_per_gpu_hour=None,
-          engineering_days=0.0, usd_per_engineer_day=None, name: str | None = None,
-          **training_kwargs) -> Variant:
+def prune(base: Variant, *, layers_removed: Floats = 0, width_removed_fraction: Floats = 0.0,
+          recovery_tokens: Floats = 0.0, accuracy_loss: Floats = 0.0, gpu: str = "H100-SXM",
+          usd_per_gpu_hour: Floats | None = None, engineering_days: Floats = 0.0,
+          usd_per_engineer_day: Floats | None = None, name: str | None = None,
+          **training_kwargs: Any) -> Variant:
     """Remove whole layers and/or a share of each layer's weights; optionally fine-tune back.
 
     ``params' = params - layers_removed x layer_params - width x (layers
@@ -549,7 +562,7 @@ class OptimizationComparison:
     keyed by name.
     """
 
-    table: object
+    table: Frame
     variants: dict
     serving: dict
     monthly_requests: float
@@ -562,7 +575,7 @@ class OptimizationComparison:
     def baseline(self) -> str:
         return str(self.table.index[0])
 
-    def payback_curve(self, monthly_requests):
+    def payback_curve(self, monthly_requests: Floats) -> Frame:
         """Payback months of each variant over an array of monthly traffic (a DataFrame)."""
         import pandas as pd
 
@@ -576,7 +589,7 @@ class OptimizationComparison:
                                                                   name="monthly_requests"),
                             columns=t.index).iloc[:, 1:]
 
-    def net_benefit_at(self, accuracy_loss):
+    def net_benefit_at(self, accuracy_loss: Floats) -> Frame:
         """Monthly net benefit of each variant if its accuracy loss were ``accuracy_loss``.
 
         ``saving - loss x gross profit`` [USD/month] over an array of losses
@@ -592,7 +605,7 @@ class OptimizationComparison:
         return pd.DataFrame(net, index=pd.Index(np.atleast_1d(loss), name="accuracy_loss"),
                             columns=t.index)
 
-    def to_ledger(self, name: str, ledger=None):
+    def to_ledger(self, name: str, ledger: Ledger | None = None) -> Ledger:
         """The one-off work of variant ``name`` in the ``opt`` phase of a ledger."""
         if name not in self.variants:
             raise ValueError(f"unknown variant {name!r}; one of {', '.join(self.variants)}")
@@ -614,9 +627,10 @@ class OptimizationComparison:
         return "\n".join(lines)
 
 
-def compare(variants, *, monthly_requests, gross_profit_per_1k_requests_usd=0.0,
-            utilization=None, horizon_months=DEFAULT_HORIZON_MONTHS, slo_s=None,
-            **serving_kwargs) -> OptimizationComparison:
+def compare(variants: Sequence[Variant], *, monthly_requests: Floats,
+            gross_profit_per_1k_requests_usd: Floats = 0.0, utilization: float | None = None,
+            horizon_months: Floats = DEFAULT_HORIZON_MONTHS, slo_s: float | None = None,
+            **serving_kwargs: Any) -> OptimizationComparison:
     """Serving cost, saving, accuracy cost, payback and break-even of each variant.
 
     Parameters

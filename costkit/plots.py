@@ -6,6 +6,23 @@ imported. Every function returns the Axes it drew on.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+    from matplotlib.axes import Axes
+    from matplotlib.axis import Axis
+
+    from ._typing import Floats, Frame, NDArray, Series
+    from .capacity import CapacityPlan
+    from .ledger import Ledger
+    from .optimization import OptimizationComparison
+    from .roi import MonteCarloResult, ROIResult
+    from .serving import EncoderEstimate, ServingEstimate
+    from .training import ComputeOptimalPlan, MemoryBreakdown, TrainingEstimate
+    from .tuning import SearchCost
+
 __all__ = [
     "ab_sample_size", "accuracy_tradeoff", "compute_optimal_frontier", "cumulative_cash_flow",
     "finetune_methods", "latency_throughput", "ledger_bars", "ledger_waterfall", "memory_stack",
@@ -35,7 +52,7 @@ def _plain(v: float, *, label: bool = False) -> str:
     return f"{v:.3g}"
 
 
-def money_ticks(axis):
+def money_ticks(axis: Axis) -> Axis:
     """Tick labels in k, M and B (``1.5 M``, ``250 k``) instead of a ``1e6`` offset or
     ``10^6`` powers; returns the axis. ``axis`` is ``ax.yaxis`` or ``ax.xaxis``; on a log
     axis the minor ticks stay unlabelled."""
@@ -59,7 +76,8 @@ def _axes(ax, figsize=(7, 4)):
     return plt.subplots(figsize=figsize)[1]
 
 
-def ledger_bars(ledger, *, ax=None, currency: str | None = None, by: str = "category"):
+def ledger_bars(ledger: Ledger, *, ax: Axes | None = None, currency: str | None = None,
+                by: str = "category") -> Axes:
     """Stacked bars: one bar per phase, stacked by ``by`` (a ledger column). [currency]"""
     from costkit.ledger import PHASE_LABELS, PHASES
 
@@ -91,7 +109,8 @@ def _label(v: float) -> str:
     return _plain(v, label=True)
 
 
-def ledger_items(ledger, *, ax=None, currency: str | None = None, top: int = 14):
+def ledger_items(ledger: Ledger, *, ax: Axes | None = None, currency: str | None = None,
+                 top: int = 14) -> Axes:
     """What the ledger holds: one horizontal bar per line item, grouped by phase and coloured
     by category, each labelled with its cost. Items past the ``top`` largest are one
     "n smaller items" bar, so every unit of money is drawn. [currency]
@@ -139,7 +158,7 @@ def ledger_items(ledger, *, ax=None, currency: str | None = None, top: int = 14)
     return ax
 
 
-def ledger_matrix(ledger, *, ax=None, currency: str | None = None):
+def ledger_matrix(ledger: Ledger, *, ax: Axes | None = None, currency: str | None = None) -> Axes:
     """The ledger both ways: one bar per category (the origin's six, then others), stacked by
     phase in the phase colours, with each category's total. [currency]"""
     import numpy as np
@@ -172,7 +191,8 @@ def ledger_matrix(ledger, *, ax=None, currency: str | None = None):
     return ax
 
 
-def ledger_waterfall(ledger, *, ax=None, currency: str | None = None):
+def ledger_waterfall(ledger: Ledger, *, ax: Axes | None = None,
+                     currency: str | None = None) -> Axes:
     """Waterfall from 0 through each phase's cost to the total C. [currency]"""
     from costkit.ledger import PHASE_LABELS, PHASES
 
@@ -198,7 +218,8 @@ def ledger_waterfall(ledger, *, ax=None, currency: str | None = None):
     return ax
 
 
-def price_spread(prices=None, *, gpus=None, pricing: str = "on_demand", ax=None):
+def price_spread(prices: Frame | None = None, *, gpus: Sequence[str] | None = None,
+                 pricing: str = "on_demand", ax: Axes | None = None) -> Axes:
     """Per-GPU-hour prices of every offer, one row per GPU, median marked. [USD/GPU-hour]
 
     Parameters
@@ -244,7 +265,8 @@ def _range_err(est, key, scale=1.0):
     return mid, np.vstack([mid - lo, hi - mid])
 
 
-def training_by_gpu(est, *, ax=None, currency: str = "USD"):
+def training_by_gpu(est: TrainingEstimate, *, ax: Axes | None = None,
+                    currency: str = "USD") -> Axes:
     """Cost per GPU as horizontal bars (whiskers: the low-high range), each labelled with its
     wall-clock days, cheapest first. One axis: money is never drawn against days.
 
@@ -279,7 +301,8 @@ def training_by_gpu(est, *, ax=None, currency: str = "USD"):
     return ax
 
 
-def training_scaling(est, *, ax=None, currency: str = "USD"):
+def training_scaling(est: TrainingEstimate, *, ax: Axes | None = None,
+                     currency: str = "USD") -> Axes:
     """Cost and wall clock against the number of GPUs (log scale). [currency; days]"""
     import numpy as np
 
@@ -316,8 +339,9 @@ def _usable_line(ax, gpu_name, fraction, x_right):
     return usable
 
 
-def memory_stack(breakdowns, *, gpu=None, usable_memory_fraction=0.9, gpu_memory_gb=None,
-                 ax=None):
+def memory_stack(breakdowns: Mapping[str, MemoryBreakdown], *, gpu: str | None = None,
+                 usable_memory_fraction: float = 0.9, gpu_memory_gb: float | None = None,
+                 ax: Axes | None = None) -> Axes:
     """Stacked bars of training memory per GPU, with the GPU's usable memory as a line. [GB]
 
     ``breakdowns`` maps a label to a :class:`costkit.training.MemoryBreakdown`
@@ -347,7 +371,7 @@ def memory_stack(breakdowns, *, gpu=None, usable_memory_fraction=0.9, gpu_memory
     return ax
 
 
-def compute_optimal_frontier(plan, *, ax=None):
+def compute_optimal_frontier(plan: ComputeOptimalPlan, *, ax: Axes | None = None) -> Axes:
     """Compute-optimal parameters and tokens against the budget (log-log). [USD; count]"""
     import numpy as np
 
@@ -372,7 +396,9 @@ def compute_optimal_frontier(plan, *, ax=None):
 # --------------------------------------------------------------------------- serving
 
 
-def latency_throughput(est, *, slo_s=None, ax=None, label=None, annotate=True, chosen=None):
+def latency_throughput(est: ServingEstimate, *, slo_s: float | None = None, ax: Axes | None = None,
+                       label: str | None = None, annotate: bool = True,
+                       chosen: int | None = None) -> Axes:
     """Request latency against output tokens/s as the batch grows, with the SLO line. [s; 1/s]
 
     ``est`` is a :class:`costkit.serving.ServingEstimate` over an array of
@@ -408,7 +434,7 @@ def latency_throughput(est, *, slo_s=None, ax=None, label=None, annotate=True, c
     return ax
 
 
-def replica_curve(plan, *, ax=None):
+def replica_curve(plan: CapacityPlan, *, ax: Axes | None = None) -> Axes:
     """Replicas per hour for each provisioning strategy, with the traffic behind. [count; 1/s]"""
     import numpy as np
 
@@ -434,7 +460,8 @@ def replica_curve(plan, *, ax=None):
     return ax
 
 
-def serving_cost_by_gpu(est, *, metric="usd_per_1k_requests", ax=None):
+def serving_cost_by_gpu(est: ServingEstimate | EncoderEstimate, *,
+                        metric: str = "usd_per_1k_requests", ax: Axes | None = None) -> Axes:
     """Bars of a serving cost per GPU (an estimate over an array of GPUs). [USD]"""
     import numpy as np
 
@@ -455,7 +482,8 @@ def serving_cost_by_gpu(est, *, metric="usd_per_1k_requests", ax=None):
     return ax
 
 
-def serving_memory(est, *, usable_memory_fraction=0.9, ax=None):
+def serving_memory(est: ServingEstimate, *, usable_memory_fraction: float = 0.9,
+                   ax: Axes | None = None) -> Axes:
     """Weights and KV cache per GPU as the batch grows, against usable memory. [GB]
 
     ``est`` is a :class:`costkit.serving.ServingEstimate` over batch sizes on
@@ -482,7 +510,8 @@ def serving_memory(est, *, usable_memory_fraction=0.9, ax=None):
 # --------------------------------------------------------------------------- tuning
 
 
-def search_strategies(searches, *, metric="gpu_hours", ax=None):
+def search_strategies(searches: Sequence[SearchCost], *, metric: str = "gpu_hours",
+                      ax: Axes | None = None) -> Axes:
     """Bars of a search metric per strategy, from :class:`costkit.tuning.SearchCost` objects.
 
     ``searches``: a list of one-search results (or a DataFrame of their
@@ -518,7 +547,7 @@ def search_strategies(searches, *, metric="gpu_hours", ax=None):
     return ax
 
 
-def finetune_methods(df, *, metric="cost_usd", ax=None):
+def finetune_methods(df: Frame, *, metric: str = "cost_usd", ax: Axes | None = None) -> Axes:
     """Grouped bars of :func:`costkit.tuning.finetune_options` (method x GPU).
 
     ``metric`` ``cost_usd`` draws the low-high range as error bars;
@@ -533,7 +562,7 @@ def finetune_methods(df, *, metric="cost_usd", ax=None):
     x = np.arange(len(methods))
     for j, g in enumerate(gpus):
         sub = df[df["gpu"] == g].set_index("method").loc[methods]
-        kw = {}
+        kw: dict[str, Any] = {}
         if metric == "cost_usd":
             kw["yerr"] = [sub["cost_usd"] - sub["cost_usd_low"],
                           sub["cost_usd_high"] - sub["cost_usd"]]
@@ -551,8 +580,9 @@ def finetune_methods(df, *, metric="cost_usd", ax=None):
     return ax
 
 
-def ab_sample_size(baseline_rate, lifts, *, relative=True, alpha=0.05, power=0.8,
-                   daily_units=None, mark=None, ax=None):
+def ab_sample_size(baseline_rate: Floats, lifts: Floats, *, relative: bool = True,
+                   alpha: Floats = 0.05, power: Floats = 0.8, daily_units: float | None = None,
+                   mark: float | None = None, ax: Axes | None = None) -> Axes:
     """Visitors per arm against the detectable lift (log scale), with days on a second axis.
 
     Computed by :func:`costkit.tuning.ab_test_sample_size`; ``daily_units``
@@ -575,6 +605,7 @@ def ab_sample_size(baseline_rate, lifts, *, relative=True, alpha=0.05, power=0.8
     ax.grid(alpha=0.3, which="both")
     if mark is not None:
         m = ab_test_sample_size(baseline_rate, mark, alpha=alpha, power=power, relative=relative)
+        m = float(m)
         ax.plot([mark * 100], [m], "o", color="C3")
         text = f"{m:,.0f} per arm"
         if daily_units is not None:
@@ -599,7 +630,7 @@ def ab_sample_size(baseline_rate, lifts, *, relative=True, alpha=0.05, power=0.8
 # --------------------------------------------------------------------------- optimisation
 
 
-def optimization_costs(comparison, *, ax=None):
+def optimization_costs(comparison: OptimizationComparison, *, ax: Axes | None = None) -> Axes:
     """Monthly serving cost per variant, with the accuracy cost stacked on top. [USD/month]"""
     ax = _axes(ax, figsize=(8, 4))
     t = comparison.table
@@ -618,7 +649,8 @@ def optimization_costs(comparison, *, ax=None):
     return ax
 
 
-def payback_curve(comparison, monthly_requests, *, horizon_months=None, ax=None):
+def payback_curve(comparison: OptimizationComparison, monthly_requests: Floats, *,
+                  horizon_months: float | None = None, ax: Axes | None = None) -> Axes:
     """Payback months of each variant against monthly traffic (log-log), with the horizon."""
     import numpy as np
 
@@ -647,7 +679,8 @@ def payback_curve(comparison, monthly_requests, *, horizon_months=None, ax=None)
     return ax
 
 
-def accuracy_tradeoff(comparison, accuracy_loss, *, ax=None, log=False):
+def accuracy_tradeoff(comparison: OptimizationComparison, accuracy_loss: Floats, *,
+                      ax: Axes | None = None, log: bool = False) -> Axes:
     """Monthly net benefit of each variant against an assumed accuracy loss. [USD/month]
 
     Each variant's own assumed loss is marked on its line, so the chart shows
@@ -683,7 +716,8 @@ def accuracy_tradeoff(comparison, accuracy_loss, *, ax=None, log=False):
 # --------------------------------------------------------------------------- ROI
 
 
-def cumulative_cash_flow(result, *, ax=None, label=None, discounted=False, color=None):
+def cumulative_cash_flow(result: ROIResult, *, ax: Axes | None = None, label: str | None = None,
+                         discounted: bool = False, color: str | None = None) -> Axes:
     """Cumulative net cash flow of one :class:`costkit.roi.ROIResult` by month, payback marked.
 
     ``discounted=True`` plots the discounted flows (ending at the NPV). [USD]
@@ -712,8 +746,8 @@ def cumulative_cash_flow(result, *, ax=None, label=None, discounted=False, color
     return ax
 
 
-def waterfall(steps, *, ax=None, ylabel: str = "USD", title: str = "",
-              increase_is_good: bool = True):
+def waterfall(steps: Series, *, ax: Axes | None = None, ylabel: str = "USD", title: str = "",
+              increase_is_good: bool = True) -> Axes:
     """Waterfall of a Series of steps; labels in ``steps.attrs["is_total"]`` are drawn as totals.
 
     Steps that help are green, steps that hurt red: with ``increase_is_good``
@@ -750,13 +784,14 @@ def waterfall(steps, *, ax=None, ylabel: str = "USD", title: str = "",
     return ax
 
 
-def roi_waterfall(result, *, ax=None):
+def roi_waterfall(result: ROIResult, *, ax: Axes | None = None) -> Axes:
     """Waterfall from incremental gross profit through each cost to net value and NPV. [USD]"""
     return waterfall(result.waterfall(), ax=ax, ylabel="USD over the horizon",
                      title=f"From incremental gross profit to NPV ({result.case.name or 'case'})")
 
 
-def tornado(table, *, ax=None, top=None, labels=None):
+def tornado(table: Frame, *, ax: Axes | None = None, top: int | None = None,
+            labels: Mapping[str, str] | None = None) -> Axes:
     """Tornado chart of a :func:`costkit.roi.tornado` table: NPV at each input's low and high."""
     ax = _axes(ax, figsize=(8, 4))
     t = table if top is None else table.head(top)
@@ -775,7 +810,7 @@ def tornado(table, *, ax=None, top=None, labels=None):
     return ax
 
 
-def npv_histogram(mc, *, ax=None, bins=80):
+def npv_histogram(mc: MonteCarloResult, *, ax: Axes | None = None, bins: int = 80) -> Axes:
     """Histogram of Monte Carlo NPVs with 0, the 5th and 95th percentiles, and P(NPV > 0)."""
     import numpy as np
 
@@ -799,7 +834,7 @@ def npv_histogram(mc, *, ax=None, bins=80):
 # --------------------------------------------------------------------------- monitoring
 
 
-def bill_by_day(chargeback_table, *, by: str = "team", ax=None):
+def bill_by_day(chargeback_table: Frame, *, by: str = "team", ax: Axes | None = None) -> Axes:
     """Stacked daily effective cost by ``by`` from :func:`costkit.monitoring.chargeback`. [USD]"""
     ax = _axes(ax, figsize=(9, 4))
     t = chargeback_table["cost_usd"].groupby(level=["hour", by], observed=True).sum().unstack(by)
@@ -815,7 +850,8 @@ def bill_by_day(chargeback_table, *, by: str = "team", ax=None):
     return ax
 
 
-def utilization_heatmap(matrix, *, ax=None, title: str = "GPU utilisation by replica and hour"):
+def utilization_heatmap(matrix: Frame, *, ax: Axes | None = None,
+                        title: str = "GPU utilisation by replica and hour") -> Axes:
     """Heat map of :func:`costkit.monitoring.utilization_matrix` (replicas x hours)."""
     ax = _axes(ax, figsize=(10, 4))
     im = ax.imshow(matrix.to_numpy(), aspect="auto", cmap="viridis", vmin=0, vmax=1,
@@ -831,7 +867,7 @@ def utilization_heatmap(matrix, *, ax=None, title: str = "GPU utilisation by rep
     return ax
 
 
-def idle_money(chargeback_table, *, by: str = "model", ax=None):
+def idle_money(chargeback_table: Frame, *, by: str = "model", ax: Axes | None = None) -> Axes:
     """Busy vs idle money per ``by`` key (horizontal stacked bars). [USD]"""
     ax = _axes(ax, figsize=(8, 3.5))
     t = chargeback_table.groupby(level=by, observed=True)[["cost_usd", "idle_usd",
@@ -849,7 +885,8 @@ def idle_money(chargeback_table, *, by: str = "model", ax=None):
     return ax
 
 
-def alerts_timeline(costed, alerts, *, by: str = "model", ax=None):
+def alerts_timeline(costed: Frame, alerts: Frame, *, by: str = "model",
+                    ax: Axes | None = None) -> Axes:
     """Hourly cost per ``by`` key with each alert shaded over its hours. [USD per hour]"""
     import pandas as pd
 
@@ -883,8 +920,13 @@ def alerts_timeline(costed, alerts, *, by: str = "model", ax=None):
     return ax
 
 
-def predicted_vs_published(published, predicted, *, groups=None, low=None, high=None,
-                           band=0.25, unit="", ax=None, title=None):
+def predicted_vs_published(published: NDArray[np.float64] | Series,
+                           predicted: NDArray[np.float64] | Series, *,
+                           groups: Sequence[str] | Series | None = None,
+                           low: NDArray[np.float64] | Series | None = None,
+                           high: NDArray[np.float64] | Series | None = None, band: float = 0.25,
+                           unit: str = "", ax: Axes | None = None,
+                           title: str | None = None) -> Axes:
     """Predicted against published on log-log axes, the y = x line and a ±``band`` band.
 
     ``published`` and ``predicted`` are arrays (or Series) of the same unit;

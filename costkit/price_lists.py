@@ -29,11 +29,17 @@ from __future__ import annotations
 import datetime
 import json
 import math
+import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ._tables import Column, DataFileError, Schema, bundled_path, read_table
+
+if TYPE_CHECKING:
+    from ._typing import Frame, StrPath
 
 __all__ = ["MAX_PRICE_LIST_BYTES", "PriceImport", "detect_format", "import_price_lists",
            "instance_gpus", "read_aws_price_list", "read_azure_retail_prices"]
@@ -67,7 +73,7 @@ INSTANCE_SCHEMA = Schema(
 )
 
 
-def instance_gpus(path=None):
+def instance_gpus(path: StrPath | None = None) -> Frame:
     """The instance table: which accelerator, and how many, each instance type carries.
 
     Parameters
@@ -109,7 +115,7 @@ class PriceImport:
         ``{file: rows of frame read from it}``.
     """
 
-    frame: object
+    frame: Frame
     dropped: dict = field(default_factory=dict)
     formats: dict = field(default_factory=dict)
     kept: dict = field(default_factory=dict)
@@ -119,7 +125,7 @@ class PriceImport:
         """Rows in :attr:`frame` (one per cloud, instance type and region)."""
         return int(len(self.frame))
 
-    def to_csv(self, path) -> None:
+    def to_csv(self, path: StrPath) -> None:
         """Write :attr:`frame` as a price table that ``price_path=`` and ``path=`` read."""
         self.frame.to_csv(path, index=False, float_format="%.10g")
 
@@ -149,7 +155,7 @@ def _load_json(path: Path, max_bytes: int):
         raise DataFileError(f"{path}: not a JSON document ({exc})") from None
 
 
-def detect_format(path) -> str:
+def detect_format(path: StrPath) -> str:
     """Which price list ``path`` is: ``"skypilot"``, ``"azure"`` or ``"aws"``.
 
     Parameters
@@ -234,7 +240,7 @@ def _text(value, pattern, where: str) -> str:
 
 
 # --------------------------------------------------------------------------- Azure
-def _azure_kind(item) -> str | None:
+def _azure_kind(item) -> str:
     """``"on_demand"``, ``"spot"`` or the reason the item is left out."""
     if item.get("serviceName") != "Virtual Machines":
         return "drop:not a virtual-machine meter"
@@ -259,8 +265,9 @@ def _azure_items(doc, path):
     return doc["Items"]
 
 
-def read_azure_retail_prices(path, *, price_date: str | None = None, instances_path=None,
-                             max_bytes: int = MAX_PRICE_LIST_BYTES):
+def read_azure_retail_prices(path: StrPath, *, price_date: str | None = None,
+                             instances_path: StrPath | None = None,
+                             max_bytes: int = MAX_PRICE_LIST_BYTES) -> Frame:
     """Read one page of the Azure Retail Prices API into costkit's price table.
 
     Parameters
@@ -409,8 +416,29 @@ def _aws_doc(doc, path):
     return products, terms
 
 
-def read_aws_price_list(path, *, price_date: str | None = None, instances_path=None,
-                        max_bytes: int = MAX_PRICE_LIST_BYTES):
+def _aws_row(product, lookup, terms, sku, where):
+    """(row, None) for a priced GPU instance, or (None, the reason it is left out)."""
+    attrs = product.get("attributes") or {}
+    found = lookup(str(attrs.get("instanceType", "")))
+    if found is None:
+        return None, "instance type not in the instance table"
+    count = found[1] if found[1] is not None else _number(attrs.get("gpu"),
+                                                          f"{where}, attributes.gpu")
+    price = _aws_on_demand(terms, sku, f"{where} (terms.OnDemand)")
+    if price is None:
+        return None, "no hourly on-demand price"
+    if price == 0:
+        return None, "zero price"
+    if count == 0:
+        return None, "no GPU count (gpu attribute 0)"
+    region = attrs.get("regionCode") or attrs.get("location")
+    return (_text(attrs["instanceType"], _INSTANCE, f"{where}, instanceType"), found[0], count,
+            _text(region, _REGION, f"{where}, regionCode"), price), None
+
+
+def read_aws_price_list(path: StrPath, *, price_date: str | None = None,
+                        instances_path: StrPath | None = None,
+                        max_bytes: int = MAX_PRICE_LIST_BYTES) -> Frame:
     """Read the AWS Price List bulk offer file for EC2 into costkit's price table.
 
     Parameters
@@ -463,23 +491,12 @@ def read_aws_price_list(path, *, price_date: str | None = None, instances_path=N
     for sku, product in products.items():
         where = f"{path}, products[{sku!r}]"
         reason = _aws_product_reason(product)
-        attrs = (product.get("attributes") or {}) if reason is None else {}
-        found = lookup(str(attrs.get("instanceType", ""))) if reason is None else None
-        if reason is None and found is None:
-            reason = "instance type not in the instance table"
-        if reason is None:
-            count = found[1] if found[1] is not None else _number(attrs.get("gpu"),
-                                                                  f"{where}, attributes.gpu")
-            price = _aws_on_demand(terms, sku, f"{where} (terms.OnDemand)")
-            reason = ("no hourly on-demand price" if price is None
-                      else "zero price" if price == 0
-                      else "no GPU count (gpu attribute 0)" if count == 0 else None)
-        if reason is not None:
+        row, reason = (None, reason) if reason is not None else _aws_row(product, lookup, terms,
+                                                                          sku, where)
+        if row is None:
             dropped[reason] = dropped.get(reason, 0) + 1
             continue
-        region = attrs.get("regionCode") or attrs.get("location")
-        rows.append((_text(attrs["instanceType"], _INSTANCE, f"{where}, instanceType"), found[0],
-                     count, _text(region, _REGION, f"{where}, regionCode"), price))
+        rows.append(row)
     frame = pd.DataFrame(rows, columns=["instance_type", "gpu", "gpu_count", "region",
                                         "on_demand_usd_per_hour"])
     frame["spot_usd_per_hour"] = float("nan")
@@ -504,8 +521,9 @@ def _read_one(path: Path, fmt: str, price_date, cloud, instances_path, max_bytes
     return reader(path, price_date=price_date, instances_path=instances_path, max_bytes=max_bytes)
 
 
-def import_price_lists(paths, *, price_date: str | None = None, cloud: str | None = None,
-                       instances_path=None, max_bytes: int = MAX_PRICE_LIST_BYTES) -> PriceImport:
+def import_price_lists(paths: StrPath | Sequence[StrPath], *, price_date: str | None = None,
+                       cloud: str | None = None, instances_path: StrPath | None = None,
+                       max_bytes: int = MAX_PRICE_LIST_BYTES) -> PriceImport:
     """Turn downloaded price lists into one price table, validated like costkit's own.
 
     Parameters
@@ -546,7 +564,7 @@ def import_price_lists(paths, *, price_date: str | None = None, cloud: str | Non
 
     from .catalog import PRICE_SCHEMA
 
-    paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
+    paths = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
     if not paths:
         raise ValueError("name at least one price-list file")
     frames, dropped, formats, kept = [], {}, {}, {}

@@ -17,9 +17,14 @@ from __future__ import annotations
 
 import io
 import json
+from typing import TYPE_CHECKING
 
 from ._html import number_text as _fmt  # one cell formatter for every table
 from ._safe import html_text, spreadsheet_frame
+
+if TYPE_CHECKING:
+    from ._typing import StrPath
+    from .scenario import ScenarioResult
 
 __all__ = ["SECTIONS", "csv_text", "html", "json_text"]
 
@@ -94,7 +99,8 @@ def _section(sid, title, body) -> str:
     return f"<section id='{sid}'><h2>{_esc(title)}</h2>{body}</section>"
 
 
-def html(result, path=None, *, generated: str | None = None) -> str:
+def html(result: ScenarioResult, path: StrPath | None = None, *,
+         generated: str | None = None) -> str:
     """The report as an HTML string; written to ``path`` too when given.
 
     ``generated`` is the footer's date-time text (default: now, UTC).
@@ -238,12 +244,12 @@ def _serving_bars(components, ax):
     ax.set_title("Serving fleet cost per component")
 
 
-def json_text(result) -> str:
+def json_text(result: ScenarioResult) -> str:
     """The results as JSON (see :meth:`ScenarioResult.to_dict`)."""
     return json.dumps(result.to_dict(), indent=2, default=str)
 
 
-def csv_text(result) -> str:
+def csv_text(result: ScenarioResult) -> str:
     """The comparison table as CSV: one row per option (the status quo first).
 
     Text that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@`` ...)

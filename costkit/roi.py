@@ -63,7 +63,9 @@ References: Brealey, Myers & Allen, *Principles of Corporate Finance*, ch. 5-6
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -76,6 +78,10 @@ from costkit._checks import (
     whole,
     wrap_like,
 )
+
+if TYPE_CHECKING:
+    from ._typing import ArrayLike, Floats, Frame, NDArray, Series
+    from .ledger import Ledger
 
 __all__ = [
     "DEFAULT_ANNUAL_DISCOUNT_RATE",
@@ -138,7 +144,7 @@ def _discount(discount_rate, n_periods):
     return (1.0 + r[..., None]) ** -np.arange(n_periods)
 
 
-def npv(discount_rate, cashflows):
+def npv(discount_rate: Floats, cashflows: ArrayLike) -> Floats:
     """Net present value of cash flows at periods 0, 1, 2, ... [currency of the flows].
 
     ``NPV = sum_t v_t / (1 + r)**t``: the first flow is at period 0 and is not
@@ -193,7 +199,7 @@ def _irr_rows(v):
     return out
 
 
-def irr(cashflows):
+def irr(cashflows: ArrayLike) -> Floats:
     """Internal rate of return per period: the rate at which the NPV is zero.
 
     One solver for one stream or many (time on the last axis): the real root
@@ -213,7 +219,7 @@ def irr(cashflows):
     return float(out) if v.ndim == 1 else out
 
 
-def payback_period(cashflows):
+def payback_period(cashflows: ArrayLike) -> Floats:
     """Periods until the cumulative cash flow first turns non-negative, interpolated.
 
     With ``C_t`` the cumulative sum, the payback is ``k - 1 + (-C_{k-1}) / v_k``
@@ -240,25 +246,26 @@ def payback_period(cashflows):
     return scalar_or(out)
 
 
-def discounted_payback_period(discount_rate, cashflows):
+def discounted_payback_period(discount_rate: Floats, cashflows: ArrayLike) -> Floats:
     """:func:`payback_period` of the discounted flows ``v_t / (1 + r)**t``; NaN if never."""
     v = _cashflows(cashflows)
     return payback_period(v * _discount(discount_rate, v.shape[-1]))
 
 
-def monthly_rate(annual_rate):
+def monthly_rate(annual_rate: Floats) -> Floats:
     """Monthly rate equivalent to an annual one: ``(1 + a) ** (1/12) - 1``."""
     a = as_fraction("annual_rate", annual_rate)
     return wrap_like((1.0 + a) ** (1.0 / 12.0) - 1.0, annual_rate)
 
 
-def annual_rate(monthly_rate):
+def annual_rate(monthly_rate: Floats) -> Floats:
     """Annual rate equivalent to a monthly one: ``(1 + m) ** 12 - 1`` (NaN stays NaN)."""
     m = np.asarray(monthly_rate, dtype=float)
     return wrap_like((1.0 + m) ** 12 - 1.0, monthly_rate)
 
 
-def rollout_share(months, launch_month=1, ramp_months=3.0):
+def rollout_share(months: ArrayLike, launch_month: Floats = 1,
+                  ramp_months: Floats = 3.0) -> NDArray[np.float64]:
     """Share of traffic the new model serves in each month, 0 to 1.
 
     0 before ``launch_month``; then a linear ramp that reaches 1 after
@@ -296,8 +303,9 @@ def _lift(name, value):
     return arr
 
 
-def order_lift(*, ctr_lift=0.0, cvr_lift=0.0, accuracy_loss=0.0, latency_change_ms=0.0,
-               latency_elasticity_per_100ms=0.0):
+def order_lift(*, ctr_lift: Floats = 0.0, cvr_lift: Floats = 0.0, accuracy_loss: Floats = 0.0,
+               latency_change_ms: Floats = 0.0,
+               latency_elasticity_per_100ms: Floats = 0.0) -> Floats:
     """Relative change in orders from the model's effects (0.02 = 2% more orders).
 
     ``(1 + ctr_lift)(1 + cvr_lift)(1 - accuracy_loss)(1 + e) ** (latency_change_ms / 100) - 1``.
@@ -382,49 +390,49 @@ class Funnel:
         return wrap_like(value, *(getattr(self, f.name) for f in fields(self)))
 
     @property
-    def searches_per_month(self):
+    def searches_per_month(self) -> Floats:
         return self._out(np.multiply(self.sessions_per_month, self.searches_per_session))
 
     @property
-    def clicks_per_month(self):
+    def clicks_per_month(self) -> Floats:
         return self._out(np.multiply(self.searches_per_month, self.click_through_rate))
 
     @property
-    def orders_per_month(self):
+    def orders_per_month(self) -> Floats:
         return self._out(np.multiply(self.clicks_per_month, self.conversion_rate))
 
     @property
-    def gmv_usd_per_month(self):
+    def gmv_usd_per_month(self) -> Floats:
         return self._out(np.multiply(self.orders_per_month, self.average_order_value_usd))
 
     @property
-    def gross_profit_usd_per_month(self):
+    def gross_profit_usd_per_month(self) -> Floats:
         return self._out(np.multiply(self.gmv_usd_per_month, self.gross_margin))
 
     @property
-    def gross_profit_per_1k_searches_usd(self):
+    def gross_profit_per_1k_searches_usd(self) -> Floats:
         """Gross profit that flows through 1,000 searches [USD]."""
         return self._out(1000.0 * _profit_per_search(
             self.click_through_rate, self.conversion_rate, self.average_order_value_usd,
             self.gross_margin))
 
     @property
-    def orders_per_session(self):
+    def orders_per_session(self) -> Floats:
         """Search-led orders per session: ``searches_per_session x CTR x CVR``."""
         return self._out(np.multiply(self.searches_per_session,
                                      np.multiply(self.click_through_rate, self.conversion_rate)))
 
     @property
-    def gross_profit_per_order_usd(self):
+    def gross_profit_per_order_usd(self) -> Floats:
         """``average_order_value_usd x gross_margin`` [USD]."""
         return self._out(np.multiply(self.average_order_value_usd, self.gross_margin))
 
-    def usd_per_1k_searches(self, usd_per_month):
+    def usd_per_1k_searches(self, usd_per_month: Floats) -> Floats:
         """A monthly amount (e.g. a capacity plan's bill) per 1,000 of this funnel's searches."""
         usd = as_quantity("usd_per_month", usd_per_month)
         return self._out(usd / np.asarray(self.searches_per_month, dtype=float) * 1000.0)
 
-    def uplift(self, **effects):
+    def uplift(self, **effects: Floats) -> dict[str, Floats]:
         """Incremental orders, GMV and gross profit per month for :func:`order_lift`'s effects.
 
         Returns a dict with ``order_lift``, ``incremental_orders_per_month``,
@@ -442,7 +450,7 @@ class Funnel:
         }  # fmt: skip
 
 
-def cost_of_delay_usd_per_month(case: Case):
+def cost_of_delay_usd_per_month(case: Case) -> Floats:
     r"""What one month of delay forgoes: the case's incremental gross profit per month at full
     rollout, less the incremental serving that month would cost. [USD/month]
 
@@ -569,11 +577,11 @@ class Case:
         return {f: getattr(self, f) for f in _EFFECTS}
 
     @property
-    def order_lift(self):
+    def order_lift(self) -> Floats:
         """Relative change in orders at full rollout."""
         return order_lift(**self.effects)
 
-    def replace(self, **changes) -> Case:
+    def replace(self, **changes: Any) -> Case:
         """A copy with some fields changed (validated again)."""
         return replace(self, **changes)
 
@@ -683,22 +691,22 @@ class ROIResult:
                       "break_even_lift", "break_even_sessions_per_month",
                       "monthly_discount_rate"):
                 setattr(self, k, float(getattr(self, k)))
-        self._irr = None
+        self._irr: Floats | None = None
 
     # ------------------------------------------------------------------ derived
     @property
-    def irr_monthly(self):
+    def irr_monthly(self) -> Floats:
         """IRR per month of the net flows (NaN without a sign change); solved on first use."""
         if self._irr is None:
             self._irr = irr(self.net_usd)
         return self._irr
 
     @property
-    def irr_annual(self):
+    def irr_annual(self) -> Floats:
         return annual_rate(self.irr_monthly)
 
     @property
-    def cumulative_usd(self):
+    def cumulative_usd(self) -> NDArray[np.float64]:
         """Cumulative net cash flow at the end of each month [USD]."""
         return np.cumsum(self.net_usd, axis=-1)
 
@@ -722,7 +730,7 @@ class ROIResult:
             raise ValueError(f"{what} needs a single case; this result holds {self.shape} "
                              "scenarios (use to_frame() for their metrics)")
 
-    def metrics(self):
+    def metrics(self) -> Series | Frame:
         """The decision metrics as a pandas Series (one case) or DataFrame (many)."""
         import pandas as pd
 
@@ -738,7 +746,7 @@ class ROIResult:
             return pd.Series({k: float(v) for k, v in cols.items()}, name=self.case.name or None)
         return pd.DataFrame({k: np.broadcast_to(v, self.shape).ravel() for k, v in cols.items()})
 
-    def to_frame(self):
+    def to_frame(self) -> Frame:
         """One case: the monthly cash-flow table. Many: :meth:`metrics` per scenario."""
         import pandas as pd
 
@@ -754,7 +762,7 @@ class ROIResult:
         }, index=pd.Index(self.months, name="month"))  # fmt: skip
         return df
 
-    def waterfall(self):
+    def waterfall(self) -> Series:
         """From incremental gross profit to NPV, step by step (one case) [USD].
 
         Steps: gross profit (+), serving, fixed, retraining, one-off (-) give
@@ -778,8 +786,8 @@ class ROIResult:
         s.attrs["is_total"] = ["net value", "NPV"]
         return s
 
-    def to_ledger(self, ledger=None, *, one_off=None, title: str = "",
-                  fixed_by_category: dict | None = None):
+    def to_ledger(self, ledger: Ledger | None = None, *, one_off: Ledger | None = None,
+                  title: str = "", fixed_by_category: dict | None = None) -> Ledger:
         """The case's costs over the horizon as ledger lines (one case).
 
         ``one_off`` (a :class:`~costkit.ledger.Ledger` whose total is
@@ -929,7 +937,7 @@ def default_swings(case: Case, relative: float = 0.2) -> dict:
     return out
 
 
-def tornado(case: Case, swings: dict | None = None, *, relative: float = 0.2):
+def tornado(case: Case, swings: dict | None = None, *, relative: float = 0.2) -> Frame:
     """One-at-a-time sensitivity of the NPV: each input at its low and its high value.
 
     All ``2 x len(swings)`` cases are evaluated in one vectorised call.
@@ -1023,8 +1031,9 @@ def _stream(seed, name: str):
     return np.random.default_rng([int(seed), zlib.crc32(str(name).encode("utf-8"))])
 
 
-def monte_carlo(case: Case, distributions: dict, *, n: int = 100_000, seed=0, progress=None,
-                chunk_size: int = 100_000):
+def monte_carlo(case: Case, distributions: dict, *, n: int = 100_000, seed: int = 0,
+                progress: Callable[[int, int], object] | None = None,
+                chunk_size: int = 100_000) -> MonteCarloResult:
     """NPV under uncertainty: draw the uncertain inputs, evaluate every draw at once.
 
     Parameters
@@ -1106,14 +1115,14 @@ class MonteCarloResult:
         """Share of draws that pay back within the horizon."""
         return float(np.mean(~np.isnan(self.payback_month)))
 
-    def percentiles(self, q=(5, 25, 50, 75, 95)):
+    def percentiles(self, q: Sequence[float] = (5, 25, 50, 75, 95)) -> Series:
         """NPV percentiles [USD] as a Series indexed by ``q``."""
         import pandas as pd
 
         return pd.Series(np.percentile(self.npv_usd, q), index=pd.Index(q, name="percentile"),
                          name="npv_usd")
 
-    def drivers(self):
+    def drivers(self) -> Series:
         """Spearman rank correlation of each drawn input with the NPV, largest first."""
         import pandas as pd
 
@@ -1122,7 +1131,7 @@ class MonteCarloResult:
         corr = ranks.apply(lambda col: col.corr(npv_rank))
         return corr.reindex(corr.abs().sort_values(ascending=False).index).rename("spearman")
 
-    def summary(self):
+    def summary(self) -> Series:
         """Mean, P(NPV > 0), P(payback), and the 5/50/95th NPV percentiles as a Series."""
         import pandas as pd
 
@@ -1146,7 +1155,14 @@ class MonteCarloResult:
 # --------------------------------------------------------------------------- scenarios
 
 
-def compare(cases):
+def _named(cases: Mapping[str, Case] | Sequence[Case]) -> dict[str, Case]:
+    """``name -> Case`` from a mapping, or from a list of cases named by their ``name``."""
+    if isinstance(cases, Mapping):
+        return dict(cases)
+    return {c.name or f"case {i}": c for i, c in enumerate(cases)}
+
+
+def compare(cases: Mapping[str, Case] | Sequence[Case]) -> Frame:
     """Cases side by side: one row per case, evaluated together in one vectorised call.
 
     ``cases`` is a dict ``name -> Case`` or a list of named cases, all with the
@@ -1160,8 +1176,7 @@ def compare(cases):
     """
     import pandas as pd
 
-    if not isinstance(cases, dict):
-        cases = {c.name or f"case {i}": c for i, c in enumerate(cases)}
+    cases = _named(cases)
     if not cases:
         raise ValueError("compare needs at least one case")
     for nm, c in cases.items():
@@ -1204,7 +1219,7 @@ IRR_SHOWN_UP_TO = 10.0
 cost is tiny next to the monthly gain, and their digits say nothing a decision can use."""
 
 
-def irr_label(irr_annual) -> str:
+def irr_label(irr_annual: float) -> str:
     """An annual IRR as a person reads it: "23%", "above 1,000%", or "n/a" (none exists).
 
     >>> irr_label(0.234), irr_label(162.26), irr_label(float("nan"))
@@ -1218,8 +1233,9 @@ def irr_label(irr_annual) -> str:
     return f"{v:.0%}"
 
 
-def decision_summary(cases, monte_carlo_results: dict | None = None,
-                     tornado_table=None) -> str:
+def decision_summary(cases: Mapping[str, Case] | Sequence[Case],
+                     monte_carlo_results: dict | None = None,
+                     tornado_table: Frame | None = None) -> str:
     """A plain-language decision written from the numbers (no fixed conclusion).
 
     With ``monte_carlo_results`` for every option (``name ->
@@ -1244,7 +1260,7 @@ def decision_summary(cases, monte_carlo_results: dict | None = None,
     if monte_carlo_results and all(n in monte_carlo_results for n in active.index):
         from .decision import decide
 
-        text = decide(cases, monte_carlo_results).text()
+        text = decide(_named(cases), dict(monte_carlo_results)).text()
         central = "; ".join(f"{nm} {_usd(r.npv_usd)}" for nm, r in active.iterrows())
         text += (f"\nAt the central assumptions, over {h} months at a {rate:.0%} discount rate, "
                  f"the NPVs are: {central}.")
@@ -1307,8 +1323,9 @@ def decision_summary(cases, monte_carlo_results: dict | None = None,
 # --------------------------------------------------------------------------- model size
 
 
-def linear_model_cost(params_billion, complexity, *, cost_per_billion_params=125.0,
-                      cost_per_complexity=17.0):
+def linear_model_cost(params_billion: Floats, complexity: Floats, *,
+                      cost_per_billion_params: Floats = 125.0,
+                      cost_per_complexity: Floats = 17.0) -> Floats:
     """The origin's linear cost model: ``a P + b C`` (its example: ``125 P + 17 C``).
 
     The origin sums hardware, software and labour, each linear in the
@@ -1331,7 +1348,8 @@ def _value_args(max_value, scale_params_billion, exponent):
     return v, s, a
 
 
-def value_of_size(params_billion, *, max_value, scale_params_billion, exponent):
+def value_of_size(params_billion: Floats, *, max_value: Floats, scale_params_billion: Floats,
+                  exponent: Floats) -> Floats:
     """A saturating value of model size: ``V(P) = V_max (1 - (1 + P/P_s) ** -alpha)``.
 
     Zero at P = 0, rising with diminishing returns (a power-law tail, as in
@@ -1343,8 +1361,8 @@ def value_of_size(params_billion, *, max_value, scale_params_billion, exponent):
     return wrap_like(v * (1.0 - (1.0 + p / s) ** -a), params_billion)
 
 
-def optimal_model_size(*, max_value, scale_params_billion, exponent,
-                       cost_per_billion_params=125.0):
+def optimal_model_size(*, max_value: Floats, scale_params_billion: Floats, exponent: Floats,
+                       cost_per_billion_params: Floats = 125.0) -> Floats:
     """The size that maximises ``V(P) - a P`` (value of :func:`value_of_size` minus linear cost).
 
     ``V'(P) = a`` gives ``P* = P_s ((V_max alpha / (P_s a)) ** (1/(1+alpha)) - 1)``,
@@ -1357,7 +1375,8 @@ def optimal_model_size(*, max_value, scale_params_billion, exponent,
     return wrap_like(np.maximum(s * (x - 1.0), 0.0), max_value, cost_per_billion_params)
 
 
-def size_for_value(min_value, *, max_value, scale_params_billion, exponent):
+def size_for_value(min_value: Floats, *, max_value: Floats, scale_params_billion: Floats,
+                   exponent: Floats) -> Floats:
     """Smallest size whose :func:`value_of_size` reaches ``min_value`` (the quality constraint).
 
     ``P = P_s ((1 - V_min/V_max) ** (-1/alpha) - 1)``; raises if ``min_value >= max_value``.

@@ -49,14 +49,25 @@ from __future__ import annotations
 import copy
 import math
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import numpy as np
 
 from ._checks import count
 from ._safe import has_control
 from ._tables import suggest
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
+
+    from ._typing import Frame, StrPath
+    from .capacity import CapacityPlan
+    from .optimization import Variant
+    from .roi import Case
+    from .serving import EncoderEstimate, ServingEstimate
 
 __all__ = ["Scenario", "ScenarioError", "ScenarioResult", "example_path", "examples",
            "monte_carlo_inputs"]
@@ -133,6 +144,33 @@ def _as_float(value, unit: str | None):
     raise _Bad(f"expected a number{hint}, got {value!r}")
 
 
+class Checker(Protocol):
+    """A scenario key's checker: ``check(value, path)`` returns the value it accepts, or raises.
+
+    ``default`` is the key's default (``_REQUIRED``: none), ``json`` its JSON Schema,
+    ``fills``: an absent optional section is filled with its own defaults.
+    """
+
+    default: Any
+    json: dict
+    fills: bool
+
+    def __call__(self, value: Any, path: str) -> Any: ...
+
+
+def _checker(fn: Callable[[Any, str], Any], default: Any, json: dict, *,
+             fills: bool = False) -> Checker:
+    """``fn`` with its default and JSON Schema attached: the checker the validator and
+    ``costkit schema`` both read."""
+    fn.__dict__.update(default=default, json=json, fills=fills)
+    return cast("Checker", fn)
+
+
+def _checker_of(fn: Callable[[Any, str], Any]) -> Checker:
+    """A function :func:`_checker` has described, typed as the checker it is."""
+    return cast("Checker", fn)
+
+
 def number(kind: str = "nonneg", default=_REQUIRED, *, unit: str | None = None):
     """Checker for one number; ``kind`` names its range (see ``_RANGES``)."""
     lo, hi, what = _RANGES[kind]
@@ -154,9 +192,7 @@ def number(kind: str = "nonneg", default=_REQUIRED, *, unit: str | None = None):
             raise _Bad(f"{what_}, got {value!r}")
         return x
 
-    check.default = default
-    check.json = _number_json(kind, unit)
-    return check
+    return _checker(check, default, _number_json(kind, unit))
 
 
 _TEXT_NUMBER = {"type": "string", "description": "a number written as text: '0.02', '2%' (a "
@@ -186,12 +222,11 @@ def integer(minimum: int = 0, default=_REQUIRED, maximum: int | None = None):
             raise _Bad(f"must be a whole number >= {minimum}{top}, got {value!r}")
         return int(x)
 
-    check.default = default
-    whole = {"type": "integer", "minimum": minimum}
+    whole: dict = {"type": "integer", "minimum": minimum}
     if maximum is not None:
         whole["maximum"] = maximum
-    check.json = {"anyOf": [whole, {"type": "string", "description": "a whole number as text"}]}
-    return check
+    return _checker(check, default, {"anyOf": [whole, {"type": "string",
+                                                        "description": "a whole number as text"}]})
 
 
 def text(default=_REQUIRED, choices: tuple | None = None):
@@ -205,11 +240,10 @@ def text(default=_REQUIRED, choices: tuple | None = None):
                        + suggest(value, choices))
         return value
 
-    check.default = default
-    check.json = {"type": "string", "minLength": 1}
+    schema: dict = {"type": "string", "minLength": 1}
     if choices is not None:
-        check.json["enum"] = list(choices)
-    return check
+        schema["enum"] = list(choices)
+    return _checker(check, default, schema)
 
 
 def flag(default=_REQUIRED):
@@ -218,9 +252,7 @@ def flag(default=_REQUIRED):
             raise _Bad(f"expected true or false, got {value!r}")
         return value
 
-    check.default = default
-    check.json = {"type": "boolean"}
-    return check
+    return _checker(check, default, {"type": "boolean"})
 
 
 def catalog_name(kind: str, default=_REQUIRED):
@@ -237,11 +269,10 @@ def catalog_name(kind: str, default=_REQUIRED):
             raise _Bad(str(exc).strip("'\"")) from None
         return found.name
 
-    check.default = default
-    check.json = {"type": "string", "minLength": 1,
-                  "description": f"a {kind} name from costkit's catalog (forgiving: case, "
-                                 "dashes and known aliases; see costkit gpus)"}
-    return check
+    return _checker(check, default, {
+        "type": "string", "minLength": 1,
+        "description": f"a {kind} name from costkit's catalog (forgiving: case, dashes and known "
+                       "aliases; see costkit gpus)"})
 
 
 def listing(item, default=_REQUIRED, min_items: int = 0):
@@ -252,11 +283,10 @@ def listing(item, default=_REQUIRED, min_items: int = 0):
             raise _Bad(f"needs at least {min_items} item{'s' if min_items > 1 else ''}")
         return [_check(item, v, f"{path}[{i}]") for i, v in enumerate(value)]
 
-    check.default = default
-    check.json = {"type": "array", "items": item.json}
+    schema: dict = {"type": "array", "items": item.json}
     if min_items:
-        check.json["minItems"] = min_items
-    return check
+        schema["minItems"] = min_items
+    return _checker(check, default, schema)
 
 
 def mapping(spec: dict, default=_REQUIRED):
@@ -288,12 +318,10 @@ def mapping(spec: dict, default=_REQUIRED):
             raise _Problems(problems)
         return out
 
-    check.default = default
-    check.fills = default == {}
-    check.json = {"type": ["object", "null"], "additionalProperties": False,
-                  "properties": {k: _with_default(c) for k, c in spec.items()},
-                  "required": [k for k, c in spec.items() if c.default is _REQUIRED]}
-    return check
+    return _checker(check, default, {
+        "type": ["object", "null"], "additionalProperties": False,
+        "properties": {k: _with_default(c) for k, c in spec.items()},
+        "required": [k for k, c in spec.items() if c.default is _REQUIRED]}, fills=default == {})
 
 
 def _with_default(checker) -> dict:
@@ -341,16 +369,15 @@ def distribution(value, path):
     return (kind, tuple(params), relative)
 
 
-distribution.default = _REQUIRED
 _KINDS = {"normal": 2, "lognormal": 2, "uniform": 2, "triangular": 3, "pert": 3}
-distribution.json = {"anyOf": [
+_checker(distribution, _REQUIRED, {"anyOf": [
     {"type": "array", "minItems": 3, "maxItems": 4, "prefixItems": [{"enum": list(_KINDS)}],
      "description": "[distribution, parameters...]: [pert, low, mode, high], [normal, mean, sd]"},
     {"type": "object", "additionalProperties": False, "required": ["distribution", "values"],
      "properties": {"distribution": {"enum": list(_KINDS)},
                     "values": {"type": "array", "minItems": 2},
                     "relative": {"type": "boolean", "default": False}}},
-]}
+]})
 
 # --------------------------------------------------------------------------- the schema
 def _uncertainty(value, path):
@@ -373,18 +400,17 @@ def _uncertainty(value, path):
     return out
 
 
-_uncertainty.default = {}
 
 
 def _uncertainty_json() -> dict:
     """The drawable inputs come from costkit.roi, imported only when the schema is asked for."""
     from .roi import _NUMERIC
 
-    return {"type": "object", "additionalProperties": distribution.json,
+    return {"type": "object", "additionalProperties": _checker_of(distribution).json,
             "propertyNames": {"enum": [k for k in _NUMERIC if k != "horizon_months"]}}
 
 
-_uncertainty.json = {"$ref": "#/$defs/uncertainty"}
+_checker(_uncertainty, {}, {"$ref": "#/$defs/uncertainty"})
 _SERVE_KEYS = {
     # encoders
     "seq_len": integer(1, None), "candidates_per_query": integer(1, None),
@@ -497,7 +523,7 @@ def examples() -> list[str]:
                   if p.name.endswith(".yaml"))
 
 
-def example_path(name: str):
+def example_path(name: str) -> Traversable:
     """Path of a shipped scenario file: ``example_path("ecommerce")``."""
     from importlib.resources import files
 
@@ -516,7 +542,7 @@ class Scenario:
     source: str = "<scenario>"
 
     @classmethod
-    def from_yaml(cls, path) -> Scenario:
+    def from_yaml(cls, path: StrPath) -> Scenario:
         """Read and validate a YAML scenario file.
 
         Read as YAML 1.2 within bounds (:mod:`costkit._yaml`): at most 1 MB,
@@ -546,7 +572,7 @@ class Scenario:
         return cls.from_dict(data, source=str(path))
 
     @classmethod
-    def from_dict(cls, data, *, source: str = "<scenario>") -> Scenario:
+    def from_dict(cls, data: Mapping[str, Any], *, source: str = "<scenario>") -> Scenario:
         """Validate a scenario given as a dict (the parsed YAML)."""
         if not isinstance(data, dict):
             raise ScenarioError(source, [("", "a scenario is a mapping with name, site and "
@@ -567,7 +593,7 @@ class Scenario:
         return [o["name"] for o in self.spec["options"]]
 
     def evaluate(self, *, draws: int | None = None, seed: int | None = None,
-                 progress=None) -> ScenarioResult:
+                 progress: Callable[[int, int], object] | None = None) -> ScenarioResult:
         """Price every option and compare them; ``draws``/``seed`` override ``monte_carlo``.
 
         ``draws=0`` skips the Monte Carlo. ``progress(done, total)`` is called
@@ -654,19 +680,19 @@ class ScenarioResult:
     """
 
     scenario: Scenario
-    funnel: object
-    components: object
+    funnel: Frame
+    components: Frame
     plans: dict
     one_off: dict
     cases: dict
-    table: object
+    table: Frame
     results: dict
     ledgers: dict
-    tornado: object
+    tornado: Frame
     tornado_option: str | None
     monte_carlo: dict
     decision: str
-    assumptions: object
+    assumptions: Frame
 
     @property
     def best_option(self) -> str:
@@ -737,9 +763,9 @@ def _variant(comp, spec):
 @dataclass
 class _Served:
     name: str
-    variant: object
-    estimate: object
-    plan: object
+    variant: Variant
+    estimate: ServingEstimate | EncoderEstimate
+    plan: CapacityPlan
     share: float
     replaces: str | None
     where: str
@@ -838,7 +864,11 @@ def _evaluate_checked(sc: Scenario, *, draws, seed, progress):
                   latency_elasticity_per_100ms=tl["latency_elasticity_per_100ms"])
     cases = {spec["baseline"]["name"]: _guard("site", roi.Case, **common,
                                               name=spec["baseline"]["name"])}
-    served, one_off, runs, rows, plans = {}, {}, {}, [], {}
+    served: dict = {}
+    one_off: dict = {}
+    runs: dict = {}
+    rows: list = []
+    plans: dict = {}
     for s in base.values():
         rows.append(_component_row("baseline", s))
         plans["baseline", s.name] = s.plan
@@ -962,7 +992,7 @@ def _evaluate_checked(sc: Scenario, *, draws, seed, progress):
     )
 
 
-def monte_carlo_inputs(case, uncertainty: dict) -> dict:
+def monte_carlo_inputs(case: Case, uncertainty: dict) -> dict:
     """An option's validated ``uncertainty`` as :func:`costkit.roi.monte_carlo` inputs.
 
     ``relative`` distributions are multiples of the case's own value

@@ -76,6 +76,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -94,6 +95,9 @@ from ._checks import (
     whole,
     wrap_like,
 )
+
+if TYPE_CHECKING:
+    from ._typing import Bools, Floats, Names, NamesLike, NDArray, StrPath
 
 __all__ = [
     "DEFAULT_BANDWIDTH_UTILIZATION", "DEFAULT_COMPUTE_UTILIZATION", "DLRM_CRITEO_TB", "DLRM_V2",
@@ -150,13 +154,13 @@ class _Hardware:
     """Per-configuration GPU figures, price and utilisations, with their notes."""
 
     names: list
-    inv: object
-    peak: object
-    bw: object
-    mem: object
-    price: object
-    u_c: object
-    u_bw: object
+    inv: NDArray[np.intp]  # index of each configuration's GPU in names
+    peak: Floats
+    bw: Floats
+    mem: Floats
+    price: Floats
+    u_c: Floats
+    u_bw: Floats
     notes: dict
     recs: list = field(default_factory=list)
 
@@ -203,10 +207,15 @@ class _Table:
 
     _primary = ""
     _columns: tuple = ()
+    # fields every serving result has (declared for type checkers; the dataclasses set them)
+    model: str | None
+    gpu: Names
+    dtype: str
+    assumptions: dict
 
     @property
     def _model_name(self) -> str:
-        return self.model
+        return self.model or ""
 
     _html_rows: tuple = ()  # (label, attribute, unit) shown by _repr_html_
 
@@ -233,8 +242,8 @@ class _Table:
         return df
 
 
-def kv_cache_bytes_per_token(n_layers, n_kv_heads, head_dim, bytes_per_element=2.0,
-                             latent_dim=0.0):
+def kv_cache_bytes_per_token(n_layers: Floats, n_kv_heads: Floats, head_dim: Floats,
+                             bytes_per_element: Floats = 2.0, latent_dim: Floats = 0.0) -> Floats:
     """KV-cache size of one token: 2 x L x kv_heads x head_dim x bytes. [bytes]
 
     Keys and values (the 2) of every layer. With grouped-query attention
@@ -267,7 +276,7 @@ def kv_cache_bytes_per_token(n_layers, n_kv_heads, head_dim, bytes_per_element=2
     return wrap_like(out, n_layers, n_kv_heads, head_dim, bytes_per_element)
 
 
-def weights_gb(params, dtype="fp16"):
+def weights_gb(params: Floats, dtype: str = "fp16") -> Floats:
     """Memory of the weights: params x bytes per element of ``dtype``. [GB]
 
     >>> round(weights_gb(6_738_415_616, "fp16"), 1)  # Llama 2 7B
@@ -360,30 +369,30 @@ class ServingEstimate(_Table):
     """
 
     model: str
-    gpu: object
+    gpu: Names
     dtype: str
     kv_dtype: str
-    n_gpus: object
-    batch_size: object
-    prompt_tokens: object
-    output_tokens: object
-    params: object
-    ttft_s: object
-    tpot_s: object
-    request_latency_s: object
-    tokens_per_second: object
-    requests_per_second: object
-    weights_gb: object
-    kv_cache_bytes_per_token: object
-    kv_cache_gb: object
-    max_batch_size: object
-    memory_per_gpu_gb: object
-    fits_in_memory: object
-    decode_bound: object
-    usd_per_gpu_hour: object
-    usd_per_replica_hour: object
-    usd_per_million_tokens: object
-    usd_per_1k_requests: object
+    n_gpus: Floats
+    batch_size: Floats
+    prompt_tokens: Floats
+    output_tokens: Floats
+    params: Floats
+    ttft_s: Floats
+    tpot_s: Floats
+    request_latency_s: Floats
+    tokens_per_second: Floats
+    requests_per_second: Floats
+    weights_gb: Floats
+    kv_cache_bytes_per_token: Floats
+    kv_cache_gb: Floats
+    max_batch_size: Floats
+    memory_per_gpu_gb: Floats
+    fits_in_memory: Bools
+    decode_bound: Bools
+    usd_per_gpu_hour: Floats
+    usd_per_replica_hour: Floats
+    usd_per_million_tokens: Floats
+    usd_per_1k_requests: Floats
     assumptions: dict = field(default_factory=dict)
 
     _primary = "tpot_s"
@@ -407,7 +416,7 @@ class ServingEstimate(_Table):
                   ("cost", "usd_per_1k_requests", "USD per 1,000 requests"))
 
     @property
-    def tokens_per_second_per_gpu(self):
+    def tokens_per_second_per_gpu(self) -> Floats:
         """Output tokens per second per GPU. [1/s]"""
         return self.tokens_per_second / self.n_gpus
 
@@ -444,16 +453,21 @@ class ServingEstimate(_Table):
         ])
 
 
-def estimate(model=None, *, params=None, n_layers=None, d_model=None, n_heads=None,
-             n_kv_heads=None, head_dim=None, gpu="H100-SXM", n_gpus=1, dtype="fp16",
-             kv_dtype=None, batch_size=1, prompt_tokens=512, output_tokens=128,
-             usd_per_gpu_hour=None, pricing="on_demand", cloud=None,
-             compute_utilization=DEFAULT_COMPUTE_UTILIZATION,
-             bandwidth_utilization=DEFAULT_BANDWIDTH_UTILIZATION,
-             usable_memory_fraction=USABLE_MEMORY_FRACTION, oversized="raise",
-             context_tokens=None, embedding_params=None, n_beams=1, active_params=None,
-             all_reduce_latency_s=0.0, gpu_path=None, price_path=None,
-             model_path=None) -> ServingEstimate:
+def estimate(model: str | None = None, *, params: Floats | None = None,
+             n_layers: Floats | None = None, d_model: Floats | None = None,
+             n_heads: Floats | None = None, n_kv_heads: Floats | None = None,
+             head_dim: Floats | None = None, gpu: NamesLike = "H100-SXM", n_gpus: Floats = 1,
+             dtype: str = "fp16", kv_dtype: str | None = None, batch_size: Floats = 1,
+             prompt_tokens: Floats = 512, output_tokens: Floats = 128,
+             usd_per_gpu_hour: Floats | None = None, pricing: str = "on_demand",
+             cloud: str | None = None, compute_utilization: Floats = DEFAULT_COMPUTE_UTILIZATION,
+             bandwidth_utilization: Floats = DEFAULT_BANDWIDTH_UTILIZATION,
+             usable_memory_fraction: Floats = USABLE_MEMORY_FRACTION, oversized: str = "raise",
+             context_tokens: Floats | None = None, embedding_params: Floats | None = None,
+             n_beams: Floats = 1, active_params: Floats | None = None,
+             all_reduce_latency_s: Floats = 0.0, gpu_path: StrPath | None = None,
+             price_path: StrPath | None = None,
+             model_path: StrPath | None = None) -> ServingEstimate:
     """Latency, throughput and cost of one LLM replica generating text (roofline).
 
     Parameters
@@ -619,14 +633,14 @@ class _Llm:
     """A decoder resolved from the catalog or from counts: shape, MoE and cache layout."""
 
     label: str
-    params: object            # every weight [count]
-    active: object            # multiplied per token [count]
-    n_layers: object
-    d_model: object
-    n_kv_heads: object
-    head_dim: object
+    params: Floats            # every weight [count]
+    active: Floats            # multiplied per token [count]
+    n_layers: Floats
+    d_model: Floats
+    n_kv_heads: Floats
+    head_dim: Floats
     context: float | None     # the context window [tokens]
-    emb: object               # the input embedding table [count]
+    emb: Floats               # the input embedding table [count]
     moe: tuple | None         # (active, experts E, k, MoE layers, weights of one expert)
     latent: float             # MLA: values cached per layer per token (0: keys and values)
 
@@ -792,22 +806,22 @@ class EncoderEstimate(_Table):
     """
 
     model: str
-    gpu: object
+    gpu: Names
     dtype: str
-    seq_len: object
-    batch_size: object
-    candidates_per_query: object
-    params: object
-    flops_per_sequence: object
-    sequences_per_second: object
-    batch_latency_s: object
-    requests_per_second: object
-    request_latency_s: object
-    bound: object
-    usd_per_gpu_hour: object
-    usd_per_replica_hour: object
-    usd_per_million_sequences: object
-    usd_per_1k_queries: object
+    seq_len: Floats
+    batch_size: Floats
+    candidates_per_query: Floats
+    params: Floats
+    flops_per_sequence: Floats
+    sequences_per_second: Floats
+    batch_latency_s: Floats
+    requests_per_second: Floats
+    request_latency_s: Floats
+    bound: Names
+    usd_per_gpu_hour: Floats
+    usd_per_replica_hour: Floats
+    usd_per_million_sequences: Floats
+    usd_per_1k_queries: Floats
     n_gpus: float = 1.0
     assumptions: dict = field(default_factory=dict)
 
@@ -864,15 +878,18 @@ def _embedding_params(m) -> float:
     return float(((m.vocab_size or 0) + (m.max_seq_len or 0) + 2) * m.d_model)
 
 
-def encoder_estimate(model=None, *, params=None, n_layers=None, d_model=None,
-                     embedding_params=None, seq_len=128, gpu="H100-SXM", dtype="fp16",
-                     batch_size=64, candidates_per_query=1, usd_per_gpu_hour=None,
-                     pricing="on_demand", cloud=None,
-                     compute_utilization=DEFAULT_COMPUTE_UTILIZATION,
-                     bandwidth_utilization=DEFAULT_BANDWIDTH_UTILIZATION,
-                     usable_memory_fraction=USABLE_MEMORY_FRACTION, max_positions=None,
-                     effective_seq_len=None, gpu_path=None, price_path=None,
-                     model_path=None) -> EncoderEstimate:
+def encoder_estimate(model: str | None = None, *, params: Floats | None = None,
+                     n_layers: Floats | None = None, d_model: Floats | None = None,
+                     embedding_params: Floats | None = None, seq_len: Floats = 128,
+                     gpu: NamesLike = "H100-SXM", dtype: str = "fp16", batch_size: Floats = 64,
+                     candidates_per_query: Floats = 1, usd_per_gpu_hour: Floats | None = None,
+                     pricing: str = "on_demand", cloud: str | None = None,
+                     compute_utilization: Floats = DEFAULT_COMPUTE_UTILIZATION,
+                     bandwidth_utilization: Floats = DEFAULT_BANDWIDTH_UTILIZATION,
+                     usable_memory_fraction: Floats = USABLE_MEMORY_FRACTION,
+                     max_positions: Floats | None = None, effective_seq_len: Floats | None = None,
+                     gpu_path: StrPath | None = None, price_path: StrPath | None = None,
+                     model_path: StrPath | None = None) -> EncoderEstimate:
     """Throughput, latency and cost of a Transformer encoder on one GPU.
 
     FLOPs per sequence of s tokens = 2·N'·s + 4·L·s²·d, with N' the
@@ -936,6 +953,7 @@ def encoder_estimate(model=None, *, params=None, n_layers=None, d_model=None,
     from .catalog import bytes_per_element, normalize_dtype
 
     label = ""
+    positions: float | None
     if model is not None:
         from .catalog import model as lookup
 
@@ -1063,8 +1081,10 @@ def _encoder_fits(b, wbytes, heads, label, usable):
             "token plus heads x seq_len attention scores) within the usable memory of one GPU")
 
 
-def encoder_throughput(model=None, *, params=None, n_layers=None, d_model=None, seq_len=128,
-                       gpu="H100-SXM", dtype="fp16", batch_size=64, **kwargs):
+def encoder_throughput(model: str | None = None, *, params: Floats | None = None,
+                       n_layers: Floats | None = None, d_model: Floats | None = None,
+                       seq_len: Floats = 128, gpu: NamesLike = "H100-SXM", dtype: str = "fp16",
+                       batch_size: Floats = 64, **kwargs: Any) -> Floats:
     """Sequences per second per GPU of a Transformer encoder. [1/s]
 
     The throughput of :func:`encoder_estimate` (same parameters); use that
@@ -1223,25 +1243,25 @@ class RecommenderEstimate(_Table):
     """
 
     spec: RecommenderSpec
-    gpu: object
+    gpu: Names
     dtype: str
-    n_gpus: object
-    min_gpus: object
-    batch_size: object
-    candidates_per_request: object
-    tables_gb: object
-    mlp_gb: object
-    memory_per_gpu_gb: object
+    n_gpus: Floats
+    min_gpus: Floats
+    batch_size: Floats
+    candidates_per_request: Floats
+    tables_gb: Floats
+    mlp_gb: Floats
+    memory_per_gpu_gb: Floats
     flops_per_sample: float
     bytes_per_sample: float
-    samples_per_second: object
-    batch_latency_s: object
-    requests_per_second: object
-    request_latency_s: object
-    bound: object
-    usd_per_gpu_hour: object
-    usd_per_replica_hour: object
-    usd_per_1k_requests: object
+    samples_per_second: Floats
+    batch_latency_s: Floats
+    requests_per_second: Floats
+    request_latency_s: Floats
+    bound: Names
+    usd_per_gpu_hour: Floats
+    usd_per_replica_hour: Floats
+    usd_per_1k_requests: Floats
     assumptions: dict = field(default_factory=dict)
 
     _primary = "samples_per_second"
@@ -1280,14 +1300,17 @@ class RecommenderEstimate(_Table):
         ])
 
 
-def recommender_estimate(spec: RecommenderSpec = DLRM_CRITEO_TB, *, gpu="H100-SXM", n_gpus=None,
-                         dtype="fp16", embedding_dtype=None, batch_size=2048,
-                         candidates_per_request=100, lookups_per_table=1,
-                         usd_per_gpu_hour=None, pricing="on_demand", cloud=None,
-                         compute_utilization=DEFAULT_COMPUTE_UTILIZATION,
-                         bandwidth_utilization=DEFAULT_BANDWIDTH_UTILIZATION,
-                         usable_memory_fraction=USABLE_MEMORY_FRACTION,
-                         gpu_path=None, price_path=None) -> RecommenderEstimate:
+def recommender_estimate(spec: RecommenderSpec = DLRM_CRITEO_TB, *, gpu: NamesLike = "H100-SXM",
+                         n_gpus: Floats | None = None, dtype: str = "fp16",
+                         embedding_dtype: str | None = None, batch_size: Floats = 2048,
+                         candidates_per_request: Floats = 100, lookups_per_table: Floats = 1,
+                         usd_per_gpu_hour: Floats | None = None, pricing: str = "on_demand",
+                         cloud: str | None = None,
+                         compute_utilization: Floats = DEFAULT_COMPUTE_UTILIZATION,
+                         bandwidth_utilization: Floats = DEFAULT_BANDWIDTH_UTILIZATION,
+                         usable_memory_fraction: Floats = USABLE_MEMORY_FRACTION,
+                         gpu_path: StrPath | None = None,
+                         price_path: StrPath | None = None) -> RecommenderEstimate:
     """GPUs, throughput and cost of a DLRM-style recommender ranking k items per request.
 
     Memory: the embedding tables (rows x dim x bytes per table) are sharded

@@ -18,6 +18,8 @@ matplotlib's tab20 and tab20b (40 colours), one per catalog GPU.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 __all__ = ["BASELINE_COLOR", "CATEGORY_COLORS", "GOOD", "BAD", "OPTION_COLORS", "PHASE_COLORS",
            "TOTAL", "category_color", "gpu_color", "option_colors"]
 
@@ -45,7 +47,7 @@ def category_color(category: str) -> str:
     return CATEGORY_COLORS.get(category, CATEGORY_COLORS["other"])
 
 
-def option_colors(names, *, baseline: bool = True) -> dict:
+def option_colors(names: Sequence[str], *, baseline: bool = True) -> dict:
     """``{option name: colour}`` for the options of one decision, in their order.
 
     With ``baseline`` (default) the first option is the baseline and grey.

@@ -33,12 +33,17 @@ from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from costkit._tables import DataFileError
+
+if TYPE_CHECKING:
+    from ._typing import Frame, StrPath
 
 __all__ = ["OPTIONAL", "REQUIRED", "Telemetry", "read_prometheus", "read_telemetry"]
 
@@ -57,9 +62,9 @@ class Telemetry:
     requests in those rows, so dropped requests are counted, not lost).
     """
 
-    frame: object
-    report: object
-    interval: object
+    frame: Frame
+    report: Frame
+    interval: Any  # numpy.timedelta64: the sampling step
     label: str = "telemetry"
 
     @property
@@ -242,7 +247,7 @@ def _utilization(df, label, unit):
     return df, None
 
 
-def read_telemetry(data, *, interval=None, label: str | None = None,
+def read_telemetry(data: Frame | StrPath, *, interval: Any = None, label: str | None = None,
                    utilization_unit: str = "auto", timezone: str | None = None,
                    epoch_unit: str | None = None) -> Telemetry:
     """Validate telemetry (a DataFrame, or a CSV / Parquet path) into :class:`Telemetry`.
@@ -483,7 +488,7 @@ def _one_metric(payload, value, id_label):
     return out.dropna(subset=[value]), dropped
 
 
-def read_prometheus(payloads, *, id_label: str = "replica"):
+def read_prometheus(payloads: Mapping[str, Any], *, id_label: str = "replica") -> Frame:
     """Prometheus ``query_range`` JSON to a long DataFrame ready for :func:`read_telemetry`.
 
     Parameters
@@ -507,14 +512,14 @@ def read_prometheus(payloads, *, id_label: str = "replica"):
     """
     if not isinstance(payloads, dict) or not payloads or "status" in payloads:
         raise TypeError("payloads must be a dict: column name -> query_range payload")
-    out, dropped = None, {}
+    frames, dropped = [], {}
     for value, p in payloads.items():
         f, dropped[value] = _one_metric(p, value, id_label)
-        if out is None:
-            out = f
-        else:
-            keys = [c for c in f.columns if c in out.columns]  # time, replica, shared labels
-            out = out.merge(f, on=keys, how="outer")
+        frames.append(f)
+    out = frames[0]
+    for f in frames[1:]:
+        keys = [c for c in f.columns if c in out.columns]  # time, replica, shared labels
+        out = out.merge(f, on=keys, how="outer")
     out = out.sort_values(["replica_id", "timestamp"]).reset_index(drop=True)
     out.attrs["dropped"] = dropped
     return out

@@ -64,7 +64,9 @@ References
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -83,6 +85,10 @@ from ._checks import gpu_names_like as _gpu_names_like
 from ._checks import per_gpu as _per_gpu
 from ._checks import scalar_or as _scalar_or
 from ._checks import whole as _whole
+
+if TYPE_CHECKING:
+    from ._typing import Bools, Floats, Frame, Names, NamesLike, StrPath
+    from .ledger import Ledger
 
 __all__ = [
     "CHINCHILLA_TOKENS_PER_PARAM", "DEFAULT_KG_CO2_PER_KWH", "DEFAULT_PUE",
@@ -148,7 +154,8 @@ def _optimizer(name: str) -> str:
     return key
 
 
-def _shape_args(n_layers, d_model, seq_len, what="the attention term"):
+def _shape_args(n_layers, d_model, seq_len,
+                what="the attention term") -> tuple[Any, Any, Any] | None:
     given = {"n_layers": n_layers, "d_model": d_model, "seq_len": seq_len}
     if all(v is None for v in given.values()):
         return None
@@ -162,7 +169,9 @@ def _shape_args(n_layers, d_model, seq_len, what="the attention term"):
 # --------------------------------------------------------------------------- FLOPs
 
 
-def flops(params, tokens, *, n_layers=None, d_model=None, seq_len=None, trainable_params=None):
+def flops(params: Floats, tokens: Floats, *, n_layers: Floats | None = None,
+          d_model: Floats | None = None, seq_len: Floats | None = None,
+          trainable_params: Floats | None = None) -> Floats:
     """Training FLOPs: ``6·N·D``, plus attention when the shape is given.
 
     Parameters
@@ -227,19 +236,19 @@ class MemoryBreakdown:
     counted.
     """
 
-    weights_gb: object
-    gradients_gb: object
-    optimizer_gb: object
-    activations_gb: object
-    n_gpus: object
+    weights_gb: Floats
+    gradients_gb: Floats
+    optimizer_gb: Floats
+    activations_gb: Floats
+    n_gpus: Floats
     zero_stage: int
     assumptions: dict = field(default_factory=dict)
 
     @property
-    def total_gb(self):
+    def total_gb(self) -> Floats:
         return self.weights_gb + self.gradients_gb + self.optimizer_gb + self.activations_gb
 
-    def to_frame(self):
+    def to_frame(self) -> Frame:
         """The breakdown as a DataFrame, one row per configuration. [GB]"""
         import pandas as pd
 
@@ -296,10 +305,12 @@ def _activation_bytes(dtype, n_layers, d_model, seq_len, micro_batch_size, n_hea
     return n_layers * per_layer * scale
 
 
-def memory(params, *, dtype="bf16", optimizer="adamw", zero_stage=0, n_gpus=1,
-           trainable_params=None, frozen_bytes_per_param=None, n_layers=None, d_model=None,
-           seq_len=None, micro_batch_size=1, n_heads=None, activation_checkpointing=False,
-           flash_attention=True) -> MemoryBreakdown:
+def memory(params: Floats, *, dtype: str = "bf16", optimizer: str = "adamw", zero_stage: int = 0,
+           n_gpus: Floats = 1, trainable_params: Floats | None = None,
+           frozen_bytes_per_param: Floats | None = None, n_layers: Floats | None = None,
+           d_model: Floats | None = None, seq_len: Floats | None = None,
+           micro_batch_size: Floats = 1, n_heads: Floats | None = None,
+           activation_checkpointing: bool = False, flash_attention: bool = True) -> MemoryBreakdown:
     """Training memory per GPU: weights, gradients, optimizer states, activations.
 
     Parameters
@@ -422,9 +433,12 @@ _MODULE_ALIASES = {
 }  # fmt: skip
 
 
-def lora_trainable_params(model=None, *, rank=8, target_modules=("q_proj", "v_proj"),
-                          n_layers=None, d_model=None, n_heads=None, n_kv_heads=None, d_ff=None,
-                          gated_mlp=None, model_path=None):
+def lora_trainable_params(model: str | None = None, *, rank: Floats = 8,
+                          target_modules: Sequence[str] = ("q_proj", "v_proj"),
+                          n_layers: Floats | None = None, d_model: Floats | None = None,
+                          n_heads: Floats | None = None, n_kv_heads: Floats | None = None,
+                          d_ff: Floats | None = None, gated_mlp: bool | None = None,
+                          model_path: StrPath | None = None) -> int | Floats:
     """Trainable parameters that LoRA adds: ``rank x (d_in + d_out)`` per adapted matrix.
 
     Parameters
@@ -477,7 +491,7 @@ def lora_trainable_params(model=None, *, rank=8, target_modules=("q_proj", "v_pr
     else:
         missing = [k for k, v in {"n_layers": n_layers, "d_model": d_model,
                                   "n_heads": n_heads}.items() if v is None]
-        if missing:
+        if missing or d_model is None or n_heads is None:
             raise ValueError(f"pass model= or the shape; missing: {', '.join(missing)}")
         shapes = linear_shapes(d_model, n_heads, n_kv_heads=n_kv_heads, d_ff=d_ff,
                                gated_mlp=bool(gated_mlp), head_dim=d_model / n_heads)
@@ -514,13 +528,13 @@ def lora_trainable_params(model=None, *, rank=8, target_modules=("q_proj", "v_pr
 class EstimateBound:
     """One end of a :class:`TrainingEstimate`'s range (``low``: the cheap end)."""
 
-    mfu: object
-    usd_per_gpu_hour: object
-    gpu_hours: object
-    wall_clock_hours: object
-    cost_usd: object
-    energy_kwh: object
-    co2_kg: object
+    mfu: Floats
+    usd_per_gpu_hour: Floats
+    gpu_hours: Floats
+    wall_clock_hours: Floats
+    cost_usd: Floats
+    energy_kwh: Floats
+    co2_kg: Floats
 
 
 @dataclass(frozen=True, repr=False)
@@ -535,37 +549,37 @@ class TrainingEstimate:
     reverse); ``assumptions`` lists every default used, with sources.
     """
 
-    params: object
-    trainable_params: object
-    tokens: object
-    gpu: object
+    params: Floats
+    trainable_params: Floats
+    tokens: Floats
+    gpu: Names
     dtype: str
     method: str
-    n_gpus: object
-    flops: object
-    mfu: object
-    peak_tflops: object
-    usd_per_gpu_hour: object
-    gpu_hours: object
-    wall_clock_hours: object
-    cost_usd: object
-    energy_kwh: object
-    co2_kg: object
-    min_gpus_for_memory: object
-    memory_per_gpu_gb: object
-    fits_in_memory: object
-    checkpoint_gb: object
+    n_gpus: Floats
+    flops: Floats
+    mfu: Floats
+    peak_tflops: Floats
+    usd_per_gpu_hour: Floats
+    gpu_hours: Floats
+    wall_clock_hours: Floats
+    cost_usd: Floats
+    energy_kwh: Floats
+    co2_kg: Floats
+    min_gpus_for_memory: Floats
+    memory_per_gpu_gb: Floats
+    fits_in_memory: Bools
+    checkpoint_gb: Floats
     memory: MemoryBreakdown
     low: EstimateBound
     high: EstimateBound
     assumptions: dict = field(default_factory=dict)
     label: str = ""
     goodput: float = 0.9
-    all_to_all_gpu_hours: object = 0.0
-    active_params: object = None
+    all_to_all_gpu_hours: Floats = 0.0
+    active_params: Floats = None
 
     @property
-    def wall_clock_days(self):
+    def wall_clock_days(self) -> Floats:
         """Wall-clock time. [days]"""
         return self.wall_clock_hours / 24.0
 
@@ -573,7 +587,7 @@ class TrainingEstimate:
     def is_scalar(self) -> bool:
         return np.ndim(self.gpu_hours) == 0
 
-    def summary(self):
+    def summary(self) -> Frame:
         """Low / central / high of each quantity, as a DataFrame (one configuration).
 
         Each column is one end of the range: ``low`` is the cheap, fast end
@@ -590,7 +604,7 @@ class TrainingEstimate:
             rows[k] = (getattr(self.low, k), getattr(self, k), getattr(self.high, k))
         return pd.DataFrame.from_dict(rows, orient="index", columns=["low", "central", "high"])
 
-    def to_frame(self):
+    def to_frame(self) -> Frame:
         """One row per configuration: inputs, results and their low / high ends."""
         import pandas as pd
 
@@ -613,7 +627,7 @@ class TrainingEstimate:
             df.index = index
         return df
 
-    def require_fit(self):
+    def require_fit(self) -> TrainingEstimate:
         """Raise ``ValueError`` unless every configuration fits in its GPUs' memory.
 
         A run that does not fit cannot be done as configured, so its price is
@@ -634,10 +648,10 @@ class TrainingEstimate:
             f"{pick(self.min_gpus_for_memory):g} GPUs (n_gpus=), a larger GPU, ZeRO sharding "
             "or LoRA/QLoRA. A run that cannot be done has no price")
 
-    def to_ledger(self, ledger=None, *, phase: str = "train", name: str | None = None,
-                  preprocessing_hours=0.0, usd_per_preprocessing_hour=0.0,
-                  checkpoint_months=0.0, checkpoints_kept=1,
-                  usd_per_gb_month=None):
+    def to_ledger(self, ledger: Ledger | None = None, *, phase: str = "train",
+                  name: str | None = None, preprocessing_hours: float = 0.0,
+                  usd_per_preprocessing_hour: float = 0.0, checkpoint_months: float = 0.0,
+                  checkpoints_kept: Floats = 1, usd_per_gb_month: Floats | None = None) -> Ledger:
         """Add this run to a :class:`costkit.Ledger` (a new one if none is given).
 
         Adds the GPU time (GPU-hours x USD per GPU-hour), and, when asked,
@@ -654,7 +668,8 @@ class TrainingEstimate:
         self.require_fit()
         led = Ledger(title=self.label or "training") if ledger is None else ledger
         what = name or f"GPU time: {self.label or 'training'} on {self.n_gpus:g} x {self.gpu}"
-        led.add_compute(phase, what, hours=self.gpu_hours, usd_per_hour=self.usd_per_gpu_hour,
+        led.add_compute(phase, what, hours=float(self.gpu_hours),
+                        usd_per_hour=float(self.usd_per_gpu_hour),
                         unit="GPU-hour", note=f"MFU {self.mfu:.3f}; {self.assumptions['price']}")
         if preprocessing_hours:
             led.add_compute(phase, "data preprocessing", hours=preprocessing_hours,
@@ -663,8 +678,8 @@ class TrainingEstimate:
         if checkpoint_months:
             rate = S3_STANDARD_USD_PER_GB_MONTH if usd_per_gb_month is None else usd_per_gb_month
             kept = float(as_quantity("checkpoints_kept", checkpoints_kept))
-            led.add_storage(phase, "checkpoints", storage_gb=self.checkpoint_gb * kept,
-                            usd_per_gb_month=rate, months=checkpoint_months,
+            led.add_storage(phase, "checkpoints", storage_gb=float(self.checkpoint_gb) * kept,
+                            usd_per_gb_month=float(rate), months=checkpoint_months,
                             note=f"{kept:g} checkpoint(s) of {self.checkpoint_gb:,.1f} GB "
                                  f"(weights + optimizer states)")
         return led
@@ -727,18 +742,24 @@ class TrainingEstimate:
         return "\n".join(lines)
 
 
-def estimate(params=None, tokens=None, *, model=None, gpu="H100-SXM", n_gpus=None, mfu=None,
-             dtype="bf16", usd_per_gpu_hour=None, pricing="on_demand", cloud=None,
-             price_stat="median", pue=DEFAULT_PUE, kg_co2_per_kwh=DEFAULT_KG_CO2_PER_KWH,
-             watts_per_gpu=None, server_power_factor=DEFAULT_SERVER_POWER_FACTOR,
-             seq_len=None, method="full", lora_rank=16,
-             lora_target_modules=("q_proj", "k_proj", "v_proj", "o_proj"),
-             trainable_params=None, optimizer="adamw", zero_stage=3, micro_batch_size=1,
-             activation_checkpointing=True, mfu_range=None,
-             usable_memory_fraction=USABLE_MEMORY_FRACTION, scaling_loss_per_doubling=0.0,
-             goodput=None, active_params=None, expert_parallel=None,
-             gpu_path=None, price_path=None, runs_path=None, model_path=None
-             ) -> TrainingEstimate:
+def estimate(params: Floats | None = None, tokens: Floats | None = None, *,
+             model: str | None = None, gpu: NamesLike = "H100-SXM", n_gpus: Floats | None = None,
+             mfu: Floats | None = None, dtype: str = "bf16", usd_per_gpu_hour: Floats | None = None,
+             pricing: str = "on_demand", cloud: str | None = None, price_stat: str = "median",
+             pue: Floats = DEFAULT_PUE, kg_co2_per_kwh: Floats = DEFAULT_KG_CO2_PER_KWH,
+             watts_per_gpu: Floats | None = None,
+             server_power_factor: Floats = DEFAULT_SERVER_POWER_FACTOR,
+             seq_len: Floats | None = None, method: str = "full", lora_rank: Floats = 16,
+             lora_target_modules: Sequence[str] = ("q_proj", "k_proj", "v_proj", "o_proj"),
+             trainable_params: Floats | None = None, optimizer: str = "adamw", zero_stage: int = 3,
+             micro_batch_size: Floats = 1, activation_checkpointing: bool = True,
+             mfu_range: Floats | None = None,
+             usable_memory_fraction: Floats = USABLE_MEMORY_FRACTION,
+             scaling_loss_per_doubling: Floats = 0.0, goodput: Floats | None = None,
+             active_params: Floats | None = None, expert_parallel: Floats | None = None,
+             gpu_path: StrPath | None = None, price_path: StrPath | None = None,
+             runs_path: StrPath | None = None,
+             model_path: StrPath | None = None) -> TrainingEstimate:
     """Estimate a training run: GPU-hours, wall clock, cost, energy and CO2, with a range.
 
     Parameters
@@ -895,11 +916,13 @@ def estimate(params=None, tokens=None, *, model=None, gpu="H100-SXM", n_gpus=Non
 
     # ---- the kernels: FLOPs, memory and GPUs, all-to-all, hours
     fn = b["flop_n"] if job.method == "full" else b["flop_n"] + (b["params"] - job.params)
+    att: Floats = 0.0
+    if attention:
+        assert job.shape is not None  # seq_len without the model's shape was refused above
+        att = kernels.attention_flops_per_token(job.shape[0], job.shape[1], b["seq"])
     with np.errstate(over="ignore"):  # an overflow to inf is refused by finite_result
-        fl = kernels.training_flops(
-            fn, fn if job.method == "full" else b["trainable"], b["tokens"],
-            kernels.attention_flops_per_token(job.shape[0], job.shape[1], b["seq"])
-            if attention else 0.0)
+        fl = kernels.training_flops(fn, fn if job.method == "full" else b["trainable"],
+                                    b["tokens"], att)
     size = _size_job(b, d, opt, zero_stage, ng_in, job, attention, micro_batch_size,
                      activation_checkpointing)
     ng = size["n_gpus"]
@@ -952,14 +975,14 @@ class _Job:
 
     label: str
     method: str
-    params: object          # the base model's parameters [count]
-    total: object           # held in memory: base + adapters [count]
-    trainable: object       # with gradients and optimizer states [count]
-    flop_params: object     # multiplied per token: the active ones for a MoE [count]
-    tokens: object          # [count]
+    params: Floats          # the base model's parameters [count]
+    total: Floats           # held in memory: base + adapters [count]
+    trainable: Floats       # with gradients and optimizer states [count]
+    flop_params: Floats     # multiplied per token: the active ones for a MoE [count]
+    tokens: Floats          # [count]
     shape: tuple | None     # (n_layers, d_model, n_heads) of a catalog model
     moe: tuple | None       # (moe_layers, experts_per_token, d_model, n_experts)
-    frozen_bytes: object    # bytes of a frozen weight (QLoRA), None for the dtype's
+    frozen_bytes: Floats    # bytes of a frozen weight (QLoRA), None for the dtype's
 
 
 def _resolve_job(params, tokens, model, method, lora_rank, lora_target_modules,
@@ -1193,11 +1216,11 @@ class ComputeOptimalPlan:
     same money buy a bigger model).
     """
 
-    params: object
-    tokens: object
-    flops: object
-    gpu_hours: object
-    cost_usd: object
+    params: Floats
+    tokens: Floats
+    flops: Floats
+    gpu_hours: Floats
+    cost_usd: Floats
     gpu: str
     mfu: float
     usd_per_gpu_hour: float
@@ -1205,7 +1228,7 @@ class ComputeOptimalPlan:
     params_range: tuple
     assumptions: dict = field(default_factory=dict)
 
-    def to_frame(self):
+    def to_frame(self) -> Frame:
         import pandas as pd
 
         cols = {"cost_usd": self.cost_usd, "gpu_hours": self.gpu_hours, "flops": self.flops,
@@ -1226,10 +1249,14 @@ class ComputeOptimalPlan:
                 f"  price: {self.assumptions['price']}")
 
 
-def compute_optimal(budget_usd=None, *, gpu_hours=None, flops=None, gpu="H100-SXM",
-                    dtype="bf16", mfu=None, usd_per_gpu_hour=None, pricing="on_demand",
-                    cloud=None, tokens_per_param=CHINCHILLA_TOKENS_PER_PARAM, goodput=None,
-                    gpu_path=None, price_path=None, runs_path=None) -> ComputeOptimalPlan:
+def compute_optimal(budget_usd: Floats | None = None, *, gpu_hours: Floats | None = None,
+                    flops: Floats | None = None, gpu: NamesLike = "H100-SXM", dtype: str = "bf16",
+                    mfu: Floats | None = None, usd_per_gpu_hour: Floats | None = None,
+                    pricing: str = "on_demand", cloud: str | None = None,
+                    tokens_per_param: Floats = CHINCHILLA_TOKENS_PER_PARAM,
+                    goodput: Floats | None = None, gpu_path: StrPath | None = None,
+                    price_path: StrPath | None = None,
+                    runs_path: StrPath | None = None) -> ComputeOptimalPlan:
     """The compute-optimal model size and token count for a budget (Chinchilla).
 
     Give exactly one of ``budget_usd`` [USD], ``gpu_hours`` [GPU-hour] or
@@ -1327,9 +1354,9 @@ def compute_optimal(budget_usd=None, *, gpu_hours=None, flops=None, gpu="H100-SX
     )  # fmt: skip
 
 
-def compute_optimal_budget(params=None, *, model=None,
-                           tokens_per_param=CHINCHILLA_TOKENS_PER_PARAM,
-                           **kwargs) -> TrainingEstimate:
+def compute_optimal_budget(params: Floats | None = None, *, model: str | None = None,
+                           tokens_per_param: Floats = CHINCHILLA_TOKENS_PER_PARAM,
+                           **kwargs: Any) -> TrainingEstimate:
     """What it costs to train ``params`` (or ``model``) compute-optimally.
 
     Trains on ``tokens_per_param`` x N tokens (about 20, Chinchilla) and
@@ -1346,7 +1373,7 @@ def compute_optimal_budget(params=None, *, model=None,
     if model is not None:
         if params is not None:
             raise ValueError("give params or model, not both")
-        n = lookup_model(model, path=kwargs.get("model_path")).params
+        n: Floats = lookup_model(model, path=kwargs.get("model_path")).params
     elif params is None:
         raise TypeError("compute_optimal_budget() needs params= or model=")
     else:

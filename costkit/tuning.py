@@ -64,12 +64,19 @@ References
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ._checks import as_fraction, as_quantity, broadcast, scalar_or, table, whole, wrap_like
 from .training import lora_trainable_params
+
+if TYPE_CHECKING:
+    from ._typing import Floats, Frame, Names
+    from .ledger import Ledger
+    from .training import TrainingEstimate
 
 __all__ = [
     "STRATEGIES", "ABTestPlan", "SearchCost", "ab_test_minimum_detectable_lift", "ab_test_plan",
@@ -117,7 +124,7 @@ def _resources(min_resource, max_resource, eta):
     return r_min, r_max, int(eta), rungs
 
 
-def grid_size(levels) -> int:
+def grid_size(levels: Mapping[str, Sequence[float] | int]) -> int:
     """Configurations in a grid: the product of each hyperparameter's number of values.
 
     ``levels`` maps a hyperparameter to its values (a list) or to their count.
@@ -136,7 +143,7 @@ def grid_size(levels) -> int:
     return n
 
 
-def random_search_trials(top_fraction=0.05, confidence=0.95):
+def random_search_trials(top_fraction: Floats = 0.05, confidence: Floats = 0.95) -> int | Floats:
     """Random trials needed to land one in the best ``top_fraction`` with ``confidence``.
 
     Each trial falls in the top fraction q with probability q, so n trials
@@ -154,8 +161,9 @@ def random_search_trials(top_fraction=0.05, confidence=0.95):
     return int(n) if n.ndim == 0 else wrap_like(n, top_fraction, confidence)
 
 
-def successive_halving_rungs(n_configurations, *, min_resource=DEFAULT_MIN_RESOURCE,
-                             max_resource=DEFAULT_MAX_RESOURCE, eta=DEFAULT_ETA):
+def successive_halving_rungs(n_configurations: Floats, *, min_resource: int = DEFAULT_MIN_RESOURCE,
+                             max_resource: int = DEFAULT_MAX_RESOURCE,
+                             eta: int = DEFAULT_ETA) -> Frame:
     """The rungs of one successive-halving run: trials and resource per rung.
 
     Returns a DataFrame with ``rung``, ``n_trials`` (max(1, floor(n / eta^i)):
@@ -177,8 +185,8 @@ def successive_halving_rungs(n_configurations, *, min_resource=DEFAULT_MIN_RESOU
                          "new_resource_per_trial": np.diff(rungs, prepend=0.0)})
 
 
-def hyperband_brackets(max_resource=DEFAULT_MAX_RESOURCE, *, eta=DEFAULT_ETA,
-                       min_resource=DEFAULT_MIN_RESOURCE):
+def hyperband_brackets(max_resource: int = DEFAULT_MAX_RESOURCE, *, eta: int = DEFAULT_ETA,
+                       min_resource: int = DEFAULT_MIN_RESOURCE) -> Frame:
     """Hyperband's brackets: one successive-halving run per bracket s = s_max ... 0 [2]_.
 
     ``s_max = floor(log_eta(R / r_min))``; bracket s starts
@@ -257,25 +265,25 @@ class SearchCost:
     """
 
     strategy: str
-    n_configurations: object
-    full_trials: object
-    full_trial_equivalents: object
-    trial_gpu_hours: object
-    usd_per_gpu_hour: object
-    gpu_hours: object
-    cost_usd: object
-    parallel_trials: object
-    gpus: object
-    wall_clock_hours: object
-    saving_vs_full_trials: object
-    rungs: object = None
+    n_configurations: Floats
+    full_trials: Floats
+    full_trial_equivalents: Floats
+    trial_gpu_hours: Floats
+    usd_per_gpu_hour: Floats
+    gpu_hours: Floats
+    cost_usd: Floats
+    parallel_trials: Floats
+    gpus: Floats
+    wall_clock_hours: Floats
+    saving_vs_full_trials: Floats
+    rungs: Frame = None
     assumptions: dict = field(default_factory=dict)
 
     @property
     def is_scalar(self) -> bool:
         return np.ndim(self.gpu_hours) == 0
 
-    def to_frame(self):
+    def to_frame(self) -> Frame:
         """One row per search: inputs and results."""
         df = table(self, ("n_configurations", "full_trials", "full_trial_equivalents",
                           "trial_gpu_hours", "usd_per_gpu_hour", "gpu_hours", "cost_usd",
@@ -284,7 +292,8 @@ class SearchCost:
         df.insert(0, "strategy", self.strategy)
         return df
 
-    def to_ledger(self, ledger=None, *, phase: str = "tune", name: str | None = None):
+    def to_ledger(self, ledger: Ledger | None = None, *, phase: str = "tune",
+                  name: str | None = None) -> Ledger:
         """Add the search's GPU time to a :class:`costkit.Ledger` (``tune`` phase)."""
         from .ledger import Ledger
 
@@ -293,7 +302,7 @@ class SearchCost:
         led = Ledger(title="tuning") if ledger is None else ledger
         led.add_compute(phase, name or f"hyperparameter search ({self.strategy}, "
                                        f"{self.n_configurations:,.0f} configurations)",
-                        hours=self.gpu_hours, usd_per_hour=self.usd_per_gpu_hour,
+                        hours=float(self.gpu_hours), usd_per_hour=float(self.usd_per_gpu_hour),
                         unit="GPU-hour", category="hardware",
                         note=f"{self.full_trial_equivalents:,.1f} full-trial equivalents; "
                              f"{self.assumptions['trial']}")
@@ -319,10 +328,12 @@ class SearchCost:
         ])
 
 
-def search_cost(strategy: str, n_configurations=None, *, trial=None, trial_gpu_hours=None,
-                usd_per_gpu_hour=None, gpus_per_trial=None, parallel_trials=1,
-                min_resource=DEFAULT_MIN_RESOURCE, max_resource=DEFAULT_MAX_RESOURCE,
-                eta=DEFAULT_ETA, resume=True) -> SearchCost:
+def search_cost(strategy: str, n_configurations: Floats | None = None, *,
+                trial: TrainingEstimate | None = None, trial_gpu_hours: Floats | None = None,
+                usd_per_gpu_hour: Floats | None = None, gpus_per_trial: Floats | None = None,
+                parallel_trials: Floats = 1, min_resource: int = DEFAULT_MIN_RESOURCE,
+                max_resource: int = DEFAULT_MAX_RESOURCE, eta: int = DEFAULT_ETA,
+                resume: bool = True) -> SearchCost:
     """GPU-hours, money and wall clock of a hyperparameter search.
 
     Parameters
@@ -458,10 +469,14 @@ def search_cost(strategy: str, n_configurations=None, *, trial=None, trial_gpu_h
     )  # fmt: skip
 
 
-def affordable_configurations(strategy: str, *, budget_usd=None, budget_gpu_hours=None,
-                              trial=None, trial_gpu_hours=None, usd_per_gpu_hour=None,
-                              min_resource=DEFAULT_MIN_RESOURCE,
-                              max_resource=DEFAULT_MAX_RESOURCE, eta=DEFAULT_ETA, resume=True):
+def affordable_configurations(strategy: str, *, budget_usd: Floats | None = None,
+                              budget_gpu_hours: Floats | None = None,
+                              trial: TrainingEstimate | None = None,
+                              trial_gpu_hours: Floats | None = None,
+                              usd_per_gpu_hour: Floats | None = None,
+                              min_resource: int = DEFAULT_MIN_RESOURCE,
+                              max_resource: int = DEFAULT_MAX_RESOURCE, eta: int = DEFAULT_ETA,
+                              resume: bool = True) -> int | Floats:
     """The most configurations ``strategy`` can explore within a budget. [count]
 
     Give ``budget_usd`` (with a price) or ``budget_gpu_hours`` (broadcasts).
@@ -525,8 +540,10 @@ def _next_power_of_two(x):
     return 2.0 ** np.ceil(np.log2(np.maximum(x, 1.0)) - 1e-9)
 
 
-def finetune_options(model: str, tokens, *, gpu=("H100-SXM", "A100-80GB", "L40S"),
-                     methods=("full", "lora", "qlora"), **training_kwargs):
+def finetune_options(model: str, tokens: float, *,
+                     gpu: str | Sequence[str] = ("H100-SXM", "A100-80GB", "L40S"),
+                     methods: Sequence[str] = ("full", "lora", "qlora"),
+                     **training_kwargs: Any) -> Frame:
     """Full fine-tune vs LoRA vs QLoRA on each GPU, each at the fewest GPUs that hold it.
 
     For every method, :func:`costkit.training.estimate` is run over the GPUs
@@ -630,8 +647,9 @@ def _n_per_arm(p1, p2, z_a, z_b):
     return num**2 / (p2 - p1) ** 2
 
 
-def ab_test_sample_size(baseline_rate, minimum_detectable_lift, *, alpha=0.05, power=0.8,
-                        relative=False):
+def ab_test_sample_size(baseline_rate: Floats, minimum_detectable_lift: Floats, *,
+                        alpha: Floats = 0.05, power: Floats = 0.8,
+                        relative: bool = False) -> int | Floats:
     """Units (visitors) per arm to detect a change in a rate with a two-sided z-test.
 
     .. math::
@@ -684,8 +702,9 @@ def ab_test_sample_size(baseline_rate, minimum_detectable_lift, *, alpha=0.05, p
     return wrap_like(n, baseline_rate, minimum_detectable_lift, alpha, power)
 
 
-def ab_test_minimum_detectable_lift(baseline_rate, units_per_arm, *, alpha=0.05, power=0.8,
-                                    relative=False):
+def ab_test_minimum_detectable_lift(baseline_rate: Floats, units_per_arm: Floats, *,
+                                    alpha: Floats = 0.05, power: Floats = 0.8,
+                                    relative: bool = False) -> Floats:
     """The smallest lift a test with ``units_per_arm`` detects: the inverse of
     :func:`ab_test_sample_size` (vectorised bisection). [rate units, or share if relative]
 
@@ -722,21 +741,21 @@ class ABTestPlan:
     the same in rate units), with ``worse_arm`` saying which.
     """
 
-    baseline_rate: object
-    treatment_rate: object
-    units_per_arm: object
-    daily_units: object
-    traffic_fraction: object
-    days: object
-    enrolled_per_arm: object
-    requests_per_unit: object
-    serving_cost_usd: object
-    treatment_serving_cost_usd: object
-    treatment_usd_per_1k_requests: object
-    expected_lift: object
-    expected_rate_change: object
-    worse_arm: object
-    opportunity_cost_usd: object
+    baseline_rate: Floats
+    treatment_rate: Floats
+    units_per_arm: Floats
+    daily_units: Floats
+    traffic_fraction: Floats
+    days: Floats
+    enrolled_per_arm: Floats
+    requests_per_unit: Floats
+    serving_cost_usd: Floats
+    treatment_serving_cost_usd: Floats
+    treatment_usd_per_1k_requests: Floats
+    expected_lift: Floats
+    expected_rate_change: Floats
+    worse_arm: Names
+    opportunity_cost_usd: Floats
     assumptions: dict = field(default_factory=dict)
 
     @property
@@ -744,18 +763,19 @@ class ABTestPlan:
         return np.ndim(self.days) == 0
 
     @property
-    def weeks(self):
+    def weeks(self) -> Floats:
         """Length of the test. [week]"""
         return self.days / 7.0
 
-    def to_frame(self):
+    def to_frame(self) -> Frame:
         """One row per case: inputs and results."""
         return table(self, ("baseline_rate", "treatment_rate", "units_per_arm", "daily_units",
                             "traffic_fraction", "days", "enrolled_per_arm", "serving_cost_usd",
                             "treatment_serving_cost_usd", "expected_lift",
                             "expected_rate_change", "opportunity_cost_usd", "worse_arm"), "days")
 
-    def to_ledger(self, ledger=None, *, phase: str = "tune", name: str | None = None):
+    def to_ledger(self, ledger: Ledger | None = None, *, phase: str = "tune",
+                  name: str | None = None) -> Ledger:
         """Add the treatment arm's serving to a :class:`costkit.Ledger` (``tune`` phase).
 
         The control arm is served anyway, so only the new model's arm is a
@@ -770,7 +790,7 @@ class ABTestPlan:
         requests_k = self.enrolled_per_arm * self.requests_per_unit / 1000.0
         if requests_k > 0 and self.treatment_usd_per_1k_requests > 0:
             led.add(phase, name or f"A/B test: treatment arm serving ({self.days:g} days)",
-                    requests_k, "1k requests", self.treatment_usd_per_1k_requests,
+                    float(requests_k), "1k requests", float(self.treatment_usd_per_1k_requests),
                     "USD/1k requests", category="hardware",
                     note=f"{self.enrolled_per_arm:,.0f} visitors x "
                          f"{self.requests_per_unit:g} requests")
@@ -795,11 +815,13 @@ class ABTestPlan:
         ])
 
 
-def ab_test_plan(baseline_rate, minimum_detectable_lift, *, daily_units, traffic_fraction=1.0,
-                 alpha=0.05, power=0.8, relative=False, min_days=7, whole_weeks=True,
-                 requests_per_unit=1.0, control_usd_per_1k_requests=0.0,
-                 treatment_usd_per_1k_requests=0.0, gross_profit_per_conversion_usd=0.0,
-                 expected_lift=None) -> ABTestPlan:
+def ab_test_plan(baseline_rate: Floats, minimum_detectable_lift: Floats, *, daily_units: Floats,
+                 traffic_fraction: Floats = 1.0, alpha: Floats = 0.05, power: Floats = 0.8,
+                 relative: bool = False, min_days: int = 7, whole_weeks: bool = True,
+                 requests_per_unit: Floats = 1.0, control_usd_per_1k_requests: Floats = 0.0,
+                 treatment_usd_per_1k_requests: Floats = 0.0,
+                 gross_profit_per_conversion_usd: Floats = 0.0,
+                 expected_lift: Floats | None = None) -> ABTestPlan:
     """Length and cost of an A/B test at a site's traffic.
 
     Parameters

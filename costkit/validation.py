@@ -30,10 +30,14 @@ share within ±25%, and the coverage of the nominal 80% intervals.
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ._tables import Column, Schema, bundled_path, read_table, stamp
+
+if TYPE_CHECKING:
+    from ._typing import Frame, NDArray, Series, StrPath
 
 __all__ = ["BENCHMARK_SCHEMA", "LLM_ANALYSIS_MODELS", "serving_benchmarks", "serving_report",
            "summary", "training_report"]
@@ -85,7 +89,8 @@ def _given(v) -> bool:
     return not (v is None or (not isinstance(v, str) and pd.isna(v)) or v == "")
 
 
-def summary(ratio, covered=None) -> dict:
+def summary(ratio: NDArray[np.float64] | Series,
+            covered: NDArray[np.bool_] | Series | None = None) -> dict:
     """Median |error|, share within ±25% and (if given) interval coverage of ``ratio``
     = predicted / published. [unitless]"""
     r = np.asarray(ratio, dtype=float)
@@ -123,7 +128,8 @@ def _peer_gpu_hours(row, flops_efficiency):
     return float("nan")
 
 
-def training_report(*, attention=True, peers=True, path=None, gpu_path=None):
+def training_report(*, attention: bool = True, peers: bool = True, path: StrPath | None = None,
+                    gpu_path: StrPath | None = None) -> Frame:
     """Per published run: in-sample and leave-one-out GPU-hours, the nested 80% interval.
 
     Columns as :func:`costkit.mfu.calibration`, plus ``family`` (the run's
@@ -162,7 +168,7 @@ def _benchmarks(path: str, mtime: float):
     return read_table(path, BENCHMARK_SCHEMA)
 
 
-def serving_benchmarks(path=None):
+def serving_benchmarks(path: StrPath | None = None) -> Frame:
     """The published serving figures (``data/serving_benchmarks.csv``), validated (a copy)."""
     return _benchmarks(*stamp(path or bundled_path("serving_benchmarks.csv"))).copy()
 
@@ -193,8 +199,9 @@ def _predict(row) -> tuple:
     else:  # offline: the largest batch that fits, at most 1024
         probe = sv.estimate(row.model, batch_size=1, **kw)
         batch = int(max(1, min(1024, probe.max_batch_size)))
-    e = sv.estimate(row.model, batch_size=batch, **kw)
-    value = e.tokens_per_second if row.metric == "output_tokens_per_s" else e.requests_per_second
+    est = sv.estimate(row.model, batch_size=batch, **kw)
+    value = (est.tokens_per_second if row.metric == "output_tokens_per_s"
+             else est.requests_per_second)
     return float(value), batch
 
 
@@ -226,7 +233,7 @@ def _peer_serving(row, batch) -> float:
     return per_replica
 
 
-def serving_report(path=None, *, peers=True):
+def serving_report(path: StrPath | None = None, *, peers: bool = True) -> Frame:
     """Per published serving figure: costkit's roofline and its family-calibrated prediction.
 
     ``roofline`` is the prediction with costkit's defaults; ``factor`` the

@@ -9,6 +9,9 @@ and read the result without a browser.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
 from costkit._safe import html_text
 from costkit.ledger import (
     ORIGIN_EXAMPLE,
@@ -18,6 +21,18 @@ from costkit.ledger import (
     four_part_ledger,
     naive_phase_total,
 )
+
+if TYPE_CHECKING:
+    import numpy as np
+    from ipywidgets import Widget
+
+    from ._typing import Frame, NDArray
+    from .capacity import CapacityPlan
+    from .optimization import OptimizationComparison, Variant
+    from .roi import Case
+    from .serving import ServingEstimate
+    from .training import TrainingEstimate
+    from .tuning import ABTestPlan
 
 __all__ = ["PANEL_CLASS", "ab_test_panel", "ab_test_summary_html", "four_part_panel",
            "four_part_summary_html", "monitoring_panel", "monitoring_summary_html",
@@ -30,7 +45,9 @@ __all__ = ["PANEL_CLASS", "ab_test_panel", "ab_test_summary_html", "four_part_pa
 _e = html_text
 
 
-def four_part_summary_html(hours, usd_per_hour, storage_gb, *, usd_per_gb_month, storage_months):
+def four_part_summary_html(hours: Mapping[str, float], usd_per_hour: Mapping[str, float],
+                           storage_gb: Mapping[str, float], *, usd_per_gb_month: float,
+                           storage_months: float) -> str:
     """HTML table: naive (GB added to money) vs priced storage, per phase and total."""
     led = four_part_ledger(hours, usd_per_hour, storage_gb, usd_per_gb_month=usd_per_gb_month,
                            storage_months=storage_months)
@@ -52,9 +69,9 @@ def _summary_html(led, hours, usd_per_hour, storage_gb):
             "<th>ledger (storage priced)</th></tr>" + "".join(rows) + "</table>")
 
 
-def four_part_panel(example=ORIGIN_EXAMPLE, *,
+def four_part_panel(example: Mapping[str, Mapping[str, float]] = ORIGIN_EXAMPLE, *,
                     usd_per_gb_month: float = S3_STANDARD_USD_PER_GB_MONTH,
-                    storage_months: float = 1.0, chart: bool = True):
+                    storage_months: float = 1.0, chart: bool = True) -> Widget:
     """Sliders for each phase's hours, rate and storage, with the ledger's result.
 
     The summary table compares the naive formula with the priced ledger; with
@@ -190,7 +207,7 @@ def _computed_panel(controls: dict, compute, to_html, draw=None):
 
 
 
-def training_gpu_choices():
+def training_gpu_choices() -> list[str]:
     """GPUs the training panel offers: those with a 16-bit peak and an on-demand price."""
     from costkit.catalog import gpus, price_summary
 
@@ -206,7 +223,7 @@ def _train_dtype(gpu_name: str) -> str:
     return "bf16" if gpu(gpu_name).tflops.get("bf16") is not None else "fp16"
 
 
-def training_summary_html(est, currency: str = "USD") -> str:
+def training_summary_html(est: TrainingEstimate, currency: str = "USD") -> str:
     """HTML table of a one-configuration training estimate: low / central / high."""
     from costkit.fx import convert
 
@@ -237,7 +254,7 @@ def training_summary_html(est, currency: str = "USD") -> str:
 
 
 def training_panel(model: str = "BERT-base", tokens: float = 7.68e9, gpu: str = "A100-80GB",
-                   n_gpus: int = 8, *, chart: bool = True):
+                   n_gpus: int = 8, *, chart: bool = True) -> Widget:
     """Controls for a training estimate: model, tokens, GPU, GPUs, MFU, pricing, currency.
 
     The MFU slider starts at (and returns to, when the GPU or the model
@@ -347,7 +364,7 @@ def serving_gpu_choices():
     return list(g[g["fp16_tflops"].notna() & g["name"].isin(priced)]["name"])
 
 
-def serving_summary_html(est, plan) -> str:
+def serving_summary_html(est: ServingEstimate, plan: CapacityPlan) -> str:
     """HTML summary of one LLM replica and its capacity plan (the panel's numbers)."""
     rows = "".join(
         f"<tr><td>{_e(s)}</td><td>{r.replica_hours_per_month:,.0f}</td>"
@@ -372,7 +389,7 @@ def serving_summary_html(est, plan) -> str:
 def serving_panel(model: str = "Llama-2-7B", gpu: str = "H100-SXM", *, dtype: str = "fp16",
                   batch_size: int = 16, prompt_tokens: int = 256, output_tokens: int = 64,
                   daily_requests: float = 2e6, peak_multiplier: float = 3.0,
-                  slo_s: float = 3.0, chart: bool = True):
+                  slo_s: float = 3.0, chart: bool = True) -> Widget:
     """Controls for an LLM replica and its traffic: model, GPU, dtype, batch, tokens, traffic, SLO.
 
     The summary shows one replica (:func:`costkit.serving.estimate`) and the
@@ -442,7 +459,7 @@ def serving_panel(model: str = "Llama-2-7B", gpu: str = "H100-SXM", *, dtype: st
 # --------------------------------------------------------------------------- A/B test
 
 
-def ab_test_summary_html(plan) -> str:
+def ab_test_summary_html(plan: ABTestPlan) -> str:
     """HTML summary of one :class:`costkit.tuning.ABTestPlan` (the A/B panel's numbers)."""
     return (
         f"<p><b>{plan.units_per_arm:,.0f} visitors per arm</b> to detect "
@@ -461,7 +478,7 @@ def ab_test_panel(baseline_rate: float = 0.03, relative_lift: float = 0.05, *,
                   daily_units: float = 200_000, traffic_fraction: float = 0.5,
                   power: float = 0.8, gross_profit_per_conversion_usd: float = 20.0,
                   requests_per_unit: float = 3.0, treatment_usd_per_1k_requests: float = 0.3,
-                  chart: bool = True):
+                  chart: bool = True) -> Widget:
     """Controls for an A/B test: baseline conversion, lift, traffic, share in the test, power.
 
     The summary is :func:`costkit.tuning.ab_test_plan` (visitors per arm,
@@ -517,7 +534,7 @@ def ab_test_panel(baseline_rate: float = 0.03, relative_lift: float = 0.05, *,
 # --------------------------------------------------------------------------- optimisation
 
 
-def optimization_summary_html(comparison) -> str:
+def optimization_summary_html(comparison: OptimizationComparison) -> str:
     """HTML table of an :class:`costkit.optimization.OptimizationComparison`."""
     import numpy as np
 
@@ -539,9 +556,10 @@ def optimization_summary_html(comparison) -> str:
     )
 
 
-def optimization_panel(variants, *, monthly_requests: float = 3e8,
+def optimization_panel(variants: Sequence[Variant], *, monthly_requests: float = 3e8,
                        gross_profit_per_1k_requests_usd: float = 0.0, utilization: float = 0.7,
-                       horizon_months: float = 12.0, chart: bool = True, **serving_kwargs):
+                       horizon_months: float = 12.0, chart: bool = True,
+                       **serving_kwargs: Any) -> Widget:
     """Controls for judging optimised variants: traffic, profit per request, utilisation, horizon.
 
     ``variants`` (the baseline first) and ``serving_kwargs`` go to
@@ -589,7 +607,7 @@ def optimization_panel(variants, *, monthly_requests: float = 3e8,
 # --------------------------------------------------------------------------- ROI
 
 
-def roi_summary_html(table, text: str = "") -> str:
+def roi_summary_html(table: Frame, text: str = "") -> str:
     """HTML table of :func:`costkit.roi.compare` plus the decision in words.
 
     IRRs above 1,000% a year read "above 1,000%" (:func:`costkit.roi.irr_label`): with a tiny
@@ -614,7 +632,8 @@ def roi_summary_html(table, text: str = "") -> str:
             + words)
 
 
-def recentre_draws(draws, old_case, new_case) -> dict:
+def recentre_draws(draws: Mapping[str, NDArray[np.float64]], old_case: Case,
+                   new_case: Case) -> dict:
     """Move Monte Carlo draws with a changed central case: ``{input: array}``.
 
     A money input (its name has ``usd``) is scaled by new / old (a cost
@@ -634,7 +653,7 @@ def recentre_draws(draws, old_case, new_case) -> dict:
 
 
 def roi_panel(cases: dict, *, chart: bool = True, uncertainty: dict | None = None,
-              draws: int = 4_000, seed: int = 0):
+              draws: int = 4_000, seed: int = 0) -> Widget:
     """Controls for the ROI of several options (``name -> costkit.roi.Case``, same horizon).
 
     Shared assumptions (sessions, AOV, margin, CTR, CVR, latency elasticity,
@@ -740,7 +759,7 @@ def roi_panel(cases: dict, *, chart: bool = True, uncertainty: dict | None = Non
 # --------------------------------------------------------------------------- monitoring
 
 
-def monitoring_summary_html(costed, found) -> str:
+def monitoring_summary_html(costed: Frame, found: Frame) -> str:
     """HTML: the selection's cost, requests, utilisation and idle money, and its alerts."""
     from costkit.monitoring import chargeback
 
@@ -764,7 +783,7 @@ def monitoring_summary_html(costed, found) -> str:
             + "</table></details>")
 
 
-def monitoring_panel(costed, *, chart: bool = True):
+def monitoring_panel(costed: Frame, *, chart: bool = True) -> Widget:
     """Filter costed usage by team and model, and tune the alert thresholds.
 
     ``costed`` is :func:`costkit.monitoring.cost_usage`'s table. Controls: team,

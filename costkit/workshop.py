@@ -18,7 +18,12 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._typing import Frame, StrPath
 
 __all__ = ["HALF_DAY_MINUTES", "TEACH_MODEL", "agenda", "agenda_minutes", "guide_section",
            "write_guide", "make_handouts", "measure", "read_timings", "render_html",
@@ -72,7 +77,7 @@ def handout(nb):
     return out
 
 
-def make_handouts(src="notebooks", out="handouts") -> list[Path]:
+def make_handouts(src: StrPath = "notebooks", out: StrPath = "handouts") -> list[Path]:
     """Write a hand-out of every numbered notebook in ``src`` to ``out``; returns the paths."""
     import nbformat
 
@@ -125,7 +130,7 @@ def _static(nb):
     return nb
 
 
-def render_html(src="notebooks", out="build/html") -> Path:
+def render_html(src: StrPath = "notebooks", out: StrPath = "build/html") -> Path:
     """Static HTML of every executed notebook in ``src`` plus ``index.html``; returns the index."""
     import html
 
@@ -174,8 +179,9 @@ def _counts(nb, *, core=False) -> dict:
             "panels": panels, "exercises": exercises}
 
 
-def teach_minutes(markdown_words, code_cells, charts, panels, exercises, run_seconds=0.0,
-                  model=None) -> float:
+def teach_minutes(markdown_words: float, code_cells: float, charts: float, panels: float,
+                  exercises: float, run_seconds: float = 0.0,
+                  model: Mapping[str, float] | None = None) -> float:
     """Minutes to teach a notebook under :data:`TEACH_MODEL` (an assumption), plus its run time."""
     m = {**TEACH_MODEL, **(model or {})}
     return (markdown_words / m["words_per_minute"] + charts * m["minutes_per_chart"]
@@ -229,7 +235,8 @@ def execute_in_place(src="notebooks", kernel_name="costkit", timeout_s=30) -> li
     return done
 
 
-def measure(src="notebooks", kernel_name="costkit", timeout_s=30, repeats=2):
+def measure(src: StrPath = "notebooks", kernel_name: str = "costkit", timeout_s: int = 30,
+            repeats: int = 2) -> Frame:
     """Run every notebook top to bottom (in memory) and time it; count its content.
 
     Each notebook runs ``repeats`` times and the fastest run counts, and a run
@@ -257,14 +264,15 @@ def measure(src="notebooks", kernel_name="costkit", timeout_s=30, repeats=2):
     return pd.DataFrame(rows)
 
 
-def read_timings(path="docs/notebook_timings.csv"):
+def read_timings(path: StrPath = "docs/notebook_timings.csv") -> Frame:
     """The committed measurement (``make timings``) as a DataFrame indexed by notebook."""
     import pandas as pd
 
     return pd.read_csv(path, comment="#").set_index("notebook")
 
 
-def agenda(timings, notebooks, *, start="09:00", breaks=None, core=()) -> str:
+def agenda(timings: Frame, notebooks: Sequence[str], *, start: str = "09:00",
+           breaks: Mapping[str, tuple[str, int]] | None = None, core: Sequence[str] = ()) -> str:
     """A timed agenda as a Markdown table: each notebook's measured teaching minutes in turn.
 
     ``breaks`` maps a notebook (the break comes after it) to ``(label, minutes)``;
@@ -292,26 +300,28 @@ def agenda(timings, notebooks, *, start="09:00", breaks=None, core=()) -> str:
     return "\n".join(rows)
 
 
-HALF_DAY = dict(notebooks=["00_welcome", "01_cost_accounting", "03_serving_cost",
+HALF_DAY: dict[str, Any] = dict(notebooks=["00_welcome", "01_cost_accounting", "03_serving_cost",
                            "06_roi_case_study"], start="13:00",
                 breaks={"01_cost_accounting": ("break", 15)},
                 core=("00_welcome", "01_cost_accounting", "03_serving_cost",
                       "06_roi_case_study"))
-FULL_DAY = dict(notebooks=["00_welcome", "01_cost_accounting", "02_training_cost",
+FULL_DAY: dict[str, Any] = dict(notebooks=["00_welcome", "01_cost_accounting", "02_training_cost",
                            "03_serving_cost", "04_tuning_cost", "05_optimization",
                            "06_roi_case_study", "07_monitoring"], start="09:00",
                 breaks={"01_cost_accounting": ("break", 15), "03_serving_cost": ("lunch", 60),
                         "05_optimization": ("break", 15)})
 
 
-def agenda_minutes(timings, notebooks, *, breaks=None, core=(), **_) -> int:
+def agenda_minutes(timings: Frame, notebooks: Sequence[str], *,
+                   breaks: Mapping[str, tuple[str, int]] | None = None, core: Sequence[str] = (),
+                   **_: Any) -> int:
     """Total minutes of :func:`agenda` (sessions and breaks)."""
     total = sum(int(timings.loc[nb, "core_teach_minutes" if nb in core else "teach_minutes"])
                 for nb in notebooks)
     return total + sum(int(m) for _, m in (breaks or {}).values())
 
 
-def guide_section(timings) -> str:
+def guide_section(timings: Frame) -> str:
     """The guide's timings table and both agendas, written from a measurement."""
     rows = ["| notebook | run [s] | prose [words] | charts | panels | exercises | teach [min] "
             "| without optional sections [min] |", "|---|---|---|---|---|---|---|---|"]
@@ -338,7 +348,7 @@ GUIDE_BEGIN = "<!-- written by make timings: begin -->"
 GUIDE_END = "<!-- written by make timings: end -->"
 
 
-def write_guide(timings, guide="docs/workshop.md") -> Path:
+def write_guide(timings: Frame, guide: StrPath = "docs/workshop.md") -> Path:
     """Replace the guide's measured section (between the markers) with :func:`guide_section`."""
     path = Path(guide)
     text = path.read_text(encoding="utf-8")
