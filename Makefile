@@ -24,7 +24,7 @@ DASHBOARD_FLAGS := --VoilaConfiguration.show_tracebacks=True
 
 .PHONY: lab install test unit notebooks test-browser browser-deps dashboard lint bench \
 	execute-notebooks kernel clean handouts test-handouts html timings wheelhouse test-offline \
-	fuzz test-lowest test-timezones validate
+	fuzz test-lowest test-timezones validate docs
 
 # costkit needs Python 3.11 or newer (pyproject.toml's requires-python)
 SUPPORTED := import sys; sys.exit(sys.version_info < (3, 11))
@@ -50,6 +50,21 @@ endif
 	$(BIN)/python -m ipykernel install --sys-prefix --name costkit --display-name "Python (costkit)" >/dev/null
 	@echo "installed. The command line is $(BIN)/costkit (or: source $(BIN)/activate, then costkit)"
 	touch $@
+
+DOCS_STAMP := $(VENV)/.costkit-docs-installed
+
+# Sphinx and its extensions only for make docs
+$(DOCS_STAMP): $(STAMP)
+	@echo "installing Sphinx, numpydoc, the PyData theme and myst-nb into $(VENV)"
+	$(BIN)/python -m pip install --progress-bar on -e ".[notebooks,docs]"
+	touch $@
+
+## docs: the reference site in build/docs (API from the docstrings, the notebooks with their
+##       stored outputs, the validation figures, the scenario format); warnings are errors
+docs: $(DOCS_STAMP)
+	rm -rf build/docs
+	$(BIN)/sphinx-build -W --keep-going -b html docs build/docs
+	@echo "built build/docs/index.html"
 
 # the test tools (pytest, nbval, hypothesis, Playwright, ruff ...) only for the targets that test
 $(TEST_STAMP): $(STAMP)

@@ -19,8 +19,11 @@ _STYLE = ("<style>.ck-result td,.ck-result th{padding:2px 8px;text-align:left}"
 
 
 def number_text(v) -> str:
-    """A cell's text: thousands separated, two decimals from 1, four digits below, a dash
-    for NaN, escaped text otherwise (the report's tables and the result tables alike)."""
+    """A cell's text.
+
+    Thousands separated, two decimals from 1, four digits below, a dash for NaN, escaped text
+    otherwise (the report's tables and the result tables alike).
+    """
     if isinstance(v, bool) or v is None:
         return html_text(v)
     if isinstance(v, int | float):

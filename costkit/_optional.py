@@ -14,8 +14,10 @@ EXTRAS = {"duckdb": "billing", "pyarrow": "parquet"}
 
 
 def require(module: str, what: str):
-    """Import ``module`` for ``what`` (e.g. "reading a billing export"), or explain which
-    extra to install."""
+    """Import ``module``, or say which extra to install for ``what``.
+
+    ``what`` names the task in the message ("reading a billing export").
+    """
     try:
         return importlib.import_module(module)
     except ImportError:

@@ -18,7 +18,7 @@ Queueing model and where it stops being accurate
 Each hour is treated as a steady M/M/c queue: Poisson arrivals at rate λ,
 c = replicas x slots servers, each finishing a request in a mean service
 time S (exponential). A request waits with probability C(c, a) (Erlang C,
-a = λ·S offered load) and then P(wait > t) = C·exp(-(c/S - λ)·t) [1]_. The
+a = λ·S offered load) and then P(wait > t) = C·exp(-(c/S - λ)·t) [1]. The
 SLO holds when S + the p-th percentile of the wait is at most the target.
 
 - Service times of a batched LLM are closer to deterministic than
@@ -48,11 +48,11 @@ Default assumptions (in every :class:`CapacityPlan`)
 
 References
 ----------
-.. [1] Kleinrock, "Queueing Systems, Volume 1: Theory", Wiley, 1975,
-   Sec. 3.5 (M/M/m, Erlang's C formula, waiting-time distribution).
-.. [2] Harchol-Balter, "Performance Modeling and Design of Computer
-   Systems", Cambridge University Press, 2013, Ch. 14 (M/M/k, square-root
-   staffing).
+- [1] Kleinrock, "Queueing Systems, Volume 1: Theory", Wiley, 1975,
+  Sec. 3.5 (M/M/m, Erlang's C formula, waiting-time distribution).
+- [2] Harchol-Balter, "Performance Modeling and Design of Computer
+  Systems", Cambridge University Press, 2013, Ch. 14 (M/M/k, square-root
+  staffing).
 """
 
 from __future__ import annotations
@@ -174,12 +174,12 @@ def _erlang_b_upto(a, c_max):
 
 
 def erlang_c(servers: Floats, offered_load: Floats) -> Floats:
-    """Probability that an arriving request waits (M/M/c, Erlang's C formula). [unitless]
+    r"""Probability that an arriving request waits (M/M/c, Erlang's C formula). [unitless]
 
-    .. math:: C(c, a) = \\frac{c\\,B(c, a)}{c - a\\,(1 - B(c, a))}
+    .. math:: C(c, a) = \frac{c\,B(c, a)}{c - a\,(1 - B(c, a))}
 
     with B the Erlang B blocking probability (computed by its stable
-    recursion) and ``a`` = λ / μ the offered load in Erlangs [1]_. Returns 1
+    recursion) and ``a`` = λ / μ the offered load in Erlangs [1]. Returns 1
     where the queue is unstable (a >= c).
 
     Parameters
@@ -343,6 +343,7 @@ class CapacityPlan:
 
     @property
     def cheapest(self) -> str:
+        """The strategy with the lowest monthly cost."""
         return str(self.summary["monthly_cost_usd"].idxmin())
 
     def monthly_cost_usd(self, strategy: str | None = None) -> float:

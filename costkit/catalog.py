@@ -306,8 +306,11 @@ class Model:
 
     @property
     def gated_mlp(self) -> bool:
-        """Whether the MLP has a gate matrix: as the ``gated_mlp`` column says, else the
-        decoders' SwiGLU (Llama, Qwen) and the encoders' two-matrix GELU MLP (BERT)."""
+        """Whether the MLP has a gate matrix.
+
+        As the ``gated_mlp`` column says, else the decoders' SwiGLU (Llama, Qwen) and the
+        encoders' two-matrix GELU MLP (BERT).
+        """
         if self.gated_mlp_given is not None:
             return self.gated_mlp_given
         return self.architecture == "decoder"

@@ -74,6 +74,7 @@ class CheckResult:
 
     @property
     def right(self) -> bool:
+        """Whether the answer is right (within the exercise's tolerance)."""
         return self.status == "right"
 
     def __str__(self) -> str:

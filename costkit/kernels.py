@@ -11,15 +11,15 @@ Units are in the names: FLOP, bytes, seconds, GPU-hours, GB/s = 1e9 bytes/s.
 
 References
 ----------
-.. [1] Kaplan et al. 2020 (arXiv:2001.08361) Sec. 2.1 and Chowdhery et al.
-   2022 (PaLM, arXiv:2204.02311) Appendix B: training FLOPs.
-.. [2] Pope et al. 2023, "Efficiently Scaling Transformer Inference"
-   (arXiv:2211.05102) Sec. 2: KV-cache bytes, tensor-parallel all-reduce.
-.. [3] DeepSeek-AI 2024, DeepSeek-V2 (arXiv:2405.04434) Sec. 2.1: multi-head
-   latent attention caches ``kv_lora_rank + rope_head_dim`` values per layer.
-.. [4] Fedus, Zoph and Shazeer 2022, "Switch Transformers" (JMLR 23:120) and
-   Lepikhin et al. 2021, "GShard" (arXiv:2006.16668): token dispatch and
-   combine by all-to-all under expert parallelism.
+- [1] Kaplan et al. 2020 (arXiv:2001.08361) Sec. 2.1 and Chowdhery et al.
+  2022 (PaLM, arXiv:2204.02311) Appendix B: training FLOPs.
+- [2] Pope et al. 2023, "Efficiently Scaling Transformer Inference"
+  (arXiv:2211.05102) Sec. 2: KV-cache bytes, tensor-parallel all-reduce.
+- [3] DeepSeek-AI 2024, DeepSeek-V2 (arXiv:2405.04434) Sec. 2.1: multi-head
+  latent attention caches ``kv_lora_rank + rope_head_dim`` values per layer.
+- [4] Fedus, Zoph and Shazeer 2022, "Switch Transformers" (JMLR 23:120) and
+  Lepikhin et al. 2021, "GShard" (arXiv:2006.16668): token dispatch and
+  combine by all-to-all under expert parallelism.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def training_flops(params: Floats, trainable: Floats, tokens: Floats,
     mixture-of-experts model's *active* parameters), ``trainable`` N_t those
     with gradients (= N for full training), ``tokens`` D, and
     ``attention_per_token`` A = 12·L·d·s the attention FLOPs per token
-    (0 to leave attention out). Forward 2·N, backward 2·N + 2·N_t [1]_.
+    (0 to leave attention out). Forward 2·N, backward 2·N + 2·N_t [1].
     """
     return (4.0 * params + 2.0 * trainable) * tokens + attention_per_token * tokens
 
@@ -73,10 +73,10 @@ def kv_bytes_per_token(n_layers: Floats, n_kv_heads: Floats, head_dim: Floats,
     """KV-cache bytes of one token. [bytes]
 
     Multi-head and grouped-query attention: keys and values of every layer,
-    ``2·L·kv_heads·head_dim·bytes`` [2]_. Multi-head latent attention (MLA,
+    ``2·L·kv_heads·head_dim·bytes`` [2]. Multi-head latent attention (MLA,
     DeepSeek-V2/V3) caches one compressed vector per layer instead,
     ``L·latent_dim·bytes`` with ``latent_dim = kv_lora_rank + rope_head_dim``
-    [3]_; pass ``latent_dim`` > 0 to use it (where it is > 0).
+    [3]; pass ``latent_dim`` > 0 to use it (where it is > 0).
     """
     latent = np.asarray(latent_dim, dtype=float)
     if latent.ndim == 0 and latent <= 0:  # no latent attention: the common case, one branch
@@ -113,7 +113,7 @@ def all_to_all_bytes_per_token(moe_layers: Floats, experts_per_token: Floats, d_
     Each MoE layer dispatches the token's hidden state to its ``k`` experts
     and combines their outputs: ``2·k·d`` values forward, the same again for
     the gradients backward (``passes`` = 4 in training, 2 in inference),
-    times the share of experts on other GPUs, ``(EP - 1) / EP`` [4]_.
+    times the share of experts on other GPUs, ``(EP - 1) / EP`` [4].
     """
     ep = np.asarray(expert_parallel, dtype=float)
     remote = np.where(ep > 1, (ep - 1.0) / np.maximum(ep, 1.0), 0.0)
@@ -125,7 +125,7 @@ def all_reduce_seconds(bytes_per_gpu: Floats, n_gpus: Floats, link_bytes_per_s: 
     """Time of a ring all-reduce of ``bytes_per_gpu`` over ``n_gpus``. [s]
 
     Each GPU sends and receives ``2·(n-1)/n`` of the buffer over its link
-    (reduce-scatter then all-gather) [2]_, plus a fixed ``latency_s`` per
+    (reduce-scatter then all-gather) [2], plus a fixed ``latency_s`` per
     call; 0 for one GPU.
     """
     n = np.asarray(n_gpus, dtype=float)

@@ -379,6 +379,7 @@ class Ledger:
     # ------------------------------------------------------------------ reading
     @property
     def items(self) -> tuple[LineItem, ...]:
+        """The line items in the order they were added."""
         return tuple(self._items)
 
     def __len__(self) -> int:
@@ -428,8 +429,11 @@ class Ledger:
         return pd.Series(totals, name=f"cost_{cur.lower()}")
 
     def by_category(self, currency: str | None = None) -> Series:
-        """Cost per category as a Series: the six of :data:`CATEGORIES` (zero where empty),
-        then any others in the order they first appear. [currency]"""
+        """Cost per category as a Series.
+
+        The six of :data:`CATEGORIES` (zero where empty), then any others in the order they
+        first appear. [currency]
+        """
         import pandas as pd
 
         cur = (currency or self.currency).upper()

@@ -4,7 +4,7 @@ Published training runs report GPU-hours = GPUs x wall clock, which is
 
     GPU-hours = FLOPs / (MFU x goodput x dense peak x 3600) + all-to-all hours
 
-- **MFU** (model FLOPs utilisation [1]_) is the share of the dense peak that
+- **MFU** (model FLOPs utilisation [1]) is the share of the dense peak that
   a *running* training step turns into model FLOPs;
 - **goodput** is the share of the GPU-hours bought that run training steps
   at all: restarts after failures, checkpointing, evaluation and idle time
@@ -47,13 +47,13 @@ ratio (:data:`FP8_SPEEDUP_OVER_BF16`), as before.
 
 References
 ----------
-.. [1] Chowdhery et al., "PaLM: Scaling Language Modeling with Pathways",
-   arXiv:2204.02311, 2022, Appendix B (definition of MFU).
-.. [2] Jiang et al., "MegaScale: Scaling Large Language Model Training to
-   More Than 10,000 GPUs", arXiv:2402.15627, 2024 (effective training time
-   above 90%).
-.. [3] The sources of each run are in the ``source`` column of
-   ``data/training_runs.csv``.
+- [1] Chowdhery et al., "PaLM: Scaling Language Modeling with Pathways",
+  arXiv:2204.02311, 2022, Appendix B (definition of MFU).
+- [2] Jiang et al., "MegaScale: Scaling Large Language Model Training to
+  More Than 10,000 GPUs", arXiv:2402.15627, 2024 (effective training time
+  above 90%).
+- [3] The sources of each run are in the ``source`` column of
+  ``data/training_runs.csv``.
 """
 
 from __future__ import annotations

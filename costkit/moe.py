@@ -26,11 +26,11 @@ Mixtral-8x7B (32 layers of 4096, 32 query / 8 KV heads of 128, 8 experts of
 
 References
 ----------
-.. [1] Jiang et al. 2024, "Mixtral of Experts", arXiv:2401.04088, Sec. 2.
-.. [2] DeepSeek-AI 2024, "DeepSeek-V3 Technical Report", arXiv:2412.19437,
-   Sec. 2.1 and 4.2 (671B total, 37B activated; MLA ranks).
-.. [3] Shazeer et al. 2017, "Outrageously Large Neural Networks: The
-   Sparsely-Gated Mixture-of-Experts Layer", arXiv:1701.06538.
+- [1] Jiang et al. 2024, "Mixtral of Experts", arXiv:2401.04088, Sec. 2.
+- [2] DeepSeek-AI 2024, "DeepSeek-V3 Technical Report", arXiv:2412.19437,
+  Sec. 2.1 and 4.2 (671B total, 37B activated; MLA ranks).
+- [3] Shazeer et al. 2017, "Outrageously Large Neural Networks: The
+  Sparsely-Gated Mixture-of-Experts Layer", arXiv:1701.06538.
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ def mla_attention_params(d_model: Floats, n_heads: Floats, *, q_lora_rank: Float
     Queries through a rank-``q_lora_rank`` bottleneck (0: a full ``d x h·(nope
     + rope)`` matrix); keys and values through one shared ``kv_lora_rank``
     latent plus a shared RoPE key of ``qk_rope_head_dim``; the output
-    projection ``h·v_head_dim x d``; the two latent RMSNorms [2]_::
+    projection ``h·v_head_dim x d``; the two latent RMSNorms [2]::
 
         q:  d·r_q + r_q + r_q·h·(nope + rope)      (or d·h·(nope + rope))
         kv: d·(r_kv + rope) + r_kv + r_kv·h·(nope + v)

@@ -172,7 +172,6 @@ def cost_usage(tel: Telemetry, bill_hours: Frame) -> Frame:
     without telemetry: their use is unknown) and ``unbilled`` (telemetry hours
     with no bill line). ``attrs["report"]`` counts both kinds.
     """
-
     import pandas as pd
 
     use = usage_by_hour(tel)
@@ -308,7 +307,7 @@ def robust_z(values: NDArray[np.float64] | Series, window: int, *, period: int =
     ``window`` earlier points (``period=24`` on hourly data compares each hour
     with the same hour of earlier days, so a daily cycle is not an anomaly).
     The point is not part of its own baseline. The MAD is floored at
-    ``min_relative_mad`` x |median| so that a near-constant history does not
+    ``min_relative_mad`` x the absolute median so that a near-constant history does not
     make every wiggle infinite. NaN with fewer than ``min_history`` points.
 
     Returns ``(z, median)`` arrays.
@@ -430,10 +429,12 @@ class Drivers:
 
     @property
     def replica_hours(self) -> float:
+        """Replica-hours the requests need: requests / throughput / utilisation. [h]"""
         return self.requests / self.requests_per_busy_replica_hour / self.utilization
 
     @property
     def cost_usd(self) -> float:
+        """Replica-hours x price per replica-hour. [USD]"""
         return self.replica_hours * self.usd_per_replica_hour
 
     @classmethod

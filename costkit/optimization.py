@@ -55,23 +55,23 @@ Default assumptions (stated in each result)
   not modelled: dense kernels get no faster from zeros.
 - Accuracy losses are inputs: measure them (offline replay, A/B test). The
   literature is a guide only: 8-bit weights and activations lose well under
-  1% on LLM benchmarks [1]_, 4-bit weight-only a little more [2]_, a
-  6-layer MiniLM student keeps most of its teacher's ranking quality [3]_.
+  1% on LLM benchmarks [1], 4-bit weight-only a little more [2], a
+  6-layer MiniLM student keeps most of its teacher's ranking quality [3].
 
 References
 ----------
-.. [1] Dettmers et al., "LLM.int8()", NeurIPS 2022, arXiv:2208.07339;
-   Micikevicius et al., "FP8 Formats for Deep Learning", arXiv:2209.05433.
-.. [2] Lin et al., "AWQ: Activation-aware Weight Quantization for LLM
-   Compression and Acceleration", MLSys 2024, arXiv:2306.00978.
-.. [3] Wang et al., "MiniLM: Deep Self-Attention Distillation for
-   Task-Agnostic Compression of Pre-Trained Transformers", NeurIPS 2020,
-   arXiv:2002.10957; Hinton, Vinyals and Dean, "Distilling the Knowledge in
-   a Neural Network", arXiv:1503.02531, 2015.
-.. [4] Men et al., "ShortGPT: Layers in Large Language Models are More
-   Redundant Than You Expect", arXiv:2403.03853, 2024; Muralidharan et al.,
-   "Compact Language Models via Pruning and Knowledge Distillation"
-   (Minitron), arXiv:2407.14679, 2024 (depth and width pruning).
+- [1] Dettmers et al., "LLM.int8()", NeurIPS 2022, arXiv:2208.07339;
+  Micikevicius et al., "FP8 Formats for Deep Learning", arXiv:2209.05433.
+- [2] Lin et al., "AWQ: Activation-aware Weight Quantization for LLM
+  Compression and Acceleration", MLSys 2024, arXiv:2306.00978.
+- [3] Wang et al., "MiniLM: Deep Self-Attention Distillation for
+  Task-Agnostic Compression of Pre-Trained Transformers", NeurIPS 2020,
+  arXiv:2002.10957; Hinton, Vinyals and Dean, "Distilling the Knowledge in
+  a Neural Network", arXiv:1503.02531, 2015.
+- [4] Men et al., "ShortGPT: Layers in Large Language Models are More
+  Redundant Than You Expect", arXiv:2403.03853, 2024; Muralidharan et al.,
+  "Compact Language Models via Pruning and Knowledge Distillation"
+  (Minitron), arXiv:2407.14679, 2024 (depth and width pruning).
 """
 
 from __future__ import annotations
@@ -479,7 +479,7 @@ def prune(base: Variant, *, layers_removed: Floats = 0, width_removed_fraction: 
     """Remove whole layers and/or a share of each layer's weights; optionally fine-tune back.
 
     ``params' = params - layers_removed x layer_params - width x (layers
-    left) x layer_params`` [4]_; the layer count falls with depth pruning
+    left) x layer_params`` [4]; the layer count falls with depth pruning
     (and with it the KV cache). ``recovery_tokens`` of training to win back
     accuracy are priced by :func:`costkit.training.estimate` (keyword
     arguments go there).
@@ -573,6 +573,7 @@ class OptimizationComparison:
 
     @property
     def baseline(self) -> str:
+        """Name of the baseline variant (the first row of the table)."""
         return str(self.table.index[0])
 
     def payback_curve(self, monthly_requests: Floats) -> Frame:

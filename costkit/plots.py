@@ -35,9 +35,12 @@ __all__ = [
 
 
 def _plain(v: float, *, label: bool = False) -> str:
-    """A number as a person writes it on a chart: 1.5 M, 250 k, 3 B, 12, 0.5, 0.001 (no 1e6,
-    no 10^k). ``label=True`` (a value written beside a bar) keeps more digits: 1.26 M,
-    12 k from 10,000 up, whole numbers from 100, two decimals below."""
+    """A number as a person writes it on a chart.
+
+    1.5 M, 250 k, 3 B, 12, 0.5, 0.001 (no 1e6, no 10^k). ``label=True`` (a value written beside
+    a bar) keeps more digits: 1.26 M, 12 k from 10,000 up, whole numbers from 100, two decimals
+    below.
+    """
     a = abs(v)
     if a >= 1e9:
         return f"{v / 1e9:,.1f} B".replace(".0 B", " B")
@@ -53,9 +56,11 @@ def _plain(v: float, *, label: bool = False) -> str:
 
 
 def money_ticks(axis: Axis) -> Axis:
-    """Tick labels in k, M and B (``1.5 M``, ``250 k``) instead of a ``1e6`` offset or
-    ``10^6`` powers; returns the axis. ``axis`` is ``ax.yaxis`` or ``ax.xaxis``; on a log
-    axis the minor ticks stay unlabelled."""
+    """Tick labels in k, M and B (``1.5 M``, ``250 k``); returns the axis.
+
+    No ``1e6`` offset or ``10^6`` powers. ``axis`` is ``ax.yaxis`` or ``ax.xaxis``; on a log
+    axis the minor ticks stay unlabelled.
+    """
     from matplotlib.ticker import FuncFormatter, NullFormatter
 
     axis.set_major_formatter(FuncFormatter(lambda v, _pos=None: _plain(v)))
@@ -111,9 +116,11 @@ def _label(v: float) -> str:
 
 def ledger_items(ledger: Ledger, *, ax: Axes | None = None, currency: str | None = None,
                  top: int = 14) -> Axes:
-    """What the ledger holds: one horizontal bar per line item, grouped by phase and coloured
-    by category, each labelled with its cost. Items past the ``top`` largest are one
-    "n smaller items" bar, so every unit of money is drawn. [currency]
+    """What the ledger holds.
+
+    One horizontal bar per line item, grouped by phase and coloured by category, each labelled
+    with its cost. Items past the ``top`` largest are one "n smaller items" bar, so every unit
+    of money is drawn. [currency]
     """
     import numpy as np
 
@@ -159,8 +166,11 @@ def ledger_items(ledger: Ledger, *, ax: Axes | None = None, currency: str | None
 
 
 def ledger_matrix(ledger: Ledger, *, ax: Axes | None = None, currency: str | None = None) -> Axes:
-    """The ledger both ways: one bar per category (the origin's six, then others), stacked by
-    phase in the phase colours, with each category's total. [currency]"""
+    """The ledger both ways.
+
+    One bar per category (the origin's six, then others), stacked by phase in the phase colours,
+    with each category's total. [currency]
+    """
     import numpy as np
 
     from costkit.ledger import PHASE_LABELS, PHASES
@@ -267,8 +277,9 @@ def _range_err(est, key, scale=1.0):
 
 def training_by_gpu(est: TrainingEstimate, *, ax: Axes | None = None,
                     currency: str = "USD") -> Axes:
-    """Cost per GPU as horizontal bars (whiskers: the low-high range), each labelled with its
-    wall-clock days, cheapest first. One axis: money is never drawn against days.
+    """Cost per GPU as horizontal bars, cheapest first, each labelled with its wall-clock days.
+
+    Whiskers show the low-high range. One axis: money is never drawn against days.
 
     ``est`` is a :class:`costkit.training.TrainingEstimate` over an array of
     GPUs. [currency; days]
@@ -327,8 +338,10 @@ def training_scaling(est: TrainingEstimate, *, ax: Axes | None = None,
 
 
 def _usable_line(ax, gpu_name, fraction, x_right):
-    """The usable share of a GPU's memory as a dashed line [GB = 1e9 bytes]: the same line,
-    with the same label, in the training and the serving charts."""
+    """The usable share of a GPU's memory as a dashed line [GB = 1e9 bytes].
+
+    The same line, with the same label, in the training and the serving charts.
+    """
     from costkit.catalog import gpu as lookup
 
     g = lookup(gpu_name)

@@ -391,22 +391,27 @@ class Funnel:
 
     @property
     def searches_per_month(self) -> Floats:
+        """Searches a month: sessions x searches per session. [1/month]"""
         return self._out(np.multiply(self.sessions_per_month, self.searches_per_session))
 
     @property
     def clicks_per_month(self) -> Floats:
+        """Clicks a month: searches x click-through rate. [1/month]"""
         return self._out(np.multiply(self.searches_per_month, self.click_through_rate))
 
     @property
     def orders_per_month(self) -> Floats:
+        """Orders a month: clicks x conversion rate. [1/month]"""
         return self._out(np.multiply(self.clicks_per_month, self.conversion_rate))
 
     @property
     def gmv_usd_per_month(self) -> Floats:
+        """Gross merchandise value a month: orders x average order value. [USD/month]"""
         return self._out(np.multiply(self.orders_per_month, self.average_order_value_usd))
 
     @property
     def gross_profit_usd_per_month(self) -> Floats:
+        """Gross profit a month: GMV x gross margin. [USD/month]"""
         return self._out(np.multiply(self.gmv_usd_per_month, self.gross_margin))
 
     @property
@@ -451,8 +456,10 @@ class Funnel:
 
 
 def cost_of_delay_usd_per_month(case: Case) -> Floats:
-    r"""What one month of delay forgoes: the case's incremental gross profit per month at full
-    rollout, less the incremental serving that month would cost. [USD/month]
+    r"""What one month of delay forgoes.
+
+    The case's incremental gross profit per month at full rollout, less the incremental serving
+    that month would cost. [USD/month]
 
     .. math::  D = S\,(\text{CTR}\cdot\text{CVR}\cdot\text{AOV}\cdot m)\,L
                - \frac{S}{1000}\,c_{1k}
@@ -570,10 +577,12 @@ class Case:
 
     @property
     def funnel(self) -> Funnel:
+        """The case's funnel (traffic, click-through, conversion, order value, margin)."""
         return Funnel(*(getattr(self, f) for f in _FUNNEL))
 
     @property
     def effects(self) -> dict:
+        """The model's effects on the funnel: ``{effect name: value}``."""
         return {f: getattr(self, f) for f in _EFFECTS}
 
     @property
@@ -703,6 +712,7 @@ class ROIResult:
 
     @property
     def irr_annual(self) -> Floats:
+        """IRR per year, from the monthly IRR: ``(1 + m)**12 - 1``. [unitless]"""
         return annual_rate(self.irr_monthly)
 
     @property
@@ -712,6 +722,7 @@ class ROIResult:
 
     @property
     def assumptions(self) -> dict:
+        """Every input of the case, with its unit, as the report prints it."""
         c = self.case
         return {
             "horizon_months": int(c.horizon_months),
@@ -945,7 +956,7 @@ def tornado(case: Case, swings: dict | None = None, *, relative: float = 0.2) ->
     Returns
     -------
     DataFrame indexed by input, with ``low``, ``high``, ``npv_low_usd``,
-    ``npv_high_usd`` and ``swing_usd`` (|difference|), largest swing first;
+    ``npv_high_usd`` and ``swing_usd`` (the absolute difference), largest swing first;
     ``.attrs["base_npv_usd"]`` is the NPV of ``case``.
     """
     import pandas as pd

@@ -160,8 +160,10 @@ class Checker(Protocol):
 
 def _checker(fn: Callable[[Any, str], Any], default: Any, json: dict, *,
              fills: bool = False) -> Checker:
-    """``fn`` with its default and JSON Schema attached: the checker the validator and
-    ``costkit schema`` both read."""
+    """``fn`` with its default and JSON Schema attached.
+
+    The checker the validator and ``costkit schema`` both read.
+    """
     fn.__dict__.update(default=default, json=json, fills=fills)
     return cast("Checker", fn)
 
@@ -498,8 +500,9 @@ _SCHEMA = mapping({
 
 
 def json_schema() -> dict:
-    """The scenario format as a JSON Schema (draft 2020-12), generated from the checkers that
-    :meth:`Scenario.from_yaml` runs, for editors' YAML language servers (``costkit schema``).
+    """The scenario format as a JSON Schema (draft 2020-12), for editors (``costkit schema``).
+
+    Generated from the checkers that :meth:`Scenario.from_yaml` runs, for YAML language servers.
 
     The schema catches the shape (keys, types, ranges, choices); the validator also checks
     what a schema cannot: catalog names, units, distributions' parameters, references
@@ -586,10 +589,12 @@ class Scenario:
 
     @property
     def name(self) -> str:
+        """The scenario's ``name``."""
         return self.spec["name"]
 
     @property
     def option_names(self) -> list[str]:
+        """The names of the options, in file order."""
         return [o["name"] for o in self.spec["options"]]
 
     def evaluate(self, *, draws: int | None = None, seed: int | None = None,

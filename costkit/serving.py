@@ -56,20 +56,20 @@ Default assumptions (printed by every result)
 
 References
 ----------
-.. [1] Williams, Waterman and Patterson, "Roofline: an insightful visual
-   performance model for multicore architectures", CACM 52(4), 2009.
-.. [2] Pope et al., "Efficiently Scaling Transformer Inference", MLSys 2023,
-   arXiv:2211.05102, Sec. 2 (memory time vs compute time, KV-cache size).
-.. [3] Kwon et al., "Efficient Memory Management for Large Language Model
-   Serving with PagedAttention" (vLLM), SOSP 2023, arXiv:2309.06180.
-.. [4] Ainslie et al., "GQA: Training Generalized Multi-Query Transformer
-   Models from Multi-Head Checkpoints", arXiv:2305.13245, 2023.
-.. [5] Naumov et al., "Deep Learning Recommendation Model for
-   Personalization and Recommendation Systems", arXiv:1906.00091, 2019.
-.. [7] Wang et al., "DCN V2: Improved Deep & Cross Network", WWW 2021,
-   arXiv:2008.13535, Sec. 3 (low-rank cross layers).
-.. [6] NVIDIA, TensorRT-LLM ``docs/source/performance.md`` (v0.6.1 tables)
-   and TensorRT ``demo/BERT/README.md`` (A100 results): the calibration data.
+- [1] Williams, Waterman and Patterson, "Roofline: an insightful visual
+  performance model for multicore architectures", CACM 52(4), 2009.
+- [2] Pope et al., "Efficiently Scaling Transformer Inference", MLSys 2023,
+  arXiv:2211.05102, Sec. 2 (memory time vs compute time, KV-cache size).
+- [3] Kwon et al., "Efficient Memory Management for Large Language Model
+  Serving with PagedAttention" (vLLM), SOSP 2023, arXiv:2309.06180.
+- [4] Ainslie et al., "GQA: Training Generalized Multi-Query Transformer
+  Models from Multi-Head Checkpoints", arXiv:2305.13245, 2023.
+- [5] Naumov et al., "Deep Learning Recommendation Model for
+  Personalization and Recommendation Systems", arXiv:1906.00091, 2019.
+- [7] Wang et al., "DCN V2: Improved Deep & Cross Network", WWW 2021,
+  arXiv:2008.13535, Sec. 3 (low-rank cross layers).
+- [6] NVIDIA, TensorRT-LLM ``docs/source/performance.md`` (v0.6.1 tables)
+  and TensorRT ``demo/BERT/README.md`` (A100 results): the calibration data.
 """
 
 from __future__ import annotations
@@ -247,7 +247,7 @@ def kv_cache_bytes_per_token(n_layers: Floats, n_kv_heads: Floats, head_dim: Flo
     """KV-cache size of one token: 2 x L x kv_heads x head_dim x bytes. [bytes]
 
     Keys and values (the 2) of every layer. With grouped-query attention
-    ``n_kv_heads`` is the number of KV heads, not of query heads [4]_. With
+    ``n_kv_heads`` is the number of KV heads, not of query heads [4]. With
     multi-head latent attention (DeepSeek-V2/V3) pass ``latent_dim`` =
     kv_lora_rank + rope_head_dim: each layer caches that one vector,
     ``L x latent_dim x bytes`` (:func:`costkit.kernels.kv_bytes_per_token`).
@@ -322,8 +322,10 @@ def _llm_shape(model, params, n_layers, d_model, n_heads, n_kv_heads, head_dim, 
 
 
 def _moe_parts(m):
-    """(active, routed experts E, k, MoE layers, weights of one routed expert) of a catalog
-    model, or None for a dense one."""
+    """The MoE shape of a catalog model, or None for a dense one.
+
+    A tuple (active, routed experts E, k, MoE layers, weights of one routed expert).
+    """
     if m is None or not m.is_moe:
         return None
     return (float(m.active_params), float(m.n_experts), float(m.experts_per_token),
@@ -1113,7 +1115,7 @@ class RecommenderSpec:
     by default; multi-hot models pool several (DLRM-v2: 214 rows in all).
     ``interaction``: ``"dot"`` (DLRM's pairwise dot products, top-MLP input
     F(F-1)/2 + dim with F = tables + 1) or ``"dcn"`` (DCNv2 low-rank cross
-    layers over the F·dim concatenation [7]_: ``dcn_layers`` of rank
+    layers over the F·dim concatenation [7]: ``dcn_layers`` of rank
     ``dcn_rank``, top-MLP input F·dim).
     """
 
@@ -1159,14 +1161,17 @@ class RecommenderSpec:
 
     @property
     def n_tables(self) -> int:
+        """Number of embedding tables. [count]"""
         return len(self.table_rows)
 
     @property
     def embedding_params(self) -> float:
+        """Embedding parameters: rows of all tables x embedding width. [count]"""
         return float(sum(self.table_rows)) * self.embedding_dim
 
     @property
     def mlp_params(self) -> float:
+        """Parameters of the bottom and top MLPs (weights and biases). [count]"""
         def count(widths):
             return float(sum(a * b + b for a, b in zip(widths[:-1], widths[1:], strict=False)))
 
@@ -1174,6 +1179,7 @@ class RecommenderSpec:
 
     @property
     def params(self) -> float:
+        """All parameters: embeddings + MLPs. [count]"""
         return self.embedding_params + self.mlp_params
 
     @property

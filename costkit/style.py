@@ -76,9 +76,11 @@ _GPU_PALETTE = (  # matplotlib's tab20 then tab20b: 40 colours, one per catalog 
 
 
 def gpu_color(gpu: str) -> str:
-    """A GPU's colour: its place in the bundled catalog (``gpus.csv``) picks it, so every
-    catalog GPU (31 today, up to 40) has a colour of its own; a GPU of your own gets a
-    stable colour from its name."""
+    """A GPU's colour.
+
+    Its place in the bundled catalog (``gpus.csv``) picks it, so every catalog GPU (31 today, up
+    to 40) has a colour of its own; a GPU of your own gets a stable colour from its name.
+    """
     from costkit.catalog import gpus
 
     names = list(gpus()["name"])

@@ -3,20 +3,20 @@
 One row per sample of one replica (a serving instance: one or more GPUs that a
 cloud bills as one resource). Columns:
 
-==================  ========  ===================================================
-column              required  meaning [unit]
-==================  ========  ===================================================
-``timestamp``       yes       sample time (parsed to UTC)
-``replica_id``      yes       the replica; also the billing ``ResourceId``
-``gpu_utilization`` yes       busy share of the interval, 0-1 (0-100 is detected)
-``requests``        yes       requests served in the interval [count]
-``gpu``             no        GPU type (a catalog name)
-``gpus``            no        GPUs per replica [count], default 1
-``model``, ``team`` no        what runs there and who pays (chargeback keys)
-``latency_p50_s``   no        median latency in the interval [s]
-``latency_p95_s``   no        95th-percentile latency in the interval [s]
-``errors``          no        failed requests in the interval [count]
-==================  ========  ===================================================
+=====================  ========  ===================================================
+column                 required  meaning [unit]
+=====================  ========  ===================================================
+``timestamp``          yes       sample time (parsed to UTC)
+``replica_id``         yes       the replica; also the billing ``ResourceId``
+``gpu_utilization``    yes       busy share of the interval, 0-1 (0-100 is detected)
+``requests``           yes       requests served in the interval [count]
+``gpu``                no        GPU type (a catalog name)
+``gpus``               no        GPUs per replica [count], default 1
+``model``, ``team``    no        what runs there and who pays (chargeback keys)
+``latency_p50_s``      no        median latency in the interval [s]
+``latency_p95_s``      no        95th-percentile latency in the interval [s]
+``errors``             no        failed requests in the interval [count]
+=====================  ========  ===================================================
 
 :func:`read_telemetry` never drops a row silently: every row it drops, and
 every oddity it finds (a utilisation in per cent, missing samples), is a line

@@ -34,32 +34,32 @@ Default assumptions (printed by every :class:`TrainingEstimate`)
   :data:`DEFAULT_SERVER_POWER_FACTOR` (1.82, from the DGX H100's 10.2 kW for
   8 x 700 W GPUs), so the host's CPUs, memory, network and fans are counted;
   Meta's LLaMA papers count the GPU TDP alone (``server_power_factor=1``).
-  PUE 1.1 and 0.385 kg CO2e/kWh, the US average the LLaMA paper uses [4]_.
+  PUE 1.1 and 0.385 kg CO2e/kWh, the US average the LLaMA paper uses [4].
   Pass your data centre's PUE and grid intensity.
-- Memory: mixed-precision AdamW (16 bytes per parameter [3]_), ZeRO-3 in
+- Memory: mixed-precision AdamW (16 bytes per parameter [3]), ZeRO-3 in
   :func:`estimate`, 90% of the GPU's memory usable; results in GB = 1e9
   bytes, capacities as labelled in GiB (an "80GB" GPU holds 80 x 2^30 bytes).
 - GPUs: one 8-GPU node, or as many nodes as memory needs, unless ``n_gpus``.
 
 References
 ----------
-.. [1] Kaplan et al., "Scaling Laws for Neural Language Models",
-   arXiv:2001.08361, 2020, Sec. 2.1 (C = 6·N·D).
-.. [2] Chowdhery et al., "PaLM", arXiv:2204.02311, 2022, Appendix B
-   (6·N + 12·L·H·Q·T FLOPs per token); Narayanan et al., "Efficient
-   Large-Scale Language Model Training on GPU Clusters Using Megatron-LM",
-   SC21, arXiv:2104.04473, Sec. 5.1 (the same count).
-.. [3] Rajbhandari et al., "ZeRO: Memory Optimizations Toward Training
-   Trillion Parameter Models", SC20, arXiv:1910.02054, Sec. 3.1 and 5.
-.. [4] Touvron et al., "LLaMA", arXiv:2302.13971, 2023, Sec. 6 (400 W TDP,
-   PUE 1.1, 0.385 kg CO2e/kWh).
-.. [5] Korthikanti et al., "Reducing Activation Recomputation in Large
-   Transformer Models", arXiv:2205.05198, 2022, Sec. 4 (activation bytes).
-.. [6] Hu et al., "LoRA", arXiv:2106.09685, 2021; Dettmers et al., "QLoRA",
-   arXiv:2305.14314, 2023.
-.. [7] Hoffmann et al., "Training Compute-Optimal Large Language Models"
-   (Chinchilla), arXiv:2203.15556, 2022, Table 3 (about 20 tokens per
-   parameter).
+- [1] Kaplan et al., "Scaling Laws for Neural Language Models",
+  arXiv:2001.08361, 2020, Sec. 2.1 (C = 6·N·D).
+- [2] Chowdhery et al., "PaLM", arXiv:2204.02311, 2022, Appendix B
+  (6·N + 12·L·H·Q·T FLOPs per token); Narayanan et al., "Efficient
+  Large-Scale Language Model Training on GPU Clusters Using Megatron-LM",
+  SC21, arXiv:2104.04473, Sec. 5.1 (the same count).
+- [3] Rajbhandari et al., "ZeRO: Memory Optimizations Toward Training
+  Trillion Parameter Models", SC20, arXiv:1910.02054, Sec. 3.1 and 5.
+- [4] Touvron et al., "LLaMA", arXiv:2302.13971, 2023, Sec. 6 (400 W TDP,
+  PUE 1.1, 0.385 kg CO2e/kWh).
+- [5] Korthikanti et al., "Reducing Activation Recomputation in Large
+  Transformer Models", arXiv:2205.05198, 2022, Sec. 4 (activation bytes).
+- [6] Hu et al., "LoRA", arXiv:2106.09685, 2021; Dettmers et al., "QLoRA",
+  arXiv:2305.14314, 2023.
+- [7] Hoffmann et al., "Training Compute-Optimal Large Language Models"
+  (Chinchilla), arXiv:2203.15556, 2022, Table 3 (about 20 tokens per
+  parameter).
 """
 
 from __future__ import annotations
@@ -172,7 +172,7 @@ def _shape_args(n_layers, d_model, seq_len,
 def flops(params: Floats, tokens: Floats, *, n_layers: Floats | None = None,
           d_model: Floats | None = None, seq_len: Floats | None = None,
           trainable_params: Floats | None = None) -> Floats:
-    """Training FLOPs: ``6·N·D``, plus attention when the shape is given.
+    r"""Training FLOPs: ``6·N·D``, plus attention when the shape is given.
 
     Parameters
     ----------
@@ -195,14 +195,14 @@ def flops(params: Floats, tokens: Floats, *, n_layers: Floats | None = None,
     -----
     Per token, the forward pass costs 2·N multiply-adds-as-two-FLOPs, the
     backward pass 2·N for activation gradients plus 2·N_t for weight gradients
-    of the N_t trainable parameters [1]_ [6]_:
+    of the N_t trainable parameters [1] [6]:
 
-    .. math:: C = (4N + 2N_t) D \\; (= 6ND \\text{ for full training})
-              + 12 \\, L \\, d \\, s \\, D
+    .. math:: C = (4N + 2N_t) D \; (= 6ND \text{ for full training})
+              + 12 \, L \, d \, s \, D
 
     The second term is the attention score and value products (QK^T and AV:
     2·2·L·s·d forward, twice that backward), counted without causal masking as
-    in PaLM's MFU and Megatron-LM [2]_. For Llama shapes at 4-8k context it is
+    in PaLM's MFU and Megatron-LM [2]. For Llama shapes at 4-8k context it is
     7-21% of the total (Llama-3-70B at 4k: 7%; Llama-2-7B at 4k: 14%;
     Llama-3-8B at 8k: 21%) and it dominates at very long context.
 
@@ -246,6 +246,7 @@ class MemoryBreakdown:
 
     @property
     def total_gb(self) -> Floats:
+        """Weights + gradients + optimizer states + activations per GPU. [GB]"""
         return self.weights_gb + self.gradients_gb + self.optimizer_gb + self.activations_gb
 
     def to_frame(self) -> Frame:
@@ -353,9 +354,9 @@ def memory(params: Floats, *, dtype: str = "bf16", optimizer: str = "adamw", zer
     Notes
     -----
     Mixed-precision AdamW keeps 2 + 2 + (4 + 4 + 4) = 16 bytes per parameter
-    [3]_. Activations per layer are ``s·b·h·34`` bytes (16-bit, no tensor
+    [3]. Activations per layer are ``s·b·h·34`` bytes (16-bit, no tensor
     parallelism, flash attention; plus ``5·a·s²·b`` without it) or ``2·s·b·h``
-    with full checkpointing [5]_. Not counted: temporary buffers, the logits
+    with full checkpointing [5]. Not counted: temporary buffers, the logits
     (``s·b·V``), communication buckets and fragmentation; hence only 90% of a
     GPU's memory counts as usable in :func:`estimate`.
 
@@ -585,6 +586,7 @@ class TrainingEstimate:
 
     @property
     def is_scalar(self) -> bool:
+        """Whether this is one configuration (scalar fields) rather than an array."""
         return np.ndim(self.gpu_hours) == 0
 
     def summary(self) -> Frame:
@@ -1229,6 +1231,7 @@ class ComputeOptimalPlan:
     assumptions: dict = field(default_factory=dict)
 
     def to_frame(self) -> Frame:
+        """The plan as a one-row DataFrame (or one row per budget)."""
         import pandas as pd
 
         cols = {"cost_usd": self.cost_usd, "gpu_hours": self.gpu_hours, "flops": self.flops,
@@ -1257,13 +1260,13 @@ def compute_optimal(budget_usd: Floats | None = None, *, gpu_hours: Floats | Non
                     goodput: Floats | None = None, gpu_path: StrPath | None = None,
                     price_path: StrPath | None = None,
                     runs_path: StrPath | None = None) -> ComputeOptimalPlan:
-    """The compute-optimal model size and token count for a budget (Chinchilla).
+    r"""The compute-optimal model size and token count for a budget (Chinchilla).
 
     Give exactly one of ``budget_usd`` [USD], ``gpu_hours`` [GPU-hour] or
     ``flops`` [FLOP]. With C = 6·N·D and D = k·N (k = ``tokens_per_param``,
-    about 20 [7]_):
+    about 20 [7]):
 
-    .. math:: N = \\sqrt{C / (6k)}, \\quad D = k N
+    .. math:: N = \sqrt{C / (6k)}, \quad D = k N
 
     A budget buys GPU-hours, of which the share ``goodput`` (default
     :data:`costkit.mfu.DEFAULT_GOODPUT`) runs steps at the MFU; with the

@@ -9,7 +9,7 @@ Three questions, each a function you can call on its own:
   or a number). Successive halving with reduction factor eta trains ``n``
   configurations for ``r_min`` units of resource (epochs, steps), keeps the
   best ``1/eta``, trains those ``eta`` times longer, and so on up to
-  ``r_max`` [1]_ [2]_::
+  ``r_max`` [1] [2]::
 
       rung i:  n_i = max(1, floor(n / eta^i)) trials,  r_i = r_min x eta^i
       resource = sum_i n_i x (r_i - r_(i-1))     (trials resume: Ray Tune, Optuna)
@@ -34,7 +34,7 @@ made, not money spent: it is reported, and left out of the ledger (the ROI
 of a change accounts for it as a smaller gain).
 
 Default assumptions (stated in each result's ``assumptions``)
-------------------------------------------------------------
+-------------------------------------------------------------
 - Search: reduction factor eta = 3, resource from 1 to 81 units (Hyperband
   paper's example); promoted trials resume from their checkpoint; ASHA
   promotes as many trials per rung as synchronous SHA does, and its wall
@@ -46,19 +46,19 @@ Default assumptions (stated in each result's ``assumptions``)
 
 References
 ----------
-.. [1] Jamieson and Talwalkar, "Non-stochastic Best Arm Identification and
-   Hyperparameter Optimization", AISTATS 2016 (successive halving).
-.. [2] Li et al., "Hyperband: A Novel Bandit-Based Approach to
-   Hyperparameter Optimization", JMLR 18(185), 2018, Algorithm 1 and Table 1.
-.. [3] Li et al., "A System for Massively Parallel Hyperparameter Tuning"
-   (ASHA), MLSys 2020, arXiv:1810.05934, Algorithm 2.
-.. [4] Bergstra and Bengio, "Random Search for Hyper-Parameter Optimization",
-   JMLR 13, 2012 (random trials in the top fraction).
-.. [5] Fleiss, Levin and Paik, "Statistical Methods for Rates and
-   Proportions", 3rd ed., Wiley, 2003, Sec. 4.2 (sample size for two
-   proportions, without continuity correction).
-.. [6] Kohavi, Tang and Xu, "Trustworthy Online Controlled Experiments",
-   Cambridge University Press, 2020, Ch. 17 (run whole weeks).
+- [1] Jamieson and Talwalkar, "Non-stochastic Best Arm Identification and
+  Hyperparameter Optimization", AISTATS 2016 (successive halving).
+- [2] Li et al., "Hyperband: A Novel Bandit-Based Approach to
+  Hyperparameter Optimization", JMLR 18(185), 2018, Algorithm 1 and Table 1.
+- [3] Li et al., "A System for Massively Parallel Hyperparameter Tuning"
+  (ASHA), MLSys 2020, arXiv:1810.05934, Algorithm 2.
+- [4] Bergstra and Bengio, "Random Search for Hyper-Parameter Optimization",
+  JMLR 13, 2012 (random trials in the top fraction).
+- [5] Fleiss, Levin and Paik, "Statistical Methods for Rates and
+  Proportions", 3rd ed., Wiley, 2003, Sec. 4.2 (sample size for two
+  proportions, without continuity correction).
+- [6] Kohavi, Tang and Xu, "Trustworthy Online Controlled Experiments",
+  Cambridge University Press, 2020, Ch. 17 (run whole weeks).
 """
 
 from __future__ import annotations
@@ -147,7 +147,7 @@ def random_search_trials(top_fraction: Floats = 0.05, confidence: Floats = 0.95)
     """Random trials needed to land one in the best ``top_fraction`` with ``confidence``.
 
     Each trial falls in the top fraction q with probability q, so n trials
-    miss it with probability (1 - q)^n [4]_: ``n = ceil(log(1 - c) / log(1 - q))``.
+    miss it with probability (1 - q)^n [4]: ``n = ceil(log(1 - c) / log(1 - q))``.
 
     >>> random_search_trials(0.05, 0.95)  # Bergstra and Bengio's "60 trials"
     59
@@ -187,7 +187,7 @@ def successive_halving_rungs(n_configurations: Floats, *, min_resource: int = DE
 
 def hyperband_brackets(max_resource: int = DEFAULT_MAX_RESOURCE, *, eta: int = DEFAULT_ETA,
                        min_resource: int = DEFAULT_MIN_RESOURCE) -> Frame:
-    """Hyperband's brackets: one successive-halving run per bracket s = s_max ... 0 [2]_.
+    """Hyperband's brackets: one successive-halving run per bracket s = s_max ... 0 [2].
 
     ``s_max = floor(log_eta(R / r_min))``; bracket s starts
     ``n = ceil((s_max + 1) / (s + 1) x eta^s)`` configurations at resource
@@ -281,6 +281,7 @@ class SearchCost:
 
     @property
     def is_scalar(self) -> bool:
+        """Whether this is one search (scalar fields) rather than an array."""
         return np.ndim(self.gpu_hours) == 0
 
     def to_frame(self) -> Frame:
@@ -650,15 +651,15 @@ def _n_per_arm(p1, p2, z_a, z_b):
 def ab_test_sample_size(baseline_rate: Floats, minimum_detectable_lift: Floats, *,
                         alpha: Floats = 0.05, power: Floats = 0.8,
                         relative: bool = False) -> int | Floats:
-    """Units (visitors) per arm to detect a change in a rate with a two-sided z-test.
+    r"""Units (visitors) per arm to detect a change in a rate with a two-sided z-test.
 
     .. math::
 
-        n = \\frac{\\left(z_{1-\\alpha/2}\\sqrt{2\\bar p(1-\\bar p)} +
-            z_{1-\\beta}\\sqrt{p_1(1-p_1) + p_2(1-p_2)}\\right)^2}{(p_2 - p_1)^2},
-        \\qquad \\bar p = (p_1 + p_2)/2
+        n = \frac{\left(z_{1-\alpha/2}\sqrt{2\bar p(1-\bar p)} +
+            z_{1-\beta}\sqrt{p_1(1-p_1) + p_2(1-p_2)}\right)^2}{(p_2 - p_1)^2},
+        \qquad \bar p = (p_1 + p_2)/2
 
-    (Fleiss et al. [5]_, without continuity correction), rounded up.
+    (Fleiss et al. [5], without continuity correction), rounded up.
 
     Parameters
     ----------
@@ -705,8 +706,10 @@ def ab_test_sample_size(baseline_rate: Floats, minimum_detectable_lift: Floats, 
 def ab_test_minimum_detectable_lift(baseline_rate: Floats, units_per_arm: Floats, *,
                                     alpha: Floats = 0.05, power: Floats = 0.8,
                                     relative: bool = False) -> Floats:
-    """The smallest lift a test with ``units_per_arm`` detects: the inverse of
-    :func:`ab_test_sample_size` (vectorised bisection). [rate units, or share if relative]
+    """The smallest lift a test with ``units_per_arm`` detects.
+
+    The inverse of :func:`ab_test_sample_size` (vectorised bisection). [rate units, or share if
+    relative]
 
     >>> round(ab_test_minimum_detectable_lift(0.10, 14751), 4)
     0.01
@@ -760,6 +763,7 @@ class ABTestPlan:
 
     @property
     def is_scalar(self) -> bool:
+        """Whether this is one test (scalar fields) rather than an array."""
         return np.ndim(self.days) == 0
 
     @property
@@ -835,7 +839,7 @@ def ab_test_plan(baseline_rate: Floats, minimum_detectable_lift: Floats, *, dail
     min_days : numeric
         Shortest test [day]; 7 covers a weekly cycle.
     whole_weeks : bool
-        Round the length up to whole weeks (weekday effects [6]_).
+        Round the length up to whole weeks (weekday effects [6]).
     requests_per_unit : numeric
         Model requests per visitor (searches per session) [count].
     control_usd_per_1k_requests, treatment_usd_per_1k_requests : numeric

@@ -88,6 +88,7 @@ class Unit:
     dims: tuple[tuple[str, int], ...]
 
     def describe_dims(self) -> str:
+        """The unit's dimensions in words: ``"time^-1 x usd"`` for USD/hour, or a pure number."""
         if not self.dims:
             return "a pure number"
         return " x ".join(d if e == 1 else f"{d}^{e}" for d, e in self.dims)

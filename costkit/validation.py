@@ -23,7 +23,7 @@ MLPerf rounds v4.1 and later, and training runs published after 2024-06-30
 (other than the Llama 3.1 row the table already had), are deliberately not
 here: they are kept to measure the model forward.
 
-Summary statistics: median |error| (``|predicted / published - 1|``), the
+Summary statistics: median absolute error (``|predicted / published - 1|``), the
 share within ±25%, and the coverage of the nominal 80% intervals.
 """
 
@@ -91,8 +91,10 @@ def _given(v) -> bool:
 
 def summary(ratio: NDArray[np.float64] | Series,
             covered: NDArray[np.bool_] | Series | None = None) -> dict:
-    """Median |error|, share within ±25% and (if given) interval coverage of ``ratio``
-    = predicted / published. [unitless]"""
+    """Median absolute error, share within ±25% and interval coverage. [unitless]
+
+    ``ratio`` is predicted / published; ``covered`` (optional) says which intervals held.
+    """
     r = np.asarray(ratio, dtype=float)
     r = r[np.isfinite(r)]
     out = {"n": int(r.size), "median_abs_error": float(np.median(np.abs(r - 1))),
@@ -174,7 +176,7 @@ def serving_benchmarks(path: StrPath | None = None) -> Frame:
 
 
 def _predict(row) -> tuple:
-    """costkit's roofline prediction of one benchmark row (per its ``metric``) and the batch."""
+    """Costkit's roofline prediction of one benchmark row (per its ``metric``) and the batch."""
     from . import serving as sv
 
     if row.kind == "encoder":

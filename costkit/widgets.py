@@ -143,9 +143,11 @@ PANEL_CLASS = "costkit-panel"
 
 
 def _layout(controls, summary, out):
-    """Controls on the left, the chart and then the numbers on the right, so that at
-    1366 x 768 the controls and the chart are on screen together; on a narrow screen the
-    right column wraps below the controls."""
+    """Controls on the left, the chart and then the numbers on the right.
+
+    At 1366 x 768 the controls and the chart are on screen together; on a narrow screen the
+    right column wraps below the controls.
+    """
     import ipywidgets as w
 
     left = w.VBox(list(controls), layout=w.Layout(flex="0 1 auto"))
@@ -177,9 +179,12 @@ def _assemble(controls: dict, update, message, summary, out):
 
 
 def _computed_panel(controls: dict, compute, to_html, draw=None):
-    """A panel whose controls feed ``compute(values)``; its result is shown by ``to_html``
-    and, if given, drawn by ``draw(result, values, ax)``. A combination that cannot be
-    computed (``LookupError``, ``ValueError``) is explained in ``.message``, not raised."""
+    """A panel whose controls feed ``compute(values)``.
+
+    Its result is shown by ``to_html`` and, if given, drawn by ``draw(result, values, ax)``. A
+    combination that cannot be computed (``LookupError``, ``ValueError``) is explained in
+    ``.message``, not raised.
+    """
     import ipywidgets as w
 
     summary, message, out = w.HTML(), w.HTML(), w.Output()

@@ -222,8 +222,10 @@ def _execute(path, kernel_name="costkit", timeout_s=30, retries=1):
 
 
 def execute_in_place(src="notebooks", kernel_name="costkit", timeout_s=30) -> list[Path]:
-    """Execute every notebook of ``src`` and save it with its outputs (``make
-    execute-notebooks``), each retried once if a cell hangs (see :func:`_execute`)."""
+    """Execute every notebook of ``src`` and save it with its outputs (make execute-notebooks).
+
+    Each is retried once if a cell hangs (see :func:`_execute`).
+    """
     import nbformat
 
     done = []
