@@ -195,6 +195,16 @@ def focus_validate(paths: StrPath | Sequence[StrPath]) -> list[str]:
 
     Raises :class:`~costkit.DataFileError` naming the file and the missing
     column(s) or the column of the wrong type.
+
+    Parameters
+    ----------
+    paths : str, Path or sequence of them
+        FOCUS billing export(s): CSV or Parquet files.
+
+    Returns
+    -------
+    list of str
+        The files checked, in the order given.
     """
     return _open(paths).files
 
@@ -283,8 +293,9 @@ def focus_summary(paths: StrPath | Sequence[StrPath], *, by: str | Sequence[str]
 
     Returns
     -------
-    DataFrame with ``period`` (if any), the keys, ``billed_cost``,
-    ``effective_cost`` and ``lines``. Every line of the bill is in one row.
+    DataFrame
+        ``period`` (if any), the keys, ``billed_cost``, ``effective_cost`` and ``lines``.
+        Every line of the bill is in one row. [billing currency]
     """
     if period is not None and period not in _PERIODS:
         raise ValueError(f"period must be one of {_PERIODS} or None, got {period!r}")
@@ -317,6 +328,19 @@ def focus_resource_hours(paths: StrPath | Sequence[StrPath], *,
     Returns a DataFrame with ``resource_id``, ``hour`` (UTC), ``effective_cost``,
     ``billed_cost``, and the line's ``service`` and ``tags``. The money of every
     line kept is in it: a line without its period or cost is refused.
+
+    Parameters
+    ----------
+    paths : str, Path or sequence of them
+        FOCUS billing export(s): CSV or Parquet files.
+    resource_ids : sequence of str, optional
+        Only these resources (``ResourceId``); default all.
+
+    Returns
+    -------
+    DataFrame
+        Effective and billed cost of each resource in each UTC clock hour [billing
+        currency].
     """
     import pandas as pd
 

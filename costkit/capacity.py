@@ -185,9 +185,14 @@ def erlang_c(servers: Floats, offered_load: Floats) -> Floats:
     Parameters
     ----------
     servers : numeric
-        c, whole number >= 1. [count]
+        Servers c, a whole number >= 1. [count]
     offered_load : numeric
-        a = arrival rate x mean service time. [Erlang]
+        Offered load a = arrival rate x mean service time. [Erlang]
+
+    Returns
+    -------
+    numeric
+        Probability that an arriving request waits (M/M/c, Erlang's C formula). [unitless]
 
     Examples
     --------
@@ -218,6 +223,24 @@ def wait_time_quantile_s(servers: Floats, arrival_rate_rps: Floats, service_time
     max(0, ln(C / (1 - p)) / (c/S - λ)): zero when fewer than 1 - p of the
     requests wait at all; infinite when the queue is unstable (λ·S >= c).
 
+    Parameters
+    ----------
+    servers : numeric
+        Servers (replica slots), c. [count]
+    arrival_rate_rps : numeric
+        Mean arrival rate of requests. [1/s]
+    service_time_s : numeric
+        Mean time one request holds a slot. [s]
+    percentile : numeric, default 0.95
+        Percentile of the latency that must meet the SLO. [unitless, 0-1]
+
+    Returns
+    -------
+    numeric
+        The ``percentile`` of the time a request waits before service in M/M/c. [s]
+
+    Examples
+    --------
     >>> round(wait_time_quantile_s(3, 2.0, 1.0, 0.95), 4)   # ln((4/9) / 0.05) / (3 - 2)
     2.1848
     """
@@ -242,6 +265,25 @@ def replicas_for_utilization(arrival_rate_rps: Floats, replica_rps: Floats, *,
 
     ceil(λ / (μ_replica x ρ)), at least ``min_replicas``. [count]
 
+    Parameters
+    ----------
+    arrival_rate_rps : numeric
+        Mean arrival rate of requests. [1/s]
+    replica_rps : numeric
+        Requests per second one replica serves flat out. [1/s]
+    target_utilization : numeric, default 0.7
+        Busiest each replica may be. [unitless, 0-1]
+    min_replicas : numeric, default 1
+        Fewest replicas ever run. [count]
+
+    Returns
+    -------
+    numeric
+        Replicas that serve ``arrival_rate_rps`` with each at most ``target_utilization``
+        busy.
+
+    Examples
+    --------
     >>> replicas_for_utilization(100.0, 30.0, target_utilization=0.7)
     5.0
     """
@@ -268,6 +310,29 @@ def replicas_for_slo(arrival_rate_rps: Floats, service_time_s: Floats, slo_s: Fl
 
     Raises ``ValueError`` when the service time alone exceeds the SLO (no
     number of replicas helps: use a faster GPU, a smaller batch or model).
+
+    Parameters
+    ----------
+    arrival_rate_rps : numeric
+        Mean arrival rate of requests. [1/s]
+    service_time_s : numeric
+        Mean time one request holds a slot. [s]
+    slo_s : numeric
+        Latency target at the percentile: service time + wait. [s]
+    slots_per_replica : numeric, default 1
+        Requests one replica serves at once. [count]
+    percentile : numeric, default 0.95
+        Percentile of the latency that must meet the SLO. [unitless, 0-1]
+    min_replicas : numeric, default 1
+        Fewest replicas ever run. [count]
+    max_replicas : int, default 100000
+        Largest fleet searched; a bigger need raises. [count]
+
+    Returns
+    -------
+    numeric
+        Fewest replicas for which service time + the M/M/c wait percentile meets an SLO.
+        [count]
 
     Examples
     --------
@@ -347,7 +412,18 @@ class CapacityPlan:
         return str(self.summary["monthly_cost_usd"].idxmin())
 
     def monthly_cost_usd(self, strategy: str | None = None) -> float:
-        """Monthly cost of ``strategy`` (default the cheapest). [USD/month]"""
+        """Monthly cost of ``strategy`` (default the cheapest). [USD/month]
+
+        Parameters
+        ----------
+        strategy : str, optional
+            Provisioning strategy; default the cheapest.
+
+        Returns
+        -------
+        float
+            Monthly cost of ``strategy`` (default the cheapest). [USD/month]
+        """
         return float(self.summary.loc[self._strategy(strategy), "monthly_cost_usd"])
 
     def _strategy(self, strategy):
@@ -362,6 +438,25 @@ class CapacityPlan:
 
         One line per price class (reserved, on-demand, spot) in replica-hours
         x USD per replica-hour, in the ``run`` phase of the four-part model.
+
+        Parameters
+        ----------
+        ledger : Ledger, optional
+            Ledger to add the lines to; default a new one.
+        strategy : str, optional
+            Provisioning strategy (a row of the plan's ``summary``); default the
+            cheapest.
+        months : numeric, default 1.0
+            Months of serving. [month]
+        phase : str, default 'run'
+            Phase of the cost model: ``train``, ``run``, ``opt`` or ``tune``.
+        name : str, optional
+            Name of the ledger line; default from the plan's label and strategy.
+
+        Returns
+        -------
+        Ledger
+            The ledger with the serving line.
         """
         from .ledger import Ledger
 
@@ -423,6 +518,23 @@ def spot_price_ratio(gpu: str, *, price_path: StrPath | None = None,
     offer. A GPU with no such offer gets the median over all GPUs. Returns
     ``(ratio, note)``.
 
+    Parameters
+    ----------
+    gpu : str
+        Accelerator name from the catalog.
+    price_path : str or Path, optional
+        Your own price table (the columns of ``data/gpu_prices.csv``, or one written by
+        ``costkit prices import``); default costkit's.
+    gpu_path : str or Path, optional
+        Your own GPU table (the columns of ``data/gpus.csv``); default costkit's.
+
+    Returns
+    -------
+    tuple of (float, str)
+        ``(ratio, note)``: the median spot / on-demand ratio and where it comes from.
+
+    Examples
+    --------
     >>> round(spot_price_ratio("H100-SXM")[0], 2)
     0.6
     """
@@ -505,7 +617,7 @@ def plan(traffic_rps: Floats,
         One replica's configuration; gives ``replica_rps``,
         ``request_latency_s``, ``slots_per_replica`` (its batch) and the
         on-demand price; the spot price comes from the catalog for its GPU.
-    replica_rps, request_latency_s, slots_per_replica, usd_per_replica_hour :
+    replica_rps, request_latency_s, slots_per_replica, usd_per_replica_hour : numeric, optional
         Instead of ``serving`` (or to override it): capacity [1/s], service
         time [s], concurrent requests [count] and price [USD/replica-hour].
     spot_usd_per_replica_hour : float, optional
@@ -527,10 +639,19 @@ def plan(traffic_rps: Floats,
         At most this share of each hour's needed replicas on spot. [0 to 1]
     use_spot : bool
         False leaves spot out of the mix.
+    label : str, default ''
+        Name of what is served, shown in the result.
+    price_path : str or Path, optional
+        Your own price table (the columns of ``data/gpu_prices.csv``, or one written by
+        ``costkit prices import``); default costkit's.
+    gpu_path : str or Path, optional
+        Your own GPU table (the columns of ``data/gpus.csv``); default costkit's.
 
     Returns
     -------
     CapacityPlan
+        Replicas per hour under each strategy, the monthly cost of each, the cheapest, and
+        the assumptions.
 
     Notes
     -----

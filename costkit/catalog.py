@@ -228,6 +228,16 @@ class GPU:
 
         Raises ``ValueError`` when the part has no (published) dense figure for
         that data type, e.g. fp8 on an A100 or bf16 on a V100.
+
+        Parameters
+        ----------
+        dtype : str, default 'bf16'
+            Data type: ``fp32``, ``tf32``, ``bf16``, ``fp16``, ``fp8`` or ``int8``.
+
+        Returns
+        -------
+        float
+            Dense peak throughput for ``dtype``. [TFLOPS; TOPS for int8]
         """
         key = normalize_dtype(dtype)
         value = self.tflops.get(key)
@@ -316,7 +326,14 @@ class Model:
         return self.architecture == "decoder"
 
     def linear_shapes(self) -> dict:
-        """The weight matrices of one layer: :func:`linear_shapes` for this model's shape."""
+        """The weight matrices of one layer: :func:`linear_shapes` for this model's shape.
+
+        Returns
+        -------
+        dict
+            The weight matrices of one layer: :func:`linear_shapes` for this model's
+            shape.
+        """
         if self.n_layers is None or self.d_model is None or self.n_heads is None:
             raise ValueError(f"{self.name} has no Transformer shape in the catalog")
         return linear_shapes(self.d_model, self.n_heads, n_kv_heads=self.n_kv_heads,
@@ -494,12 +511,14 @@ def gpus(path: StrPath | None = None) -> Frame:
     path : str or Path, optional
         Your own table with the same columns; default: costkit's ``gpus.csv``.
 
-    Columns: ``name``, ``aliases``, ``vendor``, ``form_factor``, ``architecture``
-    (generation: Ampere, Hopper, ...), ``memory_gb``
-    [GB], ``memory_bandwidth_tbps`` [TB/s], ``fp32_tflops``, ``tf32_tflops``,
-    ``bf16_tflops``, ``fp16_tflops``, ``fp8_tflops`` [dense TFLOPS],
-    ``int8_tops`` [dense TOPS], ``tdp_w`` [W], ``release_year``, ``source``.
-    Empty (NaN) = unsupported or unpublished.
+    Returns
+    -------
+    DataFrame
+        One row per accelerator: ``name``, ``aliases``, ``vendor``, ``form_factor``,
+        ``architecture`` (generation: Ampere, Hopper, ...), ``memory_gb`` [GB],
+        ``memory_bandwidth_tbps`` [TB/s], ``fp32_tflops``, ``tf32_tflops``, ``bf16_tflops``,
+        ``fp16_tflops``, ``fp8_tflops`` [dense TFLOPS], ``int8_tops`` [dense TOPS], ``tdp_w``
+        [W], ``release_year``, ``source``. Empty (NaN) = unsupported or unpublished.
     """
     return _load_gpus(*_stamp(path or bundled_path("gpus.csv"))).copy()
 
@@ -510,6 +529,19 @@ def gpu(name: str, *, path: StrPath | None = None) -> GPU:
     Case, spaces, dashes and a vendor prefix are ignored, and known aliases
     and suffixes are accepted: ``"h100"``, ``"H100 SXM5 80GB"`` and
     ``"nvidia-h100-sxm"`` all give ``H100-SXM``.
+
+    Parameters
+    ----------
+    name : str
+        Accelerator name; case, spaces, dashes, a vendor prefix and known aliases are
+        forgiven.
+    path : str or Path, optional
+        Your own GPU table (the columns of ``data/gpus.csv``); default costkit's.
+
+    Returns
+    -------
+    GPU
+        The accelerator: memory, bandwidth, dense peaks per data type, power, source.
 
     Raises
     ------
@@ -564,6 +596,16 @@ def models(path: StrPath | None = None) -> Frame:
     Columns: ``name``, ``aliases``, ``family``, ``architecture``, ``params``
     [count], ``n_layers``, ``d_model``, ``n_heads``, ``n_kv_heads``, ``d_ff``,
     ``vocab_size``, ``max_seq_len`` [tokens], ``source``.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        Your own model table (the columns of ``data/models.csv``); default costkit's.
+
+    Returns
+    -------
+    DataFrame
+        The reference model catalog as a DataFrame (a copy).
     """
     return _load_models(*_stamp(path or bundled_path("models.csv"))).copy()
 
@@ -595,6 +637,18 @@ def linear_shapes(d_model, n_heads, *, n_kv_heads=None, d_ff=None, gated_mlp=Fal
 
 def model(name: str, *, path: StrPath | None = None) -> Model:
     """Look up one reference model (``"llama-2-7b"``, ``"bert-base-uncased"`` ...).
+
+    Parameters
+    ----------
+    name : str
+        Model name; case, dashes and known aliases are forgiven.
+    path : str or Path, optional
+        Your own model table (the columns of ``data/models.csv``); default costkit's.
+
+    Returns
+    -------
+    Model
+        The model: shape, parameters, mixture-of-experts columns, source.
 
     Examples
     --------
@@ -633,6 +687,12 @@ def read_skypilot_catalog(path: StrPath, *, cloud: str | None = None,
     price_date : str, optional
         ``YYYY-MM-DD`` the prices are valid for; default: the file's
         modification date (a SkyPilot file carries no date of its own).
+
+    Returns
+    -------
+    DataFrame
+        The offers in the columns of ``data/gpu_prices.csv``; ``attrs["dropped"]`` counts
+        the rows left out, by reason.
 
     Notes
     -----
@@ -755,10 +815,13 @@ def gpu_prices(path: StrPath | None = None, *, gpu_path: StrPath | None = None) 
     gpu_path : str or Path, optional
         GPU table the ``gpu`` names are checked against (default: costkit's).
 
-    Columns: ``cloud``, ``instance_type``, ``gpu``, ``gpu_count``, ``region``,
-    ``on_demand_usd_per_hour``, ``spot_usd_per_hour`` [USD/h, whole instance],
-    ``price_date``, ``source``, plus ``on_demand_usd_per_gpu_hour`` and
-    ``spot_usd_per_gpu_hour`` [USD per GPU-hour].
+    Returns
+    -------
+    DataFrame
+        One row per offer: ``cloud``, ``instance_type``, ``gpu``, ``gpu_count``, ``region``,
+        ``on_demand_usd_per_hour``, ``spot_usd_per_hour`` [USD/h, whole instance],
+        ``price_date``, ``source``, plus ``on_demand_usd_per_gpu_hour`` and
+        ``spot_usd_per_gpu_hour`` [USD per GPU-hour].
     """
     p = _stamp(path or bundled_path("gpu_prices.csv"))
     return _load_prices(*p, None if gpu_path is None else str(gpu_path)).copy()
@@ -798,6 +861,11 @@ def price_quote(gpu: str, cloud: str | None = None, pricing: str = "on_demand",
     price_path : optional
         Another name for ``path`` (the name estimates use), e.g. a table
         written by ``costkit prices import``.
+
+    Returns
+    -------
+    PriceQuote
+        USD per GPU-hour for ``gpu`` from the price catalog, with its provenance.
 
     Notes
     -----
@@ -863,6 +931,30 @@ def gpu_hour_price(gpu: NamesLike, cloud: str | None = None, pricing: str = "on_
 
     See :func:`price_quote` for the parameters and the provenance record.
 
+    Parameters
+    ----------
+    gpu : str or array_like of str
+        A GPU name, or an array / Series of names (one price each).
+    cloud : str, optional
+        Restrict catalog prices to one provider; default all clouds.
+    pricing : str, default 'on_demand'
+        ``on_demand`` or ``spot`` price from the catalog.
+    stat : str, default 'median'
+        How to summarise the offers: ``min``, ``p25``, ``median``, ``p75``, ``max`` or
+        ``mean``.
+    path : str or Path, optional
+        Your own price table; the same as ``price_path``.
+    gpu_path : str or Path, optional
+        Your own GPU table (the columns of ``data/gpus.csv``); default costkit's.
+    price_path : str or Path, optional
+        Your own price table (the columns of ``data/gpu_prices.csv``, or one written by
+        ``costkit prices import``); default costkit's.
+
+    Returns
+    -------
+    float, ndarray or Series
+        USD per GPU-hour for ``gpu`` (a name, or an array / Series of names).
+
     Examples
     --------
     >>> round(gpu_hour_price("H100", stat="min"), 2)
@@ -897,6 +989,20 @@ def price_summary(pricing: str = "on_demand", *, path: StrPath | None = None,
     Columns: ``gpu``, ``offers``, ``clouds``, ``min_usd_per_gpu_hour``,
     ``median_usd_per_gpu_hour``, ``max_usd_per_gpu_hour``, ``oldest_price_date``,
     ``newest_price_date``.
+
+    Parameters
+    ----------
+    pricing : str, default 'on_demand'
+        ``on_demand`` or ``spot`` price from the catalog.
+    path : str or Path, optional
+        Your own price table (the columns of ``data/gpu_prices.csv``); default costkit's.
+    gpu_path : str or Path, optional
+        Your own GPU table (the columns of ``data/gpus.csv``); default costkit's.
+
+    Returns
+    -------
+    DataFrame
+        Per-GPU summary of the offers: count, clouds, min / median / max. [USD per GPU-hour]
     """
     key = _PRICING.get(str(pricing).lower())
     if key is None:
@@ -923,7 +1029,18 @@ def normalize_dtype(dtype: str) -> str:
 
 
 def bytes_per_element(dtype: str) -> float:
-    """Bytes one value of ``dtype`` takes in memory (``"int4"`` -> 0.5). [bytes]"""
+    """Bytes one value of ``dtype`` takes in memory (``"int4"`` -> 0.5). [bytes]
+
+    Parameters
+    ----------
+    dtype : str
+        Data type (``bf16``, ``fp8``, ``int4``, ... or a spelling such as ``float16``).
+
+    Returns
+    -------
+    float
+        Bytes one value of ``dtype`` takes in memory (``"int4"`` -> 0.5). [bytes]
+    """
     return DTYPE_BYTES[normalize_dtype(dtype)]
 
 
@@ -933,6 +1050,18 @@ def compute_dtype(dtype: str, gpu: GPU | None = None) -> str:
     Formats with tensor-core support (fp16, bf16, fp8, int8) run as
     themselves; weight-only formats (int4) run in 16 bits: fp16, or bf16 on a
     ``gpu`` with no fp16 peak (TPUs).
+
+    Parameters
+    ----------
+    dtype : str
+        Storage data type of the weights.
+    gpu : GPU, optional
+        The GPU (it decides whether fp8 or int8 arithmetic exists); default any.
+
+    Returns
+    -------
+    str
+        The data type the matmuls of a ``dtype`` model run in.
     """
     d = normalize_dtype(dtype)
     if d not in WEIGHT_ONLY_DTYPES:

@@ -392,7 +392,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code (0 ok, 2 bad input, 1 a bug)."""
+    """Run the command line; returns the exit code (0 ok, 2 bad input, 1 a bug).
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments after ``costkit``; default the process's.
+
+    Returns
+    -------
+    int
+        The exit code: 0 ok, 2 bad input, 1 a bug.
+    """
     from ._tables import DataFileError
     from .scenario import ScenarioError
     from .units import UnitError

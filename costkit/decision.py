@@ -74,7 +74,13 @@ class Decision:
     notes: tuple = field(default=())
 
     def text(self) -> str:
-        """The decision in words, risk first."""
+        """The decision in words, risk first.
+
+        Returns
+        -------
+        str
+            The decision in words, risk first.
+        """
         o = self.options
         lines = []
         if self.recommended == KEEP and self.gated:
@@ -151,6 +157,8 @@ def decide(cases: Mapping[str, Case], monte_carlo_results: dict, *,
     Returns
     -------
     Decision
+        The option to deploy, the steps considered with their risk, and the decision in
+        words (:meth:`Decision.text`).
 
     Examples
     --------

@@ -372,7 +372,18 @@ def _exercise(exercise_id: str) -> Exercise:
 
 
 def expected(exercise_id: str) -> float:
-    """The expected answer, computed with costkit (for teachers and the tests)."""
+    """The expected answer, computed with costkit (for teachers and the tests).
+
+    Parameters
+    ----------
+    exercise_id : str
+        Exercise name, e.g. ``"06.1"`` (notebook and number).
+
+    Returns
+    -------
+    float
+        The expected answer, computed with costkit (for teachers and the tests).
+    """
     return float(_exercise(exercise_id).compute())
 
 
@@ -381,7 +392,20 @@ def _within(a, b, rtol, atol):
 
 
 def check(exercise_id: str, answer: float) -> CheckResult:
-    """Right, close or wrong, with a hint; the expected value is never shown."""
+    """Right, close or wrong, with a hint; the expected value is never shown.
+
+    Parameters
+    ----------
+    exercise_id : str
+        Exercise name, e.g. ``"06.1"`` (notebook and number).
+    answer : float
+        Your answer, in the unit the question asks for.
+
+    Returns
+    -------
+    CheckResult
+        Right, close or wrong, with a hint.
+    """
     ex = _exercise(exercise_id)
     if answer is None:
         return CheckResult(ex.id, "not answered", f"set your answer ({ex.unit}) and run this "
@@ -422,7 +446,20 @@ class Checks(list):
 
 
 def check_all(notebook: str, *answers: float) -> Checks:
-    """Check a notebook's answers in order: ``check_all("06", a1, a2, a3)``."""
+    """Check a notebook's answers in order: ``check_all("06", a1, a2, a3)``.
+
+    Parameters
+    ----------
+    notebook : str
+        Notebook number, ``"06"``.
+    *answers
+        Your answers, in the order of the notebook's exercises.
+
+    Returns
+    -------
+    Checks
+        One result per answer, in order.
+    """
     ids = sorted(k for k in EXERCISES if k.split(".")[0] == str(notebook))
     if not ids:
         raise ValueError(f"no exercises for notebook {notebook!r}; notebooks "

@@ -79,6 +79,16 @@ def fx_rates(path: StrPath | None = None) -> Frame:
 
     Columns: ``date`` (YYYY-MM-DD), ``currency``, ``rate`` [units of
     ``rate_currency`` per unit of ``currency``], ``rate_currency``, ``source``.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        Your own exchange-rate table (the columns of ``data/fx.csv``); default costkit's.
+
+    Returns
+    -------
+    DataFrame
+        The exchange-rate table as a DataFrame (a copy).
     """
     return _load(*_stamp(path or bundled_path("fx.csv"))).copy()
 
@@ -96,6 +106,11 @@ def fx_rate(from_currency: str, to_currency: str, *, date: str | None = None,
         Default: the newest date in the table.
     path : optional
         Your own table with the same columns.
+
+    Returns
+    -------
+    FxRate
+        Exchange rate from one currency to another on (or before) ``date``.
 
     Examples
     --------
@@ -144,6 +159,24 @@ def convert(amount: Floats, from_currency: str, to_currency: str, *, date: str |
     """Convert ``amount`` (scalar, array or Series) between currencies.
 
     Amounts must be finite and >= 0 (costs, not balances).
+
+    Parameters
+    ----------
+    amount : numeric
+        Amount in ``from_currency`` (scalar, array or Series). [currency]
+    from_currency : str
+        Currency of ``amount`` (ISO code).
+    to_currency : str
+        Currency wanted (ISO code).
+    date : str, optional
+        Rate date ``YYYY-MM-DD`` (the latest on or before it); default the latest.
+    path : str or Path, optional
+        Your own exchange-rate table (the columns of ``data/fx.csv``); default costkit's.
+
+    Returns
+    -------
+    numeric
+        ``amount`` in ``to_currency``, shaped like ``amount``. [currency]
 
     Examples
     --------

@@ -47,12 +47,43 @@ def training_flops(params: Floats, trainable: Floats, tokens: Floats,
     with gradients (= N for full training), ``tokens`` D, and
     ``attention_per_token`` A = 12·L·d·s the attention FLOPs per token
     (0 to leave attention out). Forward 2·N, backward 2·N + 2·N_t [1].
+
+    Parameters
+    ----------
+    params : numeric
+        Parameters multiplied per token, N (active ones for a MoE). [count]
+    trainable : numeric
+        Parameters that receive weight gradients, N_t. [count]
+    tokens : numeric
+        Training tokens, D. [count]
+    attention_per_token : numeric, default 0.0
+        Attention FLOPs per token, A (:func:`attention_flops_per_token`). [FLOP]
+
+    Returns
+    -------
+    numeric
+        Training FLOPs: ``(4·N + 2·N_t)·D + A·D``. [FLOP]
     """
     return (4.0 * params + 2.0 * trainable) * tokens + attention_per_token * tokens
 
 
 def attention_flops_per_token(n_layers: Floats, d_model: Floats, seq_len: Floats) -> Floats:
-    """Training attention FLOPs per token: ``12·L·d·s`` (QK^T and AV, fwd + bwd). [FLOP]"""
+    """Training attention FLOPs per token: ``12·L·d·s`` (QK^T and AV, fwd + bwd). [FLOP]
+
+    Parameters
+    ----------
+    n_layers : numeric
+        Layers, L. [count]
+    d_model : numeric
+        Model width, d. [count]
+    seq_len : numeric
+        Sequence length, s. [tokens]
+
+    Returns
+    -------
+    numeric
+        Training attention FLOPs per token: ``12·L·d·s`` (QK^T and AV, fwd + bwd). [FLOP]
+    """
     return 12.0 * n_layers * d_model * seq_len
 
 
@@ -64,6 +95,22 @@ def gpu_hours(flops: Floats, mfu: Floats, goodput: Floats, peak_tflops: Floats) 
     (the rest: restarts, checkpointing, evaluation, idle time)::
 
         GPU-hours = FLOPs / (MFU x goodput x peak [FLOP/s] x 3600 s/h)
+
+    Parameters
+    ----------
+    flops : numeric
+        Training FLOPs. [FLOP]
+    mfu : numeric
+        Model FLOPs utilisation of a running step. [unitless, 0-1]
+    goodput : numeric
+        Share of paid time that runs steps. [unitless, 0-1]
+    peak_tflops : numeric
+        Dense peak of one GPU for the data type. [TFLOPS]
+
+    Returns
+    -------
+    numeric
+        GPU-hours to run ``flops`` at step MFU x goodput of the dense peak. [GPU-hour]
     """
     return flops / (mfu * goodput * (peak_tflops * 3.6e15))  # 3.6e15 = 1e12 FLOP/TFLOP x 3600 s/h
 
@@ -77,6 +124,25 @@ def kv_bytes_per_token(n_layers: Floats, n_kv_heads: Floats, head_dim: Floats,
     DeepSeek-V2/V3) caches one compressed vector per layer instead,
     ``L·latent_dim·bytes`` with ``latent_dim = kv_lora_rank + rope_head_dim``
     [3]; pass ``latent_dim`` > 0 to use it (where it is > 0).
+
+    Parameters
+    ----------
+    n_layers : numeric
+        Transformer layers. [count]
+    n_kv_heads : numeric
+        Key/value heads (grouped-query attention; = n_heads without it). [count]
+    head_dim : numeric
+        Width of one attention head. [count]
+    bytes_per_element : numeric
+        Bytes of one stored value (2 for fp16/bf16). [bytes]
+    latent_dim : numeric, default 0.0
+        Cached latent width per layer for multi-head latent attention (0: standard KV
+        cache). [count]
+
+    Returns
+    -------
+    numeric
+        KV-cache bytes of one token. [bytes]
     """
     latent = np.asarray(latent_dim, dtype=float)
     if latent.ndim == 0 and latent <= 0:  # no latent attention: the common case, one branch
@@ -97,6 +163,20 @@ def distinct_experts(n_experts: Floats, experts_per_token: Floats,
 
     for T tokens in the step: 1 token reads k experts, a large batch reads
     all E. A decode step reads only these experts' weights.
+
+    Parameters
+    ----------
+    n_experts : numeric
+        Routed experts per layer, E. [count]
+    experts_per_token : numeric
+        Routed experts each token uses, k. [count]
+    tokens_in_flight : numeric
+        Tokens routed together (the batch in a decode step), T. [count]
+
+    Returns
+    -------
+    numeric
+        Expected number of distinct routed experts a batch touches in one layer. [count]
     """
     e = np.asarray(n_experts, dtype=float)
     k = np.asarray(experts_per_token, dtype=float)
@@ -114,6 +194,27 @@ def all_to_all_bytes_per_token(moe_layers: Floats, experts_per_token: Floats, d_
     and combines their outputs: ``2·k·d`` values forward, the same again for
     the gradients backward (``passes`` = 4 in training, 2 in inference),
     times the share of experts on other GPUs, ``(EP - 1) / EP`` [4].
+
+    Parameters
+    ----------
+    moe_layers : numeric
+        Layers whose MLP is a mixture of experts. [count]
+    experts_per_token : numeric
+        Routed experts each token uses, k. [count]
+    d_model : numeric
+        Model width, d. [count]
+    bytes_per_element : numeric
+        Bytes of one stored value (2 for fp16/bf16). [bytes]
+    expert_parallel : numeric
+        GPUs the experts are spread over, EP. [count]
+    passes : numeric, default 4.0
+        All-to-alls per layer: 4 in training (dispatch and combine, forward and backward), 2
+        in inference. [count]
+
+    Returns
+    -------
+    numeric
+        Bytes one token sends to other GPUs through expert-parallel all-to-alls. [bytes]
     """
     ep = np.asarray(expert_parallel, dtype=float)
     remote = np.where(ep > 1, (ep - 1.0) / np.maximum(ep, 1.0), 0.0)
@@ -127,6 +228,22 @@ def all_reduce_seconds(bytes_per_gpu: Floats, n_gpus: Floats, link_bytes_per_s: 
     Each GPU sends and receives ``2·(n-1)/n`` of the buffer over its link
     (reduce-scatter then all-gather) [2], plus a fixed ``latency_s`` per
     call; 0 for one GPU.
+
+    Parameters
+    ----------
+    bytes_per_gpu : numeric
+        Buffer each GPU all-reduces. [bytes]
+    n_gpus : numeric
+        GPUs in the ring. [count]
+    link_bytes_per_s : numeric
+        One-direction bandwidth of each GPU's link. [bytes/s]
+    latency_s : numeric, default 0.0
+        Fixed time per call. [s]
+
+    Returns
+    -------
+    numeric
+        Time of a ring all-reduce of ``bytes_per_gpu`` over ``n_gpus``. [s]
     """
     n = np.asarray(n_gpus, dtype=float)
     share = np.where(n > 1, 2.0 * (n - 1.0) / np.maximum(n, 1.0), 0.0)

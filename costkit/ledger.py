@@ -167,8 +167,8 @@ def phase_cost(hours: Floats, usd_per_hour: Floats, storage_gb: Floats = 0.0,
 
     Returns
     -------
-    cost_usd : float or ndarray
-        Broadcast over all inputs. [USD]
+    float or ndarray
+        Cost of the phase, broadcast over all inputs. [USD]
 
     Examples
     --------
@@ -192,6 +192,20 @@ def naive_phase_total(hours: Floats, usd_per_hour: Floats, storage_gb: Floats) -
     plus 100 GB gives "101", a number that changes if the storage is written
     in TB (1.1) or MB (100001). It is here only so that the notebooks can show
     the mistake next to :func:`phase_cost`; never use it to budget.
+
+    Parameters
+    ----------
+    hours : numeric
+        Time of the phase. [h]
+    usd_per_hour : numeric
+        Price per hour. [USD/h]
+    storage_gb : numeric
+        Storage, added as if it were money (the mistake shown). [GB]
+
+    Returns
+    -------
+    numeric
+        The origin document's formula ``T x rate + resources``. [no unit: wrong on purpose]
 
     Examples
     --------
@@ -265,6 +279,32 @@ class Ledger:
             price_unit: str, *, category: str = "", note: str = "") -> LineItem:
         """Add ``quantity [unit] x unit_price [price_unit]``; the units must cancel.
 
+        Parameters
+        ----------
+        phase : str
+            Phase of the cost model: ``train``, ``run``, ``opt`` or ``tune``.
+        name : str
+            What the line is ("fine-tune on 8 x H100").
+        quantity : float
+            How much, in ``unit``.
+        unit : str
+            Unit of ``quantity`` (``GPU-hour``, ``GB-month``, ``1k requests``).
+        unit_price : float
+            Price per ``price_unit``.
+        price_unit : str
+            Unit of the price, money per something (``USD/GPU-hour``); it must cancel
+            ``unit``.
+        category : str, default ''
+            Cost category: ``hardware``, ``software``, ``data``, ``labour``,
+            ``operations``, ``time`` or your own.
+        note : str, default ''
+            Free text shown with the line (a source, an assumption).
+
+        Returns
+        -------
+        LineItem
+            The line added.
+
         Raises
         ------
         UnitError
@@ -292,7 +332,29 @@ class Ledger:
 
     def add_fixed(self, phase: str, name: str, amount: float, currency: str = "USD", *,
                   category: str = "", note: str = "") -> LineItem:
-        """Add a fixed amount of money (a licence, a contract, a figure given as such)."""
+        """Add a fixed amount of money (a licence, a contract, a figure given as such).
+
+        Parameters
+        ----------
+        phase : str
+            Phase of the cost model: ``train``, ``run``, ``opt`` or ``tune``.
+        name : str
+            What the line is ("annual licence").
+        amount : float
+            The amount. [currency]
+        currency : str, default 'USD'
+            Currency of the amount (an ISO code in ``data/fx.csv``).
+        category : str, default ''
+            Cost category: ``hardware``, ``software``, ``data``, ``labour``,
+            ``operations``, ``time`` or your own.
+        note : str, default ''
+            Free text shown with the line (a source, an assumption).
+
+        Returns
+        -------
+        LineItem
+            The line added.
+        """
         phase, category = _phase(phase), _category(category)
         a = float(as_quantity(f"amount of {name!r}", amount))
         cur = str(currency)
@@ -306,7 +368,31 @@ class Ledger:
 
     def add_storage(self, phase: str, name: str, *, storage_gb: float, usd_per_gb_month: float,
                     months: float, category: str = "data", note: str = "") -> LineItem:
-        """Add storage: ``storage_gb`` [GB] x ``months`` [month] x ``usd_per_gb_month``."""
+        """Add storage: ``storage_gb`` [GB] x ``months`` [month] x ``usd_per_gb_month``.
+
+        Parameters
+        ----------
+        phase : str
+            Phase of the cost model: ``train``, ``run``, ``opt`` or ``tune``.
+        name : str
+            What the line is ("checkpoints").
+        storage_gb : float
+            Storage kept. [GB]
+        usd_per_gb_month : float
+            Storage price. [USD/GB-month]
+        months : float
+            Months it is kept. [month]
+        category : str, default 'data'
+            Cost category: ``hardware``, ``software``, ``data``, ``labour``,
+            ``operations``, ``time`` or your own.
+        note : str, default ''
+            Free text shown with the line (a source, an assumption).
+
+        Returns
+        -------
+        LineItem
+            The line added.
+        """
         gb = float(as_quantity(f"storage_gb of {name!r}", storage_gb))
         mo = float(as_quantity(f"months of {name!r}", months))
         note = note or f"{gb:g} GB kept {mo:g} month(s)"
@@ -319,6 +405,29 @@ class Ledger:
 
         ``unit="GPU-hour"`` when the rate is per GPU-hour and ``hours`` counts
         GPU-hours (GPUs x wall-clock hours).
+
+        Parameters
+        ----------
+        phase : str
+            Phase of the cost model: ``train``, ``run``, ``opt`` or ``tune``.
+        name : str
+            What the line is ("re-ranker replicas").
+        hours : float
+            Time, in ``unit``. [unit]
+        usd_per_hour : float
+            Price per ``unit``. [USD/unit]
+        unit : str, default 'hour'
+            Unit of time (``hour``, ``GPU-hour``, ``replica-hour``).
+        category : str, default 'hardware'
+            Cost category: ``hardware``, ``software``, ``data``, ``labour``,
+            ``operations``, ``time`` or your own.
+        note : str, default ''
+            Free text shown with the line (a source, an assumption).
+
+        Returns
+        -------
+        LineItem
+            The line added.
         """
         return self.add(phase, name, hours, unit, usd_per_hour, f"USD/{unit}",
                         category=category, note=note)
@@ -332,6 +441,30 @@ class Ledger:
         [USD/label]; reviewed labels = labels x ``review_share`` (0 to 1, the share
         checked a second time), priced at ``usd_per_review`` (default: the label
         price). Returns the items added.
+
+        Parameters
+        ----------
+        phase : str
+            Phase of the cost model: ``train``, ``run``, ``opt`` or ``tune``.
+        name : str
+            What is labelled ("query relevance pairs").
+        items : float
+            Items labelled. [count]
+        usd_per_label : float
+            Price of one label. [USD]
+        labels_per_item : float, default 1.0
+            Labels per item (several annotators). [count]
+        review_share : float, default 0.0
+            Share of labels reviewed by an expert. [unitless, 0-1]
+        usd_per_review : float, optional
+            Price of one review; required with ``review_share``. [USD]
+        note : str, default ''
+            Free text shown with the line (a source, an assumption).
+
+        Returns
+        -------
+        tuple of LineItem
+            The labelling line, and the review line when there is a review share.
         """
         n = float(as_quantity(f"items of {name!r}", items))
         per = float(as_quantity(f"labels_per_item of {name!r}", labels_per_item))
@@ -349,7 +482,28 @@ class Ledger:
 
     def add_subscription(self, phase: str, name: str, *, seats: float, usd_per_seat_month: float,
                          months: float, note: str = "") -> LineItem:
-        """Add software licences: ``seats`` x ``months`` [seat-month] x ``usd_per_seat_month``."""
+        """Add software licences: ``seats`` x ``months`` [seat-month] x ``usd_per_seat_month``.
+
+        Parameters
+        ----------
+        phase : str
+            Phase of the cost model: ``train``, ``run``, ``opt`` or ``tune``.
+        name : str
+            What is licensed ("experiment tracker").
+        seats : float
+            Seats licensed. [count]
+        usd_per_seat_month : float
+            Price of a seat for a month. [USD/seat-month]
+        months : float
+            Months licensed. [month]
+        note : str, default ''
+            Free text shown with the line (a source, an assumption).
+
+        Returns
+        -------
+        LineItem
+            The line added.
+        """
         n = float(as_quantity(f"seats of {name!r}", seats))
         mo = float(as_quantity(f"months of {name!r}", months))
         return self.add(phase, name, n * mo, "seat-month", usd_per_seat_month,
@@ -364,13 +518,43 @@ class Ledger:
         :func:`costkit.roi.cost_of_delay_usd_per_month` of a case (its monthly
         gross profit at full rollout less the serving it would cost). It is an
         opportunity cost, not a payment: :meth:`cash_total` leaves it out.
+
+        Parameters
+        ----------
+        phase : str
+            Phase of the cost model: ``train``, ``run``, ``opt`` or ``tune``.
+        name : str
+            What the delay is ("launch one month later").
+        months : float
+            Months of delay. [month]
+        usd_per_month : float
+            What a month of delay forgoes
+            (:func:`costkit.roi.cost_of_delay_usd_per_month`). [USD/month]
+        note : str, default ''
+            Free text shown with the line (a source, an assumption).
+
+        Returns
+        -------
+        LineItem
+            The line added.
         """
         return self.add(phase, name, months, "month", usd_per_month, "USD/month",
                         category=OPPORTUNITY_CATEGORY,
                         note=note or "gain forgone while the model is not live (not a payment)")
 
     def extend(self, other: Ledger) -> Ledger:
-        """Append every item of ``other`` (e.g. a ledger built by another module)."""
+        """Append every item of ``other`` (e.g. a ledger built by another module).
+
+        Parameters
+        ----------
+        other : Ledger
+            Ledger whose lines are copied in.
+
+        Returns
+        -------
+        Ledger
+            This ledger, with ``other``'s lines appended.
+        """
         for it in other.items:
             self._check_currency(it.currency)
             self._items.append(it)
@@ -402,6 +586,18 @@ class Ledger:
         Columns: ``phase``, ``name``, ``category``, ``quantity``, ``unit``,
         ``unit_price``, ``price_unit``, ``amount``, ``currency``,
         ``cost`` (in the reporting currency), ``note``.
+
+        Parameters
+        ----------
+        currency : str, optional
+            Currency of the result (an ISO code in ``data/fx.csv``); default the
+            ledger's.
+
+        Returns
+        -------
+        DataFrame
+            The items as a DataFrame, with the cost in ``currency`` (default: the
+            ledger's).
         """
         import pandas as pd
 
@@ -419,7 +615,19 @@ class Ledger:
         return pd.DataFrame(rows, columns=cols)
 
     def by_phase(self, currency: str | None = None) -> Series:
-        """Cost per phase (all four, zero where empty) as a Series. [currency]"""
+        """Cost per phase (all four, zero where empty) as a Series. [currency]
+
+        Parameters
+        ----------
+        currency : str, optional
+            Currency of the result (an ISO code in ``data/fx.csv``); default the
+            ledger's.
+
+        Returns
+        -------
+        Series
+            Cost per phase (all four, zero where empty) as a Series. [currency]
+        """
         import pandas as pd
 
         cur = (currency or self.currency).upper()
@@ -433,6 +641,17 @@ class Ledger:
 
         The six of :data:`CATEGORIES` (zero where empty), then any others in the order they
         first appear. [currency]
+
+        Parameters
+        ----------
+        currency : str, optional
+            Currency of the result (an ISO code in ``data/fx.csv``); default the
+            ledger's.
+
+        Returns
+        -------
+        Series
+            Cost per category as a Series.
         """
         import pandas as pd
 
@@ -454,6 +673,20 @@ class Ledger:
 
         ``totals=True`` adds a ``total`` row and column; every row and column
         then sums to its total and the corner is :meth:`total`. [currency]
+
+        Parameters
+        ----------
+        currency : str, optional
+            Currency of the result (an ISO code in ``data/fx.csv``); default the
+            ledger's.
+        totals : bool, default False
+            Add a total row and column.
+
+        Returns
+        -------
+        DataFrame
+            Cost by phase (rows, all four) and category (columns, see
+            :meth:`by_category`).
         """
         import pandas as pd
 
@@ -468,11 +701,36 @@ class Ledger:
         return table
 
     def total(self, currency: str | None = None) -> float:
-        """Total cost, the sum over all items, the cost of delay included. [currency]"""
+        """Total cost, the sum over all items, the cost of delay included. [currency]
+
+        Parameters
+        ----------
+        currency : str, optional
+            Currency of the result (an ISO code in ``data/fx.csv``); default the
+            ledger's.
+
+        Returns
+        -------
+        float
+            Total cost, the sum over all items, the cost of delay included. [currency]
+        """
         return self._sum(self._items, currency)
 
     def cash_total(self, currency: str | None = None) -> float:
-        """Money paid: :meth:`total` less the ``time`` category (the cost of delay). [currency]"""
+        """Money paid: :meth:`total` less the ``time`` category (the cost of delay). [currency]
+
+        Parameters
+        ----------
+        currency : str, optional
+            Currency of the result (an ISO code in ``data/fx.csv``); default the
+            ledger's.
+
+        Returns
+        -------
+        float
+            Money paid: :meth:`total` less the ``time`` category (the cost of delay).
+            [currency]
+        """
         return self._sum([it for it in self._items if it.category != OPPORTUNITY_CATEGORY],
                          currency)
 
@@ -528,6 +786,13 @@ def four_part_ledger(hours: Mapping[str, float], usd_per_hour: Mapping[str, floa
         Storage price; default S3 Standard, 0.023 USD/GB-month. [USD/(GB*month)]
     storage_months : float
         How long each phase's data is kept; default one month. [month]
+    title : str, default ''
+        Title of the ledger.
+
+    Returns
+    -------
+    Ledger
+        The ledger: a compute line and a storage line per phase.
 
     Examples
     --------

@@ -195,6 +195,18 @@ def link_bytes_per_s(g: GPU, expert_parallel: float) -> float:
     Within one 8-GPU node: half the catalog's two-way scale-up figure
     (``interconnect_gbps``; the network's if the part has none); beyond it,
     :data:`NETWORK_GBPS_PER_GPU`.
+
+    Parameters
+    ----------
+    g : GPU
+        The GPU.
+    expert_parallel : float
+        GPUs the experts are spread over, EP. [count]
+
+    Returns
+    -------
+    float
+        One-direction bytes/s of the link an all-to-all over ``expert_parallel`` GPUs uses.
     """
     if expert_parallel <= DEFAULT_EXPERT_PARALLEL:
         return (g.interconnect_gbps or 2 * NETWORK_GBPS_PER_GPU) / 2.0 * 1e9
@@ -341,7 +353,24 @@ class EfficiencyModel:
 
     def effective_mfu(self, architecture: NamesLike, active_params: Floats, peak16_tflops: Floats,
                       legacy: Bools = False) -> Floats:
-        """log-model prediction of MFU x goodput [unitless]; broadcasts over arrays."""
+        """Log-model prediction of MFU x goodput [unitless]; broadcasts over arrays.
+
+        Parameters
+        ----------
+        architecture : str or array_like of str
+            GPU generation (``Ampere``, ``Hopper``, ...), or several.
+        active_params : numeric
+            Active parameters of the model. [count]
+        peak16_tflops : numeric
+            Dense 16-bit peak of the GPU. [TFLOPS]
+        legacy : bool or array_like of bool, default False
+            Published before 2023 (an older software stack).
+
+        Returns
+        -------
+        numeric
+            Effective MFU (MFU x goodput) for each configuration. [unitless]
+        """
         import numpy as np
 
         keys, inv = np.unique(np.asarray(architecture, dtype=object).astype(str),
@@ -352,7 +381,25 @@ class EfficiencyModel:
 
     def effective_mfu_from_effect(self, arch_effect: Floats, active_params: Floats,
                                   peak16_tflops: Floats, legacy: Bools = False) -> Floats:
-        """The same with the generation's effect given as a number (or array) [log units]."""
+        """The same with the generation's effect given as a number (or array) [log units].
+
+        Parameters
+        ----------
+        arch_effect : numeric
+            The generation's fitted effect, in log space. [unitless]
+        active_params : numeric
+            Parameters one token multiplies (all of them for a dense model). [count]
+        peak16_tflops : numeric
+            Dense 16-bit peak of the GPU. [TFLOPS]
+        legacy : bool or array_like of bool, default False
+            Published before 2023 (an older software stack).
+
+        Returns
+        -------
+        numeric
+            The same with the generation's effect given as a number (or array) [log
+            units].
+        """
         import numpy as np
 
         x = np.log10(active_params) - np.log10(peak16_tflops) - 8.0
@@ -445,6 +492,22 @@ def efficiency_model(*, attention: bool = False, path: StrPath | None = None,
     ``attention=True`` fits it on FLOPs that count attention (12·L·d·s·D),
     for estimates that count it.
 
+    Parameters
+    ----------
+    attention : bool, default False
+        Count the attention FLOPs (12·L·d·s per token) beside 6·N·D.
+    path : str or Path, optional
+        Your own training-run table; default the bundled runs.
+    gpu_path : str or Path, optional
+        Your own GPU table (the columns of ``data/gpus.csv``); default costkit's.
+
+    Returns
+    -------
+    EfficiencyModel
+        The effective-MFU model fitted on ``path`` (default the bundled runs).
+
+    Examples
+    --------
     >>> m = efficiency_model()
     >>> m.size_slope > 0 and m.legacy_effect < 0
     True
@@ -462,6 +525,33 @@ def mfu_arrays(names: Sequence[str], inv: NDArray[np.intp], dtype: str, active_p
 
     ``names``/``inv`` as :func:`costkit._checks.gpu_lookup` gives them;
     ``active_params`` an array. Used by :func:`costkit.training.estimate`.
+
+    Parameters
+    ----------
+    names : sequence of str
+        GPU names, one per distinct GPU.
+    inv : ndarray of int
+        Index into ``names`` of each configuration's GPU.
+    dtype : str
+        Training data type (``bf16``, ``fp8``, ...).
+    active_params : numeric
+        Active parameters per configuration. [count]
+    attention : bool, default False
+        Count the attention FLOPs (12·L·d·s per token) beside 6·N·D.
+    legacy : bool or array_like of bool, default False
+        Published before 2023 (an older software stack).
+    goodput : numeric, default 0.9
+        Share of paid time that runs steps. [unitless, 0-1]
+    path : str or Path, optional
+        Your own training-run table; default the bundled runs.
+    gpu_path : str or Path, optional
+        Your own GPU table (the columns of ``data/gpus.csv``); default costkit's.
+
+    Returns
+    -------
+    tuple
+        ``(central, low, high, basis, model)``: step MFU per configuration, the text saying
+        where it comes from, and the fitted model.
     """
     import numpy as np
 
@@ -577,6 +667,20 @@ def calibration(*, attention: bool = True, path: StrPath | None = None,
     and ``loo_low_gpu_hours`` / ``loo_high_gpu_hours``: the nominal 80%
     interval of a model fitted without the run, from the leave-one-out
     residuals of the *other* runs only (nested), and ``covered``.
+
+    Parameters
+    ----------
+    attention : bool, default True
+        Count the attention FLOPs (12·L·d·s per token) beside 6·N·D.
+    path : str or Path, optional
+        Your own training-run table; default the bundled runs.
+    gpu_path : str or Path, optional
+        Your own GPU table (the columns of ``data/gpus.csv``); default costkit's.
+
+    Returns
+    -------
+    DataFrame
+        Per run: the published GPU-hours, the in-sample and the out-of-sample prediction.
     """
     import numpy as np
 

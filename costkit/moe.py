@@ -54,6 +54,24 @@ def gqa_attention_params(d_model: Floats, n_heads: Floats, n_kv_heads: Floats | 
     ``head_dim`` defaults to ``d_model / n_heads``; multi-head attention has
     ``n_kv_heads = n_heads``.
 
+    Parameters
+    ----------
+    d_model : numeric
+        Model (hidden) width. [count]
+    n_heads : numeric
+        Attention heads. [count]
+    n_kv_heads : numeric, optional
+        Key/value heads (grouped-query attention; = n_heads without it). [count]
+    head_dim : numeric, optional
+        Width of one attention head. [count]
+
+    Returns
+    -------
+    numeric
+        Attention weights of one layer: Q and O (``d·h·hd``), K and V (``d·kv·hd``). [count]
+
+    Examples
+    --------
     >>> gqa_attention_params(4096, 32)  # Llama 2 7B: 4 x 4096²
     67108864.0
     """
@@ -78,6 +96,28 @@ def mla_attention_params(d_model: Floats, n_heads: Floats, *, q_lora_rank: Float
         q:  d·r_q + r_q + r_q·h·(nope + rope)      (or d·h·(nope + rope))
         kv: d·(r_kv + rope) + r_kv + r_kv·h·(nope + v)
         o:  h·v·d
+
+    Parameters
+    ----------
+    d_model : numeric
+        Model (hidden) width. [count]
+    n_heads : numeric
+        Attention heads. [count]
+    q_lora_rank : numeric
+        Rank of the query compression (0: none). [count]
+    kv_lora_rank : numeric
+        Width of the cached key/value latent. [count]
+    qk_nope_head_dim : numeric
+        Per-head query/key width without rotary embedding. [count]
+    qk_rope_head_dim : numeric
+        Per-head rotary query/key width (one shared rotary key). [count]
+    v_head_dim : numeric
+        Per-head value width. [count]
+
+    Returns
+    -------
+    numeric
+        Multi-head latent attention weights of one layer (DeepSeek-V2/V3). [count]
     """
     d = float(d_model)
     h = float(n_heads)
@@ -118,12 +158,14 @@ def param_counts(*, n_layers: Floats, d_model: Floats, attention_params: Floats,
         Width of one expert's MLP.
     gated_mlp : bool
         SwiGLU MLPs (3 matrices) if True, 2 matrices otherwise.
+    tied_embeddings : bool, default False
+        The output layer shares the input embedding.
 
     Returns
     -------
-    (total, active) : tuple of float
-        Every weight, and the weights one token multiplies (its k routed and
-        the shared experts, the router, everything else). [count]
+    tuple of float
+        ``(total, active)``: every weight, and the weights one token multiplies (its k
+        routed and the shared experts, the router, everything else). [count]
 
     Notes
     -----

@@ -139,6 +139,16 @@ def usage_by_hour(tel: Telemetry) -> Frame:
     ``samples``, ``replica_hours`` (observed: samples x interval) [h],
     ``busy_replica_hours`` (sum of utilisation x interval) [h], ``requests``,
     ``errors``, ``latency_p95_s`` (worst sample of the hour) [s].
+
+    Parameters
+    ----------
+    tel : Telemetry
+        Validated telemetry from :func:`costkit.telemetry.read_telemetry`.
+
+    Returns
+    -------
+    DataFrame
+        Each replica's clock hours from :class:`~costkit.telemetry.Telemetry`.
     """
     import pandas as pd
 
@@ -171,6 +181,19 @@ def cost_usage(tel: Telemetry, bill_hours: Frame) -> Frame:
     by utilisation), ``idle_gpu_hours``, ``unobserved_usd`` (billed hours
     without telemetry: their use is unknown) and ``unbilled`` (telemetry hours
     with no bill line). ``attrs["report"]`` counts both kinds.
+
+    Parameters
+    ----------
+    tel : Telemetry
+        Validated telemetry from :func:`costkit.telemetry.read_telemetry`.
+    bill_hours : DataFrame
+        The bill's resource-hours, from :func:`costkit.billing.focus_resource_hours`.
+
+    Returns
+    -------
+    DataFrame
+        One row per replica-hour: its requests, utilisation and money (``cost_usd``,
+        ``billed_usd``, busy and idle). [USD]
     """
     import pandas as pd
 
@@ -226,6 +249,20 @@ def chargeback(costed: Frame, *, by: str | Sequence[str] = ("team", "model"),
     observed replica-hours), ``p95_utilization`` (95th percentile of the
     replica-hours' utilisation), ``idle_gpu_hours``, ``idle_usd``,
     ``unobserved_usd``, ``errors``.
+
+    Parameters
+    ----------
+    costed : DataFrame
+        Costed usage, one row per replica-hour, from :func:`costkit.monitoring.cost_usage`.
+    by : str or sequence of str, default ('team', 'model')
+        Keys of the chargeback (``team``, ``model``).
+    freq : str, optional
+        Period of each row (a pandas frequency); None for one total per key.
+
+    Returns
+    -------
+    DataFrame
+        Realised cost per period and key: the chargeback table.
     """
     import pandas as pd
 
@@ -254,6 +291,22 @@ def slo_violations(tel: Telemetry, slo_s: float, *, column: str = "latency_p95_s
 
     Columns: ``samples``, ``violations``, ``violation_share``, ``requests_in_violation``
     (requests served during those samples), ``minutes_in_violation``.
+
+    Parameters
+    ----------
+    tel : Telemetry
+        Validated telemetry from :func:`costkit.telemetry.read_telemetry`.
+    slo_s : float
+        Latency target. [s]
+    column : str, default 'latency_p95_s'
+        Latency column compared with the SLO.
+    by : str or sequence of str, default ('model',)
+        Keys to count violations by.
+
+    Returns
+    -------
+    DataFrame
+        Samples whose ``column`` latency exceeded ``slo_s`` [s], per key.
     """
     import pandas as pd
 
@@ -280,7 +333,22 @@ def slo_violations(tel: Telemetry, slo_s: float, *, column: str = "latency_p95_s
 
 
 def utilization_matrix(tel: Telemetry, *, model: str | None = None, freq: str = "h") -> Frame:
-    """Mean utilisation per replica (rows) and period (columns), for a heat map."""
+    """Mean utilisation per replica (rows) and period (columns), for a heat map.
+
+    Parameters
+    ----------
+    tel : Telemetry
+        Validated telemetry from :func:`costkit.telemetry.read_telemetry`.
+    model : str, optional
+        Only this model's replicas; default all.
+    freq : str, default 'h'
+        Period of each column (a pandas frequency).
+
+    Returns
+    -------
+    DataFrame
+        Mean utilisation per replica (rows) and period (columns), for a heat map.
+    """
     f = tel.frame if model is None else tel.frame[tel.frame["model"] == model]
     if f.empty:
         raise ValueError(f"no telemetry for model {model!r}")
@@ -311,6 +379,26 @@ def robust_z(values: NDArray[np.float64] | Series, window: int, *, period: int =
     make every wiggle infinite. NaN with fewer than ``min_history`` points.
 
     Returns ``(z, median)`` arrays.
+
+    Parameters
+    ----------
+    values : ndarray or Series
+        The series, in time order.
+    window : int
+        Earlier points in each history. [count]
+    period : int, default 1
+        Step between a point and its history (24 on hourly data: the same hour of earlier
+        days). [count]
+    min_history : int, default 2
+        Fewest earlier points for a score; NaN below. [count]
+    min_relative_mad : float, default 0.05
+        Floor of the MAD, as a share of the absolute median. [unitless]
+
+    Returns
+    -------
+    tuple of ndarray
+        ``(z, median)``: the score of each point and the median of its history (NaN without
+        enough history).
     """
     x = np.asarray(values, dtype=float)
     n = x.size
@@ -353,6 +441,29 @@ def alerts(costed: Frame, *, by: str = "model", window_days: int = 7, mad_thresh
     Returns a DataFrame: ``kind``, the key, ``start``, ``end`` (last hour),
     ``hours``, ``value`` (worst), ``baseline``, ``usd`` (money in the alert
     hours), ``detail``.
+
+    Parameters
+    ----------
+    costed : DataFrame
+        Costed usage, one row per replica-hour, from :func:`costkit.monitoring.cost_usage`.
+    by : str, default 'model'
+        Key each alert series is computed for (``model``, ``team``).
+    window_days : int, default 7
+        Days of history each hour is compared with. [day]
+    mad_threshold : float, default 4.0
+        Robust z-score above which an hour is a spike. [unitless]
+    low_utilization : float, default 0.15
+        Busy share below which the fleet is idle. [unitless, 0-1]
+    min_hours : int, default 3
+        Consecutive idle hours that make an alert. [h]
+    min_error_rate : float, default 0.01
+        Share of failed requests an error alert needs at least. [unitless, 0-1]
+
+    Returns
+    -------
+    DataFrame
+        Alerts per ``by`` key: cost-per-request and error-rate spikes, sustained low
+        utilisation.
     """
     import pandas as pd
 
@@ -439,7 +550,16 @@ class Drivers:
 
     @classmethod
     def from_usage(cls, costed: Frame, **where: str) -> Drivers:
-        """The realised drivers of the costed usage (``model="..."`` etc. select rows)."""
+        """The realised drivers of the costed usage (``model="..."`` etc. select rows).
+
+        Parameters
+        ----------
+        costed : DataFrame
+            Costed usage, one row per replica-hour, from
+            :func:`costkit.monitoring.cost_usage`.
+        **where
+            Column = value filters (``model="reranker"``).
+        """
         rows = costed
         for k, v in where.items():
             rows = rows[rows[k] == v]
@@ -452,7 +572,17 @@ class Drivers:
 
     @classmethod
     def from_plan(cls, plan: CapacityPlan, *, hours: float, strategy: str | None = None) -> Drivers:
-        """The planned drivers of a :class:`~costkit.capacity.CapacityPlan`, scaled to ``hours``."""
+        """The planned drivers of a :class:`~costkit.capacity.CapacityPlan`, scaled to ``hours``.
+
+        Parameters
+        ----------
+        plan : CapacityPlan
+            A capacity plan.
+        hours : float
+            Hours the drivers are scaled to. [h]
+        strategy : str, optional
+            Provisioning strategy of the plan; default the cheapest.
+        """
         from costkit.capacity import HOURS_PER_MONTH
 
         row = plan.summary.loc[strategy or plan.cheapest]
@@ -474,6 +604,18 @@ def variance_report(estimate: Drivers, actual: Drivers) -> Series:
 
     Returns a Series: ``estimate``, ``traffic``, ``utilisation``, ``price``,
     ``throughput``, ``actual`` (``attrs["is_total"]`` marks the two totals).
+
+    Parameters
+    ----------
+    estimate : Drivers
+        The planned drivers (:meth:`Drivers.from_plan`).
+    actual : Drivers
+        The realised drivers (:meth:`Drivers.from_usage`).
+
+    Returns
+    -------
+    Series
+        Why the realised cost differs from the estimate, in USD, step by step.
     """
     import pandas as pd
 
@@ -499,6 +641,16 @@ def sample_files(directory: StrPath | None = None) -> dict:
     """Paths of the bundled sample telemetry and FOCUS bill (``telemetry``, ``bill``).
 
     With ``directory``, (re)write them there from :data:`SAMPLE_CALL` instead.
+
+    Parameters
+    ----------
+    directory : str or Path, optional
+        Folder to rewrite the samples into; default none (return the bundled ones).
+
+    Returns
+    -------
+    dict
+        ``{"telemetry": path, "bill": path}``.
     """
     from pathlib import Path
 
@@ -563,6 +715,26 @@ def synthetic_telemetry(days: int = 7, replicas: int = 200, freq: str = "1min", 
     Returns :class:`SyntheticWeek` (``telemetry`` DataFrame, ``bill``
     DataFrame, ``fleet`` table). Vectorised: 7 days x 200 replicas x 1 min
     (about 2 million samples) take a second or two.
+
+    Parameters
+    ----------
+    days : int, default 7
+        Days simulated. [day]
+    replicas : int, default 200
+        Replicas in the static fleet. [count]
+    freq : str, default '1min'
+        Sampling interval (a pandas frequency).
+    seed : int, default 0
+        Seed of the generator.
+    start : str, default '2026-11-02'
+        First day, ``YYYY-MM-DD`` (UTC).
+    missing_share : float, default 0.001
+        Share of samples dropped, as a scrape would. [unitless, 0-1]
+
+    Returns
+    -------
+    SyntheticWeek
+        A seeded, realistic week of serving telemetry and its FOCUS bill.
     """
     import pandas as pd
 

@@ -109,6 +109,20 @@ def payback_months(one_off_usd: Floats, monthly_net_benefit_usd: Floats) -> Floa
     ``one_off / benefit``; ``inf`` where the benefit is zero or negative
     (it never pays back), 0 where there is nothing to repay.
 
+    Parameters
+    ----------
+    one_off_usd : numeric
+        One-off cost. [USD]
+    monthly_net_benefit_usd : numeric
+        Net benefit a month. [USD/month]
+
+    Returns
+    -------
+    numeric
+        Months until a one-off cost is repaid by a monthly net benefit. [month]
+
+    Examples
+    --------
     >>> payback_months(12_000, 1_000)
     12.0
     >>> payback_months(12_000, -50)
@@ -132,6 +146,22 @@ def break_even_monthly_requests(one_off_usd: Floats, net_benefit_per_1k_requests
     per month]; ``inf`` where the net benefit per request is not positive
     (no traffic makes it pay).
 
+    Parameters
+    ----------
+    one_off_usd : numeric
+        One-off cost. [USD]
+    net_benefit_per_1k_requests_usd : numeric
+        Net benefit per 1,000 requests (saving less accuracy cost). [USD]
+    horizon_months : numeric, default 12.0
+        Months within which the one-off cost must pay back. [month]
+
+    Returns
+    -------
+    numeric
+        Monthly requests below which an optimisation does not pay back within the horizon.
+
+    Examples
+    --------
     >>> round(break_even_monthly_requests(12_000, 0.05, 12))  # 5 cents net per 1k requests
     20000000
     """
@@ -154,6 +184,21 @@ def break_even_accuracy_loss(saving_per_1k_requests_usd: Floats,
     more of the profit flowing through the model than this costs more than
     it saves (one-off costs aside). Capped at 1 (losing everything).
 
+    Parameters
+    ----------
+    saving_per_1k_requests_usd : numeric
+        Serving saving per 1,000 requests. [USD]
+    gross_profit_per_1k_requests_usd : numeric
+        Gross profit that flows through 1,000 requests (what accuracy losses eat into).
+        [USD]
+
+    Returns
+    -------
+    numeric
+        The relative accuracy loss a serving saving can pay for. [unitless]
+
+    Examples
+    --------
     >>> break_even_accuracy_loss(0.20, 40.0)  # 20 cents saved on 40 USD of profit
     0.005
     """
@@ -214,6 +259,17 @@ class Variant:
         LLMs take ``gpu``, ``n_gpus``, ``batch_size``, ``prompt_tokens``,
         ``output_tokens`` ...; encoders ``gpu``, ``seq_len``, ``batch_size``,
         ``candidates_per_query`` ...
+
+        Parameters
+        ----------
+        **kwargs
+            Passed on to :func:`costkit.serving.estimate` or
+            :func:`costkit.serving.encoder_estimate` (``gpu=``, ``batch_size=``, ...).
+
+        Returns
+        -------
+        ServingEstimate or EncoderEstimate
+            The serving estimate of this variant's model and data types.
         """
         from . import serving
 
@@ -232,7 +288,18 @@ class Variant:
                                         dtype=self.dtype, **kwargs)
 
     def to_ledger(self, ledger: Ledger | None = None) -> Ledger:
-        """The one-off work in the ``opt`` phase, added to ``ledger`` (or a new one)."""
+        """The one-off work in the ``opt`` phase, added to ``ledger`` (or a new one).
+
+        Parameters
+        ----------
+        ledger : Ledger, optional
+            Ledger to add the lines to; default a new one.
+
+        Returns
+        -------
+        Ledger
+            The one-off work in the ``opt`` phase, added to ``ledger`` (or a new one).
+        """
         from .ledger import Ledger
 
         led = Ledger(title=self.name) if ledger is None else ledger
@@ -299,6 +366,26 @@ def baseline(model: str, *, dtype: str = "fp16", kv_dtype: str | None = None,
              name: str | None = None, model_path: StrPath | None = None) -> Variant:
     """The model as served today, from the catalog: the reference of :func:`compare`.
 
+    Parameters
+    ----------
+    model : str
+        Catalog model as served today.
+    dtype : str, default 'fp16'
+        Weight data type served today.
+    kv_dtype : str, optional
+        KV-cache data type; default the weights'.
+    name : str, optional
+        Name of the variant; default the model's.
+    model_path : str or Path, optional
+        Your own model table (the columns of ``data/models.csv``); default costkit's.
+
+    Returns
+    -------
+    Variant
+        The model as served today, from the catalog: the reference of :func:`compare`.
+
+    Examples
+    --------
     >>> b = baseline("bert-base")
     >>> b.kind, b.n_layers, round(b.layer_params / 1e6, 2)
     ('encoder', 12.0, 7.08)
@@ -334,6 +421,7 @@ def quantize(base: Variant, dtype: str, *, kv_dtype: str | None = None, accuracy
     Parameters
     ----------
     base : Variant
+        The variant to quantize (usually :func:`baseline`).
     dtype : str
         The new weight format (see :data:`costkit.catalog.DTYPE_BYTES`).
     kv_dtype : str, optional
@@ -346,7 +434,20 @@ def quantize(base: Variant, dtype: str, *, kv_dtype: str | None = None, accuracy
         (default the catalog's median on-demand price).
     engineering_days, usd_per_engineer_day : numeric
         People's time [engineer-day] and its fully loaded cost [USD per engineer-day].
+    gpu : str, default 'H100-SXM'
+        GPU the calibration runs on.
+    usd_per_gpu_hour : numeric, optional
+        Price of that GPU; default the catalog's. [USD/GPU-hour]
+    name : str, optional
+        Name of the variant; default from the base and the dtype.
 
+    Returns
+    -------
+    Variant
+        The quantized variant, with its one-off work as a ledger.
+
+    Examples
+    --------
     >>> q = quantize(baseline("llama-3-8b"), "int4", accuracy_loss=0.01)
     >>> q.technique, q.dtype, q.one_off_usd
     ('quantization', 'int4', 0.0)
@@ -406,13 +507,36 @@ def distill(base: Variant, student: str, *, examples: Floats, tokens_per_example
         ``tokens_per_example``) [tokens].
     accuracy_loss : float
         Relative drop in the business metric of the student [unitless, 0 to 1).
-    gpu, usd_per_gpu_hour :
+    gpu, usd_per_gpu_hour : str and numeric, optional
         Where labelling and training run, and the price (default the
         catalog's median on-demand).
+    teacher_batch_size : numeric, default 64
+        Batch the teacher labels at. [count]
+    teacher_n_gpus : numeric, default 1
+        GPUs per teacher replica. [count]
+    engineering_days : numeric, default 0.0
+        Engineer-days of work. [day]
+    usd_per_engineer_day : numeric, optional
+        Price of an engineer-day; default costkit's (stated in the result). [USD/day]
+    name : str, optional
+        Name of the variant; default the student's.
+    model_path : str or Path, optional
+        Your own model table (the columns of ``data/models.csv``); default costkit's.
+    **training_kwargs
+        Passed on to :func:`costkit.training.estimate` (``mfu=``, ``cloud=``, ...).
 
+    Returns
+    -------
+    Variant
+        The student as a variant, with the distillation's one-off work as a ledger.
+
+    Notes
+    -----
     100 million query-document pairs scored by BERT-base and learnt by MiniLM:
     about 1 GPU-hour of labelling and 1.6 of training on an H100.
 
+    Examples
+    --------
     >>> s = distill(baseline("bert-base"), "minilm", examples=1e8, tokens_per_example=128,
     ...             usd_per_gpu_hour=3.0, mfu=0.3)
     >>> s.model, round(s.one_off_usd)
@@ -484,6 +608,38 @@ def prune(base: Variant, *, layers_removed: Floats = 0, width_removed_fraction: 
     accuracy are priced by :func:`costkit.training.estimate` (keyword
     arguments go there).
 
+    Parameters
+    ----------
+    base : Variant
+        The variant to prune.
+    layers_removed : numeric, default 0
+        Whole layers removed (depth pruning). [count]
+    width_removed_fraction : numeric, default 0.0
+        Share of each remaining layer's weights removed (width pruning). [unitless, 0-1]
+    recovery_tokens : numeric, default 0.0
+        Tokens of training to win accuracy back. [count]
+    accuracy_loss : numeric, default 0.0
+        Relative accuracy lost after recovery. [unitless, 0-1]
+    gpu : str, default 'H100-SXM'
+        GPU the recovery training runs on.
+    usd_per_gpu_hour : numeric, optional
+        Price of that GPU; default the catalog's. [USD/GPU-hour]
+    engineering_days : numeric, default 0.0
+        Engineer-days of work. [day]
+    usd_per_engineer_day : numeric, optional
+        Price of an engineer-day; default costkit's (stated in the result). [USD/day]
+    name : str, optional
+        Name of the variant; default from the base and the cut.
+    **training_kwargs
+        Passed on to :func:`costkit.training.estimate` (``mfu=``, ``cloud=``, ...).
+
+    Returns
+    -------
+    Variant
+        The pruned variant, with its one-off work as a ledger.
+
+    Examples
+    --------
     >>> p = prune(baseline("llama-3-8b"), layers_removed=8)
     >>> p.n_layers, round(p.params / 1e9, 2)
     (24.0, 6.29)
@@ -577,7 +733,19 @@ class OptimizationComparison:
         return str(self.table.index[0])
 
     def payback_curve(self, monthly_requests: Floats) -> Frame:
-        """Payback months of each variant over an array of monthly traffic (a DataFrame)."""
+        """Payback months of each variant over an array of monthly traffic (a DataFrame).
+
+        Parameters
+        ----------
+        monthly_requests : numeric
+            Traffic levels. [1/month]
+
+        Returns
+        -------
+        DataFrame
+            Payback months of each variant over an array of monthly traffic (a
+            DataFrame).
+        """
         import pandas as pd
 
         req = as_quantity("monthly_requests", monthly_requests, allow_zero=False)
@@ -596,6 +764,17 @@ class OptimizationComparison:
         ``saving - loss x gross profit`` [USD/month] over an array of losses
         [unitless]: the trade-off of a cheaper but worse model (a DataFrame,
         one column per variant, the baseline left out).
+
+        Parameters
+        ----------
+        accuracy_loss : numeric
+            Accuracy losses to evaluate (one row each). [unitless, 0-1]
+
+        Returns
+        -------
+        DataFrame
+            Monthly net benefit of each variant if its accuracy loss were
+            ``accuracy_loss``.
         """
         import pandas as pd
 
@@ -607,7 +786,20 @@ class OptimizationComparison:
                             columns=t.index)
 
     def to_ledger(self, name: str, ledger: Ledger | None = None) -> Ledger:
-        """The one-off work of variant ``name`` in the ``opt`` phase of a ledger."""
+        """The one-off work of variant ``name`` in the ``opt`` phase of a ledger.
+
+        Parameters
+        ----------
+        name : str
+            Name of the variant whose one-off work to add.
+        ledger : Ledger, optional
+            Ledger to add the lines to; default a new one.
+
+        Returns
+        -------
+        Ledger
+            The one-off work of variant ``name`` in the ``opt`` phase of a ledger.
+        """
         if name not in self.variants:
             raise ValueError(f"unknown variant {name!r}; one of {', '.join(self.variants)}")
         return self.variants[name].to_ledger(ledger)
@@ -660,6 +852,8 @@ def compare(variants: Sequence[Variant], *, monthly_requests: Floats,
     Returns
     -------
     OptimizationComparison
+        One row per variant: serving cost, saving, accuracy cost, net benefit, one-off cost,
+        payback and break-even traffic; the variants themselves.
 
     Examples
     --------

@@ -60,6 +60,16 @@ def money_ticks(axis: Axis) -> Axis:
 
     No ``1e6`` offset or ``10^6`` powers. ``axis`` is ``ax.yaxis`` or ``ax.xaxis``; on a log
     axis the minor ticks stay unlabelled.
+
+    Parameters
+    ----------
+    axis : matplotlib Axis
+        ``ax.yaxis`` or ``ax.xaxis``.
+
+    Returns
+    -------
+    matplotlib Axis
+        Tick labels in k, M and B (``1.5 M``, ``250 k``); returns the axis.
     """
     from matplotlib.ticker import FuncFormatter, NullFormatter
 
@@ -83,7 +93,24 @@ def _axes(ax, figsize=(7, 4)):
 
 def ledger_bars(ledger: Ledger, *, ax: Axes | None = None, currency: str | None = None,
                 by: str = "category") -> Axes:
-    """Stacked bars: one bar per phase, stacked by ``by`` (a ledger column). [currency]"""
+    """Stacked bars: one bar per phase, stacked by ``by`` (a ledger column). [currency]
+
+    Parameters
+    ----------
+    ledger : Ledger
+        The ledger to draw.
+    ax : matplotlib Axes, optional
+        Axes to draw on; default a new figure.
+    currency : str, optional
+        Currency drawn; default the ledger's.
+    by : str, default 'category'
+        Ledger column the bars are stacked by (``category`` or ``name``).
+
+    Returns
+    -------
+    matplotlib Axes
+        The axes drawn on.
+    """
     from costkit.ledger import PHASE_LABELS, PHASES
 
     ax = _axes(ax)
@@ -121,6 +148,22 @@ def ledger_items(ledger: Ledger, *, ax: Axes | None = None, currency: str | None
     One horizontal bar per line item, grouped by phase and coloured by category, each labelled
     with its cost. Items past the ``top`` largest are one "n smaller items" bar, so every unit
     of money is drawn. [currency]
+
+    Parameters
+    ----------
+    ledger : Ledger
+        The ledger to draw.
+    ax : matplotlib Axes, optional
+        Axes to draw on; default a new figure.
+    currency : str, optional
+        Currency drawn; default the ledger's.
+    top : int, default 14
+        Bars for the largest this many items; the rest are one bar.
+
+    Returns
+    -------
+    matplotlib Axes
+        The axes drawn on.
     """
     import numpy as np
 
@@ -170,6 +213,20 @@ def ledger_matrix(ledger: Ledger, *, ax: Axes | None = None, currency: str | Non
 
     One bar per category (the origin's six, then others), stacked by phase in the phase colours,
     with each category's total. [currency]
+
+    Parameters
+    ----------
+    ledger : Ledger
+        The ledger to draw.
+    ax : matplotlib Axes, optional
+        Axes to draw on; default a new figure.
+    currency : str, optional
+        Currency drawn; default the ledger's.
+
+    Returns
+    -------
+    matplotlib Axes
+        The axes drawn on.
     """
     import numpy as np
 
@@ -203,7 +260,22 @@ def ledger_matrix(ledger: Ledger, *, ax: Axes | None = None, currency: str | Non
 
 def ledger_waterfall(ledger: Ledger, *, ax: Axes | None = None,
                      currency: str | None = None) -> Axes:
-    """Waterfall from 0 through each phase's cost to the total C. [currency]"""
+    """Waterfall from 0 through each phase's cost to the total C. [currency]
+
+    Parameters
+    ----------
+    ledger : Ledger
+        The ledger to draw.
+    ax : matplotlib Axes, optional
+        Axes to draw on; default a new figure.
+    currency : str, optional
+        Currency drawn; default the ledger's.
+
+    Returns
+    -------
+    matplotlib Axes
+        The axes drawn on.
+    """
     from costkit.ledger import PHASE_LABELS, PHASES
 
     ax = _axes(ax)
@@ -239,6 +311,13 @@ def price_spread(prices: Frame | None = None, *, gpus: Sequence[str] | None = No
     gpus : list of str, optional
         GPUs to show, in that order; default: all with a price, by median.
     pricing : {"on_demand", "spot"}
+    ax : matplotlib Axes, optional
+        Axes to draw on; default a new figure.
+
+    Returns
+    -------
+    matplotlib Axes
+        The axes drawn on.
     """
     import numpy as np
 
@@ -283,6 +362,20 @@ def training_by_gpu(est: TrainingEstimate, *, ax: Axes | None = None,
 
     ``est`` is a :class:`costkit.training.TrainingEstimate` over an array of
     GPUs. [currency; days]
+
+    Parameters
+    ----------
+    est : TrainingEstimate
+        A training estimate over an array of GPUs.
+    ax : matplotlib Axes, optional
+        Axes to draw on; default a new figure.
+    currency : str, default 'USD'
+        Currency of the costs drawn.
+
+    Returns
+    -------
+    matplotlib Axes
+        The axes drawn on.
     """
     import numpy as np
 
@@ -314,7 +407,22 @@ def training_by_gpu(est: TrainingEstimate, *, ax: Axes | None = None,
 
 def training_scaling(est: TrainingEstimate, *, ax: Axes | None = None,
                      currency: str = "USD") -> Axes:
-    """Cost and wall clock against the number of GPUs (log scale). [currency; days]"""
+    """Cost and wall clock against the number of GPUs (log scale). [currency; days]
+
+    Parameters
+    ----------
+    est : TrainingEstimate
+        A training estimate over an array of GPU counts.
+    ax : matplotlib Axes, optional
+        Axes to draw on; default a new figure.
+    currency : str, default 'USD'
+        Currency of the costs drawn.
+
+    Returns
+    -------
+    matplotlib Axes
+        The axes drawn on.
+    """
     import numpy as np
 
     from costkit.fx import convert
@@ -361,6 +469,24 @@ def memory_stack(breakdowns: Mapping[str, MemoryBreakdown], *, gpu: str | None =
     (one configuration each). ``gpu`` draws ``usable_memory_fraction`` of its
     memory (labels read as GiB, shown in GB), as :func:`serving_memory` does;
     ``gpu_memory_gb`` draws a line at a figure you give instead.
+
+    Parameters
+    ----------
+    breakdowns : mapping
+        ``{label: MemoryBreakdown}``, one bar each.
+    gpu : str, optional
+        GPU whose usable memory is drawn; default none.
+    usable_memory_fraction : float, default 0.9
+        Share of memory usable, drawn as a line. [unitless, 0-1]
+    gpu_memory_gb : float, optional
+        Memory of the GPU, if ``gpu`` is not given. [GB]
+    ax : matplotlib Axes, optional
+        Axes to draw on; default a new figure.
+
+    Returns
+    -------
+    matplotlib Axes
+        The axes drawn on.
     """
     ax = _axes(ax)
     parts = ("weights_gb", "gradients_gb", "optimizer_gb", "activations_gb")
@@ -385,7 +511,20 @@ def memory_stack(breakdowns: Mapping[str, MemoryBreakdown], *, gpu: str | None =
 
 
 def compute_optimal_frontier(plan: ComputeOptimalPlan, *, ax: Axes | None = None) -> Axes:
-    """Compute-optimal parameters and tokens against the budget (log-log). [USD; count]"""
+    """Compute-optimal parameters and tokens against the budget (log-log). [USD; count]
+
+    Parameters
+    ----------
+    plan : ComputeOptimalPlan
+        A compute-optimal plan over an array of budgets.
+    ax : matplotlib Axes, optional
+        Axes to draw on; default a new figure.
+
+    Returns
+    -------
+    matplotlib Axes
+        The axes drawn on.
+    """
     import numpy as np
 
     ax = _axes(ax)
@@ -418,6 +557,26 @@ def latency_throughput(est: ServingEstimate, *, slo_s: float | None = None, ax: 
     batch sizes (one GPU). Batches that do not fit in memory are left out.
     Points are labelled with their batch size; ``chosen`` (a batch size) is
     ringed and named, so a panel's chart follows its batch slider.
+
+    Parameters
+    ----------
+    est : ServingEstimate
+        A serving estimate over an array of batch sizes.
+    slo_s : float, optional
+        Latency target drawn as a line; default none. [s]
+    ax : matplotlib Axes, optional
+        Axes to draw on; default a new figure.
+    label : str, optional
+        Legend label; default the model and GPU.
+    annotate : bool, default True
+        Label each point with its batch size.
+    chosen : int, optional
+        A batch size to ring and name; default none.
+
+    Returns
+    -------
+    matplotlib Axes
+        The axes drawn on.
     """
     import numpy as np
 
@@ -448,7 +607,20 @@ def latency_throughput(est: ServingEstimate, *, slo_s: float | None = None, ax: 
 
 
 def replica_curve(plan: CapacityPlan, *, ax: Axes | None = None) -> Axes:
-    """Replicas per hour for each provisioning strategy, with the traffic behind. [count; 1/s]"""
+    """Replicas per hour for each provisioning strategy, with the traffic behind. [count; 1/s]
+
+    Parameters
+    ----------
+    plan : CapacityPlan
+        A capacity plan.
+    ax : matplotlib Axes, optional
+        Axes to draw on; default a new figure.
+
+    Returns
+    -------
+    matplotlib Axes
+        The axes drawn on.
+    """
     import numpy as np
 
     ax = _axes(ax, figsize=(8, 4))
@@ -475,7 +647,22 @@ def replica_curve(plan: CapacityPlan, *, ax: Axes | None = None) -> Axes:
 
 def serving_cost_by_gpu(est: ServingEstimate | EncoderEstimate, *,
                         metric: str = "usd_per_1k_requests", ax: Axes | None = None) -> Axes:
-    """Bars of a serving cost per GPU (an estimate over an array of GPUs). [USD]"""
+    """Bars of a serving cost per GPU (an estimate over an array of GPUs). [USD]
+
+    Parameters
+    ----------
+    est : ServingEstimate or EncoderEstimate
+        A serving estimate over an array of GPUs.
+    metric : str, default 'usd_per_1k_requests'
+        Field of the estimate to draw.
+    ax : matplotlib Axes, optional
+        Axes to draw on; default a new figure.
+
+    Returns
+    -------
+    matplotlib Axes
+        The axes drawn on.
+    """
     import numpy as np
 
     ax = _axes(ax)
@@ -501,6 +688,20 @@ def serving_memory(est: ServingEstimate, *, usable_memory_fraction: float = 0.9,
 
     ``est`` is a :class:`costkit.serving.ServingEstimate` over batch sizes on
     one GPU type (``oversized="flag"`` shows the batches past the limit).
+
+    Parameters
+    ----------
+    est : ServingEstimate
+        A serving estimate over batch sizes on one GPU.
+    usable_memory_fraction : float, default 0.9
+        Share of memory usable, drawn as a line. [unitless, 0-1]
+    ax : matplotlib Axes, optional
+        Axes to draw on; default a new figure.
+
+    Returns
+    -------
+    matplotlib Axes
+        The axes drawn on.
     """
     import numpy as np
 
@@ -530,6 +731,21 @@ def search_strategies(searches: Sequence[SearchCost], *, metric: str = "gpu_hour
     ``searches``: a list of one-search results (or a DataFrame of their
     ``to_frame()`` rows). ``metric``: ``gpu_hours``, ``cost_usd`` or
     ``wall_clock_hours``. Labels give the configurations each explored.
+
+    Parameters
+    ----------
+    searches : sequence of SearchCost
+        Search costs to compare, one bar each.
+    metric : str, default 'gpu_hours'
+        Attribute of each search to draw (``gpu_hours``, ``cost_usd``,
+        ``wall_clock_hours``).
+    ax : matplotlib Axes, optional
+        Axes to draw on; default a new figure.
+
+    Returns
+    -------
+    matplotlib Axes
+        The axes drawn on.
     """
     import pandas as pd
 
@@ -565,6 +781,20 @@ def finetune_methods(df: Frame, *, metric: str = "cost_usd", ax: Axes | None = N
 
     ``metric`` ``cost_usd`` draws the low-high range as error bars;
     ``memory_per_gpu_gb`` marks each GPU's memory. Labels give the GPU count.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Result of :func:`costkit.tuning.finetune_options`.
+    metric : str, default 'cost_usd'
+        Column to draw (``cost_usd``, ``gpu_hours``, ``wall_clock_days``).
+    ax : matplotlib Axes, optional
+        Axes to draw on; default a new figure.
+
+    Returns
+    -------
+    matplotlib Axes
+        The axes drawn on.
     """
     import numpy as np
 
@@ -600,6 +830,30 @@ def ab_sample_size(baseline_rate: Floats, lifts: Floats, *, relative: bool = Tru
 
     Computed by :func:`costkit.tuning.ab_test_sample_size`; ``daily_units``
     [visitors/day] adds the days both arms need; ``mark`` a lift to point at.
+
+    Parameters
+    ----------
+    baseline_rate : numeric
+        The control's rate (conversion, click-through). [unitless, 0-1]
+    lifts : numeric
+        Detectable lifts along the x axis (absolute, or relative with ``relative``).
+    relative : bool, default True
+        Read the lifts as shares of the baseline.
+    alpha : numeric, default 0.05
+        Two-sided significance level. [unitless, 0-1]
+    power : numeric, default 0.8
+        Probability of detecting the lift if it is real. [unitless, 0-1]
+    daily_units : float, optional
+        Visitors a day: adds days on a second axis; default none. [1/day]
+    mark : float, optional
+        A lift to mark with its sample size; default none.
+    ax : matplotlib Axes, optional
+        Axes to draw on; default a new figure.
+
+    Returns
+    -------
+    matplotlib Axes
+        The axes drawn on.
     """
     import numpy as np
 
@@ -644,7 +898,20 @@ def ab_sample_size(baseline_rate: Floats, lifts: Floats, *, relative: bool = Tru
 
 
 def optimization_costs(comparison: OptimizationComparison, *, ax: Axes | None = None) -> Axes:
-    """Monthly serving cost per variant, with the accuracy cost stacked on top. [USD/month]"""
+    """Monthly serving cost per variant, with the accuracy cost stacked on top. [USD/month]
+
+    Parameters
+    ----------
+    comparison : OptimizationComparison
+        Result of :func:`costkit.optimization.compare`.
+    ax : matplotlib Axes, optional
+        Axes to draw on; default a new figure.
+
+    Returns
+    -------
+    matplotlib Axes
+        The axes drawn on.
+    """
     ax = _axes(ax, figsize=(8, 4))
     t = comparison.table
     names = list(t.index)
@@ -664,7 +931,24 @@ def optimization_costs(comparison: OptimizationComparison, *, ax: Axes | None = 
 
 def payback_curve(comparison: OptimizationComparison, monthly_requests: Floats, *,
                   horizon_months: float | None = None, ax: Axes | None = None) -> Axes:
-    """Payback months of each variant against monthly traffic (log-log), with the horizon."""
+    """Payback months of each variant against monthly traffic (log-log), with the horizon.
+
+    Parameters
+    ----------
+    comparison : OptimizationComparison
+        Result of :func:`costkit.optimization.compare`.
+    monthly_requests : numeric
+        Traffic levels. [1/month]
+    horizon_months : float, optional
+        Horizon line; default the comparison's. [month]
+    ax : matplotlib Axes, optional
+        Axes to draw on; default a new figure.
+
+    Returns
+    -------
+    matplotlib Axes
+        The axes drawn on.
+    """
     import numpy as np
 
     ax = _axes(ax)
@@ -700,6 +984,22 @@ def accuracy_tradeoff(comparison: OptimizationComparison, accuracy_loss: Floats,
     both where the line crosses 0 (the break-even loss) and where the variant
     really sits; ``log=True`` puts the loss on a log axis when the two are
     orders of magnitude apart. Lines get distinct dashes, so none hides another.
+
+    Parameters
+    ----------
+    comparison : OptimizationComparison
+        Result of :func:`costkit.optimization.compare`.
+    accuracy_loss : numeric
+        Accuracy losses along the x axis. [unitless, 0-1]
+    ax : matplotlib Axes, optional
+        Axes to draw on; default a new figure.
+    log : bool, default False
+        Logarithmic x axis.
+
+    Returns
+    -------
+    matplotlib Axes
+        The axes drawn on.
     """
     import numpy as np
 
@@ -735,6 +1035,24 @@ def cumulative_cash_flow(result: ROIResult, *, ax: Axes | None = None, label: st
 
     ``discounted=True`` plots the discounted flows (ending at the NPV). [USD]
     ``color``: the option's colour (:func:`costkit.style.option_colors`).
+
+    Parameters
+    ----------
+    result : ROIResult
+        An ROI result (one case).
+    ax : matplotlib Axes, optional
+        Axes to draw on; default a new figure.
+    label : str, optional
+        Legend label; default the case's name.
+    discounted : bool, default False
+        Draw discounted flows (their end is the NPV).
+    color : str, optional
+        Line colour; default the next one.
+
+    Returns
+    -------
+    matplotlib Axes
+        The axes drawn on.
     """
     import numpy as np
 
@@ -766,6 +1084,24 @@ def waterfall(steps: Series, *, ax: Axes | None = None, ylabel: str = "USD", tit
     Steps that help are green, steps that hurt red: with ``increase_is_good``
     (value, profit) a rise helps; for a cost (``increase_is_good=False``, a
     variance report) a rise hurts, so cost increases are never green.
+
+    Parameters
+    ----------
+    steps : Series
+        Signed steps, in order; labels in ``steps.attrs["is_total"]`` are drawn as totals.
+    ax : matplotlib Axes, optional
+        Axes to draw on; default a new figure.
+    ylabel : str, default 'USD'
+        Label of the y axis.
+    title : str, default ''
+        Title of the chart.
+    increase_is_good : bool, default True
+        Colour increases as good (profit) rather than bad (cost).
+
+    Returns
+    -------
+    matplotlib Axes
+        The axes drawn on.
     """
     ax = _axes(ax, figsize=(9, 4))
     from costkit.style import BAD, GOOD, TOTAL
@@ -798,14 +1134,44 @@ def waterfall(steps: Series, *, ax: Axes | None = None, ylabel: str = "USD", tit
 
 
 def roi_waterfall(result: ROIResult, *, ax: Axes | None = None) -> Axes:
-    """Waterfall from incremental gross profit through each cost to net value and NPV. [USD]"""
+    """Waterfall from incremental gross profit through each cost to net value and NPV. [USD]
+
+    Parameters
+    ----------
+    result : ROIResult
+        An ROI result (one case).
+    ax : matplotlib Axes, optional
+        Axes to draw on; default a new figure.
+
+    Returns
+    -------
+    matplotlib Axes
+        The axes drawn on.
+    """
     return waterfall(result.waterfall(), ax=ax, ylabel="USD over the horizon",
                      title=f"From incremental gross profit to NPV ({result.case.name or 'case'})")
 
 
 def tornado(table: Frame, *, ax: Axes | None = None, top: int | None = None,
             labels: Mapping[str, str] | None = None) -> Axes:
-    """Tornado chart of a :func:`costkit.roi.tornado` table: NPV at each input's low and high."""
+    """Tornado chart of a :func:`costkit.roi.tornado` table: NPV at each input's low and high.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Result of :func:`costkit.roi.tornado`.
+    ax : matplotlib Axes, optional
+        Axes to draw on; default a new figure.
+    top : int, optional
+        Draw only the largest this many swings; default all.
+    labels : mapping, optional
+        ``{input: label}`` for the y axis; default the input names.
+
+    Returns
+    -------
+    matplotlib Axes
+        The axes drawn on.
+    """
     ax = _axes(ax, figsize=(8, 4))
     t = table if top is None else table.head(top)
     base = table.attrs.get("base_npv_usd", 0.0)
@@ -824,7 +1190,22 @@ def tornado(table: Frame, *, ax: Axes | None = None, top: int | None = None,
 
 
 def npv_histogram(mc: MonteCarloResult, *, ax: Axes | None = None, bins: int = 80) -> Axes:
-    """Histogram of Monte Carlo NPVs with 0, the 5th and 95th percentiles, and P(NPV > 0)."""
+    """Histogram of Monte Carlo NPVs with 0, the 5th and 95th percentiles, and P(NPV > 0).
+
+    Parameters
+    ----------
+    mc : MonteCarloResult
+        A Monte Carlo result.
+    ax : matplotlib Axes, optional
+        Axes to draw on; default a new figure.
+    bins : int, default 80
+        Histogram bins. [count]
+
+    Returns
+    -------
+    matplotlib Axes
+        The axes drawn on.
+    """
     import numpy as np
 
     ax = _axes(ax)
@@ -848,7 +1229,22 @@ def npv_histogram(mc: MonteCarloResult, *, ax: Axes | None = None, bins: int = 8
 
 
 def bill_by_day(chargeback_table: Frame, *, by: str = "team", ax: Axes | None = None) -> Axes:
-    """Stacked daily effective cost by ``by`` from :func:`costkit.monitoring.chargeback`. [USD]"""
+    """Stacked daily effective cost by ``by`` from :func:`costkit.monitoring.chargeback`. [USD]
+
+    Parameters
+    ----------
+    chargeback_table : DataFrame
+        Chargeback from :func:`costkit.monitoring.chargeback`.
+    by : str, default 'team'
+        Chargeback key to stack by (``team`` or ``model``).
+    ax : matplotlib Axes, optional
+        Axes to draw on; default a new figure.
+
+    Returns
+    -------
+    matplotlib Axes
+        The axes drawn on.
+    """
     ax = _axes(ax, figsize=(9, 4))
     t = chargeback_table["cost_usd"].groupby(level=["hour", by], observed=True).sum().unstack(by)
     t = t.fillna(0.0)
@@ -865,7 +1261,22 @@ def bill_by_day(chargeback_table: Frame, *, by: str = "team", ax: Axes | None = 
 
 def utilization_heatmap(matrix: Frame, *, ax: Axes | None = None,
                         title: str = "GPU utilisation by replica and hour") -> Axes:
-    """Heat map of :func:`costkit.monitoring.utilization_matrix` (replicas x hours)."""
+    """Heat map of :func:`costkit.monitoring.utilization_matrix` (replicas x hours).
+
+    Parameters
+    ----------
+    matrix : DataFrame
+        Result of :func:`costkit.monitoring.utilization_matrix`.
+    ax : matplotlib Axes, optional
+        Axes to draw on; default a new figure.
+    title : str, optional
+        Title of the chart.
+
+    Returns
+    -------
+    matplotlib Axes
+        The axes drawn on.
+    """
     ax = _axes(ax, figsize=(10, 4))
     im = ax.imshow(matrix.to_numpy(), aspect="auto", cmap="viridis", vmin=0, vmax=1,
                    interpolation="nearest")
@@ -881,7 +1292,22 @@ def utilization_heatmap(matrix: Frame, *, ax: Axes | None = None,
 
 
 def idle_money(chargeback_table: Frame, *, by: str = "model", ax: Axes | None = None) -> Axes:
-    """Busy vs idle money per ``by`` key (horizontal stacked bars). [USD]"""
+    """Busy vs idle money per ``by`` key (horizontal stacked bars). [USD]
+
+    Parameters
+    ----------
+    chargeback_table : DataFrame
+        Chargeback from :func:`costkit.monitoring.chargeback`.
+    by : str, default 'model'
+        Chargeback key, one bar each.
+    ax : matplotlib Axes, optional
+        Axes to draw on; default a new figure.
+
+    Returns
+    -------
+    matplotlib Axes
+        The axes drawn on.
+    """
     ax = _axes(ax, figsize=(8, 3.5))
     t = chargeback_table.groupby(level=by, observed=True)[["cost_usd", "idle_usd",
                                                           "unobserved_usd"]].sum()
@@ -900,7 +1326,24 @@ def idle_money(chargeback_table: Frame, *, by: str = "model", ax: Axes | None = 
 
 def alerts_timeline(costed: Frame, alerts: Frame, *, by: str = "model",
                     ax: Axes | None = None) -> Axes:
-    """Hourly cost per ``by`` key with each alert shaded over its hours. [USD per hour]"""
+    """Hourly cost per ``by`` key with each alert shaded over its hours. [USD per hour]
+
+    Parameters
+    ----------
+    costed : DataFrame
+        Costed usage, one row per replica-hour, from :func:`costkit.monitoring.cost_usage`.
+    alerts : DataFrame
+        Result of :func:`costkit.monitoring.alerts`.
+    by : str, default 'model'
+        Key whose hourly cost is drawn.
+    ax : matplotlib Axes, optional
+        Axes to draw on; default a new figure.
+
+    Returns
+    -------
+    matplotlib Axes
+        The axes drawn on.
+    """
     import pandas as pd
 
     ax = _axes(ax, figsize=(10, 4))
@@ -946,6 +1389,32 @@ def predicted_vs_published(published: NDArray[np.float64] | Series,
     ``groups`` a label per point (one colour and legend entry each); ``low`` /
     ``high`` optional interval ends, drawn as vertical bars. Points outside
     the band are the ones a reader should look at.
+
+    Parameters
+    ----------
+    published : ndarray or Series
+        Published figures.
+    predicted : ndarray or Series
+        Predicted figures, in the same unit.
+    groups : sequence of str or Series, optional
+        A label per point (one colour and legend entry each); default none.
+    low : ndarray or Series, optional
+        Lower ends of the predicted intervals; default none.
+    high : ndarray or Series, optional
+        Upper ends of the predicted intervals; default none.
+    band : float, default 0.25
+        Half-width of the shaded band around y = x. [unitless]
+    unit : str, default ''
+        Unit written on the axes.
+    ax : matplotlib Axes, optional
+        Axes to draw on; default a new figure.
+    title : str, optional
+        Title of the chart; default none.
+
+    Returns
+    -------
+    matplotlib Axes
+        The axes drawn on.
     """
     import numpy as np
 

@@ -126,7 +126,13 @@ class PriceImport:
         return int(len(self.frame))
 
     def to_csv(self, path: StrPath) -> None:
-        """Write :attr:`frame` as a price table that ``price_path=`` and ``path=`` read."""
+        """Write :attr:`frame` as a price table that ``price_path=`` and ``path=`` read.
+
+        Parameters
+        ----------
+        path : str or Path
+            File to write.
+        """
         self.frame.to_csv(path, index=False, float_format="%.10g")
 
     def __str__(self) -> str:

@@ -104,6 +104,20 @@ def html(result: ScenarioResult, path: StrPath | None = None, *,
     """The report as an HTML string; written to ``path`` too when given.
 
     ``generated`` is the footer's date-time text (default: now, UTC).
+
+    Parameters
+    ----------
+    result : ScenarioResult
+        An evaluated scenario.
+    path : str or Path, optional
+        File to write the report to as well; default none.
+    generated : str, optional
+        Timestamp written in the report; default now (UTC).
+
+    Returns
+    -------
+    str
+        The report as an HTML string; written to ``path`` too when given.
     """
     import datetime as dt
 
@@ -245,7 +259,18 @@ def _serving_bars(components, ax):
 
 
 def json_text(result: ScenarioResult) -> str:
-    """The results as JSON (see :meth:`ScenarioResult.to_dict`)."""
+    """The results as JSON (see :meth:`ScenarioResult.to_dict`).
+
+    Parameters
+    ----------
+    result : ScenarioResult
+        An evaluated scenario.
+
+    Returns
+    -------
+    str
+        The results as JSON (see :meth:`ScenarioResult.to_dict`).
+    """
     return json.dumps(result.to_dict(), indent=2, default=str)
 
 
@@ -254,5 +279,15 @@ def csv_text(result: ScenarioResult) -> str:
 
     Text that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@`` ...)
     is prefixed with ``'`` (:func:`costkit._safe.spreadsheet_cell`).
+
+    Parameters
+    ----------
+    result : ScenarioResult
+        An evaluated scenario.
+
+    Returns
+    -------
+    str
+        The comparison table as CSV: one row per option (the status quo first).
     """
     return spreadsheet_frame(result.table.reset_index()).to_csv(index=False)

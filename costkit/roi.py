@@ -158,6 +158,11 @@ def npv(discount_rate: Floats, cashflows: ArrayLike) -> Floats:
         One stream, or many with time on the last axis; ``discount_rate``
         broadcasts over the leading axes.
 
+    Returns
+    -------
+    numeric
+        Net present value of cash flows at periods 0, 1, 2, ... [currency of the flows].
+
     Examples
     --------
     >>> round(npv(0.10, [-100, 60, 60]), 4)        # -100 + 60/1.1 + 60/1.21
@@ -209,6 +214,17 @@ def irr(cashflows: ArrayLike) -> Floats:
     Streams that change sign more than once can have several IRRs: prefer
     :func:`npv` to decide.
 
+    Parameters
+    ----------
+    cashflows : array_like
+        Cash flows at periods 0, 1, 2, ... (last axis: time); negative = money out.
+        [currency]
+
+    Returns
+    -------
+    numeric
+        Internal rate of return per period: the rate at which the NPV is zero.
+
     Examples
     --------
     >>> round(irr([-100, 39, 59, 55, 20]), 5)
@@ -226,6 +242,17 @@ def payback_period(cashflows: ArrayLike) -> Floats:
     for the first ``k`` with ``C_k >= 0`` (0 if ``C_0 >= 0``), i.e. flows are
     taken as spread evenly over the period in which the crossing falls. **NaN**
     when the cumulative sum never turns non-negative within the flows given.
+
+    Parameters
+    ----------
+    cashflows : array_like
+        Cash flows at periods 0, 1, 2, ... (last axis: time); negative = money out.
+        [currency]
+
+    Returns
+    -------
+    numeric
+        Periods until the cumulative cash flow first turns non-negative, interpolated.
 
     Examples
     --------
@@ -247,19 +274,55 @@ def payback_period(cashflows: ArrayLike) -> Floats:
 
 
 def discounted_payback_period(discount_rate: Floats, cashflows: ArrayLike) -> Floats:
-    """:func:`payback_period` of the discounted flows ``v_t / (1 + r)**t``; NaN if never."""
+    """:func:`payback_period` of the discounted flows ``v_t / (1 + r)**t``; NaN if never.
+
+    Parameters
+    ----------
+    discount_rate : numeric
+        Discount rate per period. [unitless]
+    cashflows : array_like
+        Cash flows at periods 0, 1, 2, ... (last axis: time); negative = money out.
+        [currency]
+
+    Returns
+    -------
+    numeric
+        :func:`payback_period` of the discounted flows ``v_t / (1 + r)**t``; NaN if never.
+    """
     v = _cashflows(cashflows)
     return payback_period(v * _discount(discount_rate, v.shape[-1]))
 
 
 def monthly_rate(annual_rate: Floats) -> Floats:
-    """Monthly rate equivalent to an annual one: ``(1 + a) ** (1/12) - 1``."""
+    """Monthly rate equivalent to an annual one: ``(1 + a) ** (1/12) - 1``.
+
+    Parameters
+    ----------
+    annual_rate : numeric
+        Rate per year. [unitless]
+
+    Returns
+    -------
+    numeric
+        Monthly rate equivalent to an annual one: ``(1 + a) ** (1/12) - 1``.
+    """
     a = as_fraction("annual_rate", annual_rate)
     return wrap_like((1.0 + a) ** (1.0 / 12.0) - 1.0, annual_rate)
 
 
 def annual_rate(monthly_rate: Floats) -> Floats:
-    """Annual rate equivalent to a monthly one: ``(1 + m) ** 12 - 1`` (NaN stays NaN)."""
+    """Annual rate equivalent to a monthly one: ``(1 + m) ** 12 - 1`` (NaN stays NaN).
+
+    Parameters
+    ----------
+    monthly_rate : numeric
+        Rate per month. [unitless]
+
+    Returns
+    -------
+    numeric
+        Annual rate equivalent to a monthly one: ``(1 + m) ** 12 - 1`` (NaN stays NaN).
+    """
     m = np.asarray(monthly_rate, dtype=float)
     return wrap_like((1.0 + m) ** 12 - 1.0, monthly_rate)
 
@@ -273,6 +336,22 @@ def rollout_share(months: ArrayLike, launch_month: Floats = 1,
     is a full launch. ``launch_month`` and ``ramp_months`` broadcast over
     scenarios; months run along the last axis.
 
+    Parameters
+    ----------
+    months : array_like
+        Month numbers (0 = launch decision). [month]
+    launch_month : numeric, default 1
+        Month the model starts serving. [month]
+    ramp_months : numeric, default 3.0
+        Months from launch to full traffic. [month]
+
+    Returns
+    -------
+    ndarray
+        Share of traffic the new model serves in each month, 0 to 1.
+
+    Examples
+    --------
     >>> rollout_share(range(6), launch_month=2, ramp_months=2).tolist()
     [0.0, 0.0, 0.5, 1.0, 1.0, 1.0]
     """
@@ -312,13 +391,24 @@ def order_lift(*, ctr_lift: Floats = 0.0, cvr_lift: Floats = 0.0, accuracy_loss:
 
     Parameters
     ----------
-    ctr_lift, cvr_lift : relative lifts of click-through and click-to-order rates (> -1).
-    accuracy_loss : relative drop in conversion of a cheaper variant, 0 to < 1
-        (:attr:`costkit.optimization.Variant.accuracy_loss`).
-    latency_change_ms : added latency per search [ms] (negative: faster).
-    latency_elasticity_per_100ms : relative change in conversion when latency
-        grows by 100 ms, <= 0 (e.g. -0.01 for Amazon's 1% per 100 ms).
+    ctr_lift, cvr_lift : numeric, default 0.0
+        Relative lifts of click-through and click-to-order rates (> -1). [unitless]
+    accuracy_loss : numeric, default 0.0
+        Relative drop in conversion of a cheaper variant, 0 to < 1
+        (:attr:`costkit.optimization.Variant.accuracy_loss`). [unitless]
+    latency_change_ms : numeric, default 0.0
+        Added latency per search (negative: faster). [ms]
+    latency_elasticity_per_100ms : numeric, default 0.0
+        Relative change in conversion when latency grows by 100 ms, <= 0 (e.g. -0.01 for
+        Amazon's 1% per 100 ms). [unitless]
 
+    Returns
+    -------
+    numeric
+        Relative change in orders from the model's effects (0.02 = 2% more orders).
+
+    Examples
+    --------
     >>> round(order_lift(cvr_lift=0.02, latency_change_ms=100,
     ...                  latency_elasticity_per_100ms=-0.01), 6)   # 1.02 x 0.99 - 1
     0.0098
@@ -366,6 +456,8 @@ class Funnel:
     average_order_value_usd : GMV per order [USD].
     gross_margin : gross profit per USD of GMV, 0 to 1.
 
+    Examples
+    --------
     >>> f = Funnel(2.5e6 * 730 / 24, 4, 0.30, 0.025, 60.0, 0.30)
     >>> round(f.gross_profit_per_1k_searches_usd, 6)    # 0.3 x 0.025 x 60 x 0.3 x 1000
     135.0
@@ -433,7 +525,19 @@ class Funnel:
         return self._out(np.multiply(self.average_order_value_usd, self.gross_margin))
 
     def usd_per_1k_searches(self, usd_per_month: Floats) -> Floats:
-        """A monthly amount (e.g. a capacity plan's bill) per 1,000 of this funnel's searches."""
+        """A monthly amount (e.g. a capacity plan's bill) per 1,000 of this funnel's searches.
+
+        Parameters
+        ----------
+        usd_per_month : numeric
+            A monthly amount (a capacity plan's bill). [USD/month]
+
+        Returns
+        -------
+        numeric
+            A monthly amount (e.g. a capacity plan's bill) per 1,000 of this funnel's
+            searches.
+        """
         usd = as_quantity("usd_per_month", usd_per_month)
         return self._out(usd / np.asarray(self.searches_per_month, dtype=float) * 1000.0)
 
@@ -443,6 +547,17 @@ class Funnel:
         Returns a dict with ``order_lift``, ``incremental_orders_per_month``,
         ``incremental_gmv_usd_per_month`` and ``incremental_gross_profit_usd_per_month``.
         Raises ``ValueError`` when a lifted rate would exceed 1.
+
+        Parameters
+        ----------
+        **effects
+            The model's effects, as for :func:`order_lift` (``ctr_lift=0.02``, ...).
+
+        Returns
+        -------
+        dict of str to numeric
+            Incremental orders, GMV and gross profit per month for :func:`order_lift`'s
+            effects.
         """
         lift = order_lift(**effects)
         _check_lifted_rates(self.click_through_rate, self.conversion_rate, effects)
@@ -470,6 +585,16 @@ def cost_of_delay_usd_per_month(case: Case) -> Floats:
     is the last one, at full rollout. Fixed monthly costs run from month 1
     either way and are not in D. Negative when the model loses money each month
     (then a delay saves money). Broadcasts like the case.
+
+    Parameters
+    ----------
+    case : Case
+        The business case.
+
+    Returns
+    -------
+    numeric
+        What one month of delay forgoes.
     """
     searches = np.multiply(case.sessions_per_month, case.searches_per_session)
     gp = np.multiply(searches, _profit_per_search(
@@ -591,11 +716,28 @@ class Case:
         return order_lift(**self.effects)
 
     def replace(self, **changes: Any) -> Case:
-        """A copy with some fields changed (validated again)."""
+        """A copy with some fields changed (validated again).
+
+        Parameters
+        ----------
+        **changes
+            Fields to change and their new values.
+
+        Returns
+        -------
+        Case
+            The changed copy.
+        """
         return replace(self, **changes)
 
     def evaluate(self) -> ROIResult:
-        """Monthly cash flows and the decision metrics (see :class:`ROIResult`)."""
+        """Monthly cash flows and the decision metrics (see :class:`ROIResult`).
+
+        Returns
+        -------
+        ROIResult
+            Monthly cash flows and the decision metrics (see :class:`ROIResult`).
+        """
         return ROIResult(self)
 
 
@@ -742,7 +884,13 @@ class ROIResult:
                              "scenarios (use to_frame() for their metrics)")
 
     def metrics(self) -> Series | Frame:
-        """The decision metrics as a pandas Series (one case) or DataFrame (many)."""
+        """The decision metrics as a pandas Series (one case) or DataFrame (many).
+
+        Returns
+        -------
+        Series or DataFrame
+            The decision metrics as a pandas Series (one case) or DataFrame (many).
+        """
         import pandas as pd
 
         cols = {
@@ -758,7 +906,13 @@ class ROIResult:
         return pd.DataFrame({k: np.broadcast_to(v, self.shape).ravel() for k, v in cols.items()})
 
     def to_frame(self) -> Frame:
-        """One case: the monthly cash-flow table. Many: :meth:`metrics` per scenario."""
+        """One case: the monthly cash-flow table. Many: :meth:`metrics` per scenario.
+
+        Returns
+        -------
+        DataFrame
+            One case: the monthly cash-flow table. Many: :meth:`metrics` per scenario.
+        """
         import pandas as pd
 
         if self.shape != ():
@@ -779,6 +933,11 @@ class ROIResult:
         Steps: gross profit (+), serving, fixed, retraining, one-off (-) give
         the undiscounted net value; ``discounting`` (the time value of money)
         takes it to the NPV. Totals are marked ``is_total`` in ``.attrs``.
+
+        Returns
+        -------
+        Series
+            From incremental gross profit to NPV, step by step (one case) [USD].
         """
         import pandas as pd
 
@@ -809,6 +968,23 @@ class ROIResult:
         ``fixed_by_category`` (``{"labour": 4200, "operations": 500}``, USD a
         month, summing to ``fixed_usd_per_month``). Value is not a cost and is
         not in the ledger.
+
+        Parameters
+        ----------
+        ledger : Ledger, optional
+            Ledger to add the lines to; default a new one.
+        one_off : Ledger, optional
+            The one-off work as a ledger, copied item by item; default one fixed line.
+        title : str, default ''
+            Title of a new ledger; default from the case.
+        fixed_by_category : dict, optional
+            ``{category: USD a month}`` splitting the fixed monthly cost; default one
+            ``operations`` line.
+
+        Returns
+        -------
+        Ledger
+            The case's costs over the horizon as ledger lines (one case).
         """
         from costkit.ledger import Ledger
 
@@ -925,6 +1101,19 @@ def default_swings(case: Case, relative: float = 0.2) -> dict:
     Rates (CTR, CVR, margin, accuracy loss, discount rate) are capped at 1 and
     the elasticity at 0; a rate and its lift are capped so that the lifted rate
     stays at most 1 (a CVR of 0.03 lifted by 27x is impossible).
+
+    Parameters
+    ----------
+    case : Case
+        The business case whose inputs swing.
+    relative : float, default 0.2
+        Swing: ± this share of each input's value. [unitless]
+
+    Returns
+    -------
+    dict
+        ``{input: (low, high)}``: each non-zero continuous input of ``case`` +-
+        ``relative``.
     """
     _require_scalar_case(case, "default_swings")
     rel = float(as_quantity("relative", relative))
@@ -953,11 +1142,21 @@ def tornado(case: Case, swings: dict | None = None, *, relative: float = 0.2) ->
 
     All ``2 x len(swings)`` cases are evaluated in one vectorised call.
 
+    Parameters
+    ----------
+    case : Case
+        The business case.
+    swings : dict, optional
+        ``{input: (low, high)}``; default each numeric input ± ``relative``.
+    relative : float, default 0.2
+        Swing of each input without its own range: ± this share of its value. [unitless]
+
     Returns
     -------
-    DataFrame indexed by input, with ``low``, ``high``, ``npv_low_usd``,
-    ``npv_high_usd`` and ``swing_usd`` (the absolute difference), largest swing first;
-    ``.attrs["base_npv_usd"]`` is the NPV of ``case``.
+    DataFrame
+        Indexed by input: ``low``, ``high``, ``npv_low_usd``, ``npv_high_usd`` and
+        ``swing_usd`` (the absolute difference), largest swing first;
+        ``.attrs["base_npv_usd"]`` is the NPV of ``case``. [USD]
     """
     import pandas as pd
 
@@ -1068,8 +1267,21 @@ def monte_carlo(case: Case, distributions: dict, *, n: int = 100_000, seed: int 
         drawn before the first chunk, so the result does not depend on the
         chunking.
 
-    A draw that is not a valid input (a margin above 1, a negative price)
-    raises: choose a bounded distribution (uniform, triangular, PERT) for it.
+    seed : int, default 0
+        Seed of the generator (the same seed gives the same draws).
+    chunk_size : int, default 100000
+        Draws evaluated together (memory). [count]
+
+    Returns
+    -------
+    MonteCarloResult
+        NPV under uncertainty: draw the uncertain inputs, evaluate every draw at once.
+
+    Raises
+    ------
+    ValueError
+        A draw that is not a valid input (a margin above 1, a negative price): choose a
+        bounded distribution (uniform, triangular, PERT) for it.
     """
     import pandas as pd
 
@@ -1127,14 +1339,31 @@ class MonteCarloResult:
         return float(np.mean(~np.isnan(self.payback_month)))
 
     def percentiles(self, q: Sequence[float] = (5, 25, 50, 75, 95)) -> Series:
-        """NPV percentiles [USD] as a Series indexed by ``q``."""
+        """NPV percentiles [USD] as a Series indexed by ``q``.
+
+        Parameters
+        ----------
+        q : sequence of float, default (5, 25, 50, 75, 95)
+            Percentiles, 0 to 100.
+
+        Returns
+        -------
+        Series
+            NPV percentiles [USD] as a Series indexed by ``q``.
+        """
         import pandas as pd
 
         return pd.Series(np.percentile(self.npv_usd, q), index=pd.Index(q, name="percentile"),
                          name="npv_usd")
 
     def drivers(self) -> Series:
-        """Spearman rank correlation of each drawn input with the NPV, largest first."""
+        """Spearman rank correlation of each drawn input with the NPV, largest first.
+
+        Returns
+        -------
+        Series
+            Spearman rank correlation of each drawn input with the NPV, largest first.
+        """
         import pandas as pd
 
         ranks = self.draws.rank()
@@ -1143,7 +1372,13 @@ class MonteCarloResult:
         return corr.reindex(corr.abs().sort_values(ascending=False).index).rename("spearman")
 
     def summary(self) -> Series:
-        """Mean, P(NPV > 0), P(payback), and the 5/50/95th NPV percentiles as a Series."""
+        """Mean, P(NPV > 0), P(payback), and the 5/50/95th NPV percentiles as a Series.
+
+        Returns
+        -------
+        Series
+            Mean, P(NPV > 0), P(payback), and the 5/50/95th NPV percentiles as a Series.
+        """
         import pandas as pd
 
         p = np.percentile(self.npv_usd, [5, 50, 95])
@@ -1184,6 +1419,16 @@ def compare(cases: Mapping[str, Case] | Sequence[Case]) -> Frame:
     ``one_off_usd``, ``npv_usd``, ``irr_annual``, ``payback_month``,
     ``discounted_payback_month``, ``roi``, ``break_even_lift``,
     ``lift_margin`` (assumed / break-even lift), ``break_even_sessions_per_month``.
+
+    Parameters
+    ----------
+    cases : mapping of str to Case, or sequence of Case
+        ``{name: Case}`` or a list of cases (named by their ``name``).
+
+    Returns
+    -------
+    DataFrame
+        Cases side by side: one row per case, evaluated together in one vectorised call.
     """
     import pandas as pd
 
@@ -1233,6 +1478,18 @@ cost is tiny next to the monthly gain, and their digits say nothing a decision c
 def irr_label(irr_annual: float) -> str:
     """An annual IRR as a person reads it: "23%", "above 1,000%", or "n/a" (none exists).
 
+    Parameters
+    ----------
+    irr_annual : float
+        Annual IRR (NaN without one). [unitless]
+
+    Returns
+    -------
+    str
+        An annual IRR as a person reads it: "23%", "above 1,000%", or "n/a" (none exists).
+
+    Examples
+    --------
     >>> irr_label(0.234), irr_label(162.26), irr_label(float("nan"))
     ('23%', 'above 1,000%', 'n/a')
     """
@@ -1260,6 +1517,20 @@ def decision_summary(cases: Mapping[str, Case] | Sequence[Case],
     named; a case with no lift and no cost has NPV 0 and stands for it).
     ``tornado_table``: optional :func:`tornado` output for the option, to name
     the input that matters most.
+
+    Parameters
+    ----------
+    cases : mapping of str to Case, or sequence of Case
+        ``{name: Case}`` or a list of cases (named by their ``name``).
+    monte_carlo_results : dict, optional
+        ``{option: MonteCarloResult}`` drawn with the same seed; default none.
+    tornado_table : DataFrame, optional
+        A :func:`tornado` of the chosen option, to name the input that matters most.
+
+    Returns
+    -------
+    str
+        A plain-language decision written from the numbers (no fixed conclusion).
     """
     table = compare(cases)
     h = table.attrs["horizon_months"]
@@ -1344,6 +1615,22 @@ def linear_model_cost(params_billion: Floats, complexity: Floats, *,
     costkit reads P in billions of parameters and the cost in the notebook's
     unit (thousand USD). Minimising this alone drives P to 0: see
     :func:`optimal_model_size` for what a value term changes.
+
+    Parameters
+    ----------
+    params_billion : numeric
+        Model size. [billion parameters]
+    complexity : numeric
+        Task complexity, C. [unitless]
+    cost_per_billion_params : numeric, default 125.0
+        Cost per billion parameters, a. [currency]
+    cost_per_complexity : numeric, default 17.0
+        Cost per unit of complexity, b. [currency]
+
+    Returns
+    -------
+    numeric
+        The origin's linear cost model: ``a P + b C`` (its example: ``125 P + 17 C``).
     """
     p = as_quantity("params_billion", params_billion)
     c = as_quantity("complexity", complexity)
@@ -1366,6 +1653,22 @@ def value_of_size(params_billion: Floats, *, max_value: Floats, scale_params_bil
     Zero at P = 0, rising with diminishing returns (a power-law tail, as in
     scaling laws) towards ``max_value``. Its parameters are yours to fit (e.g.
     offline metric against size, turned into money with :class:`Funnel`).
+
+    Parameters
+    ----------
+    params_billion : numeric
+        Model size. [billion parameters]
+    max_value : numeric
+        Value a model of unbounded size would reach, V_max. [currency]
+    scale_params_billion : numeric
+        Size at which the value is half-way saturated's scale, P_s. [billion parameters]
+    exponent : numeric
+        Saturation exponent of the value curve. [unitless]
+
+    Returns
+    -------
+    numeric
+        A saturating value of model size: ``V(P) = V_max (1 - (1 + P/P_s) ** -alpha)``.
     """
     p = as_quantity("params_billion", params_billion)
     v, s, a = _value_args(max_value, scale_params_billion, exponent)
@@ -1379,6 +1682,23 @@ def optimal_model_size(*, max_value: Floats, scale_params_billion: Floats, expon
     ``V'(P) = a`` gives ``P* = P_s ((V_max alpha / (P_s a)) ** (1/(1+alpha)) - 1)``,
     or 0 when even the first parameters are worth less than they cost. The
     complexity term ``b C`` does not depend on P, so it does not move P*.
+
+    Parameters
+    ----------
+    max_value : numeric
+        Value a model of unbounded size would reach, V_max. [currency]
+    scale_params_billion : numeric
+        Size at which the value is half-way saturated's scale, P_s. [billion parameters]
+    exponent : numeric
+        Saturation exponent of the value curve. [unitless]
+    cost_per_billion_params : numeric, default 125.0
+        Cost per billion parameters, a. [currency]
+
+    Returns
+    -------
+    numeric
+        The size that maximises ``V(P) - a P`` (value of :func:`value_of_size` minus linear
+        cost).
     """
     v, s, al = _value_args(max_value, scale_params_billion, exponent)
     a = as_quantity("cost_per_billion_params", cost_per_billion_params, allow_zero=False)
@@ -1391,6 +1711,23 @@ def size_for_value(min_value: Floats, *, max_value: Floats, scale_params_billion
     """Smallest size whose :func:`value_of_size` reaches ``min_value`` (the quality constraint).
 
     ``P = P_s ((1 - V_min/V_max) ** (-1/alpha) - 1)``; raises if ``min_value >= max_value``.
+
+    Parameters
+    ----------
+    min_value : numeric
+        Value the model must reach. [currency]
+    max_value : numeric
+        Value a model of unbounded size would reach, V_max. [currency]
+    scale_params_billion : numeric
+        Size at which the value is half-way saturated's scale, P_s. [billion parameters]
+    exponent : numeric
+        Saturation exponent of the value curve. [unitless]
+
+    Returns
+    -------
+    numeric
+        Smallest size whose :func:`value_of_size` reaches ``min_value`` (the quality
+        constraint).
     """
     vmin = as_quantity("min_value", min_value)
     v, s, a = _value_args(max_value, scale_params_billion, exponent)

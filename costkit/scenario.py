@@ -519,7 +519,13 @@ def json_schema() -> dict:
 
 # --------------------------------------------------------------------------- scenario
 def examples() -> list[str]:
-    """Names of the scenario files shipped with costkit (``examples/*.yaml``)."""
+    """Names of the scenario files shipped with costkit (``examples/*.yaml``).
+
+    Returns
+    -------
+    list of str
+        Names of the scenario files shipped with costkit (``examples/*.yaml``).
+    """
     from importlib.resources import files
 
     return sorted(p.name[:-5] for p in files("costkit.examples").iterdir()
@@ -527,7 +533,18 @@ def examples() -> list[str]:
 
 
 def example_path(name: str) -> Traversable:
-    """Path of a shipped scenario file: ``example_path("ecommerce")``."""
+    """Path of a shipped scenario file: ``example_path("ecommerce")``.
+
+    Parameters
+    ----------
+    name : str
+        Name of a shipped example (``"ecommerce"``, ``"small"``).
+
+    Returns
+    -------
+    Traversable
+        Path of the file (inside the installed package).
+    """
     from importlib.resources import files
 
     if name not in examples():
@@ -551,6 +568,11 @@ class Scenario:
         Read as YAML 1.2 within bounds (:mod:`costkit._yaml`): at most 1 MB,
         64 levels of nesting and 100,000 values once aliases are followed;
         a duplicate key is refused.
+
+        Parameters
+        ----------
+        path : str or Path
+            Scenario file (YAML).
         """
         from . import _yaml
 
@@ -576,7 +598,15 @@ class Scenario:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, source: str = "<scenario>") -> Scenario:
-        """Validate a scenario given as a dict (the parsed YAML)."""
+        """Validate a scenario given as a dict (the parsed YAML).
+
+        Parameters
+        ----------
+        data : mapping
+            The scenario as a mapping (what the YAML reads to).
+        source : str, default '<scenario>'
+            Where it came from, named in error messages.
+        """
         if not isinstance(data, dict):
             raise ScenarioError(source, [("", "a scenario is a mapping with name, site and "
                                               f"options; got {type(data).__name__}")])
@@ -603,6 +633,21 @@ class Scenario:
 
         ``draws=0`` skips the Monte Carlo. ``progress(done, total)`` is called
         as Monte Carlo draws are evaluated (over all options).
+
+        Parameters
+        ----------
+        draws : int, optional
+            Monte Carlo draws (0 skips it); default the file's. [count]
+        seed : int, optional
+            Monte Carlo seed; default the file's.
+        progress : callable, optional
+            ``progress(done, total)`` called as the Monte Carlo runs; default none.
+
+        Returns
+        -------
+        ScenarioResult
+            Every option priced and compared, with the Monte Carlo when draws are asked
+            for.
         """
         return _evaluate(self, draws=draws, seed=seed, progress=progress)
 
@@ -711,7 +756,13 @@ class ScenarioResult:
         return str(self.table.loc[names, "npv_usd"].idxmax())
 
     def to_dict(self) -> dict:
-        """Plain numbers and text (JSON-serialisable) for scripts."""
+        """Plain numbers and text (JSON-serialisable) for scripts.
+
+        Returns
+        -------
+        dict
+            Plain numbers and text (JSON-serialisable) for scripts.
+        """
         def clean(x):
             if isinstance(x, dict):
                 return {str(k): clean(v) for k, v in x.items()}
@@ -1002,6 +1053,18 @@ def monte_carlo_inputs(case: Case, uncertainty: dict) -> dict:
 
     ``relative`` distributions are multiples of the case's own value
     (``one_off_usd: {distribution: pert, values: [0.8, 1, 2], relative: true}``).
+
+    Parameters
+    ----------
+    case : Case
+        The option's business case.
+    uncertainty : dict
+        An option's ``uncertainty`` section as read from the file.
+
+    Returns
+    -------
+    dict
+        An option's validated ``uncertainty`` as :func:`costkit.roi.monte_carlo` inputs.
     """
     return {k: (kind, *[x * float(getattr(case, k)) if rel else x for x in params])
             for k, (kind, params, rel) in uncertainty.items()}

@@ -254,11 +254,30 @@ def kv_cache_bytes_per_token(n_layers: Floats, n_kv_heads: Floats, head_dim: Flo
 
     DeepSeek-V3 (61 layers, latent 512 + 64) in bf16: 70,272 bytes a token.
 
-    >>> kv_cache_bytes_per_token(61, 128, 192, 2, latent_dim=512 + 64)
-    70272.0
+    Parameters
+    ----------
+    n_layers : numeric
+        Transformer layers. [count]
+    n_kv_heads : numeric
+        Key/value heads (grouped-query attention; = n_heads without it). [count]
+    head_dim : numeric
+        Width of one attention head. [count]
+    bytes_per_element : numeric, default 2.0
+        Bytes of one stored value (2 for fp16/bf16). [bytes]
+    latent_dim : numeric, default 0.0
+        Cached latent width per layer for multi-head latent attention (0: standard KV
+        cache). [count]
+
+    Returns
+    -------
+    numeric
+        KV-cache size of one token: 2 x L x kv_heads x head_dim x bytes. [bytes]
 
     Examples
     --------
+    >>> kv_cache_bytes_per_token(61, 128, 192, 2, latent_dim=512 + 64)
+    70272.0
+
     Llama 2 7B (32 layers, 32 KV heads of 128) in fp16: 0.5 MiB per token.
 
     >>> kv_cache_bytes_per_token(32, 32, 128, 2)
@@ -279,6 +298,20 @@ def kv_cache_bytes_per_token(n_layers: Floats, n_kv_heads: Floats, head_dim: Flo
 def weights_gb(params: Floats, dtype: str = "fp16") -> Floats:
     """Memory of the weights: params x bytes per element of ``dtype``. [GB]
 
+    Parameters
+    ----------
+    params : numeric
+        Parameters. [count]
+    dtype : str, default 'fp16'
+        Weight data type.
+
+    Returns
+    -------
+    numeric
+        Memory of the weights: params x bytes per element of ``dtype``. [GB]
+
+    Examples
+    --------
     >>> round(weights_gb(6_738_415_616, "fp16"), 1)  # Llama 2 7B
     13.5
     """
@@ -540,6 +573,9 @@ def estimate(model: str | None = None, *, params: Floats | None = None,
     Returns
     -------
     ServingEstimate
+        Time to first token, time per output token, request latency, throughput, memory
+        (weights and KV cache), the largest batch that fits and the cost per million tokens
+        and per 1,000 requests, with the assumptions.
 
     Raises
     ------
@@ -913,12 +949,13 @@ def encoder_estimate(model: str | None = None, *, params: Floats | None = None,
     seq_len : numeric
         Tokens per sequence (query + candidate for a cross-encoder). [tokens]
     gpu : str or array of str
+        Accelerator (matched as in :func:`costkit.gpu`); an array compares GPUs.
     dtype : str
-        fp16, bf16, fp8, int8 or int4 (weight-only), through the catalog.
+        Weight data type: fp16, bf16, fp8, int8 or int4 (weight-only).
     batch_size : numeric
         Sequences per batch. [count]
     candidates_per_query : numeric
-        k: sequences scored per query (1 for query understanding, e.g. 100
+        Candidates k: sequences scored per query (1 for query understanding, e.g. 100
         for re-ranking the top 100). [count]
     usd_per_gpu_hour : numeric, optional
         Your price; default the catalog's median on-demand offer.
@@ -937,10 +974,23 @@ def encoder_estimate(model: str | None = None, *, params: Floats | None = None,
         MLPerf's BERT) [tokens, <= seq_len]; default ``seq_len`` (padded).
         The FLOPs use it (the attention term at its square, which
         undercounts a spread of lengths a little); memory keeps ``seq_len``.
+    pricing : str, default 'on_demand'
+        ``on_demand`` or ``spot`` price from the catalog.
+    cloud : str, optional
+        Restrict catalog prices to one provider; default all clouds.
+    gpu_path : str or Path, optional
+        Your own GPU table (the columns of ``data/gpus.csv``); default costkit's.
+    price_path : str or Path, optional
+        Your own price table (the columns of ``data/gpu_prices.csv``, or one written by
+        ``costkit prices import``); default costkit's.
+    model_path : str or Path, optional
+        Your own model table (the columns of ``data/models.csv``); default costkit's.
 
     Returns
     -------
     EncoderEstimate
+        Sequences per second, batch and request latency, the bound (compute or memory) and
+        the cost per million sequences and per 1,000 queries, with the assumptions.
 
     Examples
     --------
@@ -1092,6 +1142,34 @@ def encoder_throughput(model: str | None = None, *, params: Floats | None = None
     The throughput of :func:`encoder_estimate` (same parameters); use that
     function for latency and the cost per 1,000 queries with k candidates.
 
+    Parameters
+    ----------
+    model : str, optional
+        Encoder from the catalog; or give ``params`` with the shape.
+    params : numeric, optional
+        Parameters, if no ``model`` is given. [count]
+    n_layers : numeric, optional
+        Encoder layers, with ``params``. [count]
+    d_model : numeric, optional
+        Encoder width, with ``params``. [count]
+    seq_len : numeric, default 128
+        Tokens per sequence. [tokens]
+    gpu : str or array_like of str, default 'H100-SXM'
+        Accelerator name from the catalog.
+    dtype : str, default 'fp16'
+        Weight data type.
+    batch_size : numeric, default 64
+        Sequences per batch. [count]
+    **kwargs
+        Passed on to :func:`encoder_estimate`.
+
+    Returns
+    -------
+    numeric
+        Sequences per second per GPU of a Transformer encoder. [1/s]
+
+    Examples
+    --------
     >>> round(encoder_throughput("bert-large", seq_len=128, batch_size=128,
     ...                          gpu="A100-40GB"), -1)
     2360.0
@@ -1332,6 +1410,7 @@ def recommender_estimate(spec: RecommenderSpec = DLRM_CRITEO_TB, *, gpu: NamesLi
     spec : RecommenderSpec
         The model; :data:`DLRM_CRITEO_TB` by default (MLPerf's DLRM).
     gpu : str or array of str
+        Accelerator (matched as in :func:`costkit.gpu`); an array compares GPUs.
     n_gpus : numeric, optional
         GPUs per replica; default the fewest that hold the tables. [count]
     dtype : str
@@ -1341,15 +1420,32 @@ def recommender_estimate(spec: RecommenderSpec = DLRM_CRITEO_TB, *, gpu: NamesLi
     batch_size : numeric
         Items scored per batch per GPU. [count]
     candidates_per_request : numeric
-        k: items ranked per request. [count]
+        Items ranked per request, k. [count]
     lookups_per_table : numeric
         Rows read per table per item (multi-hot pooling factor). [count]
     usd_per_gpu_hour : numeric, optional
         Your price; default the catalog's median on-demand offer.
+    pricing : str, default 'on_demand'
+        ``on_demand`` or ``spot`` price from the catalog.
+    cloud : str, optional
+        Restrict catalog prices to one provider; default all clouds.
+    compute_utilization : numeric, default 0.6
+        Share of the dense peak the MLPs reach. [unitless, 0-1]
+    bandwidth_utilization : numeric, default 0.8
+        Share of the memory bandwidth the lookups reach. [unitless, 0-1]
+    usable_memory_fraction : numeric, default 0.9
+        Share of GPU memory usable for weights, KV cache and activations. [unitless, 0-1]
+    gpu_path : str or Path, optional
+        Your own GPU table (the columns of ``data/gpus.csv``); default costkit's.
+    price_path : str or Path, optional
+        Your own price table (the columns of ``data/gpu_prices.csv``, or one written by
+        ``costkit prices import``); default costkit's.
 
     Returns
     -------
     RecommenderEstimate
+        GPUs per replica, memory, samples and requests per second, latency and the cost per
+        1,000 requests, with the assumptions.
 
     Examples
     --------

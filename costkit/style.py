@@ -43,7 +43,18 @@ GOOD, BAD, TOTAL = "#59a14f", "#e15759", "#4e79a7"
 
 
 def category_color(category: str) -> str:
-    """The colour of a cost category; grey for ``other`` and names of your own."""
+    """The colour of a cost category; grey for ``other`` and names of your own.
+
+    Parameters
+    ----------
+    category : str
+        Cost category (one of the six, or your own).
+
+    Returns
+    -------
+    str
+        The colour of a cost category; grey for ``other`` and names of your own.
+    """
     return CATEGORY_COLORS.get(category, CATEGORY_COLORS["other"])
 
 
@@ -54,6 +65,20 @@ def option_colors(names: Sequence[str], *, baseline: bool = True) -> dict:
     The same list gives the same colours in every chart; colours repeat after
     seven options.
 
+    Parameters
+    ----------
+    names : sequence of str
+        Option names in their order (the status quo first).
+    baseline : bool, default True
+        The first option is the baseline (grey).
+
+    Returns
+    -------
+    dict
+        ``{option name: colour}`` for the options of one decision, in their order.
+
+    Examples
+    --------
     >>> option_colors(["keep", "BERT", "LLM"])["BERT"]
     '#4e79a7'
     """
@@ -80,6 +105,16 @@ def gpu_color(gpu: str) -> str:
 
     Its place in the bundled catalog (``gpus.csv``) picks it, so every catalog GPU (31 today, up
     to 40) has a colour of its own; a GPU of your own gets a stable colour from its name.
+
+    Parameters
+    ----------
+    gpu : str
+        GPU name (a catalog name, or your own).
+
+    Returns
+    -------
+    str
+        A GPU's colour.
     """
     from costkit.catalog import gpus
 

@@ -272,6 +272,11 @@ def read_telemetry(data: Frame | StrPath, *, interval: Any = None, label: str | 
     epoch_unit : ``"s"``, ``"ms"``, ``"us"`` or ``"ns"``, optional
         Required when the timestamps are numbers (seconds since 1970 ...).
 
+    Returns
+    -------
+    Telemetry
+        The samples in UTC with their interval, and a report of every row dropped.
+
     Raises
     ------
     DataFileError
@@ -503,12 +508,15 @@ def read_prometheus(payloads: Mapping[str, Any], *, id_label: str = "replica") -
 
     Returns
     -------
-    DataFrame with ``timestamp``, ``replica_id``, the labels and one column per
-    metric, outer-joined on (``timestamp``, ``replica_id``). ``attrs["dropped"]``
-    counts the samples whose value was not a finite number ("NaN", "+Inf",
-    "-Inf"), per metric: they are dropped.
+    DataFrame
+        ``timestamp``, ``replica_id``, the labels and one column per metric, outer-joined
+        on (``timestamp``, ``replica_id``). ``attrs["dropped"]`` counts the samples whose
+        value was not a finite number ("NaN", "+Inf", "-Inf"), per metric: they are dropped.
 
-    Raises ``ValueError`` for an error status, a non-matrix result or an empty result.
+    Raises
+    ------
+    ValueError
+        An error status, a non-matrix result or an empty result.
     """
     if not isinstance(payloads, dict) or not payloads or "status" in payloads:
         raise TypeError("payloads must be a dict: column name -> query_range payload")

@@ -250,7 +250,13 @@ class MemoryBreakdown:
         return self.weights_gb + self.gradients_gb + self.optimizer_gb + self.activations_gb
 
     def to_frame(self) -> Frame:
-        """The breakdown as a DataFrame, one row per configuration. [GB]"""
+        """The breakdown as a DataFrame, one row per configuration. [GB]
+
+        Returns
+        -------
+        DataFrame
+            The breakdown as a DataFrame, one row per configuration. [GB]
+        """
         import pandas as pd
 
         cols = {k: np.atleast_1d(np.asarray(getattr(self, k), dtype=float)).ravel()
@@ -459,6 +465,8 @@ def lora_trainable_params(model: str | None = None, *, rank: Floats = 8,
     gated_mlp : bool, optional
         Whether the MLP has a gate matrix (SwiGLU); default True for the
         catalog's decoders, False for encoders and for a given shape.
+    model_path : str or Path, optional
+        Your own model table (the columns of ``data/models.csv``); default costkit's.
 
     Returns
     -------
@@ -595,6 +603,11 @@ class TrainingEstimate:
         Each column is one end of the range: ``low`` is the cheap, fast end
         (so its ``mfu`` row holds the *high* MFU and its price the low one),
         ``high`` the dear, slow end.
+
+        Returns
+        -------
+        DataFrame
+            Low / central / high of each quantity, as a DataFrame (one configuration).
         """
         import pandas as pd
 
@@ -607,7 +620,13 @@ class TrainingEstimate:
         return pd.DataFrame.from_dict(rows, orient="index", columns=["low", "central", "high"])
 
     def to_frame(self) -> Frame:
-        """One row per configuration: inputs, results and their low / high ends."""
+        """One row per configuration: inputs, results and their low / high ends.
+
+        Returns
+        -------
+        DataFrame
+            One row per configuration: inputs, results and their low / high ends.
+        """
         import pandas as pd
 
         cols = {"gpu": self.gpu, "params": self.params, "trainable_params": self.trainable_params,
@@ -634,6 +653,11 @@ class TrainingEstimate:
 
         A run that does not fit cannot be done as configured, so its price is
         no cost: ledgers, searches and scenarios refuse it rather than add it.
+
+        Returns
+        -------
+        TrainingEstimate
+            This estimate, for chaining.
         """
         fits = np.asarray(self.fits_in_memory, dtype=bool)
         if fits.all():
@@ -662,6 +686,30 @@ class TrainingEstimate:
         (``checkpoints_kept`` x :attr:`checkpoint_gb` [GB] for
         ``checkpoint_months`` [month] at ``usd_per_gb_month``, default S3
         Standard 0.023 USD/GB-month). One configuration only.
+
+        Parameters
+        ----------
+        ledger : Ledger, optional
+            Ledger to add the lines to; default a new one.
+        phase : str, default 'train'
+            Phase of the cost model: ``train``, ``run``, ``opt`` or ``tune``.
+        name : str, optional
+            Name of the compute line; default from the model and GPUs.
+        preprocessing_hours : float, default 0.0
+            Hours of data preprocessing (a ``data`` line). [h]
+        usd_per_preprocessing_hour : float, default 0.0
+            Price of an hour of preprocessing. [USD/h]
+        checkpoint_months : float, default 0.0
+            Months the checkpoints are stored (0: not priced). [month]
+        checkpoints_kept : numeric, default 1
+            Checkpoints kept. [count]
+        usd_per_gb_month : numeric, optional
+            Checkpoint storage price; default S3 Standard's. [USD/GB-month]
+
+        Returns
+        -------
+        Ledger
+            The ledger with the run's lines.
         """
         from .ledger import S3_STANDARD_USD_PER_GB_MONTH, Ledger
 
@@ -820,11 +868,11 @@ def estimate(params: Floats | None = None, tokens: Floats | None = None, *,
         Full training / fine-tuning, or adapters (LoRA; QLoRA = LoRA over a
         4-bit NF4 base whose embeddings and ``lm_head`` stay 16-bit). Adapters
         need a ``model`` (or ``trainable_params``).
-    lora_rank, lora_target_modules :
+    lora_rank, lora_target_modules : int and sequence of str
         See :func:`lora_trainable_params`.
     trainable_params : numeric, optional
         Override the trainable count (e.g. a partial fine-tune).
-    optimizer, zero_stage, micro_batch_size, activation_checkpointing :
+    optimizer, zero_stage, micro_batch_size, activation_checkpointing : str, int, int, bool
         See :func:`memory`. ZeRO-3 by default: states sharded over all GPUs.
     mfu_range : (low, high), optional
         Your range for a given ``mfu``; default none (a given MFU is exact).
@@ -840,6 +888,8 @@ def estimate(params: Floats | None = None, tokens: Floats | None = None, *,
     Returns
     -------
     TrainingEstimate
+        FLOPs, MFU, GPU-hours, wall clock, cost, energy and CO2 (low / central / high),
+        memory per GPU and whether it fits, with every assumption and its source.
 
     Raises
     ------
@@ -1231,7 +1281,13 @@ class ComputeOptimalPlan:
     assumptions: dict = field(default_factory=dict)
 
     def to_frame(self) -> Frame:
-        """The plan as a one-row DataFrame (or one row per budget)."""
+        """The plan as a one-row DataFrame (or one row per budget).
+
+        Returns
+        -------
+        DataFrame
+            The plan as a one-row DataFrame (or one row per budget).
+        """
         import pandas as pd
 
         cols = {"cost_usd": self.cost_usd, "gpu_hours": self.gpu_hours, "flops": self.flops,
@@ -1272,6 +1328,46 @@ def compute_optimal(budget_usd: Floats | None = None, *, gpu_hours: Floats | Non
     :data:`costkit.mfu.DEFAULT_GOODPUT`) runs steps at the MFU; with the
     default MFU, which grows with the model's size, N and the MFU are solved
     together.
+
+    Parameters
+    ----------
+    budget_usd : numeric, optional
+        Budget in money (give one budget). [USD]
+    gpu_hours : numeric, optional
+        Budget in GPU-hours (give one budget). [GPU-hour]
+    flops : numeric, optional
+        Budget in FLOPs (give one budget). [FLOP]
+    gpu : str or array_like of str, default 'H100-SXM'
+        Accelerator name from the catalog.
+    dtype : str, default 'bf16'
+        Training data type.
+    mfu : numeric, optional
+        Model FLOPs utilisation of a step; default the evidence-based model (solved with the
+        size). [unitless, 0-1]
+    usd_per_gpu_hour : numeric, optional
+        Your price per GPU-hour; default the catalog's. [USD/GPU-hour]
+    pricing : str, default 'on_demand'
+        ``on_demand`` or ``spot`` price from the catalog.
+    cloud : str, optional
+        Restrict catalog prices to one provider; default all clouds.
+    tokens_per_param : numeric, default 20.0
+        Training tokens per parameter, k (Chinchilla: about 20). [unitless]
+    goodput : numeric, optional
+        Share of paid GPU time that runs steps; default :data:`costkit.mfu.DEFAULT_GOODPUT`.
+        [unitless, 0-1]
+    gpu_path : str or Path, optional
+        Your own GPU table (the columns of ``data/gpus.csv``); default costkit's.
+    price_path : str or Path, optional
+        Your own price table (the columns of ``data/gpu_prices.csv``, or one written by
+        ``costkit prices import``); default costkit's.
+    runs_path : str or Path, optional
+        Your own training-run table (the columns of ``data/training_runs.csv``); default
+        costkit's.
+
+    Returns
+    -------
+    ComputeOptimalPlan
+        The compute-optimal model size and token count for a budget (Chinchilla).
 
     Examples
     --------
@@ -1364,6 +1460,22 @@ def compute_optimal_budget(params: Floats | None = None, *, model: str | None = 
 
     Trains on ``tokens_per_param`` x N tokens (about 20, Chinchilla) and
     returns the :func:`estimate` of that run; ``kwargs`` go to it.
+
+    Parameters
+    ----------
+    params : numeric, optional
+        Parameters of the model to train. [count]
+    model : str, optional
+        Catalog model, instead of ``params``.
+    tokens_per_param : numeric, default 20.0
+        Training tokens per parameter, k (Chinchilla: about 20). [unitless]
+    **kwargs
+        Passed on to :func:`estimate` (``gpu=``, ``mfu=``, ...).
+
+    Returns
+    -------
+    TrainingEstimate
+        What it costs to train ``params`` (or ``model``) compute-optimally.
 
     Examples
     --------

@@ -129,6 +129,18 @@ def grid_size(levels: Mapping[str, Sequence[float] | int]) -> int:
 
     ``levels`` maps a hyperparameter to its values (a list) or to their count.
 
+    Parameters
+    ----------
+    levels : mapping
+        ``{hyperparameter: values or their count}``.
+
+    Returns
+    -------
+    int
+        Configurations in a grid: the product of each hyperparameter's number of values.
+
+    Examples
+    --------
     >>> grid_size({"learning_rate": [1e-5, 3e-5, 1e-4], "warmup": [0, 500], "epochs": 4})
     24
     """
@@ -149,6 +161,20 @@ def random_search_trials(top_fraction: Floats = 0.05, confidence: Floats = 0.95)
     Each trial falls in the top fraction q with probability q, so n trials
     miss it with probability (1 - q)^n [4]: ``n = ceil(log(1 - c) / log(1 - q))``.
 
+    Parameters
+    ----------
+    top_fraction : numeric, default 0.05
+        Share of the search space counted as good, q. [unitless, 0-1]
+    confidence : numeric, default 0.95
+        Probability of at least one trial landing in it, c. [unitless, 0-1]
+
+    Returns
+    -------
+    int or numeric
+        Random trials needed to land one in the best ``top_fraction`` with ``confidence``.
+
+    Examples
+    --------
     >>> random_search_trials(0.05, 0.95)  # Bergstra and Bengio's "60 trials"
     59
     """
@@ -171,6 +197,24 @@ def successive_halving_rungs(n_configurations: Floats, *, min_resource: int = DE
     (r_min x eta^i, capped at r_max) and ``new_resource_per_trial`` (what a
     promoted trial adds when it resumes).
 
+    Parameters
+    ----------
+    n_configurations : numeric
+        Configurations started at rung 0. [count]
+    min_resource : int, default 1
+        Smallest training budget of a trial (rung 0). [resource units]
+    max_resource : int, default 81
+        Largest training budget of a trial (the full budget). [resource units]
+    eta : int, default 3
+        Reduction factor: the share 1/eta of trials is promoted at each rung. [unitless]
+
+    Returns
+    -------
+    DataFrame
+        The rungs of one successive-halving run: trials and resource per rung.
+
+    Examples
+    --------
     >>> successive_halving_rungs(81, max_resource=81)["n_trials"].tolist()
     [81, 27, 9, 3, 1]
     """
@@ -193,6 +237,20 @@ def hyperband_brackets(max_resource: int = DEFAULT_MAX_RESOURCE, *, eta: int = D
     ``n = ceil((s_max + 1) / (s + 1) x eta^s)`` configurations at resource
     ``R / eta^s`` and halves them s times. Returns one row per bracket and
     rung: ``bracket``, ``rung``, ``n_trials``, ``resource_per_trial``.
+
+    Parameters
+    ----------
+    max_resource : int, default 81
+        Largest training budget of a trial (the full budget). [resource units]
+    eta : int, default 3
+        Reduction factor: the share 1/eta of trials is promoted at each rung. [unitless]
+    min_resource : int, default 1
+        Smallest training budget of a trial (rung 0). [resource units]
+
+    Returns
+    -------
+    DataFrame
+        Hyperband's brackets: one successive-halving run per bracket s = s_max ... 0 [2].
 
     Examples
     --------
@@ -285,7 +343,13 @@ class SearchCost:
         return np.ndim(self.gpu_hours) == 0
 
     def to_frame(self) -> Frame:
-        """One row per search: inputs and results."""
+        """One row per search: inputs and results.
+
+        Returns
+        -------
+        DataFrame
+            One row per search: inputs and results.
+        """
         df = table(self, ("n_configurations", "full_trials", "full_trial_equivalents",
                           "trial_gpu_hours", "usd_per_gpu_hour", "gpu_hours", "cost_usd",
                           "parallel_trials", "gpus", "wall_clock_hours",
@@ -295,7 +359,22 @@ class SearchCost:
 
     def to_ledger(self, ledger: Ledger | None = None, *, phase: str = "tune",
                   name: str | None = None) -> Ledger:
-        """Add the search's GPU time to a :class:`costkit.Ledger` (``tune`` phase)."""
+        """Add the search's GPU time to a :class:`costkit.Ledger` (``tune`` phase).
+
+        Parameters
+        ----------
+        ledger : Ledger, optional
+            Ledger to add the lines to; default a new one.
+        phase : str, default 'tune'
+            Phase of the cost model: ``train``, ``run``, ``opt`` or ``tune``.
+        name : str, optional
+            Name of the line; default from the strategy.
+
+        Returns
+        -------
+        Ledger
+            The ledger with the search's line.
+        """
         from .ledger import Ledger
 
         if not self.is_scalar:
@@ -368,6 +447,8 @@ def search_cost(strategy: str, n_configurations: Floats | None = None, *,
     Returns
     -------
     SearchCost
+        Trials, GPU-hours, cost, wall clock and the saving against training every
+        configuration in full, with the rungs for the halving strategies.
 
     Raises
     ------
@@ -486,6 +567,36 @@ def affordable_configurations(strategy: str, *, budget_usd: Floats | None = None
     Hyperband: whole iterations of its brackets. 0 where even the smallest
     search does not fit.
 
+    Parameters
+    ----------
+    strategy : str
+        Search strategy: ``grid``, ``random``, ``sha``, ``asha`` or ``hyperband``.
+    budget_usd : numeric, optional
+        Budget in money (or ``budget_gpu_hours``). [USD]
+    budget_gpu_hours : numeric, optional
+        Budget in GPU-hours (or ``budget_usd``). [GPU-hour]
+    trial : TrainingEstimate, optional
+        A training estimate of one full trial (or ``trial_gpu_hours``).
+    trial_gpu_hours : numeric, optional
+        GPU-hours of one full trial. [GPU-hour]
+    usd_per_gpu_hour : numeric, optional
+        Price per GPU-hour, with ``trial_gpu_hours``. [USD/GPU-hour]
+    min_resource : int, default 1
+        Smallest training budget of a trial (rung 0). [resource units]
+    max_resource : int, default 81
+        Largest training budget of a trial (the full budget). [resource units]
+    eta : int, default 3
+        Reduction factor: the share 1/eta of trials is promoted at each rung. [unitless]
+    resume : bool, default True
+        Promoted trials resume from their checkpoint.
+
+    Returns
+    -------
+    int or numeric
+        The most configurations ``strategy`` can explore within a budget. [count]
+
+    Examples
+    --------
     >>> affordable_configurations("random", budget_gpu_hours=100, trial_gpu_hours=10,
     ...                           usd_per_gpu_hour=2)
     10
@@ -553,6 +664,19 @@ def finetune_options(model: str, tokens: float, *,
     to :func:`costkit.training.estimate` (``lora_rank``,
     ``lora_target_modules``, ``seq_len``, ``mfu``, ``usd_per_gpu_hour`` ...).
 
+    Parameters
+    ----------
+    model : str
+        Catalog model to fine-tune.
+    tokens : float
+        Fine-tuning tokens. [count]
+    gpu : str or sequence of str, optional
+        GPUs to compare.
+    methods : sequence of str, optional
+        Methods to compare (``full``, ``lora``, ``qlora``).
+    **training_kwargs
+        Passed on to :func:`costkit.training.estimate` (``mfu=``, ``cloud=``, ...).
+
     Returns
     -------
     DataFrame
@@ -561,6 +685,8 @@ def finetune_options(model: str, tokens: float, *,
         ``wall_clock_hours``, ``cost_usd`` with ``cost_usd_low`` /
         ``cost_usd_high``, and ``gpu_memory_gb``.
 
+    Examples
+    --------
     >>> df = finetune_options("llama-3-8b", 5e7, gpu=["H100-SXM"], usd_per_gpu_hour=3.0)
     >>> df.set_index("method").n_gpus.to_dict()
     {'full': 2.0, 'lora': 1.0, 'qlora': 1.0}
@@ -664,7 +790,7 @@ def ab_test_sample_size(baseline_rate: Floats, minimum_detectable_lift: Floats, 
     Parameters
     ----------
     baseline_rate : numeric
-        p1, the control's rate (conversion, click-through) [unitless, 0 to 1].
+        The control's rate p1 (conversion, click-through) [unitless, 0 to 1].
     minimum_detectable_lift : numeric
         The smallest change worth detecting, > 0: absolute in rate units
         (0.01 = one percentage point) unless ``relative`` (0.05 = +5%).
@@ -711,6 +837,26 @@ def ab_test_minimum_detectable_lift(baseline_rate: Floats, units_per_arm: Floats
     The inverse of :func:`ab_test_sample_size` (vectorised bisection). [rate units, or share if
     relative]
 
+    Parameters
+    ----------
+    baseline_rate : numeric
+        The control's rate (conversion, click-through). [unitless, 0-1]
+    units_per_arm : numeric
+        Units (visitors) in each arm. [count]
+    alpha : numeric, default 0.05
+        Two-sided significance level. [unitless, 0-1]
+    power : numeric, default 0.8
+        Probability of detecting the lift if it is real. [unitless, 0-1]
+    relative : bool, default False
+        Return the lift as a share of the baseline.
+
+    Returns
+    -------
+    numeric
+        The smallest lift a test with ``units_per_arm`` detects.
+
+    Examples
+    --------
     >>> round(ab_test_minimum_detectable_lift(0.10, 14751), 4)
     0.01
     """
@@ -772,7 +918,13 @@ class ABTestPlan:
         return self.days / 7.0
 
     def to_frame(self) -> Frame:
-        """One row per case: inputs and results."""
+        """One row per case: inputs and results.
+
+        Returns
+        -------
+        DataFrame
+            One row per case: inputs and results.
+        """
         return table(self, ("baseline_rate", "treatment_rate", "units_per_arm", "daily_units",
                             "traffic_fraction", "days", "enrolled_per_arm", "serving_cost_usd",
                             "treatment_serving_cost_usd", "expected_lift",
@@ -785,6 +937,20 @@ class ABTestPlan:
         The control arm is served anyway, so only the new model's arm is a
         cost of the test. The opportunity cost is profit not made, not
         money spent, and stays out of the ledger (see :attr:`opportunity_cost_usd`).
+
+        Parameters
+        ----------
+        ledger : Ledger, optional
+            Ledger to add the lines to; default a new one.
+        phase : str, default 'tune'
+            Phase of the cost model: ``train``, ``run``, ``opt`` or ``tune``.
+        name : str, optional
+            Name of the line; default from the test's length.
+
+        Returns
+        -------
+        Ledger
+            The ledger with the treatment arm's line.
         """
         from .ledger import Ledger
 
@@ -830,7 +996,7 @@ def ab_test_plan(baseline_rate: Floats, minimum_detectable_lift: Floats, *, dail
 
     Parameters
     ----------
-    baseline_rate, minimum_detectable_lift, alpha, power, relative :
+    baseline_rate, minimum_detectable_lift, alpha, power, relative : numeric and bool
         As in :func:`ab_test_sample_size`.
     daily_units : numeric
         Visitors (randomisation units) a day [1/day].
@@ -855,6 +1021,8 @@ def ab_test_plan(baseline_rate: Floats, minimum_detectable_lift: Floats, *, dail
     Returns
     -------
     ABTestPlan
+        Units per arm, days, the serving cost of both arms and the opportunity cost of the
+        worse arm.
 
     Examples
     --------

@@ -88,7 +88,14 @@ class Unit:
     dims: tuple[tuple[str, int], ...]
 
     def describe_dims(self) -> str:
-        """The unit's dimensions in words: ``"time^-1 x usd"`` for USD/hour, or a pure number."""
+        """The unit's dimensions in words: ``"time^-1 x usd"`` for USD/hour, or a pure number.
+
+        Returns
+        -------
+        str
+            The unit's dimensions in words: ``"time^-1 x usd"`` for USD/hour, or a pure
+            number.
+        """
         if not self.dims:
             return "a pure number"
         return " x ".join(d if e == 1 else f"{d}^{e}" for d, e in self.dims)
@@ -152,6 +159,16 @@ def parse_unit(text: str) -> Unit:
     Factors are separated by ``-``, ``*``, ``·`` or
     spaces; ``/`` divides. Parentheses are ignored (``"(GB*month)"``).
 
+    Parameters
+    ----------
+    text : str
+        A unit as written: ``"GB-month"``, ``"USD/GPU-hour"``, ``"1k requests"``.
+
+    Returns
+    -------
+    Unit
+        The unit: its scale and its dimensions.
+
     Examples
     --------
     >>> u = parse_unit("GB-month")
@@ -186,6 +203,16 @@ def parse_price_unit(text: str) -> tuple[str, Unit]:
     ``"USD per GB-month"`` and ``"EUR/(GB*month)"`` are accepted. The currency
     is a three-letter upper-case ISO code.
 
+    Parameters
+    ----------
+    text : str
+        A price unit: ``"USD/GPU-hour"``, ``"CNY per 1k tokens"``.
+
+    Returns
+    -------
+    tuple of (str, Unit)
+        The currency and the unit the price is per.
+
     Examples
     --------
     >>> cur, per = parse_price_unit("USD per GPU-hour")
@@ -213,6 +240,18 @@ def conversion_factor(quantity_unit: Unit | str, price_per_unit: Unit | str) -> 
     """How many price units one quantity unit is worth; raise if they differ.
 
     ``cost = quantity x unit_price x conversion_factor(q_unit, p_unit)``.
+
+    Parameters
+    ----------
+    quantity_unit : Unit or str
+        Unit of the quantity (``"min"``, ``"GB-month"``).
+    price_per_unit : Unit or str
+        Unit the price is per (``"hour"``, ``"GB-month"``).
+
+    Returns
+    -------
+    float
+        Price units per quantity unit. [unitless]
 
     Raises
     ------

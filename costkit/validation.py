@@ -94,6 +94,18 @@ def summary(ratio: NDArray[np.float64] | Series,
     """Median absolute error, share within ±25% and interval coverage. [unitless]
 
     ``ratio`` is predicted / published; ``covered`` (optional) says which intervals held.
+
+    Parameters
+    ----------
+    ratio : ndarray or Series
+        Predicted / published, one per case.
+    covered : ndarray or Series of bool, optional
+        Whether each case's interval held the published figure; default none.
+
+    Returns
+    -------
+    dict
+        Median absolute error, share within ±25% and interval coverage. [unitless]
     """
     r = np.asarray(ratio, dtype=float)
     r = r[np.isfinite(r)]
@@ -138,6 +150,22 @@ def training_report(*, attention: bool = True, peers: bool = True, path: StrPath
     name up to its size) and, with ``peers`` and llm-analysis installed,
     ``llm_analysis_gpu_hours`` at its default efficiency (1.0) and
     ``llm_analysis_0.5_gpu_hours`` at 0.5, with their ratios.
+
+    Parameters
+    ----------
+    attention : bool, default True
+        Count the attention FLOPs (12·L·d·s per token) beside 6·N·D.
+    peers : bool, default True
+        Also run the peer model llm-analysis where it is installed.
+    path : str or Path, optional
+        Your own training-run table; default the bundled runs.
+    gpu_path : str or Path, optional
+        Your own GPU table (the columns of ``data/gpus.csv``); default costkit's.
+
+    Returns
+    -------
+    DataFrame
+        Per published run: in-sample and leave-one-out GPU-hours, the nested 80% interval.
     """
     from .mfu import calibration, training_runs
 
@@ -171,7 +199,18 @@ def _benchmarks(path: str, mtime: float):
 
 
 def serving_benchmarks(path: StrPath | None = None) -> Frame:
-    """The published serving figures (``data/serving_benchmarks.csv``), validated (a copy)."""
+    """The published serving figures (``data/serving_benchmarks.csv``), validated (a copy).
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        Your own benchmark table; default ``data/serving_benchmarks.csv``.
+
+    Returns
+    -------
+    DataFrame
+        The published serving figures (``data/serving_benchmarks.csv``), validated (a copy).
+    """
     return _benchmarks(*stamp(path or bundled_path("serving_benchmarks.csv"))).copy()
 
 
@@ -243,6 +282,19 @@ def serving_report(path: StrPath | None = None, *, peers: bool = True) -> Frame:
     (leave-one-out; the median, so one outlier does not move the others);
     ``calibrated`` = roofline x factor. Ratios are
     predicted / published. Families with one row get no factor (NaN).
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        Your own benchmark table; default ``data/serving_benchmarks.csv``.
+    peers : bool, default True
+        Also run the peer model llm-analysis where it is installed.
+
+    Returns
+    -------
+    DataFrame
+        Per published serving figure: costkit's roofline and its family-calibrated
+        prediction.
     """
     df = serving_benchmarks(path)
     predictions = [_predict(r) for r in df.itertuples()]

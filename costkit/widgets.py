@@ -48,7 +48,26 @@ _e = html_text
 def four_part_summary_html(hours: Mapping[str, float], usd_per_hour: Mapping[str, float],
                            storage_gb: Mapping[str, float], *, usd_per_gb_month: float,
                            storage_months: float) -> str:
-    """HTML table: naive (GB added to money) vs priced storage, per phase and total."""
+    """HTML table: naive (GB added to money) vs priced storage, per phase and total.
+
+    Parameters
+    ----------
+    hours : mapping
+        ``{phase: hours}``. [h]
+    usd_per_hour : mapping
+        ``{phase: price per hour}``. [USD/h]
+    storage_gb : mapping
+        ``{phase: storage}``. [GB]
+    usd_per_gb_month : float
+        Storage price. [USD/GB-month]
+    storage_months : float
+        Months the storage is kept. [month]
+
+    Returns
+    -------
+    str
+        HTML table: naive (GB added to money) vs priced storage, per phase and total.
+    """
     led = four_part_ledger(hours, usd_per_hour, storage_gb, usd_per_gb_month=usd_per_gb_month,
                            storage_months=storage_months)
     return _summary_html(led, hours, usd_per_hour, storage_gb)
@@ -76,6 +95,24 @@ def four_part_panel(example: Mapping[str, Mapping[str, float]] = ORIGIN_EXAMPLE,
 
     The summary table compares the naive formula with the priced ledger; with
     ``chart=True`` a waterfall of the ledger is redrawn below it.
+
+    Parameters
+    ----------
+    example : mapping, optional
+        Starting values: ``{"hours" | "usd_per_hour" | "storage_gb": {phase: value}}``;
+        default the origin document's example.
+    usd_per_gb_month : float, default 0.023
+        Storage price to start with. [USD/GB-month]
+    storage_months : float, default 1.0
+        Months of storage to start with. [month]
+    chart : bool, default True
+        Draw the chart under the controls (off for a numbers-only panel).
+
+    Returns
+    -------
+    ipywidgets.Widget
+        The panel: a widget with ``.controls`` (name -> widget), ``.summary`` and
+        ``.message``.
     """
     import ipywidgets as w
 
@@ -213,7 +250,13 @@ def _computed_panel(controls: dict, compute, to_html, draw=None):
 
 
 def training_gpu_choices() -> list[str]:
-    """GPUs the training panel offers: those with a 16-bit peak and an on-demand price."""
+    """GPUs the training panel offers: those with a 16-bit peak and an on-demand price.
+
+    Returns
+    -------
+    list of str
+        GPUs the training panel offers: those with a 16-bit peak and an on-demand price.
+    """
     from costkit.catalog import gpus, price_summary
 
     g = gpus()
@@ -229,7 +272,20 @@ def _train_dtype(gpu_name: str) -> str:
 
 
 def training_summary_html(est: TrainingEstimate, currency: str = "USD") -> str:
-    """HTML table of a one-configuration training estimate: low / central / high."""
+    """HTML table of a one-configuration training estimate: low / central / high.
+
+    Parameters
+    ----------
+    est : TrainingEstimate
+        A one-configuration training estimate.
+    currency : str, default 'USD'
+        Currency of the costs shown.
+
+    Returns
+    -------
+    str
+        HTML table of a one-configuration training estimate: low / central / high.
+    """
     from costkit.fx import convert
 
     cur = currency.upper()
@@ -270,6 +326,25 @@ def training_panel(model: str = "BERT-base", tokens: float = 7.68e9, gpu: str = 
     "MFU loss per doubling" is the scaling inefficiency beyond one 8-GPU node
     (0 by default; Llama 3's Table 4 suggests about 0.05). With ``chart=True``
     cost and wall clock against the GPU count are drawn below.
+
+    Parameters
+    ----------
+    model : str, default 'BERT-base'
+        Model to start with (a catalog name).
+    tokens : float, default 7680000000.0
+        Training tokens to start with. [count]
+    gpu : str, default 'A100-80GB'
+        GPU to start with.
+    n_gpus : int, default 8
+        GPUs to start with. [count]
+    chart : bool, default True
+        Draw the chart under the controls (off for a numbers-only panel).
+
+    Returns
+    -------
+    ipywidgets.Widget
+        The panel: a widget with ``.controls`` (name -> widget), ``.summary`` and
+        ``.message``.
     """
     import ipywidgets as w
 
@@ -370,7 +445,20 @@ def serving_gpu_choices():
 
 
 def serving_summary_html(est: ServingEstimate, plan: CapacityPlan) -> str:
-    """HTML summary of one LLM replica and its capacity plan (the panel's numbers)."""
+    """HTML summary of one LLM replica and its capacity plan (the panel's numbers).
+
+    Parameters
+    ----------
+    est : ServingEstimate
+        One LLM replica's estimate.
+    plan : CapacityPlan
+        The replica's capacity plan.
+
+    Returns
+    -------
+    str
+        HTML summary of one LLM replica and its capacity plan (the panel's numbers).
+    """
     rows = "".join(
         f"<tr><td>{_e(s)}</td><td>{r.replica_hours_per_month:,.0f}</td>"
         f"<td>{r.monthly_cost_usd:,.0f}</td><td>{r.usd_per_1k_requests:.4g}</td>"
@@ -404,6 +492,35 @@ def serving_panel(model: str = "Llama-2-7B", gpu: str = "H100-SXM", *, dtype: st
     below, with the SLO line. Combinations that cannot run (a dtype the GPU
     lacks, a batch that does not fit, an SLO below the service time) are
     explained in ``.message``, not raised.
+
+    Parameters
+    ----------
+    model : str, default 'Llama-2-7B'
+        Model to start with (a catalog name).
+    gpu : str, default 'H100-SXM'
+        GPU to start with.
+    dtype : str, default 'fp16'
+        Weight data type to start with.
+    batch_size : int, default 16
+        Batch size to start with. [count]
+    prompt_tokens : int, default 256
+        Prompt tokens to start with. [tokens]
+    output_tokens : int, default 64
+        Output tokens to start with. [tokens]
+    daily_requests : float, default 2000000.0
+        Requests a day to start with. [1/day]
+    peak_multiplier : float, default 3.0
+        Peak hour over the mean hour to start with. [unitless]
+    slo_s : float, default 3.0
+        The p95 latency target to start with. [s]
+    chart : bool, default True
+        Draw the chart under the controls (off for a numbers-only panel).
+
+    Returns
+    -------
+    ipywidgets.Widget
+        The panel: a widget with ``.controls`` (name -> widget), ``.summary`` and
+        ``.message``.
     """
     import ipywidgets as w
 
@@ -465,7 +582,18 @@ def serving_panel(model: str = "Llama-2-7B", gpu: str = "H100-SXM", *, dtype: st
 
 
 def ab_test_summary_html(plan: ABTestPlan) -> str:
-    """HTML summary of one :class:`costkit.tuning.ABTestPlan` (the A/B panel's numbers)."""
+    """HTML summary of one :class:`costkit.tuning.ABTestPlan` (the A/B panel's numbers).
+
+    Parameters
+    ----------
+    plan : ABTestPlan
+        One A/B test plan.
+
+    Returns
+    -------
+    str
+        HTML summary of one :class:`costkit.tuning.ABTestPlan` (the A/B panel's numbers).
+    """
     return (
         f"<p><b>{plan.units_per_arm:,.0f} visitors per arm</b> to detect "
         f"{plan.baseline_rate:.2%} &rarr; {plan.treatment_rate:.2%} "
@@ -491,6 +619,33 @@ def ab_test_panel(baseline_rate: float = 0.03, relative_lift: float = 0.05, *,
     against the detectable lift is drawn below, the chosen lift marked.
     Rates that cannot be tested (a lift taking the rate past 100%) are
     explained in ``.message``, not raised.
+
+    Parameters
+    ----------
+    baseline_rate : float, default 0.03
+        Control's rate to start with. [unitless, 0-1]
+    relative_lift : float, default 0.05
+        Relative lift to detect, to start with. [unitless]
+    daily_units : float, default 200000
+        Visitors a day to start with. [1/day]
+    traffic_fraction : float, default 0.5
+        Share of traffic in the test, to start with. [unitless, 0-1]
+    power : float, default 0.8
+        Power to start with. [unitless, 0-1]
+    gross_profit_per_conversion_usd : float, default 20.0
+        Gross profit of one conversion. [USD]
+    requests_per_unit : float, default 3.0
+        Model requests per visitor. [count]
+    treatment_usd_per_1k_requests : float, default 0.3
+        Serving cost of the treatment per 1,000 requests. [USD]
+    chart : bool, default True
+        Draw the chart under the controls (off for a numbers-only panel).
+
+    Returns
+    -------
+    ipywidgets.Widget
+        The panel: a widget with ``.controls`` (name -> widget), ``.summary`` and
+        ``.message``.
     """
     import ipywidgets as w
 
@@ -540,7 +695,18 @@ def ab_test_panel(baseline_rate: float = 0.03, relative_lift: float = 0.05, *,
 
 
 def optimization_summary_html(comparison: OptimizationComparison) -> str:
-    """HTML table of an :class:`costkit.optimization.OptimizationComparison`."""
+    """HTML table of an :class:`costkit.optimization.OptimizationComparison`.
+
+    Parameters
+    ----------
+    comparison : OptimizationComparison
+        Result of :func:`costkit.optimization.compare`.
+
+    Returns
+    -------
+    str
+        HTML table of an :class:`costkit.optimization.OptimizationComparison`.
+    """
     import numpy as np
 
     rows = []
@@ -570,6 +736,29 @@ def optimization_panel(variants: Sequence[Variant], *, monthly_requests: float =
     ``variants`` (the baseline first) and ``serving_kwargs`` go to
     :func:`costkit.optimization.compare`; the summary is its table, and with
     ``chart=True`` the payback curve over traffic is drawn below.
+
+    Parameters
+    ----------
+    variants : sequence of Variant
+        The baseline first, then the variants to judge.
+    monthly_requests : float, default 300000000.0
+        Requests a month to start with. [1/month]
+    gross_profit_per_1k_requests_usd : float, default 0.0
+        Gross profit per 1,000 requests to start with. [USD]
+    utilization : float, default 0.7
+        Fleet utilisation to start with. [unitless, 0-1]
+    horizon_months : float, default 12.0
+        Payback horizon to start with. [month]
+    chart : bool, default True
+        Draw the chart under the controls (off for a numbers-only panel).
+    **serving_kwargs
+        Passed on to the serving estimates (``gpu=``, ``batch_size=``, ...).
+
+    Returns
+    -------
+    ipywidgets.Widget
+        The panel: a widget with ``.controls`` (name -> widget), ``.summary`` and
+        ``.message``.
     """
     import ipywidgets as w
 
@@ -617,6 +806,18 @@ def roi_summary_html(table: Frame, text: str = "") -> str:
 
     IRRs above 1,000% a year read "above 1,000%" (:func:`costkit.roi.irr_label`): with a tiny
     one-off cost against a monthly gain the digits mean nothing; the NPV decides.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Result of :func:`costkit.roi.compare`.
+    text : str, default ''
+        The decision in words, shown under the table.
+
+    Returns
+    -------
+    str
+        HTML table of :func:`costkit.roi.compare` plus the decision in words.
     """
     import numpy as np
 
@@ -646,6 +847,20 @@ def recentre_draws(draws: Mapping[str, NDArray[np.float64]], old_case: Case,
     is shifted by new - old, so its spread stays and its centre follows the
     slider. An input whose old value is 0 is shifted. The draws stay paired
     across options: each option's arrays move by the same rule.
+
+    Parameters
+    ----------
+    draws : mapping
+        ``{input: array}`` drawn around ``old_case``.
+    old_case : Case
+        The case the draws were made around.
+    new_case : Case
+        The changed case.
+
+    Returns
+    -------
+    dict
+        The draws around ``new_case``: ``{input: array}``.
     """
     import numpy as np
 
@@ -673,6 +888,26 @@ def roi_panel(cases: dict, *, chart: bool = True, uncertainty: dict | None = Non
     option is drawn ``draws`` times with ``seed`` (paired draws), and the
     draws follow the sliders (:func:`recentre_draws`). Without it the
     decision ranks by the central NPV and says so.
+
+    Parameters
+    ----------
+    cases : dict
+        ``{name: Case}``, all with the same horizon.
+    chart : bool, default True
+        Draw the chart under the controls (off for a numbers-only panel).
+    uncertainty : dict, optional
+        ``{input: distribution}`` drawn for every case (see
+        :func:`costkit.roi.monte_carlo`); default none.
+    draws : int, default 4000
+        Monte Carlo draws behind the decision. [count]
+    seed : int, default 0
+        Seed of the draws.
+
+    Returns
+    -------
+    ipywidgets.Widget
+        The panel: a widget with ``.controls`` (name -> widget), ``.summary`` and
+        ``.message``.
     """
     import ipywidgets as w
 
@@ -765,7 +1000,20 @@ def roi_panel(cases: dict, *, chart: bool = True, uncertainty: dict | None = Non
 
 
 def monitoring_summary_html(costed: Frame, found: Frame) -> str:
-    """HTML: the selection's cost, requests, utilisation and idle money, and its alerts."""
+    """HTML: the selection's cost, requests, utilisation and idle money, and its alerts.
+
+    Parameters
+    ----------
+    costed : DataFrame
+        Costed usage, one row per replica-hour, from :func:`costkit.monitoring.cost_usage`.
+    found : DataFrame
+        The alerts found in the selection.
+
+    Returns
+    -------
+    str
+        HTML: the selection's cost, requests, utilisation and idle money, and its alerts.
+    """
     from costkit.monitoring import chargeback
 
     t = chargeback(costed, by=("model",), freq=None)
@@ -795,6 +1043,19 @@ def monitoring_panel(costed: Frame, *, chart: bool = True) -> Widget:
     model, the robust z threshold, the low-utilisation threshold and the
     hours it must last. The summary is the chargeback and the alerts of the
     selection; the chart, the alerts on the hourly cost.
+
+    Parameters
+    ----------
+    costed : DataFrame
+        Costed usage, one row per replica-hour, from :func:`costkit.monitoring.cost_usage`.
+    chart : bool, default True
+        Draw the chart under the controls (off for a numbers-only panel).
+
+    Returns
+    -------
+    ipywidgets.Widget
+        The panel: a widget with ``.controls`` (name -> widget), ``.summary`` and
+        ``.message``.
     """
     import ipywidgets as w
 

@@ -78,7 +78,20 @@ def handout(nb):
 
 
 def make_handouts(src: StrPath = "notebooks", out: StrPath = "handouts") -> list[Path]:
-    """Write a hand-out of every numbered notebook in ``src`` to ``out``; returns the paths."""
+    """Write a hand-out of every numbered notebook in ``src`` to ``out``; returns the paths.
+
+    Parameters
+    ----------
+    src : str or Path, default 'notebooks'
+        Folder of the numbered notebooks.
+    out : str or Path, default 'handouts'
+        Folder for the hand-outs.
+
+    Returns
+    -------
+    list of Path
+        The hand-outs written.
+    """
     import nbformat
 
     out = Path(out)
@@ -131,7 +144,20 @@ def _static(nb):
 
 
 def render_html(src: StrPath = "notebooks", out: StrPath = "build/html") -> Path:
-    """Static HTML of every executed notebook in ``src`` plus ``index.html``; returns the index."""
+    """Static HTML of every executed notebook in ``src`` plus ``index.html``; returns the index.
+
+    Parameters
+    ----------
+    src : str or Path, default 'notebooks'
+        Folder of the numbered notebooks.
+    out : str or Path, default 'build/html'
+        Folder for the HTML pages.
+
+    Returns
+    -------
+    Path
+        The index page written.
+    """
     import html
 
     import nbformat
@@ -182,7 +208,31 @@ def _counts(nb, *, core=False) -> dict:
 def teach_minutes(markdown_words: float, code_cells: float, charts: float, panels: float,
                   exercises: float, run_seconds: float = 0.0,
                   model: Mapping[str, float] | None = None) -> float:
-    """Minutes to teach a notebook under :data:`TEACH_MODEL` (an assumption), plus its run time."""
+    """Minutes to teach a notebook under :data:`TEACH_MODEL` (an assumption), plus its run time.
+
+    Parameters
+    ----------
+    markdown_words : float
+        Words of prose. [count]
+    code_cells : float
+        Code cells. [count]
+    charts : float
+        Charts. [count]
+    panels : float
+        Widget panels. [count]
+    exercises : float
+        Exercises. [count]
+    run_seconds : float, default 0.0
+        Run time of the notebook. [s]
+    model : mapping, optional
+        Minutes per unit of content; default :data:`TEACH_MODEL`.
+
+    Returns
+    -------
+    float
+        Minutes to teach a notebook under :data:`TEACH_MODEL` (an assumption), plus its run
+        time.
+    """
     m = {**TEACH_MODEL, **(model or {})}
     return (markdown_words / m["words_per_minute"] + charts * m["minutes_per_chart"]
             + panels * m["minutes_per_panel"] + exercises * m["minutes_per_exercise"]
@@ -248,6 +298,23 @@ def measure(src: StrPath = "notebooks", kernel_name: str = "costkit", timeout_s:
 
     Returns a DataFrame: ``notebook``, ``run_seconds`` (wall clock of the
     execution, kernel start included), the counts, and ``teach_minutes``.
+
+    Parameters
+    ----------
+    src : str or Path, default 'notebooks'
+        Folder of the numbered notebooks.
+    kernel_name : str, default 'costkit'
+        Jupyter kernel to run them in.
+    timeout_s : int, default 30
+        Seconds a cell may run. [s]
+    repeats : int, default 2
+        Runs of each notebook; the fastest counts. [count]
+
+    Returns
+    -------
+    DataFrame
+        One row per notebook: run seconds, prose words, code cells, charts, panels,
+        exercises.
     """
     import nbformat
     import pandas as pd
@@ -267,7 +334,18 @@ def measure(src: StrPath = "notebooks", kernel_name: str = "costkit", timeout_s:
 
 
 def read_timings(path: StrPath = "docs/notebook_timings.csv") -> Frame:
-    """The committed measurement (``make timings``) as a DataFrame indexed by notebook."""
+    """The committed measurement (``make timings``) as a DataFrame indexed by notebook.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        The committed measurement (``make timings``).
+
+    Returns
+    -------
+    DataFrame
+        The committed measurement (``make timings``) as a DataFrame indexed by notebook.
+    """
     import pandas as pd
 
     return pd.read_csv(path, comment="#").set_index("notebook")
@@ -280,6 +358,25 @@ def agenda(timings: Frame, notebooks: Sequence[str], *, start: str = "09:00",
     ``breaks`` maps a notebook (the break comes after it) to ``(label, minutes)``;
     notebooks in ``core`` are taught without their optional sections
     (``core_teach_minutes``).
+
+    Parameters
+    ----------
+    timings : DataFrame
+        Measured notebook timings (:func:`read_timings`), indexed by notebook.
+    notebooks : sequence of str
+        Notebook names in teaching order.
+    start : str, default '09:00'
+        Start time, ``HH:MM``.
+    breaks : mapping, optional
+        ``{notebook: (label, minutes)}``: a break after that notebook.
+    core : sequence of str, default ()
+        Notebooks taught without their optional sections.
+
+    Returns
+    -------
+    str
+        A timed agenda as a Markdown table: each notebook's measured teaching minutes in
+        turn.
     """
     import datetime as dt
 
@@ -317,14 +414,44 @@ FULL_DAY: dict[str, Any] = dict(notebooks=["00_welcome", "01_cost_accounting", "
 def agenda_minutes(timings: Frame, notebooks: Sequence[str], *,
                    breaks: Mapping[str, tuple[str, int]] | None = None, core: Sequence[str] = (),
                    **_: Any) -> int:
-    """Total minutes of :func:`agenda` (sessions and breaks)."""
+    """Total minutes of :func:`agenda` (sessions and breaks).
+
+    Parameters
+    ----------
+    timings : DataFrame
+        Measured notebook timings (:func:`read_timings`), indexed by notebook.
+    notebooks : sequence of str
+        Notebook names in teaching order.
+    breaks : mapping, optional
+        ``{notebook: (label, minutes)}``: a break after that notebook.
+    core : sequence of str, default ()
+        Notebooks taught without their optional sections.
+    **_
+        Ignored (so that ``**HALF_DAY`` can be passed whole).
+
+    Returns
+    -------
+    int
+        Total minutes of :func:`agenda` (sessions and breaks).
+    """
     total = sum(int(timings.loc[nb, "core_teach_minutes" if nb in core else "teach_minutes"])
                 for nb in notebooks)
     return total + sum(int(m) for _, m in (breaks or {}).values())
 
 
 def guide_section(timings: Frame) -> str:
-    """The guide's timings table and both agendas, written from a measurement."""
+    """The guide's timings table and both agendas, written from a measurement.
+
+    Parameters
+    ----------
+    timings : DataFrame
+        Measured notebook timings (:func:`read_timings`), indexed by notebook.
+
+    Returns
+    -------
+    str
+        The guide's timings table and both agendas, written from a measurement.
+    """
     rows = ["| notebook | run [s] | prose [words] | charts | panels | exercises | teach [min] "
             "| without optional sections [min] |", "|---|---|---|---|---|---|---|---|"]
     for nb, r in timings.iterrows():
@@ -351,7 +478,20 @@ GUIDE_END = "<!-- written by make timings: end -->"
 
 
 def write_guide(timings: Frame, guide: StrPath = "docs/workshop.md") -> Path:
-    """Replace the guide's measured section (between the markers) with :func:`guide_section`."""
+    """Replace the guide's measured section (between the markers) with :func:`guide_section`.
+
+    Parameters
+    ----------
+    timings : DataFrame
+        Measured notebook timings (:func:`read_timings`), indexed by notebook.
+    guide : str or Path, default 'docs/workshop.md'
+        The facilitator guide to update.
+
+    Returns
+    -------
+    Path
+        The guide written.
+    """
     path = Path(guide)
     text = path.read_text(encoding="utf-8")
     if GUIDE_BEGIN not in text or GUIDE_END not in text:
