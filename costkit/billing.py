@@ -205,6 +205,16 @@ def focus_validate(paths: StrPath | Sequence[StrPath]) -> list[str]:
     -------
     list of str
         The files checked, in the order given.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from costkit.monitoring import synthetic_telemetry
+    >>> week = synthetic_telemetry(days=1, replicas=12, freq="15min")
+    >>> bill = pathlib.Path(tempfile.mkdtemp()) / "focus.csv"
+    >>> week.bill.to_csv(bill, index=False)
+    >>> [pathlib.Path(f).name for f in focus_validate(bill)]
+    ['focus.csv']
     """
     return _open(paths).files
 
@@ -296,6 +306,18 @@ def focus_summary(paths: StrPath | Sequence[StrPath], *, by: str | Sequence[str]
     DataFrame
         ``period`` (if any), the keys, ``billed_cost``, ``effective_cost`` and ``lines``.
         Every line of the bill is in one row. [billing currency]
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from costkit.monitoring import synthetic_telemetry
+    >>> week = synthetic_telemetry(days=1, replicas=12, freq="15min")
+    >>> bill = pathlib.Path(tempfile.mkdtemp()) / "focus.csv"
+    >>> week.bill.to_csv(bill, index=False)
+    >>> focus_summary(bill, by=("tag:team",), period=None).round(2)
+         team  billed_cost  effective_cost  lines
+    0    recs       108.64          143.94     72
+    1  search       191.80          300.86    216
     """
     if period is not None and period not in _PERIODS:
         raise ValueError(f"period must be one of {_PERIODS} or None, got {period!r}")
@@ -341,6 +363,17 @@ def focus_resource_hours(paths: StrPath | Sequence[StrPath], *,
     DataFrame
         Effective and billed cost of each resource in each UTC clock hour [billing
         currency].
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from costkit.monitoring import synthetic_telemetry
+    >>> week = synthetic_telemetry(days=1, replicas=12, freq="15min")
+    >>> bill = pathlib.Path(tempfile.mkdtemp()) / "focus.csv"
+    >>> week.bill.to_csv(bill, index=False)
+    >>> hours = focus_resource_hours(bill)
+    >>> len(hours), round(float(hours["effective_cost"].sum()), 2)
+    (288, 444.81)
     """
     import pandas as pd
 

@@ -423,6 +423,13 @@ class CapacityPlan:
         -------
         float
             Monthly cost of ``strategy`` (default the cheapest). [USD/month]
+
+        Examples
+        --------
+        >>> p = plan(traffic_profile(2e6), replica_rps=25.0, request_latency_s=0.04,
+        ...          usd_per_replica_hour=1.0)
+        >>> p.cheapest, round(p.monthly_cost_usd()), round(p.monthly_cost_usd("static_peak"))
+        ('mix', 1041, 2190)
         """
         return float(self.summary.loc[self._strategy(strategy), "monthly_cost_usd"])
 
@@ -457,6 +464,14 @@ class CapacityPlan:
         -------
         Ledger
             The ledger with the serving line.
+
+        Examples
+        --------
+        >>> p = plan(traffic_profile(2e6), replica_rps=25.0, request_latency_s=0.04,
+        ...          usd_per_replica_hour=1.0)
+        >>> led = p.to_ledger(months=12)
+        >>> round(float(led.by_phase()["run"]))
+        12498
         """
         from .ledger import Ledger
 
@@ -661,6 +676,19 @@ def plan(traffic_rps: Floats,
     the cap, over-provisioned for interruptions) and on-demand. R is chosen
     by evaluating every R from 0 to the peak at once and keeping the
     cheapest. Monthly figures scale the profile to 730 hours.
+
+    Examples
+    --------
+    Two million requests a day on replicas that serve 25 requests a second:
+
+    >>> p = plan(traffic_profile(2e6), replica_rps=25.0, request_latency_s=0.04,
+    ...          usd_per_replica_hour=1.0)
+    >>> p.summary[["monthly_cost_usd", "peak_replicas"]].round(0)  # doctest: +NORMALIZE_WHITESPACE
+                 monthly_cost_usd  peak_replicas
+    strategy
+    static_peak            2190.0            3.0
+    autoscale              1582.0            3.0
+    mix                    1041.0            3.0
     """
     import pandas as pd
 

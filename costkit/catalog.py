@@ -238,6 +238,12 @@ class GPU:
         -------
         float
             Dense peak throughput for ``dtype``. [TFLOPS; TOPS for int8]
+
+        Examples
+        --------
+        >>> g = gpu("H100-SXM")
+        >>> g.peak_tflops("bf16"), g.peak_tflops("fp8")
+        (989.5, 1979.0)
         """
         key = normalize_dtype(dtype)
         value = self.tflops.get(key)
@@ -333,6 +339,11 @@ class Model:
         dict
             The weight matrices of one layer: :func:`linear_shapes` for this model's
             shape.
+
+        Examples
+        --------
+        >>> model("llama-2-7b").linear_shapes()["q"]
+        (4096, 4096)
         """
         if self.n_layers is None or self.d_model is None or self.n_heads is None:
             raise ValueError(f"{self.name} has no Transformer shape in the catalog")
@@ -519,6 +530,12 @@ def gpus(path: StrPath | None = None) -> Frame:
         ``memory_bandwidth_tbps`` [TB/s], ``fp32_tflops``, ``tf32_tflops``, ``bf16_tflops``,
         ``fp16_tflops``, ``fp8_tflops`` [dense TFLOPS], ``int8_tops`` [dense TOPS], ``tdp_w``
         [W], ``release_year``, ``source``. Empty (NaN) = unsupported or unpublished.
+
+    Examples
+    --------
+    >>> g = gpus().set_index("name")
+    >>> g.loc["A100-80GB", ["memory_gb", "bf16_tflops", "tdp_w"]].tolist()
+    [80.0, 312.0, 400.0]
     """
     return _load_gpus(*_stamp(path or bundled_path("gpus.csv"))).copy()
 
@@ -606,6 +623,12 @@ def models(path: StrPath | None = None) -> Frame:
     -------
     DataFrame
         The reference model catalog as a DataFrame (a copy).
+
+    Examples
+    --------
+    >>> m = models().set_index("name")
+    >>> int(m.loc["Llama-2-7B", "n_layers"]), int(m.loc["Llama-2-7B", "d_model"])
+    (32, 4096)
     """
     return _load_models(*_stamp(path or bundled_path("models.csv"))).copy()
 
@@ -702,6 +725,17 @@ def read_skypilot_catalog(path: StrPath, *, cloud: str | None = None,
     rows), with a fractional accelerator count, or whose accelerator is not in
     the GPU catalog are dropped; how many is recorded in
     ``frame.attrs["dropped"]``.
+
+    Examples
+    --------
+    >>> from importlib.resources import files
+    >>> vms = files("costkit.examples") / "price_lists" / "lambda" / "vms.csv"
+    >>> df = read_skypilot_catalog(vms, cloud="Lambda", price_date="2026-11-20")
+    >>> df[["instance_type", "gpu", "gpu_count", "on_demand_usd_per_hour"]]
+          instance_type       gpu  gpu_count  on_demand_usd_per_hour
+    0        gpu_1x_a10       A10        1.0                    0.75
+    1  gpu_1x_h100_sxm5  H100-SXM        1.0                    3.29
+    2  gpu_8x_h100_sxm5  H100-SXM        8.0                   23.92
     """
     import datetime
 
@@ -822,6 +856,12 @@ def gpu_prices(path: StrPath | None = None, *, gpu_path: StrPath | None = None) 
         ``on_demand_usd_per_hour``, ``spot_usd_per_hour`` [USD/h, whole instance],
         ``price_date``, ``source``, plus ``on_demand_usd_per_gpu_hour`` and
         ``spot_usd_per_gpu_hour`` [USD per GPU-hour].
+
+    Examples
+    --------
+    >>> p = gpu_prices()
+    >>> p.loc[p.gpu == "H100-SXM", "cloud"].nunique() >= 3
+    True
     """
     p = _stamp(path or bundled_path("gpu_prices.csv"))
     return _load_prices(*p, None if gpu_path is None else str(gpu_path)).copy()
@@ -873,6 +913,12 @@ def price_quote(gpu: str, cloud: str | None = None, pricing: str = "on_demand",
     ``max`` is often a big host rather than a dear GPU; ``median`` is the
     default. Prices are list prices on their ``price_date``: re-check before
     quoting them.
+
+    Examples
+    --------
+    >>> q = price_quote("H100", stat="min")
+    >>> q.gpu, round(q.usd_per_gpu_hour, 2), q.n_offers >= 3
+    ('H100-SXM', 1.85, True)
     """
     if stat not in _STATS:
         raise ValueError(f"stat must be one of {', '.join(_STATS)}, got {stat!r}")
@@ -1003,6 +1049,12 @@ def price_summary(pricing: str = "on_demand", *, path: StrPath | None = None,
     -------
     DataFrame
         Per-GPU summary of the offers: count, clouds, min / median / max. [USD per GPU-hour]
+
+    Examples
+    --------
+    >>> s = price_summary().set_index("gpu")
+    >>> bool(s.loc["H100-SXM", "min_usd_per_gpu_hour"] < s.loc["H100-SXM", "max_usd_per_gpu_hour"])
+    True
     """
     key = _PRICING.get(str(pricing).lower())
     if key is None:
@@ -1040,6 +1092,11 @@ def bytes_per_element(dtype: str) -> float:
     -------
     float
         Bytes one value of ``dtype`` takes in memory (``"int4"`` -> 0.5). [bytes]
+
+    Examples
+    --------
+    >>> bytes_per_element("bf16"), bytes_per_element("fp8"), bytes_per_element("int4")
+    (2.0, 1.0, 0.5)
     """
     return DTYPE_BYTES[normalize_dtype(dtype)]
 
@@ -1056,12 +1113,20 @@ def compute_dtype(dtype: str, gpu: GPU | None = None) -> str:
     dtype : str
         Storage data type of the weights.
     gpu : GPU, optional
-        The GPU (it decides whether fp8 or int8 arithmetic exists); default any.
+        The GPU: a weight-only format runs in bf16 on one without an fp16 peak (TPUs);
+        default fp16.
 
     Returns
     -------
     str
         The data type the matmuls of a ``dtype`` model run in.
+
+    Examples
+    --------
+    >>> compute_dtype("bf16"), compute_dtype("fp8"), compute_dtype("int4")
+    ('bf16', 'fp8', 'fp16')
+    >>> compute_dtype("int4", gpu("TPU-v5e"))  # no fp16 peak: weight-only int4 runs in bf16
+    'bf16'
     """
     d = normalize_dtype(dtype)
     if d not in WEIGHT_ONLY_DTYPES:

@@ -403,6 +403,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     -------
     int
         The exit code: 0 ok, 2 bad input, 1 a bug.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> out = os.path.join(tempfile.mkdtemp(), "scenario.schema.json")
+    >>> main(["schema", "--out", out]), os.path.getsize(out) > 1000
+    (0, True)
     """
     from ._tables import DataFileError
     from .scenario import ScenarioError

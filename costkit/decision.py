@@ -80,6 +80,20 @@ class Decision:
         -------
         str
             The decision in words, risk first.
+
+        Examples
+        --------
+        See :func:`decide`: ``decide(cases, draws).text()`` is the decision in words.
+
+        >>> from costkit import roi
+        >>> shop = dict(sessions_per_month=1e6, searches_per_session=3, click_through_rate=0.4,
+        ...             conversion_rate=0.05, average_order_value_usd=50.0, gross_margin=0.2)
+        >>> cases = {"keep": roi.Case(**shop),
+        ...          "BERT": roi.Case(**shop, cvr_lift=0.02, one_off_usd=2e4)}
+        >>> mc = {k: roi.monte_carlo(c, {"cvr_lift": ("normal", c.cvr_lift, 0.005)}, n=2000)
+        ...       for k, c in cases.items()}
+        >>> decide(cases, mc).text().split(".")[0]
+        'Deploy BERT'
         """
         o = self.options
         lines = []

@@ -383,6 +383,11 @@ def expected(exercise_id: str) -> float:
     -------
     float
         The expected answer, computed with costkit (for teachers and the tests).
+
+    Examples
+    --------
+    >>> expected("06.1") > 0
+    True
     """
     return float(_exercise(exercise_id).compute())
 
@@ -405,6 +410,11 @@ def check(exercise_id: str, answer: float) -> CheckResult:
     -------
     CheckResult
         Right, close or wrong, with a hint.
+
+    Examples
+    --------
+    >>> check("06.1", expected("06.1")).status
+    'right'
     """
     ex = _exercise(exercise_id)
     if answer is None:
@@ -459,6 +469,11 @@ def check_all(notebook: str, *answers: float) -> Checks:
     -------
     Checks
         One result per answer, in order.
+
+    Examples
+    --------
+    >>> [c.status for c in check_all("06", expected("06.1"), expected("06.2"), 0.0)]
+    ['right', 'right', 'wrong']
     """
     ids = sorted(k for k in EXERCISES if k.split(".")[0] == str(notebook))
     if not ids:

@@ -89,6 +89,12 @@ def fx_rates(path: StrPath | None = None) -> Frame:
     -------
     DataFrame
         The exchange-rate table as a DataFrame (a copy).
+
+    Examples
+    --------
+    >>> r = fx_rates()
+    >>> set(r["rate_currency"]) == {"CNY"}, "USD" in set(r["currency"])
+    (True, True)
     """
     return _load(*_stamp(path or bundled_path("fx.csv"))).copy()
 

@@ -63,6 +63,13 @@ def training_flops(params: Floats, trainable: Floats, tokens: Floats,
     -------
     numeric
         Training FLOPs: ``(4·N + 2·N_t)·D + A·D``. [FLOP]
+
+    Examples
+    --------
+    Full training of 7B parameters on 2T tokens: 6·N·D.
+
+    >>> training_flops(7e9, 7e9, 2e12)
+    8.4e+22
     """
     return (4.0 * params + 2.0 * trainable) * tokens + attention_per_token * tokens
 
@@ -83,6 +90,13 @@ def attention_flops_per_token(n_layers: Floats, d_model: Floats, seq_len: Floats
     -------
     numeric
         Training attention FLOPs per token: ``12·L·d·s`` (QK^T and AV, fwd + bwd). [FLOP]
+
+    Examples
+    --------
+    Llama 2 7B (32 layers, d = 4096) at 4,096 tokens:
+
+    >>> attention_flops_per_token(32, 4096, 4096) / 1e9
+    6.442450944
     """
     return 12.0 * n_layers * d_model * seq_len
 
@@ -111,6 +125,13 @@ def gpu_hours(flops: Floats, mfu: Floats, goodput: Floats, peak_tflops: Floats) 
     -------
     numeric
         GPU-hours to run ``flops`` at step MFU x goodput of the dense peak. [GPU-hour]
+
+    Examples
+    --------
+    8.4e22 FLOPs at 40% MFU, 90% goodput on a 989.5 TFLOPS H100:
+
+    >>> round(gpu_hours(8.4e22, 0.4, 0.9, 989.5))
+    65503
     """
     return flops / (mfu * goodput * (peak_tflops * 3.6e15))  # 3.6e15 = 1e12 FLOP/TFLOP x 3600 s/h
 
@@ -143,6 +164,13 @@ def kv_bytes_per_token(n_layers: Floats, n_kv_heads: Floats, head_dim: Floats,
     -------
     numeric
         KV-cache bytes of one token. [bytes]
+
+    Examples
+    --------
+    Llama 2 7B in fp16 (32 layers, 32 KV heads of 128): 0.5 MiB per token.
+
+    >>> kv_bytes_per_token(32, 32, 128, 2)
+    524288.0
     """
     latent = np.asarray(latent_dim, dtype=float)
     if latent.ndim == 0 and latent <= 0:  # no latent attention: the common case, one branch
@@ -177,6 +205,13 @@ def distinct_experts(n_experts: Floats, experts_per_token: Floats,
     -------
     numeric
         Expected number of distinct routed experts a batch touches in one layer. [count]
+
+    Examples
+    --------
+    Mixtral (8 experts, 2 per token): one token touches 2, a batch of 16 almost all 8.
+
+    >>> float(distinct_experts(8, 2, 1)), round(float(distinct_experts(8, 2, 16)), 2)
+    (2.0, 7.92)
     """
     e = np.asarray(n_experts, dtype=float)
     k = np.asarray(experts_per_token, dtype=float)
@@ -215,6 +250,13 @@ def all_to_all_bytes_per_token(moe_layers: Floats, experts_per_token: Floats, d_
     -------
     numeric
         Bytes one token sends to other GPUs through expert-parallel all-to-alls. [bytes]
+
+    Examples
+    --------
+    DeepSeek-V3's 58 MoE layers, k = 8, d = 7168, bf16, over 64 GPUs:
+
+    >>> float(all_to_all_bytes_per_token(58, 8, 7168, 2, 64)) / 1e6
+    26.191872
     """
     ep = np.asarray(expert_parallel, dtype=float)
     remote = np.where(ep > 1, (ep - 1.0) / np.maximum(ep, 1.0), 0.0)
@@ -244,6 +286,13 @@ def all_reduce_seconds(bytes_per_gpu: Floats, n_gpus: Floats, link_bytes_per_s: 
     -------
     numeric
         Time of a ring all-reduce of ``bytes_per_gpu`` over ``n_gpus``. [s]
+
+    Examples
+    --------
+    A 1 GB buffer over 8 GPUs on 450 GB/s links: 2 x 7/8 of it each way.
+
+    >>> round(float(all_reduce_seconds(1e9, 8, 450e9)) * 1e3, 3)
+    3.889
     """
     n = np.asarray(n_gpus, dtype=float)
     share = np.where(n > 1, 2.0 * (n - 1.0) / np.maximum(n, 1.0), 0.0)

@@ -312,6 +312,13 @@ class Ledger:
             USD/GB-month), or ``price_unit`` has no currency.
         ValueError
             For a negative, NaN or infinite quantity or price, or an unknown phase.
+
+        Examples
+        --------
+        >>> led = Ledger()
+        >>> item = led.add("train", "fine-tune", 16, "GPU-hour", 2.5, "USD/GPU-hour")
+        >>> item.amount, item.currency
+        (40.0, 'USD')
         """
         phase, category = _phase(phase), _category(category)
         q = float(as_quantity(f"quantity of {name!r}", quantity))
@@ -354,6 +361,12 @@ class Ledger:
         -------
         LineItem
             The line added.
+
+        Examples
+        --------
+        >>> led = Ledger()
+        >>> led.add_fixed("run", "annual licence", 7200, "CNY", category="software").amount
+        7200.0
         """
         phase, category = _phase(phase), _category(category)
         a = float(as_quantity(f"amount of {name!r}", amount))
@@ -392,6 +405,14 @@ class Ledger:
         -------
         LineItem
             The line added.
+
+        Examples
+        --------
+        >>> led = Ledger()
+        >>> item = led.add_storage("train", "checkpoints", storage_gb=200, usd_per_gb_month=0.023,
+        ...                       months=3)
+        >>> round(item.amount, 2)
+        13.8
         """
         gb = float(as_quantity(f"storage_gb of {name!r}", storage_gb))
         mo = float(as_quantity(f"months of {name!r}", months))
@@ -428,6 +449,12 @@ class Ledger:
         -------
         LineItem
             The line added.
+
+        Examples
+        --------
+        >>> led = Ledger()
+        >>> led.add_compute("run", "re-ranker replicas", hours=2 * 730, usd_per_hour=0.8).amount
+        1168.0
         """
         return self.add(phase, name, hours, unit, usd_per_hour, f"USD/{unit}",
                         category=category, note=note)
@@ -465,6 +492,15 @@ class Ledger:
         -------
         tuple of LineItem
             The labelling line, and the review line when there is a review share.
+
+        Examples
+        --------
+        10,000 pairs at 0.05 USD a label, two labels each, 10% reviewed at 0.5 USD:
+
+        >>> led = Ledger()
+        >>> [round(i.amount, 2) for i in led.add_labelling("train", "relevance pairs", items=10_000,
+        ...     usd_per_label=0.05, labels_per_item=2, review_share=0.1, usd_per_review=0.5)]
+        [1000.0, 1000.0]
         """
         n = float(as_quantity(f"items of {name!r}", items))
         per = float(as_quantity(f"labels_per_item of {name!r}", labels_per_item))
@@ -503,6 +539,13 @@ class Ledger:
         -------
         LineItem
             The line added.
+
+        Examples
+        --------
+        >>> led = Ledger()
+        >>> led.add_subscription("run", "experiment tracker", seats=5, usd_per_seat_month=50,
+        ...                      months=12).amount
+        3000.0
         """
         n = float(as_quantity(f"seats of {name!r}", seats))
         mo = float(as_quantity(f"months of {name!r}", months))
@@ -537,6 +580,13 @@ class Ledger:
         -------
         LineItem
             The line added.
+
+        Examples
+        --------
+        >>> led = Ledger()
+        >>> led.add_cost_of_delay("opt", "launch one month later", months=1,
+        ...                       usd_per_month=12_000).amount
+        12000.0
         """
         return self.add(phase, name, months, "month", usd_per_month, "USD/month",
                         category=OPPORTUNITY_CATEGORY,
@@ -554,6 +604,13 @@ class Ledger:
         -------
         Ledger
             This ledger, with ``other``'s lines appended.
+
+        Examples
+        --------
+        >>> a, b = Ledger(), Ledger()
+        >>> _ = b.add_compute("tune", "search", hours=100, usd_per_hour=2.0)
+        >>> len(a.extend(b).items)
+        1
         """
         for it in other.items:
             self._check_currency(it.currency)
@@ -598,6 +655,14 @@ class Ledger:
         DataFrame
             The items as a DataFrame, with the cost in ``currency`` (default: the
             ledger's).
+
+        Examples
+        --------
+        >>> led = Ledger()
+        >>> _ = led.add_compute("train", "fine-tune", hours=16, usd_per_hour=2.5)
+        >>> led.to_frame()[["phase", "name", "quantity", "cost_usd"]]
+           phase       name  quantity  cost_usd
+        0  train  fine-tune      16.0      40.0
         """
         import pandas as pd
 
@@ -627,6 +692,17 @@ class Ledger:
         -------
         Series
             Cost per phase (all four, zero where empty) as a Series. [currency]
+
+        Examples
+        --------
+        >>> led = Ledger()
+        >>> _ = led.add_compute("train", "fine-tune", hours=16, usd_per_hour=2.5)
+        >>> led.by_phase()
+        train    40.0
+        run       0.0
+        opt       0.0
+        tune      0.0
+        Name: cost_usd, dtype: float64
         """
         import pandas as pd
 
@@ -652,6 +728,16 @@ class Ledger:
         -------
         Series
             Cost per category as a Series.
+
+        Examples
+        --------
+        >>> led = Ledger()
+        >>> _ = led.add_compute("train", "fine-tune", hours=16, usd_per_hour=2.5)
+        >>> _ = led.add_fixed("run", "licence", 100, category="software")
+        >>> led.by_category().loc[["hardware", "software"]]
+        hardware     40.0
+        software    100.0
+        Name: cost_usd, dtype: float64
         """
         import pandas as pd
 
@@ -687,6 +773,13 @@ class Ledger:
         DataFrame
             Cost by phase (rows, all four) and category (columns, see
             :meth:`by_category`).
+
+        Examples
+        --------
+        >>> led = Ledger()
+        >>> _ = led.add_compute("train", "fine-tune", hours=16, usd_per_hour=2.5)
+        >>> float(led.by_phase_category(totals=True).loc["total", "total"])
+        40.0
         """
         import pandas as pd
 
@@ -713,6 +806,13 @@ class Ledger:
         -------
         float
             Total cost, the sum over all items, the cost of delay included. [currency]
+
+        Examples
+        --------
+        >>> led = Ledger()
+        >>> _ = led.add_compute("train", "fine-tune", hours=16, usd_per_hour=2.5)
+        >>> led.total(), led.total("USD")
+        (40.0, 40.0)
         """
         return self._sum(self._items, currency)
 
@@ -730,6 +830,14 @@ class Ledger:
         float
             Money paid: :meth:`total` less the ``time`` category (the cost of delay).
             [currency]
+
+        Examples
+        --------
+        >>> led = Ledger()
+        >>> _ = led.add_compute("train", "fine-tune", hours=16, usd_per_hour=2.5)
+        >>> _ = led.add_cost_of_delay("opt", "a month late", months=1, usd_per_month=1000)
+        >>> led.total(), led.cash_total()
+        (1040.0, 40.0)
         """
         return self._sum([it for it in self._items if it.category != OPPORTUNITY_CATEGORY],
                          currency)

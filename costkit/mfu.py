@@ -207,6 +207,14 @@ def link_bytes_per_s(g: GPU, expert_parallel: float) -> float:
     -------
     float
         One-direction bytes/s of the link an all-to-all over ``expert_parallel`` GPUs uses.
+
+    Examples
+    --------
+    Within a node the all-to-all runs over NVLink (900 GB/s both ways); beyond it, the network.
+
+    >>> from costkit.catalog import gpu
+    >>> link_bytes_per_s(gpu("H100-SXM"), 8) / 1e9, link_bytes_per_s(gpu("H100-SXM"), 64) / 1e9
+    (450.0, 50.0)
     """
     if expert_parallel <= DEFAULT_EXPERT_PARALLEL:
         return (g.interconnect_gbps or 2 * NETWORK_GBPS_PER_GPU) / 2.0 * 1e9
@@ -370,6 +378,12 @@ class EfficiencyModel:
         -------
         numeric
             Effective MFU (MFU x goodput) for each configuration. [unitless]
+
+        Examples
+        --------
+        >>> m = efficiency_model()
+        >>> 0.2 < float(m.effective_mfu("Hopper", 7e9, 989.5)) < 0.6
+        True
         """
         import numpy as np
 
@@ -399,6 +413,13 @@ class EfficiencyModel:
         numeric
             The same with the generation's effect given as a number (or array) [log
             units].
+
+        Examples
+        --------
+        >>> m = efficiency_model()
+        >>> a = m.effective_mfu("Hopper", 7e9, 989.5)
+        >>> bool(abs(m.effective_mfu_from_effect(m.arch_effects["Hopper"], 7e9, 989.5) - a) < 1e-12)
+        True
         """
         import numpy as np
 
@@ -552,6 +573,14 @@ def mfu_arrays(names: Sequence[str], inv: NDArray[np.intp], dtype: str, active_p
     tuple
         ``(central, low, high, basis, model)``: step MFU per configuration, the text saying
         where it comes from, and the fitted model.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> c, lo, hi, basis, _ = mfu_arrays(["H100-SXM"], np.zeros((), dtype=int), "bf16",
+    ...                                  np.asarray(7e9))
+    >>> bool(lo < c < hi)
+    True
     """
     import numpy as np
 
@@ -681,6 +710,12 @@ def calibration(*, attention: bool = True, path: StrPath | None = None,
     -------
     DataFrame
         Per run: the published GPU-hours, the in-sample and the out-of-sample prediction.
+
+    Examples
+    --------
+    >>> c = calibration()
+    >>> len(c) >= 30, bool((c["loo_ratio"] > 0).all())
+    (True, True)
     """
     import numpy as np
 

@@ -118,6 +118,14 @@ def mla_attention_params(d_model: Floats, n_heads: Floats, *, q_lora_rank: Float
     -------
     numeric
         Multi-head latent attention weights of one layer (DeepSeek-V2/V3). [count]
+
+    Examples
+    --------
+    DeepSeek-V3's attention (d = 7168, 128 heads):
+
+    >>> mla_attention_params(7168, 128, q_lora_rank=1536, kv_lora_rank=512, qk_nope_head_dim=128,
+    ...                      qk_rope_head_dim=64, v_head_dim=128)
+    187107328.0
     """
     d = float(d_model)
     h = float(n_heads)
@@ -174,6 +182,16 @@ def param_counts(*, n_layers: Floats, d_model: Floats, attention_params: Floats,
     router ``d·E``, of which a token uses ``(k + shared)·m·d·f_e + d·E``.
     Biases and the routers' balance biases are not counted (DeepSeek-V3:
     256 per layer).
+
+    Examples
+    --------
+    Mixtral 8x7B: 46.7B weights, 12.9B used per token.
+
+    >>> total, active = param_counts(n_layers=32, d_model=4096,
+    ...     attention_params=gqa_attention_params(4096, 32, 8), vocab_size=32000, moe_layers=32,
+    ...     n_experts=8, experts_per_token=2, d_ff_expert=14336)
+    >>> int(total), int(active)
+    (46702792704, 12879925248)
     """
     m = 3.0 if gated_mlp else 2.0
     L, d = float(n_layers), float(d_model)

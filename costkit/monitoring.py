@@ -149,6 +149,15 @@ def usage_by_hour(tel: Telemetry) -> Frame:
     -------
     DataFrame
         Each replica's clock hours from :class:`~costkit.telemetry.Telemetry`.
+
+    Examples
+    --------
+    >>> from costkit import telemetry
+    >>> week = synthetic_telemetry(days=1, replicas=12, freq="15min")
+    >>> tel = telemetry.read_telemetry(week.telemetry)
+    >>> u = usage_by_hour(tel)
+    >>> len(u), u["hour"].nunique()
+    (288, 24)
     """
     import pandas as pd
 
@@ -194,6 +203,16 @@ def cost_usage(tel: Telemetry, bill_hours: Frame) -> Frame:
     DataFrame
         One row per replica-hour: its requests, utilisation and money (``cost_usd``,
         ``billed_usd``, busy and idle). [USD]
+
+    Examples
+    --------
+    >>> from costkit import billing, telemetry
+    >>> week = synthetic_telemetry(days=1, replicas=12, freq="15min")
+    >>> tel = telemetry.read_telemetry(week.telemetry)
+    >>> hours = billing.focus_resource_hours(week.bill)
+    >>> costed = cost_usage(tel, hours)
+    >>> bool(abs(costed["cost_usd"].sum() - hours["effective_cost"].sum()) < 1e-6)
+    True
     """
     import pandas as pd
 
@@ -263,6 +282,17 @@ def chargeback(costed: Frame, *, by: str | Sequence[str] = ("team", "model"),
     -------
     DataFrame
         Realised cost per period and key: the chargeback table.
+
+    Examples
+    --------
+    >>> from costkit import billing, telemetry
+    >>> week = synthetic_telemetry(days=1, replicas=12, freq="15min")
+    >>> tel = telemetry.read_telemetry(week.telemetry)
+    >>> hours = billing.focus_resource_hours(week.bill)
+    >>> costed = cost_usage(tel, hours)
+    >>> cb = chargeback(costed, freq=None)
+    >>> bool(abs(cb["cost_usd"].sum() - costed["cost_usd"].sum()) < 1e-6)
+    True
     """
     import pandas as pd
 
@@ -307,6 +337,15 @@ def slo_violations(tel: Telemetry, slo_s: float, *, column: str = "latency_p95_s
     -------
     DataFrame
         Samples whose ``column`` latency exceeded ``slo_s`` [s], per key.
+
+    Examples
+    --------
+    >>> from costkit import telemetry
+    >>> week = synthetic_telemetry(days=1, replicas=12, freq="15min")
+    >>> tel = telemetry.read_telemetry(week.telemetry)
+    >>> slo = {"re-ranker": 0.1, "query-rewriter": 1.0, "recommender": 0.05}
+    >>> list(slo_violations(tel, slo).columns)
+    ['samples', 'violations', 'requests_in_violation', 'violation_share', 'minutes_in_violation']
     """
     import pandas as pd
 
@@ -348,6 +387,15 @@ def utilization_matrix(tel: Telemetry, *, model: str | None = None, freq: str = 
     -------
     DataFrame
         Mean utilisation per replica (rows) and period (columns), for a heat map.
+
+    Examples
+    --------
+    >>> from costkit import telemetry
+    >>> week = synthetic_telemetry(days=1, replicas=12, freq="15min")
+    >>> tel = telemetry.read_telemetry(week.telemetry)
+    >>> m = utilization_matrix(tel, model="re-ranker")
+    >>> m.shape[1], bool(((m >= 0) & (m <= 1)).all().all())
+    (24, True)
     """
     f = tel.frame if model is None else tel.frame[tel.frame["model"] == model]
     if f.empty:
@@ -399,6 +447,14 @@ def robust_z(values: NDArray[np.float64] | Series, window: int, *, period: int =
     tuple of ndarray
         ``(z, median)``: the score of each point and the median of its history (NaN without
         enough history).
+
+    Examples
+    --------
+    A flat history with one spike: the spike scores high, the rest near 0.
+
+    >>> z, med = robust_z([10, 11, 10, 11, 10, 40], window=5)
+    >>> round(float(z[-1]), 1), float(med[-1])
+    (40.5, 10.0)
     """
     x = np.asarray(values, dtype=float)
     n = x.size
@@ -464,6 +520,16 @@ def alerts(costed: Frame, *, by: str = "model", window_days: int = 7, mad_thresh
     DataFrame
         Alerts per ``by`` key: cost-per-request and error-rate spikes, sustained low
         utilisation.
+
+    Examples
+    --------
+    >>> from costkit import billing, telemetry
+    >>> week = synthetic_telemetry(days=1, replicas=12, freq="15min")
+    >>> tel = telemetry.read_telemetry(week.telemetry)
+    >>> hours = billing.focus_resource_hours(week.bill)
+    >>> costed = cost_usage(tel, hours)
+    >>> list(alerts(costed).columns)[:4]
+    ['kind', 'model', 'start', 'end']
     """
     import pandas as pd
 
@@ -559,6 +625,17 @@ class Drivers:
             :func:`costkit.monitoring.cost_usage`.
         **where
             Column = value filters (``model="reranker"``).
+
+        Examples
+        --------
+        >>> from costkit import billing, telemetry
+        >>> week = synthetic_telemetry(days=1, replicas=12, freq="15min")
+        >>> tel = telemetry.read_telemetry(week.telemetry)
+        >>> hours = billing.focus_resource_hours(week.bill)
+        >>> costed = cost_usage(tel, hours)
+        >>> d = Drivers.from_usage(costed, model="re-ranker")
+        >>> 0 < d.utilization < 1
+        True
         """
         rows = costed
         for k, v in where.items():
@@ -582,6 +659,15 @@ class Drivers:
             Hours the drivers are scaled to. [h]
         strategy : str, optional
             Provisioning strategy of the plan; default the cheapest.
+
+        Examples
+        --------
+        >>> from costkit.capacity import plan, traffic_profile
+        >>> p = plan(traffic_profile(2e6), replica_rps=25.0, request_latency_s=0.04,
+        ...          usd_per_replica_hour=1.0)
+        >>> d = Drivers.from_plan(p, hours=24)
+        >>> round(d.requests / 1e6, 2)
+        2.0
         """
         from costkit.capacity import HOURS_PER_MONTH
 
@@ -616,6 +702,22 @@ def variance_report(estimate: Drivers, actual: Drivers) -> Series:
     -------
     Series
         Why the realised cost differs from the estimate, in USD, step by step.
+
+    Examples
+    --------
+    Planned 1M requests at 25 per busy replica-hour, 70% busy, 1 USD an hour; served 1.2M,
+    60% busy:
+
+    >>> plan_ = Drivers(1e6, 25.0, 0.7, 1.0)
+    >>> actual = Drivers(1.2e6, 25.0, 0.6, 1.0)
+    >>> variance_report(plan_, actual).round(2)
+    estimate       57142.86
+    traffic        11428.57
+    utilisation    11428.57
+    price              0.00
+    throughput         0.00
+    actual         80000.00
+    Name: usd, dtype: float64
     """
     import pandas as pd
 
@@ -651,6 +753,11 @@ def sample_files(directory: StrPath | None = None) -> dict:
     -------
     dict
         ``{"telemetry": path, "bill": path}``.
+
+    Examples
+    --------
+    >>> sorted(sample_files())
+    ['bill', 'telemetry']
     """
     from pathlib import Path
 
@@ -735,6 +842,12 @@ def synthetic_telemetry(days: int = 7, replicas: int = 200, freq: str = "1min", 
     -------
     SyntheticWeek
         A seeded, realistic week of serving telemetry and its FOCUS bill.
+
+    Examples
+    --------
+    >>> w = synthetic_telemetry(days=1, replicas=12, freq="15min")
+    >>> w.telemetry["replica_id"].nunique(), sorted(w.fleet.index)
+    (12, ['query-rewriter', 're-ranker', 'recommender'])
     """
     import pandas as pd
 

@@ -270,6 +270,13 @@ class Variant:
         -------
         ServingEstimate or EncoderEstimate
             The serving estimate of this variant's model and data types.
+
+        Examples
+        --------
+        >>> e = baseline("bert-base").serve(gpu="L4", seq_len=128, batch_size=64,
+        ...                                usd_per_gpu_hour=0.8)
+        >>> type(e).__name__, e.bound
+        ('EncoderEstimate', 'compute')
         """
         from . import serving
 
@@ -299,6 +306,13 @@ class Variant:
         -------
         Ledger
             The one-off work in the ``opt`` phase, added to ``ledger`` (or a new one).
+
+        Examples
+        --------
+        >>> q = quantize(baseline("llama-2-7b"), "int8", engineering_days=2,
+        ...              usd_per_engineer_day=800)
+        >>> q.to_ledger().total()
+        1600.0
         """
         from .ledger import Ledger
 
@@ -745,6 +759,14 @@ class OptimizationComparison:
         DataFrame
             Payback months of each variant over an array of monthly traffic (a
             DataFrame).
+
+        Examples
+        --------
+        >>> b = baseline("bert-base")
+        >>> c = compare([b, quantize(b, "int8")], monthly_requests=3e8, gpu="L4", seq_len=128,
+        ...             batch_size=64, candidates_per_query=100, usd_per_gpu_hour=0.8)
+        >>> c.payback_curve([1e7, 1e8, 1e9]).shape
+        (3, 1)
         """
         import pandas as pd
 
@@ -775,6 +797,14 @@ class OptimizationComparison:
         DataFrame
             Monthly net benefit of each variant if its accuracy loss were
             ``accuracy_loss``.
+
+        Examples
+        --------
+        >>> b = baseline("bert-base")
+        >>> c = compare([b, quantize(b, "int8")], monthly_requests=3e8, gpu="L4", seq_len=128,
+        ...             batch_size=64, candidates_per_query=100, usd_per_gpu_hour=0.8)
+        >>> c.net_benefit_at([0.0, 0.01]).shape
+        (2, 1)
         """
         import pandas as pd
 
@@ -799,6 +829,15 @@ class OptimizationComparison:
         -------
         Ledger
             The one-off work of variant ``name`` in the ``opt`` phase of a ledger.
+
+        Examples
+        --------
+        >>> b = baseline("bert-base")
+        >>> c = compare([b, quantize(b, "int8")], monthly_requests=3e8, gpu="L4", seq_len=128,
+        ...             batch_size=64, candidates_per_query=100, usd_per_gpu_hour=0.8)
+        >>> led = c.to_ledger(c.table.index[1])
+        >>> bool(led.by_phase()["opt"] >= 0)
+        True
         """
         if name not in self.variants:
             raise ValueError(f"unknown variant {name!r}; one of {', '.join(self.variants)}")

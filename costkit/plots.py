@@ -70,6 +70,15 @@ def money_ticks(axis: Axis) -> Axis:
     -------
     matplotlib Axis
         Tick labels in k, M and B (``1.5 M``, ``250 k``); returns the axis.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> _ = ax.plot([0, 1], [0, 2.5e6])
+    >>> money_ticks(ax.yaxis).get_major_formatter()(1.5e6, 0)
+    '1.5 M'
+    >>> plt.close("all")
     """
     from matplotlib.ticker import FuncFormatter, NullFormatter
 
@@ -110,6 +119,18 @@ def ledger_bars(ledger: Ledger, *, ax: Axes | None = None, currency: str | None 
     -------
     matplotlib Axes
         The axes drawn on.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from costkit.ledger import four_part_ledger
+    >>> led = four_part_ledger({"train": 100, "run": 730, "opt": 10, "tune": 50},
+    ...                        {"train": 2.5, "run": 0.8, "opt": 2.5, "tune": 2.5},
+    ...                        {"train": 200, "run": 20, "opt": 50, "tune": 10})
+    >>> ax = ledger_bars(led)
+    >>> [t.get_text() for t in ax.get_xticklabels()]
+    ['C_train', 'C_run', 'C_opt', 'C_tune']
+    >>> plt.close("all")
     """
     from costkit.ledger import PHASE_LABELS, PHASES
 
@@ -164,6 +185,18 @@ def ledger_items(ledger: Ledger, *, ax: Axes | None = None, currency: str | None
     -------
     matplotlib Axes
         The axes drawn on.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from costkit.ledger import four_part_ledger
+    >>> led = four_part_ledger({"train": 100, "run": 730, "opt": 10, "tune": 50},
+    ...                        {"train": 2.5, "run": 0.8, "opt": 2.5, "tune": 2.5},
+    ...                        {"train": 200, "run": 20, "opt": 50, "tune": 10})
+    >>> ax = ledger_items(led)
+    >>> len(ax.get_yticklabels())
+    8
+    >>> plt.close("all")
     """
     import numpy as np
 
@@ -227,6 +260,18 @@ def ledger_matrix(ledger: Ledger, *, ax: Axes | None = None, currency: str | Non
     -------
     matplotlib Axes
         The axes drawn on.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from costkit.ledger import four_part_ledger
+    >>> led = four_part_ledger({"train": 100, "run": 730, "opt": 10, "tune": 50},
+    ...                        {"train": 2.5, "run": 0.8, "opt": 2.5, "tune": 2.5},
+    ...                        {"train": 200, "run": 20, "opt": 50, "tune": 10})
+    >>> ax = ledger_matrix(led)
+    >>> len(ax.patches) > 0
+    True
+    >>> plt.close("all")
     """
     import numpy as np
 
@@ -275,6 +320,18 @@ def ledger_waterfall(ledger: Ledger, *, ax: Axes | None = None,
     -------
     matplotlib Axes
         The axes drawn on.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from costkit.ledger import four_part_ledger
+    >>> led = four_part_ledger({"train": 100, "run": 730, "opt": 10, "tune": 50},
+    ...                        {"train": 2.5, "run": 0.8, "opt": 2.5, "tune": 2.5},
+    ...                        {"train": 200, "run": 20, "opt": 50, "tune": 10})
+    >>> ax = ledger_waterfall(led)
+    >>> len(ax.patches)
+    5
+    >>> plt.close("all")
     """
     from costkit.ledger import PHASE_LABELS, PHASES
 
@@ -318,6 +375,14 @@ def price_spread(prices: Frame | None = None, *, gpus: Sequence[str] | None = No
     -------
     matplotlib Axes
         The axes drawn on.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> ax = price_spread(gpus=["H100-SXM", "A100-80GB", "L4"])
+    >>> len(ax.get_yticklabels())
+    3
+    >>> plt.close("all")
     """
     import numpy as np
 
@@ -376,6 +441,16 @@ def training_by_gpu(est: TrainingEstimate, *, ax: Axes | None = None,
     -------
     matplotlib Axes
         The axes drawn on.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from costkit.training import estimate
+    >>> est = estimate(model="llama-2-7b", tokens=1e11, gpu=["H100-SXM", "A100-80GB"], n_gpus=8)
+    >>> ax = training_by_gpu(est)
+    >>> ax.get_xlabel()
+    'cost [USD]'
+    >>> plt.close("all")
     """
     import numpy as np
 
@@ -422,6 +497,16 @@ def training_scaling(est: TrainingEstimate, *, ax: Axes | None = None,
     -------
     matplotlib Axes
         The axes drawn on.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from costkit.training import estimate
+    >>> ax = training_scaling(estimate(model="llama-2-7b", tokens=1e11, gpu="H100-SXM",
+    ...                                n_gpus=[8, 16, 32]))
+    >>> ax.get_xscale()
+    'log'
+    >>> plt.close("all")
     """
     import numpy as np
 
@@ -487,6 +572,16 @@ def memory_stack(breakdowns: Mapping[str, MemoryBreakdown], *, gpu: str | None =
     -------
     matplotlib Axes
         The axes drawn on.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from costkit.training import memory
+    >>> ax = memory_stack({"ZeRO-0": memory(7e9, zero_stage=0, n_gpus=8),
+    ...                    "ZeRO-3": memory(7e9, zero_stage=3, n_gpus=8)}, gpu="H100-SXM")
+    >>> ax.get_ylabel()
+    'memory per GPU [GB]'
+    >>> plt.close("all")
     """
     ax = _axes(ax)
     parts = ("weights_gb", "gradients_gb", "optimizer_gb", "activations_gb")
@@ -524,6 +619,15 @@ def compute_optimal_frontier(plan: ComputeOptimalPlan, *, ax: Axes | None = None
     -------
     matplotlib Axes
         The axes drawn on.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from costkit.training import compute_optimal
+    >>> ax = compute_optimal_frontier(compute_optimal([1e5, 1e6, 1e7], usd_per_gpu_hour=2.0))
+    >>> ax.get_xscale()
+    'log'
+    >>> plt.close("all")
     """
     import numpy as np
 
@@ -577,6 +681,16 @@ def latency_throughput(est: ServingEstimate, *, slo_s: float | None = None, ax: 
     -------
     matplotlib Axes
         The axes drawn on.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from costkit.serving import estimate
+    >>> ax = latency_throughput(estimate("llama-2-7b", gpu="H100-SXM", batch_size=[1, 8, 32]),
+    ...                         slo_s=3.0)
+    >>> ax.get_ylabel()
+    'request latency [s]'
+    >>> plt.close("all")
     """
     import numpy as np
 
@@ -620,6 +734,17 @@ def replica_curve(plan: CapacityPlan, *, ax: Axes | None = None) -> Axes:
     -------
     matplotlib Axes
         The axes drawn on.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from costkit.capacity import plan, traffic_profile
+    >>> p = plan(traffic_profile(2e6), replica_rps=25.0, request_latency_s=0.04,
+    ...          usd_per_replica_hour=1.0)
+    >>> ax = replica_curve(p)
+    >>> ax.get_xlabel()
+    'hour'
+    >>> plt.close("all")
     """
     import numpy as np
 
@@ -662,6 +787,16 @@ def serving_cost_by_gpu(est: ServingEstimate | EncoderEstimate, *,
     -------
     matplotlib Axes
         The axes drawn on.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from costkit.serving import estimate
+    >>> est = estimate("llama-2-7b", gpu=["H100-SXM", "A100-80GB"], batch_size=16)
+    >>> ax = serving_cost_by_gpu(est)
+    >>> len(ax.patches)
+    2
+    >>> plt.close("all")
     """
     import numpy as np
 
@@ -702,6 +837,15 @@ def serving_memory(est: ServingEstimate, *, usable_memory_fraction: float = 0.9,
     -------
     matplotlib Axes
         The axes drawn on.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from costkit.serving import estimate
+    >>> ax = serving_memory(estimate("llama-2-7b", gpu="L4", dtype="int8", batch_size=[1, 4, 16]))
+    >>> ax.get_ylabel()
+    'memory per GPU [GB]'
+    >>> plt.close("all")
     """
     import numpy as np
 
@@ -746,6 +890,16 @@ def search_strategies(searches: Sequence[SearchCost], *, metric: str = "gpu_hour
     -------
     matplotlib Axes
         The axes drawn on.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from costkit.tuning import search_cost
+    >>> s = [search_cost(k, 81, trial_gpu_hours=10, usd_per_gpu_hour=2) for k in ("random", "sha")]
+    >>> ax = search_strategies(s)
+    >>> [t.get_text() for t in ax.get_xticklabels()]
+    ['random', 'halving (SHA)']
+    >>> plt.close("all")
     """
     import pandas as pd
 
@@ -795,6 +949,15 @@ def finetune_methods(df: Frame, *, metric: str = "cost_usd", ax: Axes | None = N
     -------
     matplotlib Axes
         The axes drawn on.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from costkit.tuning import finetune_options
+    >>> ax = finetune_methods(finetune_options("llama-2-7b", 1e8, gpu=("H100-SXM", "L40S")))
+    >>> len(ax.get_legend().get_texts())
+    2
+    >>> plt.close("all")
     """
     import numpy as np
 
@@ -854,6 +1017,14 @@ def ab_sample_size(baseline_rate: Floats, lifts: Floats, *, relative: bool = Tru
     -------
     matplotlib Axes
         The axes drawn on.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> ax = ab_sample_size(0.03, [0.02, 0.05, 0.1], daily_units=100_000, mark=0.05)
+    >>> ax.get_ylabel()
+    'visitors per arm'
+    >>> plt.close("all")
     """
     import numpy as np
 
@@ -911,6 +1082,18 @@ def optimization_costs(comparison: OptimizationComparison, *, ax: Axes | None = 
     -------
     matplotlib Axes
         The axes drawn on.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from costkit.optimization import baseline, compare, quantize
+    >>> b = baseline("bert-base")
+    >>> c = compare([b, quantize(b, "int8")], monthly_requests=3e8, gpu="L4", seq_len=128,
+    ...             batch_size=64, candidates_per_query=100, usd_per_gpu_hour=0.8)
+    >>> ax = optimization_costs(c)
+    >>> len(ax.get_xticklabels())
+    8
+    >>> plt.close("all")
     """
     ax = _axes(ax, figsize=(8, 4))
     t = comparison.table
@@ -948,6 +1131,18 @@ def payback_curve(comparison: OptimizationComparison, monthly_requests: Floats, 
     -------
     matplotlib Axes
         The axes drawn on.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from costkit.optimization import baseline, compare, quantize
+    >>> b = baseline("bert-base")
+    >>> c = compare([b, quantize(b, "int8")], monthly_requests=3e8, gpu="L4", seq_len=128,
+    ...             batch_size=64, candidates_per_query=100, usd_per_gpu_hour=0.8)
+    >>> ax = payback_curve(c, [1e7, 1e8, 1e9])
+    >>> ax.get_xscale(), ax.get_yscale()
+    ('log', 'log')
+    >>> plt.close("all")
     """
     import numpy as np
 
@@ -1000,6 +1195,18 @@ def accuracy_tradeoff(comparison: OptimizationComparison, accuracy_loss: Floats,
     -------
     matplotlib Axes
         The axes drawn on.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from costkit.optimization import baseline, compare, quantize
+    >>> b = baseline("bert-base")
+    >>> c = compare([b, quantize(b, "int8")], monthly_requests=3e8, gpu="L4", seq_len=128,
+    ...             batch_size=64, candidates_per_query=100, usd_per_gpu_hour=0.8)
+    >>> ax = accuracy_tradeoff(c, [0.0, 0.005, 0.01])
+    >>> ax.get_xlabel()
+    "relative drop in conversion [%] (dots: each variant's assumed loss)"
+    >>> plt.close("all")
     """
     import numpy as np
 
@@ -1053,6 +1260,18 @@ def cumulative_cash_flow(result: ROIResult, *, ax: Axes | None = None, label: st
     -------
     matplotlib Axes
         The axes drawn on.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from costkit.roi import Case
+    >>> case = Case(sessions_per_month=1e6, searches_per_session=3, click_through_rate=0.4,
+    ...             conversion_rate=0.05, average_order_value_usd=50.0, gross_margin=0.2,
+    ...             cvr_lift=0.02, one_off_usd=2e4)
+    >>> ax = cumulative_cash_flow(case.evaluate())
+    >>> ax.get_xlabel()
+    'month'
+    >>> plt.close("all")
     """
     import numpy as np
 
@@ -1102,6 +1321,17 @@ def waterfall(steps: Series, *, ax: Axes | None = None, ylabel: str = "USD", tit
     -------
     matplotlib Axes
         The axes drawn on.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import pandas as pd
+    >>> steps = pd.Series({"train": 250.0, "run": 584.0, "total": 834.0})
+    >>> steps.attrs["is_total"] = ["total"]
+    >>> ax = waterfall(steps)
+    >>> len(ax.patches)
+    3
+    >>> plt.close("all")
     """
     ax = _axes(ax, figsize=(9, 4))
     from costkit.style import BAD, GOOD, TOTAL
@@ -1147,6 +1377,18 @@ def roi_waterfall(result: ROIResult, *, ax: Axes | None = None) -> Axes:
     -------
     matplotlib Axes
         The axes drawn on.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from costkit.roi import Case, monte_carlo
+    >>> case = Case(sessions_per_month=1e6, searches_per_session=3, click_through_rate=0.4,
+    ...             conversion_rate=0.05, average_order_value_usd=50.0, gross_margin=0.2,
+    ...             cvr_lift=0.02, one_off_usd=2e4)
+    >>> ax = roi_waterfall(case.evaluate())
+    >>> ax.get_ylabel()
+    'USD over the horizon'
+    >>> plt.close("all")
     """
     return waterfall(result.waterfall(), ax=ax, ylabel="USD over the horizon",
                      title=f"From incremental gross profit to NPV ({result.case.name or 'case'})")
@@ -1171,6 +1413,19 @@ def tornado(table: Frame, *, ax: Axes | None = None, top: int | None = None,
     -------
     matplotlib Axes
         The axes drawn on.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from costkit.roi import Case, monte_carlo
+    >>> case = Case(sessions_per_month=1e6, searches_per_session=3, click_through_rate=0.4,
+    ...             conversion_rate=0.05, average_order_value_usd=50.0, gross_margin=0.2,
+    ...             cvr_lift=0.02, one_off_usd=2e4)
+    >>> from costkit.roi import tornado as tornado_table
+    >>> ax = tornado(tornado_table(case), top=5)
+    >>> len(ax.get_yticklabels())
+    5
+    >>> plt.close("all")
     """
     ax = _axes(ax, figsize=(8, 4))
     t = table if top is None else table.head(top)
@@ -1205,6 +1460,18 @@ def npv_histogram(mc: MonteCarloResult, *, ax: Axes | None = None, bins: int = 8
     -------
     matplotlib Axes
         The axes drawn on.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from costkit.roi import Case, monte_carlo
+    >>> case = Case(sessions_per_month=1e6, searches_per_session=3, click_through_rate=0.4,
+    ...             conversion_rate=0.05, average_order_value_usd=50.0, gross_margin=0.2,
+    ...             cvr_lift=0.02, one_off_usd=2e4)
+    >>> ax = npv_histogram(monte_carlo(case, {"cvr_lift": ("normal", 0.02, 0.01)}, n=2000))
+    >>> ax.get_xlabel()
+    'NPV [USD]'
+    >>> plt.close("all")
     """
     import numpy as np
 
@@ -1244,6 +1511,18 @@ def bill_by_day(chargeback_table: Frame, *, by: str = "team", ax: Axes | None = 
     -------
     matplotlib Axes
         The axes drawn on.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from costkit import billing, monitoring, telemetry
+    >>> week = monitoring.synthetic_telemetry(days=1, replicas=12, freq="15min")
+    >>> costed = monitoring.cost_usage(telemetry.read_telemetry(week.telemetry),
+    ...                                billing.focus_resource_hours(week.bill))
+    >>> ax = bill_by_day(monitoring.chargeback(costed))
+    >>> ax.get_ylabel()
+    'effective cost [USD per day]'
+    >>> plt.close("all")
     """
     ax = _axes(ax, figsize=(9, 4))
     t = chargeback_table["cost_usd"].groupby(level=["hour", by], observed=True).sum().unstack(by)
@@ -1276,6 +1555,17 @@ def utilization_heatmap(matrix: Frame, *, ax: Axes | None = None,
     -------
     matplotlib Axes
         The axes drawn on.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from costkit import monitoring, telemetry
+    >>> tel = telemetry.read_telemetry(monitoring.synthetic_telemetry(days=1, replicas=12,
+    ...                                                               freq="15min").telemetry)
+    >>> ax = utilization_heatmap(monitoring.utilization_matrix(tel))
+    >>> ax.get_title()
+    'GPU utilisation by replica and hour'
+    >>> plt.close("all")
     """
     ax = _axes(ax, figsize=(10, 4))
     im = ax.imshow(matrix.to_numpy(), aspect="auto", cmap="viridis", vmin=0, vmax=1,
@@ -1307,6 +1597,18 @@ def idle_money(chargeback_table: Frame, *, by: str = "model", ax: Axes | None = 
     -------
     matplotlib Axes
         The axes drawn on.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from costkit import billing, monitoring, telemetry
+    >>> week = monitoring.synthetic_telemetry(days=1, replicas=12, freq="15min")
+    >>> costed = monitoring.cost_usage(telemetry.read_telemetry(week.telemetry),
+    ...                                billing.focus_resource_hours(week.bill))
+    >>> ax = idle_money(monitoring.chargeback(costed))
+    >>> ax.get_xlabel()
+    'effective cost [USD]'
+    >>> plt.close("all")
     """
     ax = _axes(ax, figsize=(8, 3.5))
     t = chargeback_table.groupby(level=by, observed=True)[["cost_usd", "idle_usd",
@@ -1343,6 +1645,18 @@ def alerts_timeline(costed: Frame, alerts: Frame, *, by: str = "model",
     -------
     matplotlib Axes
         The axes drawn on.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from costkit import billing, monitoring, telemetry
+    >>> week = monitoring.synthetic_telemetry(days=1, replicas=12, freq="15min")
+    >>> costed = monitoring.cost_usage(telemetry.read_telemetry(week.telemetry),
+    ...                                billing.focus_resource_hours(week.bill))
+    >>> ax = alerts_timeline(costed, monitoring.alerts(costed))
+    >>> ax.get_ylabel()
+    'effective cost [USD per hour]'
+    >>> plt.close("all")
     """
     import pandas as pd
 
@@ -1415,6 +1729,14 @@ def predicted_vs_published(published: NDArray[np.float64] | Series,
     -------
     matplotlib Axes
         The axes drawn on.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> ax = predicted_vs_published([100, 200, 400], [110, 180, 430], unit="GPU-hours")
+    >>> ax.get_xscale(), ax.get_yscale()
+    ('log', 'log')
+    >>> plt.close("all")
     """
     import numpy as np
 

@@ -94,6 +94,13 @@ def instance_gpus(path: StrPath | None = None) -> Frame:
     ------
     DataFileError
         The file breaks the schema (named with its row and column).
+
+    Examples
+    --------
+    >>> t = instance_gpus().set_index(["cloud", "instance"])
+    >>> row = t.loc[("Azure", "Standard_ND96isr_H100_v5")]
+    >>> row["gpu"], int(row["gpu_count"])
+    ('H100-SXM', 8)
     """
     label = str(path or bundled_path("instance_gpus.csv"))
     return read_table(label, INSTANCE_SCHEMA)
@@ -132,6 +139,17 @@ class PriceImport:
         ----------
         path : str or Path
             File to write.
+
+        Examples
+        --------
+        >>> from importlib.resources import files
+        >>> lists = files("costkit.examples") / "price_lists"
+        >>> import tempfile, pathlib
+        >>> out = pathlib.Path(tempfile.mkdtemp()) / "my_prices.csv"
+        >>> import_price_lists([lists / "aws_ec2_us-east-1.json"]).to_csv(out)
+        >>> from costkit.catalog import gpu_hour_price
+        >>> gpu_hour_price("H100", price_path=out)
+        6.88
         """
         self.frame.to_csv(path, index=False, float_format="%.10g")
 
@@ -179,6 +197,13 @@ def detect_format(path: StrPath) -> str:
     ------
     DataFileError
         The file is none of them.
+
+    Examples
+    --------
+    >>> from importlib.resources import files
+    >>> lists = files("costkit.examples") / "price_lists"
+    >>> detect_format(lists / "aws_ec2_us-east-1.json"), detect_format(lists / "lambda" / "vms.csv")
+    ('aws', 'skypilot')
     """
     path = Path(path)
     with open(path, "rb") as fh:
@@ -307,6 +332,15 @@ def read_azure_retail_prices(path: StrPath, *, price_date: str | None = None,
     Items whose ``skuName`` ends in "Spot" are spot prices. Where a VM size and
     region has several prices of one kind, the one with the latest
     ``effectiveStartDate`` is kept.
+
+    Examples
+    --------
+    >>> from importlib.resources import files
+    >>> lists = files("costkit.examples") / "price_lists"
+    >>> df = read_azure_retail_prices(lists / "azure_retail_prices_page.json",
+    ...                               price_date="2026-11-20")
+    >>> df.set_index("instance_type")["spot_usd_per_hour"].round(2).tolist()
+    [0.75, nan, 18.17]
     """
     import pandas as pd
 
@@ -478,6 +512,18 @@ def read_aws_price_list(path: StrPath, *, price_date: str | None = None,
     pre-installed software or licence, ``capacitystatus`` "Used"; the hourly
     on-demand price dimension of the latest term. The GPU count is the
     product's ``gpu`` attribute unless the instance table gives one.
+
+    Examples
+    --------
+    >>> from importlib.resources import files
+    >>> lists = files("costkit.examples") / "price_lists"
+    >>> df = read_aws_price_list(lists / "aws_ec2_us-east-1.json")
+    >>> df[["instance_type", "gpu", "gpu_count", "on_demand_usd_per_hour", "price_date"]]
+      instance_type          gpu  gpu_count  on_demand_usd_per_hour  price_date
+    0   p5.48xlarge     H100-SXM        8.0                55.04000  2024-11-01
+    1     g5.xlarge         A10G        1.0                 1.00600  2024-11-01
+    2   g5.12xlarge         A10G        4.0                 5.67200  2024-11-01
+    3  inf2.8xlarge  Inferentia2        1.0                 1.96786  2024-11-01
     """
     import pandas as pd
 

@@ -118,6 +118,14 @@ def html(result: ScenarioResult, path: StrPath | None = None, *,
     -------
     str
         The report as an HTML string; written to ``path`` too when given.
+
+    Examples
+    --------
+    >>> from costkit.scenario import Scenario, example_path
+    >>> res = Scenario.from_yaml(example_path("small")).evaluate(draws=0)
+    >>> page = html(res, generated="2026-11-26 00:00 UTC")
+    >>> page.startswith("<!DOCTYPE html>"), "<script" in page
+    (True, False)
     """
     import datetime as dt
 
@@ -270,6 +278,14 @@ def json_text(result: ScenarioResult) -> str:
     -------
     str
         The results as JSON (see :meth:`ScenarioResult.to_dict`).
+
+    Examples
+    --------
+    >>> from costkit.scenario import Scenario, example_path
+    >>> res = Scenario.from_yaml(example_path("small")).evaluate(draws=0)
+    >>> import json
+    >>> sorted(json.loads(json_text(res)))[:4]
+    ['assumptions', 'best_option', 'comparison', 'decision']
     """
     return json.dumps(result.to_dict(), indent=2, default=str)
 
@@ -289,5 +305,12 @@ def csv_text(result: ScenarioResult) -> str:
     -------
     str
         The comparison table as CSV: one row per option (the status quo first).
+
+    Examples
+    --------
+    >>> from costkit.scenario import Scenario, example_path
+    >>> res = Scenario.from_yaml(example_path("small")).evaluate(draws=0)
+    >>> csv_text(res).splitlines()[0].split(",")[:3]
+    ['scenario', 'order_lift', 'incremental_gross_profit_usd_per_month']
     """
     return spreadsheet_frame(result.table.reset_index()).to_csv(index=False)

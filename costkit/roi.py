@@ -288,6 +288,11 @@ def discounted_payback_period(discount_rate: Floats, cashflows: ArrayLike) -> Fl
     -------
     numeric
         :func:`payback_period` of the discounted flows ``v_t / (1 + r)**t``; NaN if never.
+
+    Examples
+    --------
+    >>> round(float(discounted_payback_period(0.01, [-1000, 300, 300, 300, 300])), 3)
+    3.408
     """
     v = _cashflows(cashflows)
     return payback_period(v * _discount(discount_rate, v.shape[-1]))
@@ -305,6 +310,11 @@ def monthly_rate(annual_rate: Floats) -> Floats:
     -------
     numeric
         Monthly rate equivalent to an annual one: ``(1 + a) ** (1/12) - 1``.
+
+    Examples
+    --------
+    >>> round(monthly_rate(0.12), 6)
+    0.009489
     """
     a = as_fraction("annual_rate", annual_rate)
     return wrap_like((1.0 + a) ** (1.0 / 12.0) - 1.0, annual_rate)
@@ -322,6 +332,11 @@ def annual_rate(monthly_rate: Floats) -> Floats:
     -------
     numeric
         Annual rate equivalent to a monthly one: ``(1 + m) ** 12 - 1`` (NaN stays NaN).
+
+    Examples
+    --------
+    >>> round(annual_rate(0.01), 6)
+    0.126825
     """
     m = np.asarray(monthly_rate, dtype=float)
     return wrap_like((1.0 + m) ** 12 - 1.0, monthly_rate)
@@ -537,6 +552,14 @@ class Funnel:
         numeric
             A monthly amount (e.g. a capacity plan's bill) per 1,000 of this funnel's
             searches.
+
+        Examples
+        --------
+        >>> case = Case(sessions_per_month=1e6, searches_per_session=3, click_through_rate=0.4,
+        ...             conversion_rate=0.05, average_order_value_usd=50.0, gross_margin=0.2,
+        ...             cvr_lift=0.02, one_off_usd=2e4)
+        >>> case.funnel.usd_per_1k_searches(3000.0)
+        1.0
         """
         usd = as_quantity("usd_per_month", usd_per_month)
         return self._out(usd / np.asarray(self.searches_per_month, dtype=float) * 1000.0)
@@ -558,6 +581,15 @@ class Funnel:
         dict of str to numeric
             Incremental orders, GMV and gross profit per month for :func:`order_lift`'s
             effects.
+
+        Examples
+        --------
+        >>> case = Case(sessions_per_month=1e6, searches_per_session=3, click_through_rate=0.4,
+        ...             conversion_rate=0.05, average_order_value_usd=50.0, gross_margin=0.2,
+        ...             cvr_lift=0.02, one_off_usd=2e4)
+        >>> u = case.funnel.uplift(cvr_lift=0.02)
+        >>> u["incremental_orders_per_month"], u["incremental_gross_profit_usd_per_month"]
+        (1200.0000000000011, 12000.000000000011)
         """
         lift = order_lift(**effects)
         _check_lifted_rates(self.click_through_rate, self.conversion_rate, effects)
@@ -595,6 +627,14 @@ def cost_of_delay_usd_per_month(case: Case) -> Floats:
     -------
     numeric
         What one month of delay forgoes.
+
+    Examples
+    --------
+    >>> case = Case(sessions_per_month=1e6, searches_per_session=3, click_through_rate=0.4,
+    ...             conversion_rate=0.05, average_order_value_usd=50.0, gross_margin=0.2,
+    ...             cvr_lift=0.02, one_off_usd=2e4)
+    >>> round(cost_of_delay_usd_per_month(case))
+    12000
     """
     searches = np.multiply(case.sessions_per_month, case.searches_per_session)
     gp = np.multiply(searches, _profit_per_search(
@@ -727,6 +767,14 @@ class Case:
         -------
         Case
             The changed copy.
+
+        Examples
+        --------
+        >>> case = Case(sessions_per_month=1e6, searches_per_session=3, click_through_rate=0.4,
+        ...             conversion_rate=0.05, average_order_value_usd=50.0, gross_margin=0.2,
+        ...             cvr_lift=0.02, one_off_usd=2e4)
+        >>> case.replace(cvr_lift=0.03).cvr_lift
+        0.03
         """
         return replace(self, **changes)
 
@@ -737,6 +785,15 @@ class Case:
         -------
         ROIResult
             Monthly cash flows and the decision metrics (see :class:`ROIResult`).
+
+        Examples
+        --------
+        >>> case = Case(sessions_per_month=1e6, searches_per_session=3, click_through_rate=0.4,
+        ...             conversion_rate=0.05, average_order_value_usd=50.0, gross_margin=0.2,
+        ...             cvr_lift=0.02, one_off_usd=2e4)
+        >>> r = case.evaluate()
+        >>> round(r.npv_usd), round(r.payback_month, 2)
+        (342364, 2.67)
         """
         return ROIResult(self)
 
@@ -890,6 +947,16 @@ class ROIResult:
         -------
         Series or DataFrame
             The decision metrics as a pandas Series (one case) or DataFrame (many).
+
+        Examples
+        --------
+        >>> case = Case(sessions_per_month=1e6, searches_per_session=3, click_through_rate=0.4,
+        ...             conversion_rate=0.05, average_order_value_usd=50.0, gross_margin=0.2,
+        ...             cvr_lift=0.02, one_off_usd=2e4)
+        >>> case.evaluate().metrics()[["npv_usd", "payback_month"]].round(1)
+        npv_usd          342363.8
+        payback_month         2.7
+        dtype: float64
         """
         import pandas as pd
 
@@ -912,6 +979,14 @@ class ROIResult:
         -------
         DataFrame
             One case: the monthly cash-flow table. Many: :meth:`metrics` per scenario.
+
+        Examples
+        --------
+        >>> case = Case(sessions_per_month=1e6, searches_per_session=3, click_through_rate=0.4,
+        ...             conversion_rate=0.05, average_order_value_usd=50.0, gross_margin=0.2,
+        ...             cvr_lift=0.02, one_off_usd=2e4)
+        >>> case.evaluate().to_frame().shape
+        (37, 9)
         """
         import pandas as pd
 
@@ -938,6 +1013,22 @@ class ROIResult:
         -------
         Series
             From incremental gross profit to NPV, step by step (one case) [USD].
+
+        Examples
+        --------
+        >>> case = Case(sessions_per_month=1e6, searches_per_session=3, click_through_rate=0.4,
+        ...             conversion_rate=0.05, average_order_value_usd=50.0, gross_margin=0.2,
+        ...             cvr_lift=0.02, one_off_usd=2e4)
+        >>> case.evaluate().waterfall().round(0)
+        incremental gross profit      420000.0
+        serving                           -0.0
+        fixed (monitoring, people)        -0.0
+        retraining                        -0.0
+        one-off                       -20000.0
+        net value                     400000.0
+        discounting                   -57636.0
+        NPV                           342364.0
+        Name: usd, dtype: float64
         """
         import pandas as pd
 
@@ -985,6 +1076,19 @@ class ROIResult:
         -------
         Ledger
             The case's costs over the horizon as ledger lines (one case).
+
+        Examples
+        --------
+        >>> case = Case(sessions_per_month=1e6, searches_per_session=3, click_through_rate=0.4,
+        ...             conversion_rate=0.05, average_order_value_usd=50.0, gross_margin=0.2,
+        ...             cvr_lift=0.02, one_off_usd=2e4)
+        >>> led = case.evaluate().to_ledger()
+        >>> led.by_phase().round(0)
+        train        0.0
+        run          0.0
+        opt      20000.0
+        tune         0.0
+        Name: cost_usd, dtype: float64
         """
         from costkit.ledger import Ledger
 
@@ -1114,6 +1218,14 @@ def default_swings(case: Case, relative: float = 0.2) -> dict:
     dict
         ``{input: (low, high)}``: each non-zero continuous input of ``case`` +-
         ``relative``.
+
+    Examples
+    --------
+    >>> case = Case(sessions_per_month=1e6, searches_per_session=3, click_through_rate=0.4,
+    ...             conversion_rate=0.05, average_order_value_usd=50.0, gross_margin=0.2,
+    ...             cvr_lift=0.02, one_off_usd=2e4)
+    >>> default_swings(case)["cvr_lift"]
+    (0.016, 0.024)
     """
     _require_scalar_case(case, "default_swings")
     rel = float(as_quantity("relative", relative))
@@ -1157,6 +1269,15 @@ def tornado(case: Case, swings: dict | None = None, *, relative: float = 0.2) ->
         Indexed by input: ``low``, ``high``, ``npv_low_usd``, ``npv_high_usd`` and
         ``swing_usd`` (the absolute difference), largest swing first;
         ``.attrs["base_npv_usd"]`` is the NPV of ``case``. [USD]
+
+    Examples
+    --------
+    >>> case = Case(sessions_per_month=1e6, searches_per_session=3, click_through_rate=0.4,
+    ...             conversion_rate=0.05, average_order_value_usd=50.0, gross_margin=0.2,
+    ...             cvr_lift=0.02, one_off_usd=2e4)
+    >>> t = tornado(case)
+    >>> t.index[0], bool((t["swing_usd"] >= 0).all())
+    ('cvr_lift', True)
     """
     import pandas as pd
 
@@ -1282,6 +1403,15 @@ def monte_carlo(case: Case, distributions: dict, *, n: int = 100_000, seed: int 
     ValueError
         A draw that is not a valid input (a margin above 1, a negative price): choose a
         bounded distribution (uniform, triangular, PERT) for it.
+
+    Examples
+    --------
+    >>> case = Case(sessions_per_month=1e6, searches_per_session=3, click_through_rate=0.4,
+    ...             conversion_rate=0.05, average_order_value_usd=50.0, gross_margin=0.2,
+    ...             cvr_lift=0.02, one_off_usd=2e4)
+    >>> mc = monte_carlo(case, {"cvr_lift": ("pert", 0.0, 0.02, 0.04)}, n=10_000, seed=1)
+    >>> mc.n, bool(0 < mc.summary()["p_npv_positive"] <= 1)
+    (10000, True)
     """
     import pandas as pd
 
@@ -1350,6 +1480,19 @@ class MonteCarloResult:
         -------
         Series
             NPV percentiles [USD] as a Series indexed by ``q``.
+
+        Examples
+        --------
+        >>> case = Case(sessions_per_month=1e6, searches_per_session=3, click_through_rate=0.4,
+        ...             conversion_rate=0.05, average_order_value_usd=50.0, gross_margin=0.2,
+        ...             cvr_lift=0.02, one_off_usd=2e4)
+        >>> mc = monte_carlo(case, {"cvr_lift": ("normal", 0.02, 0.01)}, n=2000)
+        >>> mc.percentiles([5, 50, 95]).round(-3)
+        percentile
+        5      41000.0
+        50    340000.0
+        95    650000.0
+        Name: npv_usd, dtype: float64
         """
         import pandas as pd
 
@@ -1363,6 +1506,16 @@ class MonteCarloResult:
         -------
         Series
             Spearman rank correlation of each drawn input with the NPV, largest first.
+
+        Examples
+        --------
+        >>> case = Case(sessions_per_month=1e6, searches_per_session=3, click_through_rate=0.4,
+        ...             conversion_rate=0.05, average_order_value_usd=50.0, gross_margin=0.2,
+        ...             cvr_lift=0.02, one_off_usd=2e4)
+        >>> mc = monte_carlo(case, {"cvr_lift": ("normal", 0.02, 0.01),
+        ...                         "gross_margin": ("uniform", 0.18, 0.22)}, n=2000)
+        >>> mc.drivers().index[0]
+        'cvr_lift'
         """
         import pandas as pd
 
@@ -1378,6 +1531,15 @@ class MonteCarloResult:
         -------
         Series
             Mean, P(NPV > 0), P(payback), and the 5/50/95th NPV percentiles as a Series.
+
+        Examples
+        --------
+        >>> case = Case(sessions_per_month=1e6, searches_per_session=3, click_through_rate=0.4,
+        ...             conversion_rate=0.05, average_order_value_usd=50.0, gross_margin=0.2,
+        ...             cvr_lift=0.02, one_off_usd=2e4)
+        >>> mc = monte_carlo(case, {"cvr_lift": ("normal", 0.02, 0.01)}, n=2000)
+        >>> round(float(mc.summary()["p_npv_positive"]), 2)
+        0.97
         """
         import pandas as pd
 
@@ -1429,6 +1591,15 @@ def compare(cases: Mapping[str, Case] | Sequence[Case]) -> Frame:
     -------
     DataFrame
         Cases side by side: one row per case, evaluated together in one vectorised call.
+
+    Examples
+    --------
+    >>> case = Case(sessions_per_month=1e6, searches_per_session=3, click_through_rate=0.4,
+    ...             conversion_rate=0.05, average_order_value_usd=50.0, gross_margin=0.2,
+    ...             cvr_lift=0.02, one_off_usd=2e4)
+    >>> t = compare({"BERT": case, "bigger": case.replace(cvr_lift=0.03, one_off_usd=6e4)})
+    >>> t["npv_usd"].round(0).tolist()
+    [342364.0, 483546.0]
     """
     import pandas as pd
 
@@ -1531,6 +1702,16 @@ def decision_summary(cases: Mapping[str, Case] | Sequence[Case],
     -------
     str
         A plain-language decision written from the numbers (no fixed conclusion).
+
+    Examples
+    --------
+    >>> case = Case(sessions_per_month=1e6, searches_per_session=3, click_through_rate=0.4,
+    ...             conversion_rate=0.05, average_order_value_usd=50.0, gross_margin=0.2,
+    ...             cvr_lift=0.02, one_off_usd=2e4)
+    >>> text = decision_summary({"keep": case.replace(cvr_lift=0.0, one_off_usd=0.0),
+    ...                          "BERT": case})
+    >>> text.split(".")[0]
+    'Deploy BERT'
     """
     table = compare(cases)
     h = table.attrs["horizon_months"]
@@ -1631,6 +1812,13 @@ def linear_model_cost(params_billion: Floats, complexity: Floats, *,
     -------
     numeric
         The origin's linear cost model: ``a P + b C`` (its example: ``125 P + 17 C``).
+
+    Examples
+    --------
+    The origin document's example: ``125 P + 17 C`` for 7B parameters at complexity 10.
+
+    >>> linear_model_cost(7, 10)
+    1045.0
     """
     p = as_quantity("params_billion", params_billion)
     c = as_quantity("complexity", complexity)
@@ -1669,6 +1857,11 @@ def value_of_size(params_billion: Floats, *, max_value: Floats, scale_params_bil
     -------
     numeric
         A saturating value of model size: ``V(P) = V_max (1 - (1 + P/P_s) ** -alpha)``.
+
+    Examples
+    --------
+    >>> round(value_of_size(10, max_value=1e5, scale_params_billion=10, exponent=1.0))
+    50000
     """
     p = as_quantity("params_billion", params_billion)
     v, s, a = _value_args(max_value, scale_params_billion, exponent)
@@ -1699,6 +1892,11 @@ def optimal_model_size(*, max_value: Floats, scale_params_billion: Floats, expon
     numeric
         The size that maximises ``V(P) - a P`` (value of :func:`value_of_size` minus linear
         cost).
+
+    Examples
+    --------
+    >>> round(optimal_model_size(max_value=1e5, scale_params_billion=10, exponent=1.0), 1)
+    79.4
     """
     v, s, al = _value_args(max_value, scale_params_billion, exponent)
     a = as_quantity("cost_per_billion_params", cost_per_billion_params, allow_zero=False)
@@ -1728,6 +1926,11 @@ def size_for_value(min_value: Floats, *, max_value: Floats, scale_params_billion
     numeric
         Smallest size whose :func:`value_of_size` reaches ``min_value`` (the quality
         constraint).
+
+    Examples
+    --------
+    >>> round(size_for_value(5e4, max_value=1e5, scale_params_billion=10, exponent=1.0), 1)
+    10.0
     """
     vmin = as_quantity("min_value", min_value)
     v, s, a = _value_args(max_value, scale_params_billion, exponent)

@@ -525,6 +525,11 @@ def examples() -> list[str]:
     -------
     list of str
         Names of the scenario files shipped with costkit (``examples/*.yaml``).
+
+    Examples
+    --------
+    >>> examples()
+    ['ecommerce', 'small']
     """
     from importlib.resources import files
 
@@ -544,6 +549,11 @@ def example_path(name: str) -> Traversable:
     -------
     Traversable
         Path of the file (inside the installed package).
+
+    Examples
+    --------
+    >>> example_path("small").name
+    'small.yaml'
     """
     from importlib.resources import files
 
@@ -573,6 +583,12 @@ class Scenario:
         ----------
         path : str or Path
             Scenario file (YAML).
+
+        Examples
+        --------
+        >>> sc = Scenario.from_yaml(example_path("ecommerce"))
+        >>> sc.name, len(sc.option_names)
+        ('Mid-size shop - BERT re-ranker or LLM query rewriter?', 2)
         """
         from . import _yaml
 
@@ -606,6 +622,13 @@ class Scenario:
             The scenario as a mapping (what the YAML reads to).
         source : str, default '<scenario>'
             Where it came from, named in error messages.
+
+        Examples
+        --------
+        >>> import yaml
+        >>> spec = yaml.safe_load(example_path("small").read_text())
+        >>> Scenario.from_dict(spec, source="small.yaml").option_names
+        ['BERT re-ranker']
         """
         if not isinstance(data, dict):
             raise ScenarioError(source, [("", "a scenario is a mapping with name, site and "
@@ -648,6 +671,12 @@ class Scenario:
         ScenarioResult
             Every option priced and compared, with the Monte Carlo when draws are asked
             for.
+
+        Examples
+        --------
+        >>> res = Scenario.from_yaml(example_path("small")).evaluate(draws=0)
+        >>> res.best_option in res.table.index
+        True
         """
         return _evaluate(self, draws=draws, seed=seed, progress=progress)
 
@@ -762,6 +791,12 @@ class ScenarioResult:
         -------
         dict
             Plain numbers and text (JSON-serialisable) for scripts.
+
+        Examples
+        --------
+        >>> d = Scenario.from_yaml(example_path("small")).evaluate(draws=0).to_dict()
+        >>> sorted(d)[:4]
+        ['assumptions', 'best_option', 'comparison', 'decision']
         """
         def clean(x):
             if isinstance(x, dict):
@@ -1065,6 +1100,15 @@ def monte_carlo_inputs(case: Case, uncertainty: dict) -> dict:
     -------
     dict
         An option's validated ``uncertainty`` as :func:`costkit.roi.monte_carlo` inputs.
+
+    Examples
+    --------
+    >>> from costkit.roi import Case
+    >>> case = Case(sessions_per_month=1e6, searches_per_session=3, click_through_rate=0.4,
+    ...             conversion_rate=0.05, average_order_value_usd=50.0, gross_margin=0.2,
+    ...             cvr_lift=0.02)
+    >>> monte_carlo_inputs(case, {"cvr_lift": ("pert", (0.0, 0.02, 0.04), False)})
+    {'cvr_lift': ('pert', 0.0, 0.02, 0.04)}
     """
     return {k: (kind, *[x * float(getattr(case, k)) if rel else x for x in params])
             for k, (kind, params, rel) in uncertainty.items()}

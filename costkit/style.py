@@ -54,6 +54,11 @@ def category_color(category: str) -> str:
     -------
     str
         The colour of a cost category; grey for ``other`` and names of your own.
+
+    Examples
+    --------
+    >>> category_color("hardware") != category_color("labour"), category_color("my own")
+    (True, '#bab0ac')
     """
     return CATEGORY_COLORS.get(category, CATEGORY_COLORS["other"])
 
@@ -115,6 +120,11 @@ def gpu_color(gpu: str) -> str:
     -------
     str
         A GPU's colour.
+
+    Examples
+    --------
+    >>> gpu_color("H100-SXM") == gpu_color("H100-SXM"), gpu_color("H100-SXM") != gpu_color("L4")
+    (True, True)
     """
     from costkit.catalog import gpus
 

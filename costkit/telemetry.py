@@ -289,6 +289,13 @@ def read_telemetry(data: Frame | StrPath, *, interval: Any = None, label: str | 
     Every row read is either in ``frame`` or counted in ``report`` with the
     requests it carried, so ``frame.requests.sum() + report.requests[dropped]``
     is the file's total.
+
+    Examples
+    --------
+    >>> from costkit.monitoring import synthetic_telemetry
+    >>> tel = read_telemetry(synthetic_telemetry(days=1, replicas=12, freq="15min").telemetry)
+    >>> tel.interval_hours, len(tel.frame)
+    (0.25, 1150)
     """
     import pandas as pd
 
@@ -517,6 +524,18 @@ def read_prometheus(payloads: Mapping[str, Any], *, id_label: str = "replica") -
     ------
     ValueError
         An error status, a non-matrix result or an empty result.
+
+    Examples
+    --------
+    One ``query_range`` result per metric, as Prometheus returns it:
+
+    >>> series = {"metric": {"replica": "r1", "model": "re-ranker"},
+    ...           "values": [[1764547200, "0.5"], [1764547260, "0.7"]]}
+    >>> payload = {"status": "success", "data": {"resultType": "matrix", "result": [series]}}
+    >>> read_prometheus({"gpu_utilization": payload})[["replica_id", "gpu_utilization"]]
+      replica_id  gpu_utilization
+    0         r1              0.5
+    1         r1              0.7
     """
     if not isinstance(payloads, dict) or not payloads or "status" in payloads:
         raise TypeError("payloads must be a dict: column name -> query_range payload")

@@ -256,6 +256,12 @@ class MemoryBreakdown:
         -------
         DataFrame
             The breakdown as a DataFrame, one row per configuration. [GB]
+
+        Examples
+        --------
+        >>> memory(7e9, zero_stage=3, n_gpus=8).to_frame().round(1)
+           weights_gb  gradients_gb  optimizer_gb  activations_gb  total_gb
+        0         1.8           1.8          10.5             0.0      14.0
         """
         import pandas as pd
 
@@ -608,6 +614,16 @@ class TrainingEstimate:
         -------
         DataFrame
             Low / central / high of each quantity, as a DataFrame (one configuration).
+
+        Examples
+        --------
+        >>> e = estimate(model="llama-2-7b", tokens=1e11, gpu="H100-SXM", n_gpus=8,
+        ...              usd_per_gpu_hour=2.5)
+        >>> e.summary().loc["cost_usd"].round(-2)
+        low        10100.0
+        central    13400.0
+        high       19100.0
+        Name: cost_usd, dtype: float64
         """
         import pandas as pd
 
@@ -626,6 +642,14 @@ class TrainingEstimate:
         -------
         DataFrame
             One row per configuration: inputs, results and their low / high ends.
+
+        Examples
+        --------
+        >>> e = estimate(model="llama-2-7b", tokens=1e11, gpu="H100-SXM", n_gpus=8,
+        ...              usd_per_gpu_hour=2.5)
+        >>> e.to_frame()[["gpu", "n_gpus", "gpu_hours", "cost_usd"]].round(0)
+                gpu  n_gpus  gpu_hours  cost_usd
+        0  H100-SXM     8.0     5366.0   13414.0
         """
         import pandas as pd
 
@@ -658,6 +682,13 @@ class TrainingEstimate:
         -------
         TrainingEstimate
             This estimate, for chaining.
+
+        Examples
+        --------
+        >>> e = estimate(model="llama-2-7b", tokens=1e11, gpu="H100-SXM", n_gpus=8,
+        ...              usd_per_gpu_hour=2.5)
+        >>> e.require_fit() is e
+        True
         """
         fits = np.asarray(self.fits_in_memory, dtype=bool)
         if fits.all():
@@ -710,6 +741,14 @@ class TrainingEstimate:
         -------
         Ledger
             The ledger with the run's lines.
+
+        Examples
+        --------
+        >>> e = estimate(model="llama-2-7b", tokens=1e11, gpu="H100-SXM", n_gpus=8,
+        ...              usd_per_gpu_hour=2.5)
+        >>> led = e.to_ledger(checkpoint_months=3)
+        >>> round(float(led.by_phase()["train"]))
+        13421
         """
         from .ledger import S3_STANDARD_USD_PER_GB_MONTH, Ledger
 
@@ -1287,6 +1326,12 @@ class ComputeOptimalPlan:
         -------
         DataFrame
             The plan as a one-row DataFrame (or one row per budget).
+
+        Examples
+        --------
+        >>> compute_optimal(flops=5.88e23, tokens_per_param=20).to_frame()[["params", "tokens"]]
+                 params        tokens
+        0  7.000000e+10  1.400000e+12
         """
         import pandas as pd
 

@@ -349,6 +349,13 @@ class SearchCost:
         -------
         DataFrame
             One row per search: inputs and results.
+
+        Examples
+        --------
+        >>> s = search_cost("sha", 81, trial_gpu_hours=10, usd_per_gpu_hour=2)
+        >>> s.to_frame()[["strategy", "gpu_hours", "cost_usd"]]
+                     strategy  gpu_hours   cost_usd
+        0  successive_halving  36.666667  73.333333
         """
         df = table(self, ("n_configurations", "full_trials", "full_trial_equivalents",
                           "trial_gpu_hours", "usd_per_gpu_hour", "gpu_hours", "cost_usd",
@@ -374,6 +381,12 @@ class SearchCost:
         -------
         Ledger
             The ledger with the search's line.
+
+        Examples
+        --------
+        >>> s = search_cost("sha", 81, trial_gpu_hours=10, usd_per_gpu_hour=2)
+        >>> round(s.to_ledger().total(), 2)
+        73.33
         """
         from .ledger import Ledger
 
@@ -924,6 +937,14 @@ class ABTestPlan:
         -------
         DataFrame
             One row per case: inputs and results.
+
+        Examples
+        --------
+        >>> p = ab_test_plan(0.03, 0.05, relative=True, daily_units=200_000, traffic_fraction=0.5,
+        ...                  treatment_usd_per_1k_requests=0.3, requests_per_unit=3)
+        >>> p.to_frame()[["units_per_arm", "days"]]
+           units_per_arm  days
+        0       207938.0   7.0
         """
         return table(self, ("baseline_rate", "treatment_rate", "units_per_arm", "daily_units",
                             "traffic_fraction", "days", "enrolled_per_arm", "serving_cost_usd",
@@ -951,6 +972,13 @@ class ABTestPlan:
         -------
         Ledger
             The ledger with the treatment arm's line.
+
+        Examples
+        --------
+        >>> p = ab_test_plan(0.03, 0.05, relative=True, daily_units=200_000, traffic_fraction=0.5,
+        ...                  treatment_usd_per_1k_requests=0.3, requests_per_unit=3)
+        >>> round(p.to_ledger().total(), 2)
+        315.0
         """
         from .ledger import Ledger
 

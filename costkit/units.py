@@ -95,6 +95,11 @@ class Unit:
         str
             The unit's dimensions in words: ``"time^-1 x usd"`` for USD/hour, or a pure
             number.
+
+        Examples
+        --------
+        >>> parse_unit("USD/GPU-hour").describe_dims(), parse_unit("1k").describe_dims()
+        ('gpu^-1 x time^-1 x usd', 'a pure number')
         """
         if not self.dims:
             return "a pure number"

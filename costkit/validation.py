@@ -106,6 +106,13 @@ def summary(ratio: NDArray[np.float64] | Series,
     -------
     dict
         Median absolute error, share within ±25% and interval coverage. [unitless]
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> s = summary(np.array([0.9, 1.1, 1.5]), np.array([True, True, False]))
+    >>> round(s["median_abs_error"], 2), round(s["coverage_80"], 2)
+    (0.1, 0.67)
     """
     r = np.asarray(ratio, dtype=float)
     r = r[np.isfinite(r)]
@@ -166,6 +173,12 @@ def training_report(*, attention: bool = True, peers: bool = True, path: StrPath
     -------
     DataFrame
         Per published run: in-sample and leave-one-out GPU-hours, the nested 80% interval.
+
+    Examples
+    --------
+    >>> t = training_report(peers=False)
+    >>> len(t) >= 30, bool(t["covered"].mean() > 0.5)
+    (True, True)
     """
     from .mfu import calibration, training_runs
 
@@ -210,6 +223,12 @@ def serving_benchmarks(path: StrPath | None = None) -> Frame:
     -------
     DataFrame
         The published serving figures (``data/serving_benchmarks.csv``), validated (a copy).
+
+    Examples
+    --------
+    >>> b = serving_benchmarks()
+    >>> len(b) >= 20, sorted(b["kind"].unique())
+    (True, ['encoder', 'llm', 'recommender'])
     """
     return _benchmarks(*stamp(path or bundled_path("serving_benchmarks.csv"))).copy()
 
@@ -295,6 +314,12 @@ def serving_report(path: StrPath | None = None, *, peers: bool = True) -> Frame:
     DataFrame
         Per published serving figure: costkit's roofline and its family-calibrated
         prediction.
+
+    Examples
+    --------
+    >>> r = serving_report(peers=False)
+    >>> bool((r["calibrated_ratio"] > 0).all())
+    True
     """
     df = serving_benchmarks(path)
     predictions = [_predict(r) for r in df.itertuples()]

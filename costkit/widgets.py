@@ -67,6 +67,15 @@ def four_part_summary_html(hours: Mapping[str, float], usd_per_hour: Mapping[str
     -------
     str
         HTML table: naive (GB added to money) vs priced storage, per phase and total.
+
+    Examples
+    --------
+    >>> ph = ("train", "run", "opt", "tune")
+    >>> page = four_part_summary_html(dict.fromkeys(ph, 1.0), dict.fromkeys(ph, 1.0),
+    ...                               dict.fromkeys(ph, 100.0), usd_per_gb_month=0.023,
+    ...                               storage_months=1.0)
+    >>> "naive" in page
+    True
     """
     led = four_part_ledger(hours, usd_per_hour, storage_gb, usd_per_gb_month=usd_per_gb_month,
                            storage_months=storage_months)
@@ -113,6 +122,12 @@ def four_part_panel(example: Mapping[str, Mapping[str, float]] = ORIGIN_EXAMPLE,
     ipywidgets.Widget
         The panel: a widget with ``.controls`` (name -> widget), ``.summary`` and
         ``.message``.
+
+    Examples
+    --------
+    >>> p = four_part_panel(chart=False)
+    >>> sorted(p.controls)[:3]
+    ['opt_hours', 'opt_storage_gb', 'opt_usd_per_hour']
     """
     import ipywidgets as w
 
@@ -256,6 +271,11 @@ def training_gpu_choices() -> list[str]:
     -------
     list of str
         GPUs the training panel offers: those with a 16-bit peak and an on-demand price.
+
+    Examples
+    --------
+    >>> "H100-SXM" in training_gpu_choices()
+    True
     """
     from costkit.catalog import gpus, price_summary
 
@@ -285,6 +305,13 @@ def training_summary_html(est: TrainingEstimate, currency: str = "USD") -> str:
     -------
     str
         HTML table of a one-configuration training estimate: low / central / high.
+
+    Examples
+    --------
+    >>> from costkit.training import estimate
+    >>> est = estimate(model="bert-base", tokens=7.68e9, gpu="A100-80GB", n_gpus=8)
+    >>> training_summary_html(est).startswith("<")
+    True
     """
     from costkit.fx import convert
 
@@ -345,6 +372,12 @@ def training_panel(model: str = "BERT-base", tokens: float = 7.68e9, gpu: str = 
     ipywidgets.Widget
         The panel: a widget with ``.controls`` (name -> widget), ``.summary`` and
         ``.message``.
+
+    Examples
+    --------
+    >>> p = training_panel(chart=False)
+    >>> sorted(p.controls)[:3]
+    ['currency', 'gpu', 'mfu']
     """
     import ipywidgets as w
 
@@ -458,6 +491,14 @@ def serving_summary_html(est: ServingEstimate, plan: CapacityPlan) -> str:
     -------
     str
         HTML summary of one LLM replica and its capacity plan (the panel's numbers).
+
+    Examples
+    --------
+    >>> from costkit.capacity import plan, traffic_profile
+    >>> from costkit.serving import estimate
+    >>> est = estimate("llama-2-7b", gpu="H100-SXM", batch_size=16)
+    >>> serving_summary_html(est, plan(traffic_profile(2e6), est)).startswith("<")
+    True
     """
     rows = "".join(
         f"<tr><td>{_e(s)}</td><td>{r.replica_hours_per_month:,.0f}</td>"
@@ -521,6 +562,12 @@ def serving_panel(model: str = "Llama-2-7B", gpu: str = "H100-SXM", *, dtype: st
     ipywidgets.Widget
         The panel: a widget with ``.controls`` (name -> widget), ``.summary`` and
         ``.message``.
+
+    Examples
+    --------
+    >>> p = serving_panel(chart=False)
+    >>> sorted(p.controls)[:3]
+    ['batch_size', 'daily_requests', 'dtype']
     """
     import ipywidgets as w
 
@@ -593,6 +640,13 @@ def ab_test_summary_html(plan: ABTestPlan) -> str:
     -------
     str
         HTML summary of one :class:`costkit.tuning.ABTestPlan` (the A/B panel's numbers).
+
+    Examples
+    --------
+    >>> from costkit.tuning import ab_test_plan
+    >>> page = ab_test_summary_html(ab_test_plan(0.03, 0.05, relative=True, daily_units=200_000))
+    >>> page.startswith("<")
+    True
     """
     return (
         f"<p><b>{plan.units_per_arm:,.0f} visitors per arm</b> to detect "
@@ -646,6 +700,12 @@ def ab_test_panel(baseline_rate: float = 0.03, relative_lift: float = 0.05, *,
     ipywidgets.Widget
         The panel: a widget with ``.controls`` (name -> widget), ``.summary`` and
         ``.message``.
+
+    Examples
+    --------
+    >>> p = ab_test_panel(chart=False)
+    >>> sorted(p.controls)[:3]
+    ['baseline_pct', 'daily_units', 'lift_pct']
     """
     import ipywidgets as w
 
@@ -706,6 +766,16 @@ def optimization_summary_html(comparison: OptimizationComparison) -> str:
     -------
     str
         HTML table of an :class:`costkit.optimization.OptimizationComparison`.
+
+    Examples
+    --------
+    >>> from costkit.optimization import baseline, quantize
+    >>> b = baseline("bert-base")
+    >>> from costkit.optimization import compare
+    >>> c = compare([b, quantize(b, "int8")], monthly_requests=3e8, gpu="L4", seq_len=128,
+    ...             batch_size=64, candidates_per_query=100, usd_per_gpu_hour=0.8)
+    >>> optimization_summary_html(c).startswith("<")
+    True
     """
     import numpy as np
 
@@ -759,6 +829,15 @@ def optimization_panel(variants: Sequence[Variant], *, monthly_requests: float =
     ipywidgets.Widget
         The panel: a widget with ``.controls`` (name -> widget), ``.summary`` and
         ``.message``.
+
+    Examples
+    --------
+    >>> from costkit.optimization import baseline, quantize
+    >>> b = baseline("bert-base")
+    >>> p = optimization_panel([b, quantize(b, "int8")], gpu="L4", seq_len=128, batch_size=64,
+    ...                        candidates_per_query=100, usd_per_gpu_hour=0.8, chart=False)
+    >>> sorted(p.controls)[:2]
+    ['horizon', 'monthly_requests']
     """
     import ipywidgets as w
 
@@ -818,6 +897,15 @@ def roi_summary_html(table: Frame, text: str = "") -> str:
     -------
     str
         HTML table of :func:`costkit.roi.compare` plus the decision in words.
+
+    Examples
+    --------
+    >>> from costkit.roi import Case, compare
+    >>> shop = dict(sessions_per_month=1e6, searches_per_session=3, click_through_rate=0.4,
+    ...             conversion_rate=0.05, average_order_value_usd=50.0, gross_margin=0.2)
+    >>> table = compare({"BERT": Case(**shop, cvr_lift=0.02)})
+    >>> roi_summary_html(table, "Deploy BERT.").startswith("<")
+    True
     """
     import numpy as np
 
@@ -861,6 +949,18 @@ def recentre_draws(draws: Mapping[str, NDArray[np.float64]], old_case: Case,
     -------
     dict
         The draws around ``new_case``: ``{input: array}``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from costkit.roi import Case
+    >>> case = Case(sessions_per_month=1e6, searches_per_session=3, click_through_rate=0.4,
+    ...             conversion_rate=0.05, average_order_value_usd=50.0, gross_margin=0.2,
+    ...             cvr_lift=0.02)
+    >>> moved = recentre_draws({"cvr_lift": np.array([0.01, 0.02, 0.03])}, case,
+    ...                        case.replace(cvr_lift=0.03))
+    >>> moved["cvr_lift"].round(3).tolist()
+    [0.02, 0.03, 0.04]
     """
     import numpy as np
 
@@ -908,6 +1008,16 @@ def roi_panel(cases: dict, *, chart: bool = True, uncertainty: dict | None = Non
     ipywidgets.Widget
         The panel: a widget with ``.controls`` (name -> widget), ``.summary`` and
         ``.message``.
+
+    Examples
+    --------
+    >>> from costkit.roi import Case
+    >>> shop = dict(sessions_per_month=1e6, searches_per_session=3, click_through_rate=0.4,
+    ...             conversion_rate=0.05, average_order_value_usd=50.0, gross_margin=0.2)
+    >>> p = roi_panel({"keep": Case(**shop), "BERT": Case(**shop, cvr_lift=0.02, one_off_usd=2e4)},
+    ...               chart=False)
+    >>> len(p.controls) > 0
+    True
     """
     import ipywidgets as w
 
@@ -1013,6 +1123,15 @@ def monitoring_summary_html(costed: Frame, found: Frame) -> str:
     -------
     str
         HTML: the selection's cost, requests, utilisation and idle money, and its alerts.
+
+    Examples
+    --------
+    >>> from costkit import billing, monitoring, telemetry
+    >>> week = monitoring.synthetic_telemetry(days=1, replicas=12, freq="15min")
+    >>> costed = monitoring.cost_usage(telemetry.read_telemetry(week.telemetry),
+    ...                                billing.focus_resource_hours(week.bill))
+    >>> monitoring_summary_html(costed, monitoring.alerts(costed)).startswith("<")
+    True
     """
     from costkit.monitoring import chargeback
 
@@ -1056,6 +1175,16 @@ def monitoring_panel(costed: Frame, *, chart: bool = True) -> Widget:
     ipywidgets.Widget
         The panel: a widget with ``.controls`` (name -> widget), ``.summary`` and
         ``.message``.
+
+    Examples
+    --------
+    >>> from costkit import billing, monitoring, telemetry
+    >>> week = monitoring.synthetic_telemetry(days=1, replicas=12, freq="15min")
+    >>> costed = monitoring.cost_usage(telemetry.read_telemetry(week.telemetry),
+    ...                                billing.focus_resource_hours(week.bill))
+    >>> p = monitoring_panel(costed, chart=False)
+    >>> sorted(p.controls)[:2]
+    ['low_utilization', 'mad_threshold']
     """
     import ipywidgets as w
 

@@ -91,6 +91,11 @@ def make_handouts(src: StrPath = "notebooks", out: StrPath = "handouts") -> list
     -------
     list of Path
         The hand-outs written.
+
+    Examples
+    --------
+    >>> make_handouts("notebooks", "handouts")[0].name  # doctest: +SKIP
+    '00_welcome.ipynb'
     """
     import nbformat
 
@@ -157,6 +162,13 @@ def render_html(src: StrPath = "notebooks", out: StrPath = "build/html") -> Path
     -------
     Path
         The index page written.
+
+    Examples
+    --------
+    Executed notebooks to static pages (``make html``):
+
+    >>> render_html("notebooks", "build/html").name  # doctest: +SKIP
+    'index.html'
     """
     import html
 
@@ -232,6 +244,11 @@ def teach_minutes(markdown_words: float, code_cells: float, charts: float, panel
     float
         Minutes to teach a notebook under :data:`TEACH_MODEL` (an assumption), plus its run
         time.
+
+    Examples
+    --------
+    >>> round(teach_minutes(1500, 20, 6, 1, 3, run_seconds=30))
+    57
     """
     m = {**TEACH_MODEL, **(model or {})}
     return (markdown_words / m["words_per_minute"] + charts * m["minutes_per_chart"]
@@ -315,6 +332,13 @@ def measure(src: StrPath = "notebooks", kernel_name: str = "costkit", timeout_s:
     DataFrame
         One row per notebook: run seconds, prose words, code cells, charts, panels,
         exercises.
+
+    Examples
+    --------
+    Runs every notebook (minutes): ``make timings`` calls it.
+
+    >>> measure("notebooks").loc["00_welcome", "charts"]  # doctest: +SKIP
+    4
     """
     import nbformat
     import pandas as pd
@@ -345,6 +369,12 @@ def read_timings(path: StrPath = "docs/notebook_timings.csv") -> Frame:
     -------
     DataFrame
         The committed measurement (``make timings``) as a DataFrame indexed by notebook.
+
+    Examples
+    --------
+    >>> t = read_timings()
+    >>> "teach_minutes" in t.columns, t.index[0]
+    (True, '00_welcome')
     """
     import pandas as pd
 
@@ -377,6 +407,12 @@ def agenda(timings: Frame, notebooks: Sequence[str], *, start: str = "09:00",
     str
         A timed agenda as a Markdown table: each notebook's measured teaching minutes in
         turn.
+
+    Examples
+    --------
+    >>> t = read_timings()
+    >>> print(agenda(t, ["00_welcome", "01_cost_accounting"], start="13:00").splitlines()[0])
+    | start | end | session | minutes |
     """
     import datetime as dt
 
@@ -433,6 +469,11 @@ def agenda_minutes(timings: Frame, notebooks: Sequence[str], *,
     -------
     int
         Total minutes of :func:`agenda` (sessions and breaks).
+
+    Examples
+    --------
+    >>> agenda_minutes(read_timings(), **HALF_DAY) <= HALF_DAY_MINUTES
+    True
     """
     total = sum(int(timings.loc[nb, "core_teach_minutes" if nb in core else "teach_minutes"])
                 for nb in notebooks)
@@ -451,6 +492,11 @@ def guide_section(timings: Frame) -> str:
     -------
     str
         The guide's timings table and both agendas, written from a measurement.
+
+    Examples
+    --------
+    >>> guide_section(read_timings()).splitlines()[0].startswith("| notebook")
+    True
     """
     rows = ["| notebook | run [s] | prose [words] | charts | panels | exercises | teach [min] "
             "| without optional sections [min] |", "|---|---|---|---|---|---|---|---|"]
@@ -491,6 +537,11 @@ def write_guide(timings: Frame, guide: StrPath = "docs/workshop.md") -> Path:
     -------
     Path
         The guide written.
+
+    Examples
+    --------
+    >>> write_guide(read_timings())  # doctest: +SKIP
+    PosixPath('docs/workshop.md')
     """
     path = Path(guide)
     text = path.read_text(encoding="utf-8")

@@ -114,11 +114,12 @@ def test_the_wheel_carries_py_typed_and_the_stub(wheel):
 # --------------------------------------------------------------------------- numpydoc
 # The checks numpydoc's validator runs that every public function and method must pass:
 # every parameter documented with a type and a description (PR01-PR07, PR10), a Returns
-# section with a type and a description (RT01-RT04), well-formed sections (GL*, SS02).
+# section with a type and a description (RT01-RT04), an Examples section (EX01: doctests that
+# make unit runs), well-formed sections (GL*, SS02).
 # Left out on purpose: PR09 / RT05 / SS03 (a description ends with its unit in brackets, as
 # the style guide asks), SS05 (summaries are noun phrases), ES01, SA01, PR03 (related
 # parameters are documented together).
-NUMPYDOC_CHECKS = {"PR01", "PR02", "PR04", "PR05", "PR06", "PR07", "PR08", "PR10", "RT01",
+NUMPYDOC_CHECKS = {"EX01", "PR01", "PR02", "PR04", "PR05", "PR06", "PR07", "PR08", "PR10", "RT01",
                    "RT02", "RT03", "RT04", "GL01", "GL02", "GL03", "GL05", "GL06", "GL07",
                    "GL08", "SS01", "SS02"}
 
@@ -136,7 +137,7 @@ def _numpydoc_errors():
                 yield f"{name}: {code} {message}"
 
 
-def test_every_public_function_documents_its_parameters_and_returns():
+def test_every_public_function_documents_its_parameters_returns_and_examples():
     pytest.importorskip("numpydoc")
     bad = list(_numpydoc_errors())
     assert not bad, "\n".join(bad[:40])
