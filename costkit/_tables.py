@@ -164,6 +164,20 @@ def _cell(text: str, col: Column, fail):
     return text
 
 
+def _failer(label: str):
+    """``fail(row, column, problem)``: raise :class:`DataFileError` naming the file, row, column."""
+
+    def fail(row: int | None, column: str | None, problem: str):
+        where = [label]
+        if row is not None:
+            where.append(f"row {row + 1} (line {row + 2})")
+        if column is not None:
+            where.append(f"column '{column}'")
+        raise DataFileError(f"{', '.join(where)}: {problem}")
+
+    return fail
+
+
 def validate_rows(header: list[str], rows: list[list[str]], schema: Schema, label: str) -> dict:
     """Check text rows against ``schema``; return ``{column: [typed value or None, ...]}``.
 
@@ -173,15 +187,7 @@ def validate_rows(header: list[str], rows: list[list[str]], schema: Schema, labe
     file that the schema does not name follow, as text. Cross-column
     ``schema.checks`` need a DataFrame and are run by :func:`read_table`.
     """
-
-    def fail_at(row, column, problem):
-        where = [label]
-        if row is not None:
-            where.append(f"row {row + 1} (line {row + 2})")
-        if column is not None:
-            where.append(f"column '{column}'")
-        raise DataFileError(f"{', '.join(where)}: {problem}")
-
+    fail_at = _failer(label)
     names = [c.name for c in schema.columns]
     position = {h: j for j, h in reversed(list(enumerate(header)))}
     missing = [c.name for c in schema.columns if c.name not in position
@@ -263,14 +269,7 @@ def read_table(path, schema: Schema, *, label: str | None = None, frame=None):
             out[name] = [("" if x is None else x) for x in v]
     df = pd.DataFrame(out)
 
-    def fail(row, column, problem):
-        where = [label]
-        if row is not None:
-            where.append(f"row {row + 1} (line {row + 2})")
-        if column is not None:
-            where.append(f"column '{column}'")
-        raise DataFileError(f"{', '.join(where)}: {problem}")
-
+    fail = _failer(label)
     for check in schema.checks:
         check(df, fail)
     return df

@@ -33,6 +33,13 @@ def test_wheel_contains_the_data_files(wheel):
     assert not (ROOT / "costkit" / "data").exists()
 
 
+def test_the_wheel_carries_py_typed_the_stub_and_the_price_list_samples(wheel):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert {"costkit/py.typed", "costkit/__init__.pyi"} <= names
+    assert "costkit/examples/price_lists/aws_ec2_us-east-1.json" in names
+    assert "costkit/examples/price_lists/lambda/vms.csv" in names
+
+
 def test_wheel_carries_the_licence_and_one_version(wheel):
     import costkit
 

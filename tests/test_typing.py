@@ -10,7 +10,6 @@ import importlib
 import inspect
 import pkgutil
 import re
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -91,24 +90,6 @@ def test_the_stub_declares_every_lazy_name_and_submodule():
     assert stub == served, (sorted(served - stub), sorted(stub - served))
     for name in served:  # and each resolves at run time as the stub says
         assert getattr(costkit, name) is not None
-
-
-@pytest.fixture(scope="module")
-def wheel(tmp_path_factory):
-    import subprocess
-    import sys
-
-    out = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
-                    "--no-build-isolation", "-w", str(out), str(ROOT)], check=True)
-    (path,) = out.glob("costkit-*.whl")
-    return path
-
-
-def test_the_wheel_carries_py_typed_and_the_stub(wheel):
-    names = set(zipfile.ZipFile(wheel).namelist())
-    assert {"costkit/py.typed", "costkit/__init__.pyi"} <= names
-    assert "costkit/examples/price_lists/aws_ec2_us-east-1.json" in names
 
 
 # --------------------------------------------------------------------------- numpydoc
