@@ -803,6 +803,64 @@ _CONTINUOUS = tuple(f for f in _NUMERIC if f not in ("horizon_months", "launch_m
                                                       "retrain_every_months"))
 
 
+class _Flows:
+    """The monthly flows of a case and the figures every evaluation needs.
+
+    One source of the equations for :class:`ROIResult` (all the metrics) and
+    :func:`monte_carlo` (the NPV and payback month of each draw only). Inputs keep their own
+    shapes (a scalar stays a scalar): only flows that depend on drawn inputs grow to
+    (scenarios, months).
+    """
+
+    def __init__(self, case: Case):
+        names = [f for f in _NUMERIC if f != "horizon_months"]
+        vals = {f: np.asarray(getattr(case, f), dtype=float) for f in names}
+        self.vals = vals
+        self.shape = np.broadcast_shapes(*(v.shape for v in vals.values()))
+        cells = int(np.prod(self.shape)) * (int(case.horizon_months) + 1)
+        if cells > MAX_CELLS:
+            raise ValueError(f"{int(np.prod(self.shape)):,} scenarios x "
+                             f"{int(case.horizon_months) + 1} months is {cells:,} cells, more "
+                             f"than costkit.roi.MAX_CELLS ({MAX_CELLS:,}); evaluate fewer "
+                             "scenarios at a time, or raise the limit if the memory allows")
+        t = self.t = np.arange(int(case.horizon_months) + 1)
+        self.full = (*self.shape, t.size)
+
+        def col(name):
+            return vals[name][..., None]
+
+        # the case validated its inputs when it was made: the formulas run unchecked here
+        self.share = _share(t, vals["launch_month"], vals["ramp_months"])
+        self.lift = _lift_of(*(vals[f] for f in _EFFECTS))
+        self.per_search = _profit_per_search(vals["click_through_rate"], vals["conversion_rate"],
+                                             vals["average_order_value_usd"], vals["gross_margin"])
+        searches = vals["sessions_per_month"] * vals["searches_per_session"]
+        self.base_gp = searches * self.per_search
+        self.serving_month = searches / 1000.0 * vals["serving_usd_per_1k_searches"]
+        every = col("retrain_every_months")
+        since = t - col("launch_month")
+        self.retrain_mask = (every > 0) & (since >= every) & (
+            np.mod(since, np.where(every > 0, every, 1.0)) == 0)
+        self.other = (col("fixed_usd_per_month") * (t >= 1) + col("retrain_usd") * self.retrain_mask
+                      + col("one_off_usd") * (t == 0))
+        self.monthly_discount_rate = (1.0 + vals["annual_discount_rate"]) ** (1 / 12) - 1.0
+        self.d = (1.0 + np.asarray(self.monthly_discount_rate)[..., None]) ** -t
+        self.exposure = np.sum(self.share * self.d, axis=-1)  # discounted full-traffic months
+        self.pv_other = np.sum(self.other * self.d, axis=-1)
+        self.pv_cost_usd = np.broadcast_to(self.serving_month * self.exposure + self.pv_other,
+                                           self.shape)
+        self.npv_usd = (np.broadcast_to(self.base_gp * self.lift * self.exposure, self.shape)
+                        - self.pv_cost_usd)
+        if not (np.isfinite(self.npv_usd).all() and np.isfinite(self.pv_cost_usd).all()):
+            raise ValueError("the case's money overflows to infinity: an input (sessions, "
+                             "order value, a cost) is far too large; check its units")
+
+    def net_usd(self):
+        """Net cash flow of each month: gross profit less serving, fixed, retraining, one-off."""
+        return np.broadcast_to((self.base_gp * self.lift - self.serving_month)[..., None]
+                               * self.share - self.other, self.full)
+
+
 class ROIResult:
     """Cash flows and decision metrics of a :class:`Case` (arrays for array cases).
 
@@ -821,61 +879,29 @@ class ROIResult:
 
     def __init__(self, case: Case):
         self.case = case
-        names = [f for f in _NUMERIC if f != "horizon_months"]
-        # each input keeps its own shape (a scalar stays a scalar): only the flows that
-        # depend on drawn inputs grow to (scenarios, months), the rest broadcast as views
-        vals = {f: np.asarray(getattr(case, f), dtype=float) for f in names}
-        self.shape = np.broadcast_shapes(*(v.shape for v in vals.values()))
-        cells = int(np.prod(self.shape)) * (int(case.horizon_months) + 1)
-        if cells > MAX_CELLS:
-            raise ValueError(f"{int(np.prod(self.shape)):,} scenarios x "
-                             f"{int(case.horizon_months) + 1} months is {cells:,} cells, more "
-                             f"than costkit.roi.MAX_CELLS ({MAX_CELLS:,}); evaluate fewer "
-                             "scenarios at a time, or raise the limit if the memory allows")
-        self.months = np.arange(int(case.horizon_months) + 1)
-        t = self.months
-        full = (*self.shape, t.size)
+        f = _Flows(case)
+        vals, t, full, self.shape, self.months = f.vals, f.t, f.full, f.shape, f.t
+        share, lift, base_gp, serving_month = f.share, f.lift, f.base_gp, f.serving_month
+        per_search, other, d, exposure, pv_other = (f.per_search, f.other, f.d, f.exposure,
+                                                    f.pv_other)
 
         def col(name):
             return vals[name][..., None]
-
-        # the case validated its inputs when it was made: the formulas run unchecked here
-        share = _share(t, vals["launch_month"], vals["ramp_months"])
-        lift = _lift_of(*(vals[f] for f in _EFFECTS))
-        per_search = _profit_per_search(vals["click_through_rate"], vals["conversion_rate"],
-                                        vals["average_order_value_usd"], vals["gross_margin"])
-        searches = vals["sessions_per_month"] * vals["searches_per_session"]
-        base_gp = searches * per_search
-        serving_month = searches / 1000.0 * vals["serving_usd_per_1k_searches"]
-        every = col("retrain_every_months")
-        since = t - col("launch_month")
-        retrain_mask = (every > 0) & (since >= every) & (
-            np.mod(since, np.where(every > 0, every, 1.0)) == 0)
 
         self.rollout_share = np.broadcast_to(share, full)
         self.incremental_gross_profit_usd = np.broadcast_to((base_gp * lift)[..., None] * share,
                                                             full)
         self.serving_usd = np.broadcast_to(serving_month[..., None] * share, full)
         self.fixed_usd = np.broadcast_to(col("fixed_usd_per_month") * (t >= 1), full)
-        self.retraining_usd = np.broadcast_to(col("retrain_usd") * retrain_mask, full)
+        self.retraining_usd = np.broadcast_to(col("retrain_usd") * f.retrain_mask, full)
         self.one_off_usd = np.broadcast_to(col("one_off_usd") * (t == 0), full)
-        other = (col("fixed_usd_per_month") * (t >= 1) + col("retrain_usd") * retrain_mask
-                 + col("one_off_usd") * (t == 0))
         self.cost_usd = np.broadcast_to(serving_month[..., None] * share + other, full)
-        self.net_usd = np.broadcast_to(
-            (base_gp * lift - serving_month)[..., None] * share - other, full)
-
-        self.monthly_discount_rate = (1.0 + vals["annual_discount_rate"]) ** (1 / 12) - 1.0
-        d = (1.0 + np.asarray(self.monthly_discount_rate)[..., None]) ** -t
+        self.net_usd = f.net_usd()
+        self.monthly_discount_rate = f.monthly_discount_rate
         self.discount_factor = np.broadcast_to(d, full)
-        exposure = np.sum(share * d, axis=-1)  # discounted full-traffic months
-        pv_other = np.sum(other * d, axis=-1)
         self.pv_gross_profit_usd = np.broadcast_to(base_gp * lift * exposure, self.shape)
-        self.pv_cost_usd = np.broadcast_to(serving_month * exposure + pv_other, self.shape)
-        self.npv_usd = self.pv_gross_profit_usd - self.pv_cost_usd
-        if not (np.isfinite(self.npv_usd).all() and np.isfinite(self.pv_cost_usd).all()):
-            raise ValueError("the case's money overflows to infinity: an input (sessions, "
-                             "order value, a cost) is far too large; check its units")
+        self.pv_cost_usd = f.pv_cost_usd
+        self.npv_usd = f.npv_usd
         self.net_value_usd = np.sum(self.net_usd, axis=-1)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             self.roi = np.where(self.pv_cost_usd > 0, self.npv_usd / self.pv_cost_usd, np.nan)
@@ -1432,13 +1458,13 @@ def monte_carlo(case: Case, distributions: dict, *, n: int = 100_000, seed: int 
     for start in range(0, n, step):  # chunks bound memory and feed the progress bar
         stop = min(start + step, n)
         part = {k: v[start:stop] for k, v in draws.items()}
-        try:
-            res = case.replace(**part).evaluate()
+        try:  # the NPV and the payback month only: the other metrics are not kept
+            flows = _Flows(case.replace(**part))
         except ValueError as exc:
             raise ValueError(f"a Monte Carlo draw is not a valid input: {exc}. Use a bounded "
                              "distribution (uniform, triangular, pert) for it") from None
-        npv_usd[start:stop] = res.npv_usd
-        payback[start:stop] = res.payback_month
+        npv_usd[start:stop] = flows.npv_usd
+        payback[start:stop] = payback_period(flows.net_usd())
         if progress is not None:
             progress(stop, n)
     return MonteCarloResult(case, pd.DataFrame(draws), npv_usd, payback, seed)

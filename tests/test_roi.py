@@ -528,3 +528,19 @@ def test_fixed_costs_split_by_category_in_the_ledger():
     assert res.to_ledger().by_category()["operations"] == pytest.approx(18_000)
     with pytest.raises(ValueError, match="sums to 1,400.00"):
         res.to_ledger(fixed_by_category={"labour": 900, "operations": 500})
+
+
+def test_monte_carlo_keeps_exactly_what_a_full_evaluation_gives():
+    # monte_carlo computes only the NPV and the payback month of each draw; they must be the
+    # full ROIResult's, bit for bit, whatever the chunking
+    case = roi.Case(sessions_per_month=12.2e6, searches_per_session=1.2, click_through_rate=0.4,
+                    conversion_rate=0.025, average_order_value_usd=60.0, gross_margin=0.3,
+                    cvr_lift=0.02, one_off_usd=33_000, serving_usd_per_1k_searches=0.01,
+                    fixed_usd_per_month=4_700, retrain_usd=1_031, retrain_every_months=3,
+                    launch_month=2, ramp_months=3)
+    dists = {"cvr_lift": ("pert", -0.03, 0.0, 0.04), "one_off_usd": ("lognormal", 33_000, 0.5)}
+    mc = roi.monte_carlo(case, dists, n=5_000, seed=3, chunk_size=700)
+    full = case.replace(**{k: mc.draws[k].to_numpy() for k in dists}).evaluate()
+    assert np.array_equal(mc.npv_usd, full.npv_usd)
+    assert np.array_equal(mc.payback_month, full.payback_month, equal_nan=True)
+    assert np.isnan(mc.payback_month).any() and not np.isnan(mc.payback_month).all()
