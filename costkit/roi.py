@@ -204,6 +204,102 @@ def _irr_rows(v):
     return out
 
 
+_IRR_CHUNK_CELLS = 4_000_000  # rows x periods solved at once: bounded memory, any row count
+
+
+def _sign_changes(v):
+    """How many times the sign of each row's non-zero flows changes (zeros are skipped)."""
+    n, periods = v.shape
+    s = np.sign(v)
+    idx = np.where(s != 0, np.arange(periods), -1)
+    last = np.maximum.accumulate(idx, axis=1)  # index of the last non-zero flow up to t
+    prev = np.concatenate([np.full((n, 1), -1), last[:, :-1]], axis=1)
+    prev_s = np.where(prev >= 0, np.take_along_axis(s, np.maximum(prev, 0), axis=1), 0.0)
+    return np.sum((s != 0) & (prev_s != 0) & (s != prev_s), axis=1)
+
+
+def _horner(c, z, derivative=False):
+    """``sum_t c_t z**t`` per row (``c[:, 0]`` the constant term), and its derivative."""
+    f = c[:, -1].copy()
+    df = np.zeros_like(f)
+    for t in range(c.shape[1] - 2, -1, -1):
+        if derivative:
+            df = df * z + f
+        f = f * z + c[:, t]
+    return (f, df) if derivative else f
+
+
+def _unit_root(c):
+    """The root ``z`` in [e**-40, 1] of ``sum_t c_t z**t``, where the sum changes sign there.
+
+    Bisection on ``log z`` (44 halvings: 2e-12 in log z), then three Newton steps kept
+    inside the bracket, to full double precision. Horner in ``z <= 1`` cannot overflow.
+    """
+    lo, hi = np.full(c.shape[0], -40.0), np.zeros(c.shape[0])
+    s_lo = np.sign(_horner(c, np.exp(lo)))
+    for _ in range(44):
+        mid = 0.5 * (lo + hi)
+        same = np.sign(_horner(c, np.exp(mid))) == s_lo
+        lo, hi = np.where(same, mid, lo), np.where(same, hi, mid)
+    z, z_lo, z_hi = np.exp(0.5 * (lo + hi)), np.exp(lo), np.exp(hi)
+    for _ in range(3):
+        f, df = _horner(c, z, derivative=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = z - f / df
+        z = np.where(np.isfinite(step) & (step >= z_lo) & (step <= z_hi), step, z)
+    return z
+
+
+def _irr_one_sign_change(v):
+    """IRR of rows whose flows change sign once: the one positive root, without eigenvalues.
+
+    Descartes' rule of signs: one sign change, one positive root ``x`` of
+    ``sum_t v_t x**t``, so numpy-financial's rule has one candidate, ``1/x - 1``. The sign
+    of the sum at ``x = 1`` says on which side of 1 the root is: below 1 it is found in
+    ``x``; above 1, as ``1/x`` of the reversed polynomial. NaN where the root lies beyond
+    ``e**40`` either way (a rate above ``e**40`` or within ``e**-40`` of -1), for the
+    eigen-solve to take.
+    """
+    out = np.full(v.shape[0], np.nan)
+    at_one = np.sign(v.sum(axis=1))
+    first = np.sign(_horner(v, np.full(v.shape[0], np.exp(-40.0))))
+    last = np.sign(_horner(v[:, ::-1], np.full(v.shape[0], np.exp(-40.0))))
+    out[at_one == 0] = 0.0
+    below = (at_one != 0) & (first * at_one < 0)  # the root is at x < 1: a rate above 0
+    above = (at_one != 0) & (last * at_one < 0)  # at x > 1: a rate below 0
+    if below.any():
+        out[below] = 1.0 / _unit_root(v[below]) - 1.0
+    if above.any():
+        out[above] = _unit_root(v[above][:, ::-1]) - 1.0
+    return out
+
+
+def _irr_many(v):
+    """numpy-financial's IRR rule for every row of ``v``, in bounded memory.
+
+    Rows with no sign change have no rate (NaN); rows with one (an investment, then
+    returns: nearly every business case) have one positive root, found by bisection;
+    rows with several go through the eigen-solve of :func:`_irr_rows`. Both run in chunks
+    of rows, so a million 37-month cases need tens of megabytes, not gigabytes.
+    """
+    out = np.full(v.shape[0], np.nan)
+    step = max(1, _IRR_CHUNK_CELLS // max(1, v.shape[1]))
+    for start in range(0, v.shape[0], step):
+        part = np.asarray(v[start:start + step], dtype=float)
+        changes = _sign_changes(part)
+        res = np.full(part.shape[0], np.nan)
+        one = changes == 1
+        if one.any():
+            res[one] = _irr_one_sign_change(part[one])
+        hard = (changes >= 2) | (one & np.isnan(res))
+        rows = np.flatnonzero(hard)
+        eig_step = max(1, 200_000 // max(1, v.shape[1]) ** 2)  # a few hundred MB at most
+        for k in range(0, rows.size, eig_step):
+            res[rows[k:k + eig_step]] = _irr_rows(part[rows[k:k + eig_step]])
+        out[start:start + step] = res
+    return out
+
+
 def irr(cashflows: ArrayLike) -> Floats:
     """Internal rate of return per period: the rate at which the NPV is zero.
 
@@ -231,7 +327,7 @@ def irr(cashflows: ArrayLike) -> Floats:
     0.28095
     """
     v = _cashflows(cashflows)
-    out = _irr_rows(v.reshape(-1, v.shape[-1])).reshape(v.shape[:-1])
+    out = _irr_many(v.reshape(-1, v.shape[-1])).reshape(v.shape[:-1])
     return float(out) if v.ndim == 1 else out
 
 

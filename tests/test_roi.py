@@ -544,3 +544,24 @@ def test_monte_carlo_keeps_exactly_what_a_full_evaluation_gives():
     assert np.array_equal(mc.npv_usd, full.npv_usd)
     assert np.array_equal(mc.payback_month, full.payback_month, equal_nan=True)
     assert np.isnan(mc.payback_month).any() and not np.isnan(mc.payback_month).all()
+
+
+def test_irr_by_bisection_equals_the_eigen_solve_and_numpy_financial(monkeypatch):
+    # one sign change (an investment, then returns): the unique positive root is found by
+    # bisection; several: the eigen-solve. Both must give numpy-financial's rate, chunked
+    # or not.
+    rng = np.random.default_rng(11)
+    up = np.concatenate([-rng.uniform(50, 150, (300, 1)), rng.uniform(0, 40, (300, 24))], axis=1)
+    down = np.concatenate([-np.full((100, 1), 100.0), rng.uniform(0, 3, (100, 12))], axis=1)
+    down = np.pad(down, ((0, 0), (0, 12)))  # rates below zero, trailing zeros
+    mixed = rng.uniform(-40, 40, (200, 25))  # several sign changes
+    flows = np.concatenate([up, down, mixed])
+    flows[5] = [-100.0, 50.0, 50.0] + [0.0] * 22  # a rate of exactly 0
+    got = roi.irr(flows)
+    assert got[5] == 0.0
+    np.testing.assert_allclose(got, roi._irr_rows(flows), rtol=1e-11, atol=1e-13)
+    want = np.array([oracle_irr(f) for f in flows[::7]])
+    np.testing.assert_allclose(got[::7], want, rtol=1e-9, atol=1e-12)
+    assert (roi._sign_changes(up) == 1).all() and (roi._sign_changes(mixed[:20]) > 1).any()
+    monkeypatch.setattr(roi, "_IRR_CHUNK_CELLS", 100)  # a few rows per chunk
+    np.testing.assert_array_equal(roi.irr(flows), got)
