@@ -752,26 +752,31 @@ def plan(traffic_rps: Floats,
     peak = float(need.max())
     hours = lam.size
 
-    # ---- mix: every reserved count R from 0 to the peak at once (rows) x hours (columns)
+    # ---- mix: every reserved count R from 0 to the peak (rows) x each distinct hourly need
+    # (columns): an hour's spot and on-demand cover depends only on its need and R, so the
+    # hours with the same need are priced once and weighted by their count. A year of hours
+    # costs what its few hundred distinct needs cost.
     reserved_price = price * (1.0 - disc)
     spot_ok = np.isfinite(spot) and spot / (1.0 - q) < price
-    cap = np.floor(cap_f * need)[None, :] if spot_ok else np.zeros((1, hours))
+    needs, where, n_hours = np.unique(need, return_inverse=True, return_counts=True)
+    cap = np.floor(cap_f * needs)[None, :] if spot_ok else np.zeros((1, needs.size))
     spot_price = spot if spot_ok else 0.0
 
     def mix_for(R):
-        excess = np.maximum(need[None, :] - R[:, None], 0.0)
+        excess = np.maximum(needs[None, :] - R[:, None], 0.0)
         n_spot, n_od = _spot_cover(excess, np.minimum(excess, cap), q, price,
                                    spot if spot_ok else np.inf)
-        cost = R * hours * reserved_price + (n_od * price + n_spot * spot_price).sum(axis=1)
+        cost = R * hours * reserved_price + ((n_od * price + n_spot * spot_price)
+                                             * n_hours).sum(axis=1)
         return cost, n_spot, n_od
 
-    # R blocks of at most ~4 million cells: a 37k-replica fleet over a year stays in memory
-    block = max(1, 4_000_000 // hours)
+    # R blocks of at most ~4 million cells: a 37k-replica fleet stays in memory
+    block = max(1, 4_000_000 // needs.size)
     cost = np.concatenate([mix_for(np.arange(lo, min(lo + block, peak + 1), dtype=float))[0]
                            for lo in range(0, int(peak) + 1, block)])
     best = int(np.argmin(cost))
     _, best_spot, best_od = mix_for(np.array([float(best)]))
-    best_spot, best_od = best_spot[0], best_od[0]
+    best_spot, best_od = best_spot[0][where], best_od[0][where]
 
     hourly = pd.DataFrame({
         "requests_per_second": lam, "replicas_utilization": r_util, "replicas_slo": r_slo,

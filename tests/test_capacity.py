@@ -261,3 +261,23 @@ def test_slots_from_rate_times_latency_are_not_truncated():
     p = cp.plan(np.full(24, 12.0), replica_rps=6 / 0.7, request_latency_s=0.7, slo_s=1.0,
                 usd_per_replica_hour=1.0, min_replicas=1, target_utilization=1.0)
     assert p.hourly["replicas_slo"].max() == 2.0
+
+
+def test_mix_cost_is_the_sum_of_its_hours_and_repeating_the_traffic_keeps_it():
+    # the mix prices each distinct hourly need once, weighted by its hours: the summary must
+    # still be the sum over the hourly table, and three copies of the traffic the same plan
+    rng = np.random.default_rng(2)
+    traffic = 300 + 200 * np.sin(np.arange(500) / 24 * 2 * np.pi) + rng.uniform(0, 30, 500)
+    kw = dict(replica_rps=25.0, request_latency_s=0.04, usd_per_replica_hour=1.0,
+              spot_usd_per_replica_hour=0.4)
+    p = cp.plan(traffic, **kw)
+    h = p.hourly
+    reserved = h["mix_reserved"].iloc[0] * len(h) * 1.0 * (1 - cp.DEFAULT_RESERVED_DISCOUNT)
+    usd = reserved + (h["mix_on_demand"] * 1.0 + h["mix_spot"] * 0.4).sum()
+    assert p.summary.loc["mix", "monthly_cost_usd"] == pytest.approx(
+        usd * cp.HOURS_PER_MONTH / len(h), rel=1e-12)
+    assert h["mix_spot"].sum() > 0 and h["mix_reserved"].iloc[0] > 0
+    p3 = cp.plan(np.tile(traffic, 3), **kw)
+    assert p3.hourly["mix_reserved"].iloc[0] == h["mix_reserved"].iloc[0]
+    assert p3.summary.loc["mix", "monthly_cost_usd"] == pytest.approx(
+        p.summary.loc["mix", "monthly_cost_usd"], rel=1e-12)
