@@ -14,7 +14,18 @@ column                 meaning
 ``ResourceId``         the billed resource: here a replica (instance) id
 ``ServiceName``        the cloud service
 ``Tags``               a JSON object of key-value tags, e.g. ``{"team": "search"}``
+``ChargeCategory``     (when present) ``Usage``, ``Purchase``, ``Tax``, ``Credit``
+                       or ``Adjustment``: only usage is spread over resource-hours
 =====================  ============================================================
+
+Versions. :func:`focus_version` reads which FOCUS version an export follows
+(1.0-preview, 1.0, 1.1 or 1.2) from the columns each version introduced; the
+columns above are in all of them. Purchases, taxes, credits and adjustments are
+money of the bill but not of a replica-hour: :func:`focus_resource_hours` sums
+them per category in ``attrs["not_usage"]`` and
+:func:`costkit.monitoring.cost_usage` reports them with their amount (a
+commitment's purchase has an EffectiveCost of 0 in FOCUS: its cost is
+amortised into the usage lines it covers).
 
 Exports are large (a month of a big account is many files and many millions
 of lines), so nothing here loads them into pandas: DuckDB scans the CSV or
@@ -45,10 +56,22 @@ from costkit._tables import DataFileError, suggest
 if TYPE_CHECKING:
     from ._typing import Frame, StrPath
 
-__all__ = ["FOCUS_COLUMNS", "focus_resource_hours", "focus_summary", "focus_validate"]
+__all__ = ["FOCUS_COLUMNS", "FOCUS_VERSION_MARKERS", "focus_resource_hours", "focus_summary",
+           "focus_validate", "focus_version"]
 
 FOCUS_COLUMNS = ("BilledCost", "EffectiveCost", "ChargePeriodStart", "ChargePeriodEnd",
                  "ResourceId", "ServiceName", "Tags")
+# Columns each FOCUS version introduced (the specification's "Introduced (version)"), newest
+# first: an export is at least the version of the newest column it has. 1.0-preview named
+# some 1.0 columns differently (Region, UsageQuantity, UsageUnit, ChargeSubcategory).
+FOCUS_VERSION_MARKERS = (
+    ("1.2", ("BillingAccountType", "InvoiceId", "PricingCurrency", "SubAccountType")),
+    ("1.1", ("CapacityReservationId", "CapacityReservationStatus", "CommitmentDiscountQuantity",
+             "CommitmentDiscountUnit", "ServiceSubcategory", "SkuMeter", "SkuPriceDetails")),
+    ("1.0", ("ChargeClass", "CommitmentDiscountStatus", "ConsumedQuantity", "ConsumedUnit",
+             "ContractedCost", "ContractedUnitPrice", "RegionId", "RegionName")),
+    ("1.0-preview", ("UsageQuantity", "UsageUnit", "ChargeSubcategory", "Region")),
+)  # fmt: skip
 _PERIODS = ("hour", "day", "week", "month")
 _NUMBER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
                  "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL")
@@ -219,6 +242,48 @@ def focus_validate(paths: StrPath | Sequence[StrPath]) -> list[str]:
     return _open(paths).files
 
 
+def _version_of(columns) -> str:
+    for version, markers in FOCUS_VERSION_MARKERS:
+        if any(m in columns for m in markers):
+            return version
+    return "unknown"
+
+
+def focus_version(paths: StrPath | Sequence[StrPath]) -> str:
+    """The FOCUS version an export follows, read from the columns it has.
+
+    An export is at least the version that introduced the newest column it carries
+    (:data:`FOCUS_VERSION_MARKERS`, from the specification's "Introduced (version)" of each
+    column): ``"1.2"``, ``"1.1"``, ``"1.0"``, ``"1.0-preview"`` (its names for region and
+    usage quantity), or ``"unknown"`` when it has none of them (the columns costkit reads
+    are in every version from 1.0-preview on).
+
+    Parameters
+    ----------
+    paths : str, Path or sequence of them
+        FOCUS billing export(s): CSV or Parquet files.
+
+    Returns
+    -------
+    str
+        ``"1.2"``, ``"1.1"``, ``"1.0"``, ``"1.0-preview"`` or ``"unknown"``.
+
+    Raises
+    ------
+    DataFileError
+        The export lacks a column costkit reads, or one has the wrong type.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from costkit.monitoring import synthetic_telemetry
+    >>> bill = synthetic_telemetry(days=1, replicas=12, freq="15min").bill
+    >>> focus_version(bill), focus_version(bill.assign(InvoiceId="INV-1"))
+    ('1.0', '1.2')
+    """
+    return _version_of(_open(paths).cols)
+
+
 def _tag_path(key: str) -> str:
     """The JSON pointer of a tag key: the key exactly, ``~`` and ``/`` escaped (RFC 6901)."""
     return "/" + key.replace("~", "~0").replace("/", "~1")
@@ -379,12 +444,16 @@ def focus_resource_hours(paths: StrPath | Sequence[StrPath], *,
 
     bill = _open(paths)
     params = {}
-    where = ""
+    conditions = []
     if resource_ids is not None:
         if isinstance(resource_ids, str):
             resource_ids = [resource_ids]
         params["wanted"] = [str(r) for r in resource_ids]
-        where = "WHERE list_contains($wanted, CAST(ResourceId AS VARCHAR))"
+        conditions.append("list_contains($wanted, CAST(ResourceId AS VARCHAR))")
+    not_usage = _not_usage(bill, conditions, params)
+    if "ChargeCategory" in bill.cols:  # only usage is spread over resource-hours
+        conditions.append(_USAGE)
+    where = ("WHERE " + " AND ".join(conditions)) if conditions else ""
     query = f"""
         WITH billed_lines AS (
             SELECT CAST(ResourceId AS VARCHAR) AS resource_id,
@@ -407,4 +476,30 @@ def focus_resource_hours(paths: StrPath | Sequence[StrPath], *,
         FROM spread GROUP BY resource_id, hour ORDER BY resource_id, hour"""
     out = bill.sql(query, **params).df()
     out["hour"] = pd.to_datetime(out["hour"]).dt.tz_localize("UTC")
+    out.attrs["not_usage"] = not_usage
+    out.attrs["focus_version"] = _version_of(bill.cols)
     return out
+
+
+# FOCUS ChargeCategory values: Usage, Purchase, Tax, Credit, Adjustment (case kept as written)
+_USAGE = "lower(CAST(ChargeCategory AS VARCHAR)) = 'usage'"
+
+
+def _not_usage(bill, conditions, params):
+    """The lines that are not usage, summed per ChargeCategory.
+
+    Purchases, taxes, credits and adjustments are money of the bill but not of a
+    resource-hour, so they are reported with their amounts instead of spread over replicas
+    (a commitment's purchase already has an EffectiveCost of 0: its cost is amortised into
+    the usage lines).
+    """
+    import pandas as pd
+
+    cols = ["charge_category", "lines", "billed_cost", "effective_cost"]
+    if "ChargeCategory" not in bill.cols:
+        return pd.DataFrame(columns=cols)
+    where = " AND ".join([*conditions, f"NOT ({_USAGE})"])
+    return bill.sql(f"""
+        SELECT CAST(ChargeCategory AS VARCHAR) AS charge_category, count(*) AS lines,
+               sum(BilledCost) AS billed_cost, sum(EffectiveCost) AS effective_cost
+        FROM {{bill}} WHERE {where} GROUP BY 1 ORDER BY 1""", **params).df()[cols]

@@ -243,13 +243,22 @@ def cost_usage(tel: Telemetry, bill_hours: Frame) -> Frame:
     m["unbilled"] = unbilled.to_numpy()
     out = m.drop(columns=["_merge", "effective_cost", "billed_cost", "tags"], errors="ignore")
     out = out.sort_values(["replica_id", "hour"]).reset_index(drop=True)
-    out.attrs["report"] = pd.DataFrame([
+    report = [
         {"check": "billed hours without telemetry", "rows": int(unobserved.sum()),
          "usd": float(m.loc[unobserved, "cost_usd"].sum()),
          "detail": "cost kept as unobserved_usd: neither busy nor idle"},
         {"check": "telemetry hours without a bill line", "rows": int(unbilled.sum()), "usd": 0.0,
          "detail": "kept with cost 0 and unbilled=True; check the ResourceId mapping"},
-    ])
+    ]
+    other = bill_hours.attrs.get("not_usage")
+    if other is not None and len(other):
+        report.append({
+            "check": "bill lines that are not usage", "rows": int(other["lines"].sum()),
+            "usd": float(other["effective_cost"].sum()),
+            "detail": "purchases, taxes, credits, adjustments (ChargeCategory): money of the "
+                      "bill, not of a replica-hour; per category in attrs['not_usage']"})
+        out.attrs["not_usage"] = other
+    out.attrs["report"] = pd.DataFrame(report)
     return out
 
 

@@ -361,3 +361,34 @@ def test_text_columns_keep_what_astype_str_gave():
     assert blank.tolist() == [False, True, False, True, False]
     cat = pd.Series(["b", "a", None], dtype="category")
     assert _text_column(cat)[0].tolist() == ["b", "a", ""]
+
+
+def test_focus_version_is_read_from_the_columns_each_version_introduced():
+    bill = mo.synthetic_telemetry(days=1, replicas=12, freq="15min").bill
+    assert bi.focus_version(bill) == "1.0"  # CommitmentDiscountStatus came with 1.0
+    assert bi.focus_version(bill.assign(SkuMeter="GPU hours")) == "1.1"
+    assert bi.focus_version(bill.assign(SkuMeter="x", InvoiceId="INV-1")) == "1.2"
+    preview = bill.drop(columns=["CommitmentDiscountStatus"]).assign(UsageQuantity=1.0)
+    assert bi.focus_version(preview) == "1.0-preview"
+    assert bi.focus_version(bill.drop(columns=["CommitmentDiscountStatus"])) == "unknown"
+    assert bi.focus_resource_hours(bill).attrs["focus_version"] == "1.0"
+
+
+def test_purchases_taxes_and_credits_are_reported_not_spread_over_replicas():
+    week = mo.synthetic_telemetry(days=1, replicas=12, freq="15min")
+    extra = week.bill.iloc[:4].copy()
+    extra["ChargeCategory"] = ["Purchase", "Tax", "Credit", "Adjustment"]
+    extra["BilledCost"] = [8760.0, 52.0, -100.0, 3.0]
+    extra["EffectiveCost"] = [0.0, 52.0, -100.0, 3.0]  # a commitment's purchase: amortised
+    bill = pd.concat([week.bill, extra], ignore_index=True)
+    usage_only = bi.focus_resource_hours(week.bill)
+    hours = bi.focus_resource_hours(bill)
+    pd.testing.assert_frame_equal(hours, usage_only, check_like=True)  # the same replica-hours
+    other = hours.attrs["not_usage"].set_index("charge_category")
+    assert other["effective_cost"].to_dict() == {"Adjustment": 3.0, "Credit": -100.0,
+                                                 "Purchase": 0.0, "Tax": 52.0}
+    assert other.loc["Purchase", "billed_cost"] == 8760.0 and other["lines"].sum() == 4
+    costed = mo.cost_usage(te.read_telemetry(week.telemetry), hours)
+    row = costed.attrs["report"].set_index("check").loc["bill lines that are not usage"]
+    assert row["rows"] == 4 and row["usd"] == pytest.approx(-45.0)
+    assert costed["cost_usd"].sum() + row["usd"] == pytest.approx(bill["EffectiveCost"].sum())
