@@ -15,8 +15,8 @@ import re
 from dataclasses import dataclass, field
 from importlib import resources
 
-__all__ = ["Column", "DataFileError", "Schema", "UnknownNameError", "bundled_path", "read_rows",
-           "read_table", "validate_rows"]
+__all__ = ["Column", "DataFileError", "Schema", "UnknownNameError", "bundled_path",
+           "frame_from_rows", "read_rows", "read_table", "validate_rows"]
 
 
 class DataFileError(ValueError):
@@ -247,16 +247,24 @@ def read_table(path, schema: Schema, *, label: str | None = None, frame=None):
     any extra columns the file has (kept as text). Empty numeric cells are
     NaN (``Int64`` columns: ``<NA>``).
     """
-    import numpy as np
-    import pandas as pd
-
     label = label or str(path)
     if frame is None:
         header, rows = _read_csv_text(path, label)
     else:
         raw = frame.astype(object).where(frame.notna(), "").map(str)
         header, rows = [str(c).strip() for c in raw.columns], raw.to_numpy().tolist()
-    values = validate_rows(header, rows, schema, label)
+    return frame_from_rows(validate_rows(header, rows, schema, label), schema, label)
+
+
+def frame_from_rows(values: dict, schema: Schema, label: str):
+    """The DataFrame of :func:`validate_rows`' typed columns, after the schema's DataFrame checks.
+
+    Float columns hold NaN where a cell was empty, whole-number columns ``<NA>``
+    (``Int64``), text columns ``""``.
+    """
+    import numpy as np
+    import pandas as pd
+
     kinds = {c.name: c.kind for c in schema.columns}
     out: dict = {}
     for name, v in values.items():

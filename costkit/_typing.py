@@ -15,6 +15,7 @@ from typing import TypeAlias
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from numpy.typing import NDArray as NDArray  # re-exported: a numpy array of a given dtype
 
 Floats: TypeAlias = float | npt.NDArray[np.float64] | pd.Series
 """A quantity: a float, or a numpy array / pandas Series of floats (one per scenario)."""
@@ -43,5 +44,3 @@ StrPath: TypeAlias = str | os.PathLike[str]
 
 ArrayLike: TypeAlias = npt.ArrayLike
 """Anything numpy turns into an array: numbers, lists, arrays, Series."""
-
-from numpy.typing import NDArray as NDArray  # noqa: E402  (a numpy array of a given dtype)

@@ -38,6 +38,7 @@ from costkit._tables import (
     Schema,
     UnknownNameError,
     bundled_path,
+    frame_from_rows,
     read_rows,
     read_table,
     suggest,
@@ -486,9 +487,15 @@ def _alias_index(names, aliases, label: str, *, unique: bool) -> dict[str, str]:
 
 
 @functools.lru_cache(maxsize=32)
+def _gpu_rows(path: str, mtime: float) -> dict:
+    """The GPU table's validated columns, read once per file version (csv module, no pandas)."""
+    return read_rows(path, GPU_SCHEMA)
+
+
+@functools.lru_cache(maxsize=32)
 def _load_gpu_records(path: str, mtime: float):
-    """(alias index, {name: GPU}) read with the csv module: a look-up needs no pandas."""
-    v = read_rows(path, GPU_SCHEMA)
+    """(alias index, {name: GPU}) from the validated columns: a look-up needs no pandas."""
+    v = _gpu_rows(path, mtime)
     index = _alias_index(v["name"], v["aliases"], path, unique=True)
     records = {}
     for i, name in enumerate(v["name"]):
@@ -505,9 +512,8 @@ def _load_gpu_records(path: str, mtime: float):
 
 @functools.lru_cache(maxsize=32)
 def _load_gpus(path: str, mtime: float):
-    df = read_table(path, GPU_SCHEMA)
     _load_gpu_records(path, mtime)  # the alias checks
-    return df
+    return frame_from_rows(_gpu_rows(path, mtime), GPU_SCHEMA, path)
 
 
 def _gpu_table(path=None):
@@ -576,9 +582,15 @@ def gpu(name: str, *, path: StrPath | None = None) -> GPU:
 
 
 @functools.lru_cache(maxsize=32)
+def _model_rows(path: str, mtime: float) -> dict:
+    """The model table's validated columns, read once per file version (csv module, no pandas)."""
+    return read_rows(path, MODEL_SCHEMA)
+
+
+@functools.lru_cache(maxsize=32)
 def _load_model_records(path: str, mtime: float):
-    """(alias index, {name: Model}) read with the csv module: a look-up needs no pandas."""
-    v = read_rows(path, MODEL_SCHEMA)
+    """(alias index, {name: Model}) from the validated columns: a look-up needs no pandas."""
+    v = _model_rows(path, mtime)
     index = _alias_index(v["name"], v["aliases"], path, unique=False)
     records = {}
     for i, name in enumerate(v["name"]):
@@ -600,7 +612,7 @@ def _load_model_records(path: str, mtime: float):
 
 @functools.lru_cache(maxsize=32)
 def _load_models(path: str, mtime: float):
-    return read_table(path, MODEL_SCHEMA)
+    return frame_from_rows(_model_rows(path, mtime), MODEL_SCHEMA, path)
 
 
 def _model_table(path=None):
@@ -781,15 +793,15 @@ def read_skypilot_catalog(path: StrPath, *, cloud: str | None = None,
         dropped["fractional accelerator count"] = int((~whole).sum())
     keep, counts = keep[whole], counts[whole]
     acc_codes, acc_names = pd.factorize(acc.to_numpy()[keep])
+    rows_per_name = np.bincount(acc_codes, minlength=len(acc_names))
     canonical: list[str | None] = []
-    for a in acc_names:
+    for k, a in enumerate(acc_names):
         try:
             canonical.append(_SKYPILOT_NAMES.get(a) or _resolve(a, index, list(records), "GPU",
                                                                 _GPU_SUFFIX))
         except UnknownNameError:
             canonical.append(None)
-            dropped[f"accelerator not in the GPU catalog ({a})"] = int((acc_names[acc_codes]
-                                                                        == a).sum())
+            dropped[f"accelerator not in the GPU catalog ({a})"] = int(rows_per_name[k])
     names = np.asarray(canonical, dtype=object)[acc_codes]
     known = np.asarray([n is not None for n in names], dtype=bool)
     keep, counts, names = keep[known], counts[known], names[known]
