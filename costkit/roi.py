@@ -1011,7 +1011,8 @@ class ROIResult:
         a = np.broadcast_to(vals["searches_per_session"] * (
             per_search * lift - vals["serving_usd_per_1k_searches"] / 1000.0) * exposure,
             self.shape)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        # a cost too large for any lift to repay overflows to inf: the same answer as no lift
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             self.break_even_lift = np.where(lifted > 0, self.pv_cost_usd / lifted, np.inf)
             self.break_even_sessions_per_month = np.where(
                 a > 0, np.broadcast_to(pv_other, self.shape) / np.where(a > 0, a, 1.0), np.inf)
