@@ -24,7 +24,7 @@ DASHBOARD_FLAGS := --VoilaConfiguration.show_tracebacks=True
 
 .PHONY: lab install test unit notebooks test-browser browser-deps dashboard lint bench \
 	execute-notebooks kernel clean handouts test-handouts html timings wheelhouse test-offline \
-	fuzz test-lowest test-timezones validate docs
+	fuzz test-lowest test-timezones validate docs test-spark spark-deps
 
 # costkit needs Python 3.11 or newer (pyproject.toml's requires-python)
 SUPPORTED := import sys; sys.exit(sys.version_info < (3, 11))
@@ -99,10 +99,11 @@ dashboard: $(STAMP)
 	$(BIN)/voila notebooks --port=$(DASHBOARD_PORT) --Voila.port_retries=0 $(DASHBOARD_FLAGS) \
 		$(DASHBOARD_ARGS) || { echo "dashboard: is port $(DASHBOARD_PORT) taken? try make dashboard DASHBOARD_PORT=8870"; exit 2; }
 
-## test: lint, unit tests and doctests, the time tests in two other time zones, every notebook
-##       under strict nbval, the hand-outs (lax), the offline install from a wheelhouse, then the
-##       browser tests
-test: $(TEST_STAMP) lint unit test-timezones notebooks test-handouts test-offline test-browser
+## test: lint, unit tests and doctests, the fleet pipeline on Spark, the time tests in two other
+##       time zones, every notebook under strict nbval, the hand-outs (lax), the offline install
+##       from a wheelhouse, then the browser tests
+test: $(TEST_STAMP) lint unit test-spark test-timezones notebooks test-handouts test-offline \
+	test-browser
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check costkit tests benchmarks
@@ -110,8 +111,33 @@ lint: $(TEST_STAMP)
 
 unit: $(TEST_STAMP)
 	$(BIN)/python -m pytest tests --ignore=tests/browser --ignore=tests/offline \
-		--doctest-modules costkit \
+		--ignore=tests/test_fleet_spark.py --doctest-modules costkit \
 		--ignore=costkit/__main__.py
+
+SPARK_STAMP := $(VENV)/.costkit-spark-installed
+
+# PySpark (a large download, built once) only for make test-spark
+$(SPARK_STAMP): $(TEST_STAMP)
+	@echo "installing PySpark into $(VENV) (the spark extra)"
+	$(BIN)/python -m pip install --progress-bar on -e ".[notebooks,test,spark]"
+	touch $@
+
+## test-spark: the fleet pipeline on Apache Spark in local mode, every table equal to DuckDB's
+##             to the cent (needs Java 17 or 21: make spark-deps installs Debian's)
+test-spark: $(SPARK_STAMP) spark-deps
+	COSTKIT_REQUIRE_SPARK=1 $(BIN)/python -m pytest tests/test_fleet_spark.py -q -p no:cacheprovider
+
+## spark-deps: a Java runtime for Spark (Debian's openjdk-17-jre-headless) unless java is there
+spark-deps:
+	@if command -v java >/dev/null 2>&1 || [ -n "$$JAVA_HOME" ]; then :; \
+	elif ! command -v apt-get >/dev/null 2>&1; then \
+		echo "spark-deps: no java and no apt-get; install a JDK 17 and set JAVA_HOME"; exit 2; \
+	else \
+		SUDO=; [ "$$(id -u)" = 0 ] || SUDO="sudo -n"; \
+		echo "spark-deps: installing Debian's openjdk-17-jre-headless"; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			$$SUDO apt-get install -y -qq openjdk-17-jre-headless >/dev/null; \
+	fi
 
 ## test-timezones: everything that touches time again on machines in New York and Shanghai time:
 ##                 costkit works in UTC, so the answers must not move
@@ -138,7 +164,8 @@ fuzz: $(TEST_STAMP)
 		$(BIN)/python -m pytest tests/test_adversarial.py tests/test_capacity.py \
 		tests/test_monitoring.py tests/test_optimization.py tests/test_roi.py \
 		tests/test_serving.py tests/test_training.py tests/test_tuning.py tests/test_units.py \
-		tests/test_trust_accuracy.py tests/test_ledger.py tests/test_price_lists.py -q
+		tests/test_trust_accuracy.py tests/test_ledger.py tests/test_price_lists.py \
+		tests/test_fleet.py -q
 	$(BIN)/python tests/adversarial_tally.py $(TALLY)
 
 ## test-lowest: the unit tests on the lowest versions pyproject.toml allows (uv's
@@ -155,7 +182,7 @@ test-lowest: $(TEST_STAMP)
 		yaml.__version__, 'duckdb', duckdb.__version__, 'pyarrow', pyarrow.__version__, \
 		'matplotlib', matplotlib.__version__)"
 	$(LOWEST_VENV)/bin/python -m pytest tests --ignore=tests/browser --ignore=tests/offline -q \
-		-p no:cacheprovider
+		--ignore=tests/test_fleet_spark.py -p no:cacheprovider
 
 ## test-browser: JupyterLab, the Voila dashboard and the HTML report in Debian's Chromium
 test-browser: $(TEST_STAMP) browser-deps

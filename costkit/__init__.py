@@ -30,7 +30,8 @@ _EXPORTS = {
     # a whole deployment from a file
     "Scenario": "scenario", "ScenarioError": "scenario",
 }  # fmt: skip
-_SUBMODULES = {"billing", "capacity", "catalog", "cli", "decision", "exercises", "fx", "kernels",
+_SUBMODULES = {"billing", "capacity", "catalog", "cli", "decision", "exercises", "fleet", "fx",
+               "kernels",
                "ledger", "mfu", "moe", "monitoring", "optimization", "plots", "price_lists",
                "report", "roi", "scenario", "serving", "style", "telemetry", "training", "tuning",
                "units", "validation", "widgets", "workshop"}

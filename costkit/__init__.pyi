@@ -24,6 +24,9 @@ from . import (
     exercises as exercises,
 )
 from . import (
+    fleet as fleet,
+)
+from . import (
     fx as fx,
 )
 from . import (

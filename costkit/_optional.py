@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 
-EXTRAS = {"duckdb": "billing", "pyarrow": "parquet"}
+EXTRAS = {"duckdb": "billing", "pyarrow": "parquet", "ibis": "fleet", "pyspark": "spark"}
 """Which extra of costkit installs each optional module."""
 
 

@@ -51,11 +51,13 @@ __all__ = [
     "SyntheticWeek",
     "SAMPLE_CALL",
     "alerts",
+    "alerts_from_hourly",
     "chargeback",
     "cost_usage",
     "slo_violations",
     "robust_z",
     "sample_files",
+    "synthetic_fleet_files",
     "synthetic_telemetry",
     "usage_by_hour",
     "utilization_matrix",
@@ -305,7 +307,8 @@ def chargeback(costed: Frame, *, by: str | Sequence[str] = ("team", "model"),
     """
     import pandas as pd
 
-    keys = ([pd.Grouper(key="hour", freq=freq)] if freq else []) + list(by)
+    by = [by] if isinstance(by, str) else list(by)  # "model" is one key, not five letters
+    keys = ([pd.Grouper(key="hour", freq=freq)] if freq else []) + by
     g = costed.groupby(keys, observed=True)
     out = g.agg(cost_usd=("cost_usd", "sum"), billed_usd=("billed_usd", "sum"),
                 requests=("requests", "sum"), busy=("busy_replica_hours", "sum"),
@@ -358,6 +361,7 @@ def slo_violations(tel: Telemetry, slo_s: float, *, column: str = "latency_p95_s
     """
     import pandas as pd
 
+    by = [by] if isinstance(by, str) else list(by)
     f = tel.frame
     if f[column].isna().all():
         raise ValueError(f"the telemetry has no {column!r} values to check against the SLO")
@@ -543,6 +547,59 @@ def alerts(costed: Frame, *, by: str = "model", window_days: int = 7, mad_thresh
     >>> list(alerts(costed).columns)[:4]
     ['kind', 'model', 'start', 'end']
     """
+    hourly = costed.groupby([by, "hour"], observed=True).agg(
+        cost=("cost_usd", "sum"), requests=("requests", "sum"), errors=("errors", "sum"),
+        busy=("busy_replica_hours", "sum"), observed=("replica_hours", "sum"))
+    return alerts_from_hourly(hourly, by=by, window_days=window_days,
+                              mad_threshold=mad_threshold, low_utilization=low_utilization,
+                              min_hours=min_hours, min_error_rate=min_error_rate)
+
+
+def alerts_from_hourly(hourly: Frame, *, by: str = "model", window_days: int = 7,
+                       mad_threshold: float = 4.0, low_utilization: float = 0.15,
+                       min_hours: int = 3, min_error_rate: float = 0.01) -> Frame:
+    """The alerts of :func:`alerts`, from the hourly aggregates an engine computed.
+
+    ``hourly`` is indexed by (``by``, ``hour``) with the columns ``cost`` [USD],
+    ``requests``, ``errors``, ``busy`` and ``observed`` [replica-hours]: one row per
+    key and hour, however many replica-hours it sums (:func:`costkit.fleet.alerts`
+    computes it where the data is). The scoring is the same as :func:`alerts`.
+
+    Parameters
+    ----------
+    hourly : DataFrame
+        Hourly aggregates per key, indexed by (``by``, ``hour``).
+    by : str, default 'model'
+        The name of the key level (``model``, ``team``).
+    window_days : int, default 7
+        Days of history each hour is compared with. [day]
+    mad_threshold : float, default 4.0
+        Robust z-score above which an hour is a spike. [unitless]
+    low_utilization : float, default 0.15
+        Busy share below which the fleet is idle. [unitless, 0-1]
+    min_hours : int, default 3
+        Consecutive idle hours that make an alert. [h]
+    min_error_rate : float, default 0.01
+        Share of failed requests an error alert needs at least. [unitless, 0-1]
+
+    Returns
+    -------
+    DataFrame
+        The alerts, with the columns of :func:`alerts`.
+
+    Examples
+    --------
+    Three idle hours of one model:
+
+    >>> import pandas as pd
+    >>> hours = pd.date_range("2026-11-02", periods=3, freq="h", tz="UTC")
+    >>> hourly = pd.DataFrame({"model": "re-ranker", "hour": hours, "cost": 10.0,
+    ...                        "requests": 100.0, "errors": 0.0, "busy": 0.5,
+    ...                        "observed": 10.0}).set_index(["model", "hour"])
+    >>> alerts_from_hourly(hourly)[["kind", "hours", "usd"]]
+                  kind  hours   usd
+    0  low utilisation      3  30.0
+    """
     import pandas as pd
 
     as_quantity("mad_threshold", mad_threshold, allow_zero=False)
@@ -550,9 +607,6 @@ def alerts(costed: Frame, *, by: str = "model", window_days: int = 7, mad_thresh
     as_fraction("min_error_rate", min_error_rate)
     window_days = count("window_days", window_days, minimum=2, maximum=365)
     min_hours = count("min_hours", min_hours, minimum=1)
-    hourly = costed.groupby([by, "hour"], observed=True).agg(
-        cost=("cost_usd", "sum"), requests=("requests", "sum"), errors=("errors", "sum"),
-        busy=("busy_replica_hours", "sum"), observed=("replica_hours", "sum"))
     rows = []
     for key, h in hourly.groupby(level=0, observed=True):
         h = h.droplevel(0)
@@ -792,6 +846,68 @@ def sample_files(directory: StrPath | None = None) -> dict:
     bill.to_csv(out["bill"], index=False)
     return out
 
+
+
+def synthetic_fleet_files(directory: StrPath, *, chunks: int, days: int = 7, replicas: int = 200,
+                          freq: str = "1min", seed: int = 0) -> dict:
+    """A fleet larger than memory, as Parquet files written one chunk at a time.
+
+    Each chunk is :func:`synthetic_telemetry` (``days``, ``replicas``, ``freq``, seed
+    ``seed + k``) with its replica ids prefixed ``c<k>-``, written as
+    ``telemetry/part-<k>.parquet`` and ``bill/part-<k>.parquet`` under ``directory``;
+    only one chunk is in memory at a time. For the pipeline of :mod:`costkit.fleet`.
+
+    Parameters
+    ----------
+    directory : str or Path
+        Folder to write into (created if missing).
+    chunks : int
+        Chunks written, 1-100,000. [count]
+    days : int, default 7
+        Days of each chunk. [day]
+    replicas : int, default 200
+        Replicas of each chunk. [count]
+    freq : str, default '1min'
+        Sampling interval.
+    seed : int, default 0
+        Seed of the first chunk.
+
+    Returns
+    -------
+    dict
+        ``telemetry`` and ``bill`` (globs of the files), ``samples`` and ``bill_lines``
+        (rows written), ``requests`` and ``effective_cost`` (totals, to check against).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> out = synthetic_fleet_files(tempfile.mkdtemp(), chunks=2, days=1, replicas=6,
+    ...                             freq="15min")
+    >>> out["samples"], out["bill_lines"]
+    (1150, 288)
+    """
+    from pathlib import Path
+
+    from ._optional import require
+
+    require("pyarrow", "writing Parquet files")
+    chunks = count("chunks", chunks, minimum=1, maximum=100_000)
+    root = Path(directory)
+    for sub in ("telemetry", "bill"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    totals = {"samples": 0, "bill_lines": 0, "requests": 0.0, "effective_cost": 0.0}
+    for k in range(chunks):
+        w = synthetic_telemetry(days=days, replicas=replicas, freq=freq, seed=seed + k)
+        tel = w.telemetry.assign(replica_id=f"c{k}-" + w.telemetry["replica_id"].astype(str))
+        bill = w.bill.assign(ResourceId=f"c{k}-" + w.bill["ResourceId"].astype(str))
+        tel.to_parquet(root / "telemetry" / f"part-{k:05d}.parquet", index=False)
+        bill.to_parquet(root / "bill" / f"part-{k:05d}.parquet", index=False)
+        totals["samples"] += len(tel)
+        totals["bill_lines"] += len(bill)
+        totals["requests"] += float(tel["requests"].sum())
+        totals["effective_cost"] += float(bill["EffectiveCost"].sum())
+    return {"telemetry": str(root / "telemetry" / "*.parquet"),
+            "bill": str(root / "bill" / "*.parquet"), **totals}
 
 
 @dataclass

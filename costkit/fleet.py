@@ -1,0 +1,1054 @@
+r"""The monitoring pipeline at fleet scale: relational expressions run where the data is.
+
+:mod:`costkit.monitoring` works on pandas frames in memory. A year of one-minute
+samples for 1,000 replicas is 525 million rows, and a platform team's bills live in
+a warehouse. This module writes the same chain once, as Ibis expressions [1]_, and
+runs it on the engine the data sits in:
+
+- embedded **DuckDB** [2]_ by default: it streams Parquet and CSV globs and spills
+  to ``temp_directory`` past ``memory_limit``, so files larger than memory are fine;
+- **Apache Spark** [3]_ (``connect("spark")`` starts a local session; pass your
+  cluster's ``SparkSession`` as ``session=``);
+- any other engine Ibis connects to (BigQuery, Snowflake, Trino ...): pass
+  ``con=ibis.<engine>.connect(...)`` and the tables as ``con.table("telemetry")``.
+
+The chain, each step with the columns and numbers of its pandas twin:
+
+1. :func:`read_telemetry` validates the samples in the engine (the checks of
+   :func:`costkit.telemetry.read_telemetry`; every dropped row is counted in the
+   report with its requests) and gives a :class:`FleetTelemetry`;
+2. :func:`bill_hours` spreads the FOCUS usage lines over UTC clock hours
+   (:func:`costkit.billing.focus_resource_hours`); purchases, taxes and credits are
+   summed apart;
+3. :func:`cost_usage` joins usage and bill per replica-hour (cached in the engine);
+4. :func:`chargeback`, :func:`slo_violations` and :func:`alerts` aggregate in the
+   engine and bring back small pandas tables.
+
+What differs from the pandas reader, because a table has no row order: two samples
+of a replica at one time are dropped as duplicates only when they are identical (the
+pandas reader keeps the first in file order; here samples that differ are refused,
+not guessed between); time running backwards within a file cannot be seen and does
+not matter; messages name a replica and a time instead of a row number; text
+timestamps without a zone are read as UTC (and said so), other zones are refused.
+
+References
+----------
+.. [1] Ibis, "the portable Python dataframe library", https://ibis-project.org
+.. [2] DuckDB, "Memory management" and "Tuning workloads" (spilling to disk),
+   https://duckdb.org/docs/stable/guides/performance/how_to_tune_workloads
+.. [3] Apache Spark SQL, https://spark.apache.org/docs/latest/sql-programming-guide.html
+"""
+
+from __future__ import annotations
+
+import glob as _glob
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from costkit._checks import as_quantity
+from costkit._tables import DataFileError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from ._typing import Frame, StrPath
+
+__all__ = ["FleetBill", "FleetCosted", "FleetTelemetry", "alerts", "bill_hours", "chargeback",
+           "connect", "cost_usage", "read_telemetry", "slo_violations", "usage_by_hour"]
+
+_ENGINES = ("duckdb", "spark")
+_MAX_LINE_HOURS = 24 * 366  # a billing line spread over more hours than a year is refused
+_FREQS = {"h": "h", "D": "D"}
+_NOT_USAGE = ["charge_category", "lines", "billed_cost", "effective_cost"]
+_ZONED = r"([Zz]|[+-][0-9][0-9](:?[0-9][0-9])?)$"
+_INSTANTS: dict[str, set] = {}  # Spark views read here -> their timestamp columns that are instants
+
+
+def _ibis():
+    import warnings
+
+    from ._optional import require
+
+    ibis = require("ibis", "the fleet pipeline (costkit.fleet)")
+    # Ibis 12 asks pandas 3 about an option pandas deprecated; nothing for a user to act on
+    warnings.filterwarnings("ignore", message="The 'future.infer_string' option",
+                            module="ibis")
+    # Ibis 12 calls a DuckDB 2 method DuckDB deprecated (fetch_arrow_table)
+    warnings.filterwarnings("ignore", message="fetch_arrow_table", module="ibis")
+    return ibis
+
+
+# --------------------------------------------------------------------------- engines
+
+
+def connect(engine: str = "duckdb", *, memory_limit: str = "2GB", threads: int | None = None,
+            temp_directory: StrPath | None = None, session: Any = None) -> Any:
+    """An Ibis connection to the engine that runs the pipeline, in UTC.
+
+    Parameters
+    ----------
+    engine : ``"duckdb"`` or ``"spark"``, default 'duckdb'
+        Embedded DuckDB (out of core on one machine) or Apache Spark.
+    memory_limit : str, default '2GB'
+        DuckDB's memory limit; past it, DuckDB spills to ``temp_directory``. [bytes, as text]
+    threads : int, optional
+        DuckDB worker threads; default one per core.
+    temp_directory : str or Path, optional
+        Where DuckDB spills; default DuckDB's own (``.tmp`` beside the database).
+    session : pyspark.sql.SparkSession, optional
+        The Spark session to run on (your cluster's); default a local session with all
+        cores. Its ``spark.sql.session.timeZone`` must be UTC.
+
+    Returns
+    -------
+    ibis.BaseBackend
+        The connection: pass it as ``con=`` to the readers.
+
+    Examples
+    --------
+    >>> con = connect(memory_limit="1GB", threads=1)
+    >>> con.name
+    'duckdb'
+    """
+    ibis = _ibis()
+    if engine not in _ENGINES:
+        raise ValueError(f"engine must be one of {_ENGINES}, got {engine!r}; other engines: "
+                         "pass con=ibis.<engine>.connect(...) to the readers")
+    if engine == "duckdb":
+        config: dict[str, Any] = {"memory_limit": str(memory_limit),
+                                  "preserve_insertion_order": False}
+        if threads is not None:
+            config["threads"] = int(threads)
+        if temp_directory is not None:
+            config["temp_directory"] = str(temp_directory)
+        con = ibis.duckdb.connect(**config)
+        con.raw_sql("SET TimeZone = 'UTC'")
+        return con
+    if session is None:
+        from ._optional import require
+
+        require("pyspark", "the Spark engine")
+        from pyspark.sql import SparkSession
+
+        # the workers run this interpreter (with pandas), not whatever python is on PATH
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        session = (SparkSession.builder.master("local[*]").appName("costkit")
+                   .config("spark.sql.session.timeZone", "UTC")
+                   .config("spark.ui.enabled", "false")
+                   .config("spark.sql.shuffle.partitions", "8").getOrCreate())
+    zone = session.conf.get("spark.sql.session.timeZone")
+    if zone not in ("UTC", "Etc/UTC", "Z", "+00:00"):
+        raise ValueError(f"the Spark session's time zone is {zone!r}; costkit works in UTC: "
+                         "set spark.sql.session.timeZone to UTC")
+    return ibis.pyspark.connect(session)
+
+
+def _con(con):
+    return connect() if con is None else con
+
+
+def _files(source) -> list[str]:
+    """The files a path, a glob or a list of them names: each once, all CSV or all Parquet."""
+    items = [source] if isinstance(source, str | Path) else list(source)
+    if not items:
+        raise ValueError("no files given")
+    files: list[str] = []
+    for p in items:
+        if not isinstance(p, str | Path):
+            raise TypeError(f"a file is a path or a glob, got {type(p).__name__}")
+        hits = sorted(_glob.glob(str(p)))
+        if not hits:
+            raise FileNotFoundError(f"no file matches {p}")
+        files.extend(str(Path(h).resolve()) for h in hits)
+    if len(set(files)) != len(files):
+        dup = next(f for f in files if files.count(f) > 1)
+        raise DataFileError(f"{dup}: given more than once (a glob and a path overlap?); each "
+                            "row must be counted once")
+    kinds = {Path(f).suffix.lower() for f in files}
+    if not kinds <= {".csv", ".parquet"} or len(kinds) != 1:
+        raise DataFileError(f"files must be all .csv or all .parquet, got {sorted(kinds)}")
+    return files
+
+
+def _table(source, con, what):
+    """An Ibis table from a path / glob / list, a pandas DataFrame or an Ibis table."""
+    ibis = _ibis()
+    if isinstance(source, ibis.expr.types.Table):
+        return source, f"the {what} table"
+    if type(source).__name__ == "DataFrame":
+        return ibis.memtable(source), f"the {what} DataFrame"
+    if isinstance(source, bytes) or not isinstance(source, str | Path) and not hasattr(
+            source, "__iter__"):
+        raise TypeError(f"{what} is a file, a glob, a list of them, a DataFrame or an Ibis "
+                        f"table, got {type(source).__name__}")
+    files = _files(source)
+    label = files[0] if len(files) == 1 else f"{len(files)} {what} files"
+    parquet = files[0].lower().endswith(".parquet")
+    if con.name == "pyspark":  # Spark reads a list of files through its session
+        reader = con._session.read
+        frame = reader.parquet(*files) if parquet else reader.csv(files, header=True,
+                                                                   inferSchema=True)
+        name = f"costkit_{what}_{abs(hash(tuple(files))):x}"
+        frame.createOrReplaceTempView(name)
+        # Spark's TIMESTAMP is an instant (Ibis types it without a zone); only TIMESTAMP_NTZ
+        # is a wall-clock time without one
+        _INSTANTS[name] = {f.name for f in frame.schema.fields
+                           if type(f.dataType).__name__ == "TimestampType"}
+        return con.table(name), label
+    return (con.read_parquet(files) if parquet else con.read_csv(files)), label
+
+
+def _execute(con, expr):
+    """The expression's result as pandas, its timestamps in UTC."""
+    import pandas as pd
+
+    out = con.execute(expr)
+    if isinstance(out, pd.DataFrame):
+        for c in out.columns:
+            if pd.api.types.is_datetime64_dtype(out[c]):
+                out[c] = out[c].dt.tz_localize("UTC")
+            elif isinstance(out[c].dtype, pd.DatetimeTZDtype):
+                out[c] = out[c].dt.tz_convert("UTC")
+    return out
+
+
+# --------------------------------------------------------------------------- telemetry
+
+
+@dataclass
+class FleetTelemetry:
+    """Validated samples in an engine: ``table`` (an Ibis expression), ``report``, ``interval``.
+
+    ``table`` has the columns of :attr:`costkit.telemetry.Telemetry.frame` (utilisation
+    a fraction, timestamps UTC, dropped rows filtered out) and is evaluated lazily by
+    ``con``. ``report`` is a pandas table like :attr:`costkit.telemetry.Telemetry.report`.
+    """
+
+    table: Any
+    report: Frame
+    interval: Any  # pandas.Timedelta: the sampling step
+    con: Any
+    label: str = "telemetry"
+
+    @property
+    def interval_hours(self) -> float:
+        """Sampling interval [h]."""
+        return self.interval / np.timedelta64(1, "h")
+
+    def __repr__(self) -> str:
+        lines = [f"FleetTelemetry {self.label!r} on {self.con.name}, every {self.interval}"]
+        for _, r in self.report.iterrows():
+            lines.append(f"  {r.check}: {r.rows:,} rows {r.action} ({r.detail})")
+        return "\n".join(lines)
+
+
+def _numbers(con, t, label):
+    """The numeric columns as float64; text that is not a number is refused with an example."""
+    import ibis.expr.datatypes as dt
+
+    from costkit.telemetry import _NUMERIC
+
+    ibis = _ibis()
+    cols = {}
+    for c in _NUMERIC:
+        col = t[c]
+        kind = col.type()
+        if kind.is_boolean():
+            raise DataFileError(f"{label}, column {c!r}: true/false is not a number")
+        if kind.is_numeric():
+            # NaN is missing, as in pandas: SQL engines sort NaN above every number, so a NaN
+            # latency would "exceed" any SLO and a NaN utilisation would pass as a value
+            col = col.cast(dt.float64)
+            cols[c] = col.isnan().ifelse(ibis.null(dt.float64), col) if kind.is_floating() \
+                else col
+        elif kind.is_null():
+            cols[c] = col.cast(dt.float64)
+        else:
+            num = col.cast(dt.string).strip().try_cast(dt.float64)
+            bad = t.filter(num.isnull() & col.notnull() & (col.cast(dt.string).strip() != ""))
+            example = con.execute(bad.select(bad[c]).limit(1))
+            if len(example):
+                raise DataFileError(f"{label}, column {c!r}: {example.iloc[0, 0]!r} is not a "
+                                    "number")
+            cols[c] = num
+    return cols
+
+
+def _time_column(con, t, label, timezone, epoch_unit):
+    """The timestamp column as a UTC timestamp expression and a note for the report."""
+    import ibis.expr.datatypes as dt
+
+    if timezone not in (None, "UTC"):
+        raise ValueError(f"timezone={timezone!r}: the fleet pipeline reads UTC only; convert the "
+                         "timestamps to UTC first (or use costkit.telemetry.read_telemetry)")
+    col = t["timestamp"]
+    kind = col.type()
+    if kind.is_boolean():
+        raise DataFileError(f"{label}, column 'timestamp': true/false is not a time")
+    if kind.is_numeric():
+        if epoch_unit not in ("s", "ms", "us"):
+            raise DataFileError(
+                f"{label}, column 'timestamp': the times are numbers; say what they count: "
+                "read_telemetry(..., epoch_unit='s') (or 'ms', 'us')")
+        return col.cast(dt.int64).as_timestamp(epoch_unit), f"read as epoch {epoch_unit}"
+    if kind.is_timestamp():
+        source = t.op().find_below(lambda n: type(n).__name__ == "DatabaseTable")
+        instant = any("timestamp" in _INSTANTS.get(n.name, ()) for n in source)
+        utc = col.cast(dt.Timestamp(timezone="UTC")) if kind.timezone else col
+        return utc.cast(dt.timestamp), None if kind.timezone or instant else "naive"
+    text = col.cast(dt.string).strip()
+    counts = con.execute(t.aggregate(zoned=text.re_search(_ZONED).sum(),
+                                     naive=(~text.re_search(_ZONED) & text.notnull()).sum()))
+    zoned, naive = int(counts["zoned"].iloc[0] or 0), int(counts["naive"].iloc[0] or 0)
+    if zoned and naive and timezone is None:
+        raise DataFileError(f"{label}, column 'timestamp': {naive:,} times have no time zone "
+                            "but others do; say what zone the naive ones are in: "
+                            "read_telemetry(..., timezone='UTC')")
+    parsed = text.try_cast(dt.Timestamp(timezone="UTC")).cast(dt.timestamp)
+    return parsed, "naive" if naive else None
+
+
+def _one(con, expr) -> dict:
+    """A one-row aggregate as a dict of Python values."""
+    row = con.execute(expr).iloc[0]
+    return {k: (None if v is None or v != v else v) for k, v in row.items()}
+
+
+def _example(con, table, cond, column, label, message):
+    """Raise ``message`` with one offending row (replica, time, value) as the example."""
+    ex = con.execute(table.filter(cond).select("replica_id", "timestamp", column).limit(1))
+    r = ex.iloc[0]
+    raise DataFileError(f"{label}, replica {r['replica_id']!r} at {r['timestamp']}, column "
+                        f"{column!r}: {r[column]!r} {message}")
+
+
+def read_telemetry(source: Any, *, con: Any = None, interval: Any = None,
+                   utilization_unit: str = "auto", timezone: str | None = None,
+                   epoch_unit: str | None = None, label: str | None = None) -> FleetTelemetry:
+    """Validate telemetry where it lies (files, a DataFrame or an engine's table).
+
+    The checks of :func:`costkit.telemetry.read_telemetry`, run as aggregates in the
+    engine: required columns; numbers that are numbers; rows without a replica, a time,
+    a utilisation or requests dropped and counted with their requests; negative or
+    infinite values and GPU counts that are not whole numbers refused; utilisation in
+    per cent detected per replica as the pandas reader does (or given); duplicate
+    samples; samples closer than the interval refused; missing samples counted.
+
+    Parameters
+    ----------
+    source : str, Path, list, DataFrame or ibis Table
+        CSV or Parquet files (paths or globs), a DataFrame, or a table of ``con``.
+    con : ibis backend, optional
+        The engine (:func:`connect`); default a new DuckDB connection.
+    interval : str or Timedelta, optional
+        Sampling interval (``"1min"``); default the median step of the first replica.
+    utilization_unit : ``"auto"``, ``"fraction"`` or ``"percent"``, default 'auto'
+        The unit of ``gpu_utilization``, as in :func:`costkit.telemetry.read_telemetry`.
+    timezone : None or ``"UTC"``, optional
+        Naive timestamps are UTC; other zones are refused (convert first).
+    epoch_unit : ``"s"``, ``"ms"`` or ``"us"``, optional
+        Required when the timestamps are numbers.
+    label : str, optional
+        Name used in messages; default the file name.
+
+    Returns
+    -------
+    FleetTelemetry
+        The cleaned table (lazy), its report and its interval.
+
+    Examples
+    --------
+    >>> from costkit.monitoring import synthetic_telemetry
+    >>> week = synthetic_telemetry(days=1, replicas=12, freq="15min")
+    >>> tel = read_telemetry(week.telemetry, con=connect(threads=1))
+    >>> tel.interval_hours, int(tel.report.set_index("check").at["samples kept", "rows"])
+    (0.25, 1150)
+    """
+    import ibis.expr.datatypes as dt
+    import pandas as pd
+
+    from costkit.telemetry import OPTIONAL, REQUIRED
+
+    ibis = _ibis()
+    con = _con(con)
+    raw, default_label = _table(source, con, "telemetry")
+    label = label or default_label
+    missing = [c for c in REQUIRED if c not in raw.columns]
+    if missing:
+        raise DataFileError(f"{label}: missing column(s) {', '.join(missing)}; telemetry needs "
+                            f"{', '.join(REQUIRED)} (have: {', '.join(raw.columns)})")
+    def default(v):  # text, a number, or missing (NULL, not NaN: see _numbers)
+        if isinstance(v, str):
+            return ibis.literal(v, type=dt.string)
+        v = float(v)
+        return ibis.null(dt.float64) if v != v else ibis.literal(v, type=dt.float64)
+
+    t = raw.mutate(**{c: default(v) for c, v in OPTIONAL.items() if c not in raw.columns})
+    nums = _numbers(con, t, label)
+    ts, when = _time_column(con, t, label, timezone, epoch_unit)
+    rid = t["replica_id"].cast(dt.string).strip()
+    text = {c: t[c].cast(dt.string).fill_null("") for c in ("gpu", "model", "team")}
+    t = t.select(timestamp=ts, replica_id=rid, **text, **nums)
+    why = ibis.cases((t.replica_id.isnull() | (t.replica_id == ""), "missing replica_id"),
+                     (t.timestamp.isnull(), "unparseable timestamp"),
+                     (t.gpu_utilization.isnull(), "missing gpu_utilization"),
+                     (t.requests.isnull(), "missing requests"), else_=ibis.null(dt.string))
+    marked = t.mutate(_drop=why)
+    counts = _execute(con, marked.group_by("_drop").aggregate(
+        rows=marked.count(), requests=marked.requests.sum()))
+    if counts["rows"].sum() == 0:
+        raise DataFileError(f"{label}: no rows")
+    replicas = int(_one(con, t.aggregate(n=t.replica_id.nunique()))["n"])
+    report: list[dict] = []
+
+    def note(check, rows, action, detail, requests=0.0):
+        report.append({"check": check, "rows": int(rows), "action": action, "detail": detail,
+                       "requests": float(requests or 0.0)})
+
+    note("rows read", counts["rows"].sum(), "kept", f"{replicas:,} replicas",
+         counts["requests"].sum())
+    for check, detail in (("missing replica_id", "no replica, no place in a series"),
+                          ("unparseable timestamp", "no time, no place in a series"),
+                          ("missing gpu_utilization", "a sample without it cannot be costed"),
+                          ("missing requests", "a sample without it cannot be costed")):
+        hit = counts[counts["_drop"] == check]
+        if len(hit):
+            note(check, hit["rows"].iloc[0], "dropped", detail, hit["requests"].iloc[0])
+    kept = marked.filter(marked._drop.isnull()).drop("_drop")
+    kept = kept.mutate(gpus=kept.gpus.fill_null(1.0))
+    if when == "naive":
+        note("timestamps without a zone", counts.loc[counts["_drop"].isna(), "rows"].sum(),
+             "converted", "read as UTC (pass timezone= if they are local time)")
+    elif when is not None:
+        note("timestamps as numbers", counts.loc[counts["_drop"].isna(), "rows"].sum(),
+             "converted", when)
+    _refuse_bad_values(con, kept, label)
+    kept, converted = _utilization(con, kept, label, utilization_unit)
+    if converted:
+        note("utilisation in per cent", counts.loc[counts["_drop"].isna(), "rows"].sum(),
+             "converted", converted)
+    kept = _deduplicated(con, kept, label, note)
+    interval = _interval(con, kept, label, interval)
+    _gaps(con, kept, label, interval, note)
+    total = _one(con, kept.aggregate(n=kept.count(), r=kept.requests.sum()))
+    note("samples kept", total["n"], "kept", f"interval {interval}", total["r"])
+    return FleetTelemetry(kept, pd.DataFrame(report, columns=["check", "rows", "action",
+                                                              "detail", "requests"]),
+                          interval, con, label)
+
+
+def _refuse_bad_values(con, t, label):
+    """Negative or infinite numbers and GPU counts that are not whole numbers >= 1."""
+    cols = ("requests", "errors", "latency_p50_s", "latency_p95_s", "gpus", "gpu_utilization")
+    checks = {f"neg_{c}": (t[c] < 0).sum() for c in cols}
+    checks.update({f"inf_{c}": t[c].isinf().sum() for c in cols})
+    checks["gpus"] = ((t.gpus < 1) | (t.gpus % 1 != 0)).sum()
+    found = _one(con, t.aggregate(**checks))
+    for c in cols:
+        if found[f"neg_{c}"]:
+            _example(con, t, t[c] < 0, c, label, "is negative")
+        if found[f"inf_{c}"]:
+            _example(con, t, t[c].isinf(), c, label, "is not a finite number")
+    if found["gpus"]:
+        _example(con, t, (t.gpus < 1) | (t.gpus % 1 != 0), "gpus", label,
+                 "is not a whole number of GPUs >= 1")
+
+
+def _utilization(con, t, label, unit):
+    """Utilisation as a fraction, deciding the unit as :func:`costkit.telemetry._utilization`."""
+    if unit not in ("auto", "fraction", "percent"):
+        raise ValueError(f"utilization_unit must be 'auto', 'fraction' or 'percent', got {unit!r}")
+    u = t.gpu_utilization
+    top = 1.0 if unit == "fraction" else 100.0
+    stats = _one(con, t.aggregate(top=u.max(), above=(u > top).sum(), ones=(u == 1).sum(),
+                                  other=(~u.isin([0.0, 1.0])).sum()))
+    if stats["above"]:
+        what = ("utilisation is a fraction 0-1 or a percentage 0-100" if unit == "auto" else
+                f"utilization_unit={unit!r} allows at most {top:g}")
+        _example(con, t, u > top, "gpu_utilization", label, f"is above {top:g}; {what}")
+    if unit == "auto":
+        if stats["ones"] and not stats["other"]:
+            raise DataFileError(f"{label}, column 'gpu_utilization': every value is 0 or 1, "
+                                "which reads as fractions (idle or saturated) or as per cent "
+                                "(nearly idle); pass utilization_unit='fraction' or 'percent'")
+        per = con.execute(t.group_by("replica_id").aggregate(
+            rmax=u.max(), nonzero=(u > 0).sum(), below=((u > 0) & (u < 1)).sum()))
+        pct, frac = per[per.rmax > 1], per[(per.rmax > 0) & (per.rmax <= 1)]
+        ask = "; pass utilization_unit='fraction' or 'percent'"
+        if len(pct) and len(frac):
+            p, f = pct.sort_values("replica_id").iloc[0], frac.sort_values("replica_id").iloc[0]
+            raise DataFileError(
+                f"{label}, column 'gpu_utilization': replica {p.replica_id!r} looks like per "
+                f"cent (up to {p.rmax:g}) and replica {f.replica_id!r} like a fraction (up to "
+                f"{f.rmax:g}); one file has one unit" + ask)
+        if len(pct):
+            if pct.below.sum() > 0.5 * pct.nonzero.sum():
+                _example(con, t, u == stats["top"], "gpu_utilization", label,
+                         "is above 1 but most values are below 1: a fraction with stray "
+                         "values, or a near-idle fleet in per cent?" + ask)
+            unit = "percent"
+        else:
+            unit = "fraction"
+    if unit == "percent":
+        return (t.mutate(gpu_utilization=u / 100.0),
+                f"largest value {stats['top']:g}; every value was divided by 100")
+    return t, None
+
+
+def _deduplicated(con, t, label, note):
+    """Identical samples of a replica at one time dropped (counted); differing ones refused."""
+    keys = t.group_by(["replica_id", "timestamp"]).aggregate(n=t.count()).filter(
+        lambda k: k.n > 1)
+    found = _one(con, keys.aggregate(keys=keys.count(), extra=(keys.n - 1).sum()))
+    if not found["keys"]:
+        return t
+    dup = t.semi_join(keys, ["replica_id", "timestamp"])
+    distinct = dup.distinct()
+    per = distinct.group_by(["replica_id", "timestamp"]).aggregate(n=distinct.count())
+    differ = con.execute(per.filter(per.n > 1).limit(1))
+    if len(differ):
+        r = differ.iloc[0]
+        raise DataFileError(f"{label}: replica {r.replica_id!r} has {int(r.n)} different samples "
+                            f"at {r.timestamp}; keep one (the engine has no file order to "
+                            "choose by)")
+    requests = _one(con, dup.aggregate(r=dup.requests.sum()))["r"]
+    kept = _one(con, distinct.aggregate(r=distinct.requests.sum()))["r"]
+    note("duplicate sample", found["extra"], "dropped", "same replica and timestamp, identical; "
+         "one kept", (requests or 0.0) - (kept or 0.0))
+    return t.distinct()
+
+
+def _interval(con, t, label, interval):
+    """The sampling interval: given, or the median step of the first replica."""
+    import pandas as pd
+
+    if interval is None:
+        first = _one(con, t.aggregate(r=t.replica_id.min()))["r"]
+        times = con.execute(t.filter(t.replica_id == first).select("timestamp")
+                            .order_by("timestamp"))["timestamp"]
+        steps = times.diff().dropna()
+        steps = steps[steps > pd.Timedelta(0)]
+        if steps.empty:
+            raise DataFileError(f"{label}: replica {first!r} has one sample; give interval=")
+        interval = steps.median()
+    try:
+        interval = pd.Timedelta(interval)
+    except (ValueError, TypeError):
+        raise ValueError(f"interval must be a duration such as '1min', got {interval!r}") \
+            from None
+    if pd.isna(interval) or interval <= pd.Timedelta(0):
+        raise ValueError(f"interval must be positive, got {interval!r}")
+    return interval
+
+
+def _gaps(con, t, label, interval, note):
+    """Refuse samples closer than the interval; count the missing ones."""
+    import ibis.expr.datatypes as dt
+
+    step_s = interval / np.timedelta64(1, "s")
+    per = t.group_by("replica_id").aggregate(
+        n=t.count(), span=(t.timestamp.max().epoch_seconds() - t.timestamp.min().epoch_seconds())
+        .cast(dt.float64))
+    per = per.mutate(expected=(per.span / step_s).round().cast(dt.int64) + 1,
+                     fits=(per.span / (0.9 * step_s)).floor().cast(dt.int64) + 1)
+    tight = con.execute(per.filter(per.n > per.fits).limit(1))
+    if len(tight):
+        r = tight.iloc[0]
+        raise DataFileError(f"{label}: replica {r.replica_id!r} has {int(r.n):,} samples in "
+                            f"{r.span:,.0f} s, closer than interval={interval} (time counted "
+                            "twice); give the sampling interval of the data")
+    found = _one(con, per.aggregate(
+        far=(per.span / step_s).max(),
+        missing=(per.expected - per.n).clip(lower=0).sum(),
+        replicas=(per.expected > per.n).sum()))
+    if (found["far"] or 0) > 1e8:
+        raise DataFileError(f"{label}: a replica's samples span {found['far']:,.0f} intervals of "
+                            f"{interval}; check the timestamps and the interval")
+    if found["missing"]:
+        note("missing samples", found["missing"], "kept",
+             f"{int(found['replicas'])} replicas have gaps; the missing time counts as neither "
+             "used nor idle")
+
+
+# --------------------------------------------------------------------------- usage and bill
+
+
+def usage_by_hour(tel: FleetTelemetry) -> Any:
+    """Each replica's clock hours, as :func:`costkit.monitoring.usage_by_hour` (an expression).
+
+    Parameters
+    ----------
+    tel : FleetTelemetry
+        Validated telemetry from :func:`read_telemetry`.
+
+    Returns
+    -------
+    ibis Table
+        ``replica_id``, ``hour``, ``model``, ``team``, ``gpu``, ``gpus``, ``samples``,
+        ``replica_hours`` [h], ``busy_replica_hours`` [h], ``requests``, ``errors``,
+        ``latency_p95_s`` [s].
+
+    Examples
+    --------
+    >>> from costkit.monitoring import synthetic_telemetry
+    >>> week = synthetic_telemetry(days=1, replicas=12, freq="15min")
+    >>> tel = read_telemetry(week.telemetry, con=connect(threads=1))
+    >>> int(tel.con.execute(usage_by_hour(tel).count()))
+    288
+    """
+    import ibis.expr.datatypes as dt
+
+    t, dt_h = tel.table, tel.interval_hours
+    hours = t.group_by(["replica_id", t.timestamp.truncate("h").name("hour")]).aggregate(
+        samples=t.count().cast(dt.float64), busy=t.gpu_utilization.sum(),
+        requests=t.requests.sum(), errors=t.errors.sum(),
+        latency_p95_s=t.latency_p95_s.max())
+    # what runs on a replica and who pays: its first sample's, as the pandas reader's first()
+    meta = t.group_by("replica_id").aggregate(
+        **{c: t[c].argmin(t.timestamp) for c in ("model", "team", "gpu", "gpus")})
+    out = hours.join(meta, "replica_id")
+    return out.select("replica_id", "hour", "model", "team", "gpu", "gpus", "samples",
+                      replica_hours=out.samples * dt_h, busy_replica_hours=out.busy * dt_h,
+                      requests=out.requests, errors=out.errors, latency_p95_s=out.latency_p95_s)
+
+
+@dataclass
+class FleetBill:
+    """The bill's usage per resource and UTC hour (``table``, lazy) and what is not usage."""
+
+    table: Any
+    not_usage: Frame
+    con: Any
+    label: str = "bill"
+
+
+def bill_hours(source: Any, *, con: Any = None) -> FleetBill:
+    """Effective and billed cost of each resource in each UTC clock hour, in the engine.
+
+    The relational twin of :func:`costkit.billing.focus_resource_hours`: a line that
+    touches several clock hours is spread evenly over them; with ``ChargeCategory``,
+    only usage is spread and the other lines are summed per category in ``not_usage``.
+    A line without its period or cost, one that ends before it starts, a non-finite
+    cost, more than one currency, or a line longer than a year is refused.
+
+    Parameters
+    ----------
+    source : str, Path, list, DataFrame or ibis Table
+        FOCUS export(s): CSV or Parquet files or globs, a DataFrame, or a table of ``con``.
+    con : ibis backend, optional
+        The engine (:func:`connect`); default a new DuckDB connection.
+
+    Returns
+    -------
+    FleetBill
+        ``table``: ``resource_id``, ``hour``, ``effective_cost``, ``billed_cost``,
+        ``service``, ``tags`` [billing currency]; ``not_usage`` per ChargeCategory.
+
+    Examples
+    --------
+    >>> from costkit.monitoring import synthetic_telemetry
+    >>> week = synthetic_telemetry(days=1, replicas=12, freq="15min")
+    >>> b = bill_hours(week.bill, con=connect(threads=1))
+    >>> round(float(b.con.execute(b.table.effective_cost.sum())), 2)
+    444.81
+    """
+    import ibis.expr.datatypes as dt
+
+    from costkit.billing import FOCUS_COLUMNS
+
+    ibis = _ibis()
+    con = _con(con)
+    raw, label = _table(source, con, "bill")
+    missing = [c for c in FOCUS_COLUMNS if c not in raw.columns]
+    if missing:
+        raise DataFileError(f"{label}: not a FOCUS export costkit can read: missing column(s) "
+                            f"{', '.join(missing)}")
+    t = raw.select(
+        resource_id=raw.ResourceId.cast(dt.string),
+        t0=_bill_time(raw, "ChargePeriodStart", label), t1=_bill_time(raw, "ChargePeriodEnd",
+                                                                       label),
+        effective=raw.EffectiveCost.cast(dt.float64), billed=raw.BilledCost.cast(dt.float64),
+        service=raw.ServiceName.cast(dt.string), tags=raw.Tags.cast(dt.string).fill_null(""),
+        category=(raw.ChargeCategory.cast(dt.string) if "ChargeCategory" in raw.columns
+                  else ibis.literal("Usage")),
+        currency=(raw.BillingCurrency.cast(dt.string) if "BillingCurrency" in raw.columns
+                  else ibis.literal("")))
+    _check_bill(con, t, label)
+    usage = t.category.lower() == "usage"
+    nu = t.filter(~usage)
+    other = con.execute(nu.group_by(charge_category=nu.category).aggregate(
+        lines=nu.count(), billed_cost=nu.billed.sum(), effective_cost=nu.effective.sum())
+        .order_by("charge_category"))
+    t = t.filter(usage)
+    start = t.t0.truncate("h")
+    last = (t.t1 - ibis.interval(microseconds=1)).truncate("h")
+    t = t.mutate(start=start, n=((last.epoch_seconds() - start.epoch_seconds()) // 3600 + 1)
+                 .cast(dt.int64))
+    longest = _one(con, t.aggregate(n=t.n.max()))["n"] or 0
+    if longest > _MAX_LINE_HOURS:
+        raise DataFileError(f"{label}: a usage line spans {int(longest):,} hours (more than a "
+                            "year); split it before spreading it over hours")
+    steps = ibis.memtable({"k": np.arange(max(int(longest), 1), dtype=np.int64)})
+    spread = t.join(steps, steps.k < t.n)
+    spread = spread.select(spread.resource_id, hour=spread.start + spread.k.as_interval("h"),
+                           effective=spread.effective / spread.n,
+                           billed=spread.billed / spread.n, service=spread.service,
+                           tags=spread.tags)
+    hours = spread.group_by(["resource_id", "hour"]).aggregate(
+        effective_cost=spread.effective.sum(), billed_cost=spread.billed.sum(),
+        service=spread.service.min(), tags=spread.tags.min())
+    return FleetBill(hours, other.reindex(columns=_NOT_USAGE), con, label)
+
+
+def _bill_time(raw, column, label):
+    import ibis.expr.datatypes as dt
+
+    col = raw[column]
+    kind = col.type()
+    if kind.is_timestamp():
+        return (col.cast(dt.Timestamp(timezone="UTC")) if kind.timezone else col).cast(
+            dt.timestamp)
+    if kind.is_string():
+        return col.try_cast(dt.Timestamp(timezone="UTC")).cast(dt.timestamp)
+    raise DataFileError(f"{label}, column {column!r}: is {kind}, not a timestamp; FOCUS wants "
+                        "ISO 8601 date-times in UTC")
+
+
+def _check_bill(con, t, label):
+    """Refuse a bill whose money cannot all be placed (as :func:`costkit.billing._check`)."""
+    no_time = t.t0.isnull() | t.t1.isnull()
+    found = _one(con, t.aggregate(
+        no_cost=(t.billed.isnull() | t.effective.isnull()).sum(), no_time=no_time.sum(),
+        no_time_usd=t.billed.sum(where=no_time), backwards=(t.t1 <= t.t0).sum(),
+        infinite=(t.billed.isinf() | t.effective.isinf() | t.billed.isnan()
+                  | t.effective.isnan()).sum(),
+        currencies=t.currency.nunique()))
+    if found["no_cost"]:
+        raise DataFileError(f"{label}: {found['no_cost']} billing line(s) have no BilledCost or "
+                            "EffectiveCost")
+    if found["no_time"]:
+        raise DataFileError(f"{label}: {found['no_time']} billing line(s) have no "
+                            "ChargePeriodStart or ChargePeriodEnd "
+                            f"({found['no_time_usd'] or 0:,.4f} billed); a line without its "
+                            "period cannot be placed in an hour")
+    if found["backwards"]:
+        raise DataFileError(f"{label}: {found['backwards']} billing line(s) end before they "
+                            "start (ChargePeriodEnd <= ChargePeriodStart)")
+    if found["infinite"]:
+        raise DataFileError(f"{label}: {found['infinite']} billing line(s) have an infinite or "
+                            "NaN cost")
+    if (found["currencies"] or 0) > 1:
+        cur = sorted(map(str, con.execute(t.select("currency").distinct())["currency"]))
+        raise DataFileError(f"{label}: the export mixes currencies {cur}; one currency at a "
+                            "time")
+
+
+# --------------------------------------------------------------------------- cost of usage
+
+
+@dataclass
+class FleetCosted:
+    """Costed replica-hours in the engine (``table``, cached) and the report of the join."""
+
+    table: Any
+    report: Frame
+    not_usage: Frame
+    con: Any
+    interval_hours: float
+    extra: dict = field(default_factory=dict)
+
+
+def cost_usage(tel: FleetTelemetry, bill: FleetBill) -> FleetCosted:
+    """Join hourly usage to the bill per replica-hour, in the engine.
+
+    The columns and rules of :func:`costkit.monitoring.cost_usage`: ``cost_usd``
+    (effective), ``billed_usd``, ``utilization``, ``busy_usd``, ``idle_usd``,
+    ``idle_gpu_hours``, ``unobserved_usd`` (billed hours without telemetry: owners from
+    the line's tags) and ``unbilled``. The result is cached in the engine (a temporary
+    table in DuckDB, a cached frame in Spark), so the tables after it do not read the
+    telemetry again.
+
+    Parameters
+    ----------
+    tel : FleetTelemetry
+        Validated telemetry from :func:`read_telemetry`.
+    bill : FleetBill
+        The bill's resource-hours from :func:`bill_hours`, on the same engine.
+
+    Returns
+    -------
+    FleetCosted
+        The costed replica-hours and the report of hours on one side only. [USD]
+
+    Examples
+    --------
+    >>> from costkit.monitoring import synthetic_telemetry
+    >>> week = synthetic_telemetry(days=1, replicas=12, freq="15min")
+    >>> con = connect(threads=1)
+    >>> costed = cost_usage(read_telemetry(week.telemetry, con=con),
+    ...                     bill_hours(week.bill, con=con))
+    >>> round(float(con.execute(costed.table.cost_usd.sum())), 2)
+    444.81
+    """
+    import pandas as pd
+
+    from costkit.monitoring import _tags
+
+    ibis = _ibis()
+    con = tel.con
+    if bill.con is not con:
+        raise ValueError("the telemetry and the bill are on different connections; read both "
+                         "with the same con=")
+    use = usage_by_hour(tel)
+    b = bill.table.rename(replica_id="resource_id", bill_hour="hour")
+    b = b.mutate(tags=b.tags.fill_null(""))
+    # who owns an hour nobody measured: its line's tags, parsed here once per distinct text
+    lone = b.anti_join(use, [b.replica_id == use.replica_id, b.bill_hour == use.hour])
+    owners = pd.DataFrame({"tags": list(con.execute(lone.select("tags").distinct())["tags"])})
+    for k in ("model", "team"):
+        owners[f"tag_{k}"] = [_tags(x).get(k, "") for x in owners["tags"]]
+    if len(owners):
+        b = b.left_join(ibis.memtable(owners.astype(str)), "tags")
+        b = b.select([c for c in b.columns if c != "tags_right"])
+    else:
+        b = b.mutate(tag_model=ibis.literal(""), tag_team=ibis.literal(""))
+    m = use.outer_join(b, [use.replica_id == b.replica_id, use.hour == b.bill_hour])
+    m = m.select(
+        replica_id=ibis.coalesce(m.replica_id, m.replica_id_right),
+        hour=ibis.coalesce(m.hour, m.bill_hour), observed_side=m.replica_id.notnull(),
+        billed_side=m.replica_id_right.notnull(), model=m.model, team=m.team, gpu=m.gpu,
+        gpus=m.gpus, samples=m.samples, replica_hours=m.replica_hours,
+        busy_replica_hours=m.busy_replica_hours, requests=m.requests, errors=m.errors,
+        latency_p95_s=m.latency_p95_s, effective_cost=m.effective_cost,
+        billed_cost=m.billed_cost, tag_model=m.tag_model, tag_team=m.tag_team)
+    unobserved = ~m.observed_side
+    zero = ibis.literal(0.0)
+    util = ibis.ifelse(m.replica_hours.fill_null(0.0) > 0,
+                       m.busy_replica_hours / m.replica_hours, zero)
+    cost = m.effective_cost.fill_null(0.0)
+    out = m.select(
+        replica_id=m.replica_id, hour=m.hour,
+        model=ibis.ifelse(unobserved, m.tag_model.fill_null(""), m.model.fill_null("")),
+        team=ibis.ifelse(unobserved, m.tag_team.fill_null(""), m.team.fill_null("")),
+        gpu=m.gpu.fill_null(""), gpus=m.gpus.fill_null(1.0), samples=m.samples.fill_null(0.0),
+        replica_hours=m.replica_hours.fill_null(0.0),
+        busy_replica_hours=m.busy_replica_hours.fill_null(0.0),
+        requests=m.requests.fill_null(0.0), errors=m.errors.fill_null(0.0),
+        latency_p95_s=m.latency_p95_s, cost_usd=cost, billed_usd=m.billed_cost.fill_null(0.0),
+        utilization=util, busy_usd=ibis.ifelse(unobserved, zero, cost * util),
+        idle_usd=ibis.ifelse(unobserved, zero, cost * (1 - util)),
+        unobserved_usd=ibis.ifelse(unobserved, cost, zero),
+        idle_gpu_hours=(m.replica_hours.fill_null(0.0) - m.busy_replica_hours.fill_null(0.0))
+        * m.gpus.fill_null(1.0),
+        unbilled=~m.billed_side, unobserved=unobserved)
+    out = _cached(con, out)
+    found = _one(con, out.aggregate(
+        unobserved=out.unobserved.sum(), unobserved_usd=out.cost_usd.sum(where=out.unobserved),
+        unbilled=out.unbilled.sum()))
+    report = [
+        {"check": "billed hours without telemetry", "rows": int(found["unobserved"] or 0),
+         "usd": float(found["unobserved_usd"] or 0.0),
+         "detail": "cost kept as unobserved_usd: neither busy nor idle"},
+        {"check": "telemetry hours without a bill line", "rows": int(found["unbilled"] or 0),
+         "usd": 0.0, "detail": "kept with cost 0 and unbilled=True; check the ResourceId mapping"},
+    ]
+    if len(bill.not_usage):
+        report.append({
+            "check": "bill lines that are not usage", "rows": int(bill.not_usage["lines"].sum()),
+            "usd": float(bill.not_usage["effective_cost"].sum()),
+            "detail": "purchases, taxes, credits, adjustments (ChargeCategory): money of the "
+                      "bill, not of a replica-hour; per category in not_usage"})
+    return FleetCosted(out, pd.DataFrame(report), bill.not_usage, con, tel.interval_hours)
+
+
+def _cached(con, expr):
+    """``expr`` computed once in ``con``: a temporary table (DuckDB), a cached view (Spark)."""
+    import uuid
+
+    name = f"costkit_costed_{uuid.uuid4().hex}"  # generated here, never from user text
+    if con.name == "pyspark":
+        con.create_view(name, expr)
+        con.raw_sql(f"CACHE TABLE {name}")
+    else:
+        con.create_table(name, expr, temp=True)
+    return con.table(name)
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def _keys(by):
+    keys = [by] if isinstance(by, str) else list(by)
+    if not keys or not all(isinstance(k, str) for k in keys):
+        raise TypeError(f"by is a column name or a list of them, got {by!r}")
+    return keys
+
+
+def chargeback(costed: FleetCosted, *, by: str | Sequence[str] = ("team", "model"),
+               freq: str | None = "D") -> Frame:
+    """Realised cost per period and key, aggregated in the engine.
+
+    The table of :func:`costkit.monitoring.chargeback`, with the same index and
+    columns (``p95_utilization`` is the exact 95th percentile, linearly interpolated,
+    as pandas computes it).
+
+    Parameters
+    ----------
+    costed : FleetCosted
+        Costed replica-hours from :func:`cost_usage`.
+    by : str or sequence of str, default ('team', 'model')
+        Keys of the chargeback.
+    freq : ``"D"``, ``"h"`` or None, default 'D'
+        Period of each row (a UTC day or hour); None for one total per key.
+
+    Returns
+    -------
+    DataFrame
+        Cost, requests, USD per 1,000 requests, utilisation and idle money per period and
+        key. [USD]
+
+    Examples
+    --------
+    >>> from costkit.monitoring import synthetic_telemetry
+    >>> week = synthetic_telemetry(days=1, replicas=12, freq="15min")
+    >>> con = connect(threads=1)
+    >>> costed = cost_usage(read_telemetry(week.telemetry, con=con),
+    ...                     bill_hours(week.bill, con=con))
+    >>> chargeback(costed, freq=None)["cost_usd"].round(2).to_dict()
+    {('recs', 'recommender'): 143.94, ('search', 'query-rewriter'): 158.0, \
+('search', 're-ranker'): 142.86}
+    """
+    from costkit.monitoring import _safe_div
+
+    if freq is not None and freq not in _FREQS:
+        raise ValueError(f"freq must be one of {sorted(_FREQS)} or None, got {freq!r}")
+    keys = _keys(by)
+    t = costed.table
+    group = ([t.hour.truncate(_FREQS[freq]).name("hour")] if freq else []) + keys
+    observed = t.replica_hours > 0
+    agg = t.group_by(group).aggregate(
+        cost_usd=t.cost_usd.sum(), billed_usd=t.billed_usd.sum(), requests=t.requests.sum(),
+        busy=t.busy_replica_hours.sum(), observed=t.replica_hours.sum(),
+        idle_gpu_hours=t.idle_gpu_hours.sum(), idle_usd=t.idle_usd.sum(),
+        unobserved_usd=t.unobserved_usd.sum(), errors=t.errors.sum(),
+        p95_utilization=t.utilization.quantile(0.95, where=observed))
+    out = _execute(costed.con, agg).set_index(([] if not freq else ["hour"]) + keys)
+    out = out.sort_index()
+    out["p95_utilization"] = out["p95_utilization"].astype(float).fillna(0.0)
+    out["usd_per_1k_requests"] = _safe_div(out["cost_usd"], out["requests"], 1000.0)
+    out["mean_utilization"] = _safe_div(out["busy"], out["observed"])
+    return out[["cost_usd", "billed_usd", "requests", "usd_per_1k_requests", "mean_utilization",
+                "p95_utilization", "idle_gpu_hours", "idle_usd", "unobserved_usd", "errors"]]
+
+
+def slo_violations(tel: FleetTelemetry, slo_s: float | dict, *, column: str = "latency_p95_s",
+                   by: str | Sequence[str] = ("model",)) -> Frame:
+    """Samples whose latency exceeded the SLO, per key, counted in the engine.
+
+    The table of :func:`costkit.monitoring.slo_violations`: ``samples``,
+    ``violations``, ``requests_in_violation``, ``violation_share``,
+    ``minutes_in_violation``. ``slo_s`` is one target or a dict with one per value of
+    ``by[0]``; the targets go to the engine as literals of one ``CASE``, not per sample.
+
+    Parameters
+    ----------
+    tel : FleetTelemetry
+        Validated telemetry from :func:`read_telemetry`.
+    slo_s : float or dict
+        Latency target, or one per value of ``by[0]``. [s]
+    column : str, default 'latency_p95_s'
+        Latency column compared with the SLO.
+    by : str or sequence of str, default ('model',)
+        Keys to count violations by.
+
+    Returns
+    -------
+    DataFrame
+        Violations per key.
+
+    Examples
+    --------
+    >>> from costkit.monitoring import synthetic_telemetry
+    >>> week = synthetic_telemetry(days=1, replicas=12, freq="15min")
+    >>> tel = read_telemetry(week.telemetry, con=connect(threads=1))
+    >>> slo = {"re-ranker": 0.1, "query-rewriter": 1.0, "recommender": 0.05}
+    >>> slo_violations(tel, slo)["violations"].to_dict()
+    {'query-rewriter': 6, 're-ranker': 0, 'recommender': 0}
+    """
+    ibis = _ibis()
+    keys = _keys(by)
+    t = tel.table
+    if column not in t.columns:
+        raise ValueError(f"the telemetry has no column {column!r}")
+    if not _one(tel.con, t.aggregate(n=t[column].count()))["n"]:
+        raise ValueError(f"the telemetry has no {column!r} values to check against the SLO")
+    if isinstance(slo_s, dict):
+        names = [str(v) for v in tel.con.execute(t.select(keys[0]).distinct())[keys[0]]]
+        unknown = sorted(set(names) - set(slo_s))
+        if unknown:
+            raise ValueError(f"no SLO given for {keys[0]} {', '.join(unknown)}")
+        for k, v in slo_s.items():
+            as_quantity(f"slo_s[{k!r}]", v, allow_zero=False)
+        target = ibis.cases(*[(t[keys[0]] == str(k), float(v)) for k, v in slo_s.items()],
+                            else_=ibis.null("float64"))
+    else:
+        target = ibis.literal(float(as_quantity("slo_s", slo_s, allow_zero=False)))
+    bad = (t[column] > target).fill_null(False)
+    agg = t.group_by(keys).aggregate(
+        samples=t.count(), violations=bad.sum(),
+        requests_in_violation=ibis.ifelse(bad, t.requests, 0.0).sum())
+    out = _execute(tel.con, agg).set_index(keys).sort_index()
+    out["violations"] = out["violations"].astype("int64")
+    out["violation_share"] = out["violations"] / out["samples"]
+    out["minutes_in_violation"] = out["violations"] * tel.interval_hours * 60
+    return out
+
+
+def alerts(costed: FleetCosted, *, by: str = "model", **thresholds: Any) -> Frame:
+    """The alerts of :func:`costkit.monitoring.alerts`, their hourly aggregates from the engine.
+
+    The engine sums cost, requests, errors, busy and observed replica-hours per key
+    and hour (a small table: keys x hours); the robust scoring runs on that table
+    in :func:`costkit.monitoring.alerts_from_hourly`.
+
+    Parameters
+    ----------
+    costed : FleetCosted
+        Costed replica-hours from :func:`cost_usage`.
+    by : str, default 'model'
+        Key each alert series is computed for (``model``, ``team``).
+    **thresholds : Any
+        ``window_days``, ``mad_threshold``, ``low_utilization``, ``min_hours``,
+        ``min_error_rate`` as in :func:`costkit.monitoring.alerts`.
+
+    Returns
+    -------
+    DataFrame
+        The alerts: ``kind``, the key, ``start``, ``end``, ``hours``, ``value``,
+        ``baseline``, ``usd``, ``detail``.
+
+    Examples
+    --------
+    >>> from costkit.monitoring import synthetic_telemetry
+    >>> week = synthetic_telemetry(days=1, replicas=12, freq="15min")
+    >>> con = connect(threads=1)
+    >>> costed = cost_usage(read_telemetry(week.telemetry, con=con),
+    ...                     bill_hours(week.bill, con=con))
+    >>> list(alerts(costed).columns)[:4]
+    ['kind', 'model', 'start', 'end']
+    """
+    from costkit.monitoring import alerts_from_hourly
+
+    t = costed.table
+    if not isinstance(by, str) or by not in t.columns:
+        raise ValueError(f"by must be a column of the costed table, got {by!r}")
+    hourly = _execute(costed.con, t.group_by([by, "hour"]).aggregate(
+        cost=t.cost_usd.sum(), requests=t.requests.sum(), errors=t.errors.sum(),
+        busy=t.busy_replica_hours.sum(), observed=t.replica_hours.sum()))
+    hourly = hourly.set_index([by, "hour"]).sort_index()
+    return alerts_from_hourly(hourly, by=by, **thresholds)

@@ -1,0 +1,103 @@
+"""costkit.fleet on Apache Spark in local mode: every table equal to DuckDB's, to the cent.
+
+Run by `make test-spark` (part of `make test`), which installs the spark extra and sets
+COSTKIT_REQUIRE_SPARK=1, so that a missing PySpark or Java fails instead of skipping.
+"""
+
+import os
+import shutil
+
+import pandas as pd
+import pytest
+from fleet_cases import assert_same, fleet_tables
+
+from costkit import monitoring as mo
+
+REQUIRED = os.environ.get("COSTKIT_REQUIRE_SPARK") == "1"
+# PySpark 4.0 passes pandas 3 a keyword pandas deprecated; nothing of ours to act on
+pytestmark = pytest.mark.filterwarnings("ignore:The copy keyword is deprecated")
+
+
+def _skip_or_fail(why):
+    if REQUIRED:
+        pytest.fail(f"COSTKIT_REQUIRE_SPARK=1 but {why}")
+    pytest.skip(why)
+
+
+@pytest.fixture(scope="module")
+def spark(tmp_path_factory):
+    try:
+        import ibis  # noqa: F401
+        import pyspark  # noqa: F401
+    except ImportError as exc:
+        _skip_or_fail(f"{exc.name} is not installed (pip install 'costkit[spark]')")
+    if not shutil.which("java") and not os.environ.get("JAVA_HOME"):
+        _skip_or_fail("no Java: Spark needs a JDK 17 or 21 (apt-get install openjdk-17-jre)")
+    from pyspark.sql import SparkSession
+
+    from costkit import fleet as fl
+
+    os.environ.setdefault("PYSPARK_PYTHON", __import__("sys").executable)
+    warehouse = tmp_path_factory.mktemp("spark-warehouse")
+    session = (SparkSession.builder.master("local[2]").appName("costkit-tests")
+               .config("spark.sql.session.timeZone", "UTC").config("spark.ui.enabled", "false")
+               .config("spark.sql.shuffle.partitions", "4")
+               .config("spark.sql.warehouse.dir", str(warehouse)).getOrCreate())
+    session.sparkContext.setLogLevel("ERROR")
+    yield fl.connect("spark", session=session)
+    session.stop()
+
+
+@pytest.fixture(scope="module")
+def week(tmp_path_factory):
+    """The sample week's shape with gaps, as CSV and as daily Parquet files."""
+    d = tmp_path_factory.mktemp("spark-week")
+    w = mo.synthetic_telemetry(days=7, replicas=24, freq="10min", seed=5)
+    for day, part in w.telemetry.groupby(w.telemetry.timestamp.dt.date):
+        part.to_parquet(d / f"tel-{day}.parquet", index=False)
+    for day, part in w.bill.groupby(w.bill.ChargePeriodStart.dt.date):
+        part.to_parquet(d / f"bill-{day}.parquet", index=False)
+    return {"telemetry": str(d / "tel-*.parquet"), "bill": str(d / "bill-*.parquet")}
+
+
+def test_the_bundled_sample_week_on_spark_equals_duckdb_to_the_cent(spark):
+    from costkit import fleet as fl
+
+    files = mo.sample_files()  # CSV: Spark infers the schema, DuckDB sniffs it
+    on_spark = fleet_tables(files["telemetry"], files["bill"], spark)
+    on_duckdb = fleet_tables(files["telemetry"], files["bill"], fl.connect(threads=1))
+    assert_same(on_duckdb, on_spark)
+
+
+def test_a_week_of_parquet_on_spark_equals_duckdb_to_the_cent(spark, week):
+    from costkit import fleet as fl
+
+    on_spark = fleet_tables(week["telemetry"], week["bill"], spark)
+    on_duckdb = fleet_tables(week["telemetry"], week["bill"], fl.connect(threads=1))
+    assert_same(on_duckdb, on_spark)
+    assert len(on_spark["alerts"]) > 0  # the week's incident and idle night are found
+    assert on_spark["report"].set_index("check").at["missing samples", "rows"] > 0
+
+
+def test_a_session_outside_utc_is_refused(spark):
+    from costkit import fleet as fl
+
+    session = spark._session
+    session.conf.set("spark.sql.session.timeZone", "Asia/Shanghai")
+    try:
+        with pytest.raises(ValueError, match="costkit works in UTC"):
+            fl.connect("spark", session=session)
+    finally:
+        session.conf.set("spark.sql.session.timeZone", "UTC")
+
+
+def test_spark_refuses_bad_telemetry_as_duckdb_does(spark):
+    from costkit import fleet as fl
+    from costkit._tables import DataFileError
+
+    bad = pd.DataFrame({"timestamp": pd.date_range("2026-11-02", periods=3, freq="min",
+                                                   tz="UTC"),
+                        "replica_id": "r1", "gpu_utilization": [0.2, 0.3, 0.4],
+                        "requests": [1.0, -1.0, 2.0]})
+    with pytest.raises(DataFileError, match="replica 'r1' at .*'requests'.* negative"):
+        fl.read_telemetry(bad, con=spark)
