@@ -24,7 +24,7 @@ DASHBOARD_FLAGS := --VoilaConfiguration.show_tracebacks=True
 
 .PHONY: lab install test unit notebooks test-browser browser-deps dashboard lint bench \
 	execute-notebooks kernel clean handouts test-handouts html timings wheelhouse test-offline \
-	fuzz test-lowest test-timezones validate docs test-spark spark-deps
+	fuzz test-lowest test-timezones validate docs test-spark spark-deps test-focus
 
 # costkit needs Python 3.11 or newer (pyproject.toml's requires-python)
 SUPPORTED := import sys; sys.exit(sys.version_info < (3, 11))
@@ -99,11 +99,11 @@ dashboard: $(STAMP)
 	$(BIN)/voila notebooks --port=$(DASHBOARD_PORT) --Voila.port_retries=0 $(DASHBOARD_FLAGS) \
 		$(DASHBOARD_ARGS) || { echo "dashboard: is port $(DASHBOARD_PORT) taken? try make dashboard DASHBOARD_PORT=8870"; exit 2; }
 
-## test: lint, unit tests and doctests, the fleet pipeline on Spark, the time tests in two other
-##       time zones, every notebook under strict nbval, the hand-outs (lax), the offline install
+## test: lint, unit tests and doctests, the fleet pipeline on Spark, FOCUS exports through the
+##       FinOps Foundation's validator, the time tests in two other time zones, every notebook under strict nbval, the hand-outs (lax), the offline install
 ##       from a wheelhouse, then the browser tests
-test: $(TEST_STAMP) lint unit test-spark test-timezones notebooks test-handouts test-offline \
-	test-browser
+test: $(TEST_STAMP) lint unit test-spark test-focus test-timezones notebooks test-handouts \
+	test-offline test-browser
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check costkit tests benchmarks
@@ -126,6 +126,18 @@ $(SPARK_STAMP): $(TEST_STAMP)
 ##             to the cent (needs Java 17 or 21: make spark-deps installs Debian's)
 test-spark: $(SPARK_STAMP) spark-deps
 	COSTKIT_REQUIRE_SPARK=1 $(BIN)/python -m pytest tests/test_fleet_spark.py -q -p no:cacheprovider
+
+## test-focus: costkit.billing.focus_conformance with the FinOps Foundation's focus-validator,
+##             installed into .venv-focus (its pins, numpy<2 and pandas<3, cannot share .venv)
+FOCUS_VENV ?= .venv-focus
+$(FOCUS_VENV)/bin/focus-validator:
+	rm -rf $(FOCUS_VENV)
+	$(PYTHON) -m venv $(FOCUS_VENV)
+	$(FOCUS_VENV)/bin/python -m pip install --quiet focus-validator==1.0.0 "multimethod<1.11"
+
+test-focus: $(TEST_STAMP) $(FOCUS_VENV)/bin/focus-validator
+	COSTKIT_FOCUS_VALIDATOR=$(abspath $(FOCUS_VENV))/bin/focus-validator $(BIN)/python -m pytest \
+		tests/test_monitoring.py -k conformance -q -p no:cacheprovider
 
 ## spark-deps: a Java runtime for Spark (Debian's openjdk-17-jre-headless) unless java is there
 spark-deps:
@@ -228,8 +240,9 @@ wheelhouse: $(STAMP)
 test-offline: wheelhouse $(TEST_STAMP)
 	COSTKIT_WHEELHOUSE=$(abspath $(WHEELHOUSE)) $(BIN)/python -m pytest tests/offline -rs
 
-## bench: import time, catalog look-ups, training, serving, tuning, ROI, monitoring, scenarios,
-##        what the trust checks cost, and the validation report's cost and figures
+## bench: import time, catalog look-ups, training, serving, tuning, ROI, monitoring (in pandas,
+##        and out of core on DuckDB at 1e6 and 1e7 samples), scenarios, what the trust checks
+##        cost, and the validation report's cost and figures
 bench: $(TEST_STAMP)
 	$(BIN)/python benchmarks/bench_catalog.py
 	$(BIN)/python benchmarks/bench_training.py
@@ -237,6 +250,7 @@ bench: $(TEST_STAMP)
 	$(BIN)/python benchmarks/bench_tuning.py
 	$(BIN)/python benchmarks/bench_roi.py
 	$(BIN)/python benchmarks/bench_monitoring.py
+	$(BIN)/python benchmarks/bench_fleet.py
 	$(BIN)/python benchmarks/bench_scenario.py
 	$(BIN)/python benchmarks/bench_trust.py
 	$(BIN)/python benchmarks/bench_accuracy.py
@@ -247,4 +261,4 @@ execute-notebooks: $(STAMP)
 	COSTKIT_TODAY=$$(cat notebooks/.today) $(BIN)/python -m costkit.workshop execute --src notebooks
 
 clean:
-	rm -rf $(VENV) $(LOWEST_VENV) build *.egg-info .pytest_cache .ruff_cache handouts
+	rm -rf $(VENV) $(LOWEST_VENV) $(FOCUS_VENV) build *.egg-info .pytest_cache .ruff_cache handouts

@@ -56,8 +56,8 @@ from costkit._tables import DataFileError, suggest
 if TYPE_CHECKING:
     from ._typing import Frame, StrPath
 
-__all__ = ["FOCUS_COLUMNS", "FOCUS_VERSION_MARKERS", "focus_resource_hours", "focus_summary",
-           "focus_validate", "focus_version"]
+__all__ = ["FOCUS_COLUMNS", "FOCUS_VERSION_MARKERS", "focus_conformance",
+           "focus_resource_hours", "focus_summary", "focus_validate", "focus_version"]
 
 FOCUS_COLUMNS = ("BilledCost", "EffectiveCost", "ChargePeriodStart", "ChargePeriodEnd",
                  "ResourceId", "ServiceName", "Tags")
@@ -282,6 +282,105 @@ def focus_version(paths: StrPath | Sequence[StrPath]) -> str:
     ('1.0', '1.2')
     """
     return _version_of(_open(paths).cols)
+
+
+_VALIDATOR_HINT = (
+    "install the FinOps Foundation's focus-validator in an environment of its own (it pins "
+    "numpy<2, pandas<3 and sqlglot<19, which costkit's cannot share): pipx install "
+    "focus-validator && pipx inject focus-validator 'multimethod<1.11' (its pandera 0.17 breaks "
+    "with later multimethod); then put it on PATH or set COSTKIT_FOCUS_VALIDATOR")
+
+
+def _validator(executable):
+    import os
+    import shutil
+
+    exe = executable or os.environ.get("COSTKIT_FOCUS_VALIDATOR") or shutil.which(
+        "focus-validator")
+    if not exe:
+        raise FileNotFoundError("no focus-validator found: " + _VALIDATOR_HINT)
+    if not Path(exe).is_file():
+        raise FileNotFoundError(f"focus-validator {exe!r} is not a file: " + _VALIDATOR_HINT)
+    return str(exe)
+
+
+def focus_conformance(path: StrPath, *, version: str | None = None,
+                      validator: StrPath | None = None, timeout_s: float = 600.0) -> Frame:
+    """Every rule of the FOCUS specification checked by the FinOps Foundation's focus-validator.
+
+    :func:`focus_validate` checks what costkit reads; this runs the Foundation's own
+    validator [1]_ (an executable, found on PATH, in ``COSTKIT_FOCUS_VALIDATOR`` or given as
+    ``validator``) on one CSV or Parquet file and returns each rule with its outcome. The
+    validator is a separate program because its pins (numpy<2, pandas<3) cannot share
+    costkit's environment: see the error message for the install line.
+
+    Parameters
+    ----------
+    path : str or Path
+        One FOCUS export file (CSV or Parquet).
+    version : str, optional
+        The FOCUS version to check against; default the export's own
+        (:func:`focus_version`). Refused when the validator does not know it.
+    validator : str or Path, optional
+        The ``focus-validator`` executable; default from the environment or PATH.
+    timeout_s : float, default 600.0
+        Longest the validator may run. [s]
+
+    Returns
+    -------
+    DataFrame
+        One row per rule: ``rule``, ``check``, ``passed`` and ``message``; ``attrs`` hold
+        the ``version`` checked and the ``validator`` run.
+
+    Raises
+    ------
+    FileNotFoundError
+        No validator installed (the message says how to install it).
+
+    References
+    ----------
+    .. [1] FinOps Foundation, focus-spec-validator, https://github.com/finopsfoundation/focus-spec-validator
+
+    Examples
+    --------
+    >>> focus_conformance("bill.csv")  # doctest: +SKIP
+    """
+    import subprocess
+    import tempfile
+    import xml.etree.ElementTree as ET
+
+    import pandas as pd
+
+    exe = _validator(validator)
+    file = Path(path)
+    if not file.is_file() or file.suffix.lower() not in (".csv", ".parquet"):
+        raise DataFileError(f"{file}: focus_conformance checks one .csv or .parquet file")
+    version = version or focus_version(file)
+    known = subprocess.run([exe, "--supported-versions"], capture_output=True, text=True,
+                           timeout=timeout_s).stdout.split()
+    if version not in known:
+        raise ValueError(f"{exe} checks FOCUS versions {', '.join(known) or '(none listed)'}, "
+                         f"not {version!r}; pass version= one of those")
+    with tempfile.TemporaryDirectory() as d:
+        report = Path(d) / "report.xml"
+        run = subprocess.run([exe, "--data-file", str(file), "--validate-version", version,
+                              "--output-type", "unittest", "--output-destination", str(report)],
+                             capture_output=True, text=True, timeout=timeout_s)
+        if not report.is_file():
+            tail = (run.stderr or run.stdout).strip().splitlines()[-1:] or ["no output"]
+            raise DataFileError(f"{file}: focus-validator wrote no report ({tail[0][:200]})")
+        if report.stat().st_size > 50 * 1024**2:
+            raise DataFileError(f"{file}: focus-validator's report is over 50 MB")
+        root = ET.parse(report).getroot()
+    rows = []
+    for case in root.iter("testcase"):
+        rule, _, check = str(case.get("name", "")).partition(" :: ")
+        failure = case.find("failure")
+        rows.append({"rule": rule, "check": check, "passed": failure is None,
+                     "message": "" if failure is None else str(failure.get("message", ""))})
+    out = pd.DataFrame(rows, columns=["rule", "check", "passed", "message"])
+    out.attrs.update(version=version, validator=exe)
+    return out
 
 
 def _tag_path(key: str) -> str:

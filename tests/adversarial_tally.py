@@ -102,6 +102,17 @@ def _telemetry_outcome(df, unit, tz):
     return "handled"
 
 
+def _fleet_outcome(df, unit):
+    """The same generated telemetry through costkit.fleet on DuckDB."""
+    try:
+        tel = adv.fleet_outcome(df, unit)
+    except AssertionError:
+        return "data dropped"
+    except Exception:  # noqa: BLE001
+        return "crash"
+    return "clear error" if tel is None else "handled"
+
+
 def _bill_outcome(bill, key, workdir):
     (workdir / "secret.txt").write_text(SECRET)
     key = key.replace("SECRET", str(workdir / "secret.txt"))
@@ -132,7 +143,8 @@ def _bill_outcome(bill, key, workdir):
 
 
 def tally(n: int = 200) -> dict:
-    counts = {kind: Counter() for kind in ("scenario", "yaml", "telemetry", "bill")}
+    counts = {kind: Counter() for kind in ("scenario", "yaml", "telemetry", "fleet telemetry",
+                                           "bill")}
     common = dict(max_examples=n, database=None, deadline=None,
                   suppress_health_check=list(HealthCheck))
     workdir = Path(tempfile.mkdtemp())
@@ -160,6 +172,11 @@ def tally(n: int = 200) -> dict:
     def telemetry(df, unit, tz):
         counts["telemetry"][_telemetry_outcome(df, unit, tz)] += 1
 
+    @settings(**{**common, "max_examples": max(n // 4, 1)})  # a DuckDB query per check
+    @given(df=adv.telemetry_frames(), unit=adv.st.sampled_from(["auto", "fraction", "percent"]))
+    def fleet_telemetry(df, unit):
+        counts["fleet telemetry"][_fleet_outcome(df, unit)] += 1
+
     keys = adv.st.one_of(adv.TEXT, adv.st.sampled_from(
         ["team", "app.name", "te'am", "x') , read_text('SECRET') --",
          'x"), (SELECT content FROM read_text(\'SECRET\')) AS "y',
@@ -170,7 +187,7 @@ def tally(n: int = 200) -> dict:
     def bills(bill, key):
         counts["bill"][_bill_outcome(bill, key, workdir)] += 1
 
-    for run in (scenarios, texts, telemetry, bills):
+    for run in (scenarios, texts, telemetry, fleet_telemetry, bills):
         run()
     return counts
 

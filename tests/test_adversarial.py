@@ -208,6 +208,51 @@ def test_telemetry_rows_are_kept_or_reported(df, unit, tz):
     assert usage["requests"].sum() == pytest.approx(f["requests"].sum(), rel=1e-9, abs=1e-9)
 
 
+def fleet_outcome(df, unit):
+    """``costkit.fleet.read_telemetry`` on DuckDB: refused, or every row kept or reported.
+
+    Returns ``None`` when refused with a clear error, else the telemetry; raises
+    AssertionError when a row or a request goes missing or a kept value is impossible.
+    """
+    from costkit import fleet
+
+    try:
+        tel = fleet.read_telemetry(df, con=fleet.connect(threads=1), utilization_unit=unit,
+                                   epoch_unit="s" if df.timestamp.dtype.kind == "i" else None)
+    except (DataFileError, ValueError):
+        return None
+    rep = tel.report.set_index("check")
+    dropped = tel.report.loc[tel.report.action == "dropped"]
+    kept = tel.con.execute(tel.table.aggregate(
+        n=tel.table.count(), r=tel.table.requests.sum(), lo=tel.table.gpu_utilization.min(),
+        hi=tel.table.gpu_utilization.max(), neg=(tel.table.requests < 0).sum()))
+    assert rep.loc["rows read", "rows"] == len(df)
+    assert int(kept.n.iloc[0]) + dropped["rows"].sum() == len(df)
+    assert float(kept.r.iloc[0] or 0.0) + dropped["requests"].sum() == pytest.approx(
+        df["requests"].sum(), rel=1e-9, abs=1e-9)
+    if int(kept.n.iloc[0]):
+        assert 0 <= kept.lo.iloc[0] and kept.hi.iloc[0] <= 1 and kept.neg.iloc[0] == 0
+    return tel
+
+
+@settings(max_examples=examples(30), **SETTINGS)
+@given(df=telemetry_frames(), unit=st.sampled_from(["auto", "fraction", "percent"]))
+def test_fleet_telemetry_rows_are_kept_or_reported_and_agree_with_pandas(df, unit):
+    pytest.importorskip("ibis")
+    tel = fleet_outcome(df, unit)
+    if tel is None:
+        return
+    try:
+        ref = te.read_telemetry(df, utilization_unit=unit,
+                                epoch_unit="s" if df.timestamp.dtype.kind == "i" else None)
+    except (DataFileError, ValueError):
+        return  # pandas refuses what a table cannot see (time running backwards in the file)
+    a, b = ref.report.set_index("check"), tel.report.set_index("check")
+    assert a.at["samples kept", "rows"] == b.at["samples kept", "rows"]
+    assert a.at["samples kept", "requests"] == pytest.approx(b.at["samples kept", "requests"],
+                                                             rel=1e-9, abs=1e-9)
+
+
 # --------------------------------------------------------------------------- bills
 @st.composite
 def bills(draw):

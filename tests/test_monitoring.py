@@ -392,3 +392,57 @@ def test_purchases_taxes_and_credits_are_reported_not_spread_over_replicas():
     row = costed.attrs["report"].set_index("check").loc["bill lines that are not usage"]
     assert row["rows"] == 4 and row["usd"] == pytest.approx(-45.0)
     assert costed["cost_usd"].sum() + row["usd"] == pytest.approx(bill["EffectiveCost"].sum())
+
+
+# ------------------------------------------------------------------ focus-validator
+
+
+FAKE_VALIDATOR = '''#!{python}
+import sys
+if "--supported-versions" in sys.argv:
+    print("0.5\\n1.0\\n1.0-preview")
+    sys.exit(0)
+out = sys.argv[sys.argv.index("--output-destination") + 1]
+version = sys.argv[sys.argv.index("--validate-version") + 1]
+open(out, "w").write(
+    '<testsuites><testsuite name="a"><testcase name="BilledCost_Required :: ColumnRequired"/>'
+    '</testsuite><testsuite name="b"><testcase name="InvoiceId_Required :: ColumnRequired">'
+    '<failure message="InvoiceId is a required column (' + version + ')">Failed</failure>'
+    '</testcase></testsuite></testsuites>')
+'''
+
+
+def test_focus_conformance_reads_each_rule_the_validator_reports(tmp_path, monkeypatch):
+    import sys
+
+    fake = tmp_path / "focus-validator"
+    fake.write_text(FAKE_VALIDATOR.format(python=sys.executable))
+    fake.chmod(0o755)
+    bill = tmp_path / "bill.csv"
+    mo.synthetic_telemetry(days=1, replicas=3, freq="15min").bill.to_csv(bill, index=False)
+    out = bi.focus_conformance(bill, validator=fake)
+    assert out[["rule", "passed"]].values.tolist() == [["BilledCost_Required", True],
+                                                        ["InvoiceId_Required", False]]
+    assert out.attrs["version"] == "1.0" and "(1.0)" in out.message.iloc[1]  # the export's own
+    with pytest.raises(ValueError, match="not '1.2'"):
+        bi.focus_conformance(bill, validator=fake, version="1.2")
+    monkeypatch.delenv("COSTKIT_FOCUS_VALIDATOR", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    with pytest.raises(FileNotFoundError, match="pipx install focus-validator"):
+        bi.focus_conformance(bill)
+
+
+def test_focus_conformance_with_the_real_validator(tmp_path):
+    import os
+    import shutil
+
+    exe = os.environ.get("COSTKIT_FOCUS_VALIDATOR") or shutil.which("focus-validator")
+    if not exe:
+        pytest.skip("focus-validator is not installed (pipx install focus-validator; see "
+                    "costkit.billing.focus_conformance)")
+    bill = tmp_path / "bill.csv"
+    mo.synthetic_telemetry(days=1, replicas=3, freq="15min").bill.to_csv(bill, index=False)
+    out = bi.focus_conformance(bill)
+    assert len(out) > 100 and out.passed.any()
+    # the columns costkit reads pass their rules; the synthetic bill leaves others out
+    assert out.set_index("rule").loc["BilledCost_Required", "passed"]

@@ -91,3 +91,16 @@ def test_readme_scenario_claims():
         "LLM rewriter": f"{table.loc['LLM rewriter + re-ranker', 'npv_usd']:,.0f}"}
     small = Scenario.from_yaml(root / "examples" / "small.yaml").evaluate()
     assert small.table.loc["BERT re-ranker", "npv_usd"] < 0   # "does not pay"
+
+
+def test_readme_fleet_block_runs_on_the_sample_files(capsys):
+    pytest.importorskip("ibis")
+    from costkit.monitoring import sample_files
+
+    (block,) = re.findall(r"```py\n(.*?)```", README, flags=re.S)
+    files = sample_files()
+    block = block.replace('"telemetry/*.parquet"', repr(str(files["telemetry"])))
+    block = block.replace('"bill/*.parquet"', repr(str(files["bill"])))
+    exec(compile(block, "README.md", "exec"), {})
+    out = capsys.readouterr().out
+    assert "cost_usd" in out and "violations" in out
