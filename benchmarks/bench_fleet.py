@@ -89,7 +89,8 @@ def main() -> int:
     ap.add_argument("--rows", default="1e6,1e7", help="sizes, e.g. 1e6,1e7,1e8")
     ap.add_argument("--memory-limit", default="3GB", help="DuckDB's memory limit")
     ap.add_argument("--spark", action="store_true", help="Spark local at 1e7 rows, as a ratio")
-    ap.add_argument("--dir", default=None, help="where to write the files (default a temp dir)")
+    ap.add_argument("--dir", default=None, help="where to write the files (default a temp dir; "
+                    "files an earlier run left there are reused)")
     ap.add_argument("--run-one", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.run_one:
@@ -99,8 +100,11 @@ def main() -> int:
     sizes = [float(x) for x in args.rows.split(",")]
     for rows in sizes:
         d = base / f"rows-{rows:.0e}"
-        made = generate(d, rows)
-        (d / "made.json").write_text(json.dumps(made))
+        if (d / "made.json").is_file():  # --dir of an earlier run: its files are reused
+            made = json.loads((d / "made.json").read_text())
+        else:
+            made = generate(d, rows)
+            (d / "made.json").write_text(json.dumps(made))
         r = measure(d, "duckdb", args.memory_limit)
         steps = ", ".join(f"{k} {v:.1f} s" for k, v in r["steps"].items())
         print(f"{r['rows']:>12,} samples ({made['parquet_mb']:,.0f} MB Parquet, generated in "

@@ -65,6 +65,7 @@ _ENGINES = ("duckdb", "spark")
 _MAX_LINE_HOURS = 24 * 366  # a billing line spread over more hours than a year is refused
 _FREQS = {"h": "h", "D": "D"}
 _NOT_USAGE = ["charge_category", "lines", "billed_cost", "effective_cost"]
+_DEDUP_ROWS = 20_000_000  # samples per GiB of DuckDB's memory per window of the duplicate check
 _ZONED = r"([Zz]|[+-][0-9][0-9](:?[0-9][0-9])?)$"
 _INSTANTS: dict[str, set] = {}  # Spark views read here -> their timestamp columns that are instants
 
@@ -427,29 +428,51 @@ def read_telemetry(source: Any, *, con: Any = None, interval: Any = None,
     elif when is not None:
         note("timestamps as numbers", counts.loc[counts["_drop"].isna(), "rows"].sum(),
              "converted", when)
-    _refuse_bad_values(con, kept, label)
-    kept, converted = _utilization(con, kept, label, utilization_unit)
+    # one pass for every value check and the totals, one for a row per replica
+    stats = _one(con, kept.aggregate(**_value_checks(kept)))
+    if not stats["n"]:
+        raise DataFileError(f"{label}: no sample is left to cost: every row was dropped "
+                            f"({', '.join(r['check'] for r in report[1:])})")
+    _refuse_bad_values(con, kept, label, stats)
+    u = kept.gpu_utilization
+    per = _execute(con, kept.group_by("replica_id").aggregate(
+        n=kept.count(), first=kept.timestamp.min(), last=kept.timestamp.max(), rmax=u.max(),
+        nonzero=(u > 0).sum(), below=((u > 0) & (u < 1)).sum()))
+    kept, converted = _utilization(con, kept, label, utilization_unit, stats, per)
     if converted:
         note("utilisation in per cent", counts.loc[counts["_drop"].isna(), "rows"].sum(),
              "converted", converted)
-    kept = _deduplicated(con, kept, label, note)
-    interval = _interval(con, kept, label, interval)
-    _gaps(con, kept, label, interval, note)
-    total = _one(con, kept.aggregate(n=kept.count(), r=kept.requests.sum()))
-    note("samples kept", total["n"], "kept", f"interval {interval}", total["r"])
+    kept, extra, extra_requests = _deduplicated(con, kept, label, note, per, stats["n"])
+    if extra:  # a replica's count without its duplicates
+        per = per.drop(columns="n").merge(_execute(con, kept.group_by("replica_id").aggregate(
+            n=kept.count())), on="replica_id")
+    interval = _interval(con, kept, label, interval, per)
+    _gaps(label, interval, per, note)
+    note("samples kept", stats["n"] - extra, "kept", f"interval {interval}",
+         (stats["requests"] or 0.0) - extra_requests)
     return FleetTelemetry(kept, pd.DataFrame(report, columns=["check", "rows", "action",
                                                               "detail", "requests"]),
                           interval, con, label)
 
 
-def _refuse_bad_values(con, t, label):
+_CHECKED = ("requests", "errors", "latency_p50_s", "latency_p95_s", "gpus", "gpu_utilization")
+
+
+def _value_checks(t) -> dict:
+    """The aggregates of one pass: totals, negative and infinite values, GPU counts, utilisation."""
+    u = t.gpu_utilization
+    checks = {"n": t.count(), "requests": t.requests.sum(), "u_top": u.max(),
+              "u_above_1": (u > 1).sum(), "u_above_100": (u > 100).sum(), "u_ones": (u == 1).sum(),
+              "u_other": (~u.isin([0.0, 1.0])).sum(),
+              "gpus": ((t.gpus < 1) | (t.gpus % 1 != 0)).sum()}
+    checks.update({f"neg_{c}": (t[c] < 0).sum() for c in _CHECKED})
+    checks.update({f"inf_{c}": t[c].isinf().sum() for c in _CHECKED})
+    return checks
+
+
+def _refuse_bad_values(con, t, label, found):
     """Negative or infinite numbers and GPU counts that are not whole numbers >= 1."""
-    cols = ("requests", "errors", "latency_p50_s", "latency_p95_s", "gpus", "gpu_utilization")
-    checks = {f"neg_{c}": (t[c] < 0).sum() for c in cols}
-    checks.update({f"inf_{c}": t[c].isinf().sum() for c in cols})
-    checks["gpus"] = ((t.gpus < 1) | (t.gpus % 1 != 0)).sum()
-    found = _one(con, t.aggregate(**checks))
-    for c in cols:
+    for c in _CHECKED:
         if found[f"neg_{c}"]:
             _example(con, t, t[c] < 0, c, label, "is negative")
         if found[f"inf_{c}"]:
@@ -459,25 +482,25 @@ def _refuse_bad_values(con, t, label):
                  "is not a whole number of GPUs >= 1")
 
 
-def _utilization(con, t, label, unit):
-    """Utilisation as a fraction, deciding the unit as :func:`costkit.telemetry._utilization`."""
+def _utilization(con, t, label, unit, stats, per):
+    """Utilisation as a fraction, deciding the unit as :func:`costkit.telemetry._utilization`.
+
+    ``stats`` are the one-pass aggregates (:func:`_value_checks`), ``per`` the per-replica
+    table (``rmax``, ``nonzero``, ``below``).
+    """
     if unit not in ("auto", "fraction", "percent"):
         raise ValueError(f"utilization_unit must be 'auto', 'fraction' or 'percent', got {unit!r}")
     u = t.gpu_utilization
     top = 1.0 if unit == "fraction" else 100.0
-    stats = _one(con, t.aggregate(top=u.max(), above=(u > top).sum(), ones=(u == 1).sum(),
-                                  other=(~u.isin([0.0, 1.0])).sum()))
-    if stats["above"]:
+    if stats["u_above_1" if unit == "fraction" else "u_above_100"]:
         what = ("utilisation is a fraction 0-1 or a percentage 0-100" if unit == "auto" else
                 f"utilization_unit={unit!r} allows at most {top:g}")
         _example(con, t, u > top, "gpu_utilization", label, f"is above {top:g}; {what}")
     if unit == "auto":
-        if stats["ones"] and not stats["other"]:
+        if stats["u_ones"] and not stats["u_other"]:
             raise DataFileError(f"{label}, column 'gpu_utilization': every value is 0 or 1, "
                                 "which reads as fractions (idle or saturated) or as per cent "
                                 "(nearly idle); pass utilization_unit='fraction' or 'percent'")
-        per = con.execute(t.group_by("replica_id").aggregate(
-            rmax=u.max(), nonzero=(u > 0).sum(), below=((u > 0) & (u < 1)).sum()))
         pct, frac = per[per.rmax > 1], per[(per.rmax > 0) & (per.rmax <= 1)]
         ask = "; pass utilization_unit='fraction' or 'percent'"
         if len(pct) and len(frac):
@@ -488,7 +511,7 @@ def _utilization(con, t, label, unit):
                 f"{f.rmax:g}); one file has one unit" + ask)
         if len(pct):
             if pct.below.sum() > 0.5 * pct.nonzero.sum():
-                _example(con, t, u == stats["top"], "gpu_utilization", label,
+                _example(con, t, u == stats["u_top"], "gpu_utilization", label,
                          "is above 1 but most values are below 1: a fraction with stray "
                          "values, or a near-idle fleet in per cent?" + ask)
             unit = "percent"
@@ -496,21 +519,60 @@ def _utilization(con, t, label, unit):
             unit = "fraction"
     if unit == "percent":
         return (t.mutate(gpu_utilization=u / 100.0),
-                f"largest value {stats['top']:g}; every value was divided by 100")
+                f"largest value {stats['u_top']:g}; every value was divided by 100")
     return t, None
 
 
-def _deduplicated(con, t, label, note):
+def _window_rows(con) -> int:
+    """Samples per window of the duplicate check: ``_DEDUP_ROWS`` per GiB of DuckDB's limit."""
+    if con.name != "duckdb":
+        return 10**12  # Spark and the warehouses spill their own aggregations: one window
+    text = str(con.raw_sql("SELECT current_setting('memory_limit')").fetchall()[0][0])
+    number, _, unit = text.partition(" ")
+    scale = {"KiB": 2**-20, "MiB": 2**-10, "GiB": 1.0, "TiB": 2**10}.get(unit, 1.0)
+    try:
+        gib = float(number) * scale
+    except ValueError:
+        gib = 1.0
+    return max(1_000_000, int(_DEDUP_ROWS * gib))
+
+
+def _duplicate_keys(con, t, per, rows):
+    """(replica, timestamp) pairs with more than one sample, and how many extra, as pandas.
+
+    Two samples of one time fall in the same time window, so the check runs window by
+    window, ``_DEDUP_ROWS`` samples per GiB of DuckDB's memory limit at a time: each
+    window's hash table then fits (DuckDB 2.0 could not spill one table of 100 million
+    keys in 1 GB: "Out of Memory Error"). Each window reads the samples again.
+    """
+    import pandas as pd
+
+    ibis = _ibis()
+    start = pd.Timestamp(per["first"].min()).tz_convert(None)
+    stop = pd.Timestamp(per["last"].max()).tz_convert(None) + pd.Timedelta(microseconds=1)
+    k = max(1, -(-int(rows) // _window_rows(con)))
+    edges = [start + (stop - start) * i / k for i in range(k)] + [stop]
+    found = []
+    for a, b in zip(edges[:-1], edges[1:], strict=True):
+        w = t.filter((t.timestamp >= ibis.literal(a)) & (t.timestamp < ibis.literal(b)))
+        keys = w.group_by(["replica_id", "timestamp"]).aggregate(n=w.count())
+        found.append(_execute(con, keys.filter(keys.n > 1)))
+    return pd.concat(found, ignore_index=True)
+
+
+def _deduplicated(con, t, label, note, per, rows):
     """Identical samples of a replica at one time dropped (counted); differing ones refused."""
-    keys = t.group_by(["replica_id", "timestamp"]).aggregate(n=t.count()).filter(
-        lambda k: k.n > 1)
-    found = _one(con, keys.aggregate(keys=keys.count(), extra=(keys.n - 1).sum()))
-    if not found["keys"]:
-        return t
-    dup = t.semi_join(keys, ["replica_id", "timestamp"])
+    ibis = _ibis()
+    keys = _duplicate_keys(con, t, per, rows)
+    if keys.empty:
+        return t, 0, 0.0
+    extra = int((keys["n"] - 1).sum())
+    keys = keys.assign(timestamp=keys["timestamp"].dt.tz_convert(None))
+    k = ibis.memtable(keys[["replica_id", "timestamp"]])
+    dup = t.semi_join(k, ["replica_id", "timestamp"])
     distinct = dup.distinct()
-    per = distinct.group_by(["replica_id", "timestamp"]).aggregate(n=distinct.count())
-    differ = con.execute(per.filter(per.n > 1).limit(1))
+    per_key = distinct.group_by(["replica_id", "timestamp"]).aggregate(n=distinct.count())
+    differ = con.execute(per_key.filter(per_key.n > 1).limit(1))
     if len(differ):
         r = differ.iloc[0]
         raise DataFileError(f"{label}: replica {r.replica_id!r} has {int(r.n)} different samples "
@@ -518,17 +580,19 @@ def _deduplicated(con, t, label, note):
                             "choose by)")
     requests = _one(con, dup.aggregate(r=dup.requests.sum()))["r"]
     kept = _one(con, distinct.aggregate(r=distinct.requests.sum()))["r"]
-    note("duplicate sample", found["extra"], "dropped", "same replica and timestamp, identical; "
-         "one kept", (requests or 0.0) - (kept or 0.0))
-    return t.distinct()
+    extra_requests = (requests or 0.0) - (kept or 0.0)
+    note("duplicate sample", extra, "dropped", "same replica and timestamp, identical; one kept",
+         extra_requests)
+    # the samples without a duplicate, and one of each identical set
+    return t.anti_join(k, ["replica_id", "timestamp"]).union(distinct), extra, extra_requests
 
 
-def _interval(con, t, label, interval):
+def _interval(con, t, label, interval, per):
     """The sampling interval: given, or the median step of the first replica."""
     import pandas as pd
 
     if interval is None:
-        first = _one(con, t.aggregate(r=t.replica_id.min()))["r"]
+        first = per["replica_id"].min()
         times = con.execute(t.filter(t.replica_id == first).select("timestamp")
                             .order_by("timestamp"))["timestamp"]
         steps = times.diff().dropna()
@@ -546,32 +610,26 @@ def _interval(con, t, label, interval):
     return interval
 
 
-def _gaps(con, t, label, interval, note):
-    """Refuse samples closer than the interval; count the missing ones."""
-    import ibis.expr.datatypes as dt
+def _gaps(label, interval, per, note):
+    """Refuse samples closer than the interval; count the missing ones (from ``per``)."""
+    import pandas as pd
 
-    step_s = interval / np.timedelta64(1, "s")
-    per = t.group_by("replica_id").aggregate(
-        n=t.count(), span=(t.timestamp.max().epoch_seconds() - t.timestamp.min().epoch_seconds())
-        .cast(dt.float64))
-    per = per.mutate(expected=(per.span / step_s).round().cast(dt.int64) + 1,
-                     fits=(per.span / (0.9 * step_s)).floor().cast(dt.int64) + 1)
-    tight = con.execute(per.filter(per.n > per.fits).limit(1))
+    span = (pd.to_datetime(per["last"]) - pd.to_datetime(per["first"])) / interval
+    fits = np.floor(span / 0.9) + 1
+    tight = per[per["n"] > fits]
     if len(tight):
-        r = tight.iloc[0]
-        raise DataFileError(f"{label}: replica {r.replica_id!r} has {int(r.n):,} samples in "
-                            f"{r.span:,.0f} s, closer than interval={interval} (time counted "
-                            "twice); give the sampling interval of the data")
-    found = _one(con, per.aggregate(
-        far=(per.span / step_s).max(),
-        missing=(per.expected - per.n).clip(lower=0).sum(),
-        replicas=(per.expected > per.n).sum()))
-    if (found["far"] or 0) > 1e8:
-        raise DataFileError(f"{label}: a replica's samples span {found['far']:,.0f} intervals of "
+        r = tight.sort_values("replica_id").iloc[0]
+        raise DataFileError(f"{label}: replica {r.replica_id!r} has {int(r.n):,} samples "
+                            f"between {r['first']} and {r['last']}, closer than "
+                            f"interval={interval} (time counted twice); give the sampling "
+                            "interval of the data")
+    if span.max() > 1e8:
+        raise DataFileError(f"{label}: a replica's samples span {span.max():,.0f} intervals of "
                             f"{interval}; check the timestamps and the interval")
-    if found["missing"]:
-        note("missing samples", found["missing"], "kept",
-             f"{int(found['replicas'])} replicas have gaps; the missing time counts as neither "
+    missing = (span.round().astype("int64") + 1 - per["n"]).clip(lower=0)
+    if missing.sum():
+        note("missing samples", missing.sum(), "kept",
+             f"{int((missing > 0).sum())} replicas have gaps; the missing time counts as neither "
              "used nor idle")
 
 
@@ -804,7 +862,7 @@ def cost_usage(tel: FleetTelemetry, bill: FleetBill) -> FleetCosted:
     if bill.con is not con:
         raise ValueError("the telemetry and the bill are on different connections; read both "
                          "with the same con=")
-    use = usage_by_hour(tel)
+    use = _cached(con, usage_by_hour(tel))  # read the samples once, not per join
     b = bill.table.rename(replica_id="resource_id", bill_hour="hour")
     b = b.mutate(tags=b.tags.fill_null(""))
     # who owns an hour nobody measured: its line's tags, parsed here once per distinct text
@@ -870,7 +928,7 @@ def _cached(con, expr):
     """``expr`` computed once in ``con``: a temporary table (DuckDB), a cached view (Spark)."""
     import uuid
 
-    name = f"costkit_costed_{uuid.uuid4().hex}"  # generated here, never from user text
+    name = f"costkit_{uuid.uuid4().hex}"  # generated here, never from user text
     if con.name == "pyspark":
         con.create_view(name, expr)
         con.raw_sql(f"CACHE TABLE {name}")
@@ -985,10 +1043,11 @@ def slo_violations(tel: FleetTelemetry, slo_s: float | dict, *, column: str = "l
     t = tel.table
     if column not in t.columns:
         raise ValueError(f"the telemetry has no column {column!r}")
-    if not _one(tel.con, t.aggregate(n=t[column].count()))["n"]:
+    present = tel.con.execute(t.group_by(keys[0]).aggregate(n=t[column].count()))
+    if not present["n"].sum():
         raise ValueError(f"the telemetry has no {column!r} values to check against the SLO")
     if isinstance(slo_s, dict):
-        names = [str(v) for v in tel.con.execute(t.select(keys[0]).distinct())[keys[0]]]
+        names = [str(v) for v in present[keys[0]]]
         unknown = sorted(set(names) - set(slo_s))
         if unknown:
             raise ValueError(f"no SLO given for {keys[0]} {', '.join(unknown)}")

@@ -263,3 +263,13 @@ def test_synthetic_fleet_files_are_written_chunk_by_chunk(tmp_path):
     assert {i.split("-")[0] for i in ids} == {"c0", "c1", "c2"}
     with pytest.raises(ValueError, match="chunks"):
         mo.synthetic_fleet_files(tmp_path, chunks=0)
+
+
+def test_the_duplicate_check_in_time_windows_finds_what_one_window_finds(monkeypatch):
+    df = pd.concat([samples("a", 30), samples("b", 30)], ignore_index=True)
+    df = pd.concat([df, df.iloc[[0, 17, 29, 45, 59]]], ignore_index=True)  # edges included
+    one = fl.read_telemetry(df, con=con()).report
+    monkeypatch.setattr(fl, "_window_rows", lambda c: 7)  # 60 samples: 9 windows
+    many = fl.read_telemetry(df, con=con()).report
+    pd.testing.assert_frame_equal(one, many)
+    assert one.set_index("check").at["duplicate sample", "rows"] == 5
