@@ -309,8 +309,9 @@ def focus_conformance(path: StrPath, *, version: str | None = None,
     """Every rule of the FOCUS specification checked by the FinOps Foundation's focus-validator.
 
     :func:`focus_validate` checks what costkit reads; this runs the Foundation's own
-    validator [1]_ (an executable, found on PATH, in ``COSTKIT_FOCUS_VALIDATOR`` or given as
-    ``validator``) on one CSV or Parquet file and returns each rule with its outcome. The
+    validator, https://github.com/finopsfoundation/focus-spec-validator (an executable,
+    found on PATH, in ``COSTKIT_FOCUS_VALIDATOR`` or given as ``validator``), on one CSV or
+    Parquet file and returns each rule with its outcome. The
     validator is a separate program because its pins (numpy<2, pandas<3) cannot share
     costkit's environment: see the error message for the install line.
 
@@ -336,10 +337,6 @@ def focus_conformance(path: StrPath, *, version: str | None = None,
     ------
     FileNotFoundError
         No validator installed (the message says how to install it).
-
-    References
-    ----------
-    .. [1] FinOps Foundation, focus-spec-validator, https://github.com/finopsfoundation/focus-spec-validator
 
     Examples
     --------

@@ -2,12 +2,12 @@ r"""The monitoring pipeline at fleet scale: relational expressions run where the
 
 :mod:`costkit.monitoring` works on pandas frames in memory. A year of one-minute
 samples for 1,000 replicas is 525 million rows, and a platform team's bills live in
-a warehouse. This module writes the same chain once, as Ibis expressions [1]_, and
+a warehouse. This module writes the same chain once, as Ibis expressions [1], and
 runs it on the engine the data sits in:
 
-- embedded **DuckDB** [2]_ by default: it streams Parquet and CSV globs and spills
+- embedded **DuckDB** [2] by default: it streams Parquet and CSV globs and spills
   to ``temp_directory`` past ``memory_limit``, so files larger than memory are fine;
-- **Apache Spark** [3]_ (``connect("spark")`` starts a local session; pass your
+- **Apache Spark** [3] (``connect("spark")`` starts a local session; pass your
   cluster's ``SparkSession`` as ``session=``);
 - any other engine Ibis connects to (BigQuery, Snowflake, Trino ...): pass
   ``con=ibis.<engine>.connect(...)`` and the tables as ``con.table("telemetry")``.
@@ -33,10 +33,10 @@ timestamps without a zone are read as UTC (and said so), other zones are refused
 
 References
 ----------
-.. [1] Ibis, "the portable Python dataframe library", https://ibis-project.org
-.. [2] DuckDB, "Memory management" and "Tuning workloads" (spilling to disk),
-   https://duckdb.org/docs/stable/guides/performance/how_to_tune_workloads
-.. [3] Apache Spark SQL, https://spark.apache.org/docs/latest/sql-programming-guide.html
+- [1] Ibis, "the portable Python dataframe library", https://ibis-project.org
+- [2] DuckDB, "Tuning workloads" (spilling to disk past the memory limit),
+  https://duckdb.org/docs/stable/guides/performance/how_to_tune_workloads
+- [3] Apache Spark SQL, https://spark.apache.org/docs/latest/sql-programming-guide.html
 """
 
 from __future__ import annotations
