@@ -281,3 +281,36 @@ def frame_from_rows(values: dict, schema: Schema, label: str):
     for check in schema.checks:
         check(df, fail)
     return df
+
+
+def glob_files(paths, what: str, unit: str) -> list[str]:
+    """The files a path, a glob or a list of them names: each once, all CSV or all Parquet.
+
+    ``what`` names the files in messages ("billing"), ``unit`` what each holds ("billing
+    line"). Raises FileNotFoundError for a glob that matches nothing and DataFileError for a
+    file named twice or a mix of formats.
+    """
+    import glob
+    from pathlib import Path
+
+    items = [paths] if isinstance(paths, str | Path) else list(paths)
+    if not items:
+        raise ValueError(f"no {what} files given")
+    files: list[str] = []
+    for p in items:
+        if not isinstance(p, str | Path):
+            raise TypeError(f"a {what} file is a path or a glob, got {type(p).__name__}")
+        hits = sorted(glob.glob(str(p)))
+        if not hits:
+            raise FileNotFoundError(f"no {what} file matches {p}")
+        files.extend(str(Path(h).resolve()) for h in hits)
+    seen: set[str] = set()
+    for f in files:
+        if f in seen:
+            raise DataFileError(f"{f}: given more than once (a glob and a path overlap?); each "
+                                f"{unit} must be counted once")
+        seen.add(f)
+    kinds = {Path(f).suffix.lower() for f in files}
+    if not kinds <= {".csv", ".parquet"} or len(kinds) != 1:
+        raise DataFileError(f"{what} files must be all .csv or all .parquet, got {sorted(kinds)}")
+    return files

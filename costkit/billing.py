@@ -45,13 +45,12 @@ what FOCUS requires of ``ChargePeriodStart`` and ``ChargePeriodEnd``.
 
 from __future__ import annotations
 
-import glob as _glob
 import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from costkit._tables import DataFileError, suggest
+from costkit._tables import DataFileError, glob_files, suggest
 
 if TYPE_CHECKING:
     from ._typing import Frame, StrPath
@@ -85,27 +84,7 @@ def _files(paths) -> list[str]:
             paths, "__iter__"):
         raise TypeError("paths must be a file, a glob, a list of them or a DataFrame of FOCUS "
                         f"lines, got {type(paths).__name__}")
-    items = [paths] if isinstance(paths, str | Path) else list(paths)
-    if not items:
-        raise ValueError("no billing files given")
-    files: list = []
-    for p in items:
-        if not isinstance(p, str | Path):
-            raise TypeError(f"a billing file is a path or a glob, got {type(p).__name__}")
-        hits = sorted(_glob.glob(str(p)))
-        if not hits:
-            raise FileNotFoundError(f"no billing file matches {p}")
-        files.extend(str(Path(h).resolve()) for h in hits)
-    seen = set()
-    for f in files:
-        if f in seen:
-            raise DataFileError(f"{f}: given more than once (a glob and a path overlap?); each "
-                                "billing line must be counted once")
-        seen.add(f)
-    kinds = {Path(f).suffix.lower() for f in files}
-    if not kinds <= {".csv", ".parquet"} or len(kinds) != 1:
-        raise DataFileError(f"billing files must be all .csv or all .parquet, got {sorted(kinds)}")
-    return files
+    return glob_files(paths, "billing", "billing line")
 
 
 def _utc_frame(df):

@@ -41,7 +41,6 @@ References
 
 from __future__ import annotations
 
-import glob as _glob
 import os
 import sys
 from dataclasses import dataclass, field
@@ -51,7 +50,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from costkit._checks import as_quantity
-from costkit._tables import DataFileError
+from costkit._tables import DataFileError, glob_files
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -153,29 +152,6 @@ def _con(con):
     return connect() if con is None else con
 
 
-def _files(source) -> list[str]:
-    """The files a path, a glob or a list of them names: each once, all CSV or all Parquet."""
-    items = [source] if isinstance(source, str | Path) else list(source)
-    if not items:
-        raise ValueError("no files given")
-    files: list[str] = []
-    for p in items:
-        if not isinstance(p, str | Path):
-            raise TypeError(f"a file is a path or a glob, got {type(p).__name__}")
-        hits = sorted(_glob.glob(str(p)))
-        if not hits:
-            raise FileNotFoundError(f"no file matches {p}")
-        files.extend(str(Path(h).resolve()) for h in hits)
-    if len(set(files)) != len(files):
-        dup = next(f for f in files if files.count(f) > 1)
-        raise DataFileError(f"{dup}: given more than once (a glob and a path overlap?); each "
-                            "row must be counted once")
-    kinds = {Path(f).suffix.lower() for f in files}
-    if not kinds <= {".csv", ".parquet"} or len(kinds) != 1:
-        raise DataFileError(f"files must be all .csv or all .parquet, got {sorted(kinds)}")
-    return files
-
-
 def _table(source, con, what):
     """An Ibis table from a path / glob / list, a pandas DataFrame or an Ibis table."""
     ibis = _ibis()
@@ -187,7 +163,7 @@ def _table(source, con, what):
             source, "__iter__"):
         raise TypeError(f"{what} is a file, a glob, a list of them, a DataFrame or an Ibis "
                         f"table, got {type(source).__name__}")
-    files = _files(source)
+    files = glob_files(source, what, "row")
     label = files[0] if len(files) == 1 else f"{len(files)} {what} files"
     parquet = files[0].lower().endswith(".parquet")
     if con.name == "pyspark":  # Spark reads a list of files through its session
@@ -599,6 +575,8 @@ def _interval(con, t, label, interval, per):
     """The sampling interval: given, or the median step of the first replica."""
     import pandas as pd
 
+    from costkit.telemetry import _as_interval
+
     if interval is None:
         first = per["replica_id"].min()
         times = con.execute(t.filter(t.replica_id == first).select("timestamp")
@@ -608,14 +586,7 @@ def _interval(con, t, label, interval, per):
         if steps.empty:
             raise DataFileError(f"{label}: replica {first!r} has one sample; give interval=")
         interval = steps.median()
-    try:
-        interval = pd.Timedelta(interval)
-    except (ValueError, TypeError):
-        raise ValueError(f"interval must be a duration such as '1min', got {interval!r}") \
-            from None
-    if pd.isna(interval) or interval <= pd.Timedelta(0):
-        raise ValueError(f"interval must be positive, got {interval!r}")
-    return interval
+    return _as_interval(interval)
 
 
 def _gaps(label, interval, per, note):

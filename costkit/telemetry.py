@@ -416,13 +416,7 @@ def read_telemetry(data: Frame | StrPath, *, interval: Any = None, label: str | 
         if pos.empty:
             raise DataFileError(f"{label}: each replica has one sample; give interval=")
         interval = pos.median()
-    try:
-        interval = pd.Timedelta(interval)
-    except (ValueError, TypeError):
-        raise ValueError(f"interval must be a duration such as '1min', got {interval!r}") \
-            from None
-    if pd.isna(interval) or interval <= pd.Timedelta(0):
-        raise ValueError(f"interval must be positive, got {interval!r}")
+    interval = _as_interval(interval)
     if not pos.empty and pos.median() < interval * 0.9:
         raise DataFileError(f"{label}: samples are {pos.median()} apart, but interval={interval} "
                             "would give each of them more time than that (time counted twice); "
@@ -443,6 +437,20 @@ def read_telemetry(data: Frame | StrPath, *, interval: Any = None, label: str | 
     return Telemetry(df, pd.DataFrame(report, columns=["check", "rows", "action", "detail",
                                                        "requests"]),
                      interval, label)
+
+
+def _as_interval(interval: Any) -> Any:
+    """A sampling interval as a positive ``pandas.Timedelta`` (``"1min"``, a Timedelta ...)."""
+    import pandas as pd
+
+    try:
+        out = pd.Timedelta(interval)
+    except (ValueError, TypeError):
+        raise ValueError(f"interval must be a duration such as '1min', got {interval!r}") \
+            from None
+    if pd.isna(out) or out <= pd.Timedelta(0):
+        raise ValueError(f"interval must be positive, got {interval!r}")
+    return out
 
 
 def _payload(p, value):

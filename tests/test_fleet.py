@@ -4,7 +4,6 @@ The Spark half is tests/test_fleet_spark.py (make test-spark).
 """
 
 import glob
-import json
 
 import numpy as np
 import pandas as pd
@@ -16,29 +15,15 @@ from hypothesis import strategies as st
 
 pytest.importorskip("ibis", reason="costkit.fleet needs the fleet extra (Ibis)")
 
+from test_monitoring import T0, bill_lines, samples  # noqa: E402  (the same hand-made frames)
+
 from costkit import fleet as fl  # noqa: E402
 from costkit import monitoring as mo  # noqa: E402
 from costkit._tables import DataFileError  # noqa: E402
 
-T0 = pd.Timestamp("2026-11-02", tz="UTC")
-
 
 def con():
     return fl.connect(threads=1, memory_limit="1GB")
-
-
-def samples(replica="r1", minutes=120, util=0.5, requests=10.0, **extra):
-    ts = T0 + pd.to_timedelta(np.arange(minutes), unit="min")
-    return pd.DataFrame({"timestamp": ts, "replica_id": replica, "gpu_utilization": util,
-                         "requests": requests, "model": "m", "team": "t", **extra})
-
-
-def bill_lines(rid="r1", hours=2, usd=2.0, **extra):
-    start = T0 + pd.to_timedelta(np.arange(hours), unit="h")
-    return pd.DataFrame({"ChargePeriodStart": start, "ChargePeriodEnd": start + pd.Timedelta("1h"),
-                         "ResourceId": rid, "ServiceName": "Compute", "BilledCost": usd,
-                         "EffectiveCost": usd, "BillingCurrency": "USD",
-                         "Tags": json.dumps({"team": "t", "model": "m"}), **extra})
 
 
 def _frame(pattern):
@@ -197,7 +182,7 @@ def test_a_zone_other_than_utc_and_an_unknown_engine_are_refused():
         fl.read_telemetry(samples(minutes=3), con=con(), timezone="Asia/Shanghai")
     with pytest.raises(ValueError, match="engine must be one of"):
         fl.connect("sqlite")
-    with pytest.raises(FileNotFoundError, match="no file matches"):
+    with pytest.raises(FileNotFoundError, match="no telemetry file matches"):
         fl.read_telemetry("/nonexistent/*.parquet", con=con())
 
 
