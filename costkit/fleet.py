@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -797,7 +797,6 @@ class FleetCosted:
     not_usage: Frame
     con: Any
     interval_hours: float
-    extra: dict = field(default_factory=dict)
 
 
 def cost_usage(tel: FleetTelemetry, bill: FleetBill) -> FleetCosted:
