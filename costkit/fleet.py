@@ -170,6 +170,13 @@ def _table(source, con, what):
         reader = con._session.read
         frame = reader.parquet(*files) if parquet else reader.csv(files, header=True,
                                                                    inferSchema=True)
+        if not parquet and what == "telemetry" and "timestamp" in frame.columns:
+            # as with DuckDB: the text's zone is ours to read, not the CSV inference's
+            from pyspark.sql.types import StringType, StructField, StructType
+
+            schema = StructType([StructField(f.name, StringType()) if f.name == "timestamp"
+                                 else f for f in frame.schema.fields])
+            frame = reader.schema(schema).csv(files, header=True)
         name = f"costkit_{what}_{abs(hash(tuple(files))):x}"
         frame.createOrReplaceTempView(name)
         # Spark's TIMESTAMP is an instant (Ibis types it without a zone); only TIMESTAMP_NTZ

@@ -101,3 +101,18 @@ def test_spark_refuses_bad_telemetry_as_duckdb_does(spark):
                         "requests": [1.0, -1.0, 2.0]})
     with pytest.raises(DataFileError, match="replica 'r1' at .*'requests'.* negative"):
         fl.read_telemetry(bad, con=spark)
+
+
+def test_naive_csv_times_are_reported_on_spark_as_on_duckdb(spark, tmp_path):
+    from costkit import fleet as fl
+
+    df = pd.DataFrame({"timestamp": ["2026-11-02 00:00:00", "2026-11-02 00:01:00",
+                                     "2026-11-02 00:02:00"],
+                       "replica_id": "r1", "gpu_utilization": [0.2, 0.3, 0.4],
+                       "requests": [1.0, 2.0, 3.0]})
+    path = tmp_path / "naive.csv"
+    df.to_csv(path, index=False)
+    on_spark = fl.read_telemetry(path, con=spark).report
+    on_duckdb = fl.read_telemetry(path, con=fl.connect(threads=1)).report
+    pd.testing.assert_frame_equal(on_spark, on_duckdb)
+    assert "timestamps without a zone" in set(on_spark.check)
