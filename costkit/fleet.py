@@ -66,7 +66,6 @@ _FREQS = {"h": "h", "D": "D"}
 _NOT_USAGE = ["charge_category", "lines", "billed_cost", "effective_cost"]
 _DEDUP_ROWS = 20_000_000  # samples per GiB of DuckDB's memory per window of the duplicate check
 _ZONED = r"([Zz]|[+-][0-9][0-9](:?[0-9][0-9])?)$"
-_INSTANTS: dict[str, set] = {}  # Spark views read here -> their timestamp columns that are instants
 
 
 def _ibis():
@@ -153,12 +152,16 @@ def _con(con):
 
 
 def _table(source, con, what):
-    """An Ibis table from a path / glob / list, a pandas DataFrame or an Ibis table."""
+    """An Ibis table from a path / glob / list, a pandas DataFrame or an Ibis table.
+
+    Returns the table, its label for messages, and the names of its timestamp columns that
+    are instants although Ibis types them without a zone (Spark's ``TIMESTAMP``).
+    """
     ibis = _ibis()
     if isinstance(source, ibis.expr.types.Table):
-        return source, f"the {what} table"
+        return source, f"the {what} table", set()
     if type(source).__name__ == "DataFrame":
-        return ibis.memtable(source), f"the {what} DataFrame"
+        return ibis.memtable(source), f"the {what} DataFrame", set()
     if isinstance(source, bytes) or not isinstance(source, str | Path) and not hasattr(
             source, "__iter__"):
         raise TypeError(f"{what} is a file, a glob, a list of them, a DataFrame or an Ibis "
@@ -179,20 +182,19 @@ def _table(source, con, what):
             frame = reader.schema(schema).csv(files, header=True)
         name = f"costkit_{what}_{abs(hash(tuple(files))):x}"
         frame.createOrReplaceTempView(name)
-        # Spark's TIMESTAMP is an instant (Ibis types it without a zone); only TIMESTAMP_NTZ
-        # is a wall-clock time without one
-        _INSTANTS[name] = {f.name for f in frame.schema.fields
-                           if type(f.dataType).__name__ == "TimestampType"}
-        return con.table(name), label
+        # Spark's TIMESTAMP is an instant; only TIMESTAMP_NTZ is a wall-clock time
+        instants = {f.name for f in frame.schema.fields
+                    if type(f.dataType).__name__ == "TimestampType"}
+        return con.table(name), label, instants
     if parquet:
-        return con.read_parquet(files), label
+        return con.read_parquet(files), label, set()
     table = con.read_csv(files)
     if what == "telemetry" and "timestamp" in table.columns and \
             table.timestamp.type().is_timestamp():
         # DuckDB's sniffer types "...Z" and "...+08:00" text as zoned in one version and as
         # naive in another; read as text, the zone is ours to see (_time_column)
         table = con.read_csv(files, types={"timestamp": "VARCHAR"})
-    return table, label
+    return table, label, set()
 
 
 def _execute(con, expr):
@@ -271,8 +273,11 @@ def _numbers(con, t, label):
     return cols
 
 
-def _time_column(con, t, label, timezone, epoch_unit):
-    """The timestamp column as a UTC timestamp expression and a note for the report."""
+def _time_column(con, t, label, timezone, epoch_unit, instant):
+    """The timestamp column as a UTC timestamp expression and a note for the report.
+
+    ``instant``: the engine stores the column as an instant though Ibis shows no zone.
+    """
     import ibis.expr.datatypes as dt
 
     if timezone not in (None, "UTC"):
@@ -289,8 +294,6 @@ def _time_column(con, t, label, timezone, epoch_unit):
                 "read_telemetry(..., epoch_unit='s') (or 'ms', 'us')")
         return col.cast(dt.int64).as_timestamp(epoch_unit), f"read as epoch {epoch_unit}"
     if kind.is_timestamp():
-        source = t.op().find_below(lambda n: type(n).__name__ == "DatabaseTable")
-        instant = any("timestamp" in _INSTANTS.get(n.name, ()) for n in source)
         utc = col.cast(dt.Timestamp(timezone="UTC")) if kind.timezone else col
         return utc.cast(dt.timestamp), None if kind.timezone or instant else "naive"
     text = col.cast(dt.string).strip()
@@ -368,7 +371,7 @@ def read_telemetry(source: Any, *, con: Any = None, interval: Any = None,
 
     ibis = _ibis()
     con = _con(con)
-    raw, default_label = _table(source, con, "telemetry")
+    raw, default_label, instants = _table(source, con, "telemetry")
     label = label or default_label
     missing = [c for c in REQUIRED if c not in raw.columns]
     if missing:
@@ -382,7 +385,7 @@ def read_telemetry(source: Any, *, con: Any = None, interval: Any = None,
 
     t = raw.mutate(**{c: default(v) for c, v in OPTIONAL.items() if c not in raw.columns})
     nums = _numbers(con, t, label)
-    ts, when = _time_column(con, t, label, timezone, epoch_unit)
+    ts, when = _time_column(con, t, label, timezone, epoch_unit, "timestamp" in instants)
     rid = t["replica_id"].cast(dt.string).strip()
     text = {c: t[c].cast(dt.string).fill_null("") for c in ("gpu", "model", "team")}
     t = t.select(timestamp=ts, replica_id=rid, **text, **nums)
@@ -707,7 +710,7 @@ def bill_hours(source: Any, *, con: Any = None) -> FleetBill:
 
     ibis = _ibis()
     con = _con(con)
-    raw, label = _table(source, con, "bill")
+    raw, label, _ = _table(source, con, "bill")
     missing = [c for c in FOCUS_COLUMNS if c not in raw.columns]
     if missing:
         raise DataFileError(f"{label}: not a FOCUS export costkit can read: missing column(s) "
@@ -840,7 +843,7 @@ def cost_usage(tel: FleetTelemetry, bill: FleetBill) -> FleetCosted:
     """
     import pandas as pd
 
-    from costkit.monitoring import _tags
+    from costkit.monitoring import _join_report, _tags
 
     ibis = _ibis()
     con = tel.con
@@ -893,20 +896,9 @@ def cost_usage(tel: FleetTelemetry, bill: FleetBill) -> FleetCosted:
     found = _one(con, out.aggregate(
         unobserved=out.unobserved.sum(), unobserved_usd=out.cost_usd.sum(where=out.unobserved),
         unbilled=out.unbilled.sum()))
-    report = [
-        {"check": "billed hours without telemetry", "rows": int(found["unobserved"] or 0),
-         "usd": float(found["unobserved_usd"] or 0.0),
-         "detail": "cost kept as unobserved_usd: neither busy nor idle"},
-        {"check": "telemetry hours without a bill line", "rows": int(found["unbilled"] or 0),
-         "usd": 0.0, "detail": "kept with cost 0 and unbilled=True; check the ResourceId mapping"},
-    ]
-    if len(bill.not_usage):
-        report.append({
-            "check": "bill lines that are not usage", "rows": int(bill.not_usage["lines"].sum()),
-            "usd": float(bill.not_usage["effective_cost"].sum()),
-            "detail": "purchases, taxes, credits, adjustments (ChargeCategory): money of the "
-                      "bill, not of a replica-hour; per category in not_usage"})
-    return FleetCosted(out, pd.DataFrame(report), bill.not_usage, con, tel.interval_hours)
+    report = _join_report(int(found["unobserved"] or 0), float(found["unobserved_usd"] or 0.0),
+                          int(found["unbilled"] or 0), bill.not_usage, "not_usage")
+    return FleetCosted(out, report, bill.not_usage, con, tel.interval_hours)
 
 
 def _cached(con, expr):

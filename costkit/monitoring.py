@@ -216,8 +216,6 @@ def cost_usage(tel: Telemetry, bill_hours: Frame) -> Frame:
     >>> bool(abs(costed["cost_usd"].sum() - hours["effective_cost"].sum()) < 1e-6)
     True
     """
-    import pandas as pd
-
     use = usage_by_hour(tel)
     bill = _bill_hours(bill_hours)
     m = use.merge(bill[["replica_id", "hour", "effective_cost", "billed_cost"]
@@ -245,23 +243,37 @@ def cost_usage(tel: Telemetry, bill_hours: Frame) -> Frame:
     m["unbilled"] = unbilled.to_numpy()
     out = m.drop(columns=["_merge", "effective_cost", "billed_cost", "tags"], errors="ignore")
     out = out.sort_values(["replica_id", "hour"]).reset_index(drop=True)
-    report = [
-        {"check": "billed hours without telemetry", "rows": int(unobserved.sum()),
-         "usd": float(m.loc[unobserved, "cost_usd"].sum()),
-         "detail": "cost kept as unobserved_usd: neither busy nor idle"},
-        {"check": "telemetry hours without a bill line", "rows": int(unbilled.sum()), "usd": 0.0,
-         "detail": "kept with cost 0 and unbilled=True; check the ResourceId mapping"},
-    ]
     other = bill_hours.attrs.get("not_usage")
     if other is not None and len(other):
-        report.append({
-            "check": "bill lines that are not usage", "rows": int(other["lines"].sum()),
-            "usd": float(other["effective_cost"].sum()),
-            "detail": "purchases, taxes, credits, adjustments (ChargeCategory): money of the "
-                      "bill, not of a replica-hour; per category in attrs['not_usage']"})
         out.attrs["not_usage"] = other
-    out.attrs["report"] = pd.DataFrame(report)
+    out.attrs["report"] = _join_report(int(unobserved.sum()),
+                                       float(m.loc[unobserved, "cost_usd"].sum()),
+                                       int(unbilled.sum()), other, "attrs['not_usage']")
     return out
+
+
+def _join_report(unobserved: int, unobserved_usd: float, unbilled: int, not_usage: Any,
+                 where: str) -> Frame:
+    """The report of :func:`cost_usage` (and of :func:`costkit.fleet.cost_usage`).
+
+    Hours on one side of the join only, and the bill lines that are not usage (``not_usage``
+    per ChargeCategory, or None), which ``where`` says where to find.
+    """
+    import pandas as pd
+
+    report = [
+        {"check": "billed hours without telemetry", "rows": unobserved, "usd": unobserved_usd,
+         "detail": "cost kept as unobserved_usd: neither busy nor idle"},
+        {"check": "telemetry hours without a bill line", "rows": unbilled, "usd": 0.0,
+         "detail": "kept with cost 0 and unbilled=True; check the ResourceId mapping"},
+    ]
+    if not_usage is not None and len(not_usage):
+        report.append({
+            "check": "bill lines that are not usage", "rows": int(not_usage["lines"].sum()),
+            "usd": float(not_usage["effective_cost"].sum()),
+            "detail": "purchases, taxes, credits, adjustments (ChargeCategory): money of the "
+                      f"bill, not of a replica-hour; per category in {where}"})
+    return pd.DataFrame(report)
 
 
 def _safe_div(a, b, scale=1.0):
