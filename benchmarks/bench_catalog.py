@@ -78,6 +78,44 @@ def skypilot_import_cpu_s(n: int = 200_000) -> float:
         return time.process_time() - t0
 
 
+def currency_times_s(n: int = 200_000) -> tuple[float, float, float]:
+    """CPU seconds to load a generated price table of ``n`` rows in CNY, USD and EUR (60 price
+    dates), to quote one GPU in CNY over it, and to convert a 1e6-row estimate table to CNY."""
+    import tempfile
+    from pathlib import Path
+
+    import numpy as np
+    import pandas as pd
+
+    import costkit as ck
+
+    rng = np.random.default_rng(0)
+    days = pd.date_range("2025-01-01", periods=60, freq="W").strftime("%Y-%m-%d")
+    df = pd.DataFrame({
+        "cloud": rng.choice(["Tencent Cloud", "Alibaba Cloud", "AWS"], n),
+        "instance_type": [f"inst-{i}" for i in range(n)],
+        "gpu": rng.choice(["T4", "A10", "H20"], n),
+        "gpu_count": rng.choice([1, 2, 8], n), "region": "r",
+        "currency": rng.choice(["CNY", "USD", "EUR"], n),
+        "on_demand_per_hour": np.round(rng.uniform(1, 200, n), 2), "spot_per_hour": np.nan,
+        "subscription_per_month": np.nan, "price_date": rng.choice(days, n), "source": "generated",
+        "note": ""})
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "prices.csv"
+        df.to_csv(path, index=False)
+        t0 = time.process_time()
+        ck.gpu_prices(path)
+        load = time.process_time() - t0
+        t0 = time.process_time()
+        ck.price_quote("T4", path=path, currency="CNY")
+        quote = time.process_time() - t0
+    frame = pd.DataFrame({"usd_per_1k_requests": rng.uniform(0, 1, 1_000_000),
+                          "latency_s": rng.uniform(0, 1, 1_000_000)})
+    t0 = time.process_time()
+    ck.in_currency(frame, "CNY")
+    return load, quote, time.process_time() - t0
+
+
 def lookup_times_s(repeats: int = 2000):
     import costkit as ck
     from costkit.catalog import _load_gpu_records, _quote
@@ -110,6 +148,10 @@ def main() -> int:
         print(f"fresh process, import costkit + {call}: {cpu * 1000:.0f} ms CPU "
               f"({'imports' if pandas else 'without'} pandas)")
     print(f"read_skypilot_catalog on 200,000 generated rows: {skypilot_import_cpu_s():.2f} s CPU")
+    load, quote, frame = currency_times_s()
+    print(f"price table of 200,000 rows in CNY, USD and EUR (60 dates): load and convert "
+          f"{load:.2f} s CPU; a CNY quote over it {quote:.2f} s; in_currency on 1e6 rows "
+          f"{frame * 1000:.0f} ms")
     first, gpu_s, price_s, (gi, pi) = lookup_times_s()
     print(f"first gpu() + gpu_hour_price() (loads and validates the CSVs): {first * 1000:.1f} ms")
     print(f"cached gpu('H100 SXM5 80GB'): {gpu_s * 1e6:.1f} us per call")

@@ -22,7 +22,8 @@ _EXPORTS = {
     "read_skypilot_catalog": "catalog", "GPU": "catalog", "Model": "catalog",
     "PriceQuote": "catalog", "DTYPES": "catalog",
     # money and units
-    "fx_rate": "fx", "fx_rates": "fx", "convert": "fx",
+    "fx_rate": "fx", "fx_rates": "fx", "convert": "fx", "in_currency": "fx",
+    "grid_intensity": "grid",
     "Ledger": "ledger", "LineItem": "ledger", "PHASES": "ledger",
     "four_part_ledger": "ledger", "phase_cost": "ledger",
     "UnitError": "units", "parse_unit": "units", "parse_price_unit": "units",
@@ -31,7 +32,7 @@ _EXPORTS = {
     "Scenario": "scenario", "ScenarioError": "scenario",
 }  # fmt: skip
 _SUBMODULES = {"billing", "capacity", "catalog", "cli", "decision", "exercises", "fleet", "fx",
-               "kernels",
+               "grid", "kernels",
                "ledger", "mfu", "moe", "monitoring", "optimization", "plots", "price_lists",
                "report", "roi", "scenario", "serving", "style", "telemetry", "training", "tuning",
                "units", "validation", "widgets", "workshop"}

@@ -30,6 +30,9 @@ from . import (
     fx as fx,
 )
 from . import (
+    grid as grid,
+)
+from . import (
     kernels as kernels,
 )
 from . import (
@@ -142,6 +145,12 @@ from .fx import (
 )
 from .fx import (
     fx_rates as fx_rates,
+)
+from .fx import (
+    in_currency as in_currency,
+)
+from .grid import (
+    grid_intensity as grid_intensity,
 )
 from .ledger import (
     PHASES as PHASES,

@@ -128,8 +128,9 @@ GPU_SCHEMA = Schema(
         Column("vendor"),
         Column("form_factor", required=False),
         Column("architecture", required=False),
-        Column("memory_gb", "float", min=0, min_exclusive=True, max=10_000),
-        Column("memory_bandwidth_tbps", "float", min=0, min_exclusive=True, max=1_000),
+        Column("memory_gb", "float", required=False, min=0, min_exclusive=True, max=10_000),
+        Column("memory_bandwidth_tbps", "float", required=False, min=0, min_exclusive=True,
+               max=1_000),
         *(
             Column(c, "float", required=False, min=0, min_exclusive=True, max=1e6)
             for c in _DTYPE_COLUMN.values()
@@ -198,6 +199,46 @@ PRICE_SCHEMA = Schema(
     key=("cloud", "instance_type", "region"),
     checks=(_check_prices,),
 )
+"""A price table in US dollars (the columns name the currency): costkit's format before prices
+had a ``currency`` column, and the one ``costkit prices import`` writes. Still read as is."""
+
+PRICE_COLUMNS = ("on_demand_per_hour", "spot_per_hour", "subscription_per_month")
+"""Price columns of a table with a ``currency`` column, each in that row's currency: whole
+instance per hour (pay as you go, spot) and per month (a monthly subscription)."""
+
+
+def _check_priced_or_noted(df, fail):
+    none = df[list(PRICE_COLUMNS)].isna().all(axis=1) & (df["note"].str.strip() == "")
+    if none.any():
+        fail(int(none.to_numpy().nonzero()[0][0]), "on_demand_per_hour",
+             "no price is given (on demand, spot or subscription): give one, or say in 'note' "
+             "why the offer is listed without a price")
+    spot_dearer = df["spot_per_hour"] > df["on_demand_per_hour"]
+    if spot_dearer.any():
+        fail(int(spot_dearer.to_numpy().nonzero()[0][0]), "spot_per_hour",
+             "the spot price is above the on-demand price")
+
+
+CURRENCY_PRICE_SCHEMA = Schema(
+    "GPU price",
+    (
+        Column("cloud"),
+        Column("instance_type"),
+        Column("gpu"),
+        Column("gpu_count", "float", min=0, min_exclusive=True, max=1_000_000),
+        Column("region"),
+        Column("currency"),
+        *(Column(c, "float", required=False, min=0, min_exclusive=True, max=1e12)
+          for c in PRICE_COLUMNS),
+        Column("price_date", "date"),
+        Column("source"),
+        Column("note", required=False, absent_ok=True),
+    ),
+    key=("cloud", "instance_type", "region"),
+    checks=(_check_priced_or_noted,),
+)
+"""The price catalog's format: prices stored in the ``currency`` they are published in (an ISO
+code that ``costkit.fx`` has a rate for on or before the row's ``price_date``)."""
 
 
 # --------------------------------------------------------------------------- records
@@ -208,14 +249,15 @@ class GPU:
     """An accelerator from the catalog.
 
     Attributes carry their unit: ``memory_gb`` [GB, as the vendor labels it],
-    ``memory_bandwidth_tbps`` [TB/s = 1e12 bytes/s], ``tdp_w`` [W] (None if
-    unpublished). :meth:`peak_tflops` gives the dense peak per data type.
+    ``memory_bandwidth_tbps`` [TB/s = 1e12 bytes/s], ``tdp_w`` [W] (each None if
+    unpublished: :attr:`memory_bytes` and :attr:`memory_bandwidth_bytes_per_s` then
+    raise). :meth:`peak_tflops` gives the dense peak per data type.
     """
 
     name: str
     vendor: str
-    memory_gb: float
-    memory_bandwidth_tbps: float
+    memory_gb: float | None
+    memory_bandwidth_tbps: float | None
     tdp_w: float | None
     release_year: int
     source: str
@@ -259,12 +301,19 @@ class GPU:
     @property
     def memory_bytes(self) -> float:
         """Memory capacity [bytes]: the label read as GiB (:data:`GPU_MEMORY_BYTES_PER_GB`)."""
-        return self.memory_gb * GPU_MEMORY_BYTES_PER_GB
+        return self._published("memory_gb", "memory size") * GPU_MEMORY_BYTES_PER_GB
 
     @property
     def memory_bandwidth_bytes_per_s(self) -> float:
         """Peak memory bandwidth. [bytes/s]"""
-        return self.memory_bandwidth_tbps * 1e12
+        return self._published("memory_bandwidth_tbps", "memory bandwidth") * 1e12
+
+    def _published(self, attr: str, what: str) -> float:
+        value = getattr(self, attr)
+        if value is None:
+            raise ValueError(f"{self.name} has no published {what} in the catalog ({attr} is "
+                             "empty); pass gpu_path= with a GPU table whose row gives it")
+        return float(value)
 
 
 @dataclass(frozen=True)
@@ -372,6 +421,14 @@ class PriceQuote:
     price_dates: tuple[str, str]  # oldest and newest price_date among the offers
     sources: tuple[str, ...]
     offer: str | None = None  # "cloud instance_type (region)" picked by stat min / max
+    currency: str = "USD"  # the currency of per_gpu_hour
+    per_gpu_hour: float | None = None  # the price in ``currency`` [currency per GPU-hour]
+    fx: tuple[str, ...] = ()  # the exchange rates used, each with its date
+
+    @property
+    def price(self) -> float:
+        """The price in :attr:`currency`. [currency per GPU-hour]"""
+        return self.usd_per_gpu_hour if self.per_gpu_hour is None else self.per_gpu_hour
 
     @property
     def age_days(self) -> int:
@@ -393,9 +450,10 @@ class PriceQuote:
         dates = self.price_dates[0] if self.price_dates[0] == self.price_dates[1] else (
             f"{self.price_dates[0]} to {self.price_dates[1]}")
         offers = "1 offer" if self.n_offers == 1 else f"{self.n_offers} offers"
-        return (f"{self.usd_per_gpu_hour:.2f} USD per {self.gpu}-hour ({self.stat} {self.pricing} "
-                f"price of {offers}, {where}; prices dated {dates}, up to {self.age_days} days "
-                f"old on {today().isoformat()})")
+        fx = f"; converted at {', '.join(self.fx)}" if self.fx else ""
+        return (f"{self.price:.2f} {self.currency} per {self.gpu}-hour ({self.stat} "
+                f"{self.pricing} price of {offers}, {where}; prices dated {dates}, up to "
+                f"{self.age_days} days old on {today().isoformat()}{fx})")
 
 
 PRICE_AGE_WARN_DAYS = 90
@@ -837,8 +895,8 @@ def read_skypilot_catalog(path: StrPath, *, cloud: str | None = None,
     return result
 
 
-@functools.lru_cache(maxsize=32)
-def _load_prices(path: str, mtime: float, gpu_path: str | None):
+def _read_price_table(path: str):
+    """The table in the catalog's format, whichever of the three formats the file is in."""
     import pandas as pd
 
     try:
@@ -846,50 +904,177 @@ def _load_prices(path: str, mtime: float, gpu_path: str | None):
     except (OSError, ValueError, pd.errors.ParserError):
         head = []  # read_table below reports the problem with the file's name
     if _SKYPILOT_COLUMNS.issubset(set(head)):
-        df = read_skypilot_catalog(path)
+        df = _from_usd(read_skypilot_catalog(path))
+    elif "currency" in head:
+        usd_cols = [c for c in head if c in ("on_demand_usd_per_hour", "spot_usd_per_hour")]
+        if usd_cols:
+            raise DataFileError(f"{path}: column {usd_cols[0]!r} names USD but the table has a "
+                                "'currency' column; write on_demand_per_hour / spot_per_hour "
+                                "in each row's currency")
+        df = read_table(path, CURRENCY_PRICE_SCHEMA)
+        df["currency"] = df["currency"].str.strip().str.upper()
     else:
-        df = read_table(path, PRICE_SCHEMA)
-    index, records = _gpu_table(gpu_path)
-    names = []
-    for i, name in enumerate(df["gpu"]):
-        try:
-            names.append(_resolve(name, index, list(records), "GPU", _GPU_SUFFIX))
-        except UnknownNameError as exc:
-            raise DataFileError(
-                f"{path}, row {i + 1} (line {i + 2}), column 'gpu': {exc}") from None
-    df["gpu"] = names
-    df["on_demand_usd_per_gpu_hour"] = df["on_demand_usd_per_hour"] / df["gpu_count"]
-    df["spot_usd_per_gpu_hour"] = df["spot_usd_per_hour"] / df["gpu_count"]
+        df = _from_usd(read_table(path, PRICE_SCHEMA))
     return df
 
 
-def gpu_prices(path: StrPath | None = None, *, gpu_path: StrPath | None = None) -> Frame:
-    """Cloud GPU offers as a DataFrame (a copy), with per-GPU-hour columns added.
+def _from_usd(df):
+    """A USD-only table (legacy columns) in the catalog's format."""
+    df = df.rename(columns={"on_demand_usd_per_hour": "on_demand_per_hour",
+                            "spot_usd_per_hour": "spot_per_hour"})
+    df.insert(df.columns.get_loc("on_demand_per_hour"), "currency", "USD")
+    df.insert(df.columns.get_loc("spot_per_hour") + 1, "subscription_per_month", float("nan"))
+    if "note" not in df.columns:
+        df["note"] = ""
+    return df
+
+
+def _fx_to(df, path: str, to_currency: str, fx_date: str | None, fx_path: str | None):
+    """Rate of each row's currency to ``to_currency``, and its date.
+
+    The newest rate on or before the row's ``price_date`` (or ``fx_date`` for every row);
+    looked up once per distinct (currency, date), so a long table costs a join, not a loop.
+    """
+    from .fx import fx_rate
+
+    keys = df["currency"].astype(str) + "|" + (
+        df["price_date"].astype(str) if fx_date is None else fx_date)
+    rates: dict[str, tuple[float, str]] = {}
+    for key in keys.unique():
+        cur, day = key.split("|")
+        if cur == to_currency:  # no conversion, no rate needed
+            rates[key] = (1.0, "")
+            continue
+        try:
+            r = fx_rate(cur, to_currency, date=day, path=fx_path)
+        except (UnknownNameError, LookupError) as exc:
+            i = int((keys == key).to_numpy().nonzero()[0][0])
+            raise DataFileError(f"{path}, row {i + 1} (line {i + 2}), column 'currency': "
+                                f"{exc}") from None
+        rates[key] = (r.rate, r.date)
+    return (keys.map({k: v[0] for k, v in rates.items()}).to_numpy(float),
+            keys.map({k: v[1] for k, v in rates.items()}))
+
+
+@functools.lru_cache(maxsize=32)
+def _load_prices(path: str, mtime: float, gpu_path: str | None, currency: str = "USD",
+                 fx_date: str | None = None, fx_path: str | None = None):
+    """The validated table with its USD columns, and per-GPU-hour columns in ``currency``."""
+    df = _load_usd_prices(path, mtime, gpu_path, fx_date, fx_path)
+    if currency == "USD":
+        return df
+    df = df.copy()
+    rate, _ = _fx_to(df, path, currency, fx_date, fx_path)
+    cur = currency.lower()
+    for key in ("on_demand", "spot"):
+        df[f"{key}_{cur}_per_gpu_hour"] = df[f"{key}_per_hour"] * rate / df["gpu_count"]
+    return df
+
+
+@functools.lru_cache(maxsize=32)
+def _load_usd_prices(path: str, mtime: float, gpu_path: str | None, fx_date: str | None,
+                     fx_path: str | None):
+    """Read, validate and convert to USD once per file version (the slow part)."""
+    df = _read_price_table(path)
+    index, records = _gpu_table(gpu_path)
+    names = {}
+    for name in df["gpu"].unique():  # once per distinct spelling, not per row
+        try:
+            names[name] = _resolve(name, index, list(records), "GPU", _GPU_SUFFIX)
+        except UnknownNameError as exc:
+            i = int((df["gpu"] == name).to_numpy().nonzero()[0][0])
+            raise DataFileError(
+                f"{path}, row {i + 1} (line {i + 2}), column 'gpu': {exc}") from None
+    df["gpu"] = df["gpu"].map(names)
+    rate, day = _fx_to(df, path, "USD", fx_date, fx_path)
+    df["fx_date"], df["usd_per_currency_unit"] = day.to_numpy(), rate
+    for c in PRICE_COLUMNS:
+        df[c.replace("_per_", "_usd_per_")] = df[c] * df["usd_per_currency_unit"]
+    df["on_demand_usd_per_gpu_hour"] = df["on_demand_usd_per_hour"] / df["gpu_count"]
+    df["spot_usd_per_gpu_hour"] = df["spot_usd_per_hour"] / df["gpu_count"]
+    from .units import HOURS_PER_MONTH
+
+    # the subscription's discount on 730 on-demand hours (capacity.plan's reserved_discount)
+    df["subscription_discount"] = 1.0 - df["subscription_per_month"] / (
+        df["on_demand_per_hour"] * HOURS_PER_MONTH)
+    return df
+
+
+def gpu_prices(path: StrPath | None = None, *, gpu_path: StrPath | None = None,
+               currency: str = "USD", fx_date: str | None = None,
+               fx_path: StrPath | None = None) -> Frame:
+    """Cloud GPU offers as a DataFrame (a copy), with USD and per-GPU-hour columns added.
+
+    Prices are stored in the currency they are published in (``currency``
+    column) and converted through :mod:`costkit.fx`: each row at the newest rate
+    on or before its ``price_date``, or every row at the rate of ``fx_date``.
 
     Parameters
     ----------
     path : str or Path, optional
-        Your own price table (same columns as ``data/gpu_prices.csv``) or a
-        SkyPilot-format ``vms.csv``; default: costkit's curated offers.
+        Your own price table (the columns of ``data/gpu_prices.csv``; a table with
+        ``on_demand_usd_per_hour`` / ``spot_usd_per_hour`` and no ``currency`` is
+        read as USD) or a SkyPilot-format ``vms.csv``; default: costkit's offers.
     gpu_path : str or Path, optional
         GPU table the ``gpu`` names are checked against (default: costkit's).
+    currency : str, default 'USD'
+        Also add ``on_demand_<currency>_per_gpu_hour`` and
+        ``spot_<currency>_per_gpu_hour`` columns in this currency (ISO code).
+    fx_date : str, optional
+        Convert every row at the rate of this date (YYYY-MM-DD; the newest on or
+        before it) instead of its ``price_date``.
+    fx_path : str or Path, optional
+        Your own exchange-rate table (default: costkit's ``data/fx.csv``).
 
     Returns
     -------
     DataFrame
-        One row per offer: ``cloud``, ``instance_type``, ``gpu``, ``gpu_count``, ``region``,
-        ``on_demand_usd_per_hour``, ``spot_usd_per_hour`` [USD/h, whole instance],
-        ``price_date``, ``source``, plus ``on_demand_usd_per_gpu_hour`` and
-        ``spot_usd_per_gpu_hour`` [USD per GPU-hour].
+        One row per offer: ``cloud``, ``instance_type``, ``gpu``, ``gpu_count``,
+        ``region``, ``currency``, ``on_demand_per_hour``, ``spot_per_hour``
+        [currency/h, whole instance], ``subscription_per_month`` [currency/month],
+        ``price_date``, ``source``, ``note``, ``fx_date`` and
+        ``usd_per_currency_unit`` (the rate used), the same prices in USD
+        (``on_demand_usd_per_hour``, ``spot_usd_per_hour``,
+        ``subscription_usd_per_month``) and ``on_demand_usd_per_gpu_hour``,
+        ``spot_usd_per_gpu_hour`` [USD per GPU-hour], and ``subscription_discount``
+        [unitless]: 1 - subscription / (730 on-demand hours), the ``reserved_discount``
+        of :func:`costkit.capacity.plan`. Offers listed without a price (``note`` says
+        why) have empty price cells.
 
     Examples
     --------
     >>> p = gpu_prices()
     >>> p.loc[p.gpu == "H100-SXM", "cloud"].nunique() >= 3
     True
+    >>> t4 = p[(p.cloud == "Tencent Cloud") & (p.instance_type == "GN7.2XLARGE32")].iloc[0]
+    >>> t4.currency, float(t4.on_demand_per_hour), float(t4.subscription_per_month)
+    ('CNY', 8.68, 2500.0)
+    >>> round(float(t4.subscription_discount), 4)  # 1 - 2500 / (8.68 x 730)
+    0.6055
     """
+    cur = _currency_code(currency)
     p = _stamp(path or bundled_path("gpu_prices.csv"))
-    return _load_prices(*p, None if gpu_path is None else str(gpu_path)).copy()
+    return _load_prices(*p, None if gpu_path is None else str(gpu_path), cur,
+                        _fx_day(fx_date), None if fx_path is None else str(fx_path)).copy()
+
+
+def _currency_code(currency) -> str:
+    code = str(currency).strip().upper()
+    if not re.fullmatch(r"[A-Z]{3}", code):
+        raise ValueError(f"currency must be an ISO 4217 code such as 'USD' or 'CNY', got "
+                         f"{currency!r}")
+    return code
+
+
+def _fx_day(fx_date) -> str | None:
+    if fx_date is None:
+        return None
+    import datetime
+
+    try:
+        return datetime.date.fromisoformat(str(fx_date)).isoformat()
+    except ValueError:
+        raise ValueError(f"fx_date must be written YYYY-MM-DD, got {fx_date!r}") from None
 
 
 _STATS = ("min", "p25", "median", "p75", "max", "mean")
@@ -907,8 +1092,10 @@ def _price_path(path, price_path):
 
 def price_quote(gpu: str, cloud: str | None = None, pricing: str = "on_demand",
                 stat: str = "median", *, path: StrPath | None = None,
-                gpu_path: StrPath | None = None, price_path: StrPath | None = None) -> PriceQuote:
-    """USD per GPU-hour for ``gpu`` from the price catalog, with its provenance.
+                gpu_path: StrPath | None = None, price_path: StrPath | None = None,
+                currency: str = "USD", fx_date: str | None = None,
+                fx_path: StrPath | None = None) -> PriceQuote:
+    """Price per GPU-hour for ``gpu`` from the price catalog, with its provenance.
 
     Parameters
     ----------
@@ -926,11 +1113,20 @@ def price_quote(gpu: str, cloud: str | None = None, pricing: str = "on_demand",
     price_path : optional
         Another name for ``path`` (the name estimates use), e.g. a table
         written by ``costkit prices import``.
+    currency : str, default 'USD'
+        Currency of the quote (ISO code). An offer published in it is taken as
+        is; others are converted through :mod:`costkit.fx`.
+    fx_date : str, optional
+        Rate date for every conversion (YYYY-MM-DD); default: each offer's
+        ``price_date`` (the newest rate on or before it).
+    fx_path : str or Path, optional
+        Your own exchange-rate table.
 
     Returns
     -------
     PriceQuote
-        USD per GPU-hour for ``gpu`` from the price catalog, with its provenance.
+        The price in ``currency`` (``.price``) and in USD (``.usd_per_gpu_hour``),
+        with the offers, dates, sources and exchange rates used.
 
     Notes
     -----
@@ -944,25 +1140,48 @@ def price_quote(gpu: str, cloud: str | None = None, pricing: str = "on_demand",
     >>> q = price_quote("H100", stat="min")
     >>> q.gpu, round(q.usd_per_gpu_hour, 2), q.n_offers >= 3
     ('H100-SXM', 1.85, True)
+    >>> q = price_quote("T4", cloud="Tencent Cloud", stat="min", currency="CNY")
+    >>> round(q.price, 2), q.currency, q.fx
+    (8.68, 'CNY', ())
     """
     if stat not in _STATS:
         raise ValueError(f"stat must be one of {', '.join(_STATS)}, got {stat!r}")
     key = _PRICING.get(str(pricing).lower())
     if key is None:
         raise ValueError(f"pricing must be 'on_demand' or 'spot', got {pricing!r}")
+    cur = _currency_code(currency)
+    fx_path = None if fx_path is None else str(fx_path)
+    if cur != "USD":
+        from .fx import fx_rate
+
+        fx_rate("USD", cur, path=fx_path)  # an unknown currency fails here, with suggestions
     path = _price_path(path, price_path)
     index, records = _gpu_table(gpu_path)
     name = _resolve(gpu, index, list(records), "GPU", _GPU_SUFFIX)
     return _quote(name, None if cloud is None else str(cloud), key, stat,
                   _stamp(path or bundled_path("gpu_prices.csv")),
-                  None if gpu_path is None else str(gpu_path))
+                  None if gpu_path is None else str(gpu_path), cur, _fx_day(fx_date), fx_path)
+
+
+_SUMMARISE: dict[str, Callable[[Any], Any]] = {}
+
+
+def _summarise(stat: str, values):
+    import numpy as np
+
+    if not _SUMMARISE:
+        _SUMMARISE.update({
+            "min": np.min, "median": np.median, "max": np.max, "mean": np.mean,
+            "p25": lambda v: np.percentile(v, 25), "p75": lambda v: np.percentile(v, 75)})
+    return float(_SUMMARISE[stat](values))
 
 
 @functools.lru_cache(maxsize=1024)
-def _quote(name, cloud, key, stat, price_stamp, gpu_path) -> PriceQuote:
+def _quote(name, cloud, key, stat, price_stamp, gpu_path, currency="USD", fx_date=None,
+           fx_path=None) -> PriceQuote:
     import numpy as np
 
-    df = _load_prices(*price_stamp, gpu_path)
+    df = _load_prices(*price_stamp, gpu_path, currency, fx_date, fx_path)
     sel = df[df["gpu"] == name]
     if cloud is not None:
         clouds = {c.lower(): c for c in df["cloud"].unique()}
@@ -976,29 +1195,46 @@ def _quote(name, cloud, key, stat, price_stamp, gpu_path) -> PriceQuote:
         have = sorted(df.loc[df[col].notna(), "gpu"].unique())
         raise LookupError(f"no {key} price for {name}{where} in the price catalog; GPUs with "
                           f"{key} prices: {', '.join(have)}")
-    values = sel[col].to_numpy()
-    summarise: dict[str, Callable[[Any], Any]] = {
-        "min": np.min, "median": np.median, "max": np.max, "mean": np.mean,
-        "p25": lambda v: np.percentile(v, 25), "p75": lambda v: np.percentile(v, 75)}
-    value = float(summarise[stat](values))
+    ccol = f"{key}_{currency.lower()}_per_gpu_hour"
+    values = sel[ccol].to_numpy()
     offer = None
     if stat in ("min", "max"):
         row = sel.iloc[int(np.argmin(values) if stat == "min" else np.argmax(values))]
         offer = f"{row['cloud']} {row['instance_type']} ({row['region']})"
+    converted = sel[sel["currency"] != currency]
+    fx = tuple(sorted({f"1 {c} = {_rate_to(c, currency, d, fx_path):.6g} {currency} "
+                       f"(rate of {d})" for c, d in _fx_pairs(converted, currency, fx_date,
+                                                               fx_path)}))
     return PriceQuote(
-        gpu=name, usd_per_gpu_hour=value, pricing=key, stat=stat,
-        cloud=None if cloud is None else sel["cloud"].iloc[0], n_offers=int(len(sel)),
+        gpu=name, usd_per_gpu_hour=_summarise(stat, sel[col].to_numpy()), pricing=key,
+        stat=stat, cloud=None if cloud is None else sel["cloud"].iloc[0], n_offers=int(len(sel)),
         clouds=tuple(sorted(sel["cloud"].unique())),
         price_dates=(str(sel["price_date"].min()), str(sel["price_date"].max())),
-        sources=tuple(sorted(sel["source"].unique())), offer=offer,
+        sources=tuple(sorted(sel["source"].unique())), offer=offer, currency=currency,
+        per_gpu_hour=_summarise(stat, values), fx=fx,
     )  # fmt: skip
+
+
+def _fx_pairs(rows, currency, fx_date, fx_path):
+    """(currency, rate date) of each conversion of ``rows`` to ``currency``."""
+    from .fx import fx_rate
+
+    pairs = set(zip(rows["currency"], rows["price_date"].astype(str), strict=True))
+    return {(c, fx_rate(c, currency, date=fx_date or d, path=fx_path).date) for c, d in pairs}
+
+
+def _rate_to(src, dst, date, fx_path) -> float:
+    from .fx import fx_rate
+
+    return fx_rate(src, dst, date=date, path=fx_path).rate
 
 
 def gpu_hour_price(gpu: NamesLike, cloud: str | None = None, pricing: str = "on_demand",
                    stat: str = "median", *, path: StrPath | None = None,
-                   gpu_path: StrPath | None = None,
-                   price_path: StrPath | None = None) -> float | NDArray[np.float64] | Series:
-    """USD per GPU-hour for ``gpu`` (a name, or an array / Series of names).
+                   gpu_path: StrPath | None = None, price_path: StrPath | None = None,
+                   currency: str = "USD", fx_date: str | None = None,
+                   fx_path: StrPath | None = None) -> float | NDArray[np.float64] | Series:
+    """Price per GPU-hour for ``gpu`` (a name, or an array / Series of names) in ``currency``.
 
     See :func:`price_quote` for the parameters and the provenance record.
 
@@ -1020,35 +1256,47 @@ def gpu_hour_price(gpu: NamesLike, cloud: str | None = None, pricing: str = "on_
     price_path : str or Path, optional
         Your own price table (the columns of ``data/gpu_prices.csv``, or one written by
         ``costkit prices import``); default costkit's.
+    currency : str, default 'USD'
+        Currency of the result (ISO code, e.g. ``"CNY"``); offers published in
+        another currency are converted at the rate of their ``price_date``.
+    fx_date : str, optional
+        Rate date for every conversion instead (YYYY-MM-DD).
+    fx_path : str or Path, optional
+        Your own exchange-rate table.
 
     Returns
     -------
     float, ndarray or Series
-        USD per GPU-hour for ``gpu`` (a name, or an array / Series of names).
+        Price per GPU-hour for ``gpu`` (a name, or an array / Series of names).
+        [currency per GPU-hour]
 
     Examples
     --------
     >>> round(gpu_hour_price("H100", stat="min"), 2)
     1.85
+    >>> round(gpu_hour_price("V100-32GB", cloud="Tencent Cloud", stat="min", currency="CNY"), 2)
+    18.02
     """
     import numpy as np
 
     path = _price_path(path, price_path)
+    kw = dict(path=path, gpu_path=gpu_path, currency=currency, fx_date=fx_date, fx_path=fx_path)
     if isinstance(gpu, str):
-        return price_quote(gpu, cloud, pricing, stat, path=path, gpu_path=gpu_path).usd_per_gpu_hour
+        return price_quote(gpu, cloud, pricing, stat, **kw).price  # type: ignore[arg-type]
     if not hasattr(gpu, "__iter__"):
         raise TypeError(f"gpu must be a GPU name or a list / array / Series of names, got "
                         f"{type(gpu).__name__} {gpu!r}")
     names = list(gpu)
     if not names:
         raise ValueError("gpu is empty: name at least one GPU")
-    cache = {n: price_quote(n, cloud, pricing, stat, path=path, gpu_path=gpu_path).usd_per_gpu_hour
+    cache = {n: price_quote(n, cloud, pricing, stat, **kw).price  # type: ignore[arg-type]
              for n in dict.fromkeys(names)}
     out = np.array([cache[n] for n in names], dtype=float)
     if type(gpu).__name__ == "Series":
         import pandas as pd
 
-        return pd.Series(out, index=cast(Any, gpu).index, name="usd_per_gpu_hour")
+        return pd.Series(out, index=cast(Any, gpu).index,
+                         name=f"{_currency_code(currency).lower()}_per_gpu_hour")
     return out
 
 

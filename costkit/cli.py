@@ -265,15 +265,16 @@ def _report(a):
                              "pip install 'costkit[plots]' (or use --format json)") from None
     show = a.progress if a.progress is not None else sys.stderr.isatty()
     res = sc.evaluate(draws=a.draws, seed=a.seed, progress=_Progress() if show else None)
+    rate = res.money_rate(a.currency)  # an unknown currency fails here, before any output
     if fmt == "html":
-        report.html(res, a.out)
+        report.html(res, a.out, currency=rate.to_currency)
+        npv = res.table.loc[res.best_option, "npv_usd"] * rate.rate
         sys.stderr.write(terminal(f"wrote {a.out}: {res.best_option} has the highest NPV "
-                                  f"({res.table.loc[res.best_option, 'npv_usd']:,.0f} USD)")
-                         + "\n")
+                                  f"({npv:,.0f} {rate.to_currency})") + "\n")
     elif fmt == "json":
-        _write(report.json_text(res) + "\n", a.out)
+        _write(report.json_text(res, currency=rate.to_currency) + "\n", a.out)
     else:
-        _write(report.csv_text(res), a.out)
+        _write(report.csv_text(res, currency=rate.to_currency), a.out)
 
 
 # --------------------------------------------------------------------------- parser
@@ -384,6 +385,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--draws", type=_nonneg_int,
                    help="Monte Carlo draws (overrides the file; 0 skips it)")
     r.add_argument("--seed", type=_nonneg_int, help="Monte Carlo seed (overrides the file)")
+    r.add_argument("--currency", metavar="ISO",
+                   help="the report's money in this currency, e.g. CNY (overrides the file's "
+                   "currency:; converted at its fx_date: rate, shown in the report)")
     r.add_argument("--progress", dest="progress", action="store_true", default=None,
                    help="show a progress bar (default: when standard error is a terminal)")
     r.add_argument("--no-progress", dest="progress", action="store_false")

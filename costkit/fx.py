@@ -15,6 +15,7 @@ the newest rate on or before that day. The date used is part of every
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -25,7 +26,11 @@ from costkit._tables import stamp as _stamp
 if TYPE_CHECKING:
     from ._typing import Floats, Frame, StrPath
 
-__all__ = ["FxRate", "convert", "fx_rate", "fx_rates"]
+__all__ = ["FxRate", "USD_COLUMN", "convert", "fx_rate", "fx_rates", "in_currency"]
+
+USD_COLUMN = re.compile(r"(^|_)usd(_|$)")
+"""A column is money in US dollars when ``usd`` is a word of its name (``npv_usd``,
+``usd_per_1k_requests``): costkit names every money column so."""
 
 
 def _one_numeraire(df, fail):
@@ -192,3 +197,52 @@ def convert(amount: Floats, from_currency: str, to_currency: str, *, date: str |
     values = as_quantity("amount", amount)
     rate = fx_rate(from_currency, to_currency, date=date, path=path).rate
     return wrap_like(values * rate, amount)
+
+
+def in_currency(frame: Frame, currency: str, *, date: str | None = None,
+                path: StrPath | None = None) -> Frame:
+    """A copy of ``frame`` with its USD columns converted to ``currency`` and renamed.
+
+    Every column named as money in US dollars (:data:`USD_COLUMN`: ``npv_usd``,
+    ``usd_per_gpu_hour``) is multiplied by the rate of ``date`` and renamed for
+    ``currency`` (``npv_cny``, ``cny_per_gpu_hour``); other columns are kept. The
+    rate used is in ``.attrs["fx"]``, so it can be printed beside the table.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        A table of costkit results (``estimate(...).to_frame()``, a comparison).
+    currency : str
+        ISO code of the currency wanted (``"CNY"``).
+    date : str, optional
+        Rate date ``YYYY-MM-DD`` (the newest on or before it); default the newest.
+    path : str or Path, optional
+        Your own exchange-rate table.
+
+    Returns
+    -------
+    DataFrame
+        The converted copy, with ``attrs["fx"]`` the :class:`FxRate` text.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = in_currency(pd.DataFrame({"npv_usd": [100.0], "roi": [0.5]}), "CNY",
+    ...                 date="2024-12-31")
+    >>> t
+       npv_cny  roi
+    0   718.84  0.5
+    >>> t.attrs["fx"]
+    '1 USD = 7.1884 CNY (rate of 2024-12-31)'
+    """
+    rate = fx_rate("USD", currency, date=date, path=path)
+    out = frame.copy()
+    cur = rate.to_currency.lower()
+    names = {}
+    for c in out.columns:
+        if USD_COLUMN.search(str(c)):
+            out[c] = out[c] * rate.rate
+            names[c] = USD_COLUMN.sub(rf"\g<1>{cur}\g<2>", str(c))
+    out = out.rename(columns=names)
+    out.attrs["fx"] = str(rate)
+    return out

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from ._html import number_text as _fmt  # one cell formatter for every table
 from ._safe import html_text, spreadsheet_frame
+from .fx import USD_COLUMN as _USD
 
 if TYPE_CHECKING:
     from ._typing import StrPath
@@ -99,8 +100,23 @@ def _section(sid, title, body) -> str:
     return f"<section id='{sid}'><h2>{_esc(title)}</h2>{body}</section>"
 
 
+def in_currency(df, rate):
+    """``df`` with its USD columns in ``rate``'s currency (see :func:`costkit.fx.in_currency`)."""
+    from .fx import in_currency as convert_frame
+
+    return convert_frame(df, rate.to_currency, date=rate.date or None)
+
+
+def _money_note(rate) -> str:
+    if rate.to_currency == rate.from_currency:
+        return "Money in USD"
+    src = f"; {rate.sources[0]}" if rate.sources else ""
+    return (f"Money in {rate.to_currency}, converted from USD at {rate}{src} (the scenario's "
+            "inputs and the charts are in USD)")
+
+
 def html(result: ScenarioResult, path: StrPath | None = None, *,
-         generated: str | None = None) -> str:
+         generated: str | None = None, currency: str | None = None) -> str:
     """The report as an HTML string; written to ``path`` too when given.
 
     ``generated`` is the footer's date-time text (default: now, UTC).
@@ -113,6 +129,9 @@ def html(result: ScenarioResult, path: StrPath | None = None, *,
         File to write the report to as well; default none.
     generated : str, optional
         Timestamp written in the report; default now (UTC).
+    currency : str, optional
+        The tables' currency (ISO code); default the scenario's ``currency:`` (USD unless
+        set), converted at its ``fx_date:`` rate.
 
     Returns
     -------
@@ -133,7 +152,9 @@ def html(result: ScenarioResult, path: StrPath | None = None, *,
 
     r = result
     sc = r.scenario
-    t = r.table
+    rate = r.money_rate(currency)
+    cur, note = rate.to_currency, _money_note(rate)
+    t = in_currency(r.table, rate)
     options = [n for n in t.index if n in r.one_off]
     best = r.best_option
     focus = r.best_investment  # the option shown in detail: the best one that is an investment
@@ -143,36 +164,38 @@ def html(result: ScenarioResult, path: StrPath | None = None, *,
     parts["summary"] = (
         f"<p class=decision>{_esc(r.decision)}</p>"
         f"<p>Highest NPV at the central assumptions: <b>{_esc(best)}</b>, "
-        f"{_fmt(float(head['npv_usd']))} USD over "
-        f"{t.attrs['horizon_months']} months at a {t.attrs['annual_discount_rate'][0]:.0%} "
-        "annual discount rate.</p>")
+        f"{_fmt(float(head[f'npv_{cur.lower()}']))} {cur} over "
+        f"{r.table.attrs['horizon_months']} months at a "
+        f"{r.table.attrs['annual_discount_rate'][0]:.0%} annual discount rate.</p>")
 
-    cols = ["order_lift", "incremental_gross_profit_usd_per_month", "serving_usd_per_month",
-            "fixed_usd_per_month", "one_off_usd", "npv_usd", "irr_annual", "payback_month",
-            "discounted_payback_month", "roi", "break_even_lift", "lift_margin"]
+    cols = [_USD.sub(rf"\g<1>{cur.lower()}\g<2>", c) for c in (
+        "order_lift", "incremental_gross_profit_usd_per_month", "serving_usd_per_month",
+        "fixed_usd_per_month", "one_off_usd", "npv_usd", "irr_annual", "payback_month",
+        "discounted_payback_month", "roi", "break_even_lift", "lift_margin")]
     from .roi import irr_label
 
     shown = t[cols].copy()
     shown["irr_annual"] = [irr_label(v) for v in t["irr_annual"]]
-    parts["comparison"] = (_table(shown) + "<p class=note>Money in USD; lifts and rates are "
+    parts["comparison"] = (_table(shown) + f"<p class=note>{_esc(note)}; lifts and rates are "
                            "fractions; months from the decision (month 0). NPV decides; IRR "
                            "and payback are shown for reference (an IRR above 1,000% a year "
                            "means a one-off cost tiny next to the monthly gain).</p>")
 
-    comp = r.components.set_index("component")
+    comp = in_currency(r.components, rate).set_index("component")
     parts["serving"] = "<p>The scenario serves no model (no serving components).</p>" \
         if comp.empty else _table(comp[["option", "model", "dtype", "gpu", "share_of_searches",
-                                    "replaces", "latency_ms", "usd_per_1k_requests",
-                                    "peak_replicas", "strategy", "usd_per_month"]]) + \
+                                    "replaces", "latency_ms", f"{cur.lower()}_per_1k_requests",
+                                    "peak_replicas", "strategy", f"{cur.lower()}_per_month"]]) + \
         ("<p class=note>One replica priced by costkit.serving; replicas per hour for the traffic "
          "week by costkit.capacity (M/M/c against each SLO), bought the cheapest way "
-         "(strategy). USD per month.</p>") + _figure(
+         f"(strategy). {_esc(cur)} per month.</p>") + _figure(
              lambda ax: _serving_bars(r.components, ax), figsize=(9, 3.2))
 
     parts["one-off"] = "".join(
-        f"<h3>{_esc(n)}: {_fmt(r.one_off[n].total())} USD</h3>"
-        + _table(r.one_off[n].to_frame()[["phase", "category", "name", "quantity", "unit",
-                                          "unit_price", "price_unit", "cost_usd"]], index=False)
+        f"<h3>{_esc(n)}: {_fmt(r.one_off[n].total() * rate.rate)} {_esc(cur)}</h3>"
+        + _table(in_currency(r.one_off[n].to_frame(), rate)[
+            ["phase", "category", "name", "quantity", "unit", "unit_price", "price_unit",
+             f"cost_{cur.lower()}"]], index=False)
         for n in options)
 
     by_phase = {n: r.ledgers[n].by_phase() for n in options}
@@ -180,17 +203,17 @@ def html(result: ScenarioResult, path: StrPath | None = None, *,
 
     from .style import option_colors
 
-    phase_table = pd.DataFrame(by_phase).T
+    phase_table = pd.DataFrame(by_phase).T * rate.rate
     phase_table["total"] = phase_table.sum(axis=1)
-    category_table = pd.DataFrame({n: r.ledgers[n].by_category() for n in options}).T
+    category_table = pd.DataFrame({n: r.ledgers[n].by_category() for n in options}).T * rate.rate
     category_table["total"] = category_table.sum(axis=1)
     focus_led = r.ledgers[focus]
     parts["ledger"] = (
         _table(phase_table) + "<p class=note>C = C_train + C_run + C_opt + C_tune over the "
-        "horizon, undiscounted, USD. Value (gross profit) is not a cost and is not in the "
-        "ledger.</p>" + _table(category_table) + "<p class=note>The same costs by the six "
-        "categories of the origin documents, USD.</p>" + f"<h3>{_esc(focus)}</h3>"
-        + _table(focus_led.by_phase_category(totals=True))
+        f"horizon, undiscounted, {_esc(cur)}. Value (gross profit) is not a cost and is not in "
+        "the ledger.</p>" + _table(category_table) + "<p class=note>The same costs by the six "
+        f"categories of the origin documents, {_esc(cur)}.</p>" + f"<h3>{_esc(focus)}</h3>"
+        + _table(focus_led.by_phase_category(totals=True) * rate.rate)
         + _figure(lambda ax: plots.ledger_items(focus_led, ax=ax),
                   figsize=(9, 0.32 * min(len(focus_led), 15) + 1.4))
         + _figure(lambda ax: plots.ledger_matrix(focus_led, ax=ax), figsize=(9, 3.4)))
@@ -203,13 +226,14 @@ def html(result: ScenarioResult, path: StrPath | None = None, *,
         ax.legend(fontsize=8)
 
     parts["cash-flow"] = (_figure(cash) + f"<h3>{_esc(focus)}: from gross profit to NPV</h3>"
-                          + _table(r.results[focus].waterfall().to_frame("usd"))
+                          + _table(r.results[focus].waterfall().to_frame(cur.lower())
+                                   * rate.rate)
                           + _figure(lambda ax: plots.roi_waterfall(r.results[focus], ax=ax)))
 
     if r.tornado is not None:
         parts["sensitivity"] = (
             f"<p>{_esc(r.tornado_option)}: each input at its low and high value, the others "
-            "held (NPV in USD).</p>" + _table(r.tornado)
+            f"held (NPV in {_esc(cur)}).</p>" + _table(in_currency(r.tornado, rate))
             + _figure(lambda ax: plots.tornado(r.tornado, ax=ax)))
     else:
         parts["sensitivity"] = "<p>No input of the best option has a value to swing.</p>"
@@ -266,13 +290,16 @@ def _serving_bars(components, ax):
     ax.set_title("Serving fleet cost per component")
 
 
-def json_text(result: ScenarioResult) -> str:
+def json_text(result: ScenarioResult, *, currency: str | None = None) -> str:
     """The results as JSON (see :meth:`ScenarioResult.to_dict`).
 
     Parameters
     ----------
     result : ScenarioResult
         An evaluated scenario.
+    currency : str, optional
+        Currency of the ``comparison`` rows (default the scenario's ``currency:``); the
+        ``money`` entry gives the rate, its date and source. Other entries stay in USD.
 
     Returns
     -------
@@ -287,10 +314,18 @@ def json_text(result: ScenarioResult) -> str:
     >>> sorted(json.loads(json_text(res)))[:4]
     ['assumptions', 'best_option', 'comparison', 'decision']
     """
-    return json.dumps(result.to_dict(), indent=2, default=str)
+    out = result.to_dict()
+    rate = result.money_rate(currency)
+    out["money"] = {"currency": rate.to_currency, "usd_to_currency": rate.rate,
+                    "fx_date": rate.date, "sources": list(rate.sources),
+                    "note": _money_note(rate)}
+    if rate.to_currency != "USD":
+        table = in_currency(result.table, rate).reset_index()
+        out["comparison"] = json.loads(table.to_json(orient="records"))
+    return json.dumps(out, indent=2, default=str)
 
 
-def csv_text(result: ScenarioResult) -> str:
+def csv_text(result: ScenarioResult, *, currency: str | None = None) -> str:
     """The comparison table as CSV: one row per option (the status quo first).
 
     Text that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@`` ...)
@@ -300,6 +335,9 @@ def csv_text(result: ScenarioResult) -> str:
     ----------
     result : ScenarioResult
         An evaluated scenario.
+    currency : str, optional
+        Currency of the money columns (default the scenario's ``currency:``), named in
+        them (``npv_cny``).
 
     Returns
     -------
@@ -313,4 +351,5 @@ def csv_text(result: ScenarioResult) -> str:
     >>> csv_text(res).splitlines()[0].split(",")[:3]
     ['scenario', 'order_lift', 'incremental_gross_profit_usd_per_month']
     """
-    return spreadsheet_frame(result.table.reset_index()).to_csv(index=False)
+    table = in_currency(result.table, result.money_rate(currency))
+    return spreadsheet_frame(table.reset_index()).to_csv(index=False)

@@ -65,6 +65,7 @@ if TYPE_CHECKING:
 
     from ._typing import Frame, StrPath
     from .capacity import CapacityPlan
+    from .fx import FxRate
     from .optimization import Variant
     from .roi import Case
     from .serving import EncoderEstimate, ServingEstimate
@@ -475,6 +476,7 @@ _OPTION = mapping({
 })
 _SCHEMA = mapping({
     "name": text(), "description": text(None),
+    "currency": text("USD"), "fx_date": text(None),
     "site": mapping({
         "sessions_per_day": number("positive"), "searches_per_session": number("positive"),
         "click_through_rate": number("fraction"), "conversion_rate": number("fraction"),
@@ -690,6 +692,7 @@ def _cross_check(spec, source):
             problems.append((f"traffic.promotion_days[{j}]", f"day {day} is past the "
                              f"{traffic['days']}-day profile (days are 0 to "
                              f"{traffic['days'] - 1})"))
+    _check_currency(spec, problems)
     base = {c["name"] for c in spec["baseline"]["serving"]}
     if spec["baseline"]["name"] in [o["name"] for o in spec["options"]]:
         problems.append(("baseline.name", "is also an option's name"))
@@ -740,6 +743,23 @@ def _cross_check(spec, source):
         raise ScenarioError(source, problems)
 
 
+def _check_currency(spec, problems):
+    """``currency`` (the report's) must be an ISO code with a rate from USD on ``fx_date``."""
+    from .fx import fx_rate
+
+    cur = spec["currency"].strip().upper()
+    if not re.fullmatch(r"[A-Z]{3}", cur):
+        problems.append(("currency", f"must be an ISO 4217 code such as USD or CNY, got "
+                         f"{spec['currency']!r}"))
+        return
+    spec["currency"] = cur
+    try:
+        fx_rate("USD", cur, date=spec["fx_date"])
+    except (ValueError, LookupError) as exc:
+        problems.append(("fx_date" if "date" in str(exc) else "currency",
+                         str(exc).strip("'\"")))
+
+
 # --------------------------------------------------------------------------- evaluation
 @dataclass
 class ScenarioResult:
@@ -756,6 +776,9 @@ class ScenarioResult:
     - ``tornado``: for the option with the highest NPV (``tornado_option``);
     - ``monte_carlo``: option -> MonteCarloResult; ``decision``: text;
     - ``assumptions``: DataFrame of section, item, value, source.
+
+    Money is computed in USD (the inputs' currency); :meth:`money_rate` gives the
+    rate to the report's ``currency`` (scenario key) with its date.
     """
 
     scenario: Scenario
@@ -783,6 +806,31 @@ class ScenarioResult:
         """The option (not the status quo) with the highest NPV, even if it is negative."""
         names = [n for n in self.table.index if n in self.one_off]
         return str(self.table.loc[names, "npv_usd"].idxmax())
+
+    def money_rate(self, currency: str | None = None) -> FxRate:
+        """The rate from USD to the report's currency, dated.
+
+        Parameters
+        ----------
+        currency : str, optional
+            ISO code; default the file's ``currency:`` (USD unless set). The rate is
+            the newest on or before the file's ``fx_date:`` (default: the newest).
+
+        Returns
+        -------
+        FxRate
+            ``1 USD = rate currency`` with its date and sources.
+
+        Examples
+        --------
+        >>> res = Scenario.from_yaml(example_path("small")).evaluate(draws=0)
+        >>> str(res.money_rate("CNY"))
+        '1 USD = 7.1884 CNY (rate of 2024-12-31)'
+        """
+        from .fx import fx_rate
+
+        return fx_rate("USD", currency or self.scenario.spec["currency"],
+                       date=self.scenario.spec["fx_date"])
 
     def to_dict(self) -> dict:
         """Plain numbers and text (JSON-serialisable) for scripts.

@@ -103,7 +103,7 @@ __all__ = [
     "DEFAULT_BANDWIDTH_UTILIZATION", "DEFAULT_COMPUTE_UTILIZATION", "DLRM_CRITEO_TB", "DLRM_V2",
     "EncoderEstimate", "RecommenderEstimate", "RecommenderSpec", "ServingEstimate",
     "USABLE_MEMORY_FRACTION", "encoder_estimate", "encoder_throughput", "estimate",
-    "kv_cache_bytes_per_token", "recommender_estimate", "weights_gb",
+    "break_even_gpu_hour_price", "kv_cache_bytes_per_token", "recommender_estimate", "weights_gb",
 ]  # fmt: skip
 
 DEFAULT_COMPUTE_UTILIZATION = 0.6
@@ -293,6 +293,44 @@ def kv_cache_bytes_per_token(n_layers: Floats, n_kv_heads: Floats, head_dim: Flo
                                       allow_zero=False),
         latent_dim=as_quantity("latent_dim", latent_dim)))
     return wrap_like(out, n_layers, n_kv_heads, head_dim, bytes_per_element)
+
+
+def break_even_gpu_hour_price(reference_price_per_gpu_hour: Floats,
+                              reference_throughput_per_gpu: Floats,
+                              throughput_per_gpu: Floats) -> Floats:
+    r"""The price per GPU-hour at which a GPU's work costs what the reference GPU's does.
+
+    .. math::  p^* = p_\text{ref} \cdot r / r_\text{ref}
+
+    with :math:`r` the throughput of one GPU (tokens/s, requests/s: the same unit
+    for both). Pay less than :math:`p^*` and the GPU is the cheaper way to do the
+    work; the answer is in the reference price's currency. Useful where one part
+    has a list price and the other only a quote to come (the H20 in China).
+
+    Parameters
+    ----------
+    reference_price_per_gpu_hour : numeric
+        The reference GPU's price. [currency per GPU-hour]
+    reference_throughput_per_gpu : numeric
+        Work per second of one reference GPU, > 0. [unit of work/s]
+    throughput_per_gpu : numeric
+        Work per second of one GPU of the candidate. [unit of work/s]
+
+    Returns
+    -------
+    numeric
+        The break-even price. [currency per GPU-hour]
+
+    Examples
+    --------
+    >>> break_even_gpu_hour_price(18.0, 400.0, [400.0, 1200.0])
+    array([18., 54.])
+    """
+    p = as_quantity("reference_price_per_gpu_hour", reference_price_per_gpu_hour)
+    r_ref = as_quantity("reference_throughput_per_gpu", reference_throughput_per_gpu,
+                        allow_zero=False)
+    r = as_quantity("throughput_per_gpu", throughput_per_gpu)
+    return wrap_like(p * r / r_ref, throughput_per_gpu)
 
 
 def weights_gb(params: Floats, dtype: str = "fp16") -> Floats:

@@ -825,7 +825,8 @@ class TrainingEstimate:
             f"{self.min_gpus_for_memory:g} GPU(s) for memory",
             f"  price: {a['price']}",
             *warning_lines(a),
-            f"  energy: {a['power']}; PUE {a['pue']:g}; {a['kg_co2_per_kwh']:g} kg CO2e/kWh",
+            f"  energy: {a['power']}; PUE {a['pue']:g}; {a['kg_co2_per_kwh']} kg CO2e/kWh "
+            f"({a.get('grid', 'given')})",
             f"  MFU basis: {a['mfu_basis']}",
         ]
         return "\n".join(lines)
@@ -835,8 +836,8 @@ def estimate(params: Floats | None = None, tokens: Floats | None = None, *,
              model: str | None = None, gpu: NamesLike = "H100-SXM", n_gpus: Floats | None = None,
              mfu: Floats | None = None, dtype: str = "bf16", usd_per_gpu_hour: Floats | None = None,
              pricing: str = "on_demand", cloud: str | None = None, price_stat: str = "median",
-             pue: Floats = DEFAULT_PUE, kg_co2_per_kwh: Floats = DEFAULT_KG_CO2_PER_KWH,
-             watts_per_gpu: Floats | None = None,
+             pue: Floats = DEFAULT_PUE, kg_co2_per_kwh: Floats | None = None,
+             grid: str | None = None, watts_per_gpu: Floats | None = None,
              server_power_factor: Floats = DEFAULT_SERVER_POWER_FACTOR,
              seq_len: Floats | None = None, method: str = "full", lora_rank: Floats = 16,
              lora_target_modules: Sequence[str] = ("q_proj", "k_proj", "v_proj", "o_proj"),
@@ -892,8 +893,13 @@ def estimate(params: Floats | None = None, tokens: Floats | None = None, *,
     price_stat : {"min", "p25", "median", "p75", "max", "mean"}
     pue : numeric
         Data-centre power usage effectiveness, >= 1. [unitless]
-    kg_co2_per_kwh : numeric
-        Grid carbon intensity. [kg CO2e/kWh]
+    kg_co2_per_kwh : numeric, optional
+        Grid carbon intensity [kg CO2e/kWh]; give this or ``grid``, not both.
+    grid : str, optional
+        A grid of :func:`costkit.grid.grid_intensity` by name (``"CN-national-2022"``,
+        ``"CN-East-2022"``, ``"EU-27-2018"``, ``"gcp-us-central1"``, ...). With neither,
+        ``"US-LLaMA-paper"`` (0.385, :data:`costkit.grid.DEFAULT_GRID`), named in the
+        assumptions.
     watts_per_gpu : numeric, optional
         Average power of one GPU board [W]; default its TDP.
     server_power_factor : numeric
@@ -986,6 +992,7 @@ def estimate(params: Floats | None = None, tokens: Floats | None = None, *,
     else:
         price = p_lo = p_hi = as_quantity("usd_per_gpu_hour", usd_per_gpu_hour)
         price_notes = {"price": "given", "price_sources": ["given"], "price_dates": None}
+    kg_co2_per_kwh, grid_note = _resolve_grid(kg_co2_per_kwh, grid)
     pue_a, kg, watts, power_note = _resolve_power(pue, kg_co2_per_kwh, watts_per_gpu,
                                                   server_power_factor, recs, inv)
     loss = as_fraction("scaling_loss_per_doubling", scaling_loss_per_doubling)
@@ -1046,6 +1053,7 @@ def estimate(params: Floats | None = None, tokens: Floats | None = None, *,
         "power": power_note,
         "pue": float(np.max(pue_a)) if pue_a.size == 1 else "per config",
         "kg_co2_per_kwh": float(np.max(kg)) if kg.size == 1 else "per config",
+        "grid": grid_note,
         "n_gpus": size["n_gpus_note"],
         "memory": (f"{opt}, ZeRO-{zero_stage}, {float(np.max(usable)):.0%} of GPU memory usable, "
                    f"activations {size['activations_note']}"),
@@ -1160,6 +1168,20 @@ def _resolve_mfu(mfu, mfu_range, gp, names, inv, d, job, attention, runs_path, g
     if (lo > u).any() or (hi < u).any() or (lo == 0).any():
         raise ValueError("mfu_range must be (low, high) with 0 < low <= mfu <= high")
     return u, lo, hi, "given"
+
+
+def _resolve_grid(kg_co2_per_kwh, grid):
+    """The grid intensity to use and the note that names it."""
+    from .grid import DEFAULT_GRID, grid_intensity
+
+    if kg_co2_per_kwh is not None and grid is not None:
+        raise ValueError(f"give kg_co2_per_kwh or grid, not both (got {kg_co2_per_kwh!r} and "
+                         f"{grid!r})")
+    if kg_co2_per_kwh is not None:
+        return kg_co2_per_kwh, "given"
+    g = grid_intensity(DEFAULT_GRID if grid is None else grid)
+    return g.kg_co2e_per_kwh, f"grid {g.name}, {g.year}" + (
+        "; the default, name yours with grid=" if grid is None else "")
 
 
 def _resolve_power(pue, kg_co2_per_kwh, watts_per_gpu, server_power_factor, recs, inv):

@@ -142,9 +142,20 @@ def _bill_outcome(bill, key, workdir):
     return "handled"
 
 
+def _price_outcome(table, workdir):
+    """A user's price table in several currencies: a named error, or quotes that add up."""
+    try:
+        out = adv.price_outcome(table, workdir / "prices.csv")
+    except AssertionError:
+        return "silently wrong"
+    except Exception:  # noqa: BLE001
+        return "crash"
+    return "clear error" if out is None else "handled"
+
+
 def tally(n: int = 200) -> dict:
     counts = {kind: Counter() for kind in ("scenario", "yaml", "telemetry", "fleet telemetry",
-                                           "bill")}
+                                           "bill", "price table")}
     common = dict(max_examples=n, database=None, deadline=None,
                   suppress_health_check=list(HealthCheck))
     workdir = Path(tempfile.mkdtemp())
@@ -187,7 +198,12 @@ def tally(n: int = 200) -> dict:
     def bills(bill, key):
         counts["bill"][_bill_outcome(bill, key, workdir)] += 1
 
-    for run in (scenarios, texts, telemetry, fleet_telemetry, bills):
+    @settings(**common)
+    @given(table=adv.price_tables())
+    def price_tables(table):
+        counts["price table"][_price_outcome(table, workdir)] += 1
+
+    for run in (scenarios, texts, telemetry, fleet_telemetry, bills, price_tables):
         run()
     return counts
 

@@ -406,3 +406,65 @@ def test_whatever_the_validator_accepts_matches_the_published_schema(data):
     except ScenarioError:
         return
     jsonschema.validate(data, json_schema(), cls=jsonschema.Draft202012Validator)
+
+
+# --------------------------------------------------------------------------- price tables
+PRICE_COLUMNS = ["cloud", "instance_type", "gpu", "gpu_count", "region", "currency",
+                 "on_demand_per_hour", "spot_per_hour", "subscription_per_month", "price_date",
+                 "source", "note"]
+
+
+@st.composite
+def price_tables(draw):
+    """A user's own price table in several currencies: sane rows with hostile cells dropped in."""
+    rows = []
+    for i in range(draw(st.integers(1, 6))):
+        od = draw(st.floats(0.01, 500.0))
+        rows.append({"cloud": draw(st.sampled_from(["Tencent Cloud", "Alibaba Cloud", "X"])),
+                     "instance_type": f"t{i}", "gpu": draw(st.sampled_from(["T4", "H20", "A10"])),
+                     "gpu_count": draw(st.sampled_from([1, 2, 8])), "region": "r",
+                     "currency": draw(st.sampled_from(["CNY", "USD", "EUR", "cny"])),
+                     "on_demand_per_hour": od, "spot_per_hour": "",
+                     "subscription_per_month": draw(st.sampled_from(["", od * 300])),
+                     "price_date": draw(st.sampled_from(["2026-11-01", "2024-12-31"])),
+                     "source": "quote", "note": ""})
+    table = pd.DataFrame(rows, columns=PRICE_COLUMNS).astype(object)
+    for _ in range(draw(st.integers(0, 3))):
+        r = draw(st.integers(0, len(table) - 1))
+        c = draw(st.sampled_from(PRICE_COLUMNS))
+        table.iat[r, PRICE_COLUMNS.index(c)] = draw(st.one_of(NASTY, TEXT, st.sampled_from(
+            ["XYZ", "usd ", "C NY", "2001-01-01", "1e308", "-0"])))
+    return table
+
+
+def price_outcome(table, path):
+    """None for a named error; else checks every quote and returns the frame."""
+    import costkit as ck
+
+    table.to_csv(path, index=False)
+    try:
+        p = ck.gpu_prices(path)
+    except DataFileError as exc:
+        assert str(path) in str(exc) and ("column" in str(exc) or "currency" in str(exc)), exc
+        return None
+    priced = p[p.on_demand_per_hour.notna()]
+    assert set(p.currency) <= {"CNY", "USD", "EUR"}
+    for _, row in priced.iterrows():
+        rate = 1.0 if row.currency == "USD" else ck.fx_rate(row.currency, "USD",
+                                                              date=row.price_date).rate
+        assert row.on_demand_usd_per_hour == pytest.approx(row.on_demand_per_hour * rate)
+        assert math.isfinite(row.on_demand_usd_per_gpu_hour) and row.on_demand_usd_per_gpu_hour > 0
+    for g in priced.gpu.unique():
+        try:  # a USD row dated before the first CNY rate cannot be shown in CNY: said so
+            q = ck.price_quote(g, path=path, currency="CNY")
+        except DataFileError as exc:
+            assert str(path) in str(exc) and "no exchange rates on or before" in str(exc), exc
+            continue
+        assert math.isfinite(q.price) and q.price > 0 and math.isfinite(q.usd_per_gpu_hour)
+    return p
+
+
+@settings(max_examples=examples(40), **SETTINGS)
+@given(table=price_tables())
+def test_hostile_price_tables_give_a_named_error_or_sane_quotes(tmp_path_factory, table):
+    price_outcome(table, tmp_path_factory.mktemp("prices") / "prices.csv")

@@ -16,7 +16,13 @@ def test_every_gpu_row_loads_as_a_record():
     assert len(table) >= 14
     for name in table["name"]:
         g = ck.gpu(name)
-        assert g.name == name and g.memory_gb > 0 and g.memory_bandwidth_tbps > 0
+        assert g.name == name
+        if g.memory_gb is None or g.memory_bandwidth_tbps is None:  # unpublished, never guessed
+            assert "left empty" in g.source
+            with pytest.raises(ValueError, match="no published memory"):
+                _ = g.memory_bytes if g.memory_gb is None else g.memory_bandwidth_bytes_per_s
+        else:
+            assert g.memory_gb > 0 and g.memory_bandwidth_tbps > 0
         assert g.source
 
 
@@ -274,9 +280,9 @@ def test_catalog_price_of_infinity_is_refused(tmp_path):
     f = tmp_path / "prices.csv"
     src = (Path(__file__).resolve().parents[1] / "data" / "gpu_prices.csv").read_text().splitlines()
     head, first = src[0].split(","), src[1].split(",")
-    first[head.index("on_demand_usd_per_hour")] = "inf"
+    first[head.index("on_demand_per_hour")] = "inf"
     f.write_text("\n".join([src[0], ",".join(first), *src[2:]]) + "\n")
-    with pytest.raises(ck.DataFileError, match="on_demand_usd_per_hour.*not a finite number"):
+    with pytest.raises(ck.DataFileError, match="on_demand_per_hour.*not a finite number"):
         ck.gpu_hour_price("H100", path=f)
 
 

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+import costkit as ck
+
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 
 
@@ -97,10 +99,21 @@ def test_readme_fleet_block_runs_on_the_sample_files(capsys):
     pytest.importorskip("ibis")
     from costkit.monitoring import sample_files
 
-    (block,) = re.findall(r"```py\n(.*?)```", README, flags=re.S)
+    (block,) = [b for b in re.findall(r"```py\n(.*?)```", README, flags=re.S) if "fleet" in b]
     files = sample_files()
     block = block.replace('"telemetry/*.parquet"', repr(str(files["telemetry"])))
     block = block.replace('"bill/*.parquet"', repr(str(files["bill"])))
     exec(compile(block, "README.md", "exec"), {})
     out = capsys.readouterr().out
     assert "cost_usd" in out and "violations" in out
+
+
+def test_readme_yuan_block_prints_what_it_says(capsys):
+    (block,) = [b for b in re.findall(r"```py\n(.*?)```", README, flags=re.S) if "CNY" in b]
+    exec(compile(block, "README.md", "exec"), {})
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("8.68 CNY per T4-hour")
+    usd = ck.gpu_hour_price("H100", "Lambda")
+    assert float(out[1]) == round(usd * ck.fx_rate("USD", "CNY").rate, 2)
+    assert out[2] == "1 USD = 7.1884 CNY (rate of 2024-12-31)"
+    assert out[3] == "CN-East-2022: 0.5617 kg CO2e/kWh (regional grid average, 2022)"
