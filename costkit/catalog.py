@@ -177,20 +177,28 @@ def _check_prices(df, fail):
     if both_empty.any():
         fail(int(both_empty.to_numpy().nonzero()[0][0]), "on_demand_usd_per_hour",
              "neither an on-demand nor a spot price is given")
-    spot_dearer = df["spot_usd_per_hour"] > df["on_demand_usd_per_hour"]
-    if spot_dearer.any():
-        fail(int(spot_dearer.to_numpy().nonzero()[0][0]), "spot_usd_per_hour",
+    _check_spot(df, fail, "on_demand_usd_per_hour", "spot_usd_per_hour")
+
+
+def _check_spot(df, fail, on_demand: str, spot: str):
+    dearer = df[spot] > df[on_demand]
+    if dearer.any():
+        fail(int(dearer.to_numpy().nonzero()[0][0]), spot,
              "the spot price is above the on-demand price")
 
+
+_OFFER = (  # the columns that say what is offered where, in both price formats
+    Column("cloud"),
+    Column("instance_type"),
+    Column("gpu"),
+    Column("gpu_count", "float", min=0, min_exclusive=True, max=1_000_000),
+    Column("region"),
+)
 
 PRICE_SCHEMA = Schema(
     "GPU price",
     (
-        Column("cloud"),
-        Column("instance_type"),
-        Column("gpu"),
-        Column("gpu_count", "float", min=0, min_exclusive=True, max=1_000_000),
-        Column("region"),
+        *_OFFER,
         Column("on_demand_usd_per_hour", "float", required=False, min=0, min_exclusive=True),
         Column("spot_usd_per_hour", "float", required=False, min=0, min_exclusive=True),
         Column("price_date", "date"),
@@ -213,20 +221,13 @@ def _check_priced_or_noted(df, fail):
         fail(int(none.to_numpy().nonzero()[0][0]), "on_demand_per_hour",
              "no price is given (on demand, spot or subscription): give one, or say in 'note' "
              "why the offer is listed without a price")
-    spot_dearer = df["spot_per_hour"] > df["on_demand_per_hour"]
-    if spot_dearer.any():
-        fail(int(spot_dearer.to_numpy().nonzero()[0][0]), "spot_per_hour",
-             "the spot price is above the on-demand price")
+    _check_spot(df, fail, "on_demand_per_hour", "spot_per_hour")
 
 
 CURRENCY_PRICE_SCHEMA = Schema(
     "GPU price",
     (
-        Column("cloud"),
-        Column("instance_type"),
-        Column("gpu"),
-        Column("gpu_count", "float", min=0, min_exclusive=True, max=1_000_000),
-        Column("region"),
+        *_OFFER,
         Column("currency"),
         *(Column(c, "float", required=False, min=0, min_exclusive=True, max=1e12)
           for c in PRICE_COLUMNS),

@@ -753,11 +753,12 @@ def _check_currency(spec, problems):
                          f"{spec['currency']!r}"))
         return
     spec["currency"] = cur
-    try:
-        fx_rate("USD", cur, date=spec["fx_date"])
-    except (ValueError, LookupError) as exc:
-        problems.append(("fx_date" if "date" in str(exc) else "currency",
-                         str(exc).strip("'\"")))
+    for key, date in (("currency", None), ("fx_date", spec["fx_date"])):
+        try:
+            fx_rate("USD", cur, date=date)
+        except (ValueError, LookupError) as exc:
+            problems.append((key, str(exc).strip("'\"")))
+            return
 
 
 # --------------------------------------------------------------------------- evaluation

@@ -198,6 +198,12 @@ def test_scenario_currency_key_and_cli_currency(tmp_path, capsys):
     f.write_text(text + "\ncurrency: yuan\n")
     with pytest.raises(ScenarioError, match="currency.*ISO 4217"):
         Scenario.from_yaml(f)
+    f.write_text(text + "\ncurrency: CNH\n")
+    with pytest.raises(ScenarioError, match="currency: unknown currency 'CNH'"):
+        Scenario.from_yaml(f)
+    f.write_text(text + "\ncurrency: CNY\nfx_date: '2001-01-01'\n")
+    with pytest.raises(ScenarioError, match="fx_date: no exchange rates on or before 2001-01-01"):
+        Scenario.from_yaml(f)
 
 
 # --------------------------------------------------------------------------- grid intensity
