@@ -25,6 +25,7 @@ import sys
 from collections.abc import Sequence
 
 from ._safe import spreadsheet_frame, terminal
+from .fx import USD_COLUMN as _USD
 
 __all__ = ["main"]
 
@@ -123,20 +124,52 @@ def _train(a):
     for k in ("n_gpus", "mfu", "usd_per_gpu_hour"):
         if getattr(a, k) is not None:
             kw[k] = getattr(a, k)
+    import pandas as pd
+
+    if a.grid:
+        kw["grid"] = a.grid
     est = training.estimate(**kw)
+    money, fx = _money_rows(est.summary(), a)
     if a.format == "json":
         out = {"summary": est.summary().to_dict(), "n_gpus": float(est.n_gpus),
                "memory_per_gpu_gb": float(est.memory_per_gpu_gb),
                "fits_in_memory": bool(est.fits_in_memory), "assumptions": est.assumptions}
+        if fx:
+            out["in_currency"] = {"fx": fx, **money.to_dict()}
         _write(json.dumps(out, indent=2, default=str) + "\n", a.out)
     else:
         table = est.summary()
+        if fx:
+            table = pd.concat([table, money])
         table.loc["n_gpus"] = float(est.n_gpus)
         table.loc["memory_per_gpu_gb"] = float(est.memory_per_gpu_gb)
         if a.format == "csv":
             _emit(table, "csv", a.out)
         else:
-            _write(repr(est) + "\n", a.out)
+            extra = (f"  in {a.currency.upper()} at {fx}:\n" + money.to_string(
+                float_format=lambda v: f"{v:,.2f}") + "\n") if fx else ""
+            _write(repr(est) + "\n" + extra, a.out)
+
+
+def _money_args(sp):
+    sp.add_argument("--currency", default="USD", metavar="ISO",
+                    help="also give the money in this currency, e.g. CNY (default USD only)")
+    sp.add_argument("--fx-date", metavar="YYYY-MM-DD",
+                    help="the exchange rate's date (the newest on or before it; default the "
+                    "newest in the table)")
+
+
+def _money_rows(table, a):
+    """USD rows of ``table`` in ``--currency`` at the ``--fx-date`` rate, and the rate as text."""
+    from .fx import fx_rate, in_currency
+
+    rate = fx_rate("USD", a.currency, date=a.fx_date)
+    if rate.to_currency == "USD":
+        return table, None
+    money = [i for i in table.index if _USD.search(str(i))]
+    converted = in_currency(table.loc[money].T.astype(float), rate.to_currency,
+                            date=rate.date).T
+    return converted, str(rate)
 
 
 def _serve(a):
@@ -162,12 +195,20 @@ def _serve(a):
         table.loc["peak_replicas"] = float(plan.hourly["replicas_needed"].max())
         table.loc["strategy"] = plan.cheapest
         table.loc["usd_per_month"] = plan.monthly_cost_usd()
+    money, fx = _money_rows(table, a)
+    if fx:
+        import pandas as pd
+
+        table = pd.concat([table, money])
     if a.format == "table":
         _write(repr(est) + "\n" + ("" if not a.requests_per_day else
                                    f"capacity for {a.requests_per_day:,.0f} requests a day: "
                                    f"{table.loc['peak_replicas', 'value']:g} replicas at peak, "
                                    f"{table.loc['usd_per_month', 'value']:,.0f} USD a month "
-                                   f"({table.loc['strategy', 'value']})\n"), a.out)
+                                   f"({table.loc['strategy', 'value']})\n")
+               + (f"in {a.currency.upper()} at {fx}:\n"
+                  + money["value"].to_string(float_format=lambda v: f"{v:,.6g}") + "\n"
+                  if fx else ""), a.out)
     elif a.format == "json":
         out = {k: (v.item() if hasattr(v, "item") else v) for k, v in table["value"].items()}
         out["assumptions"] = est.assumptions
@@ -319,6 +360,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--lora-rank", type=_count, default=16)
     t.add_argument("--mfu", type=_positive, help="model FLOPs utilisation, 0 to 1")
     t.add_argument("--usd-per-gpu-hour", type=_positive, help="your price per GPU-hour")
+    t.add_argument("--grid", help="grid carbon intensity by name (CN-national-2022, CN-East-2022, "
+                   "EU-27-2018, gcp-us-central1, ...; default US-LLaMA-paper)")
+    _money_args(t)
     common(t)
     t.set_defaults(run=_train)
 
@@ -338,6 +382,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--usd-per-gpu-hour", type=_positive, help="your price per GPU-hour")
     s.add_argument("--requests-per-day", type=_positive, help="size a fleet for this traffic")
     s.add_argument("--slo-s", type=_positive, help="p95 latency target for the fleet [s]")
+    _money_args(s)
     common(s)
     s.set_defaults(run=_serve)
 

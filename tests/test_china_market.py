@@ -228,3 +228,22 @@ def test_training_names_its_grid_and_scales_with_it():
     assert cn.energy_kwh == pytest.approx(us.energy_kwh, rel=1e-12)
     with pytest.raises(ValueError, match="kg_co2_per_kwh or grid, not both"):
         training.estimate(**kw, grid="china", kg_co2_per_kwh=0.5)
+
+
+def test_cli_train_and_serve_in_cny(capsys):
+    argv = ["train", "--model", "llama-2-7b", "--tokens", "1e9", "--gpu", "H20",
+            "--usd-per-gpu-hour", "2", "--grid", "CN-East-2022", "--format", "csv"]
+    assert cli.main(argv + ["--currency", "CNY", "--fx-date", "2024-12-31"]) == 0
+    t = pd.read_csv(__import__("io").StringIO(capsys.readouterr().out), index_col=0)
+    np.testing.assert_allclose(t.loc["cost_cny"], t.loc["cost_usd"] * USD_CNY_2024_12_31)
+    assert t.loc["cny_per_gpu_hour", "central"] == pytest.approx(2 * USD_CNY_2024_12_31)
+    expected = training.estimate(model="llama-2-7b", tokens=1e9, gpu="H20", usd_per_gpu_hour=2,
+                                 grid="CN-East-2022").co2_kg
+    assert t.loc["co2_kg", "central"] == pytest.approx(float(expected), rel=1e-9)
+    assert cli.main(["serve", "--model", "bert-base", "--gpu", "T4", "--usd-per-gpu-hour", "1",
+                     "--currency", "CNY", "--format", "csv"]) == 0
+    s = pd.read_csv(__import__("io").StringIO(capsys.readouterr().out), index_col=0)["value"]
+    assert float(s["cny_per_1k_queries"]) == pytest.approx(
+        float(s["usd_per_1k_queries"]) * ck.fx_rate("USD", "CNY").rate)
+    assert cli.main(argv + ["--currency", "CNY", "--fx-date", "2001-01-01"]) == 2
+    assert "no exchange rates on or before 2001-01-01" in capsys.readouterr().err
