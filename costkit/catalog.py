@@ -950,8 +950,10 @@ def _fx_to(df, path: str, to_currency: str, fx_date: str | None, fx_path: str | 
             r = fx_rate(cur, to_currency, date=day, path=fx_path)
         except (UnknownNameError, LookupError) as exc:
             i = int((keys == key).to_numpy().nonzero()[0][0])
-            raise DataFileError(f"{path}, row {i + 1} (line {i + 2}), column 'currency': "
-                                f"{exc}") from None
+            column = ("currency" if isinstance(exc, UnknownNameError)
+                      else "price_date" if fx_date is None else "fx_date")
+            raise DataFileError(f"{path}, row {i + 1} (line {i + 2}), column {column!r}: "
+                                f"{str(exc).strip(chr(39))}") from None
         rates[key] = (r.rate, r.date)
     return (keys.map({k: v[0] for k, v in rates.items()}).to_numpy(float),
             keys.map({k: v[1] for k, v in rates.items()}))
@@ -1054,6 +1056,10 @@ def gpu_prices(path: StrPath | None = None, *, gpu_path: StrPath | None = None,
     0.6055
     """
     cur = _currency_code(currency)
+    if cur != "USD":
+        from .fx import fx_rate
+
+        fx_rate("USD", cur, path=fx_path)  # an unknown currency fails here, with suggestions
     p = _stamp(path or bundled_path("gpu_prices.csv"))
     return _load_prices(*p, None if gpu_path is None else str(gpu_path), cur,
                         _fx_day(fx_date), None if fx_path is None else str(fx_path)).copy()

@@ -97,6 +97,8 @@ def test_cny_display_of_usd_and_cny_offers():
         ck.gpu_hour_price("T4", currency="CNH")
     with pytest.raises(ValueError, match="ISO 4217"):
         ck.gpu_hour_price("T4", currency="yuan")
+    with pytest.raises(KeyError, match="unknown currency 'CNH'"):
+        ck.gpu_prices(currency="CNH")
 
 
 def test_offers_without_a_price_are_listed_with_a_note_and_never_quoted():
@@ -132,7 +134,7 @@ def test_your_own_cny_quote(tmp_path):
 @pytest.mark.parametrize("row, match", [
     ("X,y,T4,1,r,XYZ,1,,,2026-11-01,s,", "row 1 \\(line 2\\), column 'currency': unknown "
      "currency 'XYZ'"),
-    ("X,y,T4,1,r,CNY,1,,,2001-01-01,s,", "column 'currency': no exchange rates on or before "
+    ("X,y,T4,1,r,CNY,1,,,2001-01-01,s,", "column 'price_date': no exchange rates on or before "
      "2001-01-01"),
     ("X,y,T4,1,r,CNY,,,,2026-11-01,s,", "no price is given"),
     ("X,y,T4,1,r,CNY,1,2,,2026-11-01,s,", "spot price is above"),
