@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 from typing import TYPE_CHECKING
 
 from ._html import number_text as _fmt  # one cell formatter for every table
@@ -319,10 +320,17 @@ def json_text(result: ScenarioResult, *, currency: str | None = None) -> str:
     out["money"] = {"currency": rate.to_currency, "usd_to_currency": rate.rate,
                     "fx_date": rate.date, "sources": list(rate.sources),
                     "note": _money_note(rate)}
-    if rate.to_currency != "USD":
-        table = in_currency(result.table, rate).reset_index()
-        out["comparison"] = json.loads(table.to_json(orient="records"))
+    if rate.to_currency != "USD":  # the same cleaning as to_dict's: non-finite -> null
+        rows = in_currency(result.table, rate).reset_index().to_dict(orient="records")
+        out["comparison"] = [{str(k): _plain(v) for k, v in row.items()} for row in rows]
     return json.dumps(out, indent=2, default=str)
+
+
+def _plain(x):
+    """A JSON-safe scalar: numpy scalars as Python's, NaN and infinities as None."""
+    if hasattr(x, "item"):
+        x = x.item()
+    return None if isinstance(x, float) and not math.isfinite(x) else x
 
 
 def csv_text(result: ScenarioResult, *, currency: str | None = None) -> str:

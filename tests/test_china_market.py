@@ -249,3 +249,18 @@ def test_cli_train_and_serve_in_cny(capsys):
         float(s["usd_per_1k_queries"]) * ck.fx_rate("USD", "CNY").rate)
     assert cli.main(argv + ["--currency", "CNY", "--fx-date", "2001-01-01"]) == 2
     assert "no exchange rates on or before 2001-01-01" in capsys.readouterr().err
+
+
+def test_report_json_in_cny_is_strict_json():
+    import json
+
+    res = Scenario.from_yaml(ROOT / "examples" / "ecommerce.yaml").evaluate(draws=0)
+    text = report.json_text(res, currency="CNY")
+
+    def refuse(name):
+        raise ValueError(f"{name} is not JSON")
+
+    d = json.loads(text, parse_constant=refuse)
+    assert d["money"]["currency"] == "CNY" and d["money"]["fx_date"] == "2024-12-31"
+    usd = res.table["npv_usd"].to_numpy()
+    np.testing.assert_allclose([r["npv_cny"] for r in d["comparison"]], usd * USD_CNY_2024_12_31)
