@@ -1066,11 +1066,9 @@ def gpu_prices(path: StrPath | None = None, *, gpu_path: StrPath | None = None,
 
 
 def _currency_code(currency) -> str:
-    code = str(currency).strip().upper()
-    if not re.fullmatch(r"[A-Z]{3}", code):
-        raise ValueError(f"currency must be an ISO 4217 code such as 'USD' or 'CNY', got "
-                         f"{currency!r}")
-    return code
+    from .fx import _iso_code  # here, not at import: costkit.fx brings numpy, a look-up needs none
+
+    return _iso_code(currency)
 
 
 def _fx_day(fx_date) -> str | None:

@@ -199,6 +199,15 @@ def convert(amount: Floats, from_currency: str, to_currency: str, *, date: str |
     return wrap_like(values * rate, amount)
 
 
+def _iso_code(currency) -> str:
+    """``currency`` as an upper-case ISO 4217 code; anything else is refused."""
+    code = str(currency).strip().upper()
+    if not re.fullmatch(r"[A-Z]{3}", code):
+        raise ValueError(f"currency must be an ISO 4217 code such as 'USD' or 'CNY', got "
+                         f"{currency!r}")
+    return code
+
+
 def in_currency(frame: Frame, currency: str, *, date: str | None = None,
                 path: StrPath | None = None) -> Frame:
     """A copy of ``frame`` with its USD columns converted to ``currency`` and renamed.

@@ -745,14 +745,13 @@ def _cross_check(spec, source):
 
 def _check_currency(spec, problems):
     """``currency`` (the report's) must be an ISO code with a rate from USD on ``fx_date``."""
-    from .fx import fx_rate
+    from .fx import _iso_code, fx_rate
 
-    cur = spec["currency"].strip().upper()
-    if not re.fullmatch(r"[A-Z]{3}", cur):
-        problems.append(("currency", f"must be an ISO 4217 code such as USD or CNY, got "
-                         f"{spec['currency']!r}"))
+    try:
+        cur = spec["currency"] = _iso_code(spec["currency"])
+    except ValueError as exc:
+        problems.append(("currency", str(exc)))
         return
-    spec["currency"] = cur
     for key, date in (("currency", None), ("fx_date", spec["fx_date"])):
         try:
             fx_rate("USD", cur, date=date)
