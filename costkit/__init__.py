@@ -34,8 +34,8 @@ _EXPORTS = {
 _SUBMODULES = {"billing", "capacity", "catalog", "cli", "decision", "exercises", "fleet", "fx",
                "grid", "kernels",
                "ledger", "mfu", "moe", "monitoring", "optimization", "plots", "price_lists",
-               "report", "roi", "scenario", "serving", "style", "telemetry", "training", "tuning",
-               "units", "validation", "widgets", "workshop"}
+               "report", "roi", "scenario", "serving", "serving_efficiency", "style", "telemetry",
+               "training", "tuning", "units", "validation", "widgets", "workshop"}
 
 __all__ = sorted(_EXPORTS) + sorted(_SUBMODULES)
 

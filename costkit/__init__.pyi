@@ -69,6 +69,9 @@ from . import (
     serving as serving,
 )
 from . import (
+    serving_efficiency as serving_efficiency,
+)
+from . import (
     style as style,
 )
 from . import (

@@ -243,7 +243,8 @@ def price_age_notes(dates) -> dict:
 
 
 def warning_lines(assumptions: dict) -> list[str]:
-    """The printed line of a result's price warning (none when its prices are recent)."""
-    w = assumptions.get("price_warning")
-    return [f"  WARNING: {w}"] if w else []
+    """The printed lines of a result's warnings (``price_warning`` and any other ``*_warning``)."""
+    keys = ["price_warning"] + sorted(k for k in assumptions
+                                      if k.endswith("_warning") and k != "price_warning")
+    return [f"  WARNING: {assumptions[k]}" for k in keys if assumptions.get(k)]
 

@@ -396,7 +396,10 @@ class CapacityPlan:
     ``mix_reserved``, ``mix_on_demand``, ``mix_spot``). ``summary``: one row
     per strategy with ``replica_hours_per_month``, ``monthly_cost_usd``,
     ``usd_per_1k_requests``, ``peak_replicas`` and ``mean_utilization`` (busy
-    share of the replicas paid for). ``cheapest`` names the strategy with
+    share of the replicas paid for), and, for a plan made from a serving
+    estimate, ``<figure>_low`` / ``<figure>_high`` of the replica-hours, cost,
+    USD per 1,000 requests and peak replicas at the two ends of the estimate's
+    nominal 80% range. ``cheapest`` names the strategy with
     the lowest monthly cost; ``assumptions`` lists prices and defaults.
     """
 
@@ -510,10 +513,15 @@ class CapacityPlan:
                  f"requests/s, {a['replica']}",
                  f"  {'strategy':<13}{'replica-h/month':>17}{'USD/month':>14}"
                  f"{'USD/1k req':>12}{'utilisation':>13}"]
+        ranged = "monthly_cost_usd_low" in self.summary
+        if ranged:
+            lines[-1] += f"{'80% range USD/month':>24}"
         for s, r in self.summary.iterrows():
             lines.append(f"  {s:<13}{r.replica_hours_per_month:>17,.0f}"
                          f"{r.monthly_cost_usd:>14,.0f}{r.usd_per_1k_requests:>12.4g}"
-                         f"{r.mean_utilization:>13.0%}")
+                         f"{r.mean_utilization:>13.0%}"
+                         + (f"{r.monthly_cost_usd_low:>13,.0f}-{r.monthly_cost_usd_high:<10,.0f}"
+                            if ranged else ""))
         lines += [f"  cheapest: {self.cheapest} ({self.reserved_replicas} reserved replicas in "
                   "the mix)",
                   f"  SLO: {a['slo']}; target utilisation {a['target_utilization']:g}; "
@@ -815,5 +823,48 @@ def plan(traffic_rps: Floats,
         "hours_per_month": HOURS_PER_MONTH,
         "queueing": "M/M/c per hour (Erlang C); see costkit.capacity for its limits",
     }  # fmt: skip
+    if serving is not None and replica_rps is None and request_latency_s is None:
+        summary, assumptions["range"] = _plan_range(
+            summary, serving, traffic_rps, dict(
+                slots_per_replica=slots, usd_per_replica_hour=price,
+                spot_usd_per_replica_hour=float(spot) if np.isfinite(spot) else None,
+                slo_s=slo_s, percentile=percentile, target_utilization=target_utilization,
+                min_replicas=min_replicas, reserved_discount=reserved_discount,
+                spot_interruption_rate=spot_interruption_rate,
+                max_spot_fraction=max_spot_fraction, use_spot=use_spot and np.isfinite(spot)))
     return CapacityPlan(hourly=hourly, summary=summary, reserved_replicas=best,
                         assumptions=assumptions, label=label)
+
+
+_RANGED_PLAN = ("replica_hours_per_month", "monthly_cost_usd", "usd_per_1k_requests",
+                "peak_replicas")
+"""The plan's figures that carry a low and a high (from the serving estimate's range)."""
+
+
+def _plan_range(summary, serving, traffic_rps, kw) -> tuple:
+    """The summary with ``<figure>_low`` / ``_high`` columns and the range's note.
+
+    The plan is made again at the two ends of the serving estimate's nominal 80% range
+    (requests/s x the throughput factors, latency / them): the fast end gives the low
+    replicas and cost, the slow end the high. Where the slow end cannot meet the SLO at
+    all, its figures are NaN and the note says so.
+    """
+    lo = float(np.asarray(getattr(serving, "throughput_low_factor", 1.0)))
+    hi = float(np.asarray(getattr(serving, "throughput_high_factor", 1.0)))
+    rps, lat = float(serving.requests_per_second), float(serving.request_latency_s)
+    out = summary.copy()
+    note = (f"low-high: re-planned at the serving estimate's 80% range (x{lo:.2f} to "
+            f"x{hi:.2f} on throughput)")
+    for end, f in (("low", hi), ("high", lo)):
+        try:
+            p = plan(traffic_rps, replica_rps=rps * f, request_latency_s=lat / f, **kw)
+        except ValueError as exc:
+            if "exceeds the SLO" not in str(exc):
+                raise
+            for col in _RANGED_PLAN:
+                out[f"{col}_{end}"] = np.nan
+            note += f"; at the slow end the SLO cannot be met ({exc})"
+            continue
+        for col in _RANGED_PLAN:
+            out[f"{col}_{end}"] = p.summary[col]
+    return out, note

@@ -179,7 +179,7 @@ def _serve(a):
         raise ValueError("--slo-s sizes a fleet: give --requests-per-day too")
     m = catalog.model(a.model)
     is_llm = m.architecture == "decoder"
-    kw = dict(gpu=a.gpu, dtype=a.dtype, batch_size=a.batch_size)
+    kw = dict(gpu=a.gpu, dtype=a.dtype, batch_size=a.batch_size, calibrated=not a.roofline)
     if a.usd_per_gpu_hour is not None:
         kw["usd_per_gpu_hour"] = a.usd_per_gpu_hour
     if is_llm:
@@ -195,6 +195,10 @@ def _serve(a):
         table.loc["peak_replicas"] = float(plan.hourly["replicas_needed"].max())
         table.loc["strategy"] = plan.cheapest
         table.loc["usd_per_month"] = plan.monthly_cost_usd()
+        best = plan.summary.loc[plan.cheapest]
+        for end in ("low", "high"):
+            table.loc[f"peak_replicas_{end}"] = float(best[f"peak_replicas_{end}"])
+            table.loc[f"usd_per_month_{end}"] = float(best[f"monthly_cost_usd_{end}"])
     money, fx = _money_rows(table, a)
     if fx:
         import pandas as pd
@@ -205,7 +209,12 @@ def _serve(a):
                                    f"capacity for {a.requests_per_day:,.0f} requests a day: "
                                    f"{table.loc['peak_replicas', 'value']:g} replicas at peak, "
                                    f"{table.loc['usd_per_month', 'value']:,.0f} USD a month "
-                                   f"({table.loc['strategy', 'value']})\n")
+                                   f"({table.loc['strategy', 'value']}); 80% range "
+                                   f"{table.loc['peak_replicas_low', 'value']:g}-"
+                                   f"{table.loc['peak_replicas_high', 'value']:g} replicas, "
+                                   f"{table.loc['usd_per_month_low', 'value']:,.0f}-"
+                                   f"{table.loc['usd_per_month_high', 'value']:,.0f} USD a "
+                                   "month\n")
                + (f"in {a.currency.upper()} at {fx}:\n"
                   + money["value"].to_string(float_format=lambda v: f"{v:,.6g}") + "\n"
                   if fx else ""), a.out)
@@ -382,6 +391,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--usd-per-gpu-hour", type=_positive, help="your price per GPU-hour")
     s.add_argument("--requests-per-day", type=_positive, help="size a fleet for this traffic")
     s.add_argument("--slo-s", type=_positive, help="p95 latency target for the fleet [s]")
+    s.add_argument("--roofline", action="store_true",
+                   help="the pure roofline (calibrated=False) instead of the calibrated model")
     _money_args(s)
     common(s)
     s.set_defaults(run=_serve)

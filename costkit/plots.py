@@ -708,7 +708,7 @@ def latency_throughput(est: ServingEstimate, *, slo_s: float | None = None, ax: 
         i = int(np.flatnonzero(batch == chosen)[0])
         ax.plot(tps[i], lat[i], "o", ms=13, mfc="none", mec="black", mew=1.5,
                 label=f"chosen batch {chosen:g}")
-        ax.legend(fontsize=8, loc="lower right")   # the SLO label sits at the upper left
+        ax.legend(fontsize=8, loc="best")   # clear of the points, their labels and the SLO
     if slo_s is not None:
         ax.axhline(slo_s, color="#b00", ls="--", lw=1)
         ax.annotate(f"SLO {slo_s:g} s", (ax.get_xlim()[0], slo_s), va="bottom", fontsize=8,

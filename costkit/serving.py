@@ -95,9 +95,11 @@ from ._checks import (
     whole,
     wrap_like,
 )
+from .serving_efficiency import step_time_s
 
 if TYPE_CHECKING:
     from ._typing import Bools, Floats, Names, NamesLike, NDArray, StrPath
+    from .serving_efficiency import ServingEfficiency
 
 __all__ = [
     "DEFAULT_BANDWIDTH_UTILIZATION", "DEFAULT_COMPUTE_UTILIZATION", "DLRM_CRITEO_TB", "DLRM_V2",
@@ -195,6 +197,87 @@ def _hardware(gpu, d, *, usd_per_gpu_hour, cloud, pricing, compute_utilization,
         mem=per_gpu([r.memory_bytes for r in recs], inv), price=price, u_c=u_c, u_bw=u_bw,
         notes=notes, recs=recs,
     )
+
+
+@dataclass(frozen=True)
+class _Calibration:
+    """How an estimate sets its utilisations and its range (resolved at the boundary)."""
+
+    mode: str                  # "calibrated", "roofline" (costkit's defaults) or "given"
+    eff: Any                   # the ServingEfficiency that sets the range (and u in calibrated)
+    u_c: Floats                # the utilisations _hardware validates (1.0 placeholders if fitted)
+    u_bw: Floats
+
+
+def _calibration(calibrated, efficiency, compute_utilization, bandwidth_utilization):
+    """Resolve ``calibrated`` / ``efficiency`` and the utilisations the caller gave.
+
+    Calibrated (the default): the efficiency model sets u_c (by rows per matmul), u_bw and the
+    stack factor. ``calibrated=False``: the plain roofline at the given or default utilisations.
+    Utilisations given with ``calibrated=True``: used as given (the model still sets the range).
+    """
+    from . import serving_efficiency as se
+
+    if efficiency is not None and not isinstance(efficiency, se.ServingEfficiency):
+        raise TypeError("efficiency must be a ServingEfficiency (costkit.serving_efficiency.fit()"
+                        f" or fit_from_samples()), got {type(efficiency).__name__}")
+    if not isinstance(calibrated, (bool, np.bool_)):
+        raise TypeError(f"calibrated must be True or False, got {calibrated!r}")
+    given = compute_utilization is not None or bandwidth_utilization is not None
+    u_c = DEFAULT_COMPUTE_UTILIZATION if compute_utilization is None else compute_utilization
+    u_bw = (DEFAULT_BANDWIDTH_UTILIZATION if bandwidth_utilization is None
+            else bandwidth_utilization)
+    eff = efficiency if efficiency is not None else se.default()
+    if calibrated and not given:
+        return _Calibration("calibrated", eff, 1.0, 1.0)
+    return _Calibration("given" if given else "roofline", eff, u_c, u_bw)
+
+
+def _range_factors(cal: _Calibration, hw) -> tuple:
+    """Low and high multipliers of throughput per configuration, and the range's note."""
+    eff = cal.eff
+    if cal.mode == "roofline":
+        lo_q, mid_q, hi_q = eff.roofline_low, eff.roofline_mid, eff.roofline_high
+        eff = type(eff)(**{**eff.__dict__, "residual_low": lo_q, "residual_mid": mid_q,
+                           "residual_high": hi_q})
+    lo, hi = eff.range_factors([r.vendor for r in hw.recs], [r.architecture for r in hw.recs])
+    note = {"calibrated": "the calibrated model's leave-one-out residuals",
+            "roofline": "the plain roofline's residuals against the same published figures "
+                        "(calibrated=False: for teaching; budget from the calibrated default)",
+            "given": "the calibrated model's leave-one-out spread, applied around your "
+                     "utilisations"}[cal.mode]
+    return per_gpu(lo, hw.inv), per_gpu(hi, hw.inv), note
+
+
+_TP_WARNING = ("tensor parallelism is the model's weakest case: the one published 4-GPU figure "
+               "(Llama-2-70B, H200, 128/2048) is 2x slower than predicted, outside its range; "
+               "measure a multi-GPU replica before you budget from it")
+
+
+def _efficiency_notes(cal: _Calibration, kind: str, range_note: str) -> dict:
+    """The utilisation, efficiency and range lines of an estimate's assumptions."""
+    from .serving_efficiency import _fmt as se_fmt
+
+    if cal.mode == "calibrated":
+        notes = cal.eff.notes(kind)
+        return {"compute_utilization": f"calibrated: {se_fmt(cal.eff.compute_max)} (x "
+                                       f"{se_fmt(cal.eff.eight_bit_factor)} for fp8 / int8)",
+                "bandwidth_utilization": f"calibrated: {se_fmt(cal.eff.bandwidth_max)}",
+                "kernels": "calibrated: each kind of kernel (matmuls, attention, gathers) takes "
+                           "its own roofline and a pass their sum; a pass takes at least its "
+                           "layers x the per-layer floor",
+                **notes, "range": f"{notes['range']} ({range_note})"}
+    return {"efficiency": ("not calibrated (calibrated=False): the pure roofline"
+                           if cal.mode == "roofline" else
+                           "your utilisations (the calibrated model not applied)"),
+            "range": f"low-high 80%: {range_note}"}
+
+
+def _ranged(central, lo, hi, *, time: bool) -> tuple:
+    """(low, high) of a figure from throughput multipliers: times and costs divide by them."""
+    if time:
+        return central / hi, central / lo
+    return central * lo, central * hi
 
 
 class _Table:
@@ -424,6 +507,39 @@ def _check_heads(d_model, n_heads, n_kv_heads, head_dim):
 # --------------------------------------------------------------------------- LLM
 
 
+def _ranged_value(self, name: str, end: str):
+    """``name``'s low or high from the result's throughput multipliers (nominal 80%)."""
+    lo, hi = self.throughput_low_factor, self.throughput_high_factor
+    central = getattr(self, name)
+    low, high = _ranged(np.asarray(central, dtype=float), lo, hi, time=name in _TIMES)
+    return wrap_like(low if end == "low" else high, central)
+
+
+class _RangeEnd:
+    """A result's ``<figure>_low`` or ``<figure>_high``, computed when it is read.
+
+    From the figure and the throughput multipliers: no array is made for a range nobody reads.
+    """
+
+    name = end = ""
+
+    def __set_name__(self, owner: Any, attr: str) -> None:
+        self.name, _, self.end = attr.rpartition("_")
+        self.__doc__ = (f"{self.name} at the {self.end} end of its nominal 80% range (from "
+                        f"throughput_{self.end}_factor).")
+
+    def __get__(self, obj: Any, owner: Any = None) -> Any:
+        if obj is None:
+            return self
+        return _ranged_value(obj, self.name, self.end)
+
+
+_RANGED_LLM_FIGURES = ("ttft_s", "tpot_s", "request_latency_s", "tokens_per_second",
+                       "requests_per_second", "usd_per_million_tokens", "usd_per_1k_requests")
+_RANGED_LLM = tuple(f"{k}_{end}" for k in _RANGED_LLM_FIGURES for end in ("low", "high"))
+"""The LLM figures that carry a low and a high (the nominal 80% range)."""
+
+
 @dataclass(frozen=True, repr=False)
 class ServingEstimate(_Table):
     """What one LLM replica does with a batch: latency, throughput, memory, money.
@@ -466,15 +582,32 @@ class ServingEstimate(_Table):
     usd_per_replica_hour: Floats
     usd_per_million_tokens: Floats
     usd_per_1k_requests: Floats
+    throughput_low_factor: Floats = 1.0
+    throughput_high_factor: Floats = 1.0
     assumptions: dict = field(default_factory=dict)
 
     _primary = "tpot_s"
+    # the nominal 80% range of each figure, read from throughput_{low,high}_factor
+    ttft_s_low = _RangeEnd()
+    ttft_s_high = _RangeEnd()
+    tpot_s_low = _RangeEnd()
+    tpot_s_high = _RangeEnd()
+    request_latency_s_low = _RangeEnd()
+    request_latency_s_high = _RangeEnd()
+    tokens_per_second_low = _RangeEnd()
+    tokens_per_second_high = _RangeEnd()
+    requests_per_second_low = _RangeEnd()
+    requests_per_second_high = _RangeEnd()
+    usd_per_million_tokens_low = _RangeEnd()
+    usd_per_million_tokens_high = _RangeEnd()
+    usd_per_1k_requests_low = _RangeEnd()
+    usd_per_1k_requests_high = _RangeEnd()
     _columns = (
         "gpu", "n_gpus", "batch_size", "prompt_tokens", "output_tokens", "ttft_s", "tpot_s",
         "request_latency_s", "tokens_per_second", "requests_per_second", "weights_gb",
         "kv_cache_gb", "max_batch_size", "memory_per_gpu_gb", "fits_in_memory",
         "decode_bound", "usd_per_gpu_hour", "usd_per_replica_hour",
-        "usd_per_million_tokens", "usd_per_1k_requests",
+        "usd_per_million_tokens", "usd_per_1k_requests", *_RANGED_LLM,
     )  # fmt: skip
 
     _html_rows = (("GPUs per replica", "n_gpus", ""), ("batch", "batch_size", "sequences"),
@@ -520,6 +653,12 @@ class ServingEstimate(_Table):
             f"  {self.usd_per_million_tokens:,.3f} USD per 1M output tokens, "
             f"{self.usd_per_1k_requests:,.4f} USD per 1,000 requests at "
             f"{self.usd_per_replica_hour:,.2f} USD per replica-hour (kept busy)",
+            f"  80% range: {self.tokens_per_second_low:,.0f}-{self.tokens_per_second_high:,.0f}"
+            f" output tokens/s, TTFT {self.ttft_s_low * 1e3:,.1f}-{self.ttft_s_high * 1e3:,.1f}"
+            f" ms, TPOT {self.tpot_s_low * 1e3:,.2f}-{self.tpot_s_high * 1e3:,.2f} ms, "
+            f"{self.usd_per_million_tokens_low:,.3f}-{self.usd_per_million_tokens_high:,.3f} "
+            "USD per 1M output tokens",
+            f"  efficiency: {a['efficiency']}",
             f"  utilisation: compute {a['compute_utilization']}, bandwidth "
             f"{a['bandwidth_utilization']}; price: {a['price']}",
             *warning_lines(a),
@@ -533,12 +672,13 @@ def estimate(model: str | None = None, *, params: Floats | None = None,
              dtype: str = "fp16", kv_dtype: str | None = None, batch_size: Floats = 1,
              prompt_tokens: Floats = 512, output_tokens: Floats = 128,
              usd_per_gpu_hour: Floats | None = None, pricing: str = "on_demand",
-             cloud: str | None = None, compute_utilization: Floats = DEFAULT_COMPUTE_UTILIZATION,
-             bandwidth_utilization: Floats = DEFAULT_BANDWIDTH_UTILIZATION,
+             cloud: str | None = None, compute_utilization: Floats | None = None,
+             bandwidth_utilization: Floats | None = None, calibrated: bool = True,
+             efficiency: ServingEfficiency | None = None,
              usable_memory_fraction: Floats = USABLE_MEMORY_FRACTION, oversized: str = "raise",
              context_tokens: Floats | None = None, embedding_params: Floats | None = None,
              n_beams: Floats = 1, active_params: Floats | None = None,
-             all_reduce_latency_s: Floats = 0.0, gpu_path: StrPath | None = None,
+             all_reduce_latency_s: Floats | None = None, gpu_path: StrPath | None = None,
              price_path: StrPath | None = None,
              model_path: StrPath | None = None) -> ServingEstimate:
     """Latency, throughput and cost of one LLM replica generating text (roofline).
@@ -574,9 +714,20 @@ def estimate(model: str | None = None, *, params: Floats | None = None,
     pricing : {"on_demand", "spot"}
     cloud : str, optional
         Restrict catalog prices to one provider.
-    compute_utilization, bandwidth_utilization : numeric
+    compute_utilization, bandwidth_utilization : numeric, optional
         Shares of the dense peak FLOP/s and of the peak bandwidth reached
-        [unitless, 0 to 1]; defaults 0.6 and 0.8 (calibrated, see the module).
+        [unitless, 0 to 1]; given, they replace the calibrated utilisations.
+        Default: the efficiency model's (u_c by the rows of each phase's
+        matmuls: B·P in prefill, B·beams in decode), or 0.6 and 0.8 with
+        ``calibrated=False``.
+    calibrated : bool, default True
+        Apply the serving-efficiency model fitted on published figures
+        (:mod:`costkit.serving_efficiency`); False keeps the pure roofline at
+        0.6 / 0.8 (for teaching: what the roofline alone promises).
+    efficiency : ServingEfficiency, optional
+        Your own model (:func:`costkit.serving_efficiency.fit` on your
+        benchmarks, or :func:`~costkit.serving_efficiency.fit_from_samples` on
+        your fleet's telemetry); default the fit on the bundled table.
     usable_memory_fraction : numeric
         Share of GPU memory for weights and KV cache [0 to 1].
     embedding_params : numeric, optional
@@ -639,17 +790,18 @@ def estimate(model: str | None = None, *, params: Floats | None = None,
     llm = _resolve_llm(model, params, n_layers, d_model, n_heads, n_kv_heads, head_dim,
                        active_params, embedding_params, context_tokens, model_path)
     d, wbytes, kv, kvbytes, kv_note = _dtypes(dtype, kv_dtype)
+    cal = _calibration(calibrated, efficiency, compute_utilization, bandwidth_utilization)
     hw = _hardware(gpu, d, usd_per_gpu_hour=usd_per_gpu_hour, cloud=cloud, pricing=pricing,
-                   compute_utilization=compute_utilization,
-                   bandwidth_utilization=bandwidth_utilization, price_path=price_path,
-                   gpu_path=gpu_path)
+                   compute_utilization=cal.u_c, bandwidth_utilization=cal.u_bw,
+                   price_path=price_path, gpu_path=gpu_path)
     usable = as_fraction("usable_memory_fraction", usable_memory_fraction, allow_zero=False)
     ng = whole("n_gpus", as_quantity("n_gpus", n_gpus, allow_zero=False))
     B = whole("batch_size", as_quantity("batch_size", batch_size, allow_zero=False))
     P = whole("prompt_tokens", as_quantity("prompt_tokens", prompt_tokens, allow_zero=False))
     Q = whole("output_tokens", as_quantity("output_tokens", output_tokens, allow_zero=False))
     beams = whole("n_beams", as_quantity("n_beams", n_beams, allow_zero=False))
-    ar_lat = as_quantity("all_reduce_latency_s", all_reduce_latency_s)
+    ar_lat = as_quantity("all_reduce_latency_s",
+                         0.0 if all_reduce_latency_s is None else all_reduce_latency_s)
     if llm.context is not None and (np.asarray(P + Q) > llm.context).any():
         raise ValueError(f"{np.max(np.asarray(P + Q)):,.0f} tokens (prompt + output) exceed the "
                          f"context window of {llm.label or 'the model'}, {llm.context:,.0f} "
@@ -667,7 +819,16 @@ def estimate(model: str | None = None, *, params: Floats | None = None,
     memory = _llm_memory(b, llm, wbytes, kvbytes)
     if oversized == "raise" and not memory["fits"].all():
         _refuse_oversized(b, memory, d, hw, gpu)
-    ttft, tpot, t_mem, t_cmp = _llm_times(b, llm, wbytes, memory["kv_tok"])
+    stack, per_layer, split = 1.0, 0.0, cal.mode == "calibrated"
+    if split:  # fitted utilisations, a fixed cost per layer and per all-reduce, the stack
+        b["u_c"] = cal.eff.compute_utilization(d)
+        b["u_bw"] = cal.eff.bandwidth_max
+        if all_reduce_latency_s is None:
+            b["ar_lat"] = cal.eff.all_reduce_latency_s
+        stack, per_layer = cal.eff.stack_factor("llm"), cal.eff.layer_overhead_s
+    ttft, tpot, t_mem, t_cmp = _llm_times(b, llm, wbytes, memory["kv_tok"], split=split)
+    ttft = step_time_s(ttft, b["n_layers"], per_layer, stack)
+    tpot = step_time_s(tpot, b["n_layers"], per_layer, stack)
     n, ng, B, Q = b["params"], b["n_gpus"], b["batch_size"], b["output_tokens"]
     latency = ttft + (Q - 1.0) * tpot
     tok_s = B * Q / latency
@@ -684,8 +845,11 @@ def estimate(model: str | None = None, *, params: Floats | None = None,
         return wrap_like(x * nan if mask else x, *ref)
 
     w_bytes, kv_bytes = memory["weights_bytes"], memory["kv_bytes"]
+    lo, hi, range_note = _range_factors(cal, hw)
+    usd_tok = replica_usd_h / (tok_s * 3600.0) * 1e6
+    usd_req = replica_usd_h / (req_s * 3600.0) * 1e3
     return ServingEstimate(
-        model=llm.label, gpu=gpu_names_like(hw.names, hw.inv, gpu, tpot.shape), dtype=d,
+        model=llm.label, gpu=gpu_names_like(hw.names, hw.inv, gpu, np.shape(tpot)), dtype=d,
         kv_dtype=kv, n_gpus=out(ng, False), batch_size=out(B, False),
         prompt_tokens=out(b["prompt_tokens"], False), output_tokens=out(Q, False),
         params=out(n, False), ttft_s=out(ttft), tpot_s=out(tpot),
@@ -697,10 +861,12 @@ def estimate(model: str | None = None, *, params: Floats | None = None,
         fits_in_memory=bool(fits) if fits.ndim == 0 else fits,
         decode_bound=str(bound) if bound.ndim == 0 else bound,
         usd_per_gpu_hour=out(b["price"], False), usd_per_replica_hour=out(replica_usd_h, False),
-        usd_per_million_tokens=out(replica_usd_h / (tok_s * 3600.0) * 1e6),
-        usd_per_1k_requests=out(replica_usd_h / (req_s * 3600.0) * 1e3),
-        assumptions=_llm_assumptions(llm, hw, d, wbytes, kv_note, kvbytes, usable, ar_lat,
-                                     active_params),
+        usd_per_million_tokens=out(usd_tok), usd_per_1k_requests=out(usd_req),
+        throughput_low_factor=out(lo, False), throughput_high_factor=out(hi, False),
+        assumptions={**_llm_assumptions(llm, hw, d, wbytes, kv_note, kvbytes, usable, ar_lat,
+                                        active_params),
+                     **_efficiency_notes(cal, "llm", range_note),
+                     **({"tensor_parallel_warning": _TP_WARNING} if np.any(ng > 1) else {})},
     )  # fmt: skip
 
 
@@ -787,12 +953,17 @@ def _refuse_oversized(b, memory, d, hw, gpu):
         "(pass oversized='flag' to sweep past it)")
 
 
-def _llm_times(b, llm, wbytes, kv_tok):
+def _llm_times(b, llm, wbytes, kv_tok, *, split: bool = False):
     """TTFT and TPOT [s] from the roofline kernels, and the decode step's two limits.
 
     Prefill: max(B(2N'P + 2LP²d) / FLOP/s, weights read / bytes/s); decode step:
     max((weights read + KV read) / bytes/s, seqs(2N' + 4Lcd) / FLOP/s), N' = active -
     input embeddings, c = P + O/2; plus the tensor-parallel all-reduces.
+
+    ``split`` (the calibrated model): the matmuls and the attention are separate kernels
+    that run one after the other, so each kind takes its own roofline and the step their sum:
+    prefill max(2BN'P / FLOP/s, weights / bytes/s) + 2BLP²d / FLOP/s; decode
+    max(2·seqs·N' / FLOP/s, weights / bytes/s) + max(4·seqs·L·c·d / FLOP/s, KV / bytes/s).
     """
     from . import kernels
 
@@ -811,16 +982,22 @@ def _llm_times(b, llm, wbytes, kv_tok):
         read_prefill = streamed - routed + expert * kernels.distinct_experts(moe[1], moe[2],
                                                                              B * P)
         read_decode = streamed - routed + expert * kernels.distinct_experts(moe[1], moe[2], seqs)
-    prefill_flops = B * (2.0 * dense * P + 2.0 * L * P * P * dm)  # causal attention, halved
-    ttft = np.maximum(prefill_flops / flops_s, read_prefill / bytes_s)
+    gemm_prefill, attn_prefill = B * 2.0 * dense * P, B * 2.0 * L * P * P * dm  # causal, halved
     ctx = P + Q / 2.0                                      # mean context while decoding
     if np.all(nb == 1):
         kv_read = B * kv_tok * ctx
     else:  # the prompt's KV once per request, each beam's generated KV
         kv_read = kv_tok * (seqs * (Q / 2.0) + B * P)
+    gemm_decode, attn_decode = seqs * 2.0 * dense, seqs * 4.0 * L * ctx * dm
     t_mem = (read_decode + kv_read) / bytes_s
-    t_cmp = seqs * (2.0 * dense + 4.0 * L * ctx * dm) / flops_s
-    tpot = np.maximum(t_mem, t_cmp)
+    t_cmp = (gemm_decode + attn_decode) / flops_s
+    if split:
+        ttft = np.maximum(gemm_prefill / flops_s, read_prefill / bytes_s) + attn_prefill / flops_s
+        tpot = (np.maximum(gemm_decode / flops_s, read_decode / bytes_s)
+                + np.maximum(attn_decode / flops_s, kv_read / bytes_s))
+    else:
+        ttft = np.maximum((gemm_prefill + attn_prefill) / flops_s, read_prefill / bytes_s)
+        tpot = np.maximum(t_mem, t_cmp)
     if np.any(ng > 1):  # two all-reduces of the activations per layer, per pass
         # all_reduce_seconds is linear in the bytes: seconds per token, plus a fixed latency
         per_token = kernels.all_reduce_seconds(dm * 2.0, ng, b["link"])
@@ -869,6 +1046,15 @@ def _llm_assumptions(llm, hw, d, wbytes, kv_note, kvbytes, usable, ar_lat, activ
 # --------------------------------------------------------------------------- encoders
 
 
+_RANGED_ENCODER = ("sequences_per_second", "batch_latency_s", "requests_per_second",
+                   "request_latency_s", "usd_per_million_sequences", "usd_per_1k_queries")
+_RANGED_RECOMMENDER = ("samples_per_second", "batch_latency_s", "requests_per_second",
+                       "request_latency_s", "usd_per_1k_requests")
+_TIMES = {"ttft_s", "tpot_s", "batch_latency_s", "request_latency_s", "usd_per_million_tokens",
+          "usd_per_million_sequences", "usd_per_1k_queries", "usd_per_1k_requests"}
+"""Figures that fall as throughput rises (their low comes from the high throughput)."""
+
+
 @dataclass(frozen=True, repr=False)
 class EncoderEstimate(_Table):
     """Throughput and cost of an encoder on one GPU (BERT-class, cross-encoder re-ranking).
@@ -899,9 +1085,24 @@ class EncoderEstimate(_Table):
     usd_per_million_sequences: Floats
     usd_per_1k_queries: Floats
     n_gpus: float = 1.0
+    throughput_low_factor: Floats = 1.0
+    throughput_high_factor: Floats = 1.0
     assumptions: dict = field(default_factory=dict)
 
     _primary = "sequences_per_second"
+    # the nominal 80% range of each figure, read from throughput_{low,high}_factor
+    sequences_per_second_low = _RangeEnd()
+    sequences_per_second_high = _RangeEnd()
+    batch_latency_s_low = _RangeEnd()
+    batch_latency_s_high = _RangeEnd()
+    requests_per_second_low = _RangeEnd()
+    requests_per_second_high = _RangeEnd()
+    request_latency_s_low = _RangeEnd()
+    request_latency_s_high = _RangeEnd()
+    usd_per_million_sequences_low = _RangeEnd()
+    usd_per_million_sequences_high = _RangeEnd()
+    usd_per_1k_queries_low = _RangeEnd()
+    usd_per_1k_queries_high = _RangeEnd()
     _html_rows = (("sequence length", "seq_len", "tokens"), ("batch", "batch_size", "sequences"),
                   ("throughput", "sequences_per_second", "sequences/s per GPU"),
                   ("batch latency", "batch_latency_s", "s"),
@@ -912,7 +1113,7 @@ class EncoderEstimate(_Table):
         "gpu", "seq_len", "batch_size", "candidates_per_query", "flops_per_sequence",
         "sequences_per_second", "batch_latency_s", "requests_per_second",
         "request_latency_s", "bound", "usd_per_gpu_hour", "usd_per_million_sequences",
-        "usd_per_1k_queries",
+        "usd_per_1k_queries", *(f"{k}_{e}" for k in _RANGED_ENCODER for e in ("low", "high")),
     )  # fmt: skip
 
     def __repr__(self) -> str:
@@ -931,6 +1132,11 @@ class EncoderEstimate(_Table):
             f"{self.requests_per_second:,.1f} queries/s, {self.usd_per_1k_queries:.3g} USD per "
             f"1,000 queries "
             f"at {self.usd_per_gpu_hour:,.2f} USD per GPU-hour (kept busy)",
+            f"  80% range: {self.sequences_per_second_low:,.0f}-"
+            f"{self.sequences_per_second_high:,.0f} sequences/s, "
+            f"{self.usd_per_1k_queries_low:.3g}-{self.usd_per_1k_queries_high:.3g} USD per "
+            "1,000 queries",
+            f"  efficiency: {a['efficiency']}",
             f"  utilisation: compute {a['compute_utilization']}, bandwidth "
             f"{a['bandwidth_utilization']}; price: {a['price']}",
             *warning_lines(a),
@@ -960,8 +1166,9 @@ def encoder_estimate(model: str | None = None, *, params: Floats | None = None,
                      gpu: NamesLike = "H100-SXM", dtype: str = "fp16", batch_size: Floats = 64,
                      candidates_per_query: Floats = 1, usd_per_gpu_hour: Floats | None = None,
                      pricing: str = "on_demand", cloud: str | None = None,
-                     compute_utilization: Floats = DEFAULT_COMPUTE_UTILIZATION,
-                     bandwidth_utilization: Floats = DEFAULT_BANDWIDTH_UTILIZATION,
+                     compute_utilization: Floats | None = None,
+                     bandwidth_utilization: Floats | None = None, calibrated: bool = True,
+                     efficiency: ServingEfficiency | None = None,
                      usable_memory_fraction: Floats = USABLE_MEMORY_FRACTION,
                      max_positions: Floats | None = None, effective_seq_len: Floats | None = None,
                      gpu_path: StrPath | None = None, price_path: StrPath | None = None,
@@ -997,8 +1204,12 @@ def encoder_estimate(model: str | None = None, *, params: Floats | None = None,
         for re-ranking the top 100). [count]
     usd_per_gpu_hour : numeric, optional
         Your price; default the catalog's median on-demand offer.
-    compute_utilization, bandwidth_utilization : numeric
-        [unitless, 0 to 1]; defaults as in :func:`estimate`.
+    compute_utilization, bandwidth_utilization : numeric, optional
+        [unitless, 0 to 1]; default the calibrated model's (u_c at B·s rows).
+    calibrated : bool, default True
+        Apply the serving-efficiency model (as in :func:`estimate`).
+    efficiency : ServingEfficiency, optional
+        Your own model (as in :func:`estimate`).
     usable_memory_fraction : numeric
         Share of the GPU's memory for the weights and one layer's activations
         of the batch [0 to 1]; a batch that does not fit raises ``ValueError``
@@ -1070,10 +1281,10 @@ def encoder_estimate(model: str | None = None, *, params: Floats | None = None,
     if (np.asarray(emb) >= np.asarray(n)).any():
         raise ValueError("embedding_params must be smaller than params")
     d = normalize_dtype(dtype)
+    cal = _calibration(calibrated, efficiency, compute_utilization, bandwidth_utilization)
     hw = _hardware(gpu, d, usd_per_gpu_hour=usd_per_gpu_hour, cloud=cloud, pricing=pricing,
-                   compute_utilization=compute_utilization,
-                   bandwidth_utilization=bandwidth_utilization, price_path=price_path,
-                   gpu_path=gpu_path)
+                   compute_utilization=cal.u_c, bandwidth_utilization=cal.u_bw,
+                   price_path=price_path, gpu_path=gpu_path)
     names, inv = hw.names, hw.inv
     peak, bw, price, u_c, u_bw = hw.peak, hw.bw, hw.price, hw.u_c, hw.u_bw
     s = whole("seq_len", as_quantity("seq_len", seq_len, allow_zero=False))
@@ -1097,15 +1308,29 @@ def encoder_estimate(model: str | None = None, *, params: Floats | None = None,
     usable = as_fraction("usable_memory_fraction", usable_memory_fraction, allow_zero=False)
     mem_note = _encoder_fits(b, bytes_per_element(d), heads, label, usable)
     se = b["s_eff"]
-    fl_seq = 2.0 * (b["n"] - b["emb"]) * se + 4.0 * b["L"] * se ** 2 * b["dm"]
-    t_cmp = b["B"] * fl_seq / (b["u_c"] * b["peak"] * 1e12)
+    stack, per_layer = 1.0, 0.0
+    if cal.mode == "calibrated":  # fitted utilisations, a fixed cost per layer, the stack
+        b["u_c"] = cal.eff.compute_utilization(d)
+        b["u_bw"] = cal.eff.bandwidth_max
+        stack, per_layer = cal.eff.stack_factor("encoder"), cal.eff.layer_overhead_s
+    gemm_seq = 2.0 * (b["n"] - b["emb"]) * se               # FLOPs per sequence: matmuls
+    attn_seq = 4.0 * b["L"] * se ** 2 * b["dm"]             # and attention
+    fl_seq = gemm_seq + attn_seq
+    flops_s = b["u_c"] * b["peak"] * 1e12
     t_mem = (b["n"] - b["emb"]) * bytes_per_element(d) / (b["u_bw"] * b["bw"])
-    t_batch = np.maximum(t_cmp, t_mem)
+
+    def batch_time(seqs):  # the roofline; calibrated: attention after the matmuls, + layers
+        if cal.mode != "calibrated":
+            return np.maximum(seqs * fl_seq / flops_s, t_mem)
+        return step_time_s(np.maximum(seqs * gemm_seq / flops_s, t_mem)
+                           + seqs * attn_seq / flops_s, b["L"], per_layer, stack)
+
+    t_cmp = b["B"] * fl_seq / flops_s
+    t_batch = batch_time(b["B"])
     seq_s = b["B"] / t_batch
     q_s = seq_s / b["k"]
-    q_latency = np.ceil(b["k"] / b["B"]) * np.where(
-        b["k"] < b["B"], np.maximum(b["k"] * fl_seq / (b["u_c"] * b["peak"] * 1e12), t_mem),
-        t_batch)
+    q_latency = np.ceil(b["k"] / b["B"]) * np.where(b["k"] < b["B"], batch_time(b["k"]),
+                                                    t_batch)
     ref = [x for x in (params, seq_len, batch_size, candidates_per_query, usd_per_gpu_hour,
                        None if isinstance(gpu, str) else gpu) if x is not None]
 
@@ -1126,6 +1351,10 @@ def encoder_estimate(model: str | None = None, *, params: Floats | None = None,
         "memory": mem_note,
         "cost_basis": "GPU kept busy; tokenisation and candidate retrieval not counted",
     }  # fmt: skip
+    lo, hi, range_note = _range_factors(cal, hw)
+    assumptions.update(_efficiency_notes(cal, "encoder", range_note))
+    usd_seq = b["price"] / (seq_s * 3600.0) * 1e6
+    usd_q = b["price"] / (q_s * 3600.0) * 1e3
     return EncoderEstimate(
         model=label, gpu=gpu_names_like(names, inv, gpu, seq_s.shape), dtype=d,
         seq_len=out(b["s"]), batch_size=out(b["B"]), candidates_per_query=out(b["k"]),
@@ -1133,8 +1362,9 @@ def encoder_estimate(model: str | None = None, *, params: Floats | None = None,
         batch_latency_s=out(t_batch), requests_per_second=out(q_s),
         request_latency_s=out(q_latency), bound=str(bound) if bound.ndim == 0 else bound,
         usd_per_gpu_hour=out(b["price"]), usd_per_replica_hour=out(b["price"]),
-        usd_per_million_sequences=out(b["price"] / (seq_s * 3600.0) * 1e6),
-        usd_per_1k_queries=out(b["price"] / (q_s * 3600.0) * 1e3), assumptions=assumptions,
+        usd_per_million_sequences=out(usd_seq), usd_per_1k_queries=out(usd_q),
+        throughput_low_factor=out(lo), throughput_high_factor=out(hi),
+        assumptions=assumptions,
     )  # fmt: skip
 
 
@@ -1276,6 +1506,12 @@ class RecommenderSpec:
         return float(self.dcn_layers * (2 * w * self.dcn_rank + w))
 
     @property
+    def n_layers(self) -> int:
+        """Layers one batch launches: the embedding gather, the MLPs' and the cross layers."""
+        return (1 + len(self.bottom_mlp) - 1 + len(self.top_mlp) - 1
+                + (self.dcn_layers if self.interaction == "dcn" else 1))
+
+    @property
     def n_tables(self) -> int:
         """Number of embedding tables. [count]"""
         return len(self.table_rows)
@@ -1384,9 +1620,22 @@ class RecommenderEstimate(_Table):
     usd_per_gpu_hour: Floats
     usd_per_replica_hour: Floats
     usd_per_1k_requests: Floats
+    throughput_low_factor: Floats = 1.0
+    throughput_high_factor: Floats = 1.0
     assumptions: dict = field(default_factory=dict)
 
     _primary = "samples_per_second"
+    # the nominal 80% range of each figure, read from throughput_{low,high}_factor
+    samples_per_second_low = _RangeEnd()
+    samples_per_second_high = _RangeEnd()
+    batch_latency_s_low = _RangeEnd()
+    batch_latency_s_high = _RangeEnd()
+    requests_per_second_low = _RangeEnd()
+    requests_per_second_high = _RangeEnd()
+    request_latency_s_low = _RangeEnd()
+    request_latency_s_high = _RangeEnd()
+    usd_per_1k_requests_low = _RangeEnd()
+    usd_per_1k_requests_high = _RangeEnd()
     _html_rows = (("GPUs per replica", "n_gpus", ""), ("tables", "tables_gb", "GB"),
                   ("throughput", "samples_per_second", "items/s"),
                   ("batch latency", "batch_latency_s", "s"),
@@ -1396,7 +1645,7 @@ class RecommenderEstimate(_Table):
         "gpu", "n_gpus", "min_gpus", "batch_size", "candidates_per_request", "tables_gb",
         "memory_per_gpu_gb", "samples_per_second", "batch_latency_s", "requests_per_second",
         "request_latency_s", "bound", "usd_per_gpu_hour", "usd_per_replica_hour",
-        "usd_per_1k_requests",
+        "usd_per_1k_requests", *(f"{k}_{e}" for k in _RANGED_RECOMMENDER for e in ("low", "high")),
     )  # fmt: skip
 
     @property
@@ -1417,6 +1666,10 @@ class RecommenderEstimate(_Table):
             f"  {self.candidates_per_request:g} items per request: "
             f"{self.requests_per_second:,.0f} requests/s, {self.usd_per_1k_requests:.3g} USD "
             f"per 1,000 requests at {self.usd_per_replica_hour:,.2f} USD per replica-hour",
+            f"  80% range: {self.samples_per_second_low:,.0f}-{self.samples_per_second_high:,.0f}"
+            f" items/s, {self.usd_per_1k_requests_low:.3g}-{self.usd_per_1k_requests_high:.3g} "
+            "USD per 1,000 requests",
+            f"  efficiency: {a['efficiency']}",
             f"  {a['sharding']}; price: {a['price']}",
             *warning_lines(a),
         ])
@@ -1428,8 +1681,9 @@ def recommender_estimate(spec: RecommenderSpec = DLRM_CRITEO_TB, *, gpu: NamesLi
                          candidates_per_request: Floats = 100, lookups_per_table: Floats = 1,
                          usd_per_gpu_hour: Floats | None = None, pricing: str = "on_demand",
                          cloud: str | None = None,
-                         compute_utilization: Floats = DEFAULT_COMPUTE_UTILIZATION,
-                         bandwidth_utilization: Floats = DEFAULT_BANDWIDTH_UTILIZATION,
+                         compute_utilization: Floats | None = None,
+                         bandwidth_utilization: Floats | None = None, calibrated: bool = True,
+                         efficiency: ServingEfficiency | None = None,
                          usable_memory_fraction: Floats = USABLE_MEMORY_FRACTION,
                          gpu_path: StrPath | None = None,
                          price_path: StrPath | None = None) -> RecommenderEstimate:
@@ -1467,10 +1721,16 @@ def recommender_estimate(spec: RecommenderSpec = DLRM_CRITEO_TB, *, gpu: NamesLi
         ``on_demand`` or ``spot`` price from the catalog.
     cloud : str, optional
         Restrict catalog prices to one provider; default all clouds.
-    compute_utilization : numeric, default 0.6
-        Share of the dense peak the MLPs reach. [unitless, 0-1]
-    bandwidth_utilization : numeric, default 0.8
-        Share of the memory bandwidth the lookups reach. [unitless, 0-1]
+    compute_utilization : numeric, optional
+        Share of the dense peak the MLPs reach [unitless, 0-1]; default the
+        calibrated model's (u_c at B rows), 0.6 with ``calibrated=False``.
+    bandwidth_utilization : numeric, optional
+        Share of the memory bandwidth the lookups reach [unitless, 0-1];
+        default the calibrated model's, 0.8 with ``calibrated=False``.
+    calibrated : bool, default True
+        Apply the serving-efficiency model (as in :func:`estimate`).
+    efficiency : ServingEfficiency, optional
+        Your own model (as in :func:`estimate`).
     usable_memory_fraction : numeric, default 0.9
         Share of GPU memory usable for weights, KV cache and activations. [unitless, 0-1]
     gpu_path : str or Path, optional
@@ -1501,10 +1761,10 @@ def recommender_estimate(spec: RecommenderSpec = DLRM_CRITEO_TB, *, gpu: NamesLi
         raise ValueError(f"{spec.name}: table_rows and embedding_dim must be positive")
     d = normalize_dtype(dtype)
     ed = d if embedding_dtype is None else normalize_dtype(embedding_dtype)
+    cal = _calibration(calibrated, efficiency, compute_utilization, bandwidth_utilization)
     hw = _hardware(gpu, d, usd_per_gpu_hour=usd_per_gpu_hour, cloud=cloud, pricing=pricing,
-                   compute_utilization=compute_utilization,
-                   bandwidth_utilization=bandwidth_utilization, price_path=price_path,
-                   gpu_path=gpu_path)
+                   compute_utilization=cal.u_c, bandwidth_utilization=cal.u_bw,
+                   price_path=price_path, gpu_path=gpu_path)
     names, inv = hw.names, hw.inv
     peak, bw, mem, price, u_c, u_bw = hw.peak, hw.bw, hw.mem, hw.price, hw.u_c, hw.u_bw
     usable = as_fraction("usable_memory_fraction", usable_memory_fraction, allow_zero=False)
@@ -1549,9 +1809,19 @@ def recommender_estimate(spec: RecommenderSpec = DLRM_CRITEO_TB, *, gpu: NamesLi
                          f"{max(np.floor(left.ravel()[i] / per_item), 0):,.0f}")
     fl = spec.flops_per_sample
     gather = spec.rows_per_item * spec.embedding_dim * bytes_per_element(ed)  # bytes per item
+    stack, per_layer = 1.0, 0.0
+    if cal.mode == "calibrated":  # fitted utilisations, a fixed cost per layer, the stack
+        b["u_c"] = cal.eff.compute_utilization(d)
+        b["u_bw"] = cal.eff.bandwidth_max
+        stack, per_layer = cal.eff.stack_factor("recommender"), cal.eff.layer_overhead_s
     t_cmp = b["B"] * fl / (b["u_c"] * b["peak"] * 1e12)
     t_mem = (mlp_bytes + b["B"] * b["lk"] * gather) / (b["u_bw"] * b["bw"])
-    t_batch = np.maximum(t_cmp, t_mem)
+    if cal.mode == "calibrated":  # the gathers (random rows) before the MLPs, + layers
+        t_gather = b["B"] * b["lk"] * gather / (cal.eff.gather_max * b["bw"])
+        t_batch = step_time_s(np.maximum(t_cmp, mlp_bytes / (b["u_bw"] * b["bw"])) + t_gather,
+                              spec.n_layers, per_layer, stack)
+    else:
+        t_batch = np.maximum(t_cmp, t_mem)
     samples = b["ng"] * b["B"] / t_batch
     req_s = samples / b["k"]
     replica_usd_h = b["ng"] * b["price"]
@@ -1575,6 +1845,10 @@ def recommender_estimate(spec: RecommenderSpec = DLRM_CRITEO_TB, *, gpu: NamesLi
         **hw.notes,
         "spec_source": spec.source,
     }  # fmt: skip
+    lo, hi, range_note = _range_factors(cal, hw)
+    assumptions.update(_efficiency_notes(cal, "recommender", range_note))
+    lat = np.ceil(b["k"] / b["B"]) * t_batch
+    usd_req = replica_usd_h / (req_s * 3600.0) * 1e3
     return RecommenderEstimate(
         spec=spec, gpu=gpu_names_like(names, inv, gpu, samples.shape), dtype=d,
         n_gpus=out(b["ng"]), min_gpus=out(b["min_gpus"]), batch_size=out(b["B"]),
@@ -1582,8 +1856,9 @@ def recommender_estimate(spec: RecommenderSpec = DLRM_CRITEO_TB, *, gpu: NamesLi
         mlp_gb=mlp_bytes / 1e9, memory_per_gpu_gb=out((tables_bytes / b["ng"] + mlp_bytes) / 1e9),
         flops_per_sample=fl, bytes_per_sample=gather, samples_per_second=out(samples),
         batch_latency_s=out(t_batch), requests_per_second=out(req_s),
-        request_latency_s=out(np.ceil(b["k"] / b["B"]) * t_batch), bound=str(bound)
+        request_latency_s=out(lat), bound=str(bound)
         if bound.ndim == 0 else bound, usd_per_gpu_hour=out(b["price"]),
         usd_per_replica_hour=out(replica_usd_h),
-        usd_per_1k_requests=out(replica_usd_h / (req_s * 3600.0) * 1e3), assumptions=assumptions,
+        usd_per_1k_requests=out(usd_req), throughput_low_factor=out(lo),
+        throughput_high_factor=out(hi), assumptions=assumptions,
     )  # fmt: skip

@@ -39,8 +39,8 @@ from ._tables import Column, Schema, bundled_path, read_table, stamp
 if TYPE_CHECKING:
     from ._typing import Frame, NDArray, Series, StrPath
 
-__all__ = ["BENCHMARK_SCHEMA", "LLM_ANALYSIS_MODELS", "serving_benchmarks", "serving_report",
-           "summary", "training_report"]
+__all__ = ["BENCHMARK_SCHEMA", "FORWARD_BEFORE", "LLM_ANALYSIS_MODELS", "serving_benchmarks",
+           "serving_forward", "serving_report", "summary", "training_report"]
 
 BENCHMARK_SCHEMA = Schema(
     "serving benchmark",
@@ -65,6 +65,15 @@ BENCHMARK_SCHEMA = Schema(
         Column("published", "float", min=0, min_exclusive=True),
         Column("usable_memory_fraction", "float", required=False, min=0, min_exclusive=True,
                max=1),
+        Column("mean_prompt_tokens", "float", required=False, min=1, max=10_000_000,
+               absent_ok=True),
+        Column("mean_output_tokens", "float", required=False, min=1, max=10_000_000,
+               absent_ok=True),
+        Column("effective_seq_len", "float", required=False, min=0, min_exclusive=True,
+               max=1_000_000, absent_ok=True),
+        Column("items_per_sample", "float", required=False, min=1, max=1_000_000,
+               absent_ok=True),
+        Column("software", required=False, absent_ok=True),
         Column("source"),
     ),
     key=("case",),
@@ -233,36 +242,19 @@ def serving_benchmarks(path: StrPath | None = None) -> Frame:
     return _benchmarks(*stamp(path or bundled_path("serving_benchmarks.csv"))).copy()
 
 
-def _predict(row) -> tuple:
-    """Costkit's roofline prediction of one benchmark row (per its ``metric``) and the batch."""
-    from . import serving as sv
+def _batch_used(row) -> int:
+    """The batch a benchmark row runs at (MLPerf Offline: the largest that fits, at most 1024)."""
+    from .serving_efficiency import _row_batch
 
-    if row.kind == "encoder":
-        e = sv.encoder_estimate(row.model, seq_len=int(row.seq_len), gpu=row.gpu,
-                                dtype=row.dtype, batch_size=int(row.batch_size),
-                                usd_per_gpu_hour=0.0)
-        return float(e.sequences_per_second), int(row.batch_size)
-    if row.kind == "recommender":
-        spec = {"DLRM-v2": sv.DLRM_V2, "DLRM-CriteoTB": sv.DLRM_CRITEO_TB}[row.model]
-        r = sv.recommender_estimate(spec, gpu=row.gpu, dtype=row.dtype, embedding_dtype="fp16",
-                                    batch_size=int(row.batch_size), usd_per_gpu_hour=0.0)
-        return float(r.samples_per_second) / float(r.n_gpus), int(row.batch_size)
-    kw = dict(gpu=row.gpu, n_gpus=int(row.n_gpus), dtype=row.dtype,
-              kv_dtype=row.kv_dtype if _given(row.kv_dtype) else None,
-              prompt_tokens=int(row.prompt_tokens), output_tokens=int(row.output_tokens),
-              n_beams=int(row.n_beams) if _given(row.n_beams) else 1,
-              usable_memory_fraction=(float(row.usable_memory_fraction)
-                                      if _given(row.usable_memory_fraction) else 0.9),
-              usd_per_gpu_hour=0.0)
-    if _given(row.batch_size):
-        batch = int(row.batch_size)
-    else:  # offline: the largest batch that fits, at most 1024
-        probe = sv.estimate(row.model, batch_size=1, **kw)
-        batch = int(max(1, min(1024, probe.max_batch_size)))
-    est = sv.estimate(row.model, batch_size=batch, **kw)
-    value = (est.tokens_per_second if row.metric == "output_tokens_per_s"
-             else est.requests_per_second)
-    return float(value), batch
+    if row.kind != "llm":
+        return int(row.batch_size)
+    llm = dict(gpu=row.gpu, n_gpus=int(row.n_gpus), dtype=row.dtype,
+               kv_dtype=row.kv_dtype if _given(row.kv_dtype) else None,
+               prompt_tokens=int(row.prompt_tokens), output_tokens=int(row.output_tokens),
+               n_beams=int(row.n_beams) if _given(row.n_beams) else 1,
+               usable_memory_fraction=(float(row.usable_memory_fraction)
+                                       if _given(row.usable_memory_fraction) else 0.9))
+    return _row_batch(row, llm)
 
 
 _LLM_ANALYSIS_SERVING = {"Llama-2-7B": "decapoda-research_llama-7b-hf",
@@ -293,14 +285,20 @@ def _peer_serving(row, batch) -> float:
     return per_replica
 
 
-def serving_report(path: StrPath | None = None, *, peers: bool = True) -> Frame:
-    """Per published serving figure: costkit's roofline and its family-calibrated prediction.
+FORWARD_BEFORE = "2024-03-27"
+"""The serving forward check fits on figures published before MLPerf Inference v4.0's date."""
 
-    ``roofline`` is the prediction with costkit's defaults; ``factor`` the
-    median of published / roofline over the *other* rows of the same family
-    (leave-one-out; the median, so one outlier does not move the others);
-    ``calibrated`` = roofline x factor. Ratios are
-    predicted / published. Families with one row get no factor (NaN).
+
+def serving_report(path: StrPath | None = None, *, peers: bool = True) -> Frame:
+    """Per published serving figure: the roofline, the calibrated model in and out of sample.
+
+    ``roofline`` is the plain roofline (``calibrated=False``); ``in_sample``
+    the efficiency model fitted on every row
+    (:func:`costkit.serving_efficiency.fit`); ``calibrated`` the row predicted
+    by the model fitted *without* it (leave-one-out), with ``low`` / ``high``
+    its nominal 80% range from the other rows' leave-one-out residuals and
+    ``covered`` whether the published figure lies in it. Ratios are
+    predicted / published. ``vendor`` is the GPU's.
 
     Parameters
     ----------
@@ -312,28 +310,29 @@ def serving_report(path: StrPath | None = None, *, peers: bool = True) -> Frame:
     Returns
     -------
     DataFrame
-        Per published serving figure: costkit's roofline and its family-calibrated
-        prediction.
+        Per published serving figure: the roofline and the calibrated prediction in and out
+        of sample, with its range.
 
     Examples
     --------
     >>> r = serving_report(peers=False)
-    >>> bool((r["calibrated_ratio"] > 0).all())
-    True
+    >>> bool((r["calibrated_ratio"] > 0).all()), 0.5 < float(r["covered"].mean()) <= 1
+    (True, True)
     """
+    from . import serving_efficiency as se
+    from .catalog import gpu as lookup
+
     df = serving_benchmarks(path)
-    predictions = [_predict(r) for r in df.itertuples()]
-    df["roofline"] = [p for p, _ in predictions]
-    df["batch_used"] = [b for _, b in predictions]
+    df["vendor"] = [lookup(g).vendor for g in df["gpu"]]
+    df["batch_used"] = [_batch_used(r) for r in df.itertuples()]
+    df["roofline"] = se.predict_rows(df, None)
     df["roofline_ratio"] = df["roofline"] / df["published"]
-    log = np.log(df["published"] / df["roofline"])
-    factors = []
-    for i, fam in enumerate(df["family"]):
-        others = log[(df["family"] == fam) & (df.index != df.index[i])]
-        factors.append(float(np.exp(np.median(others))) if len(others) else float("nan"))
-    df["factor"] = factors
-    df["calibrated"] = df["roofline"] * df["factor"]
+    loo = se.leave_one_out(df)
+    df["in_sample"] = loo["in_sample"]
+    df["in_sample_ratio"] = df["in_sample"] / df["published"]
+    df["calibrated"], df["low"], df["high"] = loo["loo"], loo["low"], loo["high"]
     df["calibrated_ratio"] = df["calibrated"] / df["published"]
+    df["covered"] = loo["covered"]
     if peers:
         try:
             import llm_analysis  # noqa: F401
@@ -346,6 +345,41 @@ def serving_report(path: StrPath | None = None, *, peers: bool = True) -> Frame:
             df["llm_analysis"] = [_peer_serving(r, int(b)) for r, b in
                                   zip(df.itertuples(), df["batch_used"], strict=True)]
         df["llm_analysis_ratio"] = df["llm_analysis"] / df["published"]
+    return df
+
+
+def serving_forward(path: StrPath | None = None, *, before: str = FORWARD_BEFORE) -> Frame:
+    """The serving forward check: fit on figures published before ``before``, predict the rest.
+
+    With the default, the model is fitted on MLPerf v3.1 and the vendor tables
+    of 2023 and predicts MLPerf v4.0 (its published figures never seen).
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        Your own benchmark table; default ``data/serving_benchmarks.csv``.
+    before : str, default "2024-03-27"
+        The first publication date predicted (YYYY-MM-DD).
+
+    Returns
+    -------
+    DataFrame
+        The later rows with ``predicted``, ``low``, ``high``, ``ratio`` and ``covered``.
+
+    Examples
+    --------
+    >>> f = serving_forward()
+    >>> sorted(f["round"].unique())
+    ['v4.0']
+    """
+    from . import serving_efficiency as se
+
+    r = se.forward(serving_benchmarks(path), before)
+    df = r["rows"].copy()
+    df["predicted"], df["low"], df["high"] = r["predicted"], r["low"], r["high"]
+    df["ratio"] = df["predicted"] / df["published"]
+    df["covered"] = r["covered"]
+    df.attrs["model"] = repr(r["model"])
     return df
 
 
@@ -384,23 +418,43 @@ def _format_training(c) -> str:
     return "\n".join(lines)
 
 
-def _format_serving(df) -> str:
+def _format_serving(df, fwd) -> str:
+    from . import serving_efficiency as se
+
     peer = "llm_analysis_ratio" in df
-    lines = ["Serving throughput: published figures against costkit",
-             f"{'case':<40}{'published':>11}{'roofline':>9}{'factor':>8}{'calibrated':>11}"
-             + ("  llm-analysis" if peer else "")]
+    lines = ["Serving throughput: published figures (MLPerf Inference up to v4.0, vendor tables "
+             "before 2024-07-01) against costkit",
+             f"{'case':<40}{'published':>11}{'roofline':>9}{'in-sample':>10}{'LOO':>7}"
+             f"{'80% range':>14}" + ("  llm-analysis" if peer else "")]
     for r in df.itertuples():
         tail = ""
         if peer and r.llm_analysis_ratio == r.llm_analysis_ratio:
             tail = f"{r.llm_analysis_ratio:>14.2f}"
         lines.append(f"{r.case[:39]:<40}{r.published:>11,.1f}{r.roofline_ratio:>9.3g}"
-                     f"{r.factor:>8.3g}{r.calibrated_ratio:>11.2f}{tail}")
-    lines.append("(ratios are predicted / published; factor from the family's other rows)")
-    for fam, g in df.groupby("family", sort=False):
-        raw, cal = summary(g["roofline_ratio"]), summary(g["calibrated_ratio"])
-        lines.append(f"{fam:<26} n={raw['n']}: roofline median ratio {raw['median_ratio']:.2f}, "
-                     f"calibrated (leave-one-out) {cal['median_ratio']:.2f}, within ±25% "
-                     f"{cal['within_25pct']:.0%}")
+                     f"{r.in_sample_ratio:>10.2f}{r.calibrated_ratio:>7.2f}"
+                     f"{r.low / r.published:>8.2f}-{r.high / r.published:<5.2f}"
+                     f"{'' if r.covered else ' out'}{tail}")
+    lines.append(f"(ratios are predicted / published; the model: {se.default()!r})")
+    for key in ("family", "vendor"):
+        for name, g in df.groupby(key, sort=False):
+            raw, cal = summary(g["roofline_ratio"]), summary(g["calibrated_ratio"], g["covered"])
+            lines.append(f"{key} {name:<27} n={raw['n']:>2}: roofline median ratio "
+                         f"{raw['median_ratio']:.2f}; calibrated (leave-one-out) "
+                         f"{cal['median_ratio']:.2f}, within ±25% {cal['within_25pct']:.0%}, "
+                         f"80% range covers {cal['coverage_80']:.0%}")
+    s_all = summary(df["calibrated_ratio"], df["covered"])
+    lines.append(f"all {s_all['n']} rows, leave-one-out: median |error| "
+                 f"{s_all['median_abs_error']:.1%}, within ±25% {s_all['within_25pct']:.0%}, "
+                 f"nominal 80% ranges cover {s_all['coverage_80']:.0%}")
+    f = summary(fwd["ratio"], fwd["covered"])
+    lines += [f"forward check: fitted on the {len(df) - len(fwd)} figures published before "
+              f"{FORWARD_BEFORE} (MLPerf v3.1, the 2023 vendor tables), predicting the "
+              f"{f['n']} MLPerf v4.0 figures:"]
+    for r in fwd.itertuples():
+        lines.append(f"  {r.case[:38]:<40}{r.ratio:>6.2f}  range {r.low / r.published:.2f}-"
+                     f"{r.high / r.published:.2f}{'' if r.covered else ' out'}")
+    lines.append(f"  median ratio {f['median_ratio']:.2f}, median |error| "
+                 f"{f['median_abs_error']:.1%}, 80% ranges cover {f['coverage_80']:.0%}")
     if peer:
         s = summary(df["llm_analysis_ratio"])
         mine = summary(df.loc[df["llm_analysis_ratio"].notna(), "calibrated_ratio"])
@@ -426,7 +480,7 @@ def main(argv=None) -> int:
           f"leave-one-out median |error| {six['median_abs_error']:.1%}, within ±25% "
           f"{six['within_25pct']:.0%}, coverage {six['coverage_80']:.0%}")
     print()
-    print(_format_serving(serving_report(peers=not args.no_peers)))
+    print(_format_serving(serving_report(peers=not args.no_peers), serving_forward()))
     return 0
 
 

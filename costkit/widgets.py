@@ -500,9 +500,18 @@ def serving_summary_html(est: ServingEstimate, plan: CapacityPlan) -> str:
     >>> serving_summary_html(est, plan(traffic_profile(2e6), est)).startswith("<")
     True
     """
+    ranged = "monthly_cost_usd_low" in plan.summary
+
+    def cost(r):
+        if not ranged:
+            return f"{r.monthly_cost_usd:,.0f}"
+        high = ("SLO unmet" if r.monthly_cost_usd_high != r.monthly_cost_usd_high
+                else f"{r.monthly_cost_usd_high:,.0f}")
+        return f"{r.monthly_cost_usd:,.0f} ({r.monthly_cost_usd_low:,.0f}-{high})"
+
     rows = "".join(
         f"<tr><td>{_e(s)}</td><td>{r.replica_hours_per_month:,.0f}</td>"
-        f"<td>{r.monthly_cost_usd:,.0f}</td><td>{r.usd_per_1k_requests:.4g}</td>"
+        f"<td>{cost(r)}</td><td>{r.usd_per_1k_requests:.4g}</td>"
         f"<td>{r.mean_utilization:.0%}</td></tr>"
         for s, r in plan.summary.iterrows())
     return (
@@ -511,10 +520,15 @@ def serving_summary_html(est: ServingEstimate, plan: CapacityPlan) -> str:
         f"request {est.request_latency_s:,.2f} s; {est.tokens_per_second:,.0f} output tokens/s; "
         f"{est.usd_per_million_tokens:,.3f} USD per 1M output tokens when busy; "
         f"max batch {est.max_batch_size:g}</p>"
+        f"<p>80% range: {est.tokens_per_second_low:,.0f}-{est.tokens_per_second_high:,.0f} "
+        f"output tokens/s, TPOT {est.tpot_s_low * 1e3:,.1f}-{est.tpot_s_high * 1e3:,.1f} ms, "
+        f"{est.usd_per_million_tokens_low:,.3f}-{est.usd_per_million_tokens_high:,.3f} USD per "
+        f"1M output tokens ({_e(est.assumptions['efficiency'].split(':')[0])})</p>"
         f"<p><b>Traffic</b>: peak {plan.hourly['requests_per_second'].max():,.1f} requests/s, "
         f"{plan.hourly['replicas_needed'].max():g} replicas at peak "
         f"(SLO: {plan.assumptions['slo']})</p>"
-        "<table><tr><th>strategy</th><th>replica-h/month</th><th>USD/month</th>"
+        "<table><tr><th>strategy</th><th>replica-h/month</th><th>USD/month"
+        + (" (80% range)" if ranged else "") + "</th>"
         "<th>USD/1k requests</th><th>utilisation</th></tr>" + rows + "</table>"
         f"<p>cheapest: <b>{_e(plan.cheapest)}</b> ({plan.reserved_replicas} reserved replicas)</p>"
     )

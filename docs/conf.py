@@ -95,13 +95,15 @@ def _validation() -> None:
     from costkit import validation as v
 
     train = v._format_training(v.training_report(peers=False))
-    serve = v._format_serving(v.serving_report(peers=False))
+    serve = v._format_serving(v.serving_report(peers=False), v.serving_forward())
     text = ["# Validation", "",
             "How far costkit's estimates are from published figures, computed when this page was "
             "built (`make validate` prints the same, with the peer model llm-analysis beside "
             "it). Training: every published run predicted by a model fitted on the *other* runs "
-            "(leave-one-out), with the nested 80% interval. Serving: the roofline, then a "
-            "per-family factor fitted on the family's other rows.", "",
+            "(leave-one-out), with the nested 80% interval. Serving: the plain roofline, the "
+            "serving-efficiency model (costkit.serving_efficiency) in sample and leave-one-out "
+            "with its nominal 80% range, summaries per family and per vendor, and the forward "
+            "check (fitted before MLPerf v4.0, predicting v4.0).", "",
             "## Training runs", "", "```text", train, "```", "",
             "## Serving benchmarks", "", "```text", serve, "```", ""]
     (HERE / "generated" / "validation.md").write_text("\n".join(text))

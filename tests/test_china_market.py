@@ -31,14 +31,15 @@ def test_h20_decode_time_per_token_by_hand():
     t_cmp = (2 * 6_607_343_616 + 4 * 32 * 576 * 4_096) / (0.6 * 148e12)
     assert t_mem == pytest.approx(4.2240e-3, rel=1e-4) and t_cmp < t_mem / 20
     est = serving.estimate("llama-2-7b", gpu="H20", dtype="fp16", batch_size=1,
-                           prompt_tokens=512, output_tokens=128, usd_per_gpu_hour=1.0)
+                           prompt_tokens=512, output_tokens=128, calibrated=False,
+                           usd_per_gpu_hour=1.0)
     assert est.tpot_s == pytest.approx(t_mem, rel=1e-9)
     assert est.decode_bound == "memory"
 
 
 def test_h20_is_quicker_to_decode_and_slower_to_prefill_than_the_h100():
     kw = dict(dtype="fp16", batch_size=1, prompt_tokens=512, output_tokens=128,
-              usd_per_gpu_hour=1.0)
+              calibrated=False, usd_per_gpu_hour=1.0)
     h20 = serving.estimate("llama-2-7b", gpu="H20", **kw)
     h100 = serving.estimate("llama-2-7b", gpu="H100-SXM", **kw)
     assert h20.tpot_s / h100.tpot_s == pytest.approx(3.35 / 4.0, rel=1e-9)  # bandwidth ratio

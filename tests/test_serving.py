@@ -69,7 +69,7 @@ def test_prefill_is_compute_bound_by_hand():
     n, L, d, P = 6_738_415_616 - 32_000 * 4096, 32, 4096, 2048
     flops = 2 * n * P + 2 * L * P * P * d
     e = sv.estimate("llama-2-7b", gpu="H100-SXM", prompt_tokens=P, output_tokens=1,
-                    usd_per_gpu_hour=2.0)
+                    calibrated=False, usd_per_gpu_hour=2.0)
     assert e.ttft_s == pytest.approx(flops / (0.6 * 989.5e12))
     assert e.request_latency_s == e.ttft_s          # one output token: the prefill makes it
 
@@ -86,8 +86,10 @@ def test_throughput_and_cost_chain_by_hand():
 
 
 def test_tensor_parallel_splits_weights_and_multiplies_price():
-    one = sv.estimate("llama-2-7b", gpu="H100-SXM", n_gpus=1, usd_per_gpu_hour=2.0)
-    two = sv.estimate("llama-2-7b", gpu="H100-SXM", n_gpus=2, usd_per_gpu_hour=2.0)
+    one = sv.estimate("llama-2-7b", gpu="H100-SXM", n_gpus=1, usd_per_gpu_hour=2.0,
+                      calibrated=False)
+    two = sv.estimate("llama-2-7b", gpu="H100-SXM", n_gpus=2, usd_per_gpu_hour=2.0,
+                      calibrated=False)
     # half the time, plus two all-reduces per layer of one token's 4096 x 2 bytes, each GPU
     # sending 2 x 1/2 of it over 450 GB/s (half of NVLink's 900 two-way)
     assert two.tpot_s == pytest.approx(one.tpot_s / 2 + 2 * 32 * 4096 * 2 * 1.0 / 450e9)
@@ -97,9 +99,12 @@ def test_tensor_parallel_splits_weights_and_multiplies_price():
 
 
 def test_quantised_dtypes_change_bytes_and_peak_through_the_catalog():
-    base = sv.estimate("llama-2-7b", gpu="H100-SXM", dtype="fp16", usd_per_gpu_hour=2.0)
-    fp8 = sv.estimate("llama-2-7b", gpu="H100-SXM", dtype="fp8", usd_per_gpu_hour=2.0)
-    int4 = sv.estimate("llama-2-7b", gpu="H100-SXM", dtype="int4", usd_per_gpu_hour=2.0)
+    base = sv.estimate("llama-2-7b", gpu="H100-SXM", dtype="fp16",
+                       calibrated=False, usd_per_gpu_hour=2.0)
+    fp8 = sv.estimate("llama-2-7b", gpu="H100-SXM", dtype="fp8",
+                       calibrated=False, usd_per_gpu_hour=2.0)
+    int4 = sv.estimate("llama-2-7b", gpu="H100-SXM", dtype="int4",
+                       calibrated=False, usd_per_gpu_hour=2.0)
     assert fp8.weights_gb == pytest.approx(base.weights_gb / 2)
     assert int4.weights_gb == pytest.approx(base.weights_gb / 4)
     assert fp8.kv_cache_bytes_per_token == base.kv_cache_bytes_per_token   # 16-bit cache
@@ -108,7 +113,8 @@ def test_quantised_dtypes_change_bytes_and_peak_through_the_catalog():
     assert int4.ttft_s == pytest.approx(base.ttft_s)  # same FLOPs, same peak
     assert int4.tpot_s < fp8.tpot_s < base.tpot_s     # fewer bytes per step
     with pytest.raises(ValueError, match="no dense fp8 peak"):
-        sv.estimate("llama-2-7b", gpu="A100-80GB", dtype="fp8", usd_per_gpu_hour=2.0)
+        sv.estimate("llama-2-7b", gpu="A100-80GB", dtype="fp8",
+                       calibrated=False, usd_per_gpu_hour=2.0)
 
 
 def test_catalog_price_is_the_default():
@@ -150,7 +156,7 @@ def test_a_tied_output_head_is_streamed():
 def test_llm_throughput_close_to_tensorrt_llm(gpu, dtype, kv, batch, p, o, published, tol):
     e = sv.estimate("llama-2-7b", gpu=gpu, dtype=dtype, kv_dtype=kv, batch_size=batch,
                     prompt_tokens=p, output_tokens=o, usable_memory_fraction=1.0,
-                    usd_per_gpu_hour=2.0)
+                    calibrated=False, usd_per_gpu_hour=2.0)
     assert e.tokens_per_second == pytest.approx(published, rel=tol)
 
 
@@ -160,7 +166,7 @@ def test_llm_throughput_close_to_tensorrt_llm(gpu, dtype, kv, batch, p, o, publi
 ])  # fmt: skip
 def test_encoder_throughput_close_to_tensorrt(model, seq, published_ms):
     got = sv.encoder_throughput(model, seq_len=seq, batch_size=128, gpu="A100-40GB",
-                                usd_per_gpu_hour=2.0)
+                                calibrated=False, usd_per_gpu_hour=2.0)
     assert got == pytest.approx(128 / (published_ms / 1e3), rel=0.10)
 
 
@@ -242,7 +248,7 @@ def test_encoder_flops_per_sequence_by_hand():
     n_dense = 109_482_240 - (30_522 + 512 + 2) * 768
     want = 2 * n_dense * 128 + 4 * 12 * 128**2 * 768
     e = sv.encoder_estimate("bert-base", seq_len=128, batch_size=128, gpu="A100-40GB",
-                            usd_per_gpu_hour=2.0)
+                            calibrated=False, usd_per_gpu_hour=2.0)
     assert e.flops_per_sequence == pytest.approx(want)
     assert e.sequences_per_second == pytest.approx(128 / (128 * want / (0.6 * 312e12)))
     assert e.bound == "compute"
@@ -258,7 +264,7 @@ def test_cross_encoder_cost_per_1k_queries_by_hand():
 
 def test_small_batches_are_bandwidth_bound():
     e = sv.encoder_estimate("bert-large", seq_len=16, batch_size=1, gpu="L4",
-                            usd_per_gpu_hour=1.0)
+                            calibrated=False, usd_per_gpu_hour=1.0)
     assert e.bound == "memory"
     assert e.batch_latency_s == pytest.approx(
         (335_141_888 - (30_522 + 512 + 2) * 1024) * 2 / (0.8 * 0.3e12))
@@ -354,7 +360,10 @@ def test_wrong_kind_of_model_is_an_error():
 def test_repr_prints_the_assumptions():
     text = repr(sv.estimate("llama-2-7b", batch_size=8))
     assert "TTFT" in text and "USD per 1M output tokens" in text and "median on_demand" in text
-    assert "compute 0.6, bandwidth 0.8" in text
+    assert "calibrated: u_c" in text and "80% range" in text
+    assert "leave-one-out" in sv.estimate("llama-2-7b", batch_size=8).assumptions["range"]
+    roof = repr(sv.estimate("llama-2-7b", batch_size=8, calibrated=False))
+    assert "compute 0.6, bandwidth 0.8" in roof and "pure roofline" in roof
     assert "sequences/s per GPU" in repr(sv.encoder_estimate("bert-base"))
     assert "at least 1 to hold the tables" in repr(sv.recommender_estimate(gpu="H100-SXM"))
 
@@ -373,14 +382,14 @@ def test_new_catalog_models_follow_from_their_shapes():
 
 def test_encoder_from_params_alone_leaves_attention_out():
     e = sv.encoder_estimate(params=1e8, seq_len=128, gpu="A100-80GB", batch_size=64,
-                            usd_per_gpu_hour=2.0)
+                            calibrated=False, usd_per_gpu_hour=2.0)
     assert e.flops_per_sequence == 2 * 1e8 * 128
     assert "attention term left out" in e.assumptions["flop_count"]
     assert sv.encoder_throughput(params=1e8, seq_len=128, gpu="A100-80GB", dtype="fp16",
-                                 usd_per_gpu_hour=2.0) == pytest.approx(
+                                 calibrated=False, usd_per_gpu_hour=2.0) == pytest.approx(
         0.6 * 312e12 / (2 * 1e8 * 128))
     with pytest.raises(ValueError, match="together"):
-        sv.encoder_estimate(params=1e8, n_layers=12, usd_per_gpu_hour=1.0)
+        sv.encoder_estimate(params=1e8, n_layers=12, calibrated=False, usd_per_gpu_hour=1.0)
 
 
 def test_flagged_scalar_says_it_does_not_fit():

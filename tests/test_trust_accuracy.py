@@ -195,7 +195,8 @@ def test_beam_search_prefills_once_and_decodes_per_beam():
 
 
 def test_bert_at_an_effective_length_by_hand():
-    kw = dict(seq_len=384, batch_size=256, gpu="H100", dtype="int8", usd_per_gpu_hour=1.0)
+    kw = dict(seq_len=384, batch_size=256, gpu="H100", dtype="int8", usd_per_gpu_hour=1.0,
+              calibrated=False)
     padded = sv.encoder_estimate("bert-large", **kw)
     unpadded = sv.encoder_estimate("bert-large", effective_seq_len=192, **kw)
     m = ck.model("bert-large")
@@ -211,7 +212,7 @@ def test_bert_at_an_effective_length_by_hand():
 
 def test_tensor_parallel_all_reduce_by_hand():
     kw = dict(gpu="H100-SXM", batch_size=32, prompt_tokens=512, output_tokens=128,
-              usd_per_gpu_hour=1.0)
+              usd_per_gpu_hour=1.0, calibrated=False)
     tp4 = sv.estimate("llama-2-70b", n_gpus=4, **kw)
     free = sv.estimate("llama-2-70b", n_gpus=4, **kw, all_reduce_latency_s=0.0)
     assert tp4.tpot_s == free.tpot_s

@@ -11,6 +11,8 @@ import sys
 
 import pytest
 
+from costkit.scenario import Scenario
+
 from .conftest import ROOT
 
 pytestmark = pytest.mark.browser
@@ -180,5 +182,7 @@ def test_html_report_opens_with_every_section(page, tmp_path, shots):
     assert charts.count() >= 6
     box = charts.first.bounding_box()
     assert box["width"] > 200 and box["height"] > 100
-    assert "1,502,003" in page.locator("section#summary").inner_text()
+    case = Scenario.from_yaml(ROOT / "examples" / "ecommerce.yaml").evaluate(draws=0)
+    npv = f"{case.table.loc['LLM rewriter + re-ranker', 'npv_usd']:,.0f}"
+    assert npv in page.locator("section#summary").inner_text()
     page.screenshot(path=str(shots / "report.png"), full_page=True)

@@ -1,0 +1,856 @@
+"""Serving efficiency: the share of the roofline a serving stack reaches, fitted on benchmarks.
+
+The roofline of :mod:`costkit.serving` says how fast a pass *could* run; a
+real engine reaches a share of each roof, runs its kernels one after
+another and cannot go below the launch time of its layers. costkit models
+that with five physical terms and one per software stack::
+
+    u_c        = c_max (x f_8 for fp8 / int8 matmuls)  share of the dense peak FLOP/s reached
+    u_bw       = b_max (g_max for random-row gathers)  share of the peak bandwidth reached
+    t_roofline = sum over the pass's kernels (matmuls, attention, gathers) of
+                 max(FLOPs / (u_c·peak), bytes / (u_bw·BW)),  + 2·L·t_ar with tensor parallelism
+    t_pass     = max(t_roofline, L·t_layer) / s_stack                                    [s]
+
+for one pass (a prefill, a decode step, an encoder or recommender batch) of
+a model of L layers. The matmuls stream the weights and the attention reads
+the KV cache in separate kernels, so each takes its own roofline and the
+pass their sum. ``t_layer`` [s] is the shortest time a layer takes (its
+kernel launches and one wave of thread blocks): the floor that makes a
+batch-1 encoder slower than its roofline. ``t_ar`` [s] is the latency of one
+all-reduce. ``f_8`` is the share of the 8-bit tensor-core peak reached
+relative to the 16-bit one (scaling, dequantisation, attention kept in 16
+bits). ``s_stack`` is the software stack's speed relative to the reference
+stack (NVIDIA's TensorRT-LLM, ``s = 1``): an older stack, or an encoder /
+recommender engine, gets its own factor from its rows.
+
+What a published figure counts is read from the benchmark table, never
+fitted: MLPerf BERT skips padding (``effective_seq_len``: 177 of 384 tokens
+in SQuAD v1.1), an MLPerf DLRM sample is a query of 270 user-item pairs
+(``items_per_sample``), MLPerf GPT-J's mean lengths are shorter than its
+maxima (``mean_prompt_tokens``, ``mean_output_tokens``).
+
+Fit and ranges
+--------------
+:func:`fit` chooses the terms on a grid by least absolute deviations in log
+throughput (one outlier moves it little), each stack factor the median log
+residual of its rows. A term no row can see keeps its documented default
+(the gathers at the streaming share without a recommender row, no
+all-reduce latency without a tensor-parallel row). Only the evidence the
+issue allows is used: ``data/serving_benchmarks.csv`` (MLPerf Inference up
+to v4.0, vendor tables published before 2024-07-01); :func:`fit` refuses
+rows published later. The nominal 80% range of every estimate is the 10th
+to 90th percentile of the *leave-one-out* log residuals (each row predicted
+by the model fitted without it), widened in quadrature for a GPU generation
+(architecture) without a row by the spread between generations, and for a
+vendor without a row by a further ``VENDOR_SIGMA`` (no evidence sets it: an
+assumption, printed). :func:`default` is the fit on the bundled table,
+stored in ``data/serving_efficiency.csv`` (the fit takes a few seconds; a
+test checks that refitting gives the stored numbers).
+
+References
+----------
+- [1] Williams, Waterman and Patterson, "Roofline", CACM 52(4), 2009.
+- [2] See, Liu and Manning, "Get To The Point: Summarization with
+  Pointer-Generator Networks", ACL 2017 (CNN/DailyMail lengths).
+- [3] Zeng et al., "Boosting Distributed Training Performance of the Unpadded
+  BERT Model", arXiv:2208.08124, 2022 (SQuAD v1.1 padding).
+- [4] mlcommons/inference, ``recommendation/dlrm_v2`` (the aggregation trace).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from ._typing import Floats, Frame, StrPath
+
+__all__ = ["CUTOFF_DATE", "REFERENCE_STACK", "VENDOR_SIGMA", "ServingEfficiency",
+           "default", "fit", "forward", "leave_one_out", "predict_rows", "read", "step_time_s",
+           "to_rows", "write"]
+
+CUTOFF_DATE = "2024-07-01"
+"""Evidence published on or after this date is kept out of the fit (it measures the model
+forward)."""
+
+REFERENCE_STACK = "TensorRT-LLM"
+"""The software stack whose speed factor is 1 by definition."""
+
+VENDOR_SIGMA = float(np.log(2.0) / 1.2816)
+"""One-sigma log spread added for a vendor with no published row [unitless]: an assumption
+(a factor of 2 either way at the 80% level); no evidence allowed by the cut-off sets it."""
+
+EIGHT_BIT = ("fp8", "int8")
+"""Compute types whose tensor-core peak is reached at its own share (``eight_bit_factor``)."""
+
+_Z80 = 1.2816  # the standard normal's 90th percentile: an 80% two-sided interval
+
+# the grid the fit searches: c_max, t_layer [s], b_max, f_8
+_GRID_C = np.linspace(0.3, 1.0, 8)
+_GRID_8 = np.linspace(0.6, 1.0, 5)
+_GRID_B = np.linspace(0.5, 1.0, 8)
+_GRID_L = np.concatenate([[0.0], np.geomspace(1e-6, 64e-6, 7)])
+_GRID_A = np.array([0.0, 3e-6, 6e-6, 12e-6, 25e-6])
+_GRID_G = np.concatenate([np.geomspace(0.05, 0.6, 6), [1.0]])  # gathers / streaming
+
+
+def step_time_s(roofline_s: Floats, n_layers: Floats, layer_floor_s: Floats,
+                stack_factor: Floats = 1.0) -> Floats:
+    """Time of one pass: its roofline time, at least its layers' floor, at the stack's speed. [s]
+
+    ``t = max(t_roofline, L·t_layer) / s_stack``: a pass of L layers cannot take
+    less than L launches of its kernels however small the batch (the floor binds
+    only for tiny passes, e.g. a batch-1 encoder), and the stack runs it at
+    ``s_stack`` times the reference stack's speed.
+
+    Parameters
+    ----------
+    roofline_s : numeric
+        The pass's roofline time at the achieved utilisations. [s]
+    n_layers : numeric
+        Layers the pass launches, L. [count]
+    layer_floor_s : numeric
+        The shortest time one layer takes, t_layer. [s]
+    stack_factor : numeric, default 1.0
+        The software stack's speed relative to the reference. [unitless]
+
+    Returns
+    -------
+    numeric
+        Time of one pass. [s]
+
+    Examples
+    --------
+    A batch-1 BERT-base pass whose roofline is 0.12 ms, 12 layers of at least 45 us:
+
+    >>> round(float(step_time_s(0.12e-3, 12, 45e-6)) * 1e3, 2)
+    0.54
+    """
+    return np.maximum(roofline_s, n_layers * layer_floor_s) / stack_factor
+
+
+def _fmt(x) -> str:
+    """A parameter for printing: its value, or 'per configuration' for an array of them."""
+    return f"{float(x):.3g}" if np.size(x) == 1 else "(per configuration)"
+
+
+@dataclass(frozen=True, repr=False)
+class ServingEfficiency:
+    """A fitted serving-efficiency model: its parameters, its evidence and its ranges.
+
+    ``compute_max`` (c_max) and ``bandwidth_max`` (b_max) set the
+    utilisations, ``eight_bit_factor`` (f_8) the 8-bit matmuls' share,
+    ``layer_overhead_s`` (t_layer) [s] the fixed cost of a layer; ``stacks`` maps each
+    software stack to its speed factor; ``default_stack`` names the stack an
+    estimate of each kind (llm, encoder, recommender) uses. ``residual_low``,
+    ``residual_mid`` and ``residual_high`` are the 10th, 50th and 90th
+    percentiles of the leave-one-out log residuals ln(published / predicted);
+    ``generation_sigma`` is the spread between GPU generations, added for one
+    without evidence, ``vendor_sigma`` for a vendor without evidence.
+    """
+
+    compute_max: Any
+    layer_overhead_s: Any
+    bandwidth_max: Any
+    eight_bit_factor: Any = 1.0
+    all_reduce_latency_s: Any = 0.0
+    gather_max: Any = 1.0
+    stacks: dict = field(default_factory=lambda: {REFERENCE_STACK: 1.0})
+    default_stack: dict = field(default_factory=lambda: {"llm": REFERENCE_STACK,
+                                                         "encoder": REFERENCE_STACK,
+                                                         "recommender": REFERENCE_STACK})
+    residual_low: float = 0.0
+    residual_mid: float = 0.0
+    residual_high: float = 0.0
+    generation_sigma: float = 0.0
+    vendor_sigma: float = VENDOR_SIGMA
+    roofline_low: float = 0.0
+    roofline_mid: float = 0.0
+    roofline_high: float = 0.0
+    vendors: tuple = ()
+    architectures: tuple = ()
+    n_rows: int = 0
+    fitted_on: str = ""
+
+    def compute_utilization(self, dtype: str = "fp16") -> Floats:
+        """The share u_c of the dense peak that matmuls in ``dtype`` reach. [unitless]
+
+        ``c_max``, times ``f_8`` for fp8 and int8.
+
+        Parameters
+        ----------
+        dtype : str, default "fp16"
+            The matmuls' data type (a normalised name: fp16, bf16, fp8, int8 ...).
+
+        Returns
+        -------
+        numeric
+            The share of the dense peak FLOP/s reached. [unitless, 0-1]
+
+        Examples
+        --------
+        >>> e = ServingEfficiency(compute_max=0.6, layer_overhead_s=0.0, bandwidth_max=0.8,
+        ...                       eight_bit_factor=0.5)
+        >>> e.compute_utilization("fp16"), e.compute_utilization("fp8")
+        (0.6, 0.3)
+        """
+        return self.compute_max * (self.eight_bit_factor if dtype in EIGHT_BIT else 1.0)
+
+    def stack_factor(self, kind: str) -> float:
+        """The speed of the software stack an estimate of ``kind`` uses. [unitless]
+
+        Parameters
+        ----------
+        kind : {"llm", "encoder", "recommender"}
+            The estimate's kind.
+
+        Returns
+        -------
+        float
+            The stack's speed relative to the reference stack (TensorRT-LLM = 1). [unitless]
+
+        Examples
+        --------
+        >>> default().stack_factor("llm")
+        1.0
+        """
+        return float(self.stacks[self.default_stack[kind]])
+
+    def range_factors(self, vendors: list | tuple, architectures: list | tuple) -> tuple:
+        """Low and high multipliers of throughput for GPUs of these vendors / generations.
+
+        ``exp(q10)`` and ``exp(q90)`` of the leave-one-out residuals, widened in
+        quadrature where the generation or vendor has no row.
+
+        Parameters
+        ----------
+        vendors : sequence of str
+            Each GPU's vendor (``costkit.gpu(name).vendor``).
+        architectures : sequence of str
+            Each GPU's generation (``costkit.gpu(name).architecture``).
+
+        Returns
+        -------
+        tuple of ndarray
+            (low, high) multipliers of the central throughput, aligned with the inputs.
+            [unitless]
+
+        Examples
+        --------
+        >>> lo, hi = default().range_factors(["NVIDIA", "AMD"], ["Hopper", "CDNA 3"])
+        >>> bool(hi[1] / lo[1] > hi[0] / lo[0])  # a vendor without evidence: wider
+        True
+        """
+        v = np.asarray(vendors, dtype=object)
+        a = np.asarray(architectures, dtype=object)
+        extra = (np.where(np.isin(a, self.architectures), 0.0, self.generation_sigma) ** 2
+                 + np.where(np.isin(v, self.vendors), 0.0, self.vendor_sigma) ** 2)
+        lo = self.residual_mid - np.hypot(self.residual_mid - self.residual_low,
+                                          _Z80 * np.sqrt(extra))
+        hi = self.residual_mid + np.hypot(self.residual_high - self.residual_mid,
+                                          _Z80 * np.sqrt(extra))
+        return np.exp(lo), np.exp(hi)
+
+    def notes(self, kind: str) -> dict:
+        """The assumptions an estimate of ``kind`` prints (the model and its range).
+
+        Parameters
+        ----------
+        kind : {"llm", "encoder", "recommender"}
+            The estimate's kind.
+
+        Returns
+        -------
+        dict
+            ``efficiency`` and ``range`` lines.
+
+        Examples
+        --------
+        >>> sorted(default().notes("encoder"))
+        ['efficiency', 'range']
+        """
+        stack = self.default_stack[kind]
+        return {
+            "efficiency": f"calibrated: u_c = {_fmt(self.compute_max)} (x "
+                          f"{_fmt(self.eight_bit_factor)} for fp8 / int8), u_bw = "
+                          f"{_fmt(self.bandwidth_max)} (gathers {_fmt(self.gather_max)}), at "
+                          f"least {_fmt(self.layer_overhead_s * 1e6)} us per layer per pass, "
+                          f"{_fmt(self.all_reduce_latency_s * 1e6)} us per all-reduce, "
+                          f"software stack {stack} x "
+                          f"{self.stack_factor(kind):.3g}; fitted on {self.fitted_on}",
+            "range": f"low-high: the 10th-90th percentile of {self.n_rows} leave-one-out "
+                     f"residuals (x{np.exp(self.residual_low):.2f} to "
+                     f"x{np.exp(self.residual_high):.2f} on throughput), wider for a GPU "
+                     f"generation ({self.generation_sigma:.2f}) or vendor "
+                     f"({self.vendor_sigma:.2f} log-sigma, assumed) without evidence",
+        }
+
+    def __repr__(self) -> str:
+        stacks = ", ".join(f"{k} {v:.3g}" for k, v in self.stacks.items())
+        return (f"ServingEfficiency: u_c = {_fmt(self.compute_max)} (x "
+                f"{_fmt(self.eight_bit_factor)} in 8 bits), u_bw = {_fmt(self.bandwidth_max)}, "
+                f"{_fmt(self.layer_overhead_s * 1e6)} us per layer; "
+                f"stacks {stacks}; 80% range x{np.exp(self.residual_low):.2f} to "
+                f"x{np.exp(self.residual_high):.2f} ({self.n_rows} rows: {self.fitted_on})")
+
+
+# --------------------------------------------------------------------------- predictions
+
+_PROBE = ServingEfficiency(compute_max=1.0, layer_overhead_s=0.0, bandwidth_max=1.0)
+# a model with no residuals: what the fit's own predictions pass (their range is not used), so
+# fitting never asks for the default fit
+
+
+def _given(v) -> bool:
+    """A table cell holds a value (not NaN, NA or empty text)."""
+    from .validation import _given as given
+
+    return given(v)
+
+
+def _row_roofline(row, eff: ServingEfficiency | None) -> np.ndarray:
+    """A benchmark row's throughput in its metric's unit, before the stack factor.
+
+    With ``eff`` (parameters may be arrays: a grid) the calibrated
+    utilisations, stack factor 1; without, costkit's plain roofline.
+    """
+    from . import serving as sv
+
+    cal = eff is not None
+    kw: dict = dict(calibrated=cal, efficiency=eff if cal else _PROBE, usd_per_gpu_hour=0.0)
+    if row.kind == "encoder":
+        s_eff = float(row.effective_seq_len) if _given(row.effective_seq_len) else None
+        e = sv.encoder_estimate(row.model, seq_len=int(row.seq_len), gpu=row.gpu,
+                                dtype=row.dtype, batch_size=int(row.batch_size),
+                                effective_seq_len=s_eff, **kw)
+        return np.asarray(e.sequences_per_second, dtype=float)
+    if row.kind == "recommender":
+        spec = {"DLRM-v2": sv.DLRM_V2, "DLRM-CriteoTB": sv.DLRM_CRITEO_TB}[row.model]
+        items = float(row.items_per_sample) if _given(row.items_per_sample) else 1.0
+        batch = int(row.batch_size * items)  # a batch of samples holds batch x items rows
+        while True:  # costkit's check holds every layer's activations: halve until it fits
+            try:
+                r = sv.recommender_estimate(spec, gpu=row.gpu, dtype=row.dtype,
+                                            embedding_dtype="fp16", batch_size=batch, **kw)
+                break
+            except ValueError as exc:
+                if "does not fit" not in str(exc) or batch < 2:
+                    raise
+                batch //= 2
+        return np.asarray(r.samples_per_second, dtype=float) / float(np.max(r.n_gpus)) / items
+    llm = dict(gpu=row.gpu, n_gpus=int(row.n_gpus), dtype=row.dtype,
+               kv_dtype=row.kv_dtype if _given(row.kv_dtype) else None,
+               prompt_tokens=_mean_or_max(row, "prompt_tokens"),
+               output_tokens=_mean_or_max(row, "output_tokens"),
+               n_beams=int(row.n_beams) if _given(row.n_beams) else 1,
+               usable_memory_fraction=(float(row.usable_memory_fraction)
+                                       if _given(row.usable_memory_fraction) else 0.9))
+    batch = _row_batch(row, llm)
+    est = sv.estimate(row.model, batch_size=batch, **llm, **kw)
+    value = (est.tokens_per_second if row.metric == "output_tokens_per_s"
+             else est.requests_per_second)
+    return np.asarray(value, dtype=float)
+
+
+def _mean_or_max(row, name) -> int:
+    """A row's mean length where the dataset's is known, else the one the row gives. [tokens]"""
+    mean = getattr(row, f"mean_{name}", None)
+    if not _given(mean):
+        return int(getattr(row, name))
+    return int(round(float(np.asarray(mean, dtype=float))))
+
+
+def _row_batch(row, llm) -> int:
+    """The row's batch, or (MLPerf Offline) the largest that fits, at most 1024."""
+    from . import serving as sv
+
+    if _given(row.batch_size):
+        return int(row.batch_size)
+    probe = sv.estimate(row.model, batch_size=1, calibrated=False, efficiency=_PROBE,
+                        usd_per_gpu_hour=0.0, **llm)
+    return int(max(1, min(1024, probe.max_batch_size)))
+
+
+def predict_rows(table: Frame, eff: ServingEfficiency | None = None) -> np.ndarray:
+    """Predicted throughput of every benchmark row, in each row's metric.
+
+    With ``eff`` the calibrated model (its stack factors applied; a stack it
+    has no factor for gets 1, the reference); without, the plain roofline at
+    costkit's default utilisations.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Benchmark rows (:func:`costkit.validation.serving_benchmarks`).
+    eff : ServingEfficiency, optional
+        The model; default none (the roofline).
+
+    Returns
+    -------
+    ndarray
+        One prediction per row, in the row's metric unit. [1/s]
+
+    Examples
+    --------
+    >>> from costkit.validation import serving_benchmarks
+    >>> t = serving_benchmarks()
+    >>> bool((predict_rows(t, default()) > 0).all())
+    True
+    """
+    out = np.array([float(_row_roofline(r, eff)) for r in table.itertuples()])
+    if eff is not None:
+        out = out * np.array([eff.stacks.get(s, 1.0) for s in table["software"]])
+    return out
+
+
+# --------------------------------------------------------------------------- fit
+
+
+_PARAMS = ("compute_max", "eight_bit_factor", "bandwidth_max", "layer_overhead_s",
+           "all_reduce_latency_s", "gather_share")
+
+
+def _grid() -> dict:
+    """Every grid point's parameters, with ``gather_max`` = b_max x the gathers' share."""
+    axes = np.meshgrid(_GRID_C, _GRID_8, _GRID_B, _GRID_L, _GRID_A, _GRID_G, indexing="ij")
+    g = {name: a.ravel() for name, a in zip(_PARAMS, axes, strict=True)}
+    g["gather_max"] = g["bandwidth_max"] * g["gather_share"]
+    return g
+
+
+def _model_params(grid: dict, k: int) -> dict:
+    return {name: float(v[k]) for name, v in grid.items() if name != "gather_share"}
+
+
+def _grid_log_predictions(table: Frame) -> np.ndarray:
+    """ln(predicted) of every row (axis 0) at every grid point (axis 1), stack factor 1."""
+    grid = _grid()
+    del grid["gather_share"]
+    probe = ServingEfficiency(**grid)
+    return np.log(np.vstack([_row_roofline(r, probe) for r in table.itertuples()]))
+
+
+@dataclass(frozen=True)
+class _Fitted:
+    """The evidence and the grid's predictions of it, ready for any subset of rows."""
+
+    logp: np.ndarray      # ln(predicted) per row (axis 0) and grid point (axis 1)
+    y: np.ndarray         # ln(published) per row
+    stacks: np.ndarray
+    kinds: np.ndarray
+    n_gpus: np.ndarray
+    grid: dict
+
+
+def _fit_on(f: _Fitted, use: np.ndarray) -> tuple:
+    """Best grid point and stack log-factors on the rows ``use``.
+
+    Least absolute deviations in log throughput (one outlier moves the fit little), the
+    stack factors their rows' median residual at each grid point (the reference stack's is
+    0). A term no row in ``use`` can see keeps its documented default: the gathers at the
+    streaming bandwidth share without a recommender row, no all-reduce latency without a
+    tensor-parallel row. Returns (grid index, {stack: log factor}).
+    """
+    allowed = np.ones(f.logp.shape[1], bool)
+    if not (f.kinds[use] == "recommender").any():
+        allowed &= f.grid["gather_share"] == 1.0
+    if not (f.n_gpus[use] > 1).any():
+        allowed &= f.grid["all_reduce_latency_s"] == 0.0
+    resid = f.y[use, None] - f.logp[use][:, allowed]     # rows x grid
+    st = f.stacks[use]
+    if REFERENCE_STACK not in set(st):
+        raise ValueError(f"the fit needs rows of the reference stack {REFERENCE_STACK}")
+    log_f = np.zeros_like(resid)
+    factors = {}
+    for s in np.unique(st):
+        sel = st == s
+        mid = np.median(resid[sel], axis=0) if s != REFERENCE_STACK else np.zeros(resid.shape[1])
+        log_f[sel] = mid
+        factors[s] = mid
+    k_allowed = int(np.argmin(np.abs(resid - log_f).sum(axis=0)))
+    k = int(np.flatnonzero(allowed)[k_allowed])
+    return k, {s: float(v[k_allowed]) for s, v in factors.items()}
+
+
+def _check_evidence(table: Frame) -> None:
+    dates = table["published_date"].astype(str)
+    late = dates >= CUTOFF_DATE
+    if late.any():
+        i = int(np.flatnonzero(late.to_numpy())[0])
+        raise ValueError(f"row {i + 1} ({table['case'].iloc[i]}) was published on "
+                         f"{dates.iloc[i]}, on or after the cut-off {CUTOFF_DATE}: later "
+                         "figures measure the model forward and are not fitted")
+    if "software" not in table or table["software"].isna().any():
+        raise ValueError("every benchmark row needs its software stack (column software)")
+
+
+def _residual_stats(table: Frame, loo_resid: np.ndarray) -> dict:
+    """Percentiles of the LOO residuals and the spread between GPU generations."""
+    from .catalog import gpu as lookup
+
+    arch = np.array([lookup(g).architecture for g in table["gpu"]], dtype=object)
+    means = [loo_resid[arch == a].mean() for a in np.unique(arch)]
+    q = np.percentile(loo_resid, [10, 50, 90])
+    return {"residual_low": float(q[0]), "residual_mid": float(q[1]),
+            "residual_high": float(q[2]),
+            "generation_sigma": float(np.std(means, ddof=1)) if len(means) > 1 else VENDOR_SIGMA,
+            "architectures": tuple(sorted(set(arch))),
+            "vendors": tuple(sorted({lookup(g).vendor for g in table["gpu"]}))}
+
+
+def _prepare(table: Frame) -> _Fitted:
+    _check_evidence(table)
+    return _Fitted(logp=_grid_log_predictions(table),
+                   y=np.log(table["published"].to_numpy(dtype=float)),
+                   stacks=table["software"].astype(str).to_numpy(),
+                   kinds=table["kind"].astype(str).to_numpy(),
+                   n_gpus=table["n_gpus"].to_numpy(dtype=float), grid=_grid())
+
+
+def _model(table, f: _Fitted, use, k, log_factors, resid) -> ServingEfficiency:
+    grid = _grid()
+    kinds = table.loc[use, ["kind", "software", "published_date"]]
+    default_stack = {}
+    for kind in ("llm", "encoder", "recommender"):
+        rows = kinds[kinds["kind"] == kind]
+        if REFERENCE_STACK in set(rows["software"]) or rows.empty:
+            default_stack[kind] = REFERENCE_STACK
+        else:  # the kind's newest stack
+            default_stack[kind] = str(rows.sort_values("published_date")["software"].iloc[-1])
+    first, last = table["published_date"].min(), table["published_date"].max()
+    return ServingEfficiency(
+        **_model_params(grid, k),
+        stacks={s: float(np.exp(v)) for s, v in log_factors.items()},
+        default_stack=default_stack, n_rows=int(np.sum(use)),
+        fitted_on=f"{int(np.sum(use))} published figures from {first} to {last} "
+                  f"(MLPerf Inference up to v4.0, vendor tables before {CUTOFF_DATE})",
+        **_residual_stats(table.loc[use], resid))
+
+
+def leave_one_out(table: Frame) -> dict:
+    """Every row predicted by the model fitted without it; residuals and nested intervals.
+
+    Returns ``loo`` (predictions), ``low`` / ``high`` (each row's 80% range
+    from the *other* rows' leave-one-out residuals, widened as
+    :meth:`ServingEfficiency.range_factors` does when the row's generation
+    has no other row), ``in_sample`` (the fit on all rows) and ``covered``.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Benchmark rows published before :data:`CUTOFF_DATE`.
+
+    Returns
+    -------
+    dict
+        Arrays aligned with the rows. [metric units]
+
+    Examples
+    --------
+    >>> from costkit.validation import serving_benchmarks
+    >>> r = leave_one_out(serving_benchmarks())
+    >>> 0.5 < float(r["covered"].mean()) <= 1.0
+    True
+    """
+    f = _prepare(table)
+    n = len(table)
+    loo = np.empty(n)
+    for i in range(n):
+        use = np.arange(n) != i
+        k, lf = _fit_on(f, use)
+        loo[i] = np.exp(f.logp[i, k] + lf.get(f.stacks[i], 0.0))
+    resid = f.y - np.log(loo)
+    k, lf = _fit_on(f, np.ones(n, bool))
+    in_sample = np.exp(f.logp[np.arange(n), k] + np.array([lf.get(s, 0.0) for s in f.stacks]))
+    from .catalog import gpu as lookup
+
+    arch = np.array([lookup(g).architecture for g in table["gpu"]], dtype=object)
+    low, high = np.empty(n), np.empty(n)
+    for i in range(n):
+        others = np.arange(n) != i
+        q = np.percentile(resid[others], [10, 50, 90])
+        means = [resid[others & (arch == a)].mean() for a in np.unique(arch[others])]
+        extra = 0.0 if (arch[others] == arch[i]).any() else float(np.std(means, ddof=1))
+        w_lo, w_hi = np.hypot(q[1] - q[0], _Z80 * extra), np.hypot(q[2] - q[1], _Z80 * extra)
+        low[i], high[i] = loo[i] * np.exp(q[1] - w_lo), loo[i] * np.exp(q[1] + w_hi)
+    pub = table["published"].to_numpy(dtype=float)
+    return {"loo": loo, "in_sample": in_sample, "low": low, "high": high,
+            "covered": (pub >= low) & (pub <= high), "residuals": resid}
+
+
+def fit(table: Frame | None = None, *, path: StrPath | None = None) -> ServingEfficiency:
+    """Fit the serving-efficiency model on published figures (default: the bundled table).
+
+    Parameters
+    ----------
+    table : DataFrame, optional
+        Benchmark rows in the columns of ``data/serving_benchmarks.csv``.
+    path : str or Path, optional
+        Or a benchmark CSV to read and validate; default the bundled table.
+
+    Returns
+    -------
+    ServingEfficiency
+        The parameters, stack factors and the leave-one-out ranges.
+
+    Raises
+    ------
+    ValueError
+        A row published on or after :data:`CUTOFF_DATE`, a row without its
+        software stack, or no row of the reference stack.
+
+    Examples
+    --------
+    >>> e = fit()
+    >>> 0 < e.compute_max <= 1 and 0 < e.bandwidth_max <= 1
+    True
+    """
+    from .validation import serving_benchmarks
+
+    t = serving_benchmarks(path) if table is None else table.reset_index(drop=True)
+    f = _prepare(t)
+    n = len(t)
+    loo_log = np.empty(n)
+    for i in range(n):
+        use = np.arange(n) != i
+        k, lf = _fit_on(f, use)
+        loo_log[i] = f.logp[i, k] + lf.get(f.stacks[i], 0.0)
+    k, lf = _fit_on(f, np.ones(n, bool))
+    roof = np.percentile(f.y - np.log(predict_rows(t, None)), [10, 50, 90])
+    model = _model(t, f, np.ones(n, bool), k, lf, f.y - loo_log)
+    return replace(model, roofline_low=float(roof[0]), roofline_mid=float(roof[1]),
+                   roofline_high=float(roof[2]))
+
+
+def forward(table: Frame, before: str) -> dict:
+    """Fit on the rows published before ``before``, predict the rest (the forward check).
+
+    Parameters
+    ----------
+    table : DataFrame
+        Benchmark rows (:func:`costkit.validation.serving_benchmarks`).
+    before : str
+        The first publication date predicted (YYYY-MM-DD).
+
+    Returns
+    -------
+    dict
+        ``model`` (fitted on the earlier rows), ``rows`` (the later ones), and for them
+        ``predicted``, the 80% ``low`` / ``high`` and ``covered``. [metric units]
+
+    Examples
+    --------
+    >>> from costkit.validation import serving_benchmarks
+    >>> r = forward(serving_benchmarks(), "2024-03-27")
+    >>> sorted(r["rows"]["round"].unique()), r["model"].n_rows
+    (['v4.0'], 20)
+    """
+    from .catalog import gpu as lookup
+
+    t = table.reset_index(drop=True)
+    early = (t["published_date"].astype(str) < before).to_numpy()
+    model = fit(t[early])
+    late = t[~early].reset_index(drop=True)
+    pred = predict_rows(late, model)
+    recs = [lookup(g) for g in late["gpu"]]
+    lo, hi = model.range_factors([r.vendor for r in recs], [r.architecture for r in recs])
+    pub = late["published"].to_numpy(dtype=float)
+    return {"model": model, "rows": late, "predicted": pred, "low": pred * lo,
+            "high": pred * hi, "covered": (pub >= pred * lo) & (pub <= pred * hi)}
+
+
+# --------------------------------------------------------------------------- the stored fit
+
+_FLOATS = ("compute_max", "eight_bit_factor", "bandwidth_max", "layer_overhead_s",
+           "all_reduce_latency_s", "gather_max", "residual_low", "residual_mid",
+           "residual_high", "generation_sigma", "vendor_sigma", "roofline_low", "roofline_mid",
+           "roofline_high", "n_rows")
+_UNITS = {"layer_overhead_s": "s", "all_reduce_latency_s": "s", "n_rows": "count"}
+
+def _schema():
+    from ._tables import Column, Schema
+
+    return Schema("serving efficiency", (Column("term"), Column("value"), Column("unit"),
+                                         Column("source")), key=("term",))
+
+
+def to_rows(eff: ServingEfficiency, source: str) -> list:
+    """The model as rows of (term, value, unit, source): what :func:`read` reads back.
+
+    Parameters
+    ----------
+    eff : ServingEfficiency
+        The model.
+    source : str
+        Where it comes from (written on every row).
+
+    Returns
+    -------
+    list of tuple
+        One row per parameter, stack factor, default stack and evidence list.
+
+    Examples
+    --------
+    >>> rows = to_rows(default(), "example")
+    >>> rows[0][0], rows[0][2]
+    ('compute_max', 'unitless')
+    """
+    rows = [(k, repr(float(getattr(eff, k))), _UNITS.get(k, "unitless"), source)
+            for k in _FLOATS]
+    rows += [(f"stack:{k}", repr(float(v)), "unitless", source) for k, v in eff.stacks.items()]
+    rows += [(f"default_stack:{k}", v, "name", source) for k, v in eff.default_stack.items()]
+    rows += [("vendors", ";".join(eff.vendors), "names", source),
+             ("architectures", ";".join(eff.architectures), "names", source),
+             ("fitted_on", eff.fitted_on, "text", source)]
+    return rows
+
+
+def write(eff: ServingEfficiency, path: StrPath, source: str) -> None:
+    """Write the model to a CSV :func:`read` reads (columns term, value, unit, source).
+
+    Parameters
+    ----------
+    eff : ServingEfficiency
+        The model.
+    path : str or Path
+        The CSV to write.
+    source : str
+        Where the model comes from (written on every row).
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "mine.csv")
+    >>> write(default(), p, "example"); read(p).compute_max == default().compute_max
+    True
+    """
+    import csv
+
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(["term", "value", "unit", "source"])
+        w.writerows(to_rows(eff, source))
+
+
+def read(path: StrPath) -> ServingEfficiency:
+    """Read a model written by :func:`write` (your own fit, or the bundled one), validated.
+
+    Parameters
+    ----------
+    path : str or Path
+        The CSV.
+
+    Returns
+    -------
+    ServingEfficiency
+        The model the estimates accept as ``efficiency=``.
+
+    Raises
+    ------
+    DataFileError
+        A missing or unknown term, or a value that is not a number in range, naming the file
+        and the term.
+
+    Examples
+    --------
+    >>> from costkit._tables import bundled_path
+    >>> read(bundled_path("serving_efficiency.csv")).stacks["TensorRT-LLM"]
+    1.0
+    """
+    from ._tables import DataFileError, read_rows
+
+    label = str(path)
+    cols = read_rows(path, _schema(), label=label)
+    terms = dict(zip(cols["term"], cols["value"], strict=True))
+
+    def number(k):
+        if k not in terms:
+            raise DataFileError(f"{label}: term {k!r} is missing (write it with "
+                                "costkit.serving_efficiency.write)")
+        try:
+            v = float(terms[k])
+        except (TypeError, ValueError):
+            raise DataFileError(f"{label}: term {k!r} has value {terms[k]!r}, not a number"
+                                ) from None
+        if not np.isfinite(v) or (k in _POSITIVE and v <= 0) or (k in _SHARES and v > 1) or (
+                k in _NONNEGATIVE and v < 0):
+            raise DataFileError(f"{label}: term {k!r} = {v!r} is out of range")
+        return v
+
+    known = set(_FLOATS) | {"vendors", "architectures", "fitted_on"}
+    for k in terms:
+        if k not in known and not k.startswith(("stack:", "default_stack:")):
+            raise DataFileError(f"{label}: unknown term {k!r}")
+    values = {k: number(k) for k in _FLOATS}
+    stacks = {k[6:]: number(k) for k in terms if k.startswith("stack:")}
+    default_stack = {k[14:]: terms[k] for k in terms if k.startswith("default_stack:")}
+    for kind in ("llm", "encoder", "recommender"):
+        if default_stack.get(kind) not in stacks:
+            raise DataFileError(f"{label}: default_stack:{kind} must name one of the stacks "
+                                f"({', '.join(stacks)})")
+    values["n_rows"] = int(values["n_rows"])
+    return ServingEfficiency(
+        **values, stacks=stacks, default_stack=default_stack,
+        vendors=tuple(v for v in (terms.get("vendors") or "").split(";") if v),
+        architectures=tuple(v for v in (terms.get("architectures") or "").split(";") if v),
+        fitted_on=terms.get("fitted_on") or "")
+
+
+_POSITIVE = {"compute_max", "eight_bit_factor", "bandwidth_max", "gather_max"}
+_SHARES = _POSITIVE
+_NONNEGATIVE = {"layer_overhead_s", "all_reduce_latency_s", "generation_sigma", "vendor_sigma",
+                "n_rows"}
+
+
+@functools.lru_cache(maxsize=4)
+def _default(path: str, mtime: float) -> ServingEfficiency:
+    return read(path)
+
+
+def default() -> ServingEfficiency:
+    """The model fitted on the bundled ``data/serving_benchmarks.csv``, as stored.
+
+    The fit takes a few seconds, so it is stored in ``data/serving_efficiency.csv``
+    (``python -m costkit.serving_efficiency`` writes it; a test checks that refitting
+    gives the stored numbers) and read once per process.
+
+    Returns
+    -------
+    ServingEfficiency
+        The fit :func:`costkit.serving.estimate` applies by default.
+
+    Examples
+    --------
+    >>> default() is default()
+    True
+    """
+    from ._tables import bundled_path, stamp
+
+    return _default(*stamp(bundled_path("serving_efficiency.csv")))
+
+
+def main(argv=None) -> int:
+    """Refit on the bundled benchmarks and write ``data/serving_efficiency.csv``."""
+    import argparse
+    from pathlib import Path
+
+    p = argparse.ArgumentParser(prog="python -m costkit.serving_efficiency",
+                                description=main.__doc__)
+    p.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "data"
+                                        / "serving_efficiency.csv"))
+    args = p.parse_args(argv)
+    eff = fit()
+    write(eff, args.out, "costkit.serving_efficiency.fit() on data/serving_benchmarks.csv "
+                         f"({eff.n_rows} published figures before {CUTOFF_DATE}); "
+                         "python -m costkit.serving_efficiency writes it")
+    print(f"wrote {args.out}: {eff!r}")
+    return 0
+
+
+if __name__ == "__main__":  # run the package's own module, not a second copy of its classes
+    from costkit.serving_efficiency import main as _main
+
+    raise SystemExit(_main())
