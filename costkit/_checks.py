@@ -204,29 +204,50 @@ class CatalogPrices:
     """Per-configuration catalog prices [USD per GPU-hour] with their range and provenance."""
 
     def __init__(self, price, low, high, note, sources, dates):
+        self.missing: list[str] = []  # GPUs without a price (missing="nan" only)
         self.price, self.low, self.high = price, low, high
         self.note, self.sources, self.dates = note, sources, dates
 
 
 def catalog_prices(names, inv, *, cloud=None, pricing="on_demand", stat="median",
-                   price_path=None, gpu_path=None) -> CatalogPrices:
-    """The ``stat`` catalog price of each GPU, with the offers' quartiles as its range."""
+                   price_path=None, gpu_path=None, missing: str = "raise") -> CatalogPrices:
+    """The ``stat`` catalog price of each GPU, with the offers' quartiles as its range.
+
+    ``missing="nan"``: a GPU the catalog has no price for gets NaN, named in the note and
+    in ``CatalogPrices.missing``, instead of the ``LookupError`` it raises by default.
+    """
     from .catalog import price_quote
 
+    priced, absent = list(names), []
+    if missing == "nan":
+        for nm in names:
+            try:
+                price_quote(nm, cloud, pricing, stat, path=price_path, gpu_path=gpu_path)
+            except LookupError as exc:
+                absent.append((nm, str(exc).split(";")[0]))
+        priced = [nm for nm in names if nm not in dict(absent)]
+
     def quotes(s):
-        return [price_quote(nm, cloud, pricing, s, path=price_path, gpu_path=gpu_path)
-                for nm in names]
+        got = {nm: price_quote(nm, cloud, pricing, s, path=price_path, gpu_path=gpu_path)
+               for nm in priced}
+        return [got.get(nm) for nm in names]
+
+    def usd(qs):
+        return per_gpu([np.nan if q is None else q.usd_per_gpu_hour for q in qs], inv)
 
     qs, q25, q75 = quotes(stat), quotes("p25"), quotes("p75")
-    price = per_gpu([q.usd_per_gpu_hour for q in qs], inv)
-    return CatalogPrices(
-        price=price,
-        low=np.minimum(per_gpu([q.usd_per_gpu_hour for q in q25], inv), price),
-        high=np.maximum(per_gpu([q.usd_per_gpu_hour for q in q75], inv), price),
-        note="; ".join(str(q) for q in qs) + "; range: the offers' quartiles",
-        sources=sorted({s for q in qs for s in q.sources}),
-        dates=(min(q.price_dates[0] for q in qs), max(q.price_dates[1] for q in qs)),
+    price = usd(qs)
+    found = [q for q in qs if q is not None]
+    note = "; ".join([str(q) for q in found] + [f"no price: {why}" for _, why in absent])
+    cp = CatalogPrices(
+        price=price, low=np.fmin(usd(q25), price), high=np.fmax(usd(q75), price),
+        note=note + ("; range: the offers' quartiles" if found else ""),
+        sources=sorted({s for q in found for s in q.sources}),
+        dates=((min(q.price_dates[0] for q in found), max(q.price_dates[1] for q in found))
+               if found else None),
     )
+    cp.missing = [nm for nm, _ in absent]
+    return cp
 
 
 def price_age_notes(dates) -> dict:

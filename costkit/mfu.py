@@ -73,7 +73,8 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_EXPERT_PARALLEL", "DEFAULT_GOODPUT", "FP8_SPEEDUP_OVER_BF16",
            "GOODPUT_EVIDENCE", "NETWORK_GBPS_PER_GPU", "EfficiencyModel", "MfuAssumption",
-           "calibration", "default_mfu", "efficiency_model", "link_bytes_per_s", "mfu_arrays",
+           "FORWARD_BEFORE", "MIN_FORWARD", "MIN_HISTORY", "calibration", "default_mfu",
+           "efficiency_model", "forward_check", "link_bytes_per_s", "mfu_arrays",
            "training_runs"]
 
 FP8_SPEEDUP_OVER_BF16 = {"low": 1.05, "central": 1.3, "high": 1.35}
@@ -124,6 +125,10 @@ RIDGE = 1.0
 conventional 1, not tuned (0.3 and 3 move the leave-one-out error by 1-3 points)."""
 
 MIN_RUNS_FOR_TERMS = 5
+MIN_HISTORY = 8
+"""Runs published earlier that a forward (out-of-time) prediction of a run needs. [count]"""
+MIN_FORWARD = 10
+"""Forward residuals the out-of-time range needs; with fewer, the leave-one-out range. [count]"""
 """With fewer runs (e.g. your own table of one or two runs) the model is their pooled
 effective MFU (total FLOPs over total peak FLOPs), with no generation or size term."""
 
@@ -346,6 +351,15 @@ class EfficiencyModel:
     GPU-hours); ``arch_spread`` the standard deviation of the generation
     effects, added to the range of a generation with no run. ``loo`` holds,
     per run, the leave-one-out prediction.
+
+    The range is out of time: ``residual_low`` / ``residual_high`` are the
+    percentiles of the *forward* residuals, each run predicted by the model
+    fitted on the runs published strictly before it (``forward`` holds them;
+    runs with fewer than :data:`MIN_HISTORY` earlier runs have none), because
+    a user predicts a run that comes after the evidence, and forward errors
+    are twice the leave-one-out ones (a new generation, a new stack).
+    ``range_basis`` says which residuals set it (leave-one-out when fewer than
+    :data:`MIN_FORWARD` runs have a forward residual).
     """
 
     intercept: float
@@ -358,6 +372,8 @@ class EfficiencyModel:
     attention: bool
     runs: tuple
     loo: Frame = field(repr=False, default=None)
+    forward: Frame = field(repr=False, default=None)
+    range_basis: str = "leave-one-out"
 
     def effective_mfu(self, architecture: NamesLike, active_params: Floats, peak16_tflops: Floats,
                       legacy: Bools = False) -> Floats:
@@ -459,6 +475,22 @@ def _fit_arrays(df, attention):
     return df, y, x, df["architecture"].to_numpy(object), df["legacy_stack"].to_numpy(bool)
 
 
+def _forward_residuals(X, y, dates, lam):
+    """Each run's log residual from the model fitted on the runs published before it.
+
+    NaN where fewer than :data:`MIN_HISTORY` runs came earlier. A generation none of the
+    earlier runs used has an all-zero column there, which the ridge keeps at 0: the average.
+    """
+    import numpy as np
+
+    out = np.full(len(y), np.nan)
+    for i in range(len(y)):
+        keep = dates < dates[i]
+        if keep.sum() >= MIN_HISTORY:
+            out[i] = y[i] - X[i] @ _ridge(X[keep], y[keep], lam)
+    return out
+
+
 def _loo_residuals(X, y, lam):
     import numpy as np
 
@@ -471,9 +503,13 @@ def _loo_residuals(X, y, lam):
 
 @functools.lru_cache(maxsize=32)
 def _model(runs_stamp, gpu_path, attention: bool) -> EfficiencyModel:
+    return _fit_model(_load_runs(*runs_stamp, gpu_path), attention)
+
+
+def _fit_model(df, attention: bool) -> EfficiencyModel:
+    """The effective-MFU model fitted on the runs of ``df`` (a loaded runs table)."""
     import numpy as np
 
-    df = _load_runs(*runs_stamp, gpu_path)
     df, y, x, archs, legacy = _fit_arrays(df, attention)
     if len(df) == 0:
         raise ValueError("no training run in the evidence table has the shape needed for "
@@ -499,11 +535,82 @@ def _model(runs_stamp, gpu_path, attention: bool) -> EfficiencyModel:
     frame["ratio"] = 1.0 / hours_ratio
     effects = dict(zip(known, (float(v) for v in b[3:]), strict=True))
     r = np.log(hours_ratio)
+    fwd = -_forward_residuals(X, y, df["published"].astype(str).to_numpy(), RIDGE)
+    forward = df[["run", "gpu", "architecture", "published", "gpu_hours"]].copy()
+    forward["forward_ratio"] = np.exp(-fwd)   # predicted / published GPU-hours, NaN: no history
+    ok = fwd[np.isfinite(fwd)]
+    basis = "forward" if ok.size >= MIN_FORWARD else "leave-one-out"
+    q = np.quantile(ok if basis == "forward" else r, [0.1, 0.9])
     return EfficiencyModel(
         intercept=float(b[0]), size_slope=float(b[1]), legacy_effect=float(b[2]),
         arch_effects=effects, arch_spread=float(np.std(list(effects.values()))),
-        residual_low=float(np.quantile(r, 0.1)), residual_high=float(np.quantile(r, 0.9)),
-        attention=attention, runs=tuple(df["run"]), loo=frame)
+        residual_low=float(q[0]), residual_high=float(q[1]),
+        attention=attention, runs=tuple(df["run"]), loo=frame, forward=forward,
+        range_basis=basis)
+
+
+_RANGE_WORDS = {"forward": "out-of-time residuals (each run predicted from the runs published "
+                           "before it)", "leave-one-out": "leave-one-out residuals"}
+
+FORWARD_BEFORE = "2024-01-01"
+"""The training forward check fits on the runs published before 2024 and predicts 2024's."""
+
+
+def forward_check(*, before: str = FORWARD_BEFORE, attention: bool = True,
+                  path: StrPath | None = None, gpu_path: StrPath | None = None) -> Frame:
+    """Fit on the runs published before ``before``; predict the later ones, with the range.
+
+    The model and its out-of-time range come from the earlier runs only; a
+    later run on a generation none of them used gets the average generation
+    and the range widened by the generations' spread, as an estimate does.
+
+    Parameters
+    ----------
+    before : str, default "2024-01-01"
+        The first publication date predicted (YYYY-MM-DD).
+    attention : bool, default True
+        Count the attention FLOPs (12·L·d·s per token) beside 6·N·D.
+    path : str or Path, optional
+        Your own training-run table; default the bundled runs.
+    gpu_path : str or Path, optional
+        Your own GPU table (the columns of ``data/gpus.csv``); default costkit's.
+
+    Returns
+    -------
+    DataFrame
+        The later runs: ``run``, ``gpu``, ``architecture``, ``published``,
+        ``gpu_hours`` (published), ``predicted_gpu_hours``, ``low_gpu_hours``,
+        ``high_gpu_hours``, ``ratio`` (predicted / published) and ``covered``;
+        ``attrs["fitted_on"]`` counts the earlier runs.
+
+    Examples
+    --------
+    >>> f = forward_check()
+    >>> bool((f["published"].astype(str) >= "2024-01-01").all()), f.attrs["fitted_on"] > 20
+    (True, True)
+    """
+    import numpy as np
+
+    df = _load_runs(*stamp(path or bundled_path("training_runs.csv")),
+                    None if gpu_path is None else str(gpu_path))
+    dates = df["published"].astype(str)
+    model = _fit_model(df[(dates < before).to_numpy()], attention)
+    late, y, _x, archs, legacy = _fit_arrays(df[(dates >= before).to_numpy()], attention)
+    pred = np.log(model.effective_mfu(archs, late["active_params"].to_numpy(),
+                                      late["peak16_tflops"].to_numpy(), legacy))
+    widen = np.array([0.0 if a in model.arch_effects else model.arch_spread for a in archs])
+    hours = late["gpu_hours"].to_numpy()
+    predicted = hours * np.exp(y - pred)       # hours scale as 1 / effective MFU
+    out = late[["run", "gpu", "architecture", "published", "gpu_hours"]].copy()
+    out["predicted_gpu_hours"] = predicted
+    out["low_gpu_hours"] = predicted * np.exp(model.residual_low - widen)
+    out["high_gpu_hours"] = predicted * np.exp(model.residual_high + widen)
+    out["ratio"] = predicted / hours
+    out["covered"] = (out["low_gpu_hours"] <= hours) & (hours <= out["high_gpu_hours"])
+    out = out.reset_index(drop=True)
+    out.attrs["fitted_on"] = len(model.runs)
+    out.attrs["range_basis"] = model.range_basis
+    return out
 
 
 def efficiency_model(*, attention: bool = False, path: StrPath | None = None,
@@ -605,7 +712,7 @@ def mfu_arrays(names: Sequence[str], inv: NDArray[np.intp], dtype: str, active_p
     basis = (f"effective MFU (x goodput) from a model fitted on {len(m.runs)} published runs "
              f"({convention} FLOPs, N active): generation, active params per peak TFLOPS "
              f"(slope {m.size_slope:+.3f} per decade), {'legacy' if np.any(legacy) else 'current'}"
-             f" software stack; range = 10th-90th percentile of leave-one-out residuals "
+             f" software stack; range = 10th-90th percentile of {_RANGE_WORDS[m.range_basis]} "
              f"(x{np.exp(-m.residual_high):.2f} to x{np.exp(-m.residual_low):.2f}); step MFU = "
              f"effective / goodput {goodput:g}")
     if unseen:

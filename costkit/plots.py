@@ -708,11 +708,11 @@ def latency_throughput(est: ServingEstimate, *, slo_s: float | None = None, ax: 
         i = int(np.flatnonzero(batch == chosen)[0])
         ax.plot(tps[i], lat[i], "o", ms=13, mfc="none", mec="black", mew=1.5,
                 label=f"chosen batch {chosen:g}")
-        ax.legend(fontsize=8, loc="best")   # clear of the points, their labels and the SLO
-    if slo_s is not None:
-        ax.axhline(slo_s, color="#b00", ls="--", lw=1)
-        ax.annotate(f"SLO {slo_s:g} s", (ax.get_xlim()[0], slo_s), va="bottom", fontsize=8,
-                    color="#b00")
+    if slo_s is not None:  # named in the legend: no label to collide with the points
+        ax.axhline(slo_s, color="#b00", ls="--", lw=1, label=f"SLO {slo_s:g} s")
+    if chosen is not None or slo_s is not None:
+        # upper left: the curve rises to the right, and no point is slow with little throughput
+        ax.legend(fontsize=8, loc="upper left")
     ax.set_xlabel("output tokens per second per replica")
     ax.set_ylabel("request latency [s]")
     ax.grid(alpha=0.3)

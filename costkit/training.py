@@ -620,9 +620,9 @@ class TrainingEstimate:
         >>> e = estimate(model="llama-2-7b", tokens=1e11, gpu="H100-SXM", n_gpus=8,
         ...              usd_per_gpu_hour=2.5)
         >>> e.summary().loc["cost_usd"].round(-2)
-        low        10100.0
+        low         8400.0
         central    13400.0
-        high       19100.0
+        high       27800.0
         Name: cost_usd, dtype: float64
         """
         import pandas as pd
@@ -755,6 +755,9 @@ class TrainingEstimate:
         if not self.is_scalar:
             raise ValueError("to_ledger() takes one configuration; pick one from to_frame()")
         self.require_fit()
+        if np.isnan(self.usd_per_gpu_hour):
+            raise ValueError(f"{self.assumptions.get('price_missing_warning', 'no price')}: a "
+                             "run without a price cannot go in a ledger")
         led = Ledger(title=self.label or "training") if ledger is None else ledger
         what = name or f"GPU time: {self.label or 'training'} on {self.n_gpus:g} x {self.gpu}"
         led.add_compute(phase, what, hours=float(self.gpu_hours),
@@ -985,10 +988,14 @@ def estimate(params: Floats | None = None, tokens: Floats | None = None, *,
                                             runs_path, gpu_path)
     if usd_per_gpu_hour is None:
         cp = _catalog_prices(names, inv, cloud=cloud, pricing=pricing, stat=price_stat,
-                             price_path=price_path, gpu_path=gpu_path)
+                             price_path=price_path, gpu_path=gpu_path, missing="nan")
         price, p_lo, p_hi = cp.price, cp.low, cp.high
         price_notes = {"price": cp.note, "price_sources": cp.sources, "price_dates": cp.dates,
                        **price_age_notes(cp.dates)}
+        if cp.missing:  # every figure but money: the missing price said, never guessed
+            price_notes["price_missing_warning"] = (
+                f"no {pricing} price for {', '.join(cp.missing)} in the price catalog: cost "
+                "is not estimated (NaN); pass usd_per_gpu_hour= or price_path= to price it")
     else:
         price = p_lo = p_hi = as_quantity("usd_per_gpu_hour", usd_per_gpu_hour)
         price_notes = {"price": "given", "price_sources": ["given"], "price_dates": None}

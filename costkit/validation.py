@@ -418,6 +418,34 @@ def _format_training(c) -> str:
     return "\n".join(lines)
 
 
+def _format_training_forward() -> str:
+    """The training out-of-time check, and how it moves with the split date."""
+    from .mfu import FORWARD_BEFORE, efficiency_model, forward_check
+
+    f = forward_check()
+    s = summary(f["ratio"], f["covered"])
+    m = efficiency_model(attention=True)
+    lines = [f"training out of time: fitted on the {f.attrs['fitted_on']} runs published before "
+             f"{FORWARD_BEFORE}, its range from their forward residuals, predicting the "
+             f"{s['n']} later runs:"]
+    for r in f.itertuples():
+        lines.append(f"  {r.run:<22}{r.ratio:>6.2f}  range {r.low_gpu_hours / r.gpu_hours:.2f}-"
+                     f"{r.high_gpu_hours / r.gpu_hours:.2f}{'' if r.covered else ' out'}")
+    lines.append(f"  median |error| {s['median_abs_error']:.1%}, nominal 80% ranges cover "
+                 f"{s['coverage_80']:.0%}")
+    other = []
+    for before in ("2023-07-01", "2023-10-01", "2024-04-15"):
+        g = forward_check(before=before)
+        other.append(f"{before} {g['covered'].mean():.0%} of {len(g)}")
+    lines.append("  the same split on other dates (coverage of the later runs): "
+                 + ", ".join(other) + " (few runs per split: the coverage is noisy)")
+    lines.append(f"estimates use the range of all {len(m.runs)} runs' forward residuals: "
+                 f"x{np.exp(m.residual_low):.2f} to x{np.exp(m.residual_high):.2f} on GPU-hours "
+                 f"({m.range_basis}; leave-one-out alone would give a range half as wide, which "
+                 "covers under half of the forward residuals)")
+    return "\n".join(lines)
+
+
 def _format_serving(df, fwd) -> str:
     from . import serving_efficiency as se
 
@@ -474,6 +502,7 @@ def main(argv=None) -> int:
     p.add_argument("--no-peers", action="store_true", help="skip llm-analysis even if installed")
     args = p.parse_args(argv)
     print(_format_training(training_report(peers=not args.no_peers)))
+    print(_format_training_forward())
     six = summary(*(lambda c: (c["loo_ratio"], c["covered"]))(training_report(
         attention=False, peers=False)))
     print(f"the same without attention FLOPs (6·N·D, what an estimate without seq_len uses): "

@@ -327,13 +327,17 @@ def training_summary_html(est: TrainingEstimate, currency: str = "USD") -> str:
     body = []
     for label, key, f, fmt in rows:
         vals = [getattr(est.low, key) * f, getattr(est, key) * f, getattr(est.high, key) * f]
-        cells = "".join(f"<td>{v:{fmt}}</td>" if v == v else "<td>n/a (no TDP)</td>"
+        why = "no price" if key == "cost_usd" else "no TDP"
+        cells = "".join(f"<td>{v:{fmt}}</td>" if v == v else f"<td>n/a ({why})</td>"
                         for v in vals)
         body.append(f"<tr><td>{_e(label)}</td>{cells}</tr>")
     fit = "fits" if est.fits_in_memory else "<b>does not fit</b>"
+    price = (f"{est.usd_per_gpu_hour:.2f} USD per GPU-hour"
+             if est.usd_per_gpu_hour == est.usd_per_gpu_hour else
+             f"<b>{_e(est.assumptions.get('price_missing_warning', 'no price'))}</b>")
     return (
         f"<p>{est.flops:.3g} FLOPs at MFU {est.mfu:.2f} on {est.n_gpus:g} x {_e(est.gpu)} "
-        f"({_e(est.dtype)}); {est.usd_per_gpu_hour:.2f} USD per GPU-hour</p>"
+        f"({_e(est.dtype)}); {price}</p>"
         "<table><tr><th></th><th>low</th><th>central</th><th>high</th></tr>"
         + "".join(body) + "</table>"
         f"<p>memory {est.memory_per_gpu_gb:,.1f} GB per GPU ({fit}; at least "

@@ -487,3 +487,23 @@ def test_qlora_keeps_embeddings_and_lm_head_in_16_bit():
     adapters = e.trainable_params * 2  # the LoRA adapters, 16-bit
     assert base / 1e9 == pytest.approx(5.70, abs=0.01)
     assert e.memory.weights_gb == pytest.approx((base + adapters) / 1e9)
+
+
+def test_a_gpu_without_a_price_gets_every_figure_but_money():
+    kw = dict(model="deepseek-v3", gpu="H800", tokens=14.8e12, n_gpus=2048)
+    e = tr.estimate(**kw)
+    priced = tr.estimate(**kw, usd_per_gpu_hour=2.0)
+    for k in ("flops", "gpu_hours", "wall_clock_hours", "energy_kwh", "co2_kg",
+              "memory_per_gpu_gb"):
+        assert getattr(e, k) == pytest.approx(getattr(priced, k)), k
+    assert e.low.gpu_hours == pytest.approx(priced.low.gpu_hours)
+    assert np.isnan(e.cost_usd) and np.isnan(e.high.cost_usd)
+    assert "no on_demand price for H800" in e.assumptions["price_missing_warning"]
+    text = repr(e)
+    assert "cost (USD)" in text and "not estimated" in text and "WARNING: no on_demand" in text
+    with pytest.raises(ValueError, match="without a price cannot go in a ledger"):
+        e.to_ledger()
+    # a sweep over a priced and an unpriced GPU prices the one it can
+    both = tr.estimate(model="llama-2-7b", gpu=["H800", "H100-SXM"], tokens=1e11, n_gpus=8)
+    cost = np.asarray(both.cost_usd)
+    assert np.isnan(cost[0]) and cost[1] > 0 and "H800" in both.assumptions["price"]

@@ -87,3 +87,27 @@ def test_predicted_vs_published_chart_draws_points_band_and_intervals():
     assert "±25%" in labels and "a" in labels and "b" in labels
     assert "published [h]" in ax.get_xlabel()
     plt.close(fig)
+
+
+def test_training_ranges_hold_out_of_time():
+    from costkit import mfu
+
+    f = mfu.forward_check()
+    assert (f["published"].astype(str) >= "2024-01-01").all() and f.attrs["fitted_on"] >= 20
+    assert 0.7 <= f["covered"].mean() <= 0.9
+    # the fit never sees the runs it predicts: change one, the others' predictions stay
+    m = mfu.efficiency_model()
+    assert m.range_basis == "forward"
+    fwd = m.forward["forward_ratio"]
+    assert fwd.notna().sum() >= mfu.MIN_FORWARD
+    # the first runs (fewer than MIN_HISTORY before them) have no forward prediction
+    first = m.forward.sort_values("published").head(mfu.MIN_HISTORY)
+    assert first["forward_ratio"].isna().all()
+    # the range is the forward residuals' 10th-90th percentile, wider than leave-one-out's
+    r = np.log(1 / fwd.dropna().to_numpy())
+    assert m.residual_low == pytest.approx(np.quantile(r, 0.1))
+    assert m.residual_high == pytest.approx(np.quantile(r, 0.9))
+    loo = np.log(1 / m.loo["ratio"].to_numpy())
+    assert m.residual_high - m.residual_low > 1.5 * np.subtract(*np.quantile(loo, [0.9, 0.1]))
+    text = va._format_training_forward()
+    assert "training out of time" in text and "cover" in text

@@ -99,8 +99,9 @@ def test_training_panel_controls_move_the_result():
     panel.controls["currency"].value = "CNY"
     assert "cost [CNY]" in panel.summary.value
     panel.controls["pricing"].value = "spot"
-    panel.controls["gpu"].value = "L40"  # has no spot price: the panel says so, no traceback
-    assert "no spot price for L40" in panel.message.value and panel.summary.value == ""
+    panel.controls["gpu"].value = "L40"  # has no spot price: every figure but money, said so
+    assert "no spot price for L40" in panel.summary.value and panel.message.value == ""
+    assert "GPU-hours" in panel.summary.value and "n/a (no price)" in panel.summary.value
 
 
 def test_training_panel_with_chart_builds():
