@@ -31,8 +31,9 @@ _EXPORTS = {
     # a whole deployment from a file
     "Scenario": "scenario", "ScenarioError": "scenario",
 }  # fmt: skip
-_SUBMODULES = {"billing", "capacity", "catalog", "cli", "decision", "exercises", "fleet", "fx",
-               "grid", "kernels",
+_SUBMODULES = {"billing", "capacity", "catalog", "cli", "decision", "engine", "exercises", "fleet",
+               "fx",
+               "grid", "hosted_api", "kernels",
                "ledger", "mfu", "moe", "monitoring", "optimization", "plots", "price_lists",
                "report", "roi", "scenario", "serving", "serving_efficiency", "style", "telemetry",
                "training", "tuning", "units", "validation", "widgets", "workshop"}

@@ -21,6 +21,9 @@ from . import (
     decision as decision,
 )
 from . import (
+    engine as engine,
+)
+from . import (
     exercises as exercises,
 )
 from . import (
@@ -31,6 +34,9 @@ from . import (
 )
 from . import (
     grid as grid,
+)
+from . import (
+    hosted_api as hosted_api,
 )
 from . import (
     kernels as kernels,

@@ -55,6 +55,35 @@ def _count(text):
     return int(x)
 
 
+def _fraction(text):
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 <= x <= 1:
+        raise argparse.ArgumentTypeError(f"must be a fraction from 0 to 1, got {text!r}")
+    return x
+
+
+def _speculation(text):
+    """``K:ALPHA`` (n-gram), ``K:ALPHA:mtp`` or ``K:ALPHA:DRAFT-MODEL``."""
+    from .engine import Speculation
+
+    parts = text.split(":")
+    if len(parts) not in (2, 3):
+        raise argparse.ArgumentTypeError(
+            f"expected K:ACCEPTANCE[:ngram|mtp|DRAFT-MODEL], e.g. 4:0.7 or 4:0.7:llama-2-7b, "
+            f"got {text!r}")
+    k, alpha = _count(parts[0]), _fraction(parts[1])
+    how = parts[2] if len(parts) == 3 else "ngram"
+    try:
+        if how in ("ngram", "mtp"):
+            return Speculation(k, alpha, how)
+        return Speculation(k, alpha, "draft", how)
+    except (TypeError, ValueError) as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
 def _nonneg_int(text):
     try:
         x = int(text)
@@ -172,6 +201,20 @@ def _money_rows(table, a):
     return converted, str(rate)
 
 
+def _engine_features(a):
+    """The serving engine's features from the command line, or None when none is asked."""
+    from .engine import DEFAULT_TOKEN_BUDGET, EngineFeatures
+
+    asked = dict(prefix_cache_hit_rate=a.prefix_hit_rate, prefix_cache_gb=a.prefix_cache_gb,
+                 speculation=a.speculative, lora_adapters=a.lora_adapters,
+                 chunked_prefill=a.chunked_prefill or None)
+    given = {k: v for k, v in asked.items() if v is not None}
+    if not given and a.token_budget is None:
+        return None
+    return EngineFeatures(**given, lora_rank=a.lora_rank,
+                          token_budget=a.token_budget or DEFAULT_TOKEN_BUDGET)
+
+
 def _serve(a):
     from . import capacity, catalog, serving
 
@@ -182,8 +225,13 @@ def _serve(a):
     kw = dict(gpu=a.gpu, dtype=a.dtype, batch_size=a.batch_size, calibrated=not a.roofline)
     if a.usd_per_gpu_hour is not None:
         kw["usd_per_gpu_hour"] = a.usd_per_gpu_hour
+    feats = _engine_features(a)
+    if feats is not None and not is_llm:
+        raise ValueError(f"{m.name} is an encoder: the engine options (--prefix-hit-rate, "
+                         "--speculative, --chunked-prefill, --lora-adapters) are for decoders")
     if is_llm:
-        kw.update(prompt_tokens=a.prompt_tokens, output_tokens=a.output_tokens, n_gpus=a.n_gpus)
+        kw.update(prompt_tokens=a.prompt_tokens, output_tokens=a.output_tokens, n_gpus=a.n_gpus,
+                  features=feats)
         est = serving.estimate(m.name, **kw)
     else:
         kw.update(seq_len=a.seq_len, candidates_per_query=a.candidates_per_query)
@@ -224,6 +272,33 @@ def _serve(a):
         _write(json.dumps(out, indent=2, default=str) + "\n", a.out)
     else:
         _emit(table, "csv", a.out)
+
+
+def _buy_or_build(a):
+    from . import catalog, hosted_api, serving
+
+    m = catalog.model(a.model)
+    if m.architecture != "decoder":
+        raise ValueError(f"{m.name} is not a decoder: buy-or-build sets an LLM API against a "
+                         "self-hosted LLM")
+    kw = dict(gpu=a.gpu, dtype=a.dtype, batch_size=a.batch_size, n_gpus=a.n_gpus,
+              prompt_tokens=a.prompt_tokens, output_tokens=a.output_tokens)
+    if a.usd_per_gpu_hour is not None:
+        kw["usd_per_gpu_hour"] = a.usd_per_gpu_hour
+    est = serving.estimate(m.name, **kw)
+    res = hosted_api.buy_or_build(a.api, est, a.requests_per_day, cached_share=a.cached_share,
+                                  requests_per_search=a.requests_per_search,
+                                  currency=a.currency, fx_date=a.fx_date, slo_s=a.slo_s,
+                                  api_price_path=a.api_price_file)
+    if a.format == "table":
+        _write(repr(res) + "\n", a.out)
+    elif a.format == "json":
+        _write(json.dumps(res.to_dict(), indent=2, default=str) + "\n", a.out)
+    else:
+        import pandas as pd
+
+        figures = {k: v for k, v in res.to_dict().items() if not isinstance(v, dict)}
+        _emit(pd.DataFrame([figures]), "csv", a.out, index=False)
 
 
 class _Reported(Exception):
@@ -393,9 +468,51 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--slo-s", type=_positive, help="p95 latency target for the fleet [s]")
     s.add_argument("--roofline", action="store_true",
                    help="the pure roofline (calibrated=False) instead of the calibrated model")
+    e = s.add_argument_group("engine features (LLM; costkit.engine)")
+    e.add_argument("--prefix-hit-rate", type=_fraction,
+                   help="share of prompt tokens found in the prefix cache [0 to 1)")
+    e.add_argument("--prefix-cache-gb", type=_positive, help="GPU memory the prefix cache holds")
+    e.add_argument("--speculative", type=_speculation, metavar="K:ACCEPTANCE[:HOW]",
+                   help="speculative decoding: K tokens proposed per step, each accepted with "
+                   "probability ACCEPTANCE; HOW is ngram (default), mtp or a draft model")
+    e.add_argument("--chunked-prefill", action="store_true",
+                   help="chunked prefill with continuous batching at steady state")
+    e.add_argument("--token-budget", type=_count,
+                   help="tokens per chunked-prefill step (default 2048)")
+    e.add_argument("--lora-adapters", type=_nonneg_int, help="LoRA adapters served on the model")
+    e.add_argument("--lora-rank", type=_count, default=16, help="their rank (default 16)")
     _money_args(s)
     common(s)
     s.set_defaults(run=_serve)
+
+    b = sub.add_parser("buy-or-build", help="a hosted LLM API against self-hosting a model",
+                       description="Cost per month and per 1,000 searches of calling a hosted "
+                       "model (costkit.hosted_api's dated price list) and of self-hosting a "
+                       "catalog model at your traffic, and the break-even traffic.")
+    b.add_argument("--api", required=True, help="a hosted model of the price list, e.g. "
+                   "deepseek-v4-flash, qwen-flash, gpt-5-mini")
+    b.add_argument("--model", required=True, help="the catalog model you would self-host")
+    b.add_argument("--requests-per-day", type=_positive, required=True)
+    b.add_argument("--gpu", default="H100-SXM")
+    b.add_argument("--dtype", default="fp16")
+    b.add_argument("--batch-size", type=_count, default=16)
+    b.add_argument("--n-gpus", type=_count, default=1)
+    b.add_argument("--prompt-tokens", type=_count, default=512)
+    b.add_argument("--output-tokens", type=_count, default=128)
+    b.add_argument("--cached-share", type=_fraction, default=0.0,
+                   help="share of prompt tokens the provider bills as cached [0 to 1]")
+    b.add_argument("--requests-per-search", type=_positive, default=1.0,
+                   help="model calls per search, for the per-1,000-searches figures")
+    b.add_argument("--slo-s", type=_positive, help="p95 latency target of the self-hosted fleet")
+    b.add_argument("--usd-per-gpu-hour", type=_positive, help="your price per GPU-hour")
+    b.add_argument("--api-price-file", metavar="CSV",
+                   help="your own API price list (the columns of data/api_prices.csv)")
+    b.add_argument("--currency", default="USD", metavar="ISO",
+                   help="the currency of every figure (default USD)")
+    b.add_argument("--fx-date", metavar="YYYY-MM-DD",
+                   help="the exchange rate's date for the self-hosted USD")
+    common(b)
+    b.set_defaults(run=_buy_or_build)
 
     v = sub.add_parser("validate", help="check a scenario file",
                        description="Validate a scenario file: every problem with its path.")

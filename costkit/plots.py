@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
     from ._typing import Floats, Frame, NDArray, Series
     from .capacity import CapacityPlan
+    from .hosted_api import BuyOrBuild
     from .ledger import Ledger
     from .optimization import OptimizationComparison
     from .roi import MonteCarloResult, ROIResult
@@ -30,7 +31,7 @@ __all__ = [
     "roi_waterfall", "search_strategies", "serving_cost_by_gpu", "serving_memory", "tornado",
     "training_by_gpu", "training_scaling", "waterfall", "bill_by_day", "utilization_heatmap",
     "idle_money", "alerts_timeline", "predicted_vs_published", "money_ticks", "ledger_items",
-    "ledger_matrix",
+    "ledger_matrix", "buy_or_build",
 ]
 
 
@@ -767,6 +768,55 @@ def replica_curve(plan: CapacityPlan, *, ax: Axes | None = None) -> Axes:
     ax.patch.set_visible(False)
     ax.legend(fontsize=8, loc="upper left")
     ax.set_title(f"Replicas per hour ({plan.reserved_replicas} reserved in the mix, dotted)")
+    return ax
+
+
+def buy_or_build(result: BuyOrBuild, *, ax: Axes | None = None) -> Axes:
+    """An API's monthly cost and a self-hosted fleet's against daily traffic (log-log).
+
+    The API grows in proportion from zero; the fleet starts at its floor and steps by whole
+    replicas, with its 80% range shaded; a dashed line marks the traffic of the result.
+
+    Parameters
+    ----------
+    result : BuyOrBuild
+        :func:`costkit.hosted_api.buy_or_build`.
+    ax : matplotlib Axes, optional
+        Axes to draw on; default a new figure.
+
+    Returns
+    -------
+    matplotlib Axes
+        The axes drawn on.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import costkit as ck
+    >>> e = ck.serving.estimate("llama-3-8b", batch_size=32, prompt_tokens=256,
+    ...                         output_tokens=32, usd_per_gpu_hour=2.0)
+    >>> ax = buy_or_build(ck.hosted_api.buy_or_build("gpt-5-mini", e, 1e6))
+    >>> ax.get_ylabel()
+    'USD per month'
+    >>> plt.close("all")
+    """
+    ax = _axes(ax, figsize=(7.5, 4))
+    c = result.curve
+    x = c["requests_per_day"]
+    ax.plot(x, c["api_per_month"], color="C0", label=f"API: {result.api.model}")
+    ax.step(x, c["self_per_month"], where="post", color="C1",
+            label=f"self-hosted {result.self_host}")
+    ax.fill_between(x, c["self_per_month_low"], c["self_per_month_high"], step="post",
+                    color="C1", alpha=0.2, label="self-hosted 80% range")
+    ax.axvline(result.requests_per_day, color="grey", ls="--", lw=1,
+               label=f"{result.requests_per_day:,.0f} requests a day")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    plain_ticks(ax.xaxis)
+    money_ticks(ax.yaxis)
+    ax.set_xlabel("requests per day")
+    ax.set_ylabel(f"{result.currency} per month")
+    ax.legend(fontsize=8, loc="upper left")
     return ax
 
 

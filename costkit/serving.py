@@ -99,6 +99,7 @@ from .serving_efficiency import step_time_s
 
 if TYPE_CHECKING:
     from ._typing import Bools, Floats, Names, NamesLike, NDArray, StrPath
+    from .engine import EngineFeatures
     from .serving_efficiency import ServingEfficiency
 
 __all__ = [
@@ -678,7 +679,8 @@ def estimate(model: str | None = None, *, params: Floats | None = None,
              usable_memory_fraction: Floats = USABLE_MEMORY_FRACTION, oversized: str = "raise",
              context_tokens: Floats | None = None, embedding_params: Floats | None = None,
              n_beams: Floats = 1, active_params: Floats | None = None,
-             all_reduce_latency_s: Floats | None = None, gpu_path: StrPath | None = None,
+             all_reduce_latency_s: Floats | None = None,
+             features: EngineFeatures | None = None, gpu_path: StrPath | None = None,
              price_path: StrPath | None = None,
              model_path: StrPath | None = None) -> ServingEstimate:
     """Latency, throughput and cost of one LLM replica generating text (roofline).
@@ -752,10 +754,15 @@ def estimate(model: str | None = None, *, params: Floats | None = None,
     all_reduce_latency_s : numeric
         Fixed time of one tensor-parallel all-reduce [s], on top of its bytes
         over the catalog's interconnect; 0 by default (not counted).
+    features : costkit.engine.EngineFeatures, optional
+        The serving engine's features: prefix caching, speculative decoding,
+        multi-LoRA, chunked prefill at steady state (:mod:`costkit.engine`
+        gives each equation); all off by default, printed in the assumptions.
     oversized : {"raise", "flag"}
-        A batch whose KV cache does not fit (or weights that do not fit):
-        raise ``ValueError`` (default), or flag it (``fits_in_memory`` False,
-        results NaN) so a sweep can run past the limit.
+        A batch whose KV cache does not fit (or weights that do not fit, or a
+        chunked-prefill budget that cannot sustain the batch): raise
+        ``ValueError`` (default), or flag it (``fits_in_memory`` False where
+        memory is short, results NaN) so a sweep can run past the limit.
     gpu_path, price_path, model_path : optional
         Your own tables.
 
@@ -789,6 +796,7 @@ def estimate(model: str | None = None, *, params: Floats | None = None,
         raise ValueError(f"oversized must be 'raise' or 'flag', got {oversized!r}")
     llm = _resolve_llm(model, params, n_layers, d_model, n_heads, n_kv_heads, head_dim,
                        active_params, embedding_params, context_tokens, model_path)
+    feat = _features(features, n_beams)
     d, wbytes, kv, kvbytes, kv_note = _dtypes(dtype, kv_dtype)
     cal = _calibration(calibrated, efficiency, compute_utilization, bandwidth_utilization)
     hw = _hardware(gpu, d, usd_per_gpu_hour=usd_per_gpu_hour, cloud=cloud, pricing=pricing,
@@ -812,11 +820,24 @@ def estimate(model: str | None = None, *, params: Floats | None = None,
                   mem=hw.mem, price=hw.price, u_c=hw.u_c, u_bw=hw.u_bw, usable=usable,
                   n_gpus=ng, batch_size=B, prompt_tokens=P, output_tokens=Q, active=llm.active,
                   beams=beams, link=link, ar_lat=ar_lat)
+    # the features' own inputs join the broadcast only as arrays (scalars cost no array passes)
+    scalars = {"hit": feat.prefix_cache_hit_rate, "accept": 1.0 if feat.speculation is None
+               else feat.speculation.acceptance_rate, "budget": float(feat.token_budget)}
+    arrays.update({k: v for k, v in scalars.items() if np.ndim(v)})
     b = dict(zip(arrays, broadcast(**arrays), strict=True))
+    b.update({k: float(v) for k, v in scalars.items() if not np.ndim(v)})
     if ((b["n_gpus"] > 1) & (b["link"] <= 0)).any():
         raise ValueError("tensor parallelism needs the GPU's interconnect_gbps in the catalog")
 
-    memory = _llm_memory(b, llm, wbytes, kvbytes)
+    draft = feat.speculation is not None and feat.speculation.method == "draft" and estimate(
+        feat.speculation.draft_model, gpu=gpu, n_gpus=n_gpus, dtype=dtype, kv_dtype=kv_dtype,
+        batch_size=batch_size, prompt_tokens=prompt_tokens, output_tokens=output_tokens,
+        usd_per_gpu_hour=1.0, calibrated=calibrated, efficiency=efficiency,
+        compute_utilization=compute_utilization, bandwidth_utilization=bandwidth_utilization,
+        usable_memory_fraction=usable_memory_fraction, oversized="flag",
+        all_reduce_latency_s=all_reduce_latency_s, gpu_path=gpu_path, model_path=model_path)
+    extra = _engine_extra(feat, b, llm, wbytes, draft)
+    memory = _llm_memory(b, llm, wbytes, kvbytes, extra)
     if oversized == "raise" and not memory["fits"].all():
         _refuse_oversized(b, memory, d, hw, gpu)
     stack, per_layer, split = 1.0, 0.0, cal.mode == "calibrated"
@@ -826,20 +847,23 @@ def estimate(model: str | None = None, *, params: Floats | None = None,
         if all_reduce_latency_s is None:
             b["ar_lat"] = cal.eff.all_reduce_latency_s
         stack, per_layer = cal.eff.stack_factor("llm"), cal.eff.layer_overhead_s
-    ttft, tpot, t_mem, t_cmp = _llm_times(b, llm, wbytes, memory["kv_tok"], split=split)
-    ttft = step_time_s(ttft, b["n_layers"], per_layer, stack)
-    tpot = step_time_s(tpot, b["n_layers"], per_layer, stack)
+    t = _llm_times(b, llm, wbytes, memory["kv_tok"], extra, split=split,
+                   feat_chunked=feat.chunked_prefill)
+    t = {k: step_time_s(v, b["n_layers"], per_layer, stack) if k in _STEPS else v
+         for k, v in t.items()}
     n, ng, B, Q = b["params"], b["n_gpus"], b["batch_size"], b["output_tokens"]
+    ttft, tpot, tok_s, sustained = _serve_rates(feat, b, extra, t, oversized)
     latency = ttft + (Q - 1.0) * tpot
-    tok_s = B * Q / latency
-    req_s = B / latency
+    if not feat.chunked_prefill:  # the batch prefills, then decodes: B·O tokens per latency
+        tok_s = B * Q / latency
+    req_s = tok_s / Q
     replica_usd_h = ng * b["price"]
-    bound = np.where(t_mem >= t_cmp, "memory", "compute")
+    bound = np.where(t["t_mem"] >= t["t_cmp"], "memory", "compute")
     fits = memory["fits"]
 
     ref = [x for x in (params, batch_size, prompt_tokens, output_tokens, n_gpus,
                        usd_per_gpu_hour, None if isinstance(gpu, str) else gpu) if x is not None]
-    nan = np.where(fits, 1.0, np.nan)
+    nan = np.where(fits & sustained, 1.0, np.nan)
 
     def out(x, mask=True):
         return wrap_like(x * nan if mask else x, *ref)
@@ -857,7 +881,7 @@ def estimate(model: str | None = None, *, params: Floats | None = None,
         requests_per_second=out(req_s), weights_gb=out(w_bytes / 1e9, False),
         kv_cache_bytes_per_token=out(memory["kv_tok"], False),
         kv_cache_gb=out(kv_bytes / 1e9, False), max_batch_size=out(memory["max_batch"], False),
-        memory_per_gpu_gb=out((w_bytes + kv_bytes) / ng / 1e9, False),
+        memory_per_gpu_gb=out((w_bytes + kv_bytes + extra.memory_bytes) / ng / 1e9, False),
         fits_in_memory=bool(fits) if fits.ndim == 0 else fits,
         decode_bound=str(bound) if bound.ndim == 0 else bound,
         usd_per_gpu_hour=out(b["price"], False), usd_per_replica_hour=out(replica_usd_h, False),
@@ -865,7 +889,7 @@ def estimate(model: str | None = None, *, params: Floats | None = None,
         throughput_low_factor=out(lo, False), throughput_high_factor=out(hi, False),
         assumptions={**_llm_assumptions(llm, hw, d, wbytes, kv_note, kvbytes, usable, ar_lat,
                                         active_params),
-                     **_efficiency_notes(cal, "llm", range_note),
+                     **_efficiency_notes(cal, "llm", range_note), **feat._notes(),
                      **({"tensor_parallel_warning": _TP_WARNING} if np.any(ng > 1) else {})},
     )  # fmt: skip
 
@@ -912,22 +936,89 @@ def _resolve_llm(model, params, n_layers, d_model, n_heads, n_kv_heads, head_dim
                 latent=rec.kv_latent_dim if rec is not None else 0.0)
 
 
-def _llm_memory(b, llm, wbytes, kvbytes) -> dict:
+def _features(features, n_beams):
+    """The engine features, checked against what this estimate can combine them with."""
+    from .engine import EngineFeatures
+
+    if features is None:
+        return EngineFeatures()
+    if not isinstance(features, EngineFeatures):
+        raise TypeError("features must be a costkit.engine.EngineFeatures, got "
+                        f"{type(features).__name__}")
+    if features.speculation is not None and np.any(np.asarray(n_beams) > 1):
+        raise ValueError("speculative decoding with beam search is not modelled; use n_beams=1")
+    return features
+
+
+@dataclass(frozen=True)
+class _Extra:
+    """What the engine features add to each pass and to memory (resolved once)."""
+
+    rows: int              # rows per sequence in a decode pass: k + 1 with speculation
+    lora_params: Floats    # adapter parameters multiplied per token [count]
+    lora_read: Floats      # adapter bytes read per pass [bytes]
+    memory_bytes: Floats   # held beside the weights and KV: cache pool, adapters, draft [bytes]
+    kv_share: float        # extra KV per target KV byte (an MTP head's layers)
+    draft_kv_tok: Floats   # the draft model's KV per token [bytes]
+    draft_ttft: Floats     # the draft's prefill [s]
+    draft_step: Any        # the draft's decode step [s], or ("mtp", layers) / 0.0
+
+
+def _engine_extra(feat, b, llm, wbytes, draft) -> _Extra:
+    """Memory, rows and time the features add: adapters, the prefix-cache pool, the draft."""
+    from . import engine
+
+    s = feat.speculation
+    lora_p: Any = 0.0
+    lora_read: Any = 0.0
+    mem: Any = feat.prefix_cache_gb * 1e9
+    if feat.lora_adapters:
+        lora_p = engine.adapter_params(b["n_layers"], b["d_model"],
+                                       b["n_kv_heads"] * b["head_dim"], feat.lora_rank)
+        one = lora_p * engine.ADAPTER_BYTES_PER_PARAM
+        lora_read = engine.distinct_adapters(feat.lora_adapters, b["batch_size"]) * one
+        mem = mem + feat.lora_adapters * one
+    kv_share = 0.0
+    draft_kv: Any = 0.0
+    draft_ttft: Any = 0.0
+    draft_step: Any = 0.0
+    if s is not None and s.method == "mtp":
+        kv_share = s.mtp_layers / b["n_layers"]
+        mem = mem + (b["params"] - b["emb"]) * wbytes * kv_share
+        draft_step = ("mtp", s.mtp_layers)
+    elif s is not None and s.method == "draft":
+        if np.any(np.asarray(draft.params) >= np.asarray(b["params"])):
+            raise ValueError(f"the draft model {s.draft_model} is not smaller than the target")
+        mem = mem + np.asarray(draft.weights_gb) * 1e9
+        draft_kv = np.asarray(draft.kv_cache_bytes_per_token)
+        draft_ttft, draft_step = np.asarray(draft.ttft_s), np.asarray(draft.tpot_s)
+    return _Extra(rows=feat.verify_rows, lora_params=lora_p, lora_read=lora_read,
+                  memory_bytes=mem, kv_share=kv_share, draft_kv_tok=draft_kv,
+                  draft_ttft=draft_ttft, draft_step=draft_step)
+
+
+def _llm_memory(b, llm, wbytes, kvbytes, extra: _Extra) -> dict:
     """Weights and KV cache: bytes per token, the largest batch, whether the batch fits.
 
     KV per request = (P + beams x O) x KV per token: the prompt's cache is shared by the
-    beams, each beam keeps its generated tokens'.
+    beams, each beam keeps its generated tokens'. The engine features' memory (cache pool,
+    adapters, a draft model's weights) comes off the room first, a draft's KV per token on top.
     """
     from . import kernels
 
     w_bytes = b["params"] * wbytes
     kv_tok = kernels.kv_bytes_per_token(b["n_layers"], b["n_kv_heads"], b["head_dim"], kvbytes,
                                         llm.latent)
+    kv_all = kv_tok
+    if extra.kv_share or not _zero(extra.draft_kv_tok):
+        kv_all = kv_tok * (1.0 + extra.kv_share) + extra.draft_kv_tok
     room = b["n_gpus"] * b["mem"] * b["usable"] - w_bytes
+    if not _zero(extra.memory_bytes):
+        room = room - extra.memory_bytes
     per_request = b["prompt_tokens"] + b["beams"] * b["output_tokens"]
-    max_batch = np.where(room > 0, np.floor(np.maximum(room, 0) / (kv_tok * per_request)), 0.0)
+    max_batch = np.where(room > 0, np.floor(np.maximum(room, 0) / (kv_all * per_request)), 0.0)
     return {"weights_bytes": w_bytes, "kv_tok": kv_tok, "room": room, "max_batch": max_batch,
-            "kv_bytes": b["batch_size"] * per_request * kv_tok,
+            "kv_bytes": b["batch_size"] * per_request * kv_all,
             "fits": b["batch_size"] <= max_batch}
 
 
@@ -935,7 +1026,7 @@ def _refuse_oversized(b, memory, d, hw, gpu):
     """Raise for the first configuration whose weights or KV cache do not fit."""
     fits, room, w_bytes = memory["fits"], memory["room"], memory["weights_bytes"]
     i = int(np.flatnonzero(~fits.ravel())[0])
-    r = {k: v.ravel()[i] for k, v in b.items()}
+    r = {k: np.broadcast_to(v, fits.shape).ravel()[i] for k, v in b.items()}
     gn = gpu_names_like(hw.names, hw.inv, gpu, fits.shape)
     gname = gn if isinstance(gn, str) else np.asarray(gn).ravel()[i]
     if room.ravel()[i] <= 0:
@@ -943,7 +1034,8 @@ def _refuse_oversized(b, memory, d, hw, gpu):
         raise ValueError(
             f"the {w_bytes.ravel()[i] / 1e9:,.1f} GB of {d} weights do not fit in "
             f"{r['n_gpus']:g} x {gname} ({r['usable']:.0%} of {r['mem'] / 1e9:,.1f} GB "
-            f"usable each); use n_gpus >= {need} (room for the KV cache too) or a smaller dtype")
+            f"usable each) beside what the engine features hold; use n_gpus >= {need} (room "
+            "for the KV cache too) or a smaller dtype")
     raise ValueError(
         f"batch_size {r['batch_size']:g} does not fit: its KV cache needs "
         f"{memory['kv_bytes'].ravel()[i] / 1e9:,.1f} GB at "
@@ -953,58 +1045,144 @@ def _refuse_oversized(b, memory, d, hw, gpu):
         "(pass oversized='flag' to sweep past it)")
 
 
-def _llm_times(b, llm, wbytes, kv_tok, *, split: bool = False):
-    """TTFT and TPOT [s] from the roofline kernels, and the decode step's two limits.
+_STEPS = ("prefill", "decode", "full")
+"""The passes whose roofline time takes the per-layer floor and the stack factor."""
 
-    Prefill: max(B(2N'P + 2LP²d) / FLOP/s, weights read / bytes/s); decode step:
-    max((weights read + KV read) / bytes/s, seqs(2N' + 4Lcd) / FLOP/s), N' = active -
-    input embeddings, c = P + O/2; plus the tensor-parallel all-reduces.
 
-    ``split`` (the calibrated model): the matmuls and the attention are separate kernels
-    that run one after the other, so each kind takes its own roofline and the step their sum:
-    prefill max(2BN'P / FLOP/s, weights / bytes/s) + 2BLP²d / FLOP/s; decode
-    max(2·seqs·N' / FLOP/s, weights / bytes/s) + max(4·seqs·L·c·d / FLOP/s, KV / bytes/s).
+def _weights_read(b, llm, wbytes, tokens):
+    """Weight bytes one pass of ``tokens`` rows streams. [bytes]
+
+    Every weight outside the input embeddings; for a mixture of experts, the shared
+    weights and the distinct routed experts the tokens touch.
     """
     from . import kernels
 
-    L, dm, ng = b["n_layers"], b["d_model"], b["n_gpus"]
-    B, P, Q, nb = b["batch_size"], b["prompt_tokens"], b["output_tokens"], b["beams"]
+    streamed = (b["params"] - b["emb"]) * wbytes
+    moe = llm.moe
+    if moe is None:
+        return streamed
+    routed = moe[3] * moe[1] * moe[4] * wbytes
+    expert = moe[3] * moe[4] * wbytes
+    return streamed - routed + expert * kernels.distinct_experts(moe[1], moe[2], tokens)
+
+
+def _zero(x) -> bool:
+    """True for a scalar 0 (a feature that is off adds no array pass)."""
+    return np.ndim(x) == 0 and float(x) == 0.0
+
+
+def _pass_s(b, llm, wbytes, extra: _Extra, rows, attn_flops, kv_read, *, split: bool,
+            limits: bool = False):
+    """Roofline time [s] of one forward pass of ``rows`` token rows, and its two limits.
+
+    gemm = 2·rows·(N' + adapters); read = weights streamed + adapters; plain roofline
+    ``max((gemm + attn) / FLOP/s, (read + KV) / bytes/s)``; ``split`` (calibrated): the
+    matmuls and the attention are separate kernels, ``max(gemm/F, read/BW) + max(attn/F,
+    KV/BW)``; plus two all-reduces of the activations per layer in tensor parallel.
+    """
+    from . import kernels
+
+    L, ng = b["n_layers"], b["n_gpus"]
     flops_s = b["u_c"] * b["peak"] * 1e12 * ng             # achieved FLOP/s of the replica
     bytes_s = b["u_bw"] * b["bw"] * ng                     # achieved bytes/s of the replica
-    dense = b["active"] - b["emb"]                         # N' = N (active) - input embeddings
-    streamed = (b["params"] - b["emb"]) * wbytes           # every weight outside the table
-    read_prefill = read_decode = streamed
+    dense = b["active"] - b["emb"]
+    gemm = 2.0 * rows * (dense if _zero(extra.lora_params) else dense + extra.lora_params)
+    read = _weights_read(b, llm, wbytes, rows)
+    if not _zero(extra.lora_read):
+        read = read + extra.lora_read
+    t_mem: Any = None
+    t_cmp: Any = None
+    if limits or not split:
+        t_mem, t_cmp = (read + kv_read) / bytes_s, (gemm + attn_flops) / flops_s
+    if split:
+        t = np.maximum(gemm / flops_s, read / bytes_s) + np.maximum(attn_flops / flops_s,
+                                                                    kv_read / bytes_s)
+    else:
+        t = np.maximum(t_mem, t_cmp)
+    if np.any(ng > 1):  # all_reduce_seconds is linear in the bytes: per row, plus a latency
+        per_row = kernels.all_reduce_seconds(b["d_model"] * 2.0, ng, b["link"])
+        t = t + 2.0 * L * (per_row * rows + np.where(ng > 1, b["ar_lat"], 0.0))
+    return t, t_mem, t_cmp
+
+
+def _llm_times(b, llm, wbytes, kv_tok, extra: _Extra, *, split: bool = False,
+               feat_chunked: bool = False) -> dict:
+    """The roofline times [s] of the passes an estimate is made of, and the decode limits.
+
+    prefill: B·P(1 - h) rows, attention 2·B·L·P²·d·(1 - h²), the cached KV read; decode:
+    seqs·r rows (r = k + 1 verified with speculation), attention 4·rows·L·c·d, KV read
+    B·c·kv (c = P + O/2); full (chunked prefill): the decode rows plus T - B·r prompt
+    tokens at attention 2·L·d·P(1 + h) each. N' = active - input embeddings.
+    """
+    from . import engine
+
+    L, dm = b["n_layers"], b["d_model"]
+    B, P, Q, nb, h = (b["batch_size"], b["prompt_tokens"], b["output_tokens"], b["beams"],
+                      b["hit"])
+    if _zero(h):  # no prefix cache: the whole prompt, nothing cached to read
+        prefill, _, _ = _pass_s(b, llm, wbytes, extra, B * P,
+                                B * engine.prefill_attention_flops(L, dm, P), 0.0, split=split)
+    else:
+        prefill, _, _ = _pass_s(b, llm, wbytes, extra, B * P * (1.0 - h),
+                                B * engine.prefill_attention_flops(L, dm, P, h),
+                                B * h * P * kv_tok, split=split)
     seqs = B * nb                                          # sequences decoding together
-    moe = llm.moe
-    if moe is not None:  # a pass reads only the routed experts its tokens touch
-        routed = moe[3] * moe[1] * moe[4] * wbytes
-        expert = moe[3] * moe[4] * wbytes
-        read_prefill = streamed - routed + expert * kernels.distinct_experts(moe[1], moe[2],
-                                                                             B * P)
-        read_decode = streamed - routed + expert * kernels.distinct_experts(moe[1], moe[2], seqs)
-    gemm_prefill, attn_prefill = B * 2.0 * dense * P, B * 2.0 * L * P * P * dm  # causal, halved
     ctx = P + Q / 2.0                                      # mean context while decoding
     if np.all(nb == 1):
         kv_read = B * kv_tok * ctx
     else:  # the prompt's KV once per request, each beam's generated KV
         kv_read = kv_tok * (seqs * (Q / 2.0) + B * P)
-    gemm_decode, attn_decode = seqs * 2.0 * dense, seqs * 4.0 * L * ctx * dm
-    t_mem = (read_decode + kv_read) / bytes_s
-    t_cmp = (gemm_decode + attn_decode) / flops_s
-    if split:
-        ttft = np.maximum(gemm_prefill / flops_s, read_prefill / bytes_s) + attn_prefill / flops_s
-        tpot = (np.maximum(gemm_decode / flops_s, read_decode / bytes_s)
-                + np.maximum(attn_decode / flops_s, kv_read / bytes_s))
-    else:
-        ttft = np.maximum((gemm_prefill + attn_prefill) / flops_s, read_prefill / bytes_s)
-        tpot = np.maximum(t_mem, t_cmp)
-    if np.any(ng > 1):  # two all-reduces of the activations per layer, per pass
-        # all_reduce_seconds is linear in the bytes: seconds per token, plus a fixed latency
-        per_token = kernels.all_reduce_seconds(dm * 2.0, ng, b["link"])
-        per_call = np.where(ng > 1, b["ar_lat"], 0.0)
-        ttft = ttft + 2.0 * L * (per_token * B * P + per_call)
-        tpot = tpot + 2.0 * L * (per_token * seqs + per_call)
-    return ttft, tpot, t_mem, t_cmp
+    rows = seqs * extra.rows
+    attn = rows * 4.0 * L * ctx * dm
+    decode, t_mem, t_cmp = _pass_s(b, llm, wbytes, extra, rows, attn, kv_read, split=split,
+                                   limits=True)
+    out = {"prefill": prefill, "decode": decode, "t_mem": t_mem, "t_cmp": t_cmp}
+    if feat_chunked:  # a full chunked step: the decode rows and a chunk of prompts
+        chunk = np.maximum(b["budget"] - rows, 0.0)
+        new = P * (1.0 - h)
+        prompts_read = np.maximum(chunk / new, 1.0) * P * (1.0 + h) / 2.0 * kv_tok
+        out["full"] = _pass_s(b, llm, wbytes, extra, rows + chunk,
+                              attn + chunk * 2.0 * L * dm * P * (1.0 + h),
+                              kv_read + prompts_read, split=split)[0]
+    return out
+
+
+def _serve_rates(feat, b, extra: _Extra, t: dict, oversized: str) -> tuple:
+    """TTFT and TPOT [s], output tokens/s and where the schedule is sustained.
+
+    From the passes and the features (:mod:`costkit.engine`); tokens/s is None for the
+    static batch (the caller takes it from the latency).
+    """
+    from . import engine
+
+    B, P, Q = b["batch_size"], b["prompt_tokens"], b["output_tokens"]
+    s = feat.speculation
+    k = 0.0 if s is None else float(s.draft_tokens)
+    E = 1.0 if s is None else engine.tokens_per_step(b["accept"], k)
+    draft = extra.draft_step
+    if isinstance(draft, tuple):                            # an MTP head: its share of layers
+        draft = t["decode"] * draft[1] / b["n_layers"]
+    if not feat.chunked_prefill:
+        if s is None:
+            return t["prefill"], t["decode"], None, True
+        tpot = (t["decode"] + k * draft) / E
+        return t["prefill"] + extra.draft_ttft, tpot, None, True
+    new = P * (1.0 - b["hit"])
+    _x, share, chunks = engine.chunked_schedule(new, B, Q / E, B * extra.rows, b["budget"])
+    sustained = share <= 1.0
+    if oversized == "raise" and not sustained.all():
+        i = int(np.flatnonzero(~sustained.ravel())[0])
+        r = {key: np.broadcast_to(v, sustained.shape).ravel()[i] for key, v in b.items()}
+        raise ValueError(
+            f"chunked prefill cannot sustain batch {r['batch_size']:g}: its {r['batch_size']:g}"
+            f" decode rows and the {r['prompt_tokens']:g}-token prompts of the requests that "
+            f"replace finished ones need more than the {r['budget']:g}-token budget per step; "
+            "raise token_budget, lower batch_size, or pass oversized='flag'")
+    f = np.minimum(share, 1.0)
+    step = f * t["full"] + (1.0 - f) * t["decode"]
+    tpot = (step + k * draft) / E
+    ttft = np.where(np.isfinite(chunks), chunks, 1.0) * t["full"] + extra.draft_ttft
+    return ttft, tpot, B / tpot, sustained
 
 
 def _llm_assumptions(llm, hw, d, wbytes, kv_note, kvbytes, usable, ar_lat, active_params):
@@ -1139,8 +1317,18 @@ class EncoderEstimate(_Table):
             f"  efficiency: {a['efficiency']}",
             f"  utilisation: compute {a['compute_utilization']}, bandwidth "
             f"{a['bandwidth_utilization']}; price: {a['price']}",
+            *_feature_lines(a),
             *warning_lines(a),
         ])
+
+
+def _feature_lines(a: dict) -> list[str]:
+    """The engine features a result prints when they are on (:mod:`costkit.engine`)."""
+    on = [k for k in ("prefix_caching", "speculative_decoding", "multi_lora")
+          if a.get(k, "off") != "off"]
+    if a.get("batching", "").startswith("chunked"):
+        on.append("batching")
+    return [f"  {k.replace('_', ' ')}: {a[k]}" for k in on]
 
 
 def _embedding_params(m) -> float:

@@ -68,6 +68,46 @@ def test_train_table_and_csv(capsys):
                                                                                 "high"]
 
 
+def test_serve_engine_options_match_the_library(capsys):
+    from costkit.engine import EngineFeatures, Speculation
+
+    code, out, _ = run(capsys, "serve", "--model", "llama-2-70b", "--n-gpus", "4",
+                       "--batch-size", "8", "--speculative", "4:0.7:llama-2-7b",
+                       "--prefix-hit-rate", "0.5", "--prefix-cache-gb", "20", "--lora-adapters",
+                       "10", "--lora-rank", "8", "--chunked-prefill", "--token-budget", "4096",
+                       "--format", "json")
+    assert code == 0
+    want = serving.estimate("llama-2-70b", n_gpus=4, batch_size=8, features=EngineFeatures(
+        prefix_cache_hit_rate=0.5, prefix_cache_gb=20, lora_adapters=10, lora_rank=8,
+        speculation=Speculation(4, 0.7, "draft", "llama-2-7b"), chunked_prefill=True,
+        token_budget=4096))
+    got = json.loads(out)
+    assert got["tpot_s"] == pytest.approx(want.tpot_s) and got["ttft_s"] == pytest.approx(
+        want.ttft_s)
+    assert "4096 tokens per step" in got["assumptions"]["batching"]
+    assert "10 adapters of rank 8" in got["assumptions"]["multi_lora"]
+
+
+def test_buy_or_build_matches_the_library(capsys):
+    from costkit import hosted_api
+
+    code, out, _ = run(capsys, "buy-or-build", "--api", "deepseek-v4-flash", "--model",
+                       "llama-3-8b", "--batch-size", "32", "--prompt-tokens", "256",
+                       "--output-tokens", "32", "--requests-per-day", "3e6", "--cached-share",
+                       "0.6", "--currency", "CNY", "--format", "json")
+    assert code == 0
+    est = serving.estimate("llama-3-8b", batch_size=32, prompt_tokens=256, output_tokens=32)
+    want = hosted_api.buy_or_build("deepseek-v4-flash", est, 3e6, cached_share=0.6,
+                                   currency="CNY")
+    got = json.loads(out)
+    assert got["api_per_month"] == pytest.approx(want.api_per_month)
+    assert got["self_per_month"] == pytest.approx(want.self_per_month)
+    assert got["currency"] == "CNY" and got["api"]["currency"] == "CNY"
+    code, out, _ = run(capsys, "buy-or-build", "--api", "gpt-5-mini", "--model", "llama-3-8b",
+                       "--requests-per-day", "1e6", "--format", "csv")
+    assert code == 0 and out.splitlines()[0].startswith("self_host,currency")
+
+
 def test_serve_llm_and_encoder_match_the_library(capsys):
     code, out, _ = run(capsys, "serve", "--model", "llama-2-7b", "--gpu", "H100-SXM",
                        "--batch-size", "16", "--format", "json")
@@ -131,6 +171,20 @@ def test_progress_bar_on_request(capsys):
     (["train", "--tokens", "1e9"], "one of the arguments --model --params is required"),
     (["gpus", "--format", "xml"], "invalid choice"),
     (["fly"], "invalid choice"),
+    (["serve", "--model", "llama-2-7b", "--speculative", "4"], "K:ACCEPTANCE"),
+    (["serve", "--model", "llama-2-7b", "--speculative", "4:0.7:llama-2-70b"], "not smaller"),
+    (["serve", "--model", "llama-2-7b", "--prefix-hit-rate", "1"], "below 1"),
+    (["serve", "--model", "bert-base", "--lora-adapters", "8"], "are for decoders"),
+    (["buy-or-build", "--api", "gpt-6", "--model", "llama-3-8b", "--requests-per-day", "1e6"],
+     "Did you mean: gpt-5-mini"),
+    (["buy-or-build", "--api", "gpt-5-mini", "--model", "bert-base", "--requests-per-day",
+      "1e6"], "not a decoder"),
+    (["buy-or-build", "--api", "gpt-5-mini", "--model", "llama-3-8b", "--requests-per-day",
+      "1e6", "--api-price-file", "/"], "Is a directory"),
+    (["buy-or-build", "--api", "gpt-5-mini", "--model", "llama-3-8b", "--requests-per-day",
+      "1e13"], "at most 1e+09"),
+    (["serve", "--model", "llama-2-7b", "--chunked-prefill", "--batch-size", "180",
+      "--token-budget", "256"], "cannot sustain batch 180"),
 ])
 def test_bad_input_exits_2_with_one_line(capsys, argv, words):
     try:

@@ -8,6 +8,7 @@ import pytest
 import costkit as ck
 from costkit.catalog import gpu_prices, gpus, models
 from costkit.fx import fx_rates
+from costkit.hosted_api import api_prices
 from costkit.mfu import training_runs
 from costkit.price_lists import instance_gpus
 from costkit.serving_efficiency import read as read_efficiency
@@ -16,7 +17,7 @@ from costkit.validation import serving_benchmarks
 
 LOADERS = {"gpus.csv": gpus, "models.csv": models, "gpu_prices.csv": gpu_prices, "fx.csv": fx_rates,
            "training_runs.csv": training_runs, "serving_benchmarks.csv": serving_benchmarks,
-           "instance_gpus.csv": instance_gpus,
+           "instance_gpus.csv": instance_gpus, "api_prices.csv": api_prices,
            "serving_efficiency.csv": lambda p: to_rows(read_efficiency(p), "")}
 
 
