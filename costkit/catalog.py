@@ -485,8 +485,12 @@ def price_age_days(price_date: str) -> int:
     return max(0, (today() - dt.date.fromisoformat(str(price_date))).days)
 
 
-def price_age_warning(price_date: str | None) -> str | None:
-    """The warning for a price dated ``price_date``, or None when it is recent enough."""
+def price_age_warning(price_date: str | None, *,
+                      remedy: str = "usd_per_gpu_hour= or price_path=") -> str | None:
+    """The warning for a price dated ``price_date``, or None when it is recent enough.
+
+    ``remedy`` names the arguments that pass your own price (GPU prices by default).
+    """
     if not price_date:
         return None
     age = price_age_days(price_date)
@@ -494,7 +498,7 @@ def price_age_warning(price_date: str | None) -> str | None:
         return None
     return (f"prices up to {age} days old (the oldest dated {price_date}, today "
             f"{today().isoformat()}): list prices change; check them or pass your own "
-            "(usd_per_gpu_hour= or price_path=)")
+            f"({remedy})")
 
 
 # --------------------------------------------------------------------------- names

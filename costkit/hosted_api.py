@@ -341,17 +341,6 @@ def _exchange_note(api_currency: str, cur: str, api_rate, usd_rate) -> str:
     return "; ".join(p for p in parts if p) or f"none: every price is in {cur}"
 
 
-def _age_warning(price: ApiPrice) -> dict:
-    """``api_price_warning`` past the catalog's age limit for prices (90 days)."""
-    from .catalog import PRICE_AGE_WARN_DAYS
-
-    if price.age_days <= PRICE_AGE_WARN_DAYS:
-        return {}
-    return {"api_price_warning": f"the {price.model} price is {price.age_days} days old (dated "
-                                 f"{price.price_date}): API prices change often; check the "
-                                 "provider's page or pass your own list (api_price_path=)"}
-
-
 def _plan_costs(serving, requests_per_day, slo_s, min_replicas, shape):
     """Self-hosted USD per month (central, low, high) and the strategy, from capacity.plan."""
     from . import capacity
@@ -436,6 +425,7 @@ def buy_or_build(api_model: str, serving: Any, requests_per_day: float, *,
     True
     """
     from . import fx
+    from .catalog import price_age_warning
     from .serving import ServingEstimate
 
     if not isinstance(serving, ServingEstimate) or not serving.is_scalar:
@@ -495,5 +485,6 @@ def buy_or_build(api_model: str, serving: Any, requests_per_day: float, *,
                            "traffic searched (an API call costs less than a self-hosted "
                            "request)"),
             "month": f"{HOURS_PER_MONTH:g} hours",
-            **_age_warning(price),
+            **({"api_price_warning": w} if (w := price_age_warning(
+                price.price_date, remedy="api_price_path=")) else {}),
         })
