@@ -9,7 +9,10 @@ Run with `make bench` (or `python benchmarks/bench_serving.py`).
    to agree before any timing is reported.
 2. The same 100,000 configurations with the engine's features on (a prefix-cache hit
    rate per configuration, n-gram speculation, chunked prefill, 50 LoRA adapters).
-3. `costkit.capacity.plan` for a 168-hour week with a p99 SLO (Erlang C walk
+3. `costkit.serving_efficiency.fit_from_samples` on the largest sample table it takes
+   (5,000 monitoring samples: 432 grid models evaluated on each), and the error of the
+   recovered shares.
+4. `costkit.capacity.plan` for a 168-hour week with a p99 SLO (Erlang C walk
    over replica counts, vectorised over the hours; the mix strategy evaluated
    for every reserved count at once).
 
@@ -81,6 +84,22 @@ def main() -> int:
     print(f"the same with prefix caching, speculation, chunked prefill and LoRA: "
           f"{statistics.median(times):.3f} s (median of 5; "
           f"{np.isfinite(on.tpot_s).mean():.0%} sustained and in memory)")
+
+    from dataclasses import replace
+
+    from costkit import serving_efficiency as se
+
+    truth = replace(se.default(), compute_max=0.35, bandwidth_max=0.6)
+    samples = se.synthetic_samples("llama-2-7b", gpu="H100-SXM", efficiency=truth,
+                                   n=se.MAX_SAMPLES, batch_sizes=(1, 4, 16, 32, 64, 128))
+    times = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        fitted = se.fit_from_samples(samples, "llama-2-7b", gpu="H100-SXM")
+        times.append(time.perf_counter() - t0)
+    print(f"fit_from_samples() on {len(samples):,} monitoring samples: "
+          f"{statistics.median(times):.2f} s (median of 3); c_max {fitted.compute_max:.3f} "
+          f"(true 0.35), b_max {fitted.bandwidth_max:.3f} (true 0.6)")
 
     replica = estimate("llama-2-7b", gpu="H100-SXM", batch_size=32, prompt_tokens=256,
                        output_tokens=64, usd_per_gpu_hour=4.0)

@@ -68,9 +68,9 @@ import numpy as np
 if TYPE_CHECKING:
     from ._typing import Floats, Frame, StrPath
 
-__all__ = ["CUTOFF_DATE", "REFERENCE_STACK", "VENDOR_SIGMA", "ServingEfficiency",
-           "default", "fit", "forward", "leave_one_out", "predict_rows", "read", "step_time_s",
-           "to_rows", "write"]
+__all__ = ["CUTOFF_DATE", "MAX_SAMPLES", "REFERENCE_STACK", "SAMPLE_COLUMNS", "VENDOR_SIGMA",
+           "ServingEfficiency", "default", "fit", "fit_from_samples", "forward", "leave_one_out",
+           "predict_rows", "read", "step_time_s", "synthetic_samples", "to_rows", "write"]
 
 CUTOFF_DATE = "2024-07-01"
 """Evidence published on or after this date is kept out of the fit (it measures the model
@@ -830,6 +830,271 @@ def default() -> ServingEfficiency:
     from ._tables import bundled_path, stamp
 
     return _default(*stamp(bundled_path("serving_efficiency.csv")))
+
+
+# --------------------------------------------------------------------------- your own fleet
+
+SAMPLE_COLUMNS = ("batch_size", "prompt_tokens", "output_tokens", "output_tokens_per_s_per_gpu")
+"""Columns of a monitoring-sample frame for :func:`fit_from_samples`: the batch (concurrent
+sequences), the mean prompt and output tokens, and the measured output tokens per second per
+GPU, one row per sample (e.g. one per replica and minute)."""
+
+MAX_SAMPLES = 5000
+"""The most samples :func:`fit_from_samples` takes (the grid evaluates 432 models on each);
+aggregate longer telemetry first (one row per minute and replica is plenty)."""
+
+_FLEET_GRID = 12  # points per axis, coarse and then fine
+
+
+def _sample_values(samples: Frame) -> dict:
+    """The sample columns as float arrays, each value finite and > 0 (refuse with the row)."""
+    missing = [c for c in SAMPLE_COLUMNS if c not in getattr(samples, "columns", ())]
+    if missing:
+        raise ValueError(f"samples lack the column(s) {', '.join(missing)}; give "
+                         f"{', '.join(SAMPLE_COLUMNS)} (one row per monitoring sample)")
+    n = len(samples)
+    if not 1 <= n <= MAX_SAMPLES:
+        raise ValueError(f"samples has {n:,} rows: give 1 to {MAX_SAMPLES:,} (aggregate longer "
+                         "telemetry, e.g. one row per replica and minute)")
+    out = {}
+    for c in SAMPLE_COLUMNS:
+        try:
+            v = np.asarray(samples[c], dtype=float)
+        except (TypeError, ValueError):
+            raise ValueError(f"samples column {c!r} must hold numbers") from None
+        bad = np.flatnonzero(~np.isfinite(v) | (v <= 0))
+        if bad.size:
+            raise ValueError(f"samples row {int(bad[0])}, column {c!r}: {v[bad[0]]!r} is not a "
+                             "finite number > 0")
+        out[c] = v
+    for c in ("batch_size", "prompt_tokens", "output_tokens"):
+        frac = np.flatnonzero(out[c] != np.round(out[c]))
+        if frac.size and c == "batch_size":
+            raise ValueError(f"samples row {int(frac[0])}, column 'batch_size': "
+                             f"{out[c][frac[0]]!r} is not a whole number of sequences")
+        out[c] = np.round(out[c])  # mean lengths round to whole tokens
+    return out
+
+
+def _fleet_log_predictions(base: ServingEfficiency, c: np.ndarray, bw: np.ndarray, s: dict,
+                           estimate_args: dict) -> np.ndarray:
+    """ln(predicted output tokens/s per GPU), one row per grid model and one column per sample.
+
+    One vectorised :func:`costkit.serving.estimate` over all (model, sample) pairs.
+    """
+    from . import serving
+
+    g, n = c.size, s["batch_size"].size
+    eff = replace(base, compute_max=np.repeat(c, n), bandwidth_max=np.repeat(bw, n))
+    est = serving.estimate(efficiency=eff, batch_size=np.tile(s["batch_size"], g),
+                           prompt_tokens=np.tile(s["prompt_tokens"], g),
+                           output_tokens=np.tile(s["output_tokens"], g), oversized="flag",
+                           usd_per_gpu_hour=1.0, **estimate_args)
+    per_gpu = np.asarray(est.tokens_per_second, dtype=float) / estimate_args["n_gpus"]
+    return np.log(per_gpu).reshape(g, n)
+
+
+def _grid_fit(logp: np.ndarray, y: np.ndarray, c: np.ndarray, bw: np.ndarray,
+              base: ServingEfficiency) -> tuple:
+    """Least absolute deviations over the grid: the best index, in sample and leaving each out.
+
+    Ties (a term the samples cannot see) go to the grid point nearest ``base``.
+    """
+    absdev = np.abs(y[None, :] - logp)                               # (grid, samples)
+    loss = absdev.sum(axis=1)
+    prior = np.hypot(np.log(c / float(base.compute_max)), np.log(bw / float(base.bandwidth_max)))
+    tie = 1e-9 * (1.0 + loss.min()) * prior / (1.0 + prior.max())  # breaks exact ties only
+    best = int(np.argmin(loss + tie))
+    loo = np.argmin((loss[:, None] - absdev) + tie[:, None], axis=0)  # (samples,)
+    return best, loo
+
+
+def _seen(logp: np.ndarray, c: np.ndarray, bw: np.ndarray, best: int) -> dict:
+    """Whether the samples' predictions move with each term around the fit."""
+    return {"compute": bool(np.ptp(logp[bw == bw[best]], axis=0).max() > 1e-3),
+            "bandwidth": bool(np.ptp(logp[c == c[best]], axis=0).max() > 1e-3)}
+
+
+def fit_from_samples(samples: Frame, model: str, *, gpu: str, n_gpus: int = 1,
+                     dtype: str = "fp16", kv_dtype: str | None = None,
+                     base: ServingEfficiency | None = None,
+                     model_path: StrPath | None = None,
+                     gpu_path: StrPath | None = None) -> ServingEfficiency:
+    """Fit the serving efficiency of your own fleet from its monitoring samples.
+
+    Each sample is a measured throughput at a known operating point: batch
+    ``B`` (concurrent sequences), mean prompt ``P`` and output ``O`` tokens and
+    output tokens per second per GPU. The fit keeps the model's structure (the
+    roofline of :mod:`costkit.serving`, the layer floor and the stack of
+    ``base``) and chooses the two shares that the fleet sets, by least absolute
+    deviations in log throughput (as :func:`fit`)::
+
+        (c_max, b_max) = argmin  sum_i | ln(measured_i) - ln(predicted_i(c_max, b_max)) |
+
+    on a 12 x 12 log grid (c_max 0.02 to 1, b_max 0.05 to 1), refined twice on 12 x
+    12 grids around the best point (within x1.3, then x1.05). The range is the 10th
+    to 90th percentile of the leave-one-out residuals (each sample predicted by the
+    grid model that fits the others best), widened as usual for a GPU generation or
+    vendor other than the fleet's. A term the samples cannot see (all memory-bound:
+    no sample moves with c_max) keeps ``base``'s value, said in ``fitted_on``. A
+    share only weakly seen (batch-1 samples see c_max through their prefill alone)
+    is fitted but uncertain: sample the batches you will plan for.
+
+    Parameters
+    ----------
+    samples : DataFrame
+        One row per sample, columns :data:`SAMPLE_COLUMNS`: ``batch_size``
+        [count], ``prompt_tokens`` and ``output_tokens`` [tokens, means],
+        ``output_tokens_per_s_per_gpu`` [tokens/s]; at most :data:`MAX_SAMPLES`.
+    model : str
+        The served decoder (catalog name).
+    gpu : str
+        The fleet's GPU.
+    n_gpus : int, default 1
+        GPUs per replica (tensor parallel). [count]
+    dtype, kv_dtype : str
+        Weight and KV-cache formats, as in :func:`costkit.serving.estimate`.
+    base : ServingEfficiency, optional
+        The model whose structure is kept; default :func:`default`.
+    model_path, gpu_path : optional
+        Your own catalog tables.
+
+    Returns
+    -------
+    ServingEfficiency
+        The fleet's model: pass it as ``efficiency=`` to
+        :func:`costkit.serving.estimate` (whose throughput a
+        :func:`costkit.capacity.plan` takes) or :func:`costkit.engine.disaggregated`;
+        :func:`write` stores it as a table, :func:`read` reads it back.
+
+    Raises
+    ------
+    ValueError
+        A missing column, a value that is not finite and > 0 (with its row), more than
+        :data:`MAX_SAMPLES` rows, or a sample whose batch does not fit the replica's memory.
+
+    Examples
+    --------
+    Samples generated at a known efficiency are recovered:
+
+    >>> import pandas as pd
+    >>> from costkit import serving
+    >>> truth = replace(default(), compute_max=0.3, bandwidth_max=0.5)
+    >>> s = pd.DataFrame({"batch_size": [1, 8, 64, 160], "prompt_tokens": 512,
+    ...                   "output_tokens": 128})
+    >>> e = serving.estimate("llama-2-7b", gpu="H100-SXM", batch_size=s.batch_size,
+    ...                      efficiency=truth, usd_per_gpu_hour=1.0)
+    >>> s["output_tokens_per_s_per_gpu"] = e.tokens_per_second
+    >>> f = fit_from_samples(s, "llama-2-7b", gpu="H100-SXM")
+    >>> bool(abs(f.compute_max / 0.3 - 1) < 0.05 and abs(f.bandwidth_max / 0.5 - 1) < 0.05)
+    True
+    """
+    from ._checks import count, gpu_lookup
+
+    s = _sample_values(samples)
+    base = default() if base is None else base
+    if not isinstance(base, ServingEfficiency):
+        raise TypeError(f"base must be a ServingEfficiency, got {type(base).__name__}")
+    n_gpus = count("n_gpus", n_gpus, minimum=1)
+    rec = gpu_lookup(gpu, gpu_path)[1][0]
+    args = dict(model=model, gpu=gpu, n_gpus=n_gpus, dtype=dtype, kv_dtype=kv_dtype,
+                model_path=model_path, gpu_path=gpu_path)
+    y = np.log(s["output_tokens_per_s_per_gpu"])
+    axes: tuple = (np.geomspace(0.02, 1.0, _FLEET_GRID), np.geomspace(0.05, 1.0, _FLEET_GRID))
+    for zoom in (1.3, 1.05, None):  # coarse, then finer around the best point
+        c, bw = (a.ravel() for a in np.meshgrid(*axes, indexing="ij"))
+        logp = _fleet_log_predictions(base, c, bw, s, args)
+        unfit = np.flatnonzero(np.isnan(logp).all(axis=0))
+        if unfit.size:
+            raise ValueError(f"samples row {int(unfit[0])}: batch {s['batch_size'][unfit[0]]:g} "
+                             f"of {s['prompt_tokens'][unfit[0]]:g} + "
+                             f"{s['output_tokens'][unfit[0]]:g} tokens does not fit {n_gpus} "
+                             f"{rec.name} in {dtype}: check model, gpu, n_gpus and dtype")
+        logp = np.where(np.isnan(logp), np.inf, logp)
+        best, loo = _grid_fit(logp, y, c, bw, base)
+        if zoom is not None:
+            axes = tuple(np.geomspace(max(v[best] / zoom, lo), min(v[best] * zoom, 1.0),
+                                      _FLEET_GRID) for v, lo in ((c, 0.01), (bw, 0.02)))
+    seen = _seen(logp, c, bw, best)
+    cm = float(c[best]) if seen["compute"] else float(base.compute_max)
+    bm = float(bw[best]) if seen["bandwidth"] else float(base.bandwidth_max)
+    resid = y - logp[loo, np.arange(y.size)]
+    q = np.percentile(resid, [10, 50, 90])
+    kept = [k for k, v in seen.items() if not v]
+    note = (f"{y.size} monitoring samples of {model} on {n_gpus} x {rec.name} ({dtype}), "
+            f"batch {s['batch_size'].min():g}-{s['batch_size'].max():g}"
+            + (f"; {' and '.join(kept)} share unseen by the samples: kept the base value"
+               if kept else ""))
+    return replace(base, compute_max=cm, bandwidth_max=bm, residual_low=float(q[0]),
+                   residual_mid=float(q[1]), residual_high=float(q[2]),
+                   vendors=(rec.vendor,), architectures=(rec.architecture,),
+                   generation_sigma=max(float(base.generation_sigma), float(np.std(resid))),
+                   n_rows=int(y.size), fitted_on=note)
+
+
+def synthetic_samples(model: str, *, gpu: str, efficiency: ServingEfficiency, n: int = 500,
+                      n_gpus: int = 1, batch_sizes: tuple = (1, 4, 16, 32, 64, 96),
+                      prompt_tokens: tuple = (128, 512), output_tokens: tuple = (16, 64),
+                      noise_sigma: float = 0.08, seed: int = 0,
+                      model_path: StrPath | None = None) -> Frame:
+    """Seeded monitoring samples of a fleet that runs at a known efficiency (for teaching).
+
+    Each sample draws a batch from ``batch_sizes`` and mean lengths uniformly
+    from the ``prompt_tokens`` and ``output_tokens`` ranges [tokens]; its
+    throughput is :func:`costkit.serving.estimate`'s at ``efficiency`` times
+    log-normal noise ``exp(N(0, noise_sigma))`` (minute-to-minute variation).
+
+    Parameters
+    ----------
+    model : str
+        A decoder of the catalog.
+    gpu : str
+        The fleet's GPU.
+    efficiency : ServingEfficiency
+        The efficiency the fleet really runs at (what :func:`fit_from_samples` should find).
+    n : int, default 500
+        Samples, 1 to :data:`MAX_SAMPLES`. [count]
+    n_gpus : int, default 1
+        GPUs per replica. [count]
+    batch_sizes : sequence of int
+        Batches the samples draw from. [count]
+    prompt_tokens, output_tokens : (int, int)
+        Lowest and highest mean lengths. [tokens]
+    noise_sigma : float, default 0.08
+        Log-sigma of the measurement noise. [unitless]
+    seed : int, default 0
+        Seed of the generator.
+    model_path : optional
+        Your own model table.
+
+    Returns
+    -------
+    DataFrame
+        The columns :data:`SAMPLE_COLUMNS`, one row per sample.
+
+    Examples
+    --------
+    >>> s = synthetic_samples("llama-2-7b", gpu="H100-SXM", efficiency=default(), n=5)
+    >>> list(s.columns) == list(SAMPLE_COLUMNS), len(s)
+    (True, 5)
+    """
+    import pandas as pd
+
+    from . import serving
+    from ._checks import as_quantity, count
+
+    n = count("n", n, minimum=1, maximum=MAX_SAMPLES)
+    sigma = float(as_quantity("noise_sigma", noise_sigma))
+    rng = np.random.default_rng(seed)
+    b = rng.choice(np.asarray(batch_sizes, dtype=float), n)
+    p = rng.integers(int(prompt_tokens[0]), int(prompt_tokens[1]) + 1, n)
+    o = rng.integers(int(output_tokens[0]), int(output_tokens[1]) + 1, n)
+    e = serving.estimate(model, gpu=gpu, n_gpus=n_gpus, batch_size=b, prompt_tokens=p,
+                         output_tokens=o, efficiency=efficiency, usd_per_gpu_hour=1.0,
+                         model_path=model_path)
+    per_gpu = np.asarray(e.tokens_per_second, dtype=float) / n_gpus
+    return pd.DataFrame({"batch_size": b, "prompt_tokens": p, "output_tokens": o,
+                         "output_tokens_per_s_per_gpu": per_gpu * np.exp(rng.normal(0, sigma, n))})
 
 
 def main(argv=None) -> int:
