@@ -867,11 +867,11 @@ def _sample_values(samples: Frame) -> dict:
             raise ValueError(f"samples row {int(bad[0])}, column {c!r}: {v[bad[0]]!r} is not a "
                              "finite number > 0")
         out[c] = v
-    for c in ("batch_size", "prompt_tokens", "output_tokens"):
-        frac = np.flatnonzero(out[c] != np.round(out[c]))
-        if frac.size and c == "batch_size":
-            raise ValueError(f"samples row {int(frac[0])}, column 'batch_size': "
-                             f"{out[c][frac[0]]!r} is not a whole number of sequences")
+    frac = np.flatnonzero(out["batch_size"] % 1)
+    if frac.size:
+        raise ValueError(f"samples row {int(frac[0])}, column 'batch_size': "
+                         f"{out['batch_size'][frac[0]]!r} is not a whole number of sequences")
+    for c in ("prompt_tokens", "output_tokens"):
         out[c] = np.round(out[c])  # mean lengths round to whole tokens
     return out
 

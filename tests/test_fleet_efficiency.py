@@ -14,17 +14,10 @@ MODEL, GPU = "llama-2-7b", "H100-SXM"
 
 def _samples(truth, *, n=240, n_gpus=1, sigma=0.0, seed=0, batches=(1, 4, 16, 48, 96, 128),
              prompts=(128, 640)):
-    """Monitoring samples generated at a known efficiency, with log-normal noise."""
-    rng = np.random.default_rng(seed)
-    s = pd.DataFrame({"batch_size": rng.choice(batches, n),
-                      "prompt_tokens": rng.integers(*prompts, n),
-                      "output_tokens": rng.integers(32, 160, n)})
-    e = serving.estimate(MODEL, gpu=GPU, n_gpus=n_gpus, batch_size=s.batch_size,
-                         prompt_tokens=s.prompt_tokens, output_tokens=s.output_tokens,
-                         efficiency=truth, usd_per_gpu_hour=1.0)
-    per_gpu = np.asarray(e.tokens_per_second) / n_gpus
-    s["output_tokens_per_s_per_gpu"] = per_gpu * np.exp(rng.normal(0.0, sigma, n))
-    return s
+    """Monitoring samples generated at a known efficiency (costkit's own generator)."""
+    return se.synthetic_samples(MODEL, gpu=GPU, efficiency=truth, n=n, n_gpus=n_gpus,
+                                batch_sizes=batches, prompt_tokens=prompts,
+                                output_tokens=(32, 160), noise_sigma=sigma, seed=seed)
 
 
 TRUTH = replace(se.default(), compute_max=0.33, bandwidth_max=0.55)
@@ -46,8 +39,7 @@ def test_the_range_covers_new_samples_from_the_same_fleet():
     e = serving.estimate(MODEL, gpu=GPU, batch_size=new.batch_size,
                          prompt_tokens=new.prompt_tokens, output_tokens=new.output_tokens,
                          efficiency=f, usd_per_gpu_hour=1.0)
-    lo, hi = e.tokens_per_second * e.throughput_low_factor, e.tokens_per_second * \
-        e.throughput_high_factor
+    lo, hi = e.tokens_per_second_low, e.tokens_per_second_high
     y = new.output_tokens_per_s_per_gpu.to_numpy()
     assert 0.7 <= np.mean((y >= lo) & (y <= hi)) <= 0.9
 
