@@ -12,7 +12,9 @@ Run with `make bench` (or `python benchmarks/bench_serving.py`).
 3. `costkit.serving_efficiency.fit_from_samples` on the largest sample table it takes
    (5,000 monitoring samples: 432 grid models evaluated on each), and the error of the
    recovered shares.
-4. `costkit.capacity.plan` for a 168-hour week with a p99 SLO (Erlang C walk
+4. `costkit.token_day.reproduce`: DeepSeek's published day on expert-parallel pools
+   (the decode batch searched over 1 to 1,024 sequences per GPU at once).
+5. `costkit.capacity.plan` for a 168-hour week with a p99 SLO (Erlang C walk
    over replica counts, vectorised over the hours; the mix strategy evaluated
    for every reserved count at once).
 
@@ -100,6 +102,17 @@ def main() -> int:
     print(f"fit_from_samples() on {len(samples):,} monitoring samples: "
           f"{statistics.median(times):.2f} s (median of 3); c_max {fitted.compute_max:.3f} "
           f"(true 0.35), b_max {fitted.bandwidth_max:.3f} (true 0.6)")
+
+    from costkit.token_day import reproduce
+
+    times = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        day = reproduce()
+        times.append(time.perf_counter() - t0)
+    print(f"token_day.reproduce() of DeepSeek's day: {statistics.median(times) * 1e3:.1f} ms "
+          f"(median of 5); {day.nodes:,.1f} nodes predicted, {day.day.average_nodes:g} "
+          "published")
 
     replica = estimate("llama-2-7b", gpu="H100-SXM", batch_size=32, prompt_tokens=256,
                        output_tokens=64, usd_per_gpu_hour=4.0)

@@ -36,7 +36,7 @@ _SUBMODULES = {"billing", "capacity", "catalog", "cli", "decision", "engine", "e
                "grid", "hosted_api", "kernels",
                "ledger", "mfu", "moe", "monitoring", "optimization", "plots", "price_lists",
                "report", "roi", "scenario", "serving", "serving_efficiency", "style", "telemetry",
-               "training", "tuning", "units", "validation", "widgets", "workshop"}
+               "token_day", "training", "tuning", "units", "validation", "widgets", "workshop"}
 
 __all__ = sorted(_EXPORTS) + sorted(_SUBMODULES)
 

@@ -84,6 +84,9 @@ from . import (
     telemetry as telemetry,
 )
 from . import (
+    token_day as token_day,
+)
+from . import (
     training as training,
 )
 from . import (

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from .optimization import OptimizationComparison
     from .roi import MonteCarloResult, ROIResult
     from .serving import EncoderEstimate, ServingEstimate
+    from .token_day import TokenDay
     from .training import ComputeOptimalPlan, MemoryBreakdown, TrainingEstimate
     from .tuning import SearchCost
 
@@ -31,7 +32,7 @@ __all__ = [
     "roi_waterfall", "search_strategies", "serving_cost_by_gpu", "serving_memory", "tornado",
     "training_by_gpu", "training_scaling", "waterfall", "bill_by_day", "utilization_heatmap",
     "idle_money", "alerts_timeline", "predicted_vs_published", "money_ticks", "ledger_items",
-    "ledger_matrix", "buy_or_build",
+    "ledger_matrix", "buy_or_build", "token_day_gaps",
 ]
 
 
@@ -818,6 +819,65 @@ def buy_or_build(result: BuyOrBuild, *, ax: Axes | None = None) -> Axes:
     ax.set_ylabel(f"{result.currency} per month")
     ax.legend(fontsize=8, loc="upper left")
     return ax
+
+
+def token_day_gaps(result: TokenDay, *, axes: Sequence[Axes] | None = None) -> Sequence[Axes]:
+    """Each pool's throughput per node from costkit's figure to the published one, term by term.
+
+    One horizontal bar per row of :meth:`costkit.token_day.TokenDay.gap_table` (the last is
+    the published figure), prefill above decode, with each term's factor written at its bar.
+
+    Parameters
+    ----------
+    result : TokenDay
+        :func:`costkit.token_day.reproduce`.
+    axes : sequence of two matplotlib Axes, optional
+        Axes to draw on (prefill, decode); default a new figure.
+
+    Returns
+    -------
+    sequence of matplotlib Axes
+        The two axes drawn on.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import costkit as ck
+    >>> axes = token_day_gaps(ck.token_day.reproduce())
+    >>> [a.get_title() for a in axes]
+    ['prefill (input tokens, cache hits included)', 'decode (output tokens)']
+    >>> plt.close("all")
+    """
+    import textwrap
+
+    import matplotlib.pyplot as plt
+
+    fig = None
+    if axes is None:
+        fig, axes = plt.subplots(2, 1, figsize=(9, 6.5))
+    g = result.gap_table()
+    titles = {"prefill": "prefill (input tokens, cache hits included)",
+              "decode": "decode (output tokens)"}
+    for ax, pool in zip(axes, ("prefill", "decode"), strict=True):
+        rows = g[g["pool"] == pool].reset_index(drop=True)
+        y = list(range(len(rows)))[::-1]
+        last = len(rows) - 1
+        colors = ["C0" if i == 0 else ("C2" if i == last else "C1") for i in range(len(rows))]
+        ax.barh(y, rows["tokens_per_s_per_node"], color=colors)
+        labels = [textwrap.fill("published (the rest not explained)" if i == last else t, 34)
+                  for i, t in enumerate(rows["term"])]
+        ax.set_yticks(y, labels, fontsize=8)
+        for yi, (v, f) in zip(y, zip(rows["tokens_per_s_per_node"], rows["factor"],
+                                      strict=True), strict=True):
+            text = f"{_plain(v)}" + ("" if f == 1.0 else f"  (x{f:.2f})")
+            ax.text(v, yi, " " + text, va="center", fontsize=8)
+        ax.set_xlim(0, float(rows["tokens_per_s_per_node"].max()) * 1.45)
+        money_ticks(ax.xaxis)
+        ax.set_title(titles[pool], fontsize=10)
+    axes[-1].set_xlabel("tokens per second per node")
+    if fig is not None:
+        fig.tight_layout()
+    return axes
 
 
 def serving_cost_by_gpu(est: ServingEstimate | EncoderEstimate, *,
