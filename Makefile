@@ -22,7 +22,7 @@ DASHBOARD_ARGS ?=
 # the same flags tests/browser/conftest.py gives the dashboard it tests
 DASHBOARD_FLAGS := --VoilaConfiguration.show_tracebacks=True
 
-.PHONY: lab install test unit notebooks test-browser browser-deps dashboard lint bench \
+.PHONY: class lab install test unit notebooks test-browser browser-deps dashboard lint bench \
 	execute-notebooks kernel clean handouts test-handouts html timings wheelhouse test-offline \
 	fuzz test-lowest test-timezones validate docs test-spark spark-deps test-focus
 
@@ -89,6 +89,12 @@ validate: $(STAMP)
 ## lab: start JupyterLab on notebooks/ (headless: make lab LAB_ARGS=--no-browser)
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(ALLOW_ROOT) $(LAB_ARGS)
+
+## class: what students open: JupyterLab on the hand-outs (no solution cells; the checks work)
+##        headless: make class LAB_ARGS=--no-browser
+class: handouts
+	@echo "class: JupyterLab on handouts/ (the teacher's copies with solutions are in notebooks/)"
+	$(BIN)/jupyter lab --notebook-dir=handouts $(ALLOW_ROOT) $(LAB_ARGS)
 
 ## dashboard: the ROI case study and the serving notebook as a Voila app (widgets, no code)
 ##            headless: make dashboard DASHBOARD_ARGS=--no-browser

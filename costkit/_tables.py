@@ -87,9 +87,13 @@ def bundled_path(filename: str):
 def stamp(path) -> tuple[str, float]:
     """(path as text, modification time): the cache key of a loaded table.
 
-    Keying caches on the modification time makes an edited file load afresh.
+    Keying caches on the modification time makes an edited file load afresh. Every table
+    file a user passes comes through here first, so a folder is refused here, once.
     """
     p = str(path)
+    if os.path.isdir(p):
+        raise DataFileError(f"{p}: is a folder, not a table file; give the path of the CSV "
+                            "file itself")
     try:
         return p, os.stat(p).st_mtime
     except OSError:

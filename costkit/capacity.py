@@ -71,7 +71,8 @@ if TYPE_CHECKING:
     from .serving import EncoderEstimate, RecommenderEstimate, ServingEstimate
 
 __all__ = [
-    "DEFAULT_RESERVED_DISCOUNT", "HOURS_PER_MONTH", "RETAIL_HOURLY_SHAPE", "CapacityPlan",
+    "DEFAULT_RESERVED_DISCOUNT", "HOURS_PER_MONTH", "MAX_REPLICAS", "RETAIL_HOURLY_SHAPE",
+    "CapacityPlan",
     "erlang_c", "plan", "replicas_for_slo", "replicas_for_utilization", "spot_price_ratio",
     "traffic_profile", "wait_time_quantile_s",
 ]  # fmt: skip
@@ -85,6 +86,9 @@ MAX_TRAFFIC_DAYS = 366
 """Longest traffic profile :func:`traffic_profile` makes [days]; raise it to go past."""
 MAX_QUEUE_CELLS = 50_000_000
 """Most servers x hours the SLO search tabulates (8 bytes a cell); raise it to go past."""
+MAX_REPLICAS = 1_000_000
+"""The largest fleet :func:`plan` prices (replicas in one hour): beyond it the traffic is far
+outside what one configuration's plan is for, and the reserved-count search would not end."""
 DEFAULT_TARGET_UTILIZATION = 0.7
 DEFAULT_SPOT_INTERRUPTION = 0.05
 DEFAULT_MAX_SPOT_FRACTION = 0.5
@@ -732,8 +736,12 @@ def plan(traffic_rps: Floats,
     if spot_usd_per_replica_hour is not None:
         spot = float(as_quantity("spot_usd_per_replica_hour", spot_usd_per_replica_hour))
     elif use_spot and isinstance(gpu, str):
-        ratio, spot_note = spot_price_ratio(gpu, price_path=price_path, gpu_path=gpu_path)
-        spot = price * ratio
+        try:
+            ratio, spot_note = spot_price_ratio(gpu, price_path=price_path, gpu_path=gpu_path)
+            spot = price * ratio
+        except LookupError:  # a table of on-demand prices only (an import of a price list)
+            spot, spot_note = np.nan, (f"no spot price: {price_path or 'the price table'} has "
+                                       "no offer with both a spot and an on-demand price")
     else:
         spot, spot_note = np.nan, "no spot price given"
     if not use_spot:
@@ -758,6 +766,12 @@ def plan(traffic_rps: Floats,
         slo_note = "none"
     need = np.maximum(r_util, r_slo)
     peak = float(need.max())
+    if peak > MAX_REPLICAS:
+        raise ValueError(
+            f"the busiest hour ({lam.max():,.4g} requests/s) needs {peak:,.4g} replicas of "
+            f"{rps_r:,.4g} requests/s, more than costkit.capacity.MAX_REPLICAS "
+            f"({MAX_REPLICAS:,}): check the traffic's unit (requests per second here, per day "
+            "in traffic_profile), or raise the limit")
     hours = lam.size
 
     # ---- mix: every reserved count R from 0 to the peak (rows) x each distinct hourly need

@@ -491,14 +491,51 @@ def price_age_warning(price_date: str | None, *,
 
     ``remedy`` names the arguments that pass your own price (GPU prices by default).
     """
-    if not price_date:
+    return age_warning(price_date, what="prices", why="list prices change", remedy=remedy)
+
+
+def age_warning(dated: str | None, *, what: str, why: str, remedy: str,
+                on: str | None = None) -> str | None:
+    """The one age rule of dated data (prices, exchange rates): a warning, or None.
+
+    Past ``PRICE_AGE_WARN_DAYS`` between ``dated`` and ``on`` (default :func:`today`): a
+    rate of 2024-12-31 used for 2026-04-26 is 481 days stale however old it is today.
+
+    Parameters
+    ----------
+    dated : str or None
+        The figure's date, YYYY-MM-DD (None: no warning).
+    what : str
+        What is dated, in the plural ("prices", "exchange rates").
+    why : str
+        Why age matters for it.
+    remedy : str
+        The arguments that pass a newer figure.
+    on : str, optional
+        The day the figure is used for, YYYY-MM-DD; default today.
+
+    Returns
+    -------
+    str or None
+        The warning, or None when the figure is recent enough.
+
+    Examples
+    --------
+    >>> age_warning("2024-12-31", what="exchange rates", why="rates move", remedy="fx_path=",
+    ...             on="2025-01-10") is None
+    True
+    """
+    import datetime as dt
+
+    if not dated:
         return None
-    age = price_age_days(price_date)
+    ref = today() if on is None else dt.date.fromisoformat(str(on))
+    age = max(0, (ref - dt.date.fromisoformat(str(dated))).days)
     if age <= PRICE_AGE_WARN_DAYS:
         return None
-    return (f"prices up to {age} days old (the oldest dated {price_date}, today "
-            f"{today().isoformat()}): list prices change; check them or pass your own "
-            f"({remedy})")
+    when = f"today {ref.isoformat()}" if on is None else f"used for {ref.isoformat()}"
+    return (f"{what} up to {age} days old (the oldest dated {dated}, {when}): {why}; check them "
+            f"or pass your own ({remedy})")
 
 
 # --------------------------------------------------------------------------- names

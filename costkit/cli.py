@@ -145,12 +145,13 @@ def _gpus(a):
 def _train(a):
     from . import training
 
-    kw = dict(tokens=a.tokens, gpu=a.gpu, method=a.method, lora_rank=a.lora_rank)
+    kw = dict(tokens=a.tokens, gpu=a.gpu, method=a.method, lora_rank=a.lora_rank,
+              **_price_kw(a))
     if a.model:
         kw["model"] = a.model
     else:
         kw["params"] = a.params
-    for k in ("n_gpus", "mfu", "usd_per_gpu_hour"):
+    for k in ("n_gpus", "mfu", "usd_per_gpu_hour", "seq_len"):
         if getattr(a, k) is not None:
             kw[k] = getattr(a, k)
     import pandas as pd
@@ -178,6 +179,28 @@ def _train(a):
             extra = (f"  in {a.currency.upper()} at {fx}:\n" + money.to_string(
                 float_format=lambda v: f"{v:,.2f}") + "\n") if fx else ""
             _write(repr(est) + "\n" + extra, a.out)
+
+
+def _price_args(sp, *, offers=True):
+    """The price options of every command that prices: one set, one wording."""
+    sp.add_argument("--price-file", metavar="CSV", help="your own price table (gpu_prices.csv "
+                    "columns, or what `costkit prices import` writes)")
+    sp.add_argument("--gpu-file", metavar="CSV", help="your own GPU table (gpus.csv columns)")
+    if offers:
+        sp.add_argument("--cloud", help="price from this provider's offers only (default: the "
+                        "median over providers)")
+        sp.add_argument("--pricing", choices=("on_demand", "spot"), default="on_demand",
+                        help="which price (default on_demand)")
+
+
+def _price_kw(a) -> dict:
+    """The price options as the estimates' keyword arguments."""
+    kw = {"price_path": a.price_file, "gpu_path": a.gpu_file}
+    if getattr(a, "cloud", None):
+        kw["cloud"] = a.cloud
+    if getattr(a, "pricing", "on_demand") != "on_demand":
+        kw["pricing"] = a.pricing
+    return kw
 
 
 def _money_args(sp):
@@ -222,7 +245,8 @@ def _serve(a):
         raise ValueError("--slo-s sizes a fleet: give --requests-per-day too")
     m = catalog.model(a.model)
     is_llm = m.architecture == "decoder"
-    kw = dict(gpu=a.gpu, dtype=a.dtype, batch_size=a.batch_size, calibrated=not a.roofline)
+    kw = dict(gpu=a.gpu, dtype=a.dtype, batch_size=a.batch_size, calibrated=not a.roofline,
+              **_price_kw(a))
     if a.usd_per_gpu_hour is not None:
         kw["usd_per_gpu_hour"] = a.usd_per_gpu_hour
     feats = _engine_features(a)
@@ -239,7 +263,8 @@ def _serve(a):
     row = est.to_frame().iloc[0]
     table = row.to_frame("value")
     if a.requests_per_day:
-        plan = capacity.plan(capacity.traffic_profile(a.requests_per_day), est, slo_s=a.slo_s)
+        plan = capacity.plan(capacity.traffic_profile(a.requests_per_day), est, slo_s=a.slo_s,
+                             price_path=a.price_file, gpu_path=a.gpu_file)
         table.loc["peak_replicas"] = float(plan.hourly["replicas_needed"].max())
         table.loc["strategy"] = plan.cheapest
         table.loc["usd_per_month"] = plan.monthly_cost_usd()
@@ -282,14 +307,15 @@ def _buy_or_build(a):
         raise ValueError(f"{m.name} is not a decoder: buy-or-build sets an LLM API against a "
                          "self-hosted LLM")
     kw = dict(gpu=a.gpu, dtype=a.dtype, batch_size=a.batch_size, n_gpus=a.n_gpus,
-              prompt_tokens=a.prompt_tokens, output_tokens=a.output_tokens)
+              prompt_tokens=a.prompt_tokens, output_tokens=a.output_tokens, **_price_kw(a))
     if a.usd_per_gpu_hour is not None:
         kw["usd_per_gpu_hour"] = a.usd_per_gpu_hour
     est = serving.estimate(m.name, **kw)
     res = hosted_api.buy_or_build(a.api, est, a.requests_per_day, cached_share=a.cached_share,
                                   requests_per_search=a.requests_per_search,
                                   currency=a.currency, fx_date=a.fx_date, slo_s=a.slo_s,
-                                  api_price_path=a.api_price_file)
+                                  api_price_path=a.api_price_file, price_path=a.price_file,
+                                  gpu_path=a.gpu_file)
     if a.format == "table":
         _write(repr(res) + "\n", a.out)
     elif a.format == "json":
@@ -351,7 +377,7 @@ def _prices_import(a):
         return
     sys.stdout.write(terminal(f"wrote {a.out}: {imp}") + "\n")
     sys.stdout.write(terminal(f"use it with price_path='{a.out}' (Python) or --price-file "
-                              f"{a.out} (costkit gpus)") + "\n")
+                              f"{a.out} (costkit gpus, train, serve, buy-or-build)") + "\n")
 
 
 class _Progress:
@@ -393,9 +419,7 @@ def _report(a):
     rate = res.money_rate(a.currency)  # an unknown currency fails here, before any output
     if fmt == "html":
         report.html(res, a.out, currency=rate.to_currency)
-        npv = res.table.loc[res.best_option, "npv_usd"] * rate.rate
-        sys.stderr.write(terminal(f"wrote {a.out}: {res.best_option} has the highest NPV "
-                                  f"({npv:,.0f} {rate.to_currency})") + "\n")
+        sys.stderr.write(terminal(f"wrote {a.out}: recommended {res.recommended}") + "\n")
     elif fmt == "json":
         _write(report.json_text(res, currency=rate.to_currency) + "\n", a.out)
     else:
@@ -425,9 +449,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="only GPUs with at least this much memory")
     g.add_argument("--priced", action="store_true", help="only GPUs with a cloud price")
     g.add_argument("--sources", action="store_true", help="add each row's source")
-    g.add_argument("--gpu-file", metavar="CSV", help="your own GPU table (gpus.csv columns)")
-    g.add_argument("--price-file", metavar="CSV",
-                   help="your own price table (gpu_prices.csv columns)")
+    _price_args(g, offers=False)
     common(g)
     g.set_defaults(run=_gpus)
 
@@ -439,13 +461,17 @@ def build_parser() -> argparse.ArgumentParser:
     what.add_argument("--params", type=_positive, help="parameters, instead of --model")
     t.add_argument("--tokens", type=_positive, required=True, help="training tokens (2e12)")
     t.add_argument("--gpu", default="H100-SXM", help="accelerator (default H100-SXM)")
-    t.add_argument("--n-gpus", type=_count, help="GPUs in the job (default: what memory needs)")
+    t.add_argument("--n-gpus", type=_count, help="GPUs in the job (default: one 8-GPU node, "
+                   "or as many whole nodes as memory needs)")
     t.add_argument("--method", choices=("full", "lora", "qlora"), default="full")
+    t.add_argument("--seq-len", type=_count, help="sequence length: counts the activations in "
+                   "memory and the attention FLOPs (a catalog model; default: not counted)")
     t.add_argument("--lora-rank", type=_count, default=16)
     t.add_argument("--mfu", type=_positive, help="model FLOPs utilisation, 0 to 1")
     t.add_argument("--usd-per-gpu-hour", type=_positive, help="your price per GPU-hour")
     t.add_argument("--grid", help="grid carbon intensity by name (CN-national-2022, CN-East-2022, "
                    "EU-27-2018, gcp-us-central1, ...; default US-LLaMA-paper)")
+    _price_args(t)
     _money_args(t)
     common(t)
     t.set_defaults(run=_train)
@@ -481,6 +507,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="tokens per chunked-prefill step (default 2048)")
     e.add_argument("--lora-adapters", type=_nonneg_int, help="LoRA adapters served on the model")
     e.add_argument("--lora-rank", type=_count, default=16, help="their rank (default 16)")
+    _price_args(s)
     _money_args(s)
     common(s)
     s.set_defaults(run=_serve)
@@ -505,6 +532,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="model calls per search, for the per-1,000-searches figures")
     b.add_argument("--slo-s", type=_positive, help="p95 latency target of the self-hosted fleet")
     b.add_argument("--usd-per-gpu-hour", type=_positive, help="your price per GPU-hour")
+    _price_args(b)
     b.add_argument("--api-price-file", metavar="CSV",
                    help="your own API price list (the columns of data/api_prices.csv)")
     b.add_argument("--currency", default="USD", metavar="ISO",

@@ -66,9 +66,27 @@ class FxRate:
     rate: float
     date: str
     sources: tuple[str, ...]
+    asked: str | None = None  # the day the rate was asked for (None: the newest, for today)
+
+    @property
+    def warning(self) -> str | None:
+        """Past 90 days between the rate's date and the day it is for: a warning, else None.
+
+        The same rule and threshold as prices (``costkit.catalog.age_warning``); a rate of a
+        currency into itself never ages.
+        """
+        if self.from_currency == self.to_currency:
+            return None
+        from .catalog import age_warning
+
+        return age_warning(self.date, what="exchange rates", why="rates move every day",
+                           remedy="fx_date= of a day in your table, with fx_path=",
+                           on=self.asked)
 
     def __str__(self) -> str:
-        return f"1 {self.from_currency} = {self.rate:.6g} {self.to_currency} (rate of {self.date})"
+        text = f"1 {self.from_currency} = {self.rate:.6g} {self.to_currency} (rate of {self.date})"
+        warning = self.warning
+        return text if warning is None else f"{text}; WARNING: {warning}"
 
 
 @functools.lru_cache(maxsize=16)
@@ -153,7 +171,7 @@ def _rate(src: str, dst: str, date: str | None, table_stamp) -> FxRate:
             raise LookupError(f"no exchange rates on or before {date}; the table starts "
                               f"{df['date'].min()}")
     if src == dst:
-        return FxRate(src, dst, 1.0, dates[-1], ())
+        return FxRate(src, dst, 1.0, dates[-1], (), date)
     for d in reversed(dates):
         day = df[df["date"] == d]
         num = day["rate_currency"].iloc[0]
@@ -161,7 +179,7 @@ def _rate(src: str, dst: str, date: str | None, table_stamp) -> FxRate:
         if src in value and dst in value:
             srcs = tuple(day.loc[day["currency"].isin([src, dst]) & (day["currency"] != num),
                                  "source"])
-            return FxRate(src, dst, value[src] / value[dst], d, srcs)
+            return FxRate(src, dst, value[src] / value[dst], d, srcs, date)
     raise LookupError(f"no date in the table quotes both {src} and {dst}")
 
 

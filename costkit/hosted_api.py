@@ -341,12 +341,12 @@ def _exchange_note(api_currency: str, cur: str, api_rate, usd_rate) -> str:
     return "; ".join(p for p in parts if p) or f"none: every price is in {cur}"
 
 
-def _plan_costs(serving, requests_per_day, slo_s, min_replicas, shape):
+def _plan_costs(serving, requests_per_day, slo_s, min_replicas, shape, paths):
     """Self-hosted USD per month (central, low, high) and the strategy, from capacity.plan."""
     from . import capacity
 
     plan = capacity.plan(capacity.traffic_profile(requests_per_day, shape=shape), serving,
-                         slo_s=slo_s, min_replicas=min_replicas)
+                         slo_s=slo_s, min_replicas=min_replicas, **paths)
     best = plan.summary.loc[plan.cheapest]
     return (float(plan.monthly_cost_usd()), float(best["monthly_cost_usd_low"]),
             float(best["monthly_cost_usd_high"]), plan.cheapest)
@@ -378,7 +378,9 @@ def buy_or_build(api_model: str, serving: Any, requests_per_day: float, *,
                  cached_share: float = 0.0, requests_per_search: float = 1.0,
                  currency: str = "USD", fx_date: str | None = None,
                  slo_s: float | None = None, min_replicas: int = 2,
-                 shape: Any = None, api_price_path: StrPath | None = None) -> BuyOrBuild:
+                 shape: Any = None, api_price_path: StrPath | None = None,
+                 price_path: StrPath | None = None,
+                 gpu_path: StrPath | None = None) -> BuyOrBuild:
     """Set calling a hosted API against self-hosting a model of that class at your traffic.
 
     Parameters
@@ -408,6 +410,9 @@ def buy_or_build(api_model: str, serving: Any, requests_per_day: float, *,
         The daily traffic curve (:func:`costkit.capacity.traffic_profile`).
     api_price_path : str or Path, optional
         Your own price list (negotiated prices).
+    price_path, gpu_path : str or Path, optional
+        Your own GPU price and GPU tables, for the self-hosted fleet's spot price (price
+        ``serving`` with the same ``price_path``).
 
     Returns
     -------
@@ -445,8 +450,10 @@ def buy_or_build(api_model: str, serving: Any, requests_per_day: float, *,
     per_request = api_rate.rate * float(api_cost_per_request(
         serving.prompt_tokens, serving.output_tokens, cached_share, price.input_per_million,
         price.cached_input_per_million, price.output_per_million))
-    mid, lo, hi, strategy = _plan_costs(serving, lam, slo_s, min_replicas, shape)
-    grid = np.array([_plan_costs(serving, g, slo_s, min_replicas, shape)[:3] for g in _GRID])
+    paths = {"price_path": price_path, "gpu_path": gpu_path}
+    mid, lo, hi, strategy = _plan_costs(serving, lam, slo_s, min_replicas, shape, paths)
+    grid = np.array([_plan_costs(serving, g, slo_s, min_replicas, shape, paths)[:3]
+                     for g in _GRID])
     per_day_usd = per_request / usd_rate.rate          # the API's cost per request in USD
     even = [_break_even(grid[:, k], per_day_usd) for k in range(3)]
     searches_k = lam / per_search * _DAYS_PER_MONTH / 1e3

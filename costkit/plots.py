@@ -32,29 +32,86 @@ __all__ = [
     "roi_waterfall", "search_strategies", "serving_cost_by_gpu", "serving_memory", "tornado",
     "training_by_gpu", "training_scaling", "waterfall", "bill_by_day", "utilization_heatmap",
     "idle_money", "alerts_timeline", "predicted_vs_published", "money_ticks", "ledger_items",
-    "ledger_matrix", "buy_or_build", "token_day_gaps",
+    "ledger_matrix", "buy_or_build", "token_day_gaps", "tick_labels",
 ]
 
 
-def _plain(v: float, *, label: bool = False) -> str:
+def _plain(v: float, *, label: bool = False, extra: int = 0) -> str:
     """A number as a person writes it on a chart.
 
     1.5 M, 250 k, 3 B, 12, 0.5, 0.001 (no 1e6, no 10^k). ``label=True`` (a value written beside
     a bar) keeps more digits: 1.26 M, 12 k from 10,000 up, whole numbers from 100, two decimals
-    below.
+    below. ``extra`` adds decimals (ticks that would otherwise read alike: 1.5 k, 2.0 k, 2.5 k).
     """
     a = abs(v)
     if a >= 1e9:
-        return f"{v / 1e9:,.1f} B".replace(".0 B", " B")
+        return (f"{v / 1e9:,.{1 + extra}f} B" if extra
+                else f"{v / 1e9:,.1f} B".replace(".0 B", " B"))
     if a >= 1e6:
-        return f"{v / 1e6:,.2f} M" if label else f"{v / 1e6:,.1f} M".replace(".0 M", " M")
+        if label:
+            return f"{v / 1e6:,.2f} M"
+        return (f"{v / 1e6:,.{1 + extra}f} M" if extra
+                else f"{v / 1e6:,.1f} M".replace(".0 M", " M"))
     if a >= (1e4 if label else 1e3):
-        return f"{v / 1e3:,.0f} k"
+        return f"{v / 1e3:,.{extra}f} k"
     if label:
         return f"{v:,.0f}" if a >= 100 else f"{v:,.2f}"
     if a >= 1 or a == 0:
-        return f"{v:,.0f}" if float(v).is_integer() else f"{v:,.1f}"
-    return f"{v:.3g}"
+        return f"{v:,.0f}" if float(v).is_integer() else f"{v:,.{1 + extra}f}"
+    return f"{v:.{3 + extra}g}"
+
+
+def _shorten(text: str, width: int = 48, tail: int = 18) -> str:
+    """A long label cut in the middle, so that its end (often what tells two apart) stays."""
+    if len(text) <= width:
+        return text
+    return text[:width - tail - 1] + "…" + text[-tail:]
+
+
+def tick_labels(values: Sequence[float]) -> list[str]:
+    """Labels for a set of ticks: :func:`_plain`'s, with as few decimals as keep them apart.
+
+    ``1,500``, ``2,000`` and ``2,500`` are all "2 k" at no decimals, so they get one:
+    "1.5 k", "2.0 k", "2.5 k". Values that are equal share a label; no two others do.
+
+    Parameters
+    ----------
+    values : sequence of float
+        The tick values.
+
+    Returns
+    -------
+    list of str
+        One label per value.
+
+    Examples
+    --------
+    >>> tick_labels([0, 500, 1000, 1500, 2000, 2500])
+    ['0', '500', '1.0 k', '1.5 k', '2.0 k', '2.5 k']
+    >>> tick_labels([0, 1e6, 2e6])
+    ['0', '1 M', '2 M']
+    """
+    distinct = len({float(v) for v in values})
+    labels: list[str] = []
+    for extra in range(6):
+        labels = [_plain(float(v), extra=extra) for v in values]
+        if len(set(labels)) == distinct:
+            break
+    return labels
+
+
+def _plain_formatter():
+    """A matplotlib formatter writing :func:`tick_labels` (matplotlib imported on use)."""
+    from matplotlib.ticker import Formatter
+
+    class PlainFormatter(Formatter):
+        def __call__(self, x, pos=None):
+            return _plain(x)
+
+        def format_ticks(self, values):
+            return tick_labels(values)
+
+    return PlainFormatter()
 
 
 def money_ticks(axis: Axis) -> Axis:
@@ -82,9 +139,9 @@ def money_ticks(axis: Axis) -> Axis:
     '1.5 M'
     >>> plt.close("all")
     """
-    from matplotlib.ticker import FuncFormatter, NullFormatter
+    from matplotlib.ticker import NullFormatter
 
-    axis.set_major_formatter(FuncFormatter(lambda v, _pos=None: _plain(v)))
+    axis.set_major_formatter(_plain_formatter())
     if axis.get_scale() == "log":
         axis.set_minor_formatter(NullFormatter())
     return axis
@@ -224,7 +281,7 @@ def ledger_items(ledger: Ledger, *, ax: Axes | None = None, currency: str | None
     ax = _axes(ax, figsize=(8, 0.32 * len(values) + 1.4))
     y = np.arange(len(values))[::-1]
     ax.barh(y, values, color=colors)
-    ax.set_yticks(y, [t if len(t) <= 48 else t[:47] + "…" for t in labels], fontsize=8)
+    ax.set_yticks(y, [_shorten(t) for t in labels], fontsize=8)
     right = max(values) if max(values) > 0 else 1.0
     for yi, v in zip(y, values, strict=True):
         ax.annotate(_label(v), (v, yi), xytext=(3, 0), textcoords="offset points",

@@ -164,7 +164,8 @@ def html(result: ScenarioResult, path: StrPath | None = None, *,
     head = t.loc[best]
     parts["summary"] = (
         f"<p class=decision>{_esc(r.decision)}</p>"
-        f"<p>Highest NPV at the central assumptions: <b>{_esc(best)}</b>, "
+        f"<p>Recommended: <b>{_esc(r.recommended)}</b>. Highest NPV at the central "
+        f"assumptions (risk left out): <b>{_esc(best)}</b>, "
         f"{_fmt(float(head[f'npv_{cur.lower()}']))} {cur} over "
         f"{r.table.attrs['horizon_months']} months at a "
         f"{r.table.attrs['annual_discount_rate'][0]:.0%} annual discount rate.</p>")
@@ -313,7 +314,7 @@ def json_text(result: ScenarioResult, *, currency: str | None = None) -> str:
     >>> res = Scenario.from_yaml(example_path("small")).evaluate(draws=0)
     >>> import json
     >>> sorted(json.loads(json_text(res)))[:4]
-    ['assumptions', 'best_option', 'comparison', 'decision']
+    ['assumptions', 'best_central_npv_option', 'comparison', 'decision']
     """
     out = result.to_dict()
     rate = result.money_rate(currency)

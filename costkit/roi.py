@@ -1836,17 +1836,53 @@ def decision_summary(cases: Mapping[str, Case] | Sequence[Case],
     >>> text.split(".")[0]
     'Deploy BERT'
     """
+    return decision_and_recommendation(cases, monte_carlo_results, tornado_table)[0]
+
+
+def decision_and_recommendation(cases: Mapping[str, Case] | Sequence[Case],
+                                monte_carlo_results: dict | None = None,
+                                tornado_table: Frame | None = None) -> tuple[str, str]:
+    """The decision in words and the one option it recommends (one rule for both).
+
+    The recommendation is :func:`costkit.decision.decide`'s when every option has Monte
+    Carlo draws, else the option with the highest central NPV if that NPV is positive;
+    ``costkit.decision.KEEP`` when nothing should be deployed.
+
+    Parameters
+    ----------
+    cases : mapping of str to Case, or sequence of Case
+        As for :func:`decision_summary`.
+    monte_carlo_results : dict, optional
+        ``{option: MonteCarloResult}`` drawn with the same seed; default none.
+    tornado_table : DataFrame, optional
+        A :func:`tornado` of the chosen option.
+
+    Returns
+    -------
+    tuple of str
+        (the decision's text, the recommended option or ``KEEP``).
+
+    Examples
+    --------
+    >>> case = Case(sessions_per_month=1e6, searches_per_session=3, click_through_rate=0.4,
+    ...             conversion_rate=0.05, average_order_value_usd=50.0, gross_margin=0.2,
+    ...             cvr_lift=0.02, one_off_usd=2e4)
+    >>> decision_and_recommendation({"keep": case.replace(cvr_lift=0.0, one_off_usd=0.0),
+    ...                              "BERT": case})[1]
+    'BERT'
+    """
+    from .decision import KEEP, decide
+
     table = compare(cases)
     h = table.attrs["horizon_months"]
     rate = table.attrs["annual_discount_rate"][0]
     active = table[(table.order_lift != 0) | (table.one_off_usd > 0)
                    | (table.serving_usd_per_month > 0) | (table.fixed_usd_per_month > 0)]
     if active.empty:
-        return "No option changes anything: there is nothing to decide."
+        return "No option changes anything: there is nothing to decide.", KEEP
     if monte_carlo_results and all(n in monte_carlo_results for n in active.index):
-        from .decision import decide
-
-        text = decide(_named(cases), dict(monte_carlo_results)).text()
+        d = decide(_named(cases), dict(monte_carlo_results))
+        text = d.text()
         central = "; ".join(f"{nm} {_usd(r.npv_usd)}" for nm, r in active.iterrows())
         text += (f"\nAt the central assumptions, over {h} months at a {rate:.0%} discount rate, "
                  f"the NPVs are: {central}.")
@@ -1854,8 +1890,15 @@ def decision_summary(cases: Mapping[str, Case] | Sequence[Case],
             text += (f"\nThe NPV is most sensitive to "
                      f"{tornado_table.index[0].replace('_', ' ')} (a swing of "
                      f"{_usd(tornado_table.swing_usd.iloc[0])}).")
-        return text
+        return text, d.recommended
     ranked = active.sort_values("npv_usd", ascending=False)
+    best_name, best = ranked.index[0], ranked.iloc[0]
+    chosen = str(best_name) if best.npv_usd > 0 else KEEP
+    return _central_text(ranked, table, h, rate, monte_carlo_results, tornado_table), chosen
+
+
+def _central_text(ranked, table, h, rate, monte_carlo_results, tornado_table) -> str:
+    """The decision in words when it rests on the central NPVs."""
     best_name, best = ranked.index[0], ranked.iloc[0]
     lines = []
     if best.npv_usd <= 0:

@@ -795,10 +795,15 @@ class ScenarioResult:
     monte_carlo: dict
     decision: str
     assumptions: Frame
+    recommended: str = ""
 
     @property
     def best_option(self) -> str:
-        """The case with the highest NPV (the status quo when nothing pays)."""
+        """The case with the highest *central* NPV (the status quo when nothing pays).
+
+        Not the recommendation: :attr:`recommended` is the option the decision deploys,
+        which weighs the Monte Carlo risk and may be another one.
+        """
         return str(self.table["npv_usd"].idxmax())
 
     @property
@@ -824,7 +829,7 @@ class ScenarioResult:
         Examples
         --------
         >>> res = Scenario.from_yaml(example_path("small")).evaluate(draws=0)
-        >>> str(res.money_rate("CNY"))
+        >>> str(res.money_rate("CNY")).split(";")[0]
         '1 USD = 7.1884 CNY (rate of 2024-12-31)'
         """
         from .fx import fx_rate
@@ -844,7 +849,7 @@ class ScenarioResult:
         --------
         >>> d = Scenario.from_yaml(example_path("small")).evaluate(draws=0).to_dict()
         >>> sorted(d)[:4]
-        ['assumptions', 'best_option', 'comparison', 'decision']
+        ['assumptions', 'best_central_npv_option', 'comparison', 'decision']
         """
         def clean(x):
             if isinstance(x, dict):
@@ -859,7 +864,8 @@ class ScenarioResult:
 
         out = {
             "scenario": self.scenario.name, "source": self.scenario.source,
-            "best_option": self.best_option, "decision": self.decision,
+            "recommended": self.recommended, "decision": self.decision,
+            "best_central_npv_option": self.best_option,
             "comparison": self.table.reset_index().to_dict(orient="records"),
             "one_off_usd": {k: led.total() for k, led in self.one_off.items()},
             "one_off_lines": {k: led.to_frame()[["phase", "category", "name", "quantity",
@@ -1119,14 +1125,18 @@ def _evaluate_checked(sc: Scenario, *, draws, seed, progress):
             mc[name] = _guard(f"options[{options.index(name)}].uncertainty", roi.monte_carlo,
                               case, specs, n=n, seed=s0, progress=tick)
             done += n
-    decision = roi.decision_summary(cases, mc or None, tornado)
+    from .decision import KEEP
+
+    decision, recommended = roi.decision_and_recommendation(cases, mc or None, tornado)
+    if recommended == KEEP:  # the file's own name for today's system, where it has one
+        recommended = next((n for n in table.index if n not in one_off), KEEP)
     components = pd.DataFrame(rows, columns=_COMPONENT_COLUMNS)
     return ScenarioResult(
         scenario=sc, funnel=funnel, components=components,
         plans=plans,
         one_off=one_off, cases=cases, table=table, results=results, ledgers=ledgers,
         tornado=tornado, tornado_option=best if tornado is not None else None,
-        monte_carlo=mc, decision=decision,
+        monte_carlo=mc, decision=decision, recommended=str(recommended),
         assumptions=_assumptions(sc, base, served, runs, results),
     )
 

@@ -129,6 +129,28 @@ def _load(data, label):
 _ZONED = r"(?:[Zz]|[+-]\d\d(?::?\d\d)?)$"
 
 
+_NS_PER = {"s": 1e9, "ms": 1e6, "us": 1e3, "ns": 1.0}
+
+
+def _epoch_outside(values, unit: str) -> int | None:
+    """Position of the first epoch time pandas cannot hold (1677-09-22 to 2262-04-11 UTC).
+
+    The one bound of every reader that takes epoch numbers (CSV / Parquet telemetry and
+    Prometheus), checked before pandas would raise its raw ``OutOfBoundsDatetime``.
+    """
+    import pandas as pd
+
+    ns = np.asarray(values, dtype=float) * _NS_PER[unit]
+    bad = np.flatnonzero((ns < pd.Timestamp.min.value) | (ns > pd.Timestamp.max.value))
+    return int(bad[0]) if bad.size else None
+
+
+def _epoch_words(value, unit: str) -> str:
+    """The refusal of an epoch time outside the range, in one wording."""
+    return (f"{value!r} {unit} since 1970 is outside the times costkit can hold (1678 to 2262 "
+            "UTC): check the epoch unit")
+
+
 def _timestamps(raw, label, timezone, epoch_unit):
     """Parse the timestamp column to UTC; a unit or zone the data cannot tell must be given.
 
@@ -148,6 +170,11 @@ def _timestamps(raw, label, timezone, epoch_unit):
         if not np.isfinite(raw.to_numpy(dtype=float)).all():
             i = raw.index[~np.isfinite(raw.to_numpy(dtype=float))][0]
             raise DataFileError(f"{label}, row {i}, column 'timestamp': {raw[i]!r} is not a time")
+        far = _epoch_outside(raw, epoch_unit)
+        if far is not None:
+            i = raw.index[far]
+            raise DataFileError(f"{label}, row {i}, column 'timestamp': "
+                                + _epoch_words(float(raw[i]), epoch_unit))
         return pd.to_datetime(raw, unit=epoch_unit, utc=True), f"epoch {epoch_unit}"
     if isinstance(raw.dtype, pd.DatetimeTZDtype):
         return raw.dt.tz_convert("UTC"), None
@@ -508,6 +535,10 @@ def _one_metric(payload, value, id_label):
                 from None
         if not np.isfinite(seconds).all():
             raise ValueError(f"{value}: series {k} has a time that is not a number")
+        far = _epoch_outside(seconds, "s")
+        if far is not None:
+            raise ValueError(f"{value}: series {k}, sample {far}: "
+                             + _epoch_words(float(seconds[far]), "s"))
         numbers = pd.to_numeric(pd.Series(vals[:, 1]), errors="coerce").to_numpy(dtype=float,
                                                                              copy=True)
         numbers[~np.isfinite(numbers)] = np.nan  # "NaN", "+Inf", "-Inf": no measurement

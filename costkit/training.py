@@ -813,7 +813,10 @@ class TrainingEstimate:
             f"(range {self.high.mfu:.3f}-{self.low.mfu:.3f})",
             f"  {'':<22}{'low':>14}{'central':>14}{'high':>14}",
         ]
-        rows = [("GPU-hours", "gpu_hours", 1), ("wall clock (days)", "wall_clock_hours", 1 / 24),
+        days = float(self.wall_clock_hours) >= 24.0  # under a day: hours, never "0.0 days"
+        rows = [("GPU-hours", "gpu_hours", 1),
+                ("wall clock (days)" if days else "wall clock (hours)", "wall_clock_hours",
+                 1 / 24 if days else 1),
                 ("cost (USD)", "cost_usd", 1), ("energy (kWh)", "energy_kwh", 1),
                 ("CO2 (kg)", "co2_kg", 1)]
         for label, k, f in rows:
@@ -824,8 +827,9 @@ class TrainingEstimate:
             lines.append(f"  {label:<22}" + "".join(f"{v:>14,.1f}" for v in vals))
         fit = "fits" if self.fits_in_memory else "DOES NOT FIT"
         lines += [
-            f"  memory {self.memory_per_gpu_gb:,.1f} GB per GPU ({fit}); at least "
-            f"{self.min_gpus_for_memory:g} GPU(s) for memory",
+            f"  memory {self.memory_per_gpu_gb:,.1f} GB per GPU ({fit}: {a['memory']}); "
+            f"memory alone needs at least {self.min_gpus_for_memory:g} GPU(s); GPUs: "
+            f"{self.n_gpus:g} ({a['n_gpus']})",
             f"  price: {a['price']}",
             *warning_lines(a),
             f"  energy: {a['power']}; PUE {a['pue']:g}; {a['kg_co2_per_kwh']} kg CO2e/kWh "
@@ -1068,6 +1072,10 @@ def estimate(params: Floats | None = None, tokens: Floats | None = None, *,
         "method": job.method + ("" if job.method == "full" else
                                 f" (rank {lora_rank}, modules {', '.join(lora_target_modules)})"
                                 if trainable_params is None else " (given trainable_params)"),
+        **({} if job.method == "full" or mfu is not None else {
+            "mfu_warning": "the MFU model is fitted on published pre-training runs only; a "
+                           f"{job.method} step (frozen weights, small adapter matmuls) may reach "
+                           "a lower MFU: measure yours and pass mfu="}),
     }
     ref = [r for r in (params, tokens, mfu, usd_per_gpu_hour, n_gpus,
                        gpu if not isinstance(gpu, str) else None) if r is not None]

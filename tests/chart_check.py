@@ -81,6 +81,13 @@ def problems(fig) -> list[str]:
                 if "mathdefault" in t or "^{" in t:
                     found.append(f"axes {i} {name} tick written as a power: {t!r}")
                     break
+            lo, hi = sorted(axis.get_view_interval())
+            shown = [t.get_text() for loc, t in zip(axis.get_majorticklocs(),
+                                                     axis.get_majorticklabels(), strict=False)
+                     if lo <= loc <= hi and t.get_visible() and t.get_text().strip()]
+            twice = sorted({t for t in shown if shown.count(t) > 1})
+            if twice:
+                found.append(f"axes {i} {name} axis has two ticks labelled {twice[0]!r}")
     # a twin axis repeats its partner's shared ticks at the same place: one copy counts
     seen, boxes = set(), []
     for name, bb in _boxes(fig, renderer):

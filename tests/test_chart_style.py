@@ -98,6 +98,24 @@ def test_the_checker_catches_what_it_is_for():
     ck.plots.plain_ticks(ax2.xaxis)
     ck.plots.plain_ticks(ax2.yaxis)
     assert problems(fig2) == []
+
+
+def test_ticks_keep_enough_digits_to_differ():
+    """03's serving chart read 0, 500, 1 k, 2 k, 2 k, 2 k: the checker refuses it, costkit's
+    formatter does not write it."""
+    from matplotlib.ticker import FuncFormatter
+
+    fig, ax = plt.subplots(figsize=(6, 3))
+    ax.plot([0, 4000], [0, 1])
+    ax.set_xticks([0, 500, 1000, 1500, 2000, 2500, 3000, 3500, 4000])
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v / 1e3:.0f} k"))
+    assert any("two ticks labelled" in p for p in problems(fig))
+    ck.plots.money_ticks(ax.xaxis)
+    assert problems(fig) == []
+    fig.canvas.draw()
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert labels == ["0", "500", "1.0 k", "1.5 k", "2.0 k", "2.5 k", "3.0 k", "3.5 k", "4.0 k"]
+    plt.close("all")
     plt.close("all")
 
 

@@ -180,7 +180,7 @@ def test_progress_bar_on_request(capsys):
     (["buy-or-build", "--api", "gpt-5-mini", "--model", "bert-base", "--requests-per-day",
       "1e6"], "not a decoder"),
     (["buy-or-build", "--api", "gpt-5-mini", "--model", "llama-3-8b", "--requests-per-day",
-      "1e6", "--api-price-file", "/"], "Is a directory"),
+      "1e6", "--api-price-file", "/"], "is a folder"),
     (["buy-or-build", "--api", "gpt-5-mini", "--model", "llama-3-8b", "--requests-per-day",
       "1e13"], "at most 1e+09"),
     (["serve", "--model", "llama-2-7b", "--chunked-prefill", "--batch-size", "180",

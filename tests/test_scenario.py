@@ -92,6 +92,8 @@ def test_ecommerce_example_reproduces_notebook_06(ecommerce):
     # on their paired draws, so the re-ranker is deployed and the rewriter gated on its test
     assert ecommerce.decision.startswith("Deploy BERT re-ranker")
     assert "A/B test it against BERT re-ranker" in ecommerce.decision
+    # one recommendation everywhere: the result, its JSON, the report's JSON
+    assert ecommerce.recommended == "BERT re-ranker"
 
 
 def test_ecommerce_serving_is_the_components_minus_what_they_replace(ecommerce):
@@ -122,6 +124,7 @@ def test_ecommerce_serving_is_the_components_minus_what_they_replace(ecommerce):
 def test_small_example_is_priced_and_does_not_pay():
     r = Scenario.from_yaml(SMALL).evaluate()
     assert r.best_option == "keep today's system"
+    assert r.recommended == "keep today's system"  # the file's name for the status quo
     assert r.table.loc["BERT re-ranker", "npv_usd"] < 0
     assert "Keep" in r.decision
     assert r.monte_carlo == {}
@@ -341,7 +344,9 @@ def test_relative_uncertainty_scales_the_case_value():
 def test_to_dict_is_strict_json(ecommerce):
     text = json.dumps(ecommerce.to_dict(), allow_nan=False)
     back = json.loads(text)
-    assert back["best_option"] == "LLM rewriter + re-ranker"
+    assert back["recommended"] == "BERT re-ranker"  # what the decision deploys
+    assert back["best_central_npv_option"] == "LLM rewriter + re-ranker"  # named as such
+    assert "best_option" not in back
     npv = {row["scenario"]: row["npv_usd"] for row in back["comparison"]}
     assert npv["BERT re-ranker"] == pytest.approx(ecommerce.table.loc["BERT re-ranker",
                                                                       "npv_usd"])

@@ -200,3 +200,27 @@ def test_a_hung_cell_is_run_again_then_reported(tmp_path, capsys):
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")]), ok)
     done, seconds = _execute(ok, kernel_name="python3", timeout_s=60)
     assert done.cells[0].outputs[0]["data"]["text/plain"] == "2" and seconds > 0
+
+
+def _target(name: str) -> tuple[str, str]:
+    """A Makefile target's prerequisites and recipe."""
+    text = (ROOT / "Makefile").read_text(encoding="utf-8")
+    m = re.search(rf"^{name}:(.*)\n((?:\t.*\n)+)", text, flags=re.M)
+    assert m, f"no make target {name!r}"
+    return m[1], m[2]
+
+
+def test_make_class_opens_the_handouts_not_the_teachers_copies(handouts):
+    deps, recipe = _target("class")
+    assert "handouts" in deps.split()
+    assert "--notebook-dir=handouts" in recipe and "--notebook-dir=notebooks" not in recipe
+    assert "make class" in (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "make class" in GUIDE
+    # what it opens: no solution cell anywhere, and every check cell still there to run
+    for name, nb in handouts.items():
+        tags = [set(c.metadata.get("tags", [])) for c in nb.cells]
+        assert not any("solution" in t for t in tags), name
+        assert not any(c.source.lstrip().startswith("# Solutions") for c in nb.cells), name
+        checks = [c for c, t in zip(nb.cells, tags, strict=True) if "check" in t]
+        if any("exercise" in t for t in tags):
+            assert checks and all("check_all" in c.source for c in checks), name
