@@ -32,7 +32,8 @@ __all__ = [
     "roi_waterfall", "search_strategies", "serving_cost_by_gpu", "serving_memory", "tornado",
     "training_by_gpu", "training_scaling", "waterfall", "bill_by_day", "utilization_heatmap",
     "idle_money", "alerts_timeline", "predicted_vs_published", "money_ticks", "ledger_items",
-    "ledger_matrix", "buy_or_build", "token_day_gaps", "tick_labels",
+    "ledger_matrix", "buy_or_build", "token_day_gaps", "tick_labels", "training_validation",
+    "serving_validation",
 ]
 
 
@@ -876,6 +877,80 @@ def buy_or_build(result: BuyOrBuild, *, ax: Axes | None = None) -> Axes:
     ax.set_ylabel(f"{result.currency} per month")
     ax.legend(fontsize=8, loc="upper left")
     return ax
+
+
+def training_validation(report: Frame, *, ax: Axes | None = None) -> Axes:
+    """Every published training run against costkit's leave-one-out GPU-hours, with ranges.
+
+    Parameters
+    ----------
+    report : DataFrame
+        :func:`costkit.validation.training_report`.
+    ax : matplotlib Axes, optional
+        Axes to draw on; default a new figure.
+
+    Returns
+    -------
+    matplotlib Axes
+        The axes drawn on.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import costkit as ck
+    >>> ax = training_validation(ck.validation.training_report(peers=False))
+    >>> ax.get_xscale()
+    'log'
+    >>> plt.close("all")
+    """
+    return predicted_vs_published(report["gpu_hours"], report["loo_gpu_hours"],
+                                  groups=report["architecture"],
+                                  low=report["loo_low_gpu_hours"],
+                                  high=report["loo_high_gpu_hours"], unit="GPU-hours", ax=ax,
+                                  title="Training runs, each predicted without itself")
+
+
+def serving_validation(report: Frame, *, axes: Sequence[Axes] | None = None) -> Sequence[Axes]:
+    """Published serving figures against the pure roofline and the calibrated model.
+
+    Left the roofline, right the calibrated model predicted leave-one-out with its nominal
+    80% range, one colour per benchmark family.
+
+    Parameters
+    ----------
+    report : DataFrame
+        :func:`costkit.validation.serving_report`.
+    axes : sequence of two matplotlib Axes, optional
+        Axes to draw on; default a new figure.
+
+    Returns
+    -------
+    sequence of matplotlib Axes
+        The two axes drawn on.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import costkit as ck
+    >>> axes = serving_validation(ck.validation.serving_report(peers=False))
+    >>> axes[1].get_title()
+    'calibrated, leave-one-out, with its 80% range'
+    >>> plt.close("all")
+    """
+    import matplotlib.pyplot as plt
+
+    fig = None
+    if axes is None:
+        fig, axes = plt.subplots(1, 2, figsize=(12, 5.5))
+    predicted_vs_published(report["published"], report["roofline"], groups=report["family"],
+                           ax=axes[0], unit="per second", title="pure roofline")
+    predicted_vs_published(report["published"], report["calibrated"], groups=report["family"],
+                           low=report["low"], high=report["high"], ax=axes[1],
+                           unit="per second",
+                           title="calibrated, leave-one-out, with its 80% range")
+    if fig is not None:
+        fig.tight_layout()
+    return axes
 
 
 def token_day_gaps(result: TokenDay, *, axes: Sequence[Axes] | None = None) -> Sequence[Axes]:

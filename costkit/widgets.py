@@ -179,7 +179,7 @@ def four_part_panel(example: Mapping[str, Mapping[str, float]] = ORIGIN_EXAMPLE,
         c.observe(update, names="value")
         if type(c).__name__.endswith("Slider") and not c.layout.width:
             # ipywidgets' default 300 px leaves a long label almost no track to drag
-            c.layout.width = "480px"
+            c.layout.width = "420px"
     update()
     panel = _layout([*rows, price, months], summary, out)
     panel.controls = controls
@@ -194,6 +194,14 @@ PANEL_CLASS = "costkit-panel"
 """The CSS class of every panel's outer box (the browser tests find panels by it)."""
 
 
+SUMMARY_CLASS = "costkit-summary"
+_SUMMARY_CSS = (
+    "<style>.costkit-summary table{border-collapse:collapse;font-size:12px;line-height:1.25}"
+    ".costkit-summary th,.costkit-summary td{padding:1px 5px}"
+    ".costkit-summary p{margin:2px 0;font-size:12px;line-height:1.3}"
+    ".costkit-summary .widget-html-content{line-height:1.3}</style>")
+
+
 def _layout(controls, summary, out):
     """Controls on the left, the chart and then the numbers on the right.
 
@@ -202,9 +210,15 @@ def _layout(controls, summary, out):
     """
     import ipywidgets as w
 
+    for c in controls:  # toggle buttons of 150 px each would widen the controls' column
+        if type(c).__name__ == "ToggleButtons":
+            c.style.button_width = "64px"
+    # the numbers: compact, and scrolled rather than clipped where a table is wider
+    summary.add_class(SUMMARY_CLASS)
+    summary.layout = w.Layout(overflow_x="auto", max_width="100%")
     left = w.VBox(list(controls), layout=w.Layout(flex="0 1 auto"))
-    right = w.VBox([out, summary], layout=w.Layout(flex="1 1 400px", min_width="380px",
-                                                   max_width="680px"))
+    right = w.VBox([out, summary, w.HTML(_SUMMARY_CSS)],
+                   layout=w.Layout(flex="1 1 400px", min_width="380px", max_width="680px"))
     panel = w.HBox([left, right], layout=w.Layout(flex_flow="row wrap",
                                                   align_items="flex-start"))
     panel.add_class(PANEL_CLASS)
@@ -221,7 +235,7 @@ def _assemble(controls: dict, update, message, summary, out):
         c.observe(update, names="value")
         if type(c).__name__.endswith("Slider") and not c.layout.width:
             # ipywidgets' default 300 px leaves a long label almost no track to drag
-            c.layout.width = "480px"
+            c.layout.width = "420px"
     update()
     panel = _layout([*controls.values(), message], summary, out)
     panel.controls = controls

@@ -104,9 +104,29 @@ def _validation() -> None:
             "serving-efficiency model (costkit.serving_efficiency) in sample and leave-one-out "
             "with its nominal 80% range, summaries per family and per vendor, and the forward "
             "check (fitted before MLPerf v4.0, predicting v4.0).", "",
-            "## Training runs", "", "```text", train, "```", "",
-            "## Serving benchmarks", "", "```text", serve, "```", ""]
+            "## Training runs", "", "![Training runs against costkit's leave-one-out "
+            "GPU-hours](validation-training.png)", "", "```text", train, "```", "",
+            "## Serving benchmarks", "", "![Published serving figures against the roofline and "
+            "the calibrated model](validation-serving.png)", "", "```text", serve, "```", ""]
     (HERE / "generated" / "validation.md").write_text("\n".join(text))
+    _validation_figures(v)
+
+
+def _validation_figures(v) -> None:
+    """The validation page's two charts, drawn by the functions the notebooks use."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from costkit import plots
+
+    ax = plots.training_validation(v.training_report(peers=False))
+    ax.figure.tight_layout()
+    ax.figure.savefig(HERE / "generated" / "validation-training.png", dpi=100)
+    axes = plots.serving_validation(v.serving_report(peers=False))
+    axes[0].figure.savefig(HERE / "generated" / "validation-serving.png", dpi=100)
+    plt.close("all")
 
 
 def _kind(node: dict) -> str:

@@ -190,7 +190,8 @@ def test_serving_panel_with_chart_builds():
     panel = serving_panel()
     controls, right = panel.children          # controls | chart over the numbers
     assert len(controls.children) == len(panel.controls) + 1     # + the message
-    assert len(right.children) == 2 and "costkit-panel" in panel._dom_classes
+    assert len(right.children) == 3 and "costkit-panel" in panel._dom_classes  # + its style
+    assert "costkit-summary" in right.children[1]._dom_classes
     plt.close("all")
 
 
