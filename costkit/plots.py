@@ -1447,7 +1447,7 @@ def accuracy_tradeoff(comparison: OptimizationComparison, accuracy_loss: Floats,
     ...             batch_size=64, candidates_per_query=100, usd_per_gpu_hour=0.8)
     >>> ax = accuracy_tradeoff(c, [0.0, 0.005, 0.01])
     >>> ax.get_xlabel()
-    "relative drop in conversion [%] (dots: each variant's assumed loss)"
+    'relative drop in conversion [%] (dots: assumed loss; bars: break-even)'
     >>> plt.close("all")
     """
     import numpy as np
@@ -1463,11 +1463,18 @@ def accuracy_tradeoff(comparison: OptimizationComparison, accuracy_loss: Floats,
         if np.isfinite(a) and a > 0:
             at = comparison.net_benefit_at(a)[name].iloc[0]
             ax.plot(a * 100, at, "o", color=line.get_color())
+        be = float(comparison.table.break_even_accuracy_loss.get(name, np.nan))
+        if np.isfinite(be) and be > 0:  # where the line crosses 0: the chart's point
+            ax.plot(be * 100, 0.0, "|", color=line.get_color(), ms=14, mew=2)
     ax.axhline(0, color="black", lw=0.8)
     if log:
         ax.set_xscale("log")
         plain_ticks(ax.xaxis)
-    ax.set_xlabel("relative drop in conversion [%] (dots: each variant's assumed loss)")
+        # linear around 0 (the savings), compressed below: the crossings stay visible
+        gain = float(np.nanmax(np.abs(net.to_numpy()[0]))) if len(net) else 1.0
+        ax.set_yscale("symlog", linthresh=max(gain, 1.0))
+    money_ticks(ax.yaxis)
+    ax.set_xlabel("relative drop in conversion [%] (dots: assumed loss; bars: break-even)")
     ax.set_ylabel("net benefit [USD per month]")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)

@@ -162,3 +162,28 @@ def test_exchange_rates_show_their_age(monkeypatch):
     stale = ck.fx_rate("USD", "CNY", date="2026-04-26")  # an API price's day, 481 days on
     assert "481 days old" in stale.warning and "used for 2026-04-26" in stale.warning
     assert ck.fx_rate("CNY", "CNY").warning is None
+
+
+def test_the_accuracy_chart_shows_where_each_line_crosses_zero():
+    """05's chart ran to -500 k, so every crossing of 0 (its point) sat in one pixel."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from costkit.optimization import baseline, compare, quantize
+
+    b = baseline("bert-base")
+    c = compare([b, quantize(b, "int8", accuracy_loss=0.003)], monthly_requests=3e8, gpu="L4",
+                seq_len=128, batch_size=64, candidates_per_query=100, usd_per_gpu_hour=0.8,
+                gross_profit_per_1k_requests_usd=50.0)
+    ax = ck.plots.accuracy_tradeoff(c, np.geomspace(1e-6, 1e-2, 81), log=True)
+    assert ax.get_yscale() == "symlog"
+    be = float(c.table.break_even_accuracy_loss.iloc[1]) * 100
+    marks = [ln for ln in ax.get_lines() if ln.get_marker() == "|"]
+    assert len(marks) == 1 and marks[0].get_xdata()[0] == pytest.approx(be)
+    # the linear band around 0 holds the savings: the crossing is drawn at full height
+    near_zero = float(c.net_benefit_at(1e-6).abs().to_numpy().max())
+    assert near_zero > 500  # the saving, about 1.1 k USD a month
+    assert ax.yaxis.get_transform().linthresh == pytest.approx(near_zero, rel=1e-6)
+    plt.close("all")
