@@ -478,11 +478,12 @@ def today():
     return dt.datetime.now(dt.UTC).date()
 
 
-def price_age_days(price_date: str) -> int:
-    """Days from ``price_date`` (YYYY-MM-DD) to :func:`today` (0 for a date in the future)."""
+def price_age_days(price_date: str, on: str | None = None) -> int:
+    """Days from ``price_date`` (YYYY-MM-DD) to ``on`` (default :func:`today`); 0 if later."""
     import datetime as dt
 
-    return max(0, (today() - dt.date.fromisoformat(str(price_date))).days)
+    ref = today() if on is None else dt.date.fromisoformat(str(on))
+    return max(0, (ref - dt.date.fromisoformat(str(price_date))).days)
 
 
 def price_age_warning(price_date: str | None, *,
@@ -525,15 +526,12 @@ def age_warning(dated: str | None, *, what: str, why: str, remedy: str,
     ...             on="2025-01-10") is None
     True
     """
-    import datetime as dt
-
     if not dated:
         return None
-    ref = today() if on is None else dt.date.fromisoformat(str(on))
-    age = max(0, (ref - dt.date.fromisoformat(str(dated))).days)
+    age = price_age_days(dated, on)
     if age <= PRICE_AGE_WARN_DAYS:
         return None
-    when = f"today {ref.isoformat()}" if on is None else f"used for {ref.isoformat()}"
+    when = f"today {today().isoformat()}" if on is None else f"used for {on}"
     return (f"{what} up to {age} days old (the oldest dated {dated}, {when}): {why}; check them "
             f"or pass your own ({remedy})")
 
