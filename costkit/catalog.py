@@ -27,7 +27,6 @@ from __future__ import annotations
 import functools
 import os
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -172,19 +171,25 @@ MODEL_SCHEMA = Schema(
 )
 
 
-def _check_prices(df, fail):
-    both_empty = df["on_demand_usd_per_hour"].isna() & df["spot_usd_per_hour"].isna()
-    if both_empty.any():
-        fail(int(both_empty.to_numpy().nonzero()[0][0]), "on_demand_usd_per_hour",
-             "neither an on-demand nor a spot price is given")
-    _check_spot(df, fail, "on_demand_usd_per_hour", "spot_usd_per_hour")
+def _first(flags) -> int | None:
+    """Index of the first true flag, or None."""
+    return next((i for i, f in enumerate(flags) if f), None)
 
 
-def _check_spot(df, fail, on_demand: str, spot: str):
-    dearer = df[spot] > df[on_demand]
-    if dearer.any():
-        fail(int(dearer.to_numpy().nonzero()[0][0]), spot,
-             "the spot price is above the on-demand price")
+def _check_prices(cols, fail):
+    """A USD table's row has an on-demand or a spot price, and spot is not dearer."""
+    i = _first(od is None and sp is None for od, sp in
+               zip(cols["on_demand_usd_per_hour"], cols["spot_usd_per_hour"], strict=True))
+    if i is not None:
+        fail(i, "on_demand_usd_per_hour", "neither an on-demand nor a spot price is given")
+    _check_spot(cols, fail, "on_demand_usd_per_hour", "spot_usd_per_hour")
+
+
+def _check_spot(cols, fail, on_demand: str, spot: str):
+    i = _first(od is not None and sp is not None and sp > od
+               for od, sp in zip(cols[on_demand], cols[spot], strict=True))
+    if i is not None:
+        fail(i, spot, "the spot price is above the on-demand price")
 
 
 _OFFER = (  # the columns that say what is offered where, in both price formats
@@ -205,7 +210,7 @@ PRICE_SCHEMA = Schema(
         Column("source"),
     ),
     key=("cloud", "instance_type", "region"),
-    checks=(_check_prices,),
+    row_checks=(_check_prices,),
 )
 """A price table in US dollars (the columns name the currency): costkit's format before prices
 had a ``currency`` column, and the one ``costkit prices import`` writes. Still read as is."""
@@ -215,13 +220,16 @@ PRICE_COLUMNS = ("on_demand_per_hour", "spot_per_hour", "subscription_per_month"
 instance per hour (pay as you go, spot) and per month (a monthly subscription)."""
 
 
-def _check_priced_or_noted(df, fail):
-    none = df[list(PRICE_COLUMNS)].isna().all(axis=1) & (df["note"].str.strip() == "")
-    if none.any():
-        fail(int(none.to_numpy().nonzero()[0][0]), "on_demand_per_hour",
+def _check_priced_or_noted(cols, fail):
+    """A row has a price, or a note saying why not; spot is not dearer than on demand."""
+    notes = cols.get("note") or [None] * len(cols["on_demand_per_hour"])
+    i = _first(all(x is None for x in prices) and not (note or "").strip()
+               for *prices, note in zip(*(cols[c] for c in PRICE_COLUMNS), notes, strict=True))
+    if i is not None:
+        fail(i, "on_demand_per_hour",
              "no price is given (on demand, spot or subscription): give one, or say in 'note' "
              "why the offer is listed without a price")
-    _check_spot(df, fail, "on_demand_per_hour", "spot_per_hour")
+    _check_spot(cols, fail, "on_demand_per_hour", "spot_per_hour")
 
 
 CURRENCY_PRICE_SCHEMA = Schema(
@@ -236,7 +244,7 @@ CURRENCY_PRICE_SCHEMA = Schema(
         Column("note", required=False, absent_ok=True),
     ),
     key=("cloud", "instance_type", "region"),
-    checks=(_check_priced_or_noted,),
+    row_checks=(_check_priced_or_noted,),
 )
 """The price catalog's format: prices stored in the ``currency`` they are published in (an ISO
 code that ``costkit.fx`` has a rate for on or before the row's ``price_date``)."""
@@ -935,111 +943,170 @@ def read_skypilot_catalog(path: StrPath, *, cloud: str | None = None,
     return result
 
 
-def _read_price_table(path: str):
-    """The table in the catalog's format, whichever of the three formats the file is in."""
-    import pandas as pd
+# The price table, read once per file version into typed columns ({column: [value or None]})
+# in pure Python: the one definition that both the DataFrame (gpu_prices) and a look-up
+# (price_quote, gpu_hour_price: no pandas, no numpy in a fresh process) are made from.
+
+
+def _price_header(path: str) -> list[str]:
+    """The file's header row (csv module); empty when unreadable (the reader then says why)."""
+    import csv
 
     try:
-        head = list(pd.read_csv(path, nrows=0).columns)
-    except (OSError, ValueError, pd.errors.ParserError):
-        head = []  # read_table below reports the problem with the file's name
-    if _SKYPILOT_COLUMNS.issubset(set(head)):
-        df = _from_usd(read_skypilot_catalog(path))
-    elif "currency" in head:
+        with open(path, encoding="utf-8", newline="") as fh:
+            return [c.strip() for c in next(csv.reader(fh, skipinitialspace=True), [])]
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return []
+
+
+def _read_price_columns(path: str) -> dict:
+    """The table's typed columns in the catalog's format, whichever of the three it is in."""
+    head = _price_header(path)
+    if _SKYPILOT_COLUMNS.issubset(head):
+        return _from_usd(_columns_of(read_skypilot_catalog(path)))
+    if "currency" in head:
         usd_cols = [c for c in head if c in ("on_demand_usd_per_hour", "spot_usd_per_hour")]
         if usd_cols:
             raise DataFileError(f"{path}: column {usd_cols[0]!r} names USD but the table has a "
                                 "'currency' column; write on_demand_per_hour / spot_per_hour "
                                 "in each row's currency")
-        df = read_table(path, CURRENCY_PRICE_SCHEMA)
-        df["currency"] = df["currency"].str.strip().str.upper()
-    else:
-        df = _from_usd(read_table(path, PRICE_SCHEMA))
-    return df
+        cols = read_rows(path, CURRENCY_PRICE_SCHEMA)
+        cols["currency"] = [c.strip().upper() for c in cols["currency"]]
+        return cols
+    return _from_usd(read_rows(path, PRICE_SCHEMA))
 
 
-def _from_usd(df):
+def _columns_of(frame) -> dict:
+    """A validated DataFrame as typed columns (NaN read as None)."""
+    return {c: [None if isinstance(x, float) and x != x else x for x in frame[c].tolist()]
+            for c in frame.columns}
+
+
+def _from_usd(cols: dict) -> dict:
     """A USD-only table (legacy columns) in the catalog's format."""
-    df = df.rename(columns={"on_demand_usd_per_hour": "on_demand_per_hour",
-                            "spot_usd_per_hour": "spot_per_hour"})
-    df.insert(df.columns.get_loc("on_demand_per_hour"), "currency", "USD")
-    df.insert(df.columns.get_loc("spot_per_hour") + 1, "subscription_per_month", float("nan"))
-    if "note" not in df.columns:
-        df["note"] = ""
-    return df
+    n = len(cols["gpu"])
+    out: dict[str, list] = {}
+    for k, v in cols.items():
+        if k == "on_demand_usd_per_hour":
+            out["currency"], out["on_demand_per_hour"] = ["USD"] * n, v
+        elif k == "spot_usd_per_hour":
+            out["spot_per_hour"], out["subscription_per_month"] = v, [None] * n
+        else:
+            out[k] = v
+    out.setdefault("note", [None] * n)
+    return out
 
 
-def _fx_to(df, path: str, to_currency: str, fx_date: str | None, fx_path: str | None):
-    """Rate of each row's currency to ``to_currency``, and its date.
+def _fx_to(currencies, dates, path: str, to_currency: str, fx_date: str | None,
+           fx_path: str | None) -> tuple[list[float], list[str]]:
+    """Rate of each row's currency to ``to_currency``, and its date (one of each per row).
 
-    The newest rate on or before the row's ``price_date`` (or ``fx_date`` for every row);
-    looked up once per distinct (currency, date), so a long table costs a join, not a loop.
+    The newest rate on or before the row's date (``price_date``; ``fx_date`` for every row);
+    looked up once per distinct (currency, date), so a long table costs a dict, not a search.
     """
     from .fx import fx_rate
 
-    keys = df["currency"].astype(str) + "|" + (
-        df["price_date"].astype(str) if fx_date is None else fx_date)
-    rates: dict[str, tuple[float, str]] = {}
-    for key in keys.unique():
-        cur, day = key.split("|")
+    keys = list(zip(currencies, dates if fx_date is None else [fx_date] * len(currencies),
+                    strict=True))
+    rates: dict[tuple[str, str], tuple[float, str]] = {}
+    for i, key in enumerate(keys):
+        if key in rates:
+            continue
+        cur, day = key
         if cur == to_currency:  # no conversion, no rate needed
             rates[key] = (1.0, "")
             continue
         try:
             r = fx_rate(cur, to_currency, date=day, path=fx_path)
         except (UnknownNameError, LookupError) as exc:
-            i = int((keys == key).to_numpy().nonzero()[0][0])
             column = ("currency" if isinstance(exc, UnknownNameError)
                       else "price_date" if fx_date is None else "fx_date")
             raise DataFileError(f"{path}, row {i + 1} (line {i + 2}), column {column!r}: "
                                 f"{str(exc).strip(chr(39))}") from None
         rates[key] = (r.rate, r.date)
-    return (keys.map({k: v[0] for k, v in rates.items()}).to_numpy(float),
-            keys.map({k: v[1] for k, v in rates.items()}))
+    return [rates[k][0] for k in keys], [rates[k][1] for k in keys]
+
+
+def _times(values, factors) -> list:
+    """``values * factors`` row by row; an empty cell stays empty."""
+    return [None if x is None else x * f for x, f in zip(values, factors, strict=True)]
+
+
+def _over(values, divisors) -> list:
+    """``values / divisors`` row by row; an empty cell stays empty."""
+    return [None if x is None else x / d for x, d in zip(values, divisors, strict=True)]
+
+
+@functools.lru_cache(maxsize=32)
+def _price_rows(path: str, mtime: float, gpu_path: str | None, fx_date: str | None,
+                fx_path: str | None) -> dict:
+    """Read, validate, resolve GPU names and convert to USD once per file version.
+
+    Adds ``fx_date`` and ``usd_per_currency_unit`` (the rate used), the prices in USD
+    (``on_demand_usd_per_hour`` ...), per GPU-hour (``price / gpu_count``) and
+    ``subscription_discount = 1 - subscription_per_month / (on_demand_per_hour x 730)``.
+    """
+    cols = _read_price_columns(path)
+    index, records = _gpu_table(gpu_path)
+    names: dict[str, str] = {}
+    for i, name in enumerate(cols["gpu"]):  # once per distinct spelling, not per row
+        if name not in names:
+            try:
+                names[name] = _resolve(name, index, list(records), "GPU", _GPU_SUFFIX)
+            except UnknownNameError as exc:
+                raise DataFileError(
+                    f"{path}, row {i + 1} (line {i + 2}), column 'gpu': {exc}") from None
+    cols["gpu"] = [names[n] for n in cols["gpu"]]
+    rate, day = _fx_to(cols["currency"], cols["price_date"], path, "USD", fx_date, fx_path)
+    cols["fx_date"], cols["usd_per_currency_unit"] = day, rate
+    for c in PRICE_COLUMNS:
+        cols[c.replace("_per_", "_usd_per_")] = _times(cols[c], rate)
+    for key in ("on_demand", "spot"):
+        cols[f"{key}_usd_per_gpu_hour"] = _over(cols[f"{key}_usd_per_hour"], cols["gpu_count"])
+    from .units import HOURS_PER_MONTH
+
+    # the subscription's discount on 730 on-demand hours (capacity.plan's reserved_discount)
+    cols["subscription_discount"] = [
+        None if sub is None or od is None else 1.0 - sub / (od * HOURS_PER_MONTH)
+        for sub, od in zip(cols["subscription_per_month"], cols["on_demand_per_hour"],
+                           strict=True)]
+    return cols
+
+
+@functools.lru_cache(maxsize=32)
+def _price_rows_in(path: str, mtime: float, gpu_path: str | None, currency: str = "USD",
+                   fx_date: str | None = None, fx_path: str | None = None) -> dict:
+    """:func:`_price_rows` with per-GPU-hour columns in ``currency`` too (the rows' own rates)."""
+    cols = _price_rows(path, mtime, gpu_path, fx_date, fx_path)
+    if currency == "USD":
+        return cols
+    rate, _ = _fx_to(cols["currency"], cols["price_date"], path, currency, fx_date, fx_path)
+    cols = dict(cols)
+    for key in ("on_demand", "spot"):
+        cols[f"{key}_{currency.lower()}_per_gpu_hour"] = _over(
+            _times(cols[f"{key}_per_hour"], rate), cols["gpu_count"])
+    return cols
+
+
+_PRICE_FLOATS = frozenset(
+    {c.name for c in CURRENCY_PRICE_SCHEMA.columns if c.kind == "float"}
+    | {c.replace("_per_", "_usd_per_") for c in PRICE_COLUMNS}
+    | {"usd_per_currency_unit", "subscription_discount"})
+_PER_GPU_HOUR = re.compile(r"^(on_demand|spot)_[a-z]{3}_per_gpu_hour$")
 
 
 @functools.lru_cache(maxsize=32)
 def _load_prices(path: str, mtime: float, gpu_path: str | None, currency: str = "USD",
                  fx_date: str | None = None, fx_path: str | None = None):
-    """The validated table with its USD columns, and per-GPU-hour columns in ``currency``."""
-    df = _load_usd_prices(path, mtime, gpu_path, fx_date, fx_path)
-    if currency == "USD":
-        return df
-    df = df.copy()
-    rate, _ = _fx_to(df, path, currency, fx_date, fx_path)
-    cur = currency.lower()
-    for key in ("on_demand", "spot"):
-        df[f"{key}_{cur}_per_gpu_hour"] = df[f"{key}_per_hour"] * rate / df["gpu_count"]
-    return df
+    """The DataFrame of :func:`_price_rows_in`: float columns NaN where empty, text ``""``."""
+    import numpy as np
+    import pandas as pd
 
-
-@functools.lru_cache(maxsize=32)
-def _load_usd_prices(path: str, mtime: float, gpu_path: str | None, fx_date: str | None,
-                     fx_path: str | None):
-    """Read, validate and convert to USD once per file version (the slow part)."""
-    df = _read_price_table(path)
-    index, records = _gpu_table(gpu_path)
-    names = {}
-    for name in df["gpu"].unique():  # once per distinct spelling, not per row
-        try:
-            names[name] = _resolve(name, index, list(records), "GPU", _GPU_SUFFIX)
-        except UnknownNameError as exc:
-            i = int((df["gpu"] == name).to_numpy().nonzero()[0][0])
-            raise DataFileError(
-                f"{path}, row {i + 1} (line {i + 2}), column 'gpu': {exc}") from None
-    df["gpu"] = df["gpu"].map(names)
-    rate, day = _fx_to(df, path, "USD", fx_date, fx_path)
-    df["fx_date"], df["usd_per_currency_unit"] = day.to_numpy(), rate
-    for c in PRICE_COLUMNS:
-        df[c.replace("_per_", "_usd_per_")] = df[c] * df["usd_per_currency_unit"]
-    df["on_demand_usd_per_gpu_hour"] = df["on_demand_usd_per_hour"] / df["gpu_count"]
-    df["spot_usd_per_gpu_hour"] = df["spot_usd_per_hour"] / df["gpu_count"]
-    from .units import HOURS_PER_MONTH
-
-    # the subscription's discount on 730 on-demand hours (capacity.plan's reserved_discount)
-    df["subscription_discount"] = 1.0 - df["subscription_per_month"] / (
-        df["on_demand_per_hour"] * HOURS_PER_MONTH)
-    return df
+    cols = _price_rows_in(path, mtime, gpu_path, currency, fx_date, fx_path)
+    return pd.DataFrame({
+        k: np.array([np.nan if x is None else x for x in v], dtype=float)
+        if k in _PRICE_FLOATS or _PER_GPU_HOUR.match(k) else ["" if x is None else x for x in v]
+        for k, v in cols.items()})
 
 
 def gpu_prices(path: StrPath | None = None, *, gpu_path: StrPath | None = None,
@@ -1105,7 +1172,7 @@ def gpu_prices(path: StrPath | None = None, *, gpu_path: StrPath | None = None,
 
 
 def _currency_code(currency) -> str:
-    from .fx import _iso_code  # here, not at import: costkit.fx brings numpy, a look-up needs none
+    from .fx import _iso_code  # here, not at import: costkit.fx reads its table when asked
 
     return _iso_code(currency)
 
@@ -1207,63 +1274,76 @@ def price_quote(gpu: str, cloud: str | None = None, pricing: str = "on_demand",
                   None if gpu_path is None else str(gpu_path), cur, _fx_day(fx_date), fx_path)
 
 
-_SUMMARISE: dict[str, Callable[[Any], Any]] = {}
+def _percentile(values, q: float) -> float:
+    """The linear ``percentile(values, 100 q)`` of numpy (its default), in pure Python."""
+    v = sorted(values)
+    pos = (len(v) - 1) * q
+    lo = int(pos)
+    t = pos - lo
+    if t == 0:
+        return float(v[lo])
+    a, b = v[lo], v[lo + 1]
+    return float(a + (b - a) * t if t < 0.5 else b - (b - a) * (1 - t))
 
 
-def _summarise(stat: str, values):
-    import numpy as np
+def _summarise(stat: str, values) -> float:
+    """One figure of the offers' prices: min, p25, median, p75, max or mean."""
+    import statistics
 
-    if not _SUMMARISE:
-        _SUMMARISE.update({
-            "min": np.min, "median": np.median, "max": np.max, "mean": np.mean,
-            "p25": lambda v: np.percentile(v, 25), "p75": lambda v: np.percentile(v, 75)})
-    return float(_SUMMARISE[stat](values))
+    values = list(values)
+    if stat == "min":
+        return float(min(values))
+    if stat == "max":
+        return float(max(values))
+    if stat == "mean":
+        return float(statistics.fmean(values))
+    if stat == "median":
+        return float(statistics.median(values))
+    return _percentile(values, {"p25": 0.25, "p75": 0.75}[stat])
 
 
 @functools.lru_cache(maxsize=1024)
 def _quote(name, cloud, key, stat, price_stamp, gpu_path, currency="USD", fx_date=None,
            fx_path=None) -> PriceQuote:
-    import numpy as np
-
-    df = _load_prices(*price_stamp, gpu_path, currency, fx_date, fx_path)
-    sel = df[df["gpu"] == name]
+    cols = _price_rows_in(*price_stamp, gpu_path, currency, fx_date, fx_path)
+    col, ccol = f"{key}_usd_per_gpu_hour", f"{key}_{currency.lower()}_per_gpu_hour"
+    rows = [i for i, g in enumerate(cols["gpu"]) if g == name]
     if cloud is not None:
-        clouds = {c.lower(): c for c in df["cloud"].unique()}
+        clouds = {c.lower(): c for c in cols["cloud"]}
         if str(cloud).lower() not in clouds:
             raise UnknownNameError(f"unknown cloud {cloud!r}." + suggest(cloud, clouds.values()))
-        sel = sel[sel["cloud"].str.lower() == str(cloud).lower()]
-    col = f"{key}_usd_per_gpu_hour"
-    sel = sel[sel[col].notna()]
-    if sel.empty:
+        rows = [i for i in rows if cols["cloud"][i].lower() == str(cloud).lower()]
+    rows = [i for i in rows if cols[col][i] is not None]
+    if not rows:
         where = f" on {cloud}" if cloud else ""
-        have = sorted(df.loc[df[col].notna(), "gpu"].unique())
+        have = sorted({g for g, v in zip(cols["gpu"], cols[col], strict=True) if v is not None})
         raise LookupError(f"no {key} price for {name}{where} in the price catalog; GPUs with "
                           f"{key} prices: {', '.join(have)}")
-    ccol = f"{key}_{currency.lower()}_per_gpu_hour"
-    values = sel[ccol].to_numpy()
+    values = [cols[ccol][i] for i in rows]
     offer = None
     if stat in ("min", "max"):
-        row = sel.iloc[int(np.argmin(values) if stat == "min" else np.argmax(values))]
-        offer = f"{row['cloud']} {row['instance_type']} ({row['region']})"
-    converted = sel[sel["currency"] != currency]
+        i = rows[(min if stat == "min" else max)(range(len(values)), key=values.__getitem__)]
+        offer = f"{cols['cloud'][i]} {cols['instance_type'][i]} ({cols['region'][i]})"
+    converted = {(cols["currency"][i], cols["price_date"][i]) for i in rows
+                 if cols["currency"][i] != currency}
     fx = tuple(sorted({f"1 {c} = {_rate_to(c, currency, d, fx_path):.6g} {currency} "
                        f"(rate of {d})" for c, d in _fx_pairs(converted, currency, fx_date,
                                                                fx_path)}))
+    dates = [cols["price_date"][i] for i in rows]
     return PriceQuote(
-        gpu=name, usd_per_gpu_hour=_summarise(stat, sel[col].to_numpy()), pricing=key,
-        stat=stat, cloud=None if cloud is None else sel["cloud"].iloc[0], n_offers=int(len(sel)),
-        clouds=tuple(sorted(sel["cloud"].unique())),
-        price_dates=(str(sel["price_date"].min()), str(sel["price_date"].max())),
-        sources=tuple(sorted(sel["source"].unique())), offer=offer, currency=currency,
+        gpu=name, usd_per_gpu_hour=_summarise(stat, (cols[col][i] for i in rows)), pricing=key,
+        stat=stat, cloud=None if cloud is None else cols["cloud"][rows[0]], n_offers=len(rows),
+        clouds=tuple(sorted({cols["cloud"][i] for i in rows})),
+        price_dates=(min(dates), max(dates)),
+        sources=tuple(sorted({cols["source"][i] for i in rows})), offer=offer, currency=currency,
         per_gpu_hour=_summarise(stat, values), fx=fx,
     )  # fmt: skip
 
 
-def _fx_pairs(rows, currency, fx_date, fx_path):
-    """(currency, rate date) of each conversion of ``rows`` to ``currency``."""
+def _fx_pairs(pairs, currency, fx_date, fx_path):
+    """(currency, rate date) of each conversion of (currency, price_date) ``pairs``."""
     from .fx import fx_rate
 
-    pairs = set(zip(rows["currency"], rows["price_date"].astype(str), strict=True))
     return {(c, fx_rate(c, currency, date=fx_date or d, path=fx_path).date) for c, d in pairs}
 
 
@@ -1321,8 +1401,6 @@ def gpu_hour_price(gpu: NamesLike, cloud: str | None = None, pricing: str = "on_
     >>> round(gpu_hour_price("V100-32GB", cloud="Tencent Cloud", stat="min", currency="CNY"), 2)
     18.02
     """
-    import numpy as np
-
     path = _price_path(path, price_path)
     kw = dict(path=path, gpu_path=gpu_path, currency=currency, fx_date=fx_date, fx_path=fx_path)
     if isinstance(gpu, str):
@@ -1333,6 +1411,8 @@ def gpu_hour_price(gpu: NamesLike, cloud: str | None = None, pricing: str = "on_
     names = list(gpu)
     if not names:
         raise ValueError("gpu is empty: name at least one GPU")
+    import numpy as np
+
     cache = {n: price_quote(n, cloud, pricing, stat, **kw).price  # type: ignore[arg-type]
              for n in dict.fromkeys(names)}
     out = np.array([cache[n] for n in names], dtype=float)

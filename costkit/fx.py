@@ -19,8 +19,15 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from costkit._checks import as_quantity, wrap_like
-from costkit._tables import Column, Schema, UnknownNameError, bundled_path, read_table, suggest
+from costkit._tables import (
+    Column,
+    Schema,
+    UnknownNameError,
+    bundled_path,
+    frame_from_rows,
+    read_rows,
+    suggest,
+)
 from costkit._tables import stamp as _stamp
 
 if TYPE_CHECKING:
@@ -33,14 +40,14 @@ USD_COLUMN = re.compile(r"(^|_)usd(_|$)")
 ``usd_per_1k_requests``): costkit names every money column so."""
 
 
-def _one_numeraire(df, fail):
-    counts = df.groupby("date")["rate_currency"].nunique()
-    bad = counts[counts > 1]
-    if len(bad):
-        d = bad.index[0]
-        i = int((df["date"] == d).to_numpy().nonzero()[0][-1])
-        fail(i, "rate_currency", f"date {d} quotes rates in more than one currency; use one "
-             "rate_currency per date")
+def _one_numeraire(cols, fail):
+    """Each date quotes its rates in one ``rate_currency`` (the typed columns; no pandas)."""
+    first: dict[str, str] = {}
+    for i, (d, num) in enumerate(zip(cols["date"], cols["rate_currency"], strict=True)):
+        num = num.upper()
+        if first.setdefault(d, num) != num:
+            fail(i, "rate_currency", f"date {d} quotes rates in more than one currency; use one "
+                 "rate_currency per date")
 
 
 FX_SCHEMA = Schema(
@@ -53,7 +60,7 @@ FX_SCHEMA = Schema(
         Column("source"),
     ),
     key=("date", "currency"),
-    checks=(_one_numeraire,),
+    row_checks=(_one_numeraire,),
 )
 
 
@@ -90,10 +97,28 @@ class FxRate:
 
 
 @functools.lru_cache(maxsize=16)
+def _rows(path: str, mtime: float) -> dict:
+    """The validated table's typed columns, currencies upper-case (csv module, no pandas)."""
+    cols = read_rows(path, FX_SCHEMA)
+    cols["currency"] = [c.upper() for c in cols["currency"]]
+    cols["rate_currency"] = [c.upper() for c in cols["rate_currency"]]
+    return cols
+
+
+@functools.lru_cache(maxsize=16)
+def _days(path: str, mtime: float) -> tuple[list[str], dict[str, tuple[str, dict]]]:
+    """(sorted dates, {date: (rate_currency, {currency: (rate, source)})}) of the table."""
+    cols = _rows(path, mtime)
+    days: dict[str, tuple[str, dict]] = {}
+    for d, cur, rate, num, src in zip(cols["date"], cols["currency"], cols["rate"],
+                                      cols["rate_currency"], cols["source"], strict=True):
+        days.setdefault(d, (num, {}))[1][cur] = (rate, src)
+    return sorted(days), days
+
+
+@functools.lru_cache(maxsize=16)
 def _load(path: str, mtime: float):
-    df = read_table(path, FX_SCHEMA)
-    df["currency"] = df["currency"].str.upper()
-    df["rate_currency"] = df["rate_currency"].str.upper()
+    df = frame_from_rows(_rows(path, mtime), FX_SCHEMA, path)
     return df.sort_values(["date", "currency"], kind="stable").reset_index(drop=True)
 
 
@@ -153,12 +178,11 @@ def fx_rate(from_currency: str, to_currency: str, *, date: str | None = None,
 
 @functools.lru_cache(maxsize=256)
 def _rate(src: str, dst: str, date: str | None, table_stamp) -> FxRate:
-    df = _load(*table_stamp)
-    known = sorted(set(df["currency"]) | set(df["rate_currency"]))
+    dates, days = _days(*table_stamp)
+    known = sorted({c for num, day in days.values() for c in (num, *day)})
     for c in (src, dst):
         if c not in known:
             raise UnknownNameError(f"unknown currency {c!r}." + suggest(c, known))
-    dates = sorted(df["date"].unique())
     if date is not None:
         import datetime
 
@@ -166,19 +190,18 @@ def _rate(src: str, dst: str, date: str | None, table_stamp) -> FxRate:
             datetime.date.fromisoformat(str(date))
         except ValueError:
             raise ValueError(f"date must be written YYYY-MM-DD, got {date!r}") from None
+        first = dates[0]
         dates = [d for d in dates if d <= str(date)]
         if not dates:
             raise LookupError(f"no exchange rates on or before {date}; the table starts "
-                              f"{df['date'].min()}")
+                              f"{first}")
     if src == dst:
         return FxRate(src, dst, 1.0, dates[-1], (), date)
     for d in reversed(dates):
-        day = df[df["date"] == d]
-        num = day["rate_currency"].iloc[0]
-        value = {num: 1.0, **dict(zip(day["currency"], day["rate"], strict=True))}
+        num, day = days[d]
+        value = {num: 1.0, **{c: r for c, (r, _) in day.items()}}
         if src in value and dst in value:
-            srcs = tuple(day.loc[day["currency"].isin([src, dst]) & (day["currency"] != num),
-                                 "source"])
+            srcs = tuple(day[c][1] for c in sorted({src, dst}) if c != num and c in day)
             return FxRate(src, dst, value[src] / value[dst], d, srcs, date)
     raise LookupError(f"no date in the table quotes both {src} and {dst}")
 
@@ -212,6 +235,8 @@ def convert(amount: Floats, from_currency: str, to_currency: str, *, date: str |
     >>> round(convert(100.0, "USD", "EUR", date="2024-12-31"), 2)
     95.52
     """
+    from ._checks import as_quantity, wrap_like  # here: a rate look-up needs no numpy
+
     values = as_quantity("amount", amount)
     rate = fx_rate(from_currency, to_currency, date=date, path=path).rate
     return wrap_like(values * rate, amount)

@@ -96,7 +96,8 @@ def _load(path: str, mtime: float):
             raise DataFileError(f"{path}, row {i + 1} (line {i + 2}), column 'currency': "
                                 f"{exc}") from None
     df["currency"] = df["currency"].str.upper()
-    rate, day = _fx_to(df, path, "USD", None, None)   # an unknown currency fails here
+    rate, day = _fx_to(df["currency"].tolist(), df["price_date"].astype(str).tolist(), path,
+                       "USD", None, None)   # an unknown currency fails here
     for col in ("input", "cached_input", "output"):
         df[f"{col}_usd_per_million"] = df[f"{col}_per_million"] * rate
     df["fx_date"] = day

@@ -187,3 +187,69 @@ def test_the_accuracy_chart_shows_where_each_line_crosses_zero():
     assert near_zero > 500  # the saving, about 1.1 k USD a month
     assert ax.yaxis.get_transform().linthresh == pytest.approx(near_zero, rel=1e-6)
     plt.close("all")
+
+
+_FRESH = """
+import sys
+import costkit as ck
+print(ck.gpu_hour_price({args}), "pandas" in sys.modules, "numpy" in sys.modules)
+"""
+
+
+@pytest.mark.parametrize("args", [
+    "'H100'", "'H100', stat='p25'",
+    "'V100-32GB', cloud='Tencent Cloud', stat='min', currency='CNY'"])
+def test_a_first_price_quote_imports_neither_pandas_nor_numpy(args):
+    """A fresh process's first quote reads the tables with the csv module, as ck.gpu() does."""
+    out = subprocess.run([sys.executable, "-c", _FRESH.format(args=args)], check=True,
+                         capture_output=True, text=True, timeout=60).stdout.split()
+    assert out[1:] == ["False", "False"], out
+    assert float(out[0]) == pytest.approx(eval(f"ck.gpu_hour_price({args})"))
+
+
+@pytest.mark.parametrize("stat", ["min", "p25", "median", "p75", "max", "mean"])
+@pytest.mark.parametrize("currency", ["USD", "CNY", "EUR"])
+def test_the_lean_quote_summarises_as_numpy_does(stat, currency):
+    """The pure-Python summary of the offers equals numpy's over the frame gpu_prices() gives."""
+    prices = ck.gpu_prices(currency=currency)
+    col = f"on_demand_{currency.lower()}_per_gpu_hour"
+    fn = {"min": np.min, "max": np.max, "mean": np.mean, "median": np.median,
+          "p25": lambda v: np.percentile(v, 25), "p75": lambda v: np.percentile(v, 75)}[stat]
+    checked = 0
+    for gpu, rows in prices[prices[col].notna()].groupby("gpu"):
+        quote = ck.price_quote(gpu, stat=stat, currency=currency)
+        assert quote.price == pytest.approx(fn(rows[col].to_numpy()), rel=1e-12), gpu
+        assert quote.n_offers == len(rows)
+        checked += len(rows) > 3
+    assert checked >= 5   # GPUs with enough offers that p25 / p75 interpolate
+
+
+def test_percentile_kernel_by_hand():
+    from costkit.catalog import _percentile, _summarise
+
+    assert _percentile([4.0, 1.0, 3.0, 2.0], 0.25) == 1.75   # position 0.75 between 1 and 2
+    assert _percentile([1.0, 2.0, 3.0, 4.0, 5.0], 0.75) == 4.0   # position 3: a value
+    assert _percentile([7.0], 0.25) == 7.0
+    assert _summarise("median", [1.0, 10.0, 2.0, 3.0]) == 2.5
+    assert _summarise("mean", [1.0, 2.0, 6.0]) == 3.0
+
+
+def test_the_price_table_checks_run_without_pandas(tmp_path):
+    """The cross-column checks (a price or a note; spot not dearer) run on the typed columns."""
+    from costkit._tables import read_rows
+    from costkit.catalog import CURRENCY_PRICE_SCHEMA
+
+    head = ("cloud,instance_type,gpu,gpu_count,region,currency,on_demand_per_hour,"
+            "spot_per_hour,subscription_per_month,price_date,source,note\n")
+    dearer = tmp_path / "dearer.csv"
+    dearer.write_text(head + "X,a,H100,1,r,USD,2,1,,2026-11-01,s,\n"
+                      "X,b,H100,1,r,USD,2,3,,2026-11-01,s,\n")
+    with pytest.raises(DataFileError, match=r"row 2 \(line 3\), column 'spot_per_hour'"):
+        read_rows(dearer, CURRENCY_PRICE_SCHEMA)
+    unpriced = tmp_path / "unpriced.csv"
+    unpriced.write_text(head + "X,a,H100,1,r,USD,,,,2026-11-01,s,sold out\n"
+                        "X,b,H100,1,r,USD,,,,2026-11-01,s,\n")
+    with pytest.raises(DataFileError, match=r"row 2 \(line 3\), column 'on_demand_per_hour'"):
+        read_rows(unpriced, CURRENCY_PRICE_SCHEMA)
+    with pytest.raises(DataFileError, match="row 2"):
+        ck.gpu_hour_price("H100", price_path=unpriced)
