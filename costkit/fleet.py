@@ -1013,7 +1013,7 @@ def slo_violations(tel: FleetTelemetry, slo_s: float | dict, *, column: str = "l
     >>> tel = read_telemetry(week.telemetry, con=connect(threads=1))
     >>> slo = {"re-ranker": 0.1, "query-rewriter": 1.0, "recommender": 0.05}
     >>> slo_violations(tel, slo)["violations"].to_dict()
-    {'query-rewriter': 6, 're-ranker': 0, 'recommender': 0}
+    {'query-rewriter': 10, 're-ranker': 0, 'recommender': 6}
     """
     ibis = _ibis()
     keys = _keys(by)

@@ -940,7 +940,8 @@ _RESERVED_DISCOUNT = 0.35
 
 
 def synthetic_telemetry(days: int = 7, replicas: int = 200, freq: str = "1min", seed: int = 0, *,
-                        start: str = "2026-11-02", missing_share: float = 0.001) -> SyntheticWeek:
+                        start: str = "2026-11-02", missing_share: float = 0.001,
+                        hourly_swing: float = 0.06) -> SyntheticWeek:
     """A seeded, realistic week of serving telemetry and its FOCUS bill.
 
     Three models on a static fleet (60% re-ranker on L4, 15% query rewriter on
@@ -952,7 +953,11 @@ def synthetic_telemetry(days: int = 7, replicas: int = 200, freq: str = "1min", 
       and its latency quadruples;
     - an **over-provisioned night**: day 4, 18:00 to day 5, 08:00, a scale-up
       that was not reverted: 50% extra recommender replicas with no traffic;
-    - ``missing_share`` of samples lost (scrape gaps), reported by the reader.
+    - ``missing_share`` of samples lost (scrape gaps), reported by the reader;
+    - each hour's traffic off the day curve by a lognormal factor of sigma
+      ``hourly_swing`` (6%: no two Mondays at 10:00 are alike), so an hour's
+      robust z-score against the same hour of other days spreads as real ones
+      do, instead of sitting near 0 or far above any threshold.
 
     The bill has one FOCUS line per replica and hour it ran, at the catalog's
     median on-demand price per GPU-hour. Half of each fleet is covered by a
@@ -977,6 +982,9 @@ def synthetic_telemetry(days: int = 7, replicas: int = 200, freq: str = "1min", 
         First day, ``YYYY-MM-DD`` (UTC).
     missing_share : float, default 0.001
         Share of samples dropped, as a scrape would. [unitless, 0-1]
+    hourly_swing : float, default 0.06
+        Sigma of the lognormal factor that moves each hour's traffic off the day curve
+        (0: the week without it). [unitless, 0-1]
 
     Returns
     -------
@@ -1008,6 +1016,11 @@ def synthetic_telemetry(days: int = 7, replicas: int = 200, freq: str = "1min", 
     incident = (day == 2) & (times.hour >= 14) & (times.hour < 16)
     night = ((day == 3) & (times.hour >= 18)) | ((day == 4) & (times.hour < 8))
 
+    swing = float(as_quantity("hourly_swing", hourly_swing))
+    if swing > 1:
+        raise ValueError(f"hourly_swing must be <= 1 (a lognormal sigma), got {hourly_swing!r}")
+    hour_of_run = ((times - t0) // pd.Timedelta("1h")).to_numpy().astype(int)
+    swing_rng = np.random.default_rng([seed, 1])  # its own stream, seeded from seed
     parts, fleets = [], []
     counts = np.maximum(1, np.round(np.array([f[3] for f in _FLEET]) * replicas)).astype(int)
     counts[0] += replicas - counts.sum()
@@ -1022,6 +1035,7 @@ def synthetic_telemetry(days: int = 7, replicas: int = 200, freq: str = "1min", 
         mean_util = 0.35  # planned busy share at an average minute
         load = cap * mean_util * n * shape * np.where(promo, 3.0, 1.0) * minutes
         load = load * rng.lognormal(0.0, 0.05, len(times))
+        load = load * swing_rng.lognormal(0.0, swing, days * 24)[hour_of_run]
         served = np.zeros((len(times), m))
         served[:, :n] = (load[:, None] / n) * rng.lognormal(0.0, 0.08, (len(times), n))
         util = np.clip(served / (cap * minutes) + rng.normal(0.0, 0.01, served.shape), 0.0, 1.0)

@@ -830,7 +830,7 @@ class ScenarioResult:
         --------
         >>> res = Scenario.from_yaml(example_path("small")).evaluate(draws=0)
         >>> str(res.money_rate("CNY")).split(";")[0]
-        '1 USD = 7.1884 CNY (rate of 2024-12-31)'
+        '1 USD = 6.9858 CNY (rate of 2026-01-27)'
         """
         from .fx import fx_rate
 

@@ -15,6 +15,7 @@ from costkit.scenario import Scenario, ScenarioError
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = str(ROOT / "examples" / "small.yaml")
 USD_CNY_2024_12_31 = 7.1884  # CFETS central parity, 100 USD = 718.84 CNY (data/fx.csv)
+USD_CNY_2026_01_27 = 6.9858  # the newest in data/fx.csv: 100 USD = 698.58 CNY
 
 
 # --------------------------------------------------------------------------- accelerators
@@ -72,16 +73,17 @@ def test_cny_price_is_stored_as_published_and_converted_at_the_dated_rate():
     p = ck.gpu_prices()
     t4 = p[(p.cloud == "Tencent Cloud") & (p.instance_type == "GN7.2XLARGE32")].iloc[0]
     assert (t4.currency, t4.on_demand_per_hour, t4.subscription_per_month) == ("CNY", 8.68, 2500)
-    assert t4.fx_date == "2024-12-31"  # the newest rate on or before the price date
-    assert t4.on_demand_usd_per_hour == pytest.approx(8.68 / USD_CNY_2024_12_31, rel=1e-12)
+    assert t4.price_date >= "2026-01-27"
+    assert t4.fx_date == "2026-01-27"  # the newest rate on or before the price date
+    assert t4.on_demand_usd_per_hour == pytest.approx(8.68 / USD_CNY_2026_01_27, rel=1e-12)
     # an older rate on request: 2024-07-24 parity 100 USD = 713.58 CNY
     old = ck.gpu_prices(fx_date="2024-08-01")
     row = old[(old.cloud == "Tencent Cloud") & (old.instance_type == "GN7.2XLARGE32")].iloc[0]
     assert row.fx_date == "2024-07-24"
     assert row.on_demand_usd_per_hour == pytest.approx(8.68 / 7.1358, rel=1e-12)
     q = ck.price_quote("T4", cloud="Tencent Cloud", stat="min")  # in USD, the rate shown
-    assert q.usd_per_gpu_hour == pytest.approx(8.68 / USD_CNY_2024_12_31)
-    assert "1 CNY = 0.139113 USD (rate of 2024-12-31)" in str(q)
+    assert q.usd_per_gpu_hour == pytest.approx(8.68 / USD_CNY_2026_01_27)
+    assert "1 CNY = 0.143148 USD (rate of 2026-01-27)" in str(q)
 
 
 def test_cny_display_of_usd_and_cny_offers():
@@ -91,7 +93,7 @@ def test_cny_display_of_usd_and_cny_offers():
     # a USD offer shown in CNY: times the rate of its price date
     usd = ck.gpu_hour_price("H100", "Lambda")
     assert ck.gpu_hour_price("H100", "Lambda", currency="cny") == pytest.approx(
-        usd * USD_CNY_2024_12_31, rel=1e-12)
+        usd * USD_CNY_2026_01_27, rel=1e-12)
     s = ck.gpu_hour_price(pd.Series(["T4", "H100", "T4"], index=list("abc")), currency="CNY")
     assert s.name == "cny_per_gpu_hour" and list(s.index) == list("abc") and s["a"] == s["c"]
     with pytest.raises(KeyError, match="unknown currency 'CNH'"):
@@ -129,7 +131,7 @@ def test_your_own_cny_quote(tmp_path):
     q = ck.price_quote("A10", path=f, currency="CNY")
     assert q.price == 10.5 and q.fx == ()
     assert ck.price_quote("A10", path=f).usd_per_gpu_hour == pytest.approx(
-        10.5 / USD_CNY_2024_12_31)
+        10.5 / USD_CNY_2026_01_27)
 
 
 @pytest.mark.parametrize("row, match", [
@@ -262,6 +264,6 @@ def test_report_json_in_cny_is_strict_json():
         raise ValueError(f"{name} is not JSON")
 
     d = json.loads(text, parse_constant=refuse)
-    assert d["money"]["currency"] == "CNY" and d["money"]["fx_date"] == "2024-12-31"
+    assert d["money"]["currency"] == "CNY" and d["money"]["fx_date"] == "2026-01-27"
     usd = res.table["npv_usd"].to_numpy()
-    np.testing.assert_allclose([r["npv_cny"] for r in d["comparison"]], usd * USD_CNY_2024_12_31)
+    np.testing.assert_allclose([r["npv_cny"] for r in d["comparison"]], usd * USD_CNY_2026_01_27)

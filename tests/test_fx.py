@@ -12,7 +12,10 @@ def test_rates_by_hand():
 
 
 def test_date_selection():
-    assert ck.fx_rate("USD", "EUR").date == "2024-12-31"  # newest by default
+    assert ck.fx_rate("USD", "EUR").date == "2026-01-27"  # newest by default
+    assert ck.fx_rate("USD", "EUR", date="2025-12-31").date == "2025-09-01"
+    # 2026-01-27 CFETS parity: 100 USD = 698.58 CNY, 100 EUR = 827.55 CNY
+    assert ck.fx_rate("EUR", "USD").rate == pytest.approx(827.55 / 698.58)
     assert ck.fx_rate("USD", "EUR", date="2024-10-01").date == "2024-07-24"  # on or before
     with pytest.raises(LookupError, match="on or before 2020-01-01"):
         ck.fx_rate("USD", "EUR", date="2020-01-01")

@@ -253,12 +253,17 @@ def test_robust_z_by_hand():
     assert np.nanmax(np.abs(z)) == 0  # the daily cycle is its own baseline
 
 
+def _costed(week):
+    """The week's telemetry joined to its bill (the bill's columns renamed as the join wants)."""
+    tel = te.read_telemetry(week.telemetry)
+    hours = week.bill.rename(columns={
+        "ResourceId": "resource_id", "EffectiveCost": "effective_cost",
+        "BilledCost": "billed_cost", "ChargePeriodStart": "hour"})
+    return mo.cost_usage(tel, hours[["resource_id", "hour", "effective_cost", "billed_cost"]])
+
+
 def test_alerts_find_what_was_injected():
-    w = mo.synthetic_telemetry(days=7, replicas=20, freq="10min", seed=1)
-    tel = te.read_telemetry(w.telemetry)
-    hours = w.bill.rename(columns={"ResourceId": "resource_id", "EffectiveCost": "effective_cost",
-                                   "BilledCost": "billed_cost", "ChargePeriodStart": "hour"})
-    c = mo.cost_usage(tel, hours[["resource_id", "hour", "effective_cost", "billed_cost"]])
+    c = _costed(mo.synthetic_telemetry(days=7, replicas=20, freq="10min", seed=1))
     found = mo.alerts(c)
     spikes = found[found.kind != "low utilisation"]
     assert set(zip(spikes.kind, spikes.model, strict=True)) == {
@@ -271,6 +276,28 @@ def test_alerts_find_what_was_injected():
     assert len(mo.alerts(c, low_utilization=0.0).query("kind == 'low utilisation'")) == 0
     with pytest.raises(ValueError, match="window_days"):
         mo.alerts(c, window_days=1)
+
+
+def _spikes(week, threshold):
+    found = mo.alerts(_costed(week), mad_threshold=threshold)
+    return found[found.kind != "low utilisation"]
+
+
+def test_the_z_threshold_moves_the_alerts():
+    """Notebook 07's week: z 4 finds the two injected events alone, z 3 and z 2 more and more
+    ordinary hours (issue 30: without the hourly swing, z 2 to 9 all gave the same alerts)."""
+    week = mo.synthetic_telemetry(days=7, replicas=60, freq="5min", seed=0)
+    counts = {z: len(_spikes(week, z)) for z in (2.0, 3.0, 4.0)}
+    assert counts[2.0] > counts[3.0] > counts[4.0], counts
+    at4 = _spikes(week, 4.0)
+    assert set(zip(at4.kind, at4.model, strict=True)) == {
+        ("error rate", "query-rewriter"), ("cost per request", "recommender")}
+    still = mo.synthetic_telemetry(days=7, replicas=60, freq="5min", seed=0, hourly_swing=0)
+    assert len(_spikes(still, 2.0)) == len(_spikes(still, 4.0))   # the week before the swing
+    with pytest.raises(ValueError, match="hourly_swing"):
+        mo.synthetic_telemetry(days=1, replicas=3, hourly_swing=1.5)
+    with pytest.raises(ValueError, match="hourly_swing"):
+        mo.synthetic_telemetry(days=1, replicas=3, hourly_swing=-0.1)
 
 
 def test_variance_report_by_hand_and_from_a_plan():

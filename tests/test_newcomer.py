@@ -157,10 +157,10 @@ def test_a_lora_estimate_says_its_mfu_comes_from_pre_training():
 def test_exchange_rates_show_their_age(monkeypatch):
     monkeypatch.setenv("COSTKIT_TODAY", "2026-12-07")
     r = ck.fx_rate("USD", "CNY")
-    assert "706 days old" in r.warning and "WARNING" in str(r)
+    assert "314 days old" in r.warning and "WARNING" in str(r)   # the newest, of 2026-01-27
     assert ck.fx_rate("USD", "CNY", date="2025-01-15").warning is None  # 15 days: fresh
-    stale = ck.fx_rate("USD", "CNY", date="2026-04-26")  # an API price's day, 481 days on
-    assert "481 days old" in stale.warning and "used for 2026-04-26" in stale.warning
+    stale = ck.fx_rate("USD", "CNY", date="2025-08-31")  # 187 days after the rate of 2025-02-25
+    assert "187 days old" in stale.warning and "used for 2025-08-31" in stale.warning
     assert ck.fx_rate("CNY", "CNY").warning is None
 
 
@@ -253,3 +253,13 @@ def test_the_price_table_checks_run_without_pandas(tmp_path):
         read_rows(unpriced, CURRENCY_PRICE_SCHEMA)
     with pytest.raises(DataFileError, match="row 2"):
         ck.gpu_hour_price("H100", price_path=unpriced)
+
+
+def test_every_converted_price_uses_a_rate_of_its_year():
+    """The bundled rates keep up with the bundled prices: no offer is converted at a rate more
+    than a year older than its price_date (before 2026-01-27's parity came, 700 days)."""
+    p = ck.gpu_prices()
+    converted = p[p.currency != "USD"]
+    assert len(converted) >= 10
+    age = (pd.to_datetime(converted.price_date) - pd.to_datetime(converted.fx_date)).dt.days
+    assert age.max() <= 366, converted.loc[age.idxmax(), ["cloud", "price_date", "fx_date"]]

@@ -115,6 +115,6 @@ def test_readme_yuan_block_prints_what_it_says(capsys):
     assert out[0].startswith("8.68 CNY per T4-hour")
     usd = ck.gpu_hour_price("H100", "Lambda")
     assert float(out[1]) == round(usd * ck.fx_rate("USD", "CNY").rate, 2)
-    assert out[2].startswith("1 USD = 7.1884 CNY (rate of 2024-12-31); WARNING: exchange rates "
+    assert out[2].startswith("1 USD = 6.9858 CNY (rate of 2026-01-27); WARNING: exchange rates "
                              "up to")  # the bundled table is old: it says so
     assert out[3] == "CN-East-2022: 0.5617 kg CO2e/kWh (regional grid average, 2022)"
