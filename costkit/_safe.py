@@ -14,6 +14,10 @@ costkit echoes them. Two places would act on them rather than show them:
 
 - HTML shows text as markup (``<img onerror=...>`` runs in a page):
   :func:`html_text` escapes it, for the report and the widgets alike.
+
+Names that costkit writes into a table of its own (a cloud, a region, an instance
+type read from a price list) must be plain names: :func:`plain_name` refuses
+anything else, for every price-list reader alike.
 """
 
 from __future__ import annotations
@@ -23,6 +27,27 @@ import re
 
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+PLAIN_NAMES = {
+    "cloud": re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._()/-]{0,63}$"),
+    "region": re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._()/-]{0,63}$"),
+    "instance": re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,127}$"),
+}
+"""What a cloud, region and instance type may be written with: a letter or digit first (no
+``=``, ``+``, ``-`` or ``@`` a spreadsheet would run), then letters, digits, space and
+``. _ - ( ) /`` (instance types: no brackets or slash); at most 64 / 128 characters."""
+
+
+def plain_name(value, kind: str, where: str) -> str:
+    """``value`` if it is a plain ``kind`` name (see :data:`PLAIN_NAMES`), else DataFileError."""
+    from ._tables import DataFileError
+
+    if not isinstance(value, str) or not PLAIN_NAMES[kind].match(value):
+        allowed = "letters, digits, space, . _ -" + (" ( ) /" if kind != "instance" else "")
+        raise DataFileError(f"{where}: {terminal(repr(value))[:140]} is not a plain name for "
+                            f"a {kind} (a letter or digit first, then {allowed})")
+    return value
 
 
 def has_control(text: str) -> bool:

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from importlib import resources
 
-__all__ = ["Column", "DataFileError", "Schema", "UnknownNameError", "bundled_path",
+__all__ = ["Column", "DataFileError", "Schema", "UnknownNameError", "attrs_frame", "bundled_path",
            "frame_from_rows", "read_rows", "read_table", "validate_rows"]
 
 
@@ -287,12 +287,66 @@ def frame_from_rows(values: dict, schema: Schema, label: str):
     return df
 
 
+_ATTRS_FRAME: list = []
+
+
+def attrs_frame(df):
+    """``df`` made fit to keep in another frame's ``.attrs`` (a report, the lines left out).
+
+    pandas compares ``.attrs`` when it concatenates frames, and a DataFrame there makes
+    ``pd.concat`` fail ("truth value ... ambiguous"). This copy compares as one value, so a
+    concatenation keeps the report when every part has the same one and drops it otherwise.
+    Slices and operations give plain DataFrames.
+    """
+    import pandas as pd
+
+    if not _ATTRS_FRAME:
+        class AttrsFrame(pd.DataFrame):
+            @property
+            def _constructor(self):
+                return pd.DataFrame
+
+            def __eq__(self, other):  # one value, as .attrs comparisons need
+                return isinstance(other, pd.DataFrame) and bool(self.equals(other))
+
+            def __ne__(self, other):
+                return not self.__eq__(other)
+
+            __hash__ = None
+
+        _ATTRS_FRAME.append(AttrsFrame)
+    return _ATTRS_FRAME[0](df)
+
+
+def _same_bytes(files: list[str]) -> tuple[str, str] | None:
+    """The first two of ``files`` with identical contents (same size, then same SHA-256)."""
+    import hashlib
+
+    by_size: dict[int, list[str]] = {}
+    for f in files:
+        by_size.setdefault(os.path.getsize(f), []).append(f)
+    for group in by_size.values():
+        if len(group) < 2:
+            continue
+        seen: dict[str, str] = {}
+        for f in group:
+            h = hashlib.sha256()
+            with open(f, "rb") as fh:
+                while block := fh.read(1 << 20):
+                    h.update(block)
+            if h.hexdigest() in seen:
+                return seen[h.hexdigest()], f
+            seen[h.hexdigest()] = f
+    return None
+
+
 def glob_files(paths, what: str, unit: str) -> list[str]:
     """The files a path, a glob or a list of them names: each once, all CSV or all Parquet.
 
     ``what`` names the files in messages ("billing"), ``unit`` what each holds ("billing
     line"). Raises FileNotFoundError for a glob that matches nothing and DataFileError for a
-    file named twice or a mix of formats.
+    file named twice, two files with the same bytes (a copy under another name), or a mix of
+    formats.
     """
     import glob
     from pathlib import Path
@@ -317,4 +371,8 @@ def glob_files(paths, what: str, unit: str) -> list[str]:
     kinds = {Path(f).suffix.lower() for f in files}
     if not kinds <= {".csv", ".parquet"} or len(kinds) != 1:
         raise DataFileError(f"{what} files must be all .csv or all .parquet, got {sorted(kinds)}")
+    copy = _same_bytes(files)
+    if copy is not None:
+        raise DataFileError(f"{copy[1]}: the same bytes as {copy[0]} (a copy of one export under "
+                            f"another name?); each {unit} must be counted once")
     return files

@@ -50,7 +50,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from costkit._tables import DataFileError, glob_files, suggest
+from costkit._tables import DataFileError, attrs_frame, glob_files, suggest
 
 if TYPE_CHECKING:
     from ._typing import Frame, StrPath
@@ -71,6 +71,56 @@ FOCUS_VERSION_MARKERS = (
              "ContractedCost", "ContractedUnitPrice", "RegionId", "RegionName")),
     ("1.0-preview", ("UsageQuantity", "UsageUnit", "ChargeSubcategory", "Region")),
 )  # fmt: skip
+MAX_LINE_COST = 1e15
+"""The largest cost one billing line may have [billing currency]: a quadrillion, far above any
+bill, and low enough that the sum of a billion lines stays finite (two lines of 1e308 sum to
+infinity)."""
+
+
+def too_large_lines(label: str, lines: int, largest: float) -> str:
+    """The refusal of lines above :data:`MAX_LINE_COST` (for every reader of a bill)."""
+    return (f"{label}: {lines} billing line(s) cost more than {MAX_LINE_COST:.0e} (the largest "
+            f"{largest:.3g}); no bill line is that large: check the cost columns' unit")
+
+
+def usd_rates(pairs, label: str):
+    """USD per unit of a bill's currency on each UTC day its lines start: (rates, rates used).
+
+    The one rule of every reader of a bill (DuckDB here, :func:`costkit.fleet.bill_hours`):
+    each line converts at the newest :mod:`costkit.fx` rate on or before the day of its
+    ``ChargePeriodStart``; USD is 1. ``pairs`` holds the distinct ``currency`` (ISO code,
+    upper case) and ``day`` (``YYYY-MM-DD``) of the lines. Returns the pairs with
+    ``usd_per_unit`` and ``fx_date``, and the text of each rate used (its age warning with it).
+    A line without a currency, or in one the exchange-rate table cannot convert on its day,
+    is refused with the bill's name.
+    """
+    from costkit._tables import UnknownNameError
+    from costkit.fx import fx_rate
+
+    out = pairs.reset_index(drop=True).copy()
+    blank = out["currency"].isna() | (out["currency"].astype(str).str.strip() == "")
+    if blank.any():
+        raise DataFileError(f"{label}, column 'BillingCurrency': lines without a currency (on "
+                            f"{out.loc[blank, 'day'].iloc[0]}); FOCUS requires one, and costkit "
+                            "will not guess it")
+    rates, dates, used = [], [], set()
+    for cur, day in zip(out["currency"].astype(str), out["day"].astype(str), strict=True):
+        if cur == "USD":
+            rates.append(1.0)
+            dates.append("")
+            continue
+        try:
+            r = fx_rate(cur, "USD", date=day)
+        except (UnknownNameError, LookupError, ValueError) as exc:
+            raise DataFileError(f"{label}, column 'BillingCurrency': {cur!r} on {day} cannot be "
+                                f"converted to USD: {str(exc).strip(chr(39))}") from None
+        rates.append(r.rate)
+        dates.append(r.date)
+        used.add(str(r))
+    out["usd_per_unit"], out["fx_date"] = rates, dates
+    return out, tuple(sorted(used))
+
+
 _PERIODS = ("hour", "day", "week", "month")
 _NUMBER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
                  "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL")
@@ -109,6 +159,10 @@ def _utc_frame(df):
             raise DataFileError(f"the DataFrame, row {col.index[i]}, column {c!r}: "
                                 f"{col.iloc[i]!r} is not an ISO 8601 date-time") from None
     return df
+
+
+_CURRENCY = "upper(trim(CAST(BillingCurrency AS VARCHAR)))"
+_DAY = "strftime(CAST(ChargePeriodStart AS TIMESTAMP), '%Y-%m-%d')"
 
 
 class _Bill:
@@ -153,6 +207,27 @@ class _Bill:
         except duckdb.Error as exc:
             first = str(exc).splitlines()[0]
             raise DataFileError(f"{self.label}: cannot read the bill: {first}") from None
+
+    def in_usd(self) -> tuple[str, ...]:
+        """Make ``{bill}`` the lines with their costs in USD (:func:`usd_rates`); the rates used.
+
+        Without a ``BillingCurrency`` column the bill is read as USD, as before FOCUS 1.0.
+        """
+        if "BillingCurrency" not in self.cols:
+            return ()
+        pairs = self.sql(f"SELECT DISTINCT {_CURRENCY} AS currency, {_DAY} AS day "
+                         "FROM {bill}").df()
+        rates, used = usd_rates(pairs, self.label)
+        if (rates["usd_per_unit"] != 1.0).any():
+            self.con.register("costkit_usd_rates", rates[["currency", "day", "usd_per_unit"]])
+            cur, day = (x.replace("BillingCurrency", "b.BillingCurrency").replace(
+                "ChargePeriodStart", "b.ChargePeriodStart") for x in (_CURRENCY, _DAY))
+            self.bill = (
+                "(SELECT b.* REPLACE (b.BilledCost * r.usd_per_unit AS BilledCost, "
+                "b.EffectiveCost * r.usd_per_unit AS EffectiveCost) "
+                f"FROM {self.bill} AS b JOIN costkit_usd_rates AS r "
+                f"ON r.currency = {cur} AND r.day = {day})")
+        return used
 
     def columns(self) -> dict:
         """Column name -> its kind: ``"number"``, ``"time"``, ``"null"`` or the SQL type."""
@@ -401,8 +476,10 @@ def _check(bill: _Bill):
         "count(*) FILTER (WHERE NOT isfinite(BilledCost) OR NOT isfinite(EffectiveCost)), "
         "count(*) FILTER (WHERE Tags IS NOT NULL AND NOT coalesce(json_valid(Tags), false)), "
         "any_value(CAST(Tags AS VARCHAR)) FILTER (WHERE Tags IS NOT NULL "
-        "                                         AND NOT coalesce(json_valid(Tags), false)) "
-        "FROM {bill}").fetchone()
+        "                                         AND NOT coalesce(json_valid(Tags), false)), "
+        "count(*) FILTER (WHERE abs(BilledCost) > $most OR abs(EffectiveCost) > $most), "
+        "max(greatest(abs(BilledCost), abs(EffectiveCost))) "
+        "FROM {bill}", most=MAX_LINE_COST).fetchone()
     if bad[0]:
         raise DataFileError(f"{bill.label}: {bad[0]} billing line(s) have no BilledCost or "
                             "EffectiveCost")
@@ -419,6 +496,8 @@ def _check(bill: _Bill):
     if bad[5]:
         raise DataFileError(f"{bill.label}, column 'Tags': {bad[5]} line(s) are not a JSON "
                             f"object, e.g. {bad[6]!r}")
+    if bad[7]:
+        raise DataFileError(too_large_lines(bill.label, bad[7], bad[8]))
     if "BillingCurrency" in bill.cols:
         cur = [r[0] for r in bill.sql("SELECT DISTINCT BillingCurrency FROM {bill}").fetchall()]
         if len(cur) > 1:
@@ -480,7 +559,7 @@ def focus_summary(paths: StrPath | Sequence[StrPath], *, by: str | Sequence[str]
 
 def focus_resource_hours(paths: StrPath | Sequence[StrPath], *,
                          resource_ids: Sequence[str] | None = None) -> Frame:
-    """Effective and billed cost of each resource in each UTC clock hour [billing currency].
+    """Effective and billed cost of each resource in each UTC clock hour [USD].
 
     A line that touches several clock hours is spread evenly over them (a
     daily line gives each hour 1/24; the total is kept), so it can be joined
@@ -489,7 +568,9 @@ def focus_resource_hours(paths: StrPath | Sequence[StrPath], *,
 
     Returns a DataFrame with ``resource_id``, ``hour`` (UTC), ``effective_cost``,
     ``billed_cost``, and the line's ``service`` and ``tags``. The money of every
-    line kept is in it: a line without its period or cost is refused.
+    line kept is in it: a line without its period or cost is refused. Costs are in
+    USD: a bill in another ``BillingCurrency`` is converted at the newest rate on or
+    before each line's start day (:func:`usd_rates`), and ``attrs["fx"]`` lists the rates.
 
     Parameters
     ----------
@@ -501,8 +582,7 @@ def focus_resource_hours(paths: StrPath | Sequence[StrPath], *,
     Returns
     -------
     DataFrame
-        Effective and billed cost of each resource in each UTC clock hour [billing
-        currency].
+        Effective and billed cost of each resource in each UTC clock hour [USD].
 
     Examples
     --------
@@ -518,6 +598,7 @@ def focus_resource_hours(paths: StrPath | Sequence[StrPath], *,
     import pandas as pd
 
     bill = _open(paths)
+    fx = bill.in_usd()
     params = {}
     conditions = []
     if resource_ids is not None:
@@ -551,13 +632,17 @@ def focus_resource_hours(paths: StrPath | Sequence[StrPath], *,
         FROM spread GROUP BY resource_id, hour ORDER BY resource_id, hour"""
     out = bill.sql(query, **params).df()
     out["hour"] = pd.to_datetime(out["hour"]).dt.tz_localize("UTC")
-    out.attrs["not_usage"] = not_usage
+    out.attrs["not_usage"] = attrs_frame(not_usage)
+    out.attrs["fx"] = fx
     out.attrs["focus_version"] = _version_of(bill.cols)
     return out
 
 
 # FOCUS ChargeCategory values: Usage, Purchase, Tax, Credit, Adjustment (case kept as written)
 _USAGE = "lower(CAST(ChargeCategory AS VARCHAR)) = 'usage'"
+NO_CATEGORY = "(no ChargeCategory)"
+"""How a line without a ChargeCategory is reported: not spread as usage, its money counted with
+the other lines that are not usage (FOCUS requires the column to be filled)."""
 
 
 def _not_usage(bill, conditions, params):
@@ -573,8 +658,10 @@ def _not_usage(bill, conditions, params):
     cols = ["charge_category", "lines", "billed_cost", "effective_cost"]
     if "ChargeCategory" not in bill.cols:
         return pd.DataFrame(columns=cols)
-    where = " AND ".join([*conditions, f"NOT ({_USAGE})"])
+    where = " AND ".join([*conditions, f"NOT coalesce({_USAGE}, false)"])
     return bill.sql(f"""
-        SELECT CAST(ChargeCategory AS VARCHAR) AS charge_category, count(*) AS lines,
+        SELECT coalesce(CAST(ChargeCategory AS VARCHAR), $no_category) AS charge_category,
+               count(*) AS lines,
                sum(BilledCost) AS billed_cost, sum(EffectiveCost) AS effective_cost
-        FROM {{bill}} WHERE {where} GROUP BY 1 ORDER BY 1""", **params).df()[cols]
+        FROM {{bill}} WHERE {where} GROUP BY 1 ORDER BY 1""", **params,
+                    no_category=NO_CATEGORY).df()[cols]

@@ -872,6 +872,9 @@ def read_skypilot_catalog(path: StrPath, *, cloud: str | None = None,
     cloud = cloud or path.parent.name
     if not cloud or cloud in (".", ""):
         raise ValueError(f"{path}: say which cloud this catalog is for (cloud='AWS')")
+    from ._safe import plain_name
+
+    plain_name(cloud, "cloud", f"{path}: cloud (given, or the folder's name)")
     if price_date is None:
         price_date = datetime.datetime.fromtimestamp(path.stat().st_mtime,
                                                      tz=datetime.UTC).date().isoformat()
@@ -913,6 +916,9 @@ def read_skypilot_catalog(path: StrPath, *, cloud: str | None = None,
     keep, counts, names = keep[known], counts[known], names[known]
     if not keep.size:
         raise DataFileError(f"{path}: no GPU instance rows could be read")
+    for col, kind, values in (("InstanceType", "instance", inst), ("Region", "region",
+                                                                     raw["Region"].str.strip())):
+        _plain_column(values.to_numpy()[keep], keep, kind, f"{path}", col)
     df = pd.DataFrame({"instance_type": inst.to_numpy()[keep], "gpu": names, "gpu_count": counts,
                        "region": raw["Region"].to_numpy()[keep],
                        "od": raw["Price"].to_numpy()[keep],
@@ -931,9 +937,19 @@ def read_skypilot_catalog(path: StrPath, *, cloud: str | None = None,
     out = g.agg(gpu=("gpu", "first"), gpu_count=("gpu_count", "first"),
                 on_demand_usd_per_hour=("od", "min"), spot_usd_per_hour=("spot", "min"))
     out = out.reset_index()
+    copies = int(raw.iloc[keep].duplicated().sum())   # rows identical to an earlier one
+    if copies:
+        dropped["a copy of an earlier row"] = copies
+    if len(out) < len(df) - copies:
+        dropped["another zone of one instance type and region (the lowest price kept)"] = int(
+            len(df) - copies - len(out))
     # A spot price at or above on-demand is not a spot offer (SkyPilot repeats the
-    # on-demand price there for some providers).
-    out.loc[out.spot_usd_per_hour >= out.on_demand_usd_per_hour, "spot_usd_per_hour"] = float("nan")
+    # on-demand price there for some providers): the row stays, its spot price goes.
+    dearer = (out.spot_usd_per_hour >= out.on_demand_usd_per_hour).to_numpy()
+    if dearer.any():
+        dropped["spot price at or above on-demand (not a spot offer; on-demand kept)"] = int(
+            dearer.sum())
+    out.loc[dearer, "spot_usd_per_hour"] = float("nan")
     out.insert(0, "cloud", cloud)
     out["price_date"] = price_date
     out["source"] = f"SkyPilot-format catalog {path.name} (cloud {cloud}, read {price_date})"
@@ -946,6 +962,22 @@ def read_skypilot_catalog(path: StrPath, *, cloud: str | None = None,
 # The price table, read once per file version into typed columns ({column: [value or None]})
 # in pure Python: the one definition that both the DataFrame (gpu_prices) and a look-up
 # (price_quote, gpu_hour_price: no pandas, no numpy in a fresh process) are made from.
+
+
+def _plain_column(values, rows, kind: str, label: str, column: str) -> None:
+    """Every distinct text of a column is a plain ``kind`` name (checked once per value)."""
+    import pandas as pd
+
+    from ._safe import plain_name
+
+    codes, uniques = pd.factorize(values)
+    for k, text in enumerate(uniques):
+        try:
+            plain_name(text, kind, "")
+        except DataFileError as exc:
+            i = int(rows[int((codes == k).nonzero()[0][0])])
+            raise DataFileError(f"{label}, row {i + 1} (line {i + 2}), column '{column}'"
+                                f"{exc}") from None
 
 
 def _price_header(path: str) -> list[str]:

@@ -150,6 +150,23 @@ def _gate_lift(table, current, nxt) -> float:
     return float(y.break_even_lift + target * span / y.npv_usd)
 
 
+def _check_drawn_for(name: str, case, result) -> None:
+    """Refuse draws made for another case than the option's (a result that records its case)."""
+    import dataclasses
+
+    drawn = getattr(result, "case", None)
+    if drawn is None or drawn is case or not dataclasses.is_dataclass(drawn):
+        return
+    differ = [f.name for f in dataclasses.fields(drawn) if f.name != "name"
+              and not np.array_equal(getattr(drawn, f.name), getattr(case, f.name))]
+    if differ:
+        f = differ[0]
+        raise ValueError(f"the Monte Carlo draws given for {name!r} were drawn for another case "
+                         f"({f} {getattr(drawn, f)!r} there, {getattr(case, f, None)!r} here"
+                         f"{f' and {len(differ) - 1} more fields' if len(differ) > 1 else ''}); "
+                         "draw each option from its own case")
+
+
 def decide(cases: Mapping[str, Case], monte_carlo_results: dict, *,
            confidence: float = DEFAULT_CONFIDENCE, order: Sequence[str] | None = None) -> Decision:
     """Recommend an option from paired Monte Carlo draws, leading with risk (see the module).
@@ -210,6 +227,8 @@ def decide(cases: Mapping[str, Case], monte_carlo_results: dict, *,
         raise ValueError(f"decide needs Monte Carlo draws for every option; missing: "
                          f"{', '.join(missing)} (use costkit.roi.decision_summary for the "
                          "central case alone)")
+    for name in active:
+        _check_drawn_for(name, cases[name], monte_carlo_results[name])
     ns = {monte_carlo_results[n].n for n in active}
     seeds = {monte_carlo_results[n].seed for n in active}
     if len(ns) > 1:
@@ -265,7 +284,9 @@ def decide(cases: Mapping[str, Case], monte_carlo_results: dict, *,
         current = switch
         if gated == current:
             gated, gate = None, float("nan")
-    basis = (f"Monte Carlo, {n:,} paired draws per option" if paired else
+    basis = ("no option differs from today's system, so no Monte Carlo draw was needed"
+             if not active else
+             f"Monte Carlo, {n:,} paired draws per option" if paired else
              f"Monte Carlo, {n:,} draws per option with different seeds: the steps are not "
              "paired, so P(a step adds value) is unknown")
     return Decision(recommended=current, gated=gated, gate_order_lift=gate, options=options,

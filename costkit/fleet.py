@@ -41,6 +41,7 @@ References
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from dataclasses import dataclass
@@ -197,6 +198,41 @@ def _table(source, con, what):
     return table, label, set()
 
 
+_ENGINE_MODULES = ("duckdb", "pyspark", "py4j", "ibis")
+
+
+def _from_engine(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised by the engine (DuckDB, Spark) rather than by costkit."""
+    return str(type(exc).__module__ or "").split(".")[0].lstrip("_") in _ENGINE_MODULES
+
+
+def _reader(what: str):
+    """Decorate a reader: an engine's own error on a malformed source becomes a DataFileError.
+
+    The message names the source (a file, a glob, a list of files, a table) and the engine's
+    first line.
+    """
+
+    def wrap(fn):
+        @functools.wraps(fn)
+        def read(source, *args, **kwargs):
+            try:
+                return fn(source, *args, **kwargs)
+            except Exception as exc:
+                if isinstance(exc, DataFileError) or not _from_engine(exc):
+                    raise
+                label = (str(source) if isinstance(source, str | Path) else
+                         f"{len(source)} {what} files" if isinstance(source, list | tuple)
+                         else f"the {what}")
+                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                raise DataFileError(f"{label}: the engine cannot read it as {what} "
+                                    f"({type(exc).__name__}: {first[:300]})") from None
+
+        return read
+
+    return wrap
+
+
 def _execute(con, expr):
     """The expression's result as pandas, its timestamps in UTC."""
     import pandas as pd
@@ -322,6 +358,7 @@ def _example(con, table, cond, column, label, message):
                         f"{column!r}: {r[column]!r} {message}")
 
 
+@_reader("telemetry")
 def read_telemetry(source: Any, *, con: Any = None, interval: Any = None,
                    utilization_unit: str = "auto", timezone: str | None = None,
                    epoch_unit: str | None = None, label: str | None = None) -> FleetTelemetry:
@@ -666,14 +703,19 @@ def usage_by_hour(tel: FleetTelemetry) -> Any:
 
 @dataclass
 class FleetBill:
-    """The bill's usage per resource and UTC hour (``table``, lazy) and what is not usage."""
+    """The bill's usage per resource and UTC hour (``table``, lazy) and what is not usage.
+
+    Costs in USD; ``fx`` lists the exchange rates used (none for a bill in USD).
+    """
 
     table: Any
     not_usage: Frame
     con: Any
     label: str = "bill"
+    fx: tuple = ()
 
 
+@_reader("a FOCUS bill")
 def bill_hours(source: Any, *, con: Any = None) -> FleetBill:
     """Effective and billed cost of each resource in each UTC clock hour, in the engine.
 
@@ -694,7 +736,9 @@ def bill_hours(source: Any, *, con: Any = None) -> FleetBill:
     -------
     FleetBill
         ``table``: ``resource_id``, ``hour``, ``effective_cost``, ``billed_cost``,
-        ``service``, ``tags`` [billing currency]; ``not_usage`` per ChargeCategory.
+        ``service``, ``tags`` [USD: another ``BillingCurrency`` is converted by
+        :func:`costkit.billing.usd_rates`, the rates in ``fx``]; ``not_usage`` per
+        ChargeCategory.
 
     Examples
     --------
@@ -706,7 +750,7 @@ def bill_hours(source: Any, *, con: Any = None) -> FleetBill:
     """
     import ibis.expr.datatypes as dt
 
-    from costkit.billing import FOCUS_COLUMNS
+    from costkit.billing import FOCUS_COLUMNS, NO_CATEGORY
 
     ibis = _ibis()
     con = _con(con)
@@ -721,11 +765,12 @@ def bill_hours(source: Any, *, con: Any = None) -> FleetBill:
                                                                        label),
         effective=raw.EffectiveCost.cast(dt.float64), billed=raw.BilledCost.cast(dt.float64),
         service=raw.ServiceName.cast(dt.string), tags=raw.Tags.cast(dt.string).fill_null(""),
-        category=(raw.ChargeCategory.cast(dt.string) if "ChargeCategory" in raw.columns
-                  else ibis.literal("Usage")),
+        category=(raw.ChargeCategory.cast(dt.string).fill_null(NO_CATEGORY)
+                  if "ChargeCategory" in raw.columns else ibis.literal("Usage")),
         currency=(raw.BillingCurrency.cast(dt.string) if "BillingCurrency" in raw.columns
                   else ibis.literal("")))
     _check_bill(con, t, label)
+    t, fx = _in_usd(con, t, label, "BillingCurrency" in raw.columns)
     usage = t.category.lower() == "usage"
     nu = t.filter(~usage)
     other = con.execute(nu.group_by(charge_category=nu.category).aggregate(
@@ -749,7 +794,25 @@ def bill_hours(source: Any, *, con: Any = None) -> FleetBill:
     hours = spread.group_by(["resource_id", "hour"]).aggregate(
         effective_cost=spread.effective.sum(), billed_cost=spread.billed.sum(),
         service=spread.service.min(), tags=spread.tags.min())
-    return FleetBill(hours, other.reindex(columns=_NOT_USAGE), con, label)
+    return FleetBill(hours, other.reindex(columns=_NOT_USAGE), con, label, fx)
+
+
+def _in_usd(con, t, label, has_currency: bool):
+    """The lines with their costs in USD, by :func:`costkit.billing.usd_rates`; the rates used."""
+    from costkit.billing import usd_rates
+
+    if not has_currency:
+        return t, ()
+    t = t.mutate(fx_currency=t.currency.strip().upper(), fx_day=t.t0.strftime("%Y-%m-%d"))
+    pairs = _execute(con, t.select(currency=t.fx_currency, day=t.fx_day).distinct())
+    rates, used = usd_rates(pairs, label)
+    if (rates["usd_per_unit"] == 1.0).all():
+        return t.drop("fx_currency", "fx_day"), used
+    r = _ibis().memtable(rates.rename(columns={"currency": "r_currency", "day": "r_day"})[
+        ["r_currency", "r_day", "usd_per_unit"]])
+    j = t.join(r, [t.fx_currency == r.r_currency, t.fx_day == r.r_day])
+    j = j.mutate(effective=j.effective * j.usd_per_unit, billed=j.billed * j.usd_per_unit)
+    return j.select([c for c in t.columns if c not in ("fx_currency", "fx_day")]), used
 
 
 def _bill_time(raw, column, label):
@@ -768,13 +831,18 @@ def _bill_time(raw, column, label):
 
 def _check_bill(con, t, label):
     """Refuse a bill whose money cannot all be placed (as :func:`costkit.billing._check`)."""
+    from costkit.billing import MAX_LINE_COST, too_large_lines
+
     no_time = t.t0.isnull() | t.t1.isnull()
     found = _one(con, t.aggregate(
         no_cost=(t.billed.isnull() | t.effective.isnull()).sum(), no_time=no_time.sum(),
         no_time_usd=t.billed.sum(where=no_time), backwards=(t.t1 <= t.t0).sum(),
         infinite=(t.billed.isinf() | t.effective.isinf() | t.billed.isnan()
                   | t.effective.isnan()).sum(),
-        currencies=t.currency.nunique()))
+        currencies=t.currency.nunique(),
+        too_large=((t.billed.abs() > MAX_LINE_COST)
+                   | (t.effective.abs() > MAX_LINE_COST)).sum(),
+        largest=_ibis().greatest(t.billed.abs(), t.effective.abs()).max()))
     if found["no_cost"]:
         raise DataFileError(f"{label}: {found['no_cost']} billing line(s) have no BilledCost or "
                             "EffectiveCost")
@@ -789,6 +857,8 @@ def _check_bill(con, t, label):
     if found["infinite"]:
         raise DataFileError(f"{label}: {found['infinite']} billing line(s) have an infinite or "
                             "NaN cost")
+    if found["too_large"]:
+        raise DataFileError(too_large_lines(label, int(found["too_large"]), found["largest"]))
     if (found["currencies"] or 0) > 1:
         cur = sorted(map(str, con.execute(t.select("currency").distinct())["currency"]))
         raise DataFileError(f"{label}: the export mixes currencies {cur}; one currency at a "
@@ -807,6 +877,7 @@ class FleetCosted:
     not_usage: Frame
     con: Any
     interval_hours: float
+    fx: tuple = ()  # the exchange rates the bill was converted to USD at
 
 
 def cost_usage(tel: FleetTelemetry, bill: FleetBill) -> FleetCosted:
@@ -898,7 +969,7 @@ def cost_usage(tel: FleetTelemetry, bill: FleetBill) -> FleetCosted:
         unbilled=out.unbilled.sum()))
     report = _join_report(int(found["unobserved"] or 0), float(found["unobserved_usd"] or 0.0),
                           int(found["unbilled"] or 0), bill.not_usage, "not_usage")
-    return FleetCosted(out, report, bill.not_usage, con, tel.interval_hours)
+    return FleetCosted(out, report, bill.not_usage, con, tel.interval_hours, bill.fx)
 
 
 def _cached(con, expr):

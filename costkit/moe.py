@@ -39,12 +39,18 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._checks import as_quantity
+from ._checks import as_quantity, broadcast, wrap_like
+from ._checks import whole as _whole
 
 if TYPE_CHECKING:
     from ._typing import Floats
 
 __all__ = ["gqa_attention_params", "mla_attention_params", "param_counts"]
+
+
+def _count(name: str, value, *, allow_zero: bool = True):
+    """A shape: finite whole numbers >= 0 (> 0 unless ``allow_zero``), as a float array."""
+    return _whole(name, as_quantity(name, value, allow_zero=allow_zero))
 
 
 def gqa_attention_params(d_model: Floats, n_heads: Floats, n_kv_heads: Floats | None = None,
@@ -75,12 +81,12 @@ def gqa_attention_params(d_model: Floats, n_heads: Floats, n_kv_heads: Floats | 
     >>> gqa_attention_params(4096, 32)  # Llama 2 7B: 4 x 4096²
     67108864.0
     """
-    d = as_quantity("d_model", d_model, allow_zero=False)
-    h = as_quantity("n_heads", n_heads, allow_zero=False)
-    kv = h if n_kv_heads is None else as_quantity("n_kv_heads", n_kv_heads, allow_zero=False)
-    hd = d / h if head_dim is None else as_quantity("head_dim", head_dim, allow_zero=False)
+    d = _count("d_model", d_model, allow_zero=False)
+    h = _count("n_heads", n_heads, allow_zero=False)
+    kv = h if n_kv_heads is None else _count("n_kv_heads", n_kv_heads, allow_zero=False)
+    hd = d / h if head_dim is None else _count("head_dim", head_dim, allow_zero=False)
     out = 2.0 * d * h * hd + 2.0 * d * kv * hd
-    return float(out) if np.ndim(out) == 0 else out
+    return wrap_like(out, d_model, n_heads)
 
 
 def mla_attention_params(d_model: Floats, n_heads: Floats, *, q_lora_rank: Floats,
@@ -127,16 +133,18 @@ def mla_attention_params(d_model: Floats, n_heads: Floats, *, q_lora_rank: Float
     ...                      qk_rope_head_dim=64, v_head_dim=128)
     187107328.0
     """
-    d = float(d_model)
-    h = float(n_heads)
-    qk = float(qk_nope_head_dim) + float(qk_rope_head_dim)
-    if q_lora_rank:
-        q = d * q_lora_rank + q_lora_rank + q_lora_rank * h * qk
-    else:
-        q = d * h * qk
-    kv = (d * (kv_lora_rank + qk_rope_head_dim) + kv_lora_rank
-          + kv_lora_rank * h * (qk_nope_head_dim + v_head_dim))
-    return q + kv + h * v_head_dim * d
+    d = _count("d_model", d_model, allow_zero=False)
+    h = _count("n_heads", n_heads, allow_zero=False)
+    r_q = _count("q_lora_rank", q_lora_rank)
+    r_kv = _count("kv_lora_rank", kv_lora_rank, allow_zero=False)
+    nope = _count("qk_nope_head_dim", qk_nope_head_dim)
+    rope = _count("qk_rope_head_dim", qk_rope_head_dim)
+    v = _count("v_head_dim", v_head_dim, allow_zero=False)
+    qk = nope + rope
+    q = np.where(r_q > 0, d * r_q + r_q + r_q * h * qk, d * h * qk)
+    kv = d * (r_kv + rope) + r_kv + r_kv * h * (nope + v)
+    return wrap_like(q + kv + h * v * d, d_model, n_heads, q_lora_rank, kv_lora_rank,
+                     qk_nope_head_dim, qk_rope_head_dim, v_head_dim)
 
 
 def param_counts(*, n_layers: Floats, d_model: Floats, attention_params: Floats, vocab_size: Floats,
@@ -193,22 +201,43 @@ def param_counts(*, n_layers: Floats, d_model: Floats, attention_params: Floats,
     >>> int(total), int(active)
     (46702792704, 12879925248)
     """
+    inputs = dict(n_layers=n_layers, d_model=d_model, attention_params=attention_params,
+                  vocab_size=vocab_size, d_ff=d_ff, moe_layers=moe_layers, n_experts=n_experts,
+                  experts_per_token=experts_per_token, shared_experts=shared_experts,
+                  d_ff_expert=d_ff_expert)
+    a = _moe_shape(**inputs)
     m = 3.0 if gated_mlp else 2.0
-    L, d = float(n_layers), float(d_model)
-    ml = float(moe_layers)
-    if ml > L:
-        raise ValueError(f"moe_layers ({ml:g}) cannot exceed n_layers ({L:g})")
-    if ml and (not n_experts or not d_ff_expert or not experts_per_token):
-        raise ValueError("MoE layers need n_experts, experts_per_token and d_ff_expert")
-    if experts_per_token > n_experts:
-        raise ValueError(f"experts_per_token ({experts_per_token}) cannot exceed n_experts "
-                         f"({n_experts})")
-    common = attention_params + 2.0 * d                    # attention and the two norms
-    dense_layer = common + m * d * d_ff
-    expert = m * d * d_ff_expert
-    router = d * n_experts
-    moe_total = common + (n_experts + shared_experts) * expert + router
-    moe_active = common + (experts_per_token + shared_experts) * expert + router
-    outside = vocab_size * d * (1.0 if tied_embeddings else 2.0) + d   # + final norm
-    dense_part = (L - ml) * dense_layer
-    return dense_part + ml * moe_total + outside, dense_part + ml * moe_active + outside
+    d, ml = a["d_model"], a["moe_layers"]
+    common = a["attention_params"] + 2.0 * d                    # attention and the two norms
+    dense_layer = common + m * d * a["d_ff"]
+    expert = m * d * a["d_ff_expert"]
+    router = d * a["n_experts"]
+    moe_total = common + (a["n_experts"] + a["shared_experts"]) * expert + router
+    moe_active = common + (a["experts_per_token"] + a["shared_experts"]) * expert + router
+    outside = a["vocab_size"] * d * (1.0 if tied_embeddings else 2.0) + d   # + final norm
+    dense_part = (a["n_layers"] - ml) * dense_layer
+    total, active = dense_part + ml * moe_total + outside, dense_part + ml * moe_active + outside
+    return wrap_like(total, *inputs.values()), wrap_like(active, *inputs.values())
+
+
+def _moe_shape(**shape):
+    """The checked shape of :func:`param_counts`: whole counts that fit together, broadcast."""
+    positive = ("n_layers", "d_model", "attention_params", "vocab_size")
+    arrays = {k: (as_quantity(k, v, allow_zero=False) if k == "attention_params"
+                  else _count(k, v, allow_zero=k not in positive)) for k, v in shape.items()}
+    a = dict(zip(arrays, broadcast(**arrays), strict=True))
+
+    def first(bad, text):
+        if bad.any():
+            i = np.flatnonzero(bad)[0]
+            raise ValueError(text.format(**{k: f"{v.flat[i]:g}" for k, v in a.items()}))
+
+    first(a["moe_layers"] > a["n_layers"], "moe_layers ({moe_layers}) cannot exceed n_layers "
+          "({n_layers})")
+    first((a["moe_layers"] > 0) & ((a["n_experts"] == 0) | (a["d_ff_expert"] == 0)
+                                   | (a["experts_per_token"] == 0)),
+          "MoE layers need n_experts, experts_per_token and d_ff_expert (got {n_experts}, "
+          "{experts_per_token} and {d_ff_expert})")
+    first(a["experts_per_token"] > a["n_experts"], "experts_per_token ({experts_per_token}) "
+          "cannot exceed n_experts ({n_experts})")
+    return a

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from costkit._checks import as_fraction, as_quantity, count
+from costkit._tables import attrs_frame
 
 if TYPE_CHECKING:
     from ._typing import Frame, NDArray, Series, StrPath
@@ -245,10 +246,12 @@ def cost_usage(tel: Telemetry, bill_hours: Frame) -> Frame:
     out = out.sort_values(["replica_id", "hour"]).reset_index(drop=True)
     other = bill_hours.attrs.get("not_usage")
     if other is not None and len(other):
-        out.attrs["not_usage"] = other
-    out.attrs["report"] = _join_report(int(unobserved.sum()),
-                                       float(m.loc[unobserved, "cost_usd"].sum()),
-                                       int(unbilled.sum()), other, "attrs['not_usage']")
+        out.attrs["not_usage"] = attrs_frame(other)
+    out.attrs["fx"] = tuple(bill_hours.attrs.get("fx", ()))
+    out.attrs["report"] = attrs_frame(_join_report(int(unobserved.sum()),
+                                                   float(m.loc[unobserved, "cost_usd"].sum()),
+                                                   int(unbilled.sum()), other,
+                                                   "attrs['not_usage']"))
     return out
 
 

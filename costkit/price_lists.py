@@ -30,12 +30,12 @@ import datetime
 import json
 import math
 import os
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ._safe import plain_name, terminal
 from ._tables import Column, DataFileError, Schema, bundled_path, read_table
 
 if TYPE_CHECKING:
@@ -48,8 +48,6 @@ MAX_PRICE_LIST_BYTES = 1_000_000_000
 """The largest price-list file read [bytes]: 1 GB. AWS's all-region EC2 file is larger:
 download the file of one region (``.../AmazonEC2/current/us-east-1/index.json``)."""
 
-_REGION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._()/-]{0,63}$")
-_INSTANCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,127}$")
 
 
 def _check_instances(df, fail):
@@ -177,6 +175,9 @@ def _load_json(path: Path, max_bytes: int):
             return json.load(fh)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise DataFileError(f"{path}: not a JSON document ({exc})") from None
+    except RecursionError:
+        raise DataFileError(f"{path}: JSON nested deeper than Python reads (a price list is a "
+                            "few levels deep)") from None
 
 
 def detect_format(path: StrPath) -> str:
@@ -263,13 +264,6 @@ def _number(value, where: str) -> float:
     return x
 
 
-def _text(value, pattern, where: str) -> str:
-    if not isinstance(value, str) or not pattern.match(value):
-        raise DataFileError(f"{where}: {value!r} is not a plain name (letters, digits, . _ - "
-                            "( ) /)")
-    return value
-
-
 # --------------------------------------------------------------------------- Azure
 def _azure_kind(item) -> str:
     """``"on_demand"``, ``"spot"`` or the reason the item is left out."""
@@ -287,6 +281,18 @@ def _azure_kind(item) -> str:
     if "Low Priority" in sku:
         return "drop:low-priority price (retired; use spot)"
     return "spot" if "Spot" in sku else "on_demand"
+
+
+def _effective_day(value, where: str) -> str:
+    """The day (YYYY-MM-DD) of an ISO ``effectiveStartDate``; "" when the item has none."""
+    if value in (None, ""):
+        return ""
+    if not isinstance(value, str):
+        raise DataFileError(f"{where}: {value!r} is not a date")
+    try:
+        return datetime.date.fromisoformat(value[:10]).isoformat()
+    except ValueError:
+        raise DataFileError(f"{where}: {terminal(repr(value))[:80]} is not an ISO date") from None
 
 
 def _azure_items(doc, path):
@@ -331,7 +337,8 @@ def read_azure_retail_prices(path: StrPath, *, price_date: str | None = None,
     (no "Windows" in ``productName``), ``unitOfMeasure`` "1 Hour", first tier.
     Items whose ``skuName`` ends in "Spot" are spot prices. Where a VM size and
     region has several prices of one kind, the one with the latest
-    ``effectiveStartDate`` is kept.
+    ``effectiveStartDate`` on or before the price date is kept; a price that
+    starts after the price date is not yet in force, and is left out and counted.
 
     Examples
     --------
@@ -361,7 +368,7 @@ def read_azure_retail_prices(path: StrPath, *, price_date: str | None = None,
         if item.get("currencyCode", "USD") != "USD":
             raise DataFileError(f"{where}, currencyCode: {item.get('currencyCode')!r}; costkit's "
                                 "price table is in USD (ask the API with currencyCode='USD')")
-        size = _text(item.get("armSkuName"), _INSTANCE, f"{where}, armSkuName")
+        size = plain_name(item.get("armSkuName"), "instance", f"{where}, armSkuName")
         found = lookup(size)
         if found is None:
             dropped["VM size not in the instance table"] = (
@@ -371,9 +378,14 @@ def read_azure_retail_prices(path: StrPath, *, price_date: str | None = None,
         if price == 0:
             dropped["zero price"] = dropped.get("zero price", 0) + 1
             continue
-        rows.append((size, found[0], found[1], _text(item.get("armRegionName"), _REGION,
-                                                      f"{where}, armRegionName"),
-                     kind, price, str(item.get("effectiveStartDate", ""))))
+        start = _effective_day(item.get("effectiveStartDate"), f"{where}, effectiveStartDate")
+        if start > date:
+            why = f"not yet in force on the price date {date} (effectiveStartDate later)"
+            dropped[why] = dropped.get(why, 0) + 1
+            continue
+        rows.append((size, found[0], found[1], plain_name(item.get("armRegionName"), "region",
+                                                           f"{where}, armRegionName"),
+                     kind, price, start))
     frame = _azure_frame(pd.DataFrame(rows, columns=["instance_type", "gpu", "gpu_count", "region",
                                                      "kind", "price", "effective"]),
                          dropped)
@@ -426,11 +438,18 @@ def _aws_product_reason(product) -> str | None:
     return None
 
 
-def _aws_on_demand(terms, sku, where):
-    """The hourly on-demand USD price of ``sku`` (latest term), or None."""
+def _aws_on_demand(terms, sku, where, date: str):
+    """The hourly on-demand USD price of ``sku``: its latest term in force on ``date``.
+
+    None when it has no hourly price; "later" when its only terms start after ``date``.
+    """
     offers = terms.get(sku) or {}
-    best = None
+    best, later = None, False
     for term in offers.values():
+        start = _effective_day(term.get("effectiveDate"), f"{where}, effectiveDate")
+        if start > date:
+            later = True
+            continue
         for dim in (term.get("priceDimensions") or {}).values():
             if dim.get("unit") != "Hrs" or str(dim.get("beginRange", "0")) != "0":
                 continue
@@ -438,10 +457,9 @@ def _aws_on_demand(terms, sku, where):
             if "USD" not in per:
                 raise DataFileError(f"{where}: priced in {', '.join(per) or 'no currency'}; "
                                     "costkit's price table is in USD")
-            key = str(term.get("effectiveDate", ""))
-            if best is None or key > best[0]:
-                best = (key, _number(per["USD"], f"{where}, pricePerUnit.USD"))
-    return None if best is None else best[1]
+            if best is None or start > best[0]:
+                best = (start, _number(per["USD"], f"{where}, pricePerUnit.USD"))
+    return ("later" if later else None) if best is None else best[1]
 
 
 def _aws_doc(doc, path):
@@ -456,7 +474,7 @@ def _aws_doc(doc, path):
     return products, terms
 
 
-def _aws_row(product, lookup, terms, sku, where):
+def _aws_row(product, lookup, terms, sku, where, date):
     """(row, None) for a priced GPU instance, or (None, the reason it is left out)."""
     attrs = product.get("attributes") or {}
     found = lookup(str(attrs.get("instanceType", "")))
@@ -464,7 +482,9 @@ def _aws_row(product, lookup, terms, sku, where):
         return None, "instance type not in the instance table"
     count = found[1] if found[1] is not None else _number(attrs.get("gpu"),
                                                           f"{where}, attributes.gpu")
-    price = _aws_on_demand(terms, sku, f"{where} (terms.OnDemand)")
+    price = _aws_on_demand(terms, sku, f"{where} (terms.OnDemand)", date)
+    if price == "later":
+        return None, f"not yet in force on the price date {date} (effectiveDate later)"
     if price is None:
         return None, "no hourly on-demand price"
     if price == 0:
@@ -472,8 +492,8 @@ def _aws_row(product, lookup, terms, sku, where):
     if count == 0:
         return None, "no GPU count (gpu attribute 0)"
     region = attrs.get("regionCode") or attrs.get("location")
-    return (_text(attrs["instanceType"], _INSTANCE, f"{where}, instanceType"), found[0], count,
-            _text(region, _REGION, f"{where}, regionCode"), price), None
+    return (plain_name(attrs["instanceType"], "instance", f"{where}, instanceType"), found[0],
+            count, plain_name(region, "region", f"{where}, regionCode"), price), None
 
 
 def read_aws_price_list(path: StrPath, *, price_date: str | None = None,
@@ -510,7 +530,8 @@ def read_aws_price_list(path: StrPath, *, price_date: str | None = None,
     -----
     Kept: ``productFamily`` "Compute Instance", Linux, shared tenancy, no
     pre-installed software or licence, ``capacitystatus`` "Used"; the hourly
-    on-demand price dimension of the latest term. The GPU count is the
+    on-demand price dimension of the latest term in force on the price date (a term
+    that starts later is left out and counted). The GPU count is the
     product's ``gpu`` attribute unless the instance table gives one.
 
     Examples
@@ -544,7 +565,7 @@ def read_aws_price_list(path: StrPath, *, price_date: str | None = None,
         where = f"{path}, products[{sku!r}]"
         reason = _aws_product_reason(product)
         row, reason = (None, reason) if reason is not None else _aws_row(product, lookup, terms,
-                                                                          sku, where)
+                                                                          sku, where, date)
         if row is None:
             dropped[reason] = dropped.get(reason, 0) + 1
             continue

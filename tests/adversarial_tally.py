@@ -1,7 +1,9 @@
 """Tally the adversarial generators' outcomes by class: ``python tests/adversarial_tally.py [N]``.
 
-Runs N random inputs of each kind (default 200) from the strategies in ``test_adversarial.py``
-through the command line and the readers, and classifies each outcome:
+Runs N random inputs of each kind (default 200; N / 4 for the kinds that start a process or
+write files: fleet telemetry, bill files, the command line) from the strategies in
+``test_adversarial.py`` through the command line (in a subprocess, with a timeout: a hang is a
+crash) and the readers, and classifies each outcome:
 
 - **clear error**: refused with exit 2 and one line (CLI), or ``DataFileError`` / ``ValueError`` /
   ``TypeError`` with a message (library);
@@ -125,10 +127,15 @@ def _bill_outcome(bill, key, workdir):
         return "crash"
     if SECRET in summary.to_string() or (workdir / "pwned.csv").exists():
         return "security"
-    total = bill["EffectiveCost"].sum()
+    usd = adv.bill_total_usd(bill)
+    if usd is None:   # a line too large to sum was accepted
+        return "silently wrong"
+    total = bill["EffectiveCost"].sum()   # in the bill's currency: the summary's
     other = hours.attrs["not_usage"]  # purchases, taxes, credits: reported with their amount
     spread = hours.effective_cost.sum() + (other["effective_cost"].sum() if len(other) else 0.0)
-    if not (np.isclose(spread, total) and np.isclose(
+    if not np.isclose(spread, usd) and np.isclose(spread, total):
+        return "silently wrong"   # another currency labelled USD
+    if not (np.isclose(spread, usd) and np.isclose(
             summary.effective_cost.sum(), total) and summary.lines.sum() == len(bill)):
         return "data dropped"
     costed = mo.cost_usage(adv.pd.DataFrame({
@@ -137,9 +144,41 @@ def _bill_outcome(bill, key, workdir):
     cb = mo.chargeback(costed, by=("team", "model"), freq="D")
     reported = costed.attrs["report"].set_index("check")["usd"]  # the money that is not usage
     not_usage = reported.get("bill lines that are not usage", 0.0)
-    if not np.isclose(cb.cost_usd.sum() + not_usage, total) or (cb.cost_usd < -1e-9).any():
+    if not np.isclose(cb.cost_usd.sum() + not_usage, usd) or (cb.cost_usd < -1e-9).any():
         return "silently wrong"
     return "handled"
+
+
+def _bill_files_outcome(bill, copies, workdir):
+    """A bill written as several files, some copies of another under a new name."""
+    if adv.bill_total_usd(bill) is None:
+        return None
+    d = Path(tempfile.mkdtemp(dir=workdir))
+    parts = adv.write_bill_files(bill, copies, d)
+    try:
+        hours = bi.focus_resource_hours(str(d / "*.parquet"))
+    except DataFileError as exc:
+        return "clear error" if "same bytes" in str(exc) or "same" not in copies else "crash"
+    except Exception:  # noqa: BLE001
+        return "crash"
+    if "same" in copies:
+        return "silently wrong"   # a copy counted twice
+    want = sum(adv.bill_total_usd(p) for p in parts)
+    got = hours.effective_cost.sum() + (hours.attrs["not_usage"]["effective_cost"].sum()
+                                        if len(hours.attrs["not_usage"]) else 0.0)
+    return "handled" if np.isclose(got, want) else "data dropped"
+
+
+def _checked(fn, *args):
+    """The class of an outcome function of test_adversarial: None a named refusal, an
+    AssertionError a broken invariant, another exception a crash."""
+    try:
+        out = fn(*args)
+    except AssertionError:
+        return "silently wrong"
+    except Exception:  # noqa: BLE001
+        return "crash"
+    return "clear error" if out is None else "handled"
 
 
 def _price_outcome(table, workdir):
@@ -155,7 +194,8 @@ def _price_outcome(table, workdir):
 
 def tally(n: int = 200) -> dict:
     counts = {kind: Counter() for kind in ("scenario", "yaml", "telemetry", "fleet telemetry",
-                                           "bill", "price table")}
+                                           "bill", "bill files", "price table", "price list",
+                                           "MoE shape", "command line")}
     common = dict(max_examples=n, database=None, deadline=None,
                   suppress_health_check=list(HealthCheck))
     workdir = Path(tempfile.mkdtemp())
@@ -203,7 +243,34 @@ def tally(n: int = 200) -> dict:
     def price_tables(table):
         counts["price table"][_price_outcome(table, workdir)] += 1
 
-    for run in (scenarios, texts, telemetry, fleet_telemetry, bills, price_tables):
+    @settings(**{**common, "max_examples": max(n // 4, 1)})
+    @given(bill=adv.bills(), copies=adv.st.lists(adv.st.sampled_from(["same", "other", "subset"]),
+                                                 min_size=1, max_size=3))
+    def bill_files(bill, copies):
+        out = _bill_files_outcome(bill, copies, workdir)
+        if out is not None:
+            counts["bill files"][out] += 1
+
+    @settings(**common)
+    @given(doc=adv.price_list_files())
+    def price_lists(doc):
+        d = Path(tempfile.mkdtemp(dir=workdir))
+        counts["price list"][_checked(adv.price_list_outcome, *doc, d)] += 1
+
+    @settings(**common)
+    @given(shape=adv.st.fixed_dictionaries({k: adv.SHAPE for k in (
+        "n_layers", "d_model", "n_heads", "n_experts", "experts_per_token", "shared",
+        "d_ff_expert", "moe_layers")}))
+    def moe_shapes(shape):
+        counts["MoE shape"][_checked(adv.moe_outcome, shape)] += 1
+
+    @settings(**{**common, "max_examples": max(n // 4, 1)})  # a subprocess each
+    @given(argv=adv.cli_calls())
+    def command_line(argv):
+        counts["command line"][adv.cli_outcome(argv, workdir)] += 1
+
+    for run in (scenarios, texts, telemetry, fleet_telemetry, bills, bill_files, price_tables,
+                price_lists, moe_shapes, command_line):
         run()
     return counts
 

@@ -7,8 +7,11 @@ examples everywhere); ``make fuzz`` runs many more random examples.
 """
 
 import copy
+import datetime
 import json
 import math
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -29,8 +32,9 @@ from costkit.scenario import Scenario, ScenarioError
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = yaml.safe_load((ROOT / "examples" / "small.yaml").read_text())
 T0 = pd.Timestamp("2026-11-02", tz="UTC")
-SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                      HealthCheck.too_slow])
+# a deadline per example: an input that takes a minute is a bug here, whatever the machine
+SETTINGS = dict(deadline=datetime.timedelta(seconds=60),
+                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 # --------------------------------------------------------------------------- hostile values
 TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
@@ -267,8 +271,8 @@ def bills(draw):
     # FOCUS ChargeCategory, when the export has it: usage is spread over resource-hours, the
     # rest (credits negative) is reported; a hostile value is data, never SQL
     category = draw(st.one_of(st.none(), st.lists(st.sampled_from(
-        ["Usage", "usage", "Purchase", "Tax", "Credit", "Adjustment", "'; DROP TABLE x; --"]),
-        min_size=n, max_size=n)))
+        ["Usage", "usage", "Purchase", "Tax", "Credit", "Adjustment", "'; DROP TABLE x; --",
+         None]), min_size=n, max_size=n)))
     if category is not None:
         cost = [-c if k == "Credit" else c for c, k in zip(cost, category, strict=True)]
     df = pd.DataFrame({
@@ -280,7 +284,27 @@ def bills(draw):
     })  # columns named like costkit's own, to collide
     if category is not None:
         df["ChargeCategory"] = category
+    # the export's currency (FOCUS BillingCurrency): absent (read as USD), or converted
+    currency = draw(st.sampled_from([None, "USD", "CNY", "EUR", "cny"]))
+    if currency is not None:
+        df["BillingCurrency"] = currency
+    if draw(st.integers(0, 9)) == 0:  # a line too large to sum: refused
+        df.loc[df.index[0], ["BilledCost", "EffectiveCost"]] = draw(st.sampled_from(
+            [1e308, 1.7e308, 2e15]))
     return df
+
+
+def bill_total_usd(bill):
+    """What the bill's lines are worth in USD: the rate of the synthetic days (2026-11-02..04),
+    or None when a line is too large to be a bill line (the readers refuse it)."""
+    from costkit.billing import MAX_LINE_COST
+    from costkit.fx import fx_rate
+
+    if (bill["EffectiveCost"].abs() > MAX_LINE_COST).any():
+        return None
+    cur = str(bill["BillingCurrency"].iloc[0]).upper() if "BillingCurrency" in bill else "USD"
+    rate = 1.0 if cur == "USD" else fx_rate(cur, "USD", date="2026-11-02").rate
+    return float(bill["EffectiveCost"].sum()) * rate
 
 
 def _not_usage_usd(hours):
@@ -291,10 +315,15 @@ def _not_usage_usd(hours):
 @settings(max_examples=examples(60), **SETTINGS)
 @given(bill=bills(), key=st.one_of(TEXT, st.sampled_from(["team", "model", "app.name"])))
 def test_money_is_conserved_from_bill_to_summary_and_hours(bill, key):
-    total = bill["EffectiveCost"].sum()
+    usd = bill_total_usd(bill)
+    if usd is None:
+        with pytest.raises(DataFileError, match="cost more than"):
+            bi.focus_resource_hours(bill)
+        return
+    total = bill["EffectiveCost"].sum()   # the summary stays in the bill's own currency
     hours = bi.focus_resource_hours(bill)
     assert hours["effective_cost"].sum() + _not_usage_usd(hours) == pytest.approx(
-        total, rel=1e-9, abs=1e-6)
+        usd, rel=1e-9, abs=1e-6)
     assert (hours["effective_cost"] >= 0).all() and str(hours["hour"].dt.tz) == "UTC"
     try:
         summary = bi.focus_summary(bill, by=(f"tag:{key}",), period="day")
@@ -308,6 +337,7 @@ def test_money_is_conserved_from_bill_to_summary_and_hours(bill, key):
 @settings(max_examples=examples(30), **SETTINGS)
 @given(bill=bills())
 def test_the_same_bill_from_a_file_in_any_zone(tmp_path_factory, bill):
+    assume(bill_total_usd(bill) is not None)
     path = tmp_path_factory.mktemp("bill") / "b.parquet"
     bill.to_parquet(path)
     pd.testing.assert_frame_equal(bi.focus_resource_hours(path), bi.focus_resource_hours(bill))
@@ -316,6 +346,8 @@ def test_the_same_bill_from_a_file_in_any_zone(tmp_path_factory, bill):
 @settings(max_examples=examples(40), **SETTINGS)
 @given(bill=bills(), seed=st.integers(0, 3))
 def test_chargeback_conserves_the_bill(bill, seed):
+    usd = bill_total_usd(bill)
+    assume(usd is not None)
     rng = np.random.default_rng(seed)
     hours = bi.focus_resource_hours(bill)
     stamps = pd.date_range(T0, T0 + pd.Timedelta(hours=80), freq="15min", inclusive="left")
@@ -324,7 +356,7 @@ def test_chargeback_conserves_the_bill(bill, seed):
             for r in ("r0", "r1") for t in stamps if rng.uniform() < 0.5]
     costed = mo.cost_usage(pd.DataFrame(rows), hours)
     cb = mo.chargeback(costed, by=("team", "model"), freq="D")
-    billed = bill["EffectiveCost"].sum() - _not_usage_usd(hours)  # the usage lines' money
+    billed = usd - _not_usage_usd(hours)  # the usage lines' money, in USD
     assert cb["cost_usd"].sum() == pytest.approx(billed, rel=1e-9, abs=1e-6)
     parts = costed["busy_usd"].sum() + costed["idle_usd"].sum() + costed["unobserved_usd"].sum()
     assert parts == pytest.approx(billed, rel=1e-9, abs=1e-6)
@@ -468,3 +500,246 @@ def price_outcome(table, path):
 @given(table=price_tables())
 def test_hostile_price_tables_give_a_named_error_or_sane_quotes(tmp_path_factory, table):
     price_outcome(table, tmp_path_factory.mktemp("prices") / "prices.csv")
+
+
+def write_bill_files(bill, copies, d):
+    """``bill`` as ``d/b0.parquet`` and one more file per entry of ``copies``: "same" (its
+    bytes under another name), "other" (its lines on other resources) or "subset" (half of
+    them); returns the parts' frames, the copies left out."""
+    bill.to_parquet(d / "b0.parquet", index=False)
+    parts = [bill]
+    for i, how in enumerate(copies, 1):
+        if how == "same":
+            (d / f"b{i}.parquet").write_bytes((d / "b0.parquet").read_bytes())
+            continue
+        part = bill if how == "other" else bill.iloc[: max(1, len(bill) // 2)]
+        part.assign(ResourceId=part.ResourceId + f"-{i}").to_parquet(d / f"b{i}.parquet",
+                                                                     index=False)
+        parts.append(part)
+    return parts
+
+
+@settings(max_examples=examples(20), **SETTINGS)
+@given(bill=bills(), copies=st.lists(st.sampled_from(["same", "other", "subset"]), min_size=1,
+                                     max_size=3))
+def test_bill_files_copied_under_other_names_are_refused(tmp_path_factory, bill, copies):
+    assume(bill_total_usd(bill) is not None)
+    d = tmp_path_factory.mktemp("bills")
+    write_bill_files(bill, copies, d)
+    if "same" in copies:
+        with pytest.raises(DataFileError, match="the same bytes as"):
+            bi.focus_resource_hours(str(d / "*.parquet"))
+    else:
+        bi.focus_resource_hours(str(d / "*.parquet"))
+
+
+# --------------------------------------------------------------------------- the command line,
+# in a subprocess with a timeout: a hang fails here instead of stalling the suite
+
+CLI_NUMBER = st.one_of(
+    st.sampled_from(["1", "0", "-1", "1e15", "1e30", "1e300", "nan", "inf", "-inf", "0.5",
+                     "1e-300", "abc", "=HYPERLINK(\"x\")", "\x1b[2J", "1_000", "2e-5"]),
+    st.integers(-5, 10**7).map(str), st.floats(allow_nan=True, allow_infinity=True).map(repr))
+CLI_TIMEOUT_S = 60
+
+
+@st.composite
+def cli_calls(draw):
+    """``serve``, ``train``, ``prices import`` and ``report`` (drawing Monte Carlo) argv."""
+    kind = draw(st.sampled_from(["serve", "train", "prices", "report"]))
+    opt = st.one_of(st.none(), CLI_NUMBER)
+    if kind == "serve":
+        argv = ["serve", "--model", draw(st.sampled_from(["llama-2-7b", "bert-base",
+                                                           "Llama-3-8B", "nope"])),
+                "--gpu", draw(st.sampled_from(["L4", "H100", "T4", "H20", "Z9"]))]
+        for flag in ("--requests-per-day", "--batch-size", "--slo-s", "--prompt-tokens",
+                     "--prefix-hit-rate", "--usd-per-gpu-hour"):
+            v = draw(opt)
+            if v is not None:
+                argv.append(f"{flag}={v}")
+    elif kind == "train":
+        argv = ["train", "--model", draw(st.sampled_from(["llama-2-7b", "bert-base", "nope"]))]
+        for flag in ("--tokens", "--n-gpus", "--mfu", "--seq-len", "--lora-rank"):
+            v = draw(opt)
+            if v is not None:
+                argv.append(f"{flag}={v}")
+        argv.append(f"--method={draw(st.sampled_from(['full', 'lora', 'qlora']))}")
+    elif kind == "prices":
+        argv = ["prices", "import", "PRICE_LIST", "--out", "OUT"]
+        if draw(st.booleans()):
+            argv.append(f"--price-date={draw(st.sampled_from(['2026-11-20', '2099-01-01', 'x']))}")
+    else:
+        argv = ["report", "SCENARIO", "--format", "json", f"--draws={draw(CLI_NUMBER)}"]
+    argv.append("--format=json" if kind in ("serve", "train") else "")
+    return [a for a in argv if a]
+
+
+def _money_values(node, key=""):
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from _money_values(v, str(k))
+    elif isinstance(node, list):
+        for v in node:
+            yield from _money_values(v, key)
+    elif isinstance(node, int | float) and not isinstance(node, bool):
+        yield key, float(node)
+
+
+def cli_outcome(argv, workdir):
+    """One call of the command line in a subprocess: its class (see adversarial_tally.py)."""
+    argv = [str(workdir / "prices.csv") if a == "OUT" else
+            str(ROOT / "examples" / "price_lists" / "aws_ec2_us-east-1.json")
+            if a == "PRICE_LIST" else str(ROOT / "examples" / "small.yaml")
+            if a == "SCENARIO" else a for a in argv]
+    try:
+        res = subprocess.run([sys.executable, "-m", "costkit", *argv], capture_output=True,
+                             text=True, timeout=CLI_TIMEOUT_S, cwd=workdir)
+    except subprocess.TimeoutExpired:
+        return "crash"   # a hang
+    out, err = res.stdout, res.stderr
+    if "\x1b" in out + err or "\x07" in out + err:
+        return "security"
+    if res.returncode == 2:
+        return "clear error" if len(err.strip().splitlines()) == 1 else "crash"
+    if res.returncode != 0:
+        return "crash"
+    if "--format" in argv and "json" in argv[argv.index("--format") + 1:][:1] or any(
+            a == "--format=json" for a in argv):
+        try:
+            data = json.loads(out, parse_constant=lambda c: (_ for _ in ()).throw(ValueError(c)))
+        except ValueError:
+            return "silently wrong"   # NaN or Infinity in the JSON, or not JSON
+        for k, v in _money_values(data):
+            if not math.isfinite(v) or (v < 0 and any(w in k for w in (
+                    "usd", "cost", "hours", "replicas", "kwh", "co2", "price"))
+                    and "npv" not in k and "gain" not in k and "p5" not in k):
+                return "silently wrong"
+    return "handled"
+
+
+@settings(max_examples=examples(8), **{**SETTINGS, "deadline": None})
+@given(argv=cli_calls())
+def test_the_command_line_exits_0_or_2_in_time_with_sane_money(tmp_path_factory, argv):
+    outcome = cli_outcome(argv, tmp_path_factory.mktemp("cli"))
+    assert outcome in ("clear error", "handled"), (argv, outcome)
+
+
+# --------------------------------------------------------------------------- price lists
+
+@st.composite
+def price_list_files(draw):
+    """A downloaded price list of each importer (Azure, AWS, SkyPilot) with hostile values."""
+    fmt = draw(st.sampled_from(["azure", "aws", "skypilot"]))
+    samples = ROOT / "examples" / "price_lists"
+    hostile = st.one_of(NASTY, TEXT, st.sampled_from(
+        ["2099-01-01T00:00:00Z", "1e308", "-0", "NaN", None, 0, -3, 1e300, [], {}]))
+    if fmt == "azure":
+        doc = json.loads((samples / "azure_retail_prices_page.json").read_text())
+        for _ in range(draw(st.integers(0, 3))):
+            item = doc["Items"][draw(st.integers(0, len(doc["Items"]) - 1))]
+            item[draw(st.sampled_from(["retailPrice", "armRegionName", "armSkuName",
+                                       "effectiveStartDate", "currencyCode", "skuName",
+                                       "unitOfMeasure", "type"]))] = draw(hostile)
+        if draw(st.integers(0, 7)) == 0:
+            doc = {"Items": "[" * 5000 + "]" * 5000}
+        return "page.json", json.dumps(doc)
+    if fmt == "aws":
+        doc = json.loads((samples / "aws_ec2_us-east-1.json").read_text())
+        sku = draw(st.sampled_from(sorted(doc["products"])))
+        for _ in range(draw(st.integers(0, 3))):
+            where = draw(st.sampled_from(["instanceType", "regionCode", "gpu", "price", "date"]))
+            if where in ("price", "date"):
+                for term in (doc["terms"]["OnDemand"].get(sku) or {}).values():
+                    if where == "date":
+                        term["effectiveDate"] = draw(hostile)
+                    for dim in term["priceDimensions"].values():
+                        if where == "price":
+                            dim["pricePerUnit"]["USD"] = draw(hostile)
+            else:
+                doc["products"][sku].setdefault("attributes", {})[where] = draw(hostile)
+        return "aws.json", json.dumps(doc)
+    rows = (samples / "lambda" / "vms.csv").read_text().splitlines()
+    for _ in range(draw(st.integers(0, 3))):
+        i = draw(st.integers(1, len(rows) - 1))
+        cells = rows[i].split(",")
+        j = draw(st.integers(0, len(cells) - 1))
+        cells[j] = json.dumps(str(draw(hostile)))   # quoted: the CSV stays a table
+        rows[i] = ",".join(cells)
+    if draw(st.booleans()):
+        rows.append(rows[1])   # a copied row
+    return "lambda/vms.csv", "\n".join(rows) + "\n"
+
+
+def price_list_outcome(name, text, workdir):
+    """None for a named error; else checks the imported table and returns it."""
+    from costkit._safe import PLAIN_NAMES
+    from costkit.price_lists import import_price_lists
+
+    path = workdir / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8", errors="surrogatepass")
+    try:
+        imp = import_price_lists([path], price_date="2026-11-20")
+    except (DataFileError, ValueError) as exc:
+        assert str(exc), "an error without a message"
+        return None
+    f = imp.frame
+    kept = imp.kept[str(path)]
+    assert kept == len(f) and len(f) > 0
+    od = f["on_demand_usd_per_hour"].dropna()
+    assert np.isfinite(od).all() and (od > 0).all()
+    spot = f["spot_usd_per_hour"].dropna()
+    assert np.isfinite(spot).all() and (spot > 0).all()
+    both = f.dropna(subset=["on_demand_usd_per_hour", "spot_usd_per_hour"])
+    assert (both.spot_usd_per_hour < both.on_demand_usd_per_hour).all()
+    for col, kind in (("cloud", "cloud"), ("region", "region"), ("instance_type", "instance")):
+        assert f[col].map(lambda v, k=kind: bool(PLAIN_NAMES[k].match(v))).all(), (col, f[col])
+    assert (f["price_date"] == "2026-11-20").all()
+    if name.endswith("page.json") and "2099" in text:   # a price not yet in force is not used
+        doc = json.loads(text)
+        future = [it.get("retailPrice") for it in doc.get("Items", []) if isinstance(it, dict)
+                  and str(it.get("effectiveStartDate", "")).startswith("2099")]
+        assert not (set(od) & {float(x) for x in future if isinstance(x, int | float)}
+                    - {3.673, 0.746721})
+    return f
+
+
+@settings(max_examples=examples(40), **SETTINGS)
+@given(doc=price_list_files())
+def test_hostile_price_lists_give_a_named_error_or_a_sane_table(tmp_path_factory, doc):
+    price_list_outcome(*doc, tmp_path_factory.mktemp("lists"))
+
+
+# --------------------------------------------------------------------------- MoE shapes
+
+SHAPE = st.one_of(st.integers(-4, 600), st.floats(allow_nan=True, allow_infinity=True),
+                  st.sampled_from([0.5, 1.5, -0.0, 2**60, None, "8"]))
+
+
+def moe_outcome(shape):
+    """None for a clear refusal; else (total, active) checked."""
+    from costkit.moe import gqa_attention_params, param_counts
+
+    try:
+        attn = gqa_attention_params(shape["d_model"], shape["n_heads"])
+        total, active = param_counts(
+            n_layers=shape["n_layers"], d_model=shape["d_model"], attention_params=attn,
+            vocab_size=32000, moe_layers=shape["moe_layers"], n_experts=shape["n_experts"],
+            experts_per_token=shape["experts_per_token"], shared_experts=shape["shared"],
+            d_ff_expert=shape["d_ff_expert"])
+    except (ValueError, TypeError) as exc:
+        assert str(exc)
+        return None
+    assert math.isfinite(total) and math.isfinite(active) and 0 < active <= total
+    for k in ("n_layers", "d_model", "n_heads", "n_experts", "experts_per_token", "shared",
+              "d_ff_expert", "moe_layers"):
+        assert float(shape[k]) >= 0 and float(shape[k]) % 1 == 0, (k, shape[k])
+    return total, active
+
+
+@settings(max_examples=examples(80), **SETTINGS)
+@given(shape=st.fixed_dictionaries({k: SHAPE for k in (
+    "n_layers", "d_model", "n_heads", "n_experts", "experts_per_token", "shared", "d_ff_expert",
+    "moe_layers")}))
+def test_moe_shapes_give_a_refusal_or_counts_that_fit(shape):
+    moe_outcome(shape)

@@ -116,3 +116,24 @@ def test_naive_csv_times_are_reported_on_spark_as_on_duckdb(spark, tmp_path):
     on_duckdb = fl.read_telemetry(path, con=fl.connect(threads=1)).report
     pd.testing.assert_frame_equal(on_spark, on_duckdb)
     assert "timestamps without a zone" in set(on_spark.check)
+
+
+def test_a_bill_in_yuan_with_lines_of_no_category_on_spark_equals_duckdb(spark, tmp_path):
+    """Issue 32's bill rules on Spark: the yuan converted at the day's rate (the one rule of
+    costkit.billing.usd_rates), lines without a ChargeCategory reported, not lost."""
+    from costkit import fleet as fl
+    from costkit.billing import NO_CATEGORY
+
+    w = mo.synthetic_telemetry(days=2, replicas=6, freq="15min", seed=7)
+    bill = w.bill.assign(BillingCurrency="CNY")
+    bill["ChargeCategory"] = bill["ChargeCategory"].astype(object)
+    bill.loc[bill.index[:4], "ChargeCategory"] = None
+    bill.to_parquet(tmp_path / "bill.parquet", index=False)
+    got = {}
+    for name, con in (("spark", spark), ("duckdb", fl.connect(threads=1))):
+        b = fl.bill_hours(str(tmp_path / "bill.parquet"), con=con)
+        got[name] = (float(con.execute(b.table.effective_cost.sum())), b.fx,
+                     b.not_usage.set_index("charge_category").loc[NO_CATEGORY, "lines"])
+    assert got["spark"][0] == pytest.approx(got["duckdb"][0], rel=1e-12)
+    assert got["spark"][1:] == got["duckdb"][1:] and got["spark"][2] == 4
+    assert "1 CNY = 0.143148 USD" in got["spark"][1][0]
