@@ -39,13 +39,18 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._checks import as_quantity, broadcast, wrap_like
+from ._checks import as_quantity, broadcast, finite_result, wrap_like
 from ._checks import whole as _whole
 
 if TYPE_CHECKING:
     from ._typing import Floats
 
 __all__ = ["gqa_attention_params", "mla_attention_params", "param_counts"]
+
+
+def _counted(what: str, **results) -> None:
+    """A count that overflowed (inf, or NaN where an overflow met a zero) is refused."""
+    finite_result(what, **{k: np.where(np.isnan(v), np.inf, v) for k, v in results.items()})
 
 
 def _count(name: str, value, *, allow_zero: bool = True):
@@ -85,7 +90,9 @@ def gqa_attention_params(d_model: Floats, n_heads: Floats, n_kv_heads: Floats | 
     h = _count("n_heads", n_heads, allow_zero=False)
     kv = h if n_kv_heads is None else _count("n_kv_heads", n_kv_heads, allow_zero=False)
     hd = d / h if head_dim is None else _count("head_dim", head_dim, allow_zero=False)
-    out = 2.0 * d * h * hd + 2.0 * d * kv * hd
+    with np.errstate(over="ignore"):
+        out = 2.0 * d * h * hd + 2.0 * d * kv * hd
+    _counted("gqa_attention_params", attention_params=out)
     return wrap_like(out, d_model, n_heads)
 
 
@@ -140,10 +147,13 @@ def mla_attention_params(d_model: Floats, n_heads: Floats, *, q_lora_rank: Float
     nope = _count("qk_nope_head_dim", qk_nope_head_dim)
     rope = _count("qk_rope_head_dim", qk_rope_head_dim)
     v = _count("v_head_dim", v_head_dim, allow_zero=False)
-    qk = nope + rope
-    q = np.where(r_q > 0, d * r_q + r_q + r_q * h * qk, d * h * qk)
-    kv = d * (r_kv + rope) + r_kv + r_kv * h * (nope + v)
-    return wrap_like(q + kv + h * v * d, d_model, n_heads, q_lora_rank, kv_lora_rank,
+    with np.errstate(over="ignore", invalid="ignore"):
+        qk = nope + rope
+        q = np.where(r_q > 0, d * r_q + r_q + r_q * h * qk, d * h * qk)
+        kv = d * (r_kv + rope) + r_kv + r_kv * h * (nope + v)
+        out = q + kv + h * v * d
+    _counted("mla_attention_params", attention_params=out)
+    return wrap_like(out, d_model, n_heads, q_lora_rank, kv_lora_rank,
                      qk_nope_head_dim, qk_rope_head_dim, v_head_dim)
 
 
@@ -208,15 +218,19 @@ def param_counts(*, n_layers: Floats, d_model: Floats, attention_params: Floats,
     a = _moe_shape(**inputs)
     m = 3.0 if gated_mlp else 2.0
     d, ml = a["d_model"], a["moe_layers"]
-    common = a["attention_params"] + 2.0 * d                    # attention and the two norms
-    dense_layer = common + m * d * a["d_ff"]
-    expert = m * d * a["d_ff_expert"]
-    router = d * a["n_experts"]
-    moe_total = common + (a["n_experts"] + a["shared_experts"]) * expert + router
-    moe_active = common + (a["experts_per_token"] + a["shared_experts"]) * expert + router
-    outside = a["vocab_size"] * d * (1.0 if tied_embeddings else 2.0) + d   # + final norm
-    dense_part = (a["n_layers"] - ml) * dense_layer
-    total, active = dense_part + ml * moe_total + outside, dense_part + ml * moe_active + outside
+    with np.errstate(invalid="ignore", over="ignore"):   # an unused part may overflow: 0
+        common = a["attention_params"] + 2.0 * d                    # attention and the two norms
+        dense_layer = common + m * d * a["d_ff"]
+        expert = m * d * a["d_ff_expert"]
+        router = d * a["n_experts"]
+        moe_total = common + (a["n_experts"] + a["shared_experts"]) * expert + router
+        moe_active = common + (a["experts_per_token"] + a["shared_experts"]) * expert + router
+        outside = a["vocab_size"] * d * (1.0 if tied_embeddings else 2.0) + d   # + final norm
+        dense_part = (a["n_layers"] - ml) * dense_layer
+        moe_part = np.where(ml > 0, ml * moe_total, 0.0), np.where(ml > 0, ml * moe_active, 0.0)
+        dense_part = np.where(a["n_layers"] > ml, dense_part, 0.0)
+        total, active = dense_part + moe_part[0] + outside, dense_part + moe_part[1] + outside
+    _counted("param_counts", total=total, active=active)
     return wrap_like(total, *inputs.values()), wrap_like(active, *inputs.values())
 
 

@@ -347,3 +347,16 @@ def test_the_fleet_readers_name_the_file_they_cannot_read(tmp_path, name, body, 
         path.write_bytes(body)
     with pytest.raises(DataFileError, match=rf"{name}: the engine cannot read it"):
         getattr(fleet, reader)(str(path), con=fleet.connect(threads=1))
+
+
+def test_moe_shapes_too_large_to_count_are_refused_not_nan():
+    """Found by make fuzz: a d_ff_expert of 6e307 overflowed to inf, and 0 MoE layers times inf
+    gave a NaN total. Unused, it is ignored; used, the overflow is refused."""
+    shape = dict(n_layers=1, d_model=1, attention_params=4.0, vocab_size=32000,
+                 n_experts=1, experts_per_token=1, d_ff_expert=5.992310449541053e307)
+    total, active = param_counts(**shape, moe_layers=0)
+    assert total == active == 2.0 + 4.0 + 32000 * 2 + 1   # norms, attention, embeddings, norm
+    with pytest.raises(ValueError, match="overflows"):
+        param_counts(**shape, moe_layers=1)
+    with pytest.raises(ValueError, match="overflows"):
+        gqa_attention_params(1e300, 1e10)
