@@ -35,11 +35,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .roi import _named, compare
+
 if TYPE_CHECKING:
     from ._typing import Frame
     from .roi import Case
 
-__all__ = ["DEFAULT_CONFIDENCE", "Decision", "decide"]
+__all__ = ["DEFAULT_CONFIDENCE", "Decision", "decide", "decision_and_recommendation",
+           "decision_summary"]
 
 DEFAULT_CONFIDENCE = 0.8
 """P(a step adds value) needed to take it without an A/B-test gate [unitless]."""
@@ -211,7 +214,6 @@ def decide(cases: Mapping[str, Case], monte_carlo_results: dict, *,
     import pandas as pd
 
     from ._checks import as_fraction
-    from .roi import compare
 
     conf = float(as_fraction("confidence", confidence))
     table = compare(cases)
@@ -225,7 +227,7 @@ def decide(cases: Mapping[str, Case], monte_carlo_results: dict, *,
     missing = [n for n in active if n not in monte_carlo_results]
     if missing:
         raise ValueError(f"decide needs Monte Carlo draws for every option; missing: "
-                         f"{', '.join(missing)} (use costkit.roi.decision_summary for the "
+                         f"{', '.join(missing)} (use costkit.decision.decision_summary for the "
                          "central case alone)")
     for name in active:
         _check_drawn_for(name, cases[name], monte_carlo_results[name])
@@ -291,3 +293,157 @@ def decide(cases: Mapping[str, Case], monte_carlo_results: dict, *,
              "paired, so P(a step adds value) is unknown")
     return Decision(recommended=current, gated=gated, gate_order_lift=gate, options=options,
                     steps=pd.DataFrame(steps), confidence=conf, basis=basis, notes=tuple(notes))
+
+
+def decision_summary(cases: Mapping[str, Case] | Sequence[Case],
+                     monte_carlo_results: dict | None = None,
+                     tornado_table: Frame | None = None) -> str:
+    """A plain-language decision written from the numbers (no fixed conclusion).
+
+    With ``monte_carlo_results`` for every option (``name ->
+    MonteCarloResult``, drawn with the same seed), the decision leads with
+    risk: :func:`costkit.decision.decide` walks the options step by step on
+    their paired draws and gates a risky step on the A/B test. Without them
+    (or with draws for some options only) it ranks by the central NPV and
+    says what the Monte Carlo of the chosen option shows.
+
+    ``cases``: as for :func:`compare` (include the status quo if you want it
+    named; a case with no lift and no cost has NPV 0 and stands for it).
+    ``tornado_table``: optional :func:`tornado` output for the option, to name
+    the input that matters most.
+
+    Parameters
+    ----------
+    cases : mapping of str to Case, or sequence of Case
+        ``{name: Case}`` or a list of cases (named by their ``name``).
+    monte_carlo_results : dict, optional
+        ``{option: MonteCarloResult}`` drawn with the same seed; default none.
+    tornado_table : DataFrame, optional
+        A :func:`tornado` of the chosen option, to name the input that matters most.
+
+    Returns
+    -------
+    str
+        A plain-language decision written from the numbers (no fixed conclusion).
+
+    Examples
+    --------
+    >>> from costkit.roi import Case
+    >>> case = Case(sessions_per_month=1e6, searches_per_session=3, click_through_rate=0.4,
+    ...             conversion_rate=0.05, average_order_value_usd=50.0, gross_margin=0.2,
+    ...             cvr_lift=0.02, one_off_usd=2e4)
+    >>> text = decision_summary({"keep": case.replace(cvr_lift=0.0, one_off_usd=0.0),
+    ...                          "BERT": case})
+    >>> text.split(".")[0]
+    'Deploy BERT'
+    """
+    return decision_and_recommendation(cases, monte_carlo_results, tornado_table)[0]
+
+
+def decision_and_recommendation(cases: Mapping[str, Case] | Sequence[Case],
+                                monte_carlo_results: dict | None = None,
+                                tornado_table: Frame | None = None) -> tuple[str, str]:
+    """The decision in words and the one option it recommends (one rule for both).
+
+    The recommendation is :func:`costkit.decision.decide`'s when every option has Monte
+    Carlo draws, else the option with the highest central NPV if that NPV is positive;
+    ``costkit.decision.KEEP`` when nothing should be deployed.
+
+    Parameters
+    ----------
+    cases : mapping of str to Case, or sequence of Case
+        As for :func:`decision_summary`.
+    monte_carlo_results : dict, optional
+        ``{option: MonteCarloResult}`` drawn with the same seed; default none.
+    tornado_table : DataFrame, optional
+        A :func:`tornado` of the chosen option.
+
+    Returns
+    -------
+    tuple of str
+        (the decision's text, the recommended option or ``KEEP``).
+
+    Examples
+    --------
+    >>> from costkit.roi import Case
+    >>> case = Case(sessions_per_month=1e6, searches_per_session=3, click_through_rate=0.4,
+    ...             conversion_rate=0.05, average_order_value_usd=50.0, gross_margin=0.2,
+    ...             cvr_lift=0.02, one_off_usd=2e4)
+    >>> decision_and_recommendation({"keep": case.replace(cvr_lift=0.0, one_off_usd=0.0),
+    ...                              "BERT": case})[1]
+    'BERT'
+    """
+    table = compare(cases)
+    h = table.attrs["horizon_months"]
+    rate = table.attrs["annual_discount_rate"][0]
+    active = table[(table.order_lift != 0) | (table.one_off_usd > 0)
+                   | (table.serving_usd_per_month > 0) | (table.fixed_usd_per_month > 0)]
+    if active.empty:
+        return "No option changes anything: there is nothing to decide.", KEEP
+    if monte_carlo_results and all(n in monte_carlo_results for n in active.index):
+        d = decide(_named(cases), dict(monte_carlo_results))
+        text = d.text()
+        central = "; ".join(f"{nm} {_usd(r.npv_usd)}" for nm, r in active.iterrows())
+        text += (f"\nAt the central assumptions, over {h} months at a {rate:.0%} discount rate, "
+                 f"the NPVs are: {central}.")
+        if tornado_table is not None and len(tornado_table):
+            text += (f"\nThe NPV is most sensitive to "
+                     f"{tornado_table.index[0].replace('_', ' ')} (a swing of "
+                     f"{_usd(tornado_table.swing_usd.iloc[0])}).")
+        return text, d.recommended
+    ranked = active.sort_values("npv_usd", ascending=False)
+    best_name, best = ranked.index[0], ranked.iloc[0]
+    chosen = str(best_name) if best.npv_usd > 0 else KEEP
+    return _central_text(ranked, table, h, rate, monte_carlo_results, tornado_table), chosen
+
+
+def _central_text(ranked, table, h, rate, monte_carlo_results, tornado_table) -> str:
+    """The decision in words when it rests on the central NPVs."""
+    best_name, best = ranked.index[0], ranked.iloc[0]
+    lines = []
+    if best.npv_usd <= 0:
+        lines.append(
+            f"Keep the current system. No option pays over {h} months at a {rate:.0%} discount "
+            f"rate: the best, {best_name}, has an NPV of {_usd(best.npv_usd)}. It would need "
+            f"{best.break_even_lift:.2%} more orders to break even; {best.order_lift:.2%} is "
+            "assumed.")
+    else:
+        pb = ("does not pay back within the horizon" if np.isnan(best.payback_month)
+              else f"pays back in month {best.payback_month:.1f}")
+        irr_s = ("" if np.isnan(best.irr_annual) else
+                 ", an IRR above 1,000% a year (the one-off cost is small next to the monthly "
+                 "gain)" if best.irr_annual > 10 else f", an IRR of {best.irr_annual:.0%} a year")
+        lines.append(
+            f"Deploy {best_name}. Over {h} months at a {rate:.0%} discount rate its NPV is "
+            f"{_usd(best.npv_usd)}{irr_s}; it {pb}. It breaks even at "
+            f"{best.break_even_lift:.2%} more orders against the {best.order_lift:.2%} assumed, "
+            f"a margin of {best.lift_margin:.1f}x.")
+        for nm, row in ranked.iloc[1:].iterrows():
+            if row.npv_usd > 0:
+                lines.append(f"{nm} pays too (NPV {_usd(row.npv_usd)}), but "
+                             f"{_usd(best.npv_usd - row.npv_usd)} less.")
+            else:
+                lines.append(f"{nm} does not pay: NPV {_usd(row.npv_usd)}; it would need "
+                             f"{row.break_even_lift:.2%} more orders, not {row.order_lift:.2%}.")
+    if monte_carlo_results and best_name in monte_carlo_results:
+        mc = monte_carlo_results[best_name]
+        p = mc.probability_positive
+        lo, hi = np.percentile(mc.npv_usd, [5, 95])
+        verdict = ("a robust case" if p >= 0.9 else
+                   "likely but not certain: confirm the lift with the A/B test before the full "
+                   "rollout" if p >= 0.7 else
+                   "too uncertain to commit: run the A/B test first and decide on the lift it "
+                   "measures")
+        lines.append(f"Under uncertainty ({mc.n:,} draws) P(NPV > 0) is {p:.0%}, and 90% of "
+                     f"outcomes lie between {_usd(lo)} and {_usd(hi)}: {verdict}.")
+        safer = [(nm, r.probability_positive) for nm, r in monte_carlo_results.items()
+                 if nm != best_name and nm in table.index and r.probability_positive > p + 0.05]
+        for nm, q in safer:
+            lines.append(f"{nm} is the safer choice: P(NPV > 0) is {q:.0%} against {p:.0%}, for "
+                         f"{_usd(best.npv_usd - table.loc[nm, 'npv_usd'])} less NPV at the central "
+                         "assumptions.")
+    if tornado_table is not None and len(tornado_table):
+        top = tornado_table.index[0]
+        lines.append(f"The NPV is most sensitive to {top.replace('_', ' ')} "
+                     f"(a swing of {_usd(tornado_table.swing_usd.iloc[0])}).")
+    return "\n".join(lines)

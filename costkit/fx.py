@@ -84,7 +84,7 @@ class FxRate:
         """
         if self.from_currency == self.to_currency:
             return None
-        from .catalog import age_warning
+        from ._age import age_warning
 
         return age_warning(self.date, what="exchange rates", why="rates move every day",
                            remedy="fx_date= of a day in your table, with fx_path=",

@@ -39,7 +39,7 @@ from ._tables import (
     suggest,
 )
 from ._tables import stamp as _stamp
-from .units import HOURS_PER_MONTH
+from .units import DAYS_PER_MONTH, HOURS_PER_MONTH
 
 if TYPE_CHECKING:
     from ._typing import Floats, Frame, StrPath
@@ -50,7 +50,6 @@ __all__ = ["API_PRICE_SCHEMA", "ApiPrice", "BuyOrBuild", "MAX_REQUESTS_PER_DAY",
 MAX_REQUESTS_PER_DAY = 1e9
 """The largest daily traffic a buy-or-build plan (and its break-even search) takes. [1/day]"""
 
-_DAYS_PER_MONTH = HOURS_PER_MONTH / 24.0
 _GRID = np.geomspace(1e2, MAX_REQUESTS_PER_DAY, 29)   # break-even search: x 2.1 a step
 
 
@@ -146,7 +145,7 @@ class ApiPrice:
     @property
     def age_days(self) -> int:
         """Days from ``price_date`` to today. [days]"""
-        from .catalog import price_age_days
+        from ._age import price_age_days
 
         return price_age_days(self.price_date)
 
@@ -329,7 +328,7 @@ def _curve(self_costs: np.ndarray, per_request: float):
     import pandas as pd
 
     return pd.DataFrame({"requests_per_day": _GRID,
-                         "api_per_month": _GRID * per_request * _DAYS_PER_MONTH,
+                         "api_per_month": _GRID * per_request * DAYS_PER_MONTH,
                          "self_per_month": self_costs[:, 0],
                          "self_per_month_low": self_costs[:, 1],
                          "self_per_month_high": self_costs[:, 2]})
@@ -360,7 +359,7 @@ def _break_even(costs: np.ndarray, api_per_day: float) -> float | None:
     crossing is interpolated linearly in traffic (exact where the fleet's cost is flat
     between the two points, as it is on its floor of ``min_replicas``).
     """
-    api = _GRID * api_per_day * _DAYS_PER_MONTH
+    api = _GRID * api_per_day * DAYS_PER_MONTH
     dearer = costs > api
     if dearer.all():
         return None
@@ -431,7 +430,7 @@ def buy_or_build(api_model: str, serving: Any, requests_per_day: float, *,
     True
     """
     from . import fx
-    from .catalog import price_age_warning
+    from ._age import price_age_warning
     from .serving import ServingEstimate
 
     if not isinstance(serving, ServingEstimate) or not serving.is_scalar:
@@ -457,9 +456,9 @@ def buy_or_build(api_model: str, serving: Any, requests_per_day: float, *,
                      for g in _GRID])
     per_day_usd = per_request / usd_rate.rate          # the API's cost per request in USD
     even = [_break_even(grid[:, k], per_day_usd) for k in range(3)]
-    searches_k = lam / per_search * _DAYS_PER_MONTH / 1e3
+    searches_k = lam / per_search * DAYS_PER_MONTH / 1e3
     curve = _curve(grid * usd_rate.rate, per_request)
-    api_month = per_request * lam * _DAYS_PER_MONTH
+    api_month = per_request * lam * DAYS_PER_MONTH
     self_month = mid * usd_rate.rate
     return BuyOrBuild(
         api=price, self_host=f"{serving.model} on {serving.n_gpus:g} x {serving.gpu}",

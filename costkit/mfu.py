@@ -691,7 +691,7 @@ def mfu_arrays(names: Sequence[str], inv: NDArray[np.intp], dtype: str, active_p
     """
     import numpy as np
 
-    from ._checks import per_gpu
+    from ._resolve import per_gpu
     from .catalog import gpu
 
     m = efficiency_model(attention=attention, path=path, gpu_path=gpu_path)

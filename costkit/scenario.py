@@ -59,6 +59,7 @@ import numpy as np
 from ._checks import count
 from ._safe import has_control
 from ._tables import suggest
+from .units import DAYS_PER_MONTH
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
@@ -990,7 +991,7 @@ def _evaluate_checked(sc: Scenario, *, draws, seed, progress):
     site, people, tl = spec["site"], spec["people"], spec["timeline"]
     day = people["usd_per_engineer_day"]
     fte_month = people["engineer_days_per_month"] * day
-    funnel_kw = dict(sessions_per_month=site["sessions_per_day"] * 730 / 24,
+    funnel_kw = dict(sessions_per_month=site["sessions_per_day"] * DAYS_PER_MONTH,
                      searches_per_session=site["searches_per_session"],
                      click_through_rate=site["click_through_rate"],
                      conversion_rate=site["conversion_rate"],
@@ -1125,9 +1126,9 @@ def _evaluate_checked(sc: Scenario, *, draws, seed, progress):
             mc[name] = _guard(f"options[{options.index(name)}].uncertainty", roi.monte_carlo,
                               case, specs, n=n, seed=s0, progress=tick)
             done += n
-    from .decision import KEEP
+    from .decision import KEEP, decision_and_recommendation
 
-    decision, recommended = roi.decision_and_recommendation(cases, mc or None, tornado)
+    decision, recommended = decision_and_recommendation(cases, mc or None, tornado)
     if recommended == KEEP:  # the file's own name for today's system, where it has one
         recommended = next((n for n in table.index if n not in one_off), KEEP)
     components = pd.DataFrame(rows, columns=_COMPONENT_COLUMNS)
@@ -1203,7 +1204,8 @@ def _assumptions(sc, base, served, runs, results):
     for key in ("timeline", "people", "traffic"):
         for k, v in spec[key].items():
             rows.append((key, k, v, src))
-    rows.append(("funnel", "sessions_per_month", spec["site"]["sessions_per_day"] * 730 / 24,
+    rows.append(("funnel", "sessions_per_month",
+                 spec["site"]["sessions_per_day"] * DAYS_PER_MONTH,
                  "sessions_per_day x 730 / 24 (a 730-hour month)"))
     stacks = list(base.values())
     for stack in served.values():

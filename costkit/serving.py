@@ -84,17 +84,13 @@ from ._checks import (
     as_fraction,
     as_quantity,
     broadcast,
-    catalog_prices,
-    gpu_lookup,
-    gpu_names_like,
-    per_gpu,
-    price_age_notes,
     scalar_or,
     table,
     warning_lines,
     whole,
     wrap_like,
 )
+from ._resolve import catalog_prices, gpu_lookup, gpu_names_like, per_gpu, price_age_notes
 from .serving_efficiency import step_time_s
 
 if TYPE_CHECKING:

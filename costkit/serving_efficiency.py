@@ -989,7 +989,8 @@ def fit_from_samples(samples: Frame, model: str, *, gpu: str, n_gpus: int = 1,
     >>> bool(abs(f.compute_max / 0.3 - 1) < 0.05 and abs(f.bandwidth_max / 0.5 - 1) < 0.05)
     True
     """
-    from ._checks import count, gpu_lookup
+    from ._checks import count
+    from ._resolve import gpu_lookup
 
     s = _sample_values(samples)
     base = default() if base is None else base

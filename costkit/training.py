@@ -74,17 +74,17 @@ from ._checks import (
     as_fraction,
     as_quantity,
     finite_result,
-    price_age_notes,
     warning_lines,
     wrap_like,
 )
 from ._checks import broadcast as _broadcast
-from ._checks import catalog_prices as _catalog_prices
-from ._checks import gpu_lookup as _gpu_lookup
-from ._checks import gpu_names_like as _gpu_names_like
-from ._checks import per_gpu as _per_gpu
 from ._checks import scalar_or as _scalar_or
 from ._checks import whole as _whole
+from ._resolve import catalog_prices as _catalog_prices
+from ._resolve import gpu_lookup as _gpu_lookup
+from ._resolve import gpu_names_like as _gpu_names_like
+from ._resolve import per_gpu as _per_gpu
+from ._resolve import price_age_notes
 
 if TYPE_CHECKING:
     from ._typing import Bools, Floats, Frame, Names, NamesLike, StrPath

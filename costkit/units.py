@@ -36,6 +36,7 @@ import re
 from dataclasses import dataclass
 
 __all__ = [
+    "DAYS_PER_MONTH",
     "HOURS_PER_MONTH",
     "HOURS_PER_YEAR",
     "Unit",
@@ -49,6 +50,8 @@ HOURS_PER_MONTH = 730.0
 """Hours in a billing month (8760 h / 12), as cloud price lists use. [h]"""
 HOURS_PER_YEAR = 8760.0
 """Hours in a (non-leap) year. [h]"""
+DAYS_PER_MONTH = HOURS_PER_MONTH / 24.0
+"""Days in a billing month (730 h / 24 = 30.42): a daily figure times this is a month's. [day]"""
 
 
 class UnitError(ValueError):

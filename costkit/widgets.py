@@ -1011,7 +1011,7 @@ def roi_panel(cases: dict, *, chart: bool = True, uncertainty: dict | None = Non
     Shared assumptions (sessions, AOV, margin, CTR, CVR, latency elasticity,
     discount rate, ramp, a multiplier on every cost) apply to every option;
     each option that lifts conversion gets its own conversion-lift slider. The
-    summary is :func:`costkit.roi.compare` and :func:`costkit.roi.decision_summary`;
+    summary is :func:`costkit.roi.compare` and :func:`costkit.decision.decision_summary`;
     the chart, each option's cumulative cash flow.
 
     ``uncertainty`` (``option -> {input: distribution}``, as for
@@ -1054,6 +1054,7 @@ def roi_panel(cases: dict, *, chart: bool = True, uncertainty: dict | None = Non
     import ipywidgets as w
 
     from costkit import roi
+    from costkit.decision import decision_summary
 
     unknown = sorted(set(uncertainty or {}) - set(cases))
     if unknown:
@@ -1120,7 +1121,7 @@ def roi_panel(cases: dict, *, chart: bool = True, uncertainty: dict | None = Non
             new[n] = case.replace(**kw)
         mc = {n: roi.monte_carlo(new[n], recentre_draws(d, cases[n], new[n]), n=int(draws),
                                  seed=seed) for n, d in base_draws.items()}
-        return new, roi.compare(new), roi.decision_summary(new, mc or None)
+        return new, roi.compare(new), decision_summary(new, mc or None)
 
     def to_html(result):
         _, table, text = result

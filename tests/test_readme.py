@@ -65,9 +65,10 @@ def test_readme_roi_claims():
 
     (call, value) = re.findall(r"`(ck\.roi\.npv\(.*?\))` \(([\d.]+)\)", README)[0]
     assert f"{eval(call, {'ck': ck}):.2f}" == value
-    for name in ("Funnel", "Case", "tornado", "monte_carlo", "compare", "decision_summary", "irr",
+    for name in ("Funnel", "Case", "tornado", "monte_carlo", "compare", "irr",
                  "payback_period"):
         assert name in README and hasattr(ck.roi, name)
+    assert "ck.decision.decision_summary" in README and hasattr(ck.decision, "decision_summary")
 
 
 def test_readme_monitoring_names_exist():

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from costkit import roi
 from costkit._tables import UnknownNameError
+from costkit.decision import decision_summary
 
 # A small case worked by hand: 1,000,000 sessions x 3 searches = 3M searches a month;
 # x 0.4 CTR = 1.2M clicks; x 0.05 = 60,000 orders; x 50 USD = 3M GMV; x 0.2 = 600,000 USD
@@ -389,14 +390,14 @@ def test_decision_summary_follows_the_numbers():
     cases = three_options()
     t = roi.compare(cases)
     best = t.drop("keep").npv_usd.idxmax()
-    text = roi.decision_summary(cases)
+    text = decision_summary(cases)
     assert text.startswith(f"Deploy {best}.")
     assert f"{t.loc[best, 'npv_usd']:,.0f} USD" in text
     # make every option lose money: the summary says keep
     losing = {k: c.replace(one_off_usd=float(c.one_off_usd) * 1000) for k, c in cases.items()}
-    assert roi.decision_summary(losing).startswith("Keep the current system.")
+    assert decision_summary(losing).startswith("Keep the current system.")
     mc = roi.monte_carlo(cases[best], {"cvr_lift": ("uniform", -0.01, 0.03)}, n=2000)
-    text = roi.decision_summary(cases, {best: mc}, roi.tornado(cases[best]))
+    text = decision_summary(cases, {best: mc}, roi.tornado(cases[best]))
     assert f"P(NPV > 0) is {mc.probability_positive:.0%}" in text
     assert "most sensitive to" in text
 
