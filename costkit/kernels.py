@@ -33,8 +33,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "all_reduce_seconds", "all_to_all_bytes_per_token", "attention_flops_per_token",
-    "distinct_experts",
-    "gpu_hours", "kv_bytes_per_token", "training_flops",
+    "co2_kg", "distinct_experts", "facility_energy_kwh",
+    "gpu_hours", "kv_bytes_per_token", "scaling_efficiency", "training_flops",
 ]  # fmt: skip
 
 
@@ -134,6 +134,92 @@ def gpu_hours(flops: Floats, mfu: Floats, goodput: Floats, peak_tflops: Floats) 
     65503
     """
     return flops / (mfu * goodput * (peak_tflops * 3.6e15))  # 3.6e15 = 1e12 FLOP/TFLOP x 3600 s/h
+
+
+def scaling_efficiency(n_gpus: Floats, loss_per_doubling: Floats,
+                       node_gpus: Floats = 8.0) -> Floats:
+    """Share of the MFU left at ``n_gpus`` when each doubling past one node loses some. [0-1]
+
+    ``loss_per_doubling`` is the throughput lost per doubling of the GPU count beyond
+    ``node_gpus`` (communication that no longer hides)::
+
+        efficiency = (1 - loss) ** max(0, log2(n_gpus / node_gpus))
+
+    Parameters
+    ----------
+    n_gpus : numeric
+        GPUs in the job. [count]
+    loss_per_doubling : numeric
+        Share lost per doubling beyond one node. [unitless, 0-1]
+    node_gpus : numeric, default 8
+        GPUs of one node, within which no loss is counted. [count]
+
+    Returns
+    -------
+    numeric
+        The factor on the MFU. [unitless, 0-1]
+
+    Examples
+    --------
+    64 GPUs are three doublings past a node of 8; at 5% lost per doubling, 0.95³:
+
+    >>> round(float(scaling_efficiency(64, 0.05)), 6)
+    0.857375
+    """
+    return (1.0 - loss_per_doubling) ** np.maximum(0.0, np.log2(n_gpus / node_gpus))
+
+
+def facility_energy_kwh(gpu_hours: Floats, watts_per_gpu: Floats, pue: Floats) -> Floats:
+    """Energy the facility draws for ``gpu_hours``: GPU power x PUE. [kWh]
+
+    ``watts_per_gpu`` is the power of one GPU with its share of the server;
+    the power usage effectiveness ``pue`` adds cooling and distribution::
+
+        kWh = GPU-hours x W x PUE / 1000
+
+    Parameters
+    ----------
+    gpu_hours : numeric
+        GPU-hours run. [GPU-hour]
+    watts_per_gpu : numeric
+        Power of one GPU and its share of the server. [W]
+    pue : numeric
+        Power usage effectiveness of the facility. [unitless, >= 1]
+
+    Returns
+    -------
+    numeric
+        Energy drawn by the facility. [kWh]
+
+    Examples
+    --------
+    >>> facility_energy_kwh(1000.0, 700.0, 1.2)    # 1,000 H100-hours at 700 W, PUE 1.2
+    840.0
+    """
+    return gpu_hours * watts_per_gpu * pue / 1000.0
+
+
+def co2_kg(energy_kwh: Floats, kg_co2_per_kwh: Floats) -> Floats:
+    """Emissions of ``energy_kwh`` on a grid of ``kg_co2_per_kwh``. [kg CO2e]
+
+    Parameters
+    ----------
+    energy_kwh : numeric
+        Energy drawn. [kWh]
+    kg_co2_per_kwh : numeric
+        Carbon intensity of the grid. [kg CO2e / kWh]
+
+    Returns
+    -------
+    numeric
+        Emissions. [kg CO2e]
+
+    Examples
+    --------
+    >>> round(co2_kg(840.0, 0.385), 1)
+    323.4
+    """
+    return energy_kwh * kg_co2_per_kwh
 
 
 def kv_bytes_per_token(n_layers: Floats, n_kv_heads: Floats, head_dim: Floats,

@@ -990,19 +990,8 @@ def estimate(params: Floats | None = None, tokens: Floats | None = None, *,
                      allow_zero=False)
     u, u_lo, u_hi, mfu_basis = _resolve_mfu(mfu, mfu_range, gp, names, inv, d, job, attention,
                                             runs_path, gpu_path)
-    if usd_per_gpu_hour is None:
-        cp = _catalog_prices(names, inv, cloud=cloud, pricing=pricing, stat=price_stat,
-                             price_path=price_path, gpu_path=gpu_path, missing="nan")
-        price, p_lo, p_hi = cp.price, cp.low, cp.high
-        price_notes = {"price": cp.note, "price_sources": cp.sources, "price_dates": cp.dates,
-                       **price_age_notes(cp.dates)}
-        if cp.missing:  # every figure but money: the missing price said, never guessed
-            price_notes["price_missing_warning"] = (
-                f"no {pricing} price for {', '.join(cp.missing)} in the price catalog: cost "
-                "is not estimated (NaN); pass usd_per_gpu_hour= or price_path= to price it")
-    else:
-        price = p_lo = p_hi = as_quantity("usd_per_gpu_hour", usd_per_gpu_hour)
-        price_notes = {"price": "given", "price_sources": ["given"], "price_dates": None}
+    price, p_lo, p_hi, price_notes = _resolve_price(usd_per_gpu_hour, names, inv, cloud,
+                                                    pricing, price_stat, price_path, gpu_path)
     kg_co2_per_kwh, grid_note = _resolve_grid(kg_co2_per_kwh, grid)
     pue_a, kg, watts, power_note = _resolve_power(pue, kg_co2_per_kwh, watts_per_gpu,
                                                   server_power_factor, recs, inv)
@@ -1037,13 +1026,12 @@ def estimate(params: Floats | None = None, tokens: Floats | None = None, *,
     ng = size["n_gpus"]
     a2a_hours, a2a_note = _all_to_all(job.moe, expert_parallel, ng, recs, inv, b["tokens"])
     scaled = bool(np.any(loss))  # constants folded once for the three runs below
-    eff = (1.0 - b["loss"]) ** np.maximum(0.0, np.log2(ng / _NODE)) if scaled else 1.0
-    kw_per_gpu = watts * pue_a / 1000.0                   # [kW of facility power per GPU]
+    eff = kernels.scaling_efficiency(ng, b["loss"], _NODE) if scaled else 1.0
 
     def run(u_):
         hours = kernels.gpu_hours(fl, u_ * eff if scaled else u_, gp, peak) + a2a_hours
-        energy = hours * kw_per_gpu
-        return hours, energy, energy * kg
+        energy = kernels.facility_energy_kwh(hours, watts, pue_a)
+        return hours, energy, kernels.co2_kg(energy, kg)
 
     runs = {"central": run(b["mfu"]), "low": run(b["mfu_hi"]), "high": run(b["mfu_lo"])}
     finite_result("training.estimate", flops=fl, gpu_hours=runs["high"][0],
@@ -1081,6 +1069,27 @@ def estimate(params: Floats | None = None, tokens: Floats | None = None, *,
                        gpu if not isinstance(gpu, str) else None) if r is not None]
     return _training_result(b, runs, eff, fl, fn, size, a2a_hours, gp, job, d, zero_stage, opt,
                             names, inv, gpu, assumptions, ref)
+
+
+def _resolve_price(usd_per_gpu_hour, names, inv, cloud, pricing, price_stat, price_path,
+                   gpu_path):
+    """(price, low, high, notes) per GPU-hour: given, or the catalog's with its quartiles.
+
+    A GPU the catalog has no price for gets NaN and a warning: every figure but money.
+    """
+    if usd_per_gpu_hour is not None:
+        price = as_quantity("usd_per_gpu_hour", usd_per_gpu_hour)
+        return price, price, price, {"price": "given", "price_sources": ["given"],
+                                     "price_dates": None}
+    cp = _catalog_prices(names, inv, cloud=cloud, pricing=pricing, stat=price_stat,
+                         price_path=price_path, gpu_path=gpu_path, missing="nan")
+    notes = {"price": cp.note, "price_sources": cp.sources, "price_dates": cp.dates,
+             **price_age_notes(cp.dates)}
+    if cp.missing:  # every figure but money: the missing price said, never guessed
+        notes["price_missing_warning"] = (
+            f"no {pricing} price for {', '.join(cp.missing)} in the price catalog: cost "
+            "is not estimated (NaN); pass usd_per_gpu_hour= or price_path= to price it")
+    return cp.price, cp.low, cp.high, notes
 
 
 @dataclass(frozen=True)
