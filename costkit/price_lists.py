@@ -152,8 +152,6 @@ class PriceImport:
         self.frame.to_csv(path, index=False, float_format="%.10g")
 
     def __str__(self) -> str:
-        from ._safe import terminal
-
         dates = sorted(self.frame["price_date"].unique())
         lines = [f"{self.n_rows} price rows ({', '.join(sorted(self.frame['cloud'].unique()))}), "
                  f"prices dated {dates[0]}" + (f" to {dates[-1]}" if len(dates) > 1 else "")]
