@@ -30,8 +30,13 @@ amortised into the usage lines it covers).
 Exports are large (a month of a big account is many files and many millions
 of lines), so nothing here loads them into pandas: DuckDB scans the CSV or
 Parquet files (a glob such as ``"bill/*.parquet"`` or a list of paths) and
-only the aggregate comes back. Money stays in the export's currency; the
-functions check that ``BillingCurrency`` (if present) is one currency.
+only the aggregate comes back. :func:`focus_summary` keeps the export's
+currency; :func:`focus_resource_hours` converts to USD.
+
+One definition. The bill's rules (its columns, what is refused, the currency, the spread over
+hours) are the Ibis expressions of :mod:`costkit.bill_lines`; this module runs them on its
+locked DuckDB connection, and :func:`costkit.fleet.bill_hours` runs the same ones on its
+engine, so the two readers cannot drift apart.
 
 Safety and time. No SQL is built from the caller's text: the file list and
 tag paths are bound as parameters, grouping keys are checked against the
@@ -45,21 +50,24 @@ what FOCUS requires of ``ChargePeriodStart`` and ``ChargePeriodEnd``.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from costkit import bill_lines
+from costkit._relational import execute, ibis
 from costkit._tables import DataFileError, attrs_frame, glob_files, suggest
+from costkit.bill_lines import FOCUS_COLUMNS, MAX_LINE_COST, NO_CATEGORY
 
 if TYPE_CHECKING:
     from ._typing import Frame, StrPath
 
-__all__ = ["FOCUS_COLUMNS", "FOCUS_VERSION_MARKERS", "focus_conformance",
-           "focus_resource_hours", "focus_summary", "focus_validate", "focus_version"]
+__all__ = ["FOCUS_COLUMNS", "FOCUS_VERSION_MARKERS", "MAX_LINE_COST", "NO_CATEGORY",
+           "focus_conformance", "focus_resource_hours", "focus_summary", "focus_validate",
+           "focus_version"]
 
-FOCUS_COLUMNS = ("BilledCost", "EffectiveCost", "ChargePeriodStart", "ChargePeriodEnd",
-                 "ResourceId", "ServiceName", "Tags")
 # Columns each FOCUS version introduced (the specification's "Introduced (version)"), newest
 # first: an export is at least the version of the newest column it has. 1.0-preview named
 # some 1.0 columns differently (Region, UsageQuantity, UsageUnit, ChargeSubcategory).
@@ -71,59 +79,7 @@ FOCUS_VERSION_MARKERS = (
              "ContractedCost", "ContractedUnitPrice", "RegionId", "RegionName")),
     ("1.0-preview", ("UsageQuantity", "UsageUnit", "ChargeSubcategory", "Region")),
 )  # fmt: skip
-MAX_LINE_COST = 1e15
-"""The largest cost one billing line may have [billing currency]: a quadrillion, far above any
-bill, and low enough that the sum of a billion lines stays finite (two lines of 1e308 sum to
-infinity)."""
-
-
-def too_large_lines(label: str, lines: int, largest: float) -> str:
-    """The refusal of lines above :data:`MAX_LINE_COST` (for every reader of a bill)."""
-    return (f"{label}: {lines} billing line(s) cost more than {MAX_LINE_COST:.0e} (the largest "
-            f"{largest:.3g}); no bill line is that large: check the cost columns' unit")
-
-
-def usd_rates(pairs, label: str):
-    """USD per unit of a bill's currency on each UTC day its lines start: (rates, rates used).
-
-    The one rule of every reader of a bill (DuckDB here, :func:`costkit.fleet.bill_hours`):
-    each line converts at the newest :mod:`costkit.fx` rate on or before the day of its
-    ``ChargePeriodStart``; USD is 1. ``pairs`` holds the distinct ``currency`` (ISO code,
-    upper case) and ``day`` (``YYYY-MM-DD``) of the lines. Returns the pairs with
-    ``usd_per_unit`` and ``fx_date``, and the text of each rate used (its age warning with it).
-    A line without a currency, or in one the exchange-rate table cannot convert on its day,
-    is refused with the bill's name.
-    """
-    from costkit._tables import UnknownNameError
-    from costkit.fx import fx_rate
-
-    out = pairs.reset_index(drop=True).copy()
-    blank = out["currency"].isna() | (out["currency"].astype(str).str.strip() == "")
-    if blank.any():
-        raise DataFileError(f"{label}, column 'BillingCurrency': lines without a currency (on "
-                            f"{out.loc[blank, 'day'].iloc[0]}); FOCUS requires one, and costkit "
-                            "will not guess it")
-    rates, dates, used = [], [], set()
-    for cur, day in zip(out["currency"].astype(str), out["day"].astype(str), strict=True):
-        if cur == "USD":
-            rates.append(1.0)
-            dates.append("")
-            continue
-        try:
-            r = fx_rate(cur, "USD", date=day)
-        except (UnknownNameError, LookupError, ValueError) as exc:
-            raise DataFileError(f"{label}, column 'BillingCurrency': {cur!r} on {day} cannot be "
-                                f"converted to USD: {str(exc).strip(chr(39))}") from None
-        rates.append(r.rate)
-        dates.append(r.date)
-        used.add(str(r))
-    out["usd_per_unit"], out["fx_date"] = rates, dates
-    return out, tuple(sorted(used))
-
-
 _PERIODS = ("hour", "day", "week", "month")
-_NUMBER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
-                 "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL")
 _SUMMARY_COLUMNS = ("period", "billed_cost", "effective_cost", "lines")
 
 
@@ -137,133 +93,90 @@ def _files(paths) -> list[str]:
     return glob_files(paths, "billing", "billing line")
 
 
-def _utc_frame(df):
-    """A DataFrame bill with its period columns as UTC timestamps (text parsed as ISO 8601)."""
-    import pandas as pd
-
-    df = df.copy()
-    for c in ("ChargePeriodStart", "ChargePeriodEnd"):
-        if c not in df.columns or isinstance(df[c].dtype, pd.DatetimeTZDtype):
-            continue
-        col = df[c]
-        if pd.api.types.is_datetime64_dtype(col):
-            df[c] = col.dt.tz_localize("UTC")
-            continue
-        try:
-            df[c] = pd.to_datetime(col, utc=True, format="ISO8601")
-        except (ValueError, TypeError):
-            parsed = [pd.to_datetime(v, utc=True, errors="coerce", format="ISO8601")
-                      for v in col]
-            i = next(i for i, (v, t) in enumerate(zip(col, parsed, strict=True))
-                     if pd.isna(t) and not pd.isna(v))
-            raise DataFileError(f"the DataFrame, row {col.index[i]}, column {c!r}: "
-                                f"{col.iloc[i]!r} is not an ISO 8601 date-time") from None
-    return df
-
-
-_CURRENCY = "upper(trim(CAST(BillingCurrency AS VARCHAR)))"
-_DAY = "strftime(CAST(ChargePeriodStart AS TIMESTAMP), '%Y-%m-%d')"
-
-
 class _Bill:
-    """A DuckDB connection locked to one bill: ``bill`` is its relation, ``params`` its binding.
+    """A DuckDB connection locked to one bill, and the same connection as an Ibis backend.
 
-    The connection runs in UTC, may read only the bill's files, and its
+    ``table`` is the bill as an Ibis table, also the view ``costkit_bill`` for SQL (``{bill}``
+    in :meth:`sql`). The connection runs in UTC, may read only the bill's files, and its
     configuration is locked so that no later statement can lift either.
     """
-
-    cols: dict  # column name -> kind ("number", "time", "text", "null"), set by the reader
 
     def __init__(self, paths):
         from ._optional import require
 
         duckdb = require("duckdb", "reading a billing export")
+        ib = ibis("reading a billing export", "billing")
         self.files = _files(paths)
         self.con = duckdb.connect()
         self.con.execute("SET TimeZone = 'UTC'")
+        self.ib = ib.duckdb.from_connection(self.con)
         if not self.files:
             self.label = "the DataFrame"
-            self.con.register("bill_frame", _utc_frame(paths))
-            self.bill, self.params = "bill_frame", {}
+            self.ib.create_view("costkit_bill", ib.memtable(paths))
+            self.parts = [(self.label, self.ib.table("costkit_bill"))]
         else:
             self.label = self.files[0] if len(self.files) == 1 else f"{len(self.files)} files"
-            reader = ("read_parquet($files, union_by_name = true)"
-                      if self.files[0].lower().endswith(".parquet") else
-                      "read_csv($files, union_by_name = true, header = true)")
-            self.bill, self.params = reader, {"files": self.files}
+            self._view("costkit_bill", self.files)
+            self.parts = ([(f, self._view(f"costkit_part_{i}", [f]))
+                           for i, f in enumerate(self.files)] if len(self.files) > 1 else
+                          [(self.label, self.ib.table("costkit_bill"))])
             self.con.execute("SET allowed_paths = $files", {"files": self.files})
         self.con.execute("SET enable_external_access = false")
         self.con.execute("SET lock_configuration = true")
+        self.table = self.ib.table("costkit_bill")
+
+    def _view(self, name: str, files: list[str]):
+        """The files as the view ``name`` (DuckDB's reader, the paths bound, not formatted)."""
+        import duckdb
+
+        try:
+            if files[0].lower().endswith(".parquet"):
+                rel = self.con.read_parquet(files, union_by_name=True)
+            else:
+                rel = self.con.read_csv(files, union_by_name=True, header=True)
+            rel.create_view(name)
+        except duckdb.Error as exc:
+            first = str(exc).splitlines()[0]
+            label = files[0] if len(files) == 1 else self.label
+            raise DataFileError(f"{label}: cannot read the bill: {first}") from None
+        return self.ib.table(name)
 
     def sql(self, query: str, **params):
         """Run ``query`` (with ``{bill}`` for the relation); values are bound, never formatted."""
         import duckdb
 
-        query = query.replace("{bill}", self.bill)
+        query = query.replace("{bill}", "costkit_bill")
         named = set(re.findall(r"\$(\w+)", query))
-        used = {k: v for k, v in {**self.params, **params}.items() if k in named}
         try:
-            return self.con.execute(query, used)
+            return self.con.execute(query, {k: v for k, v in params.items() if k in named})
         except duckdb.Error as exc:
             first = str(exc).splitlines()[0]
             raise DataFileError(f"{self.label}: cannot read the bill: {first}") from None
 
-    def in_usd(self) -> tuple[str, ...]:
-        """Make ``{bill}`` the lines with their costs in USD (:func:`usd_rates`); the rates used.
+    @contextlib.contextmanager
+    def engine_errors(self):
+        """DuckDB's own error on a malformed bill becomes a DataFileError naming it."""
+        import duckdb
 
-        Without a ``BillingCurrency`` column the bill is read as USD, as before FOCUS 1.0.
-        """
-        if "BillingCurrency" not in self.cols:
-            return ()
-        pairs = self.sql(f"SELECT DISTINCT {_CURRENCY} AS currency, {_DAY} AS day "
-                         "FROM {bill}").df()
-        rates, used = usd_rates(pairs, self.label)
-        if (rates["usd_per_unit"] != 1.0).any():
-            self.con.register("costkit_usd_rates", rates[["currency", "day", "usd_per_unit"]])
-            cur, day = (x.replace("BillingCurrency", "b.BillingCurrency").replace(
-                "ChargePeriodStart", "b.ChargePeriodStart") for x in (_CURRENCY, _DAY))
-            self.bill = (
-                "(SELECT b.* REPLACE (b.BilledCost * r.usd_per_unit AS BilledCost, "
-                "b.EffectiveCost * r.usd_per_unit AS EffectiveCost) "
-                f"FROM {self.bill} AS b JOIN costkit_usd_rates AS r "
-                f"ON r.currency = {cur} AND r.day = {day})")
-        return used
+        try:
+            yield
+        except duckdb.Error as exc:
+            first = str(exc).splitlines()[0]
+            raise DataFileError(f"{self.label}: cannot read the bill: {first}") from None
 
-    def columns(self) -> dict:
-        """Column name -> its kind: ``"number"``, ``"time"``, ``"null"`` or the SQL type."""
-        rows = self.sql("SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {bill})")
-
-        def kind(t):
-            t = str(t).upper()
-            if t.startswith(_NUMBER_TYPES):
-                return "number"
-            if t.startswith(("TIMESTAMP", "DATE")):
-                return "time"
-            return "null" if t == '"NULL"' or t == "NULL" else t
-
-        return {name: kind(t) for name, t in rows.fetchall()}
+    @property
+    def cols(self) -> list[str]:
+        return list(self.table.columns)
 
 
-def _open(paths) -> _Bill:
-    """Open the bill and check its columns and their types, file by file."""
+def _open(paths, *, check_lines: bool = True) -> _Bill:
+    """Open the bill; check each file's columns, then its lines (:func:`bill_lines.check`)."""
     bill = _Bill(paths)
-    parts = [_Bill([f]) for f in bill.files] if len(bill.files) > 1 else [bill]
-    for one in parts:
-        cols = one.columns()
-        missing = [c for c in FOCUS_COLUMNS if c not in cols]
-        if missing:
-            raise DataFileError(f"{one.label}: not a FOCUS export costkit can read: missing "
-                                f"column(s) {', '.join(missing)}")
-        for c in ("BilledCost", "EffectiveCost"):
-            if cols[c] not in ("number", "null"):
-                raise DataFileError(f"{one.label}, column {c!r}: is {cols[c]}, not a number; "
-                                    "FOCUS money columns are decimal numbers")
-        for c in ("ChargePeriodStart", "ChargePeriodEnd"):
-            if cols[c] not in ("time", "null"):
-                raise DataFileError(f"{one.label}, column {c!r}: is {cols[c]}, not a timestamp; "
-                                    "FOCUS wants ISO 8601 date-times in UTC")
-    bill.cols = cols if len(parts) == 1 else bill.columns()
-    _check(bill)
+    for label, part in bill.parts:
+        bill_lines.check_columns(part.schema(), label)
+    if check_lines:
+        with bill.engine_errors():
+            bill_lines.check(bill.ib, bill_lines.lines(bill.table, bill.label), bill.label)
     return bill
 
 
@@ -465,46 +378,6 @@ def _keys(by, columns) -> list[tuple[str, dict, str]]:
     return out
 
 
-def _check(bill: _Bill):
-    """Refuse a bill whose money cannot all be placed: no cost, no period, bad tags, currencies."""
-    bad = bill.sql(
-        "SELECT count(*) FILTER (WHERE BilledCost IS NULL OR EffectiveCost IS NULL), "
-        "count(*) FILTER (WHERE ChargePeriodStart IS NULL OR ChargePeriodEnd IS NULL), "
-        "coalesce(sum(BilledCost) FILTER (WHERE ChargePeriodStart IS NULL "
-        "                                 OR ChargePeriodEnd IS NULL), 0), "
-        "count(*) FILTER (WHERE ChargePeriodEnd <= ChargePeriodStart), "
-        "count(*) FILTER (WHERE NOT isfinite(BilledCost) OR NOT isfinite(EffectiveCost)), "
-        "count(*) FILTER (WHERE Tags IS NOT NULL AND NOT coalesce(json_valid(Tags), false)), "
-        "any_value(CAST(Tags AS VARCHAR)) FILTER (WHERE Tags IS NOT NULL "
-        "                                         AND NOT coalesce(json_valid(Tags), false)), "
-        "count(*) FILTER (WHERE abs(BilledCost) > $most OR abs(EffectiveCost) > $most), "
-        "max(greatest(abs(BilledCost), abs(EffectiveCost))) "
-        "FROM {bill}", most=MAX_LINE_COST).fetchone()
-    if bad[0]:
-        raise DataFileError(f"{bill.label}: {bad[0]} billing line(s) have no BilledCost or "
-                            "EffectiveCost")
-    if bad[1]:
-        raise DataFileError(f"{bill.label}: {bad[1]} billing line(s) have no ChargePeriodStart "
-                            f"or ChargePeriodEnd ({bad[2]:,.4f} billed); FOCUS requires both, and "
-                            "a line without its period cannot be placed in an hour")
-    if bad[3]:
-        raise DataFileError(f"{bill.label}: {bad[3]} billing line(s) end before they start "
-                            "(ChargePeriodEnd <= ChargePeriodStart)")
-    if bad[4]:
-        raise DataFileError(f"{bill.label}: {bad[4]} billing line(s) have an infinite or NaN "
-                            "cost")
-    if bad[5]:
-        raise DataFileError(f"{bill.label}, column 'Tags': {bad[5]} line(s) are not a JSON "
-                            f"object, e.g. {bad[6]!r}")
-    if bad[7]:
-        raise DataFileError(too_large_lines(bill.label, bad[7], bad[8]))
-    if "BillingCurrency" in bill.cols:
-        cur = [r[0] for r in bill.sql("SELECT DISTINCT BillingCurrency FROM {bill}").fetchall()]
-        if len(cur) > 1:
-            raise DataFileError(f"{bill.label}: the export mixes currencies "
-                                f"{sorted(map(str, cur))}; summarise one currency at a time")
-
-
 def focus_summary(paths: StrPath | Sequence[StrPath], *, by: str | Sequence[str] = ("ServiceName",),
                   period: str | None = "day") -> Frame:
     """Billed and effective cost by period and keys, aggregated by DuckDB over the files.
@@ -595,73 +468,15 @@ def focus_resource_hours(paths: StrPath | Sequence[StrPath], *,
     >>> len(hours), round(float(hours["effective_cost"].sum()), 2)
     (288, 444.81)
     """
-    import pandas as pd
-
-    bill = _open(paths)
-    fx = bill.in_usd()
-    params = {}
-    conditions = []
-    if resource_ids is not None:
-        if isinstance(resource_ids, str):
-            resource_ids = [resource_ids]
-        params["wanted"] = [str(r) for r in resource_ids]
-        conditions.append("list_contains($wanted, CAST(ResourceId AS VARCHAR))")
-    not_usage = _not_usage(bill, conditions, params)
-    if "ChargeCategory" in bill.cols:  # only usage is spread over resource-hours
-        conditions.append(_USAGE)
-    where = ("WHERE " + " AND ".join(conditions)) if conditions else ""
-    query = f"""
-        WITH billed_lines AS (
-            SELECT CAST(ResourceId AS VARCHAR) AS resource_id,
-                   CAST(ChargePeriodStart AS TIMESTAMP) AS t0,
-                   CAST(ChargePeriodEnd AS TIMESTAMP) AS t1,
-                   EffectiveCost AS effective, BilledCost AS billed,
-                   CAST(ServiceName AS VARCHAR) AS service, CAST(Tags AS VARCHAR) AS tags
-            FROM {{bill}} {where}),
-        spread AS (
-            SELECT resource_id, unnest(generate_series(date_trunc('hour', t0),
-                                                       t1 - INTERVAL 1 MICROSECOND,
-                                                       INTERVAL 1 HOUR)) AS hour,
-                   epoch(date_trunc('hour', t1 - INTERVAL 1 MICROSECOND)
-                         - date_trunc('hour', t0)) / 3600.0 + 1 AS n_hours,
-                   effective, billed, service, tags
-            FROM billed_lines)
-        SELECT resource_id, hour, sum(effective / n_hours) AS effective_cost,
-               sum(billed / n_hours) AS billed_cost, any_value(service) AS service,
-               any_value(tags) AS tags
-        FROM spread GROUP BY resource_id, hour ORDER BY resource_id, hour"""
-    out = bill.sql(query, **params).df()
-    out["hour"] = pd.to_datetime(out["hour"]).dt.tz_localize("UTC")
-    out.attrs["not_usage"] = attrs_frame(not_usage)
-    out.attrs["fx"] = fx
+    bill = _open(paths, check_lines=False)  # resource_hours checks them
+    if isinstance(resource_ids, str):
+        resource_ids = [resource_ids]
+    with bill.engine_errors():
+        hours = bill_lines.resource_hours(
+            bill.ib, bill.table, bill.label,
+            resource_ids=None if resource_ids is None else [str(r) for r in resource_ids])
+        out = execute(bill.ib, hours.table.order_by(["resource_id", "hour"]))
+    out.attrs["not_usage"] = attrs_frame(hours.not_usage)
+    out.attrs["fx"] = hours.fx
     out.attrs["focus_version"] = _version_of(bill.cols)
     return out
-
-
-# FOCUS ChargeCategory values: Usage, Purchase, Tax, Credit, Adjustment (case kept as written)
-_USAGE = "lower(CAST(ChargeCategory AS VARCHAR)) = 'usage'"
-NO_CATEGORY = "(no ChargeCategory)"
-"""How a line without a ChargeCategory is reported: not spread as usage, its money counted with
-the other lines that are not usage (FOCUS requires the column to be filled)."""
-
-
-def _not_usage(bill, conditions, params):
-    """The lines that are not usage, summed per ChargeCategory.
-
-    Purchases, taxes, credits and adjustments are money of the bill but not of a
-    resource-hour, so they are reported with their amounts instead of spread over replicas
-    (a commitment's purchase already has an EffectiveCost of 0: its cost is amortised into
-    the usage lines).
-    """
-    import pandas as pd
-
-    cols = ["charge_category", "lines", "billed_cost", "effective_cost"]
-    if "ChargeCategory" not in bill.cols:
-        return pd.DataFrame(columns=cols)
-    where = " AND ".join([*conditions, f"NOT coalesce({_USAGE}, false)"])
-    return bill.sql(f"""
-        SELECT coalesce(CAST(ChargeCategory AS VARCHAR), $no_category) AS charge_category,
-               count(*) AS lines,
-               sum(BilledCost) AS billed_cost, sum(EffectiveCost) AS effective_cost
-        FROM {{bill}} WHERE {where} GROUP BY 1 ORDER BY 1""", **params,
-                    no_category=NO_CATEGORY).df()[cols]

@@ -50,7 +50,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from costkit import bill_lines
 from costkit._checks import as_quantity
+from costkit._relational import execute as _execute
+from costkit._relational import ibis as _ibis
+from costkit._relational import one as _one
 from costkit._tables import DataFileError, glob_files
 
 if TYPE_CHECKING:
@@ -62,25 +66,9 @@ __all__ = ["FleetBill", "FleetCosted", "FleetTelemetry", "alerts", "bill_hours",
            "connect", "cost_usage", "read_telemetry", "slo_violations", "usage_by_hour"]
 
 _ENGINES = ("duckdb", "spark")
-_MAX_LINE_HOURS = 24 * 366  # a billing line spread over more hours than a year is refused
 _FREQS = {"h": "h", "D": "D"}
-_NOT_USAGE = ["charge_category", "lines", "billed_cost", "effective_cost"]
 _DEDUP_ROWS = 20_000_000  # samples per GiB of DuckDB's memory per window of the duplicate check
 _ZONED = r"([Zz]|[+-][0-9][0-9](:?[0-9][0-9])?)$"
-
-
-def _ibis():
-    import warnings
-
-    from ._optional import require
-
-    ibis = require("ibis", "the fleet pipeline (costkit.fleet)")
-    # Ibis 12 asks pandas 3 about an option pandas deprecated; nothing for a user to act on
-    warnings.filterwarnings("ignore", message="The 'future.infer_string' option",
-                            module="ibis")
-    # Ibis 12 calls a DuckDB 2 method DuckDB deprecated (fetch_arrow_table)
-    warnings.filterwarnings("ignore", message="fetch_arrow_table", module="ibis")
-    return ibis
 
 
 # --------------------------------------------------------------------------- engines
@@ -172,15 +160,16 @@ def _table(source, con, what):
     parquet = files[0].lower().endswith(".parquet")
     if con.name == "pyspark":  # Spark reads a list of files through its session
         reader = con._session.read
+        # RFC 4180: a quote inside a quoted field is doubled (Spark's default escape is "\\")
         frame = reader.parquet(*files) if parquet else reader.csv(files, header=True,
-                                                                   inferSchema=True)
+                                                                   inferSchema=True, escape='"')
         if not parquet and what == "telemetry" and "timestamp" in frame.columns:
             # as with DuckDB: the text's zone is ours to read, not the CSV inference's
             from pyspark.sql.types import StringType, StructField, StructType
 
             schema = StructType([StructField(f.name, StringType()) if f.name == "timestamp"
                                  else f for f in frame.schema.fields])
-            frame = reader.schema(schema).csv(files, header=True)
+            frame = reader.schema(schema).csv(files, header=True, escape='"')
         name = f"costkit_{what}_{abs(hash(tuple(files))):x}"
         frame.createOrReplaceTempView(name)
         # Spark's TIMESTAMP is an instant; only TIMESTAMP_NTZ is a wall-clock time
@@ -231,20 +220,6 @@ def _reader(what: str):
         return read
 
     return wrap
-
-
-def _execute(con, expr):
-    """The expression's result as pandas, its timestamps in UTC."""
-    import pandas as pd
-
-    out = con.execute(expr)
-    if isinstance(out, pd.DataFrame):
-        for c in out.columns:
-            if pd.api.types.is_datetime64_dtype(out[c]):
-                out[c] = out[c].dt.tz_localize("UTC")
-            elif isinstance(out[c].dtype, pd.DatetimeTZDtype):
-                out[c] = out[c].dt.tz_convert("UTC")
-    return out
 
 
 # --------------------------------------------------------------------------- telemetry
@@ -342,12 +317,6 @@ def _time_column(con, t, label, timezone, epoch_unit, instant):
                             "read_telemetry(..., timezone='UTC')")
     parsed = text.try_cast(dt.Timestamp(timezone="UTC")).cast(dt.timestamp)
     return parsed, "naive" if naive else None
-
-
-def _one(con, expr) -> dict:
-    """A one-row aggregate as a dict of Python values."""
-    row = con.execute(expr).iloc[0]
-    return {k: (None if v is None or v != v else v) for k, v in row.items()}
 
 
 def _example(con, table, cond, column, label, message):
@@ -719,11 +688,13 @@ class FleetBill:
 def bill_hours(source: Any, *, con: Any = None) -> FleetBill:
     """Effective and billed cost of each resource in each UTC clock hour, in the engine.
 
-    The relational twin of :func:`costkit.billing.focus_resource_hours`: a line that
-    touches several clock hours is spread evenly over them; with ``ChargeCategory``,
-    only usage is spread and the other lines are summed per category in ``not_usage``.
-    A line without its period or cost, one that ends before it starts, a non-finite
-    cost, more than one currency, or a line longer than a year is refused.
+    The rules of :mod:`costkit.bill_lines`, the one definition
+    :func:`costkit.billing.focus_resource_hours` runs too: a line that touches several
+    clock hours is spread evenly over them; with ``ChargeCategory``, only usage is spread
+    and the other lines are summed per category in ``not_usage``. A line without its
+    period or cost, one that ends before it starts, a non-finite or too large cost, tags
+    that are not a JSON object, more than one currency, or a line longer than a year is
+    refused.
 
     Parameters
     ----------
@@ -737,7 +708,7 @@ def bill_hours(source: Any, *, con: Any = None) -> FleetBill:
     FleetBill
         ``table``: ``resource_id``, ``hour``, ``effective_cost``, ``billed_cost``,
         ``service``, ``tags`` [USD: another ``BillingCurrency`` is converted by
-        :func:`costkit.billing.usd_rates`, the rates in ``fx``]; ``not_usage`` per
+        :func:`costkit.bill_lines.usd_rates`, the rates in ``fx``]; ``not_usage`` per
         ChargeCategory.
 
     Examples
@@ -748,121 +719,10 @@ def bill_hours(source: Any, *, con: Any = None) -> FleetBill:
     >>> round(float(b.con.execute(b.table.effective_cost.sum())), 2)
     444.81
     """
-    import ibis.expr.datatypes as dt
-
-    from costkit.billing import FOCUS_COLUMNS, NO_CATEGORY
-
-    ibis = _ibis()
     con = _con(con)
     raw, label, _ = _table(source, con, "bill")
-    missing = [c for c in FOCUS_COLUMNS if c not in raw.columns]
-    if missing:
-        raise DataFileError(f"{label}: not a FOCUS export costkit can read: missing column(s) "
-                            f"{', '.join(missing)}")
-    t = raw.select(
-        resource_id=raw.ResourceId.cast(dt.string),
-        t0=_bill_time(raw, "ChargePeriodStart", label), t1=_bill_time(raw, "ChargePeriodEnd",
-                                                                       label),
-        effective=raw.EffectiveCost.cast(dt.float64), billed=raw.BilledCost.cast(dt.float64),
-        service=raw.ServiceName.cast(dt.string), tags=raw.Tags.cast(dt.string).fill_null(""),
-        category=(raw.ChargeCategory.cast(dt.string).fill_null(NO_CATEGORY)
-                  if "ChargeCategory" in raw.columns else ibis.literal("Usage")),
-        currency=(raw.BillingCurrency.cast(dt.string) if "BillingCurrency" in raw.columns
-                  else ibis.literal("")))
-    _check_bill(con, t, label)
-    t, fx = _in_usd(con, t, label, "BillingCurrency" in raw.columns)
-    usage = t.category.lower() == "usage"
-    nu = t.filter(~usage)
-    other = con.execute(nu.group_by(charge_category=nu.category).aggregate(
-        lines=nu.count(), billed_cost=nu.billed.sum(), effective_cost=nu.effective.sum())
-        .order_by("charge_category"))
-    t = t.filter(usage)
-    start = t.t0.truncate("h")
-    last = (t.t1 - ibis.interval(microseconds=1)).truncate("h")
-    t = t.mutate(start=start, n=((last.epoch_seconds() - start.epoch_seconds()) // 3600 + 1)
-                 .cast(dt.int64))
-    longest = _one(con, t.aggregate(n=t.n.max()))["n"] or 0
-    if longest > _MAX_LINE_HOURS:
-        raise DataFileError(f"{label}: a usage line spans {int(longest):,} hours (more than a "
-                            "year); split it before spreading it over hours")
-    steps = ibis.memtable({"k": np.arange(max(int(longest), 1), dtype=np.int64)})
-    spread = t.join(steps, steps.k < t.n)
-    spread = spread.select(spread.resource_id, hour=spread.start + spread.k.as_interval("h"),
-                           effective=spread.effective / spread.n,
-                           billed=spread.billed / spread.n, service=spread.service,
-                           tags=spread.tags)
-    hours = spread.group_by(["resource_id", "hour"]).aggregate(
-        effective_cost=spread.effective.sum(), billed_cost=spread.billed.sum(),
-        service=spread.service.min(), tags=spread.tags.min())
-    return FleetBill(hours, other.reindex(columns=_NOT_USAGE), con, label, fx)
-
-
-def _in_usd(con, t, label, has_currency: bool):
-    """The lines with their costs in USD, by :func:`costkit.billing.usd_rates`; the rates used."""
-    from costkit.billing import usd_rates
-
-    if not has_currency:
-        return t, ()
-    t = t.mutate(fx_currency=t.currency.strip().upper(), fx_day=t.t0.strftime("%Y-%m-%d"))
-    pairs = _execute(con, t.select(currency=t.fx_currency, day=t.fx_day).distinct())
-    rates, used = usd_rates(pairs, label)
-    if (rates["usd_per_unit"] == 1.0).all():
-        return t.drop("fx_currency", "fx_day"), used
-    r = _ibis().memtable(rates.rename(columns={"currency": "r_currency", "day": "r_day"})[
-        ["r_currency", "r_day", "usd_per_unit"]])
-    j = t.join(r, [t.fx_currency == r.r_currency, t.fx_day == r.r_day])
-    j = j.mutate(effective=j.effective * j.usd_per_unit, billed=j.billed * j.usd_per_unit)
-    return j.select([c for c in t.columns if c not in ("fx_currency", "fx_day")]), used
-
-
-def _bill_time(raw, column, label):
-    import ibis.expr.datatypes as dt
-
-    col = raw[column]
-    kind = col.type()
-    if kind.is_timestamp():
-        return (col.cast(dt.Timestamp(timezone="UTC")) if kind.timezone else col).cast(
-            dt.timestamp)
-    if kind.is_string():
-        return col.try_cast(dt.Timestamp(timezone="UTC")).cast(dt.timestamp)
-    raise DataFileError(f"{label}, column {column!r}: is {kind}, not a timestamp; FOCUS wants "
-                        "ISO 8601 date-times in UTC")
-
-
-def _check_bill(con, t, label):
-    """Refuse a bill whose money cannot all be placed (as :func:`costkit.billing._check`)."""
-    from costkit.billing import MAX_LINE_COST, too_large_lines
-
-    no_time = t.t0.isnull() | t.t1.isnull()
-    found = _one(con, t.aggregate(
-        no_cost=(t.billed.isnull() | t.effective.isnull()).sum(), no_time=no_time.sum(),
-        no_time_usd=t.billed.sum(where=no_time), backwards=(t.t1 <= t.t0).sum(),
-        infinite=(t.billed.isinf() | t.effective.isinf() | t.billed.isnan()
-                  | t.effective.isnan()).sum(),
-        currencies=t.currency.nunique(),
-        too_large=((t.billed.abs() > MAX_LINE_COST)
-                   | (t.effective.abs() > MAX_LINE_COST)).sum(),
-        largest=_ibis().greatest(t.billed.abs(), t.effective.abs()).max()))
-    if found["no_cost"]:
-        raise DataFileError(f"{label}: {found['no_cost']} billing line(s) have no BilledCost or "
-                            "EffectiveCost")
-    if found["no_time"]:
-        raise DataFileError(f"{label}: {found['no_time']} billing line(s) have no "
-                            "ChargePeriodStart or ChargePeriodEnd "
-                            f"({found['no_time_usd'] or 0:,.4f} billed); a line without its "
-                            "period cannot be placed in an hour")
-    if found["backwards"]:
-        raise DataFileError(f"{label}: {found['backwards']} billing line(s) end before they "
-                            "start (ChargePeriodEnd <= ChargePeriodStart)")
-    if found["infinite"]:
-        raise DataFileError(f"{label}: {found['infinite']} billing line(s) have an infinite or "
-                            "NaN cost")
-    if found["too_large"]:
-        raise DataFileError(too_large_lines(label, int(found["too_large"]), found["largest"]))
-    if (found["currencies"] or 0) > 1:
-        cur = sorted(map(str, con.execute(t.select("currency").distinct())["currency"]))
-        raise DataFileError(f"{label}: the export mixes currencies {cur}; one currency at a "
-                            "time")
+    hours = bill_lines.resource_hours(con, raw, label)
+    return FleetBill(hours.table, hours.not_usage, con, label, hours.fx)
 
 
 # --------------------------------------------------------------------------- cost of usage
@@ -914,7 +774,7 @@ def cost_usage(tel: FleetTelemetry, bill: FleetBill) -> FleetCosted:
     """
     import pandas as pd
 
-    from costkit.monitoring import _join_report, _tags
+    from costkit.monitoring import _join_report
 
     ibis = _ibis()
     con = tel.con
@@ -928,7 +788,7 @@ def cost_usage(tel: FleetTelemetry, bill: FleetBill) -> FleetCosted:
     lone = b.anti_join(use, [b.replica_id == use.replica_id, b.bill_hour == use.hour])
     owners = pd.DataFrame({"tags": list(con.execute(lone.select("tags").distinct())["tags"])})
     for k in ("model", "team"):
-        owners[f"tag_{k}"] = [_tags(x).get(k, "") for x in owners["tags"]]
+        owners[f"tag_{k}"] = [bill_lines.parse_tags(x).get(k, "") for x in owners["tags"]]
     if len(owners):
         b = b.left_join(ibis.memtable(owners.astype(str)), "tags")
         b = b.select([c for c in b.columns if c != "tags_right"])

@@ -121,18 +121,13 @@ def _bill_hours(bill_hours):
 
 
 def _tags(text):
-    """A bill line's tags as a dict ({} when it has none)."""
-    import json
+    """A bill line's tags as a dict ({} when it has none): :func:`costkit.bill_lines.parse_tags`."""
+    from costkit.bill_lines import parse_tags
 
-    if not isinstance(text, str) or not text.strip():
-        return {}
     try:
-        tags = json.loads(text)
-    except json.JSONDecodeError:
-        raise ValueError(f"bill_hours: tags {text[:80]!r} are not JSON") from None
-    if not isinstance(tags, dict):
-        raise ValueError(f"bill_hours: tags {text[:80]!r} are not a JSON object")
-    return {k: str(v) for k, v in tags.items()}
+        return parse_tags(text)
+    except ValueError as exc:
+        raise ValueError(f"bill_hours: tags {exc}") from None
 
 
 def usage_by_hour(tel: Telemetry) -> Frame:

@@ -120,7 +120,7 @@ def test_naive_csv_times_are_reported_on_spark_as_on_duckdb(spark, tmp_path):
 
 def test_a_bill_in_yuan_with_lines_of_no_category_on_spark_equals_duckdb(spark, tmp_path):
     """Issue 32's bill rules on Spark: the yuan converted at the day's rate (the one rule of
-    costkit.billing.usd_rates), lines without a ChargeCategory reported, not lost."""
+    costkit.bill_lines.usd_rates), lines without a ChargeCategory reported, not lost."""
     from costkit import fleet as fl
     from costkit.billing import NO_CATEGORY
 
@@ -137,3 +137,20 @@ def test_a_bill_in_yuan_with_lines_of_no_category_on_spark_equals_duckdb(spark, 
     assert got["spark"][0] == pytest.approx(got["duckdb"][0], rel=1e-12)
     assert got["spark"][1:] == got["duckdb"][1:] and got["spark"][2] == 4
     assert "1 CNY = 0.143148 USD" in got["spark"][1][0]
+
+
+def test_a_csv_bill_on_spark_has_the_tags_duckdb_reads(spark):
+    """FOCUS CSV doubles a quote inside a quoted field ("{""team"": ""recs""}"); Spark's
+    reader took the doubled quotes as text until costkit.bill_lines refused such tags (issue
+    31): now Spark reads them as RFC 4180 says, and both engines give the same tags."""
+    from costkit import fleet as fl
+    from costkit._tables import bundled_path
+
+    path = str(bundled_path("focus_bill_sample.csv"))
+    tables = []
+    for con in (spark, fl.connect(threads=1)):
+        b = fl.bill_hours(path, con=con)
+        tables.append(fl._execute(con, b.table.select("resource_id", "hour", "tags"))
+                      .sort_values(["resource_id", "hour"]).reset_index(drop=True))
+    pd.testing.assert_frame_equal(*tables, check_dtype=False)  # ns (Spark) and us (DuckDB)
+    assert tables[0]["tags"].str.startswith('{"team": ').all()

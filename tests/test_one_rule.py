@@ -7,6 +7,9 @@ that spot still beats on-demand after interruptions, the per-cent test of the fl
 
 import pandas as pd
 import pytest
+from _hyp import examples
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from costkit import capacity as cp
 from costkit import fleet
@@ -165,13 +168,17 @@ def _cycles(graph) -> list[set[str]]:
 
 # Bottom to top: a module imports only from its own layer or below.
 LAYERS = [
-    {"_tables", "_safe", "units", "_age", "_typing"},   # tables, safe text, units, dates
+    {"_tables", "_safe", "units", "_age", "_typing",    # tables, safe text, units, dates,
+     "_optional", "_relational"},                       # optional packages, running Ibis
     {"_checks"},                                          # validating numbers
     {"fx"},                                               # exchange rates
     {"catalog"},                                          # GPUs, models, prices
     {"_resolve"},                                         # names and prices for estimates
     {"roi"},                                              # the money model
     {"decision"},                                         # the decision rule and its words
+    {"bill_lines"},                                       # a bill's rules, once
+    {"billing"},                                          # FOCUS files: summary, versions
+    {"fleet"},                                            # the pipeline on an engine
 ]
 # The one circle left: the serving roofline and the efficiency fitted through it. Splitting the
 # roofline's kernels out of costkit.serving (issue 31, section 3) removes it.
@@ -192,6 +199,146 @@ def test_every_import_goes_down_the_layers():
     assert not wrong, wrong
     # and nothing in the bottom layers reaches up to the modules that use them
     low = set().union(*LAYERS[:5])
+    assert "fx" in low and "bill_lines" not in low
     up = [f"costkit.{m} imports costkit.{d}" for m in sorted(low)
           for d in graph.get(m, {}) if d not in low]
     assert not up, up
+
+
+# --------------------------------------------------------------------------- the bill, once
+# costkit.bill_lines is the one definition of a bill's rules; costkit.billing (pandas) and
+# costkit.fleet (an engine) run it. Each test below failed before, when each reader had its
+# own copy of the rules.
+
+def _lines(**cols):
+    base = {"ChargePeriodStart": [T0, T0], "ChargePeriodEnd": [T0 + pd.Timedelta("1h")] * 2,
+            "ResourceId": ["r1", "r1"], "ServiceName": ["Compute", "Compute"],
+            "BilledCost": [3.0, 5.0], "EffectiveCost": [3.0, 5.0], "Tags": ['{"team": "a"}'] * 2}
+    return pd.DataFrame({**base, **cols})
+
+
+def _pandas_hours(bill):
+    from costkit import billing
+
+    return billing.focus_resource_hours(bill)
+
+
+def _fleet_hours(bill):
+    b = fleet.bill_hours(bill, con=fleet.connect(threads=1))
+    return fleet._execute(b.con, b.table.order_by(["resource_id", "hour"]))
+
+
+READERS = pytest.mark.parametrize("read", [_pandas_hours, _fleet_hours],
+                                  ids=["pandas", "fleet"])
+
+
+@READERS
+@pytest.mark.parametrize("tags", ["{team: a", "[1, 2]", '"search"'])
+def test_tags_that_are_not_a_json_object_are_refused_by_both_readers(read, tags):
+    """Before: the fleet reader took any text, and the pandas one any JSON (an array too)."""
+    with pytest.raises(DataFileError, match=r"column 'Tags': 1 line\(s\) are not a JSON object"):
+        read(_lines(Tags=['{"team": "a"}', tags]))
+
+
+@READERS
+def test_blank_tags_are_no_tags_in_both_readers(read):
+    """Before: the pandas reader refused an empty Tags text that the fleet reader read as {}."""
+    out = read(_lines(Tags=["", "  "]))
+    assert out["effective_cost"].tolist() == [8.0]
+    assert out["tags"].tolist() == ["  "]   # the greatest text; parse_tags reads it as {}
+
+
+@READERS
+@pytest.mark.parametrize("order", [1, -1])
+def test_lines_sharing_a_resource_hour_keep_the_same_tags_in_both_readers(read, order):
+    """Before: the pandas reader kept any line's tags (any_value), the fleet reader the least
+    text, so an hour with a tagged and an untagged line had no owner there. Now the greatest
+    text, whatever the order of the lines: the tagged line's."""
+    bill = _lines(Tags=["", '{"team": "search"}'], ServiceName=["", "Compute"]).iloc[::order]
+    out = read(bill.reset_index(drop=True))
+    assert out[["tags", "service"]].values.tolist() == [['{"team": "search"}', "Compute"]]
+    assert out["effective_cost"].tolist() == [8.0]
+
+
+@READERS
+def test_a_usage_line_longer_than_a_year_is_refused_by_both_readers(read):
+    """Before: only the fleet reader refused it; the pandas one spread it over 9,000 hours."""
+    bill = _lines(ChargePeriodEnd=[T0 + pd.Timedelta("1h"), T0 + pd.Timedelta(days=370)])
+    with pytest.raises(DataFileError, match="spans 8,880 hours"):
+        read(bill)
+    a_year = _lines(ChargePeriodEnd=[T0 + pd.Timedelta("1h"), T0 + pd.Timedelta(days=366)])
+    assert read(a_year)["effective_cost"].sum() == pytest.approx(8.0)
+
+
+@READERS
+def test_a_period_that_is_not_a_date_time_is_refused_with_an_example(read):
+    """Before: the fleet reader called it a line without its period; one message now."""
+    bill = _lines(ChargePeriodStart=["2026-11-02T00:00:00Z", "the second of November"])
+    with pytest.raises(DataFileError, match=r"column 'ChargePeriodStart': 1 billing line\(s\) "
+                                            r"are not an ISO 8601 date-time, e.g. 'the second"):
+        read(bill)
+
+
+def _outcome(read, bill):
+    """The reader's table, or its refusal without the label (the readers name a DataFrame
+    differently)."""
+    try:
+        out = read(bill)
+    except DataFileError as exc:
+        return str(exc).split(":", 1)[1] if str(exc).startswith("the ") else str(exc)
+    return out.reset_index(drop=True)
+
+
+@st.composite
+def _bills(draw):
+    n = draw(st.integers(1, 8))
+    start = [T0 + pd.Timedelta(minutes=30 * draw(st.integers(0, 6))) for _ in range(n)]
+    hours = [draw(st.sampled_from([0.5, 1, 2, 25] * 4 + [24 * 366, 24 * 367])) for _ in range(n)]
+    df = pd.DataFrame({
+        "ChargePeriodStart": start,
+        "ChargePeriodEnd": [s + pd.Timedelta(hours=h) for s, h in zip(start, hours, strict=True)],
+        "ResourceId": [draw(st.sampled_from(["r0", "r1"])) for _ in range(n)],
+        "ServiceName": [draw(st.sampled_from(["Compute", "GPU", ""])) for _ in range(n)],
+        "BilledCost": [draw(st.floats(-10, 1e4, allow_nan=False)) for _ in range(n)],
+        "Tags": [draw(st.sampled_from(['{"team": "a"}', '{"team": "b", "model": "m"}', "",
+                                       None, "{}"] * 6 + ["{bad", "[1]"])) for _ in range(n)]})
+    df["EffectiveCost"] = df["BilledCost"] * draw(st.sampled_from([1.0, 0.7]))
+    if draw(st.booleans()):
+        df["ChargeCategory"] = [draw(st.sampled_from(["Usage", "usage", "Tax", "Credit", None]))
+                                for _ in range(n)]
+    currency = draw(st.sampled_from([None, "USD", "CNY", "cny "]))
+    if currency is not None:
+        df["BillingCurrency"] = currency
+    return df
+
+
+@settings(max_examples=examples(25))
+@given(bill=_bills())
+def test_both_readers_give_the_same_hours_or_the_same_refusal(bill):
+    """Generated bills: tags good, blank and broken; lines of half an hour to over a year;
+    categories; currencies. Both readers agree, table for table or word for word."""
+    a, b = _outcome(_pandas_hours, bill), _outcome(_fleet_hours, bill)
+    assert type(a) is type(b), (a, b)
+    if isinstance(a, str):
+        assert a == b
+        return
+    pd.testing.assert_frame_equal(a, b, check_dtype=False, rtol=1e-12)
+
+
+# the words of a bill's rules: each appears in costkit.bill_lines and in no other module
+BILL_RULES = ("MAX_LINE_COST", "MAX_LINE_HOURS", "usd_rates(", "too_large_lines(", "json_valid",
+              "generate_series", "ChargePeriodEnd <=", "== \"usage\"", "= 'usage'",
+              "EffectiveCost.cast")
+
+
+def test_the_rules_of_a_bill_are_written_in_bill_lines_only():
+    """A second copy of a bill rule in another module (the state before issue 31) fails here."""
+    from pathlib import Path
+
+    import costkit
+
+    root = Path(costkit.__file__).parent
+    found = {(p.name, word) for p in root.glob("*.py") if p.name != "bill_lines.py"
+             for word in BILL_RULES if word in p.read_text(encoding="utf-8")
+             and not (p.name == "billing.py" and word == "MAX_LINE_COST")}  # re-exported
+    assert not found, found

@@ -112,6 +112,8 @@ def test_citation_and_changelog_name_the_same_version():
 
 
 def test_billing_and_parquet_say_which_extra_they_need(monkeypatch, tmp_path):
+    import duckdb
+
     import costkit as ck
     from costkit import billing, telemetry
 
@@ -120,6 +122,11 @@ def test_billing_and_parquet_say_which_extra_they_need(monkeypatch, tmp_path):
     bill = tmp_path / "bill.csv"
     bill.write_text("x\n1\n", encoding="utf-8")
     with pytest.raises(ImportError, match=r"pip install 'costkit\[billing\]'"):
+        billing._Bill(str(bill))
+    monkeypatch.setitem(sys.modules, "duckdb", duckdb)
+    monkeypatch.setitem(sys.modules, "ibis", None)           # DuckDB there, Ibis not
+    with pytest.raises(ImportError, match=r"reading a billing export needs ibis.*"
+                                          r"pip install 'costkit\[billing\]'"):
         billing._Bill(str(bill))
     pq = tmp_path / "t.parquet"
     pq.write_bytes(b"PAR1")

@@ -63,9 +63,11 @@ def test_bill_as_a_dataframe_equals_the_file(tmp_path):
 
 
 @pytest.mark.parametrize("change, match", [
-    (lambda b: b.assign(BilledCost="12.5 USD"), "'BilledCost': is VARCHAR, not a number"),
+    (lambda b: b.assign(BilledCost="12.5 USD"), "'BilledCost': is string, not a number"),
     (lambda b: b.assign(Tags="{team: x"), "'Tags': 2 line\\(s\\) are not a JSON object"),
-    (lambda b: b.assign(ChargePeriodStart="yesterday"), "not a timestamp"),
+    (lambda b: b.assign(ChargePeriodStart="yesterday"),
+     "'ChargePeriodStart': 2 billing line\\(s\\) are not an ISO 8601 date-time, e.g. 'yesterday'"),
+    (lambda b: b.assign(ChargePeriodEnd=True), "'ChargePeriodEnd': is boolean, not a timestamp"),
     (lambda b: b.drop(columns="ResourceId"), "missing column\\(s\\) ResourceId"),
 ])  # fmt: skip
 def test_bad_bill_columns_get_a_clear_error(tmp_path, change, match):
