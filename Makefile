@@ -183,7 +183,7 @@ fuzz: $(TEST_STAMP)
 		tests/test_monitoring.py tests/test_optimization.py tests/test_roi.py \
 		tests/test_serving.py tests/test_training.py tests/test_tuning.py tests/test_units.py \
 		tests/test_trust_accuracy.py tests/test_ledger.py tests/test_price_lists.py \
-		tests/test_fleet.py tests/test_trust_iii.py -q
+		tests/test_fleet.py tests/test_trust_iii.py tests/test_one_rule.py -q
 	$(BIN)/python tests/adversarial_tally.py $(TALLY)
 
 ## test-lowest: the unit tests on the lowest versions pyproject.toml allows (uv's

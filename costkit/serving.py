@@ -91,12 +91,12 @@ from ._checks import (
     wrap_like,
 )
 from ._resolve import catalog_prices, gpu_lookup, gpu_names_like, per_gpu, price_age_notes
-from .serving_efficiency import step_time_s
+from .step_time import step_time_s
 
 if TYPE_CHECKING:
     from ._typing import Bools, Floats, Names, NamesLike, NDArray, StrPath
-    from .engine import EngineFeatures
-    from .serving_efficiency import ServingEfficiency
+    from .engine_features import EngineFeatures
+    from .step_time import ServingEfficiency
 
 __all__ = [
     "DEFAULT_BANDWIDTH_UTILIZATION", "DEFAULT_COMPUTE_UTILIZATION", "DLRM_CRITEO_TB", "DLRM_V2",
@@ -213,7 +213,7 @@ def _calibration(calibrated, efficiency, compute_utilization, bandwidth_utilizat
     stack factor. ``calibrated=False``: the plain roofline at the given or default utilisations.
     Utilisations given with ``calibrated=True``: used as given (the model still sets the range).
     """
-    from . import serving_efficiency as se
+    from . import step_time as se
 
     if efficiency is not None and not isinstance(efficiency, se.ServingEfficiency):
         raise TypeError("efficiency must be a ServingEfficiency (costkit.serving_efficiency.fit()"
@@ -253,7 +253,7 @@ _TP_WARNING = ("tensor parallelism is the model's weakest case: the one publishe
 
 def _efficiency_notes(cal: _Calibration, kind: str, range_note: str) -> dict:
     """The utilisation, efficiency and range lines of an estimate's assumptions."""
-    from .serving_efficiency import _fmt as se_fmt
+    from .step_time import _fmt as se_fmt
 
     if cal.mode == "calibrated":
         notes = cal.eff.notes(kind)
@@ -934,7 +934,7 @@ def _resolve_llm(model, params, n_layers, d_model, n_heads, n_kv_heads, head_dim
 
 def _features(features, n_beams):
     """The engine features, checked against what this estimate can combine them with."""
-    from .engine import EngineFeatures
+    from .engine_features import EngineFeatures
 
     if features is None:
         return EngineFeatures()
@@ -962,7 +962,7 @@ class _Extra:
 
 def _engine_extra(feat, b, llm, wbytes, draft) -> _Extra:
     """Memory, rows and time the features add: adapters, the prefix-cache pool, the draft."""
-    from . import engine
+    from . import engine_features as engine
 
     s = feat.speculation
     lora_p: Any = 0.0
@@ -1110,7 +1110,7 @@ def _llm_times(b, llm, wbytes, kv_tok, extra: _Extra, *, split: bool = False,
     B·c·kv (c = P + O/2); full (chunked prefill): the decode rows plus T - B·r prompt
     tokens at attention 2·L·d·P(1 + h) each. N' = active - input embeddings.
     """
-    from . import engine
+    from . import engine_features as engine
 
     L, dm = b["n_layers"], b["d_model"]
     B, P, Q, nb, h = (b["batch_size"], b["prompt_tokens"], b["output_tokens"], b["beams"],
@@ -1149,7 +1149,7 @@ def _serve_rates(feat, b, extra: _Extra, t: dict, oversized: str) -> tuple:
     From the passes and the features (:mod:`costkit.engine`); tokens/s is None for the
     static batch (the caller takes it from the latency).
     """
-    from . import engine
+    from . import engine_features as engine
 
     B, P, Q = b["batch_size"], b["prompt_tokens"], b["output_tokens"]
     s = feat.speculation

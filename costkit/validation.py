@@ -29,55 +29,17 @@ share within ±25%, and the coverage of the nominal 80% intervals.
 
 from __future__ import annotations
 
-import functools
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._tables import Column, Schema, bundled_path, read_table, stamp
+from .serving_evidence import BENCHMARK_SCHEMA, _given, serving_benchmarks
 
 if TYPE_CHECKING:
     from ._typing import Frame, NDArray, Series, StrPath
 
 __all__ = ["BENCHMARK_SCHEMA", "FORWARD_BEFORE", "LLM_ANALYSIS_MODELS", "serving_benchmarks",
            "serving_forward", "serving_report", "summary", "training_report"]
-
-BENCHMARK_SCHEMA = Schema(
-    "serving benchmark",
-    (
-        Column("case"),
-        Column("family"),
-        Column("kind", choices=("llm", "encoder", "recommender")),
-        Column("round"),
-        Column("published_date", "date"),
-        Column("gpu"),
-        Column("n_gpus", "int", min=1, max=1024),
-        Column("model"),
-        Column("dtype"),
-        Column("kv_dtype", required=False),
-        Column("batch_size", "int", required=False, min=1, max=1_000_000),
-        Column("prompt_tokens", "int", required=False, min=1, max=10_000_000),
-        Column("output_tokens", "int", required=False, min=1, max=10_000_000),
-        Column("n_beams", "int", required=False, min=1, max=64),
-        Column("seq_len", "int", required=False, min=1, max=1_000_000),
-        Column("metric", choices=("output_tokens_per_s", "requests_per_s", "sequences_per_s",
-                                  "samples_per_s")),
-        Column("published", "float", min=0, min_exclusive=True),
-        Column("usable_memory_fraction", "float", required=False, min=0, min_exclusive=True,
-               max=1),
-        Column("mean_prompt_tokens", "float", required=False, min=1, max=10_000_000,
-               absent_ok=True),
-        Column("mean_output_tokens", "float", required=False, min=1, max=10_000_000,
-               absent_ok=True),
-        Column("effective_seq_len", "float", required=False, min=0, min_exclusive=True,
-               max=1_000_000, absent_ok=True),
-        Column("items_per_sample", "float", required=False, min=1, max=1_000_000,
-               absent_ok=True),
-        Column("software", required=False, absent_ok=True),
-        Column("source"),
-    ),
-    key=("case",),
-)
 
 LLM_ANALYSIS_MODELS = {
     "LLaMA-7B": "decapoda-research_llama-7b-hf", "LLaMA-13B": "decapoda-research_llama-13b-hf",
@@ -89,13 +51,6 @@ LLM_ANALYSIS_MODELS = {
 
 _LLM_ANALYSIS_GPUS = {"A100-80GB": "a100-sxm-80gb", "A100-40GB": "a100-sxm-40gb",
                       "H100-SXM": "h100-sxm-80gb", "V100-32GB": "v100-sxm-32gb"}
-
-
-def _given(v) -> bool:
-    """A cell holds a value (not NaN, NA or empty text)."""
-    import pandas as pd
-
-    return not (v is None or (not isinstance(v, str) and pd.isna(v)) or v == "")
 
 
 def summary(ratio: NDArray[np.float64] | Series,
@@ -213,33 +168,6 @@ def training_report(*, attention: bool = True, peers: bool = True, path: StrPath
 
 
 # --------------------------------------------------------------------------- serving
-
-
-@functools.lru_cache(maxsize=4)
-def _benchmarks(path: str, mtime: float):
-    return read_table(path, BENCHMARK_SCHEMA)
-
-
-def serving_benchmarks(path: StrPath | None = None) -> Frame:
-    """The published serving figures (``data/serving_benchmarks.csv``), validated (a copy).
-
-    Parameters
-    ----------
-    path : str or Path, optional
-        Your own benchmark table; default ``data/serving_benchmarks.csv``.
-
-    Returns
-    -------
-    DataFrame
-        The published serving figures (``data/serving_benchmarks.csv``), validated (a copy).
-
-    Examples
-    --------
-    >>> b = serving_benchmarks()
-    >>> len(b) >= 20, sorted(b["kind"].unique())
-    (True, ['encoder', 'llm', 'recommender'])
-    """
-    return _benchmarks(*stamp(path or bundled_path("serving_benchmarks.csv"))).copy()
 
 
 def _batch_used(row) -> int:

@@ -9,6 +9,7 @@ import pytest
 import costkit as ck
 from costkit import serving as sv
 from costkit import serving_efficiency as se
+from costkit import step_time
 from costkit.validation import serving_benchmarks
 
 H100_FP16 = 989.5e12
@@ -169,7 +170,7 @@ def test_the_fit_keeps_to_its_evidence():
 
 def test_the_stored_fit_is_what_fitting_gives():
     stored, refit = se.default(), se.fit()
-    for name in se._FLOATS:
+    for name in step_time._FLOATS:
         assert getattr(refit, name) == pytest.approx(getattr(stored, name), rel=1e-12), (
             f"{name}: run python -m costkit.serving_efficiency to refresh "
             "data/serving_efficiency.csv")
