@@ -706,13 +706,80 @@ def plan(traffic_rps: Floats,
 
     if not isinstance(use_spot, bool | np.bool_):
         raise TypeError(f"use_spot must be True or False, got {use_spot!r}")
+    rps_r, lat, slots, price, gpu, replica_label = _replica(
+        serving, replica_rps, request_latency_s, slots_per_replica, usd_per_replica_hour)
+    disc = float(as_fraction("reserved_discount", reserved_discount))
+    q = float(as_fraction("spot_interruption_rate", spot_interruption_rate))
+    if q >= 1:
+        raise ValueError("spot_interruption_rate must be below 1")
+    cap_f = float(as_fraction("max_spot_fraction", max_spot_fraction))
+    spot, spot_note = _spot(spot_usd_per_replica_hour, use_spot, gpu, price, price_path,
+                            gpu_path)
+    index = getattr(traffic_rps, "index", None)
+    lam = as_quantity("traffic_rps", traffic_rps)
+    if lam.ndim != 1 or lam.size == 0:
+        raise ValueError("traffic_rps must be a 1-d series of hourly request rates")
+    mn = float(as_quantity("min_replicas", min_replicas))
+    r_util, r_slo, slo_note = _needs(lam, rps_r, lat, slots, slo_s, percentile,
+                                     target_utilization, mn)
+    need = np.maximum(r_util, r_slo)
+    peak = float(need.max())
+    if peak > MAX_REPLICAS:
+        raise ValueError(
+            f"the busiest hour ({lam.max():,.4g} requests/s) needs {peak:,.4g} replicas of "
+            f"{rps_r:,.4g} requests/s, more than costkit.capacity.MAX_REPLICAS "
+            f"({MAX_REPLICAS:,}): check the traffic's unit (requests per second here, per day "
+            "in traffic_profile), or raise the limit")
+    hours = lam.size
+    mix = _cheapest_mix(need, price, price * (1.0 - disc), spot, q, cap_f)
+    hourly = pd.DataFrame({
+        "requests_per_second": lam, "replicas_utilization": r_util, "replicas_slo": r_slo,
+        "replicas_needed": need, "static_peak": np.full(hours, peak), "autoscale": need,
+        "mix_reserved": np.full(hours, float(mix.reserved)), "mix_on_demand": mix.on_demand,
+        "mix_spot": mix.spot,
+    })  # fmt: skip
+    if index is not None:
+        hourly.index = index
+    summary = _strategies(lam, rps_r, need, price, mix)
+    assumptions = {
+        "replica": replica_label,
+        "replica_rps": rps_r, "request_latency_s": lat, "slots_per_replica": slots,
+        "slo": slo_note, "target_utilization": float(np.asarray(target_utilization)),
+        "min_replicas": mn, "usd_per_replica_hour": price,
+        "reserved_discount": disc,
+        "reserved_usd_per_replica_hour": price * (1.0 - disc),
+        "spot_usd_per_replica_hour": float(spot) if np.isfinite(spot) else float("nan"),
+        "spot": spot_note + ("" if mix.spot_used or not np.isfinite(spot) else
+                             "; not cheaper than on-demand after interruptions, left out"),
+        "spot_interruption_rate": q, "max_spot_fraction": cap_f,
+        "hours_per_month": HOURS_PER_MONTH,
+        "queueing": "M/M/c per hour (Erlang C); see costkit.capacity for its limits",
+    }  # fmt: skip
+    if serving is not None and replica_rps is None and request_latency_s is None:
+        summary, assumptions["range"] = _plan_range(
+            summary, serving, traffic_rps, dict(
+                slots_per_replica=slots, usd_per_replica_hour=price,
+                spot_usd_per_replica_hour=float(spot) if np.isfinite(spot) else None,
+                slo_s=slo_s, percentile=percentile, target_utilization=target_utilization,
+                min_replicas=min_replicas, reserved_discount=reserved_discount,
+                spot_interruption_rate=spot_interruption_rate,
+                max_spot_fraction=max_spot_fraction, use_spot=use_spot and np.isfinite(spot)))
+    return CapacityPlan(hourly=hourly, summary=summary, reserved_replicas=mix.reserved,
+                        assumptions=assumptions, label=label)
+
+
+def _replica(serving, replica_rps, request_latency_s, slots_per_replica, usd_per_replica_hour):
+    """One replica: requests/s, latency [s], slots, price [USD/h], GPU and a label.
+
+    Each given argument overrides what the serving estimate says.
+    """
     if serving is not None:
         s_rps, s_lat, s_slots, s_price, gpu, n_gpus = _replica_from(serving)
         replica_label = (f"{n_gpus:g} x {gpu} per replica, {s_rps:,.3g} requests/s each at "
                          f"{s_lat:.3g} s")
     else:
         s_rps = s_lat = s_slots = s_price = None
-        gpu, n_gpus, replica_label = None, 1.0, "replica as given"
+        gpu, replica_label = None, "replica as given"
     rps_r = s_rps if replica_rps is None else float(as_quantity("replica_rps", replica_rps,
                                                                  allow_zero=False))
     if rps_r is None:
@@ -727,59 +794,61 @@ def plan(traffic_rps: Floats,
         as_quantity("usd_per_replica_hour", usd_per_replica_hour))
     if price is None:
         raise TypeError("plan() needs serving= or usd_per_replica_hour=")
-    disc = float(as_fraction("reserved_discount", reserved_discount))
-    q = float(as_fraction("spot_interruption_rate", spot_interruption_rate))
-    if q >= 1:
-        raise ValueError("spot_interruption_rate must be below 1")
-    cap_f = float(as_fraction("max_spot_fraction", max_spot_fraction))
-    spot_note = "given"
-    if spot_usd_per_replica_hour is not None:
-        spot = float(as_quantity("spot_usd_per_replica_hour", spot_usd_per_replica_hour))
-    elif use_spot and isinstance(gpu, str):
-        try:
-            ratio, spot_note = spot_price_ratio(gpu, price_path=price_path, gpu_path=gpu_path)
-            spot = price * ratio
-        except LookupError:  # a table of on-demand prices only (an import of a price list)
-            spot, spot_note = np.nan, (f"no spot price: {price_path or 'the price table'} has "
-                                       "no offer with both a spot and an on-demand price")
-    else:
-        spot, spot_note = np.nan, "no spot price given"
-    if not use_spot:
-        spot, spot_note = np.nan, "spot not used"
+    return rps_r, lat, slots, price, gpu, replica_label
 
-    index = getattr(traffic_rps, "index", None)
-    lam = as_quantity("traffic_rps", traffic_rps)
-    if lam.ndim != 1 or lam.size == 0:
-        raise ValueError("traffic_rps must be a 1-d series of hourly request rates")
-    mn = float(as_quantity("min_replicas", min_replicas))
+
+def _spot(spot_usd_per_replica_hour, use_spot, gpu, price, price_path, gpu_path):
+    """The spot price of a replica [USD/h] (NaN: none) and where it came from."""
+    given = (None if spot_usd_per_replica_hour is None else  # checked even when not used
+             float(as_quantity("spot_usd_per_replica_hour", spot_usd_per_replica_hour)))
+    if not use_spot:
+        return np.nan, "spot not used"
+    if given is not None:
+        return given, "given"
+    if not isinstance(gpu, str):
+        return np.nan, "no spot price given"
+    try:
+        ratio, note = spot_price_ratio(gpu, price_path=price_path, gpu_path=gpu_path)
+    except LookupError:  # a table of on-demand prices only (an import of a price list)
+        return np.nan, (f"no spot price: {price_path or 'the price table'} has no offer with "
+                        "both a spot and an on-demand price")
+    return price * ratio, note
+
+
+def _needs(lam, rps_r, lat, slots, slo_s, percentile, target_utilization, mn):
+    """Replicas each hour needs for the utilisation target and for the SLO, and the SLO's note."""
     r_util = np.asarray(replicas_for_utilization(lam, rps_r, target_utilization=target_utilization,
                                                  min_replicas=mn), dtype=float)
-    if slo_s is not None:
-        if lat is None:
-            raise TypeError("an SLO needs the request latency: serving= or request_latency_s=")
-        r_slo = np.asarray(replicas_for_slo(lam, lat, slo_s, slots_per_replica=slots,
-                                            percentile=percentile, min_replicas=mn), dtype=float)
-        slo_note = (f"service time + p{percentile * 100:g} of the M/M/c wait <= {slo_s:g} s "
-                    f"({slots:.3g} slots per replica)")
-    else:
-        r_slo = np.full_like(r_util, mn)
-        slo_note = "none"
-    need = np.maximum(r_util, r_slo)
-    peak = float(need.max())
-    if peak > MAX_REPLICAS:
-        raise ValueError(
-            f"the busiest hour ({lam.max():,.4g} requests/s) needs {peak:,.4g} replicas of "
-            f"{rps_r:,.4g} requests/s, more than costkit.capacity.MAX_REPLICAS "
-            f"({MAX_REPLICAS:,}): check the traffic's unit (requests per second here, per day "
-            "in traffic_profile), or raise the limit")
-    hours = lam.size
+    if slo_s is None:
+        return r_util, np.full_like(r_util, mn), "none"
+    if lat is None:
+        raise TypeError("an SLO needs the request latency: serving= or request_latency_s=")
+    r_slo = np.asarray(replicas_for_slo(lam, lat, slo_s, slots_per_replica=slots,
+                                        percentile=percentile, min_replicas=mn), dtype=float)
+    return r_util, r_slo, (f"service time + p{percentile * 100:g} of the M/M/c wait <= "
+                           f"{slo_s:g} s ({slots:.3g} slots per replica)")
 
-    # ---- mix: every reserved count R from 0 to the peak (rows) x each distinct hourly need
-    # (columns): an hour's spot and on-demand cover depends only on its need and R, so the
-    # hours with the same need are priced once and weighted by their count. A year of hours
-    # costs what its few hundred distinct needs cost.
-    reserved_price = price * (1.0 - disc)
-    spot_ok = np.isfinite(spot) and spot / (1.0 - q) < price
+
+@dataclass(frozen=True)
+class _Mix:
+    """The cheapest reserved count and each hour's on-demand and spot cover."""
+
+    reserved: int
+    on_demand: np.ndarray
+    spot: np.ndarray
+    cost_usd: float  # over the traffic's hours
+    spot_used: bool  # spot beats on-demand after interruptions
+
+
+def _cheapest_mix(need, price, reserved_price, spot, q, cap_f) -> _Mix:
+    """Every reserved count R from 0 to the peak x each distinct hourly need: the cheapest R.
+
+    An hour's spot and on-demand cover depends only on its need and R, so the hours with the
+    same need are priced once and weighted by their count: a year of hours costs what its few
+    hundred distinct needs cost.
+    """
+    hours, peak = need.size, float(need.max())
+    spot_ok = bool(np.isfinite(spot) and spot / (1.0 - q) < price)
     needs, where, n_hours = np.unique(need, return_inverse=True, return_counts=True)
     cap = np.floor(cap_f * needs)[None, :] if spot_ok else np.zeros((1, needs.size))
     spot_price = spot if spot_ok else 0.0
@@ -798,24 +867,22 @@ def plan(traffic_rps: Floats,
                            for lo in range(0, int(peak) + 1, block)])
     best = int(np.argmin(cost))
     _, best_spot, best_od = mix_for(np.array([float(best)]))
-    best_spot, best_od = best_spot[0][where], best_od[0][where]
+    return _Mix(best, best_od[0][where], best_spot[0][where], float(cost[best]), spot_ok)
 
-    hourly = pd.DataFrame({
-        "requests_per_second": lam, "replicas_utilization": r_util, "replicas_slo": r_slo,
-        "replicas_needed": need, "static_peak": np.full(hours, peak), "autoscale": need,
-        "mix_reserved": np.full(hours, float(best)), "mix_on_demand": best_od,
-        "mix_spot": best_spot,
-    })  # fmt: skip
-    if index is not None:
-        hourly.index = index
+
+def _strategies(lam, rps_r, need, price, mix: _Mix):
+    """Static peak, autoscale and the mix, per month: replica-hours, cost, cost per request."""
+    import pandas as pd
+
+    hours, peak = lam.size, float(need.max())
     scale = HOURS_PER_MONTH / hours
     requests_month = lam.sum() * 3600.0 * scale
     busy = lam.sum() / rps_r                                  # replica-hours of pure work
-    mix = best + best_od + best_spot                          # replicas the mix runs per hour
+    running_mix = mix.reserved + mix.on_demand + mix.spot     # replicas the mix runs per hour
     rows = {}
     for s, running, usd in (("static_peak", np.full(hours, peak), peak * hours * price),
                             ("autoscale", need, need.sum() * price),
-                            ("mix", mix, cost[best])):
+                            ("mix", running_mix, mix.cost_usd)):
         rows[s] = {"replica_hours_per_month": running.sum() * scale,
                    "monthly_cost_usd": usd * scale,
                    "usd_per_1k_requests": usd * scale / requests_month * 1e3,
@@ -823,31 +890,7 @@ def plan(traffic_rps: Floats,
                    "mean_utilization": busy / running.sum()}
     summary = pd.DataFrame.from_dict(rows, orient="index")
     summary.index.name = "strategy"
-    assumptions = {
-        "replica": replica_label,
-        "replica_rps": rps_r, "request_latency_s": lat, "slots_per_replica": slots,
-        "slo": slo_note, "target_utilization": float(np.asarray(target_utilization)),
-        "min_replicas": mn, "usd_per_replica_hour": price,
-        "reserved_discount": disc,
-        "reserved_usd_per_replica_hour": reserved_price,
-        "spot_usd_per_replica_hour": float(spot) if np.isfinite(spot) else float("nan"),
-        "spot": spot_note + ("" if spot_ok or not np.isfinite(spot) else
-                             "; not cheaper than on-demand after interruptions, left out"),
-        "spot_interruption_rate": q, "max_spot_fraction": cap_f,
-        "hours_per_month": HOURS_PER_MONTH,
-        "queueing": "M/M/c per hour (Erlang C); see costkit.capacity for its limits",
-    }  # fmt: skip
-    if serving is not None and replica_rps is None and request_latency_s is None:
-        summary, assumptions["range"] = _plan_range(
-            summary, serving, traffic_rps, dict(
-                slots_per_replica=slots, usd_per_replica_hour=price,
-                spot_usd_per_replica_hour=float(spot) if np.isfinite(spot) else None,
-                slo_s=slo_s, percentile=percentile, target_utilization=target_utilization,
-                min_replicas=min_replicas, reserved_discount=reserved_discount,
-                spot_interruption_rate=spot_interruption_rate,
-                max_spot_fraction=max_spot_fraction, use_spot=use_spot and np.isfinite(spot)))
-    return CapacityPlan(hourly=hourly, summary=summary, reserved_replicas=best,
-                        assumptions=assumptions, label=label)
+    return summary
 
 
 _RANGED_PLAN = ("replica_hours_per_month", "monthly_cost_usd", "usd_per_1k_requests",

@@ -50,7 +50,7 @@ import copy
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
@@ -979,18 +979,34 @@ def _evaluate(sc: Scenario, *, draws, seed, progress):
         raise ScenarioError(sc.source, many.problems) from None
 
 
-def _evaluate_checked(sc: Scenario, *, draws, seed, progress):
-    import pandas as pd
+@dataclass
+class _Build:
+    """What evaluating a scenario has resolved so far: the funnel, the baseline, each option."""
 
+    spec: dict
+    funnel: Any
+    common: dict
+    usd_per_day: float
+    searches_per_day: float
+    base: dict
+    cases: dict
+    served: dict = field(default_factory=dict)
+    one_off: dict = field(default_factory=dict)
+    runs: dict = field(default_factory=dict)
+    rows: list = field(default_factory=list)
+    plans: dict = field(default_factory=dict)
+
+    @property
+    def control_usd_per_1k(self) -> float:
+        """Today's serving cost per 1,000 searches: the baseline components by share. [USD]"""
+        return sum(s.share * s.usd_per_1k_requests for s in self.base.values())
+
+
+def _start(spec: dict) -> _Build:
+    """The funnel, the baseline's serving components and its business case."""
     from . import roi
-    from . import training as tr
-    from . import tuning as tu
-    from .ledger import Ledger
 
-    spec = sc.spec
-    site, people, tl = spec["site"], spec["people"], spec["timeline"]
-    day = people["usd_per_engineer_day"]
-    fte_month = people["engineer_days_per_month"] * day
+    site, tl = spec["site"], spec["timeline"]
     funnel_kw = dict(sessions_per_month=site["sessions_per_day"] * DAYS_PER_MONTH,
                      searches_per_session=site["searches_per_session"],
                      click_through_rate=site["click_through_rate"],
@@ -999,146 +1015,179 @@ def _evaluate_checked(sc: Scenario, *, draws, seed, progress):
                      gross_margin=site["gross_margin"])
     funnel = _guard("site", roi.Funnel, **funnel_kw)
     searches_per_day = site["sessions_per_day"] * site["searches_per_session"]
-
     base = {c["name"]: _guard(f"baseline.serving[{i}]", _serve, c, spec,
                               f"baseline.serving[{i}]", searches_per_day)
             for i, c in enumerate(spec["baseline"]["serving"])}
-    control_usd_per_1k = sum(s.share * s.usd_per_1k_requests for s in base.values())
-
     common = dict(**funnel_kw, horizon_months=tl["horizon_months"],
                   annual_discount_rate=tl["annual_discount_rate"],
                   latency_elasticity_per_100ms=tl["latency_elasticity_per_100ms"])
-    cases = {spec["baseline"]["name"]: _guard("site", roi.Case, **common,
-                                              name=spec["baseline"]["name"])}
-    served: dict = {}
-    one_off: dict = {}
-    runs: dict = {}
-    rows: list = []
-    plans: dict = {}
+    name = spec["baseline"]["name"]
+    b = _Build(spec=spec, funnel=funnel, common=common,
+               usd_per_day=spec["people"]["usd_per_engineer_day"],
+               searches_per_day=searches_per_day, base=base,
+               cases={name: _guard("site", roi.Case, **common, name=name)})
     for s in base.values():
-        rows.append(_component_row("baseline", s))
-        plans["baseline", s.name] = s.plan
-    for i, opt in enumerate(spec["options"]):
-        p = f"options[{i}]"
-        parent = opt["extends"]
-        stack = list(served[parent]) if parent else []
-        led = Ledger(title=f"{opt['name']}: one-off")
-        if parent:
-            led.extend(one_off[parent])
-        trained = dict(runs[parent]) if parent else {}
-        for j, c in enumerate(opt["serving"]):
-            s = _guard(f"{p}.serving[{j}]", _serve, c, spec, f"{p}.serving[{j}]",
-                       searches_per_day)
-            stack.append(s)
-            rows.append(_component_row(opt["name"], s))
-            plans[opt["name"], s.name] = s.plan
-            if s.variant.one_off_usd:
-                s.variant.to_ledger(led)
-        for j, t in enumerate(opt["training"]):
-            kw = dict(model=t["model"], tokens=t["tokens"], gpu=t["gpu"], method=t["method"],
-                      lora_rank=t["lora_rank"])
-            for k in ("n_gpus", "usd_per_gpu_hour", "mfu", "goodput"):
-                if t[k] is not None:
-                    kw[k] = t[k]
-            est = _guard(f"{p}.training[{j}]", tr.estimate, **kw)
-            trained[t["name"]] = est
-            _guard(f"{p}.training[{j}]", est.to_ledger, led, phase=t["phase"], name=t["name"])
-        for j, s in enumerate(opt["search"]):
-            cost = _guard(f"{p}.search[{j}]", tu.search_cost, s["strategy"],
-                          s["configurations"], trial=trained[s["trial"]],
-                          parallel_trials=s["parallel_trials"])
-            cost.to_ledger(led, **({"name": s["name"]} if s["name"] else {}))
-        replaced = {x.replaces for x in stack if x.replaces}
-        ab = opt["ab_test"]
-        if ab is not None:
-            treatment = (control_usd_per_1k
-                         - sum(base[r].share * base[r].usd_per_1k_requests for r in replaced)
-                         + sum(x.share * x.usd_per_1k_requests for x in stack))
-            plan = _guard(f"{p}.ab_test", tu.ab_test_plan, funnel.orders_per_session,
-                          ab["minimum_detectable_lift"], relative=ab["relative"],
-                          daily_units=site["sessions_per_day"],
-                          traffic_fraction=ab["traffic_fraction"], alpha=ab["alpha"],
-                          power=ab["power"], min_days=ab["min_days"],
-                          requests_per_unit=site["searches_per_session"],
-                          control_usd_per_1k_requests=control_usd_per_1k,
-                          treatment_usd_per_1k_requests=treatment,
-                          gross_profit_per_conversion_usd=funnel.gross_profit_per_order_usd)
-            plan.to_ledger(led)
-        for e in opt["engineering"]:
-            if e["days"]:
-                led.add(e["phase"], e["name"], e["days"], "engineer-day", day,
-                        "USD/engineer-day", category="labour")
-        served[opt["name"]], one_off[opt["name"]], runs[opt["name"]] = stack, led, trained
+        b.rows.append(_component_row("baseline", s))
+        b.plans["baseline", s.name] = s.plan
+    return b
 
-        old = [base[r] for r in replaced]
-        serving_month = (sum(x.plan.monthly_cost_usd() for x in stack)
-                         - sum(x.plan.monthly_cost_usd() for x in old))
-        latency_ms = (sum(x.share * x.latency_ms for x in stack)
-                      - sum(x.share * x.latency_ms for x in old))
-        if serving_month < 0:
-            raise _Problems([(f"{p}.serving", f"the option serves for {-serving_month:,.0f} "
-                              "USD a month less than what it replaces; costkit.roi.Case takes "
-                              "an incremental cost >= 0 (price a saving with "
-                              "costkit.optimization.compare)")])
-        keep = np.prod([1 - x.variant.accuracy_loss for x in stack])
-        run = opt["running"]
-        retrain = (sum(trained[t].cost_usd for t in run["retrain_trainings"])
-                   + run["retrain_engineering_days"] * day)
-        cases[opt["name"]] = _guard(p, roi.Case, **common, name=opt["name"],
-                                    ctr_lift=opt["effects"]["ctr_lift"],
-                                    cvr_lift=opt["effects"]["cvr_lift"],
-                                    accuracy_loss=float(1 - keep),
-                                    latency_change_ms=latency_ms,
-                                    one_off_usd=led.total(),
-                                    serving_usd_per_1k_searches=funnel.usd_per_1k_searches(
-                                        serving_month),
-                                    fixed_usd_per_month=run["engineers_fte"] * fte_month
-                                    + run["other_usd_per_month"],
-                                    retrain_usd=retrain,
-                                    retrain_every_months=run["retrain_every_months"],
-                                    launch_month=opt["launch_month"],
-                                    ramp_months=opt["ramp_months"])
 
-    table = roi.compare(cases)
-    results = {n: c.evaluate() for n, c in cases.items()}
-    ledgers = {n: results[n].to_ledger(one_off=one_off[n],
-                                       title=f"{n}: {tl['horizon_months']} months")
-               for n in one_off}
-    options = [o["name"] for o in spec["options"]]
-    best = max(options, key=lambda n: table.loc[n, "npv_usd"])
-    swings = roi.default_swings(cases[best], spec["sensitivity"]["relative"])
-    tornado = roi.tornado(cases[best], swings) if swings else None
+def _option_one_off(b: _Build, p: str, opt: dict):
+    """An option's serving stack, its training runs and its one-off ledger (with its parent's).
+
+    Serving variants with a one-off cost, training, search, the A/B test and engineering days
+    go into the ledger.
+    """
+    from . import training as tr
+    from . import tuning as tu
+    from .ledger import Ledger
+
+    parent = opt["extends"]
+    stack = list(b.served[parent]) if parent else []
+    led = Ledger(title=f"{opt['name']}: one-off")
+    if parent:
+        led.extend(b.one_off[parent])
+    trained = dict(b.runs[parent]) if parent else {}
+    for j, c in enumerate(opt["serving"]):
+        s = _guard(f"{p}.serving[{j}]", _serve, c, b.spec, f"{p}.serving[{j}]",
+                   b.searches_per_day)
+        stack.append(s)
+        b.rows.append(_component_row(opt["name"], s))
+        b.plans[opt["name"], s.name] = s.plan
+        if s.variant.one_off_usd:
+            s.variant.to_ledger(led)
+    for j, t in enumerate(opt["training"]):
+        kw = dict(model=t["model"], tokens=t["tokens"], gpu=t["gpu"], method=t["method"],
+                  lora_rank=t["lora_rank"])
+        kw.update({k: t[k] for k in ("n_gpus", "usd_per_gpu_hour", "mfu", "goodput")
+                   if t[k] is not None})
+        est = _guard(f"{p}.training[{j}]", tr.estimate, **kw)
+        trained[t["name"]] = est
+        _guard(f"{p}.training[{j}]", est.to_ledger, led, phase=t["phase"], name=t["name"])
+    for j, s in enumerate(opt["search"]):
+        cost = _guard(f"{p}.search[{j}]", tu.search_cost, s["strategy"], s["configurations"],
+                      trial=trained[s["trial"]], parallel_trials=s["parallel_trials"])
+        cost.to_ledger(led, **({"name": s["name"]} if s["name"] else {}))
+    if opt["ab_test"] is not None:
+        _ab_test(b, p, opt["ab_test"], stack).to_ledger(led)
+    for e in opt["engineering"]:
+        if e["days"]:
+            led.add(e["phase"], e["name"], e["days"], "engineer-day", b.usd_per_day,
+                    "USD/engineer-day", category="labour")
+    return stack, led, trained
+
+
+def _ab_test(b: _Build, p: str, ab: dict, stack: list):
+    """The option's A/B test, its treatment arm served by the option's stack."""
+    from . import tuning as tu
+
+    site, funnel = b.spec["site"], b.funnel
+    replaced = {x.replaces for x in stack if x.replaces}
+    treatment = (b.control_usd_per_1k
+                 - sum(b.base[r].share * b.base[r].usd_per_1k_requests for r in replaced)
+                 + sum(x.share * x.usd_per_1k_requests for x in stack))
+    return _guard(f"{p}.ab_test", tu.ab_test_plan, funnel.orders_per_session,
+                  ab["minimum_detectable_lift"], relative=ab["relative"],
+                  daily_units=site["sessions_per_day"], traffic_fraction=ab["traffic_fraction"],
+                  alpha=ab["alpha"], power=ab["power"], min_days=ab["min_days"],
+                  requests_per_unit=site["searches_per_session"],
+                  control_usd_per_1k_requests=b.control_usd_per_1k,
+                  treatment_usd_per_1k_requests=treatment,
+                  gross_profit_per_conversion_usd=funnel.gross_profit_per_order_usd)
+
+
+def _option_case(b: _Build, p: str, opt: dict, stack: list, trained: dict, led) -> Case:
+    """The option's business case: serving and latency against what it replaces, its costs."""
+    from . import roi
+
+    old = [b.base[r] for r in {x.replaces for x in stack if x.replaces}]
+    serving_month = (sum(x.plan.monthly_cost_usd() for x in stack)
+                     - sum(x.plan.monthly_cost_usd() for x in old))
+    latency_ms = (sum(x.share * x.latency_ms for x in stack)
+                  - sum(x.share * x.latency_ms for x in old))
+    if serving_month < 0:
+        raise _Problems([(f"{p}.serving", f"the option serves for {-serving_month:,.0f} "
+                          "USD a month less than what it replaces; costkit.roi.Case takes "
+                          "an incremental cost >= 0 (price a saving with "
+                          "costkit.optimization.compare)")])
+    keep = np.prod([1 - x.variant.accuracy_loss for x in stack])
+    run = opt["running"]
+    retrain = (sum(trained[t].cost_usd for t in run["retrain_trainings"])
+               + run["retrain_engineering_days"] * b.usd_per_day)
+    fte_month = b.spec["people"]["engineer_days_per_month"] * b.usd_per_day
+    return _guard(p, roi.Case, **b.common, name=opt["name"],
+                  ctr_lift=opt["effects"]["ctr_lift"], cvr_lift=opt["effects"]["cvr_lift"],
+                  accuracy_loss=float(1 - keep), latency_change_ms=latency_ms,
+                  one_off_usd=led.total(),
+                  serving_usd_per_1k_searches=b.funnel.usd_per_1k_searches(serving_month),
+                  fixed_usd_per_month=run["engineers_fte"] * fte_month
+                  + run["other_usd_per_month"],
+                  retrain_usd=retrain, retrain_every_months=run["retrain_every_months"],
+                  launch_month=opt["launch_month"], ramp_months=opt["ramp_months"])
+
+
+def _draws(spec: dict, cases: dict, *, draws, seed, progress) -> dict:
+    """Monte Carlo draws of every option with an ``uncertainty`` section (progress overall)."""
+    from . import roi
 
     mc_cfg = spec["monte_carlo"]
     n = mc_cfg["draws"] if draws is None else _override("draws", draws, MAX_DRAWS)
     s0 = mc_cfg["seed"] if seed is None else _override("seed", seed, None)
+    options = [o["name"] for o in spec["options"]]
     uncertain = {o["name"]: o["uncertainty"] for o in spec["options"] if o["uncertainty"]}
-    mc = {}
-    if n > 0 and uncertain:
-        total, done = n * len(uncertain), 0
-        for name, dists in uncertain.items():
-            case = cases[name]
-            specs = monte_carlo_inputs(case, dists)
-            tick = None
-            if progress is not None:
-                def tick(k, _n, offset=done):
-                    progress(offset + k, total)
-            mc[name] = _guard(f"options[{options.index(name)}].uncertainty", roi.monte_carlo,
-                              case, specs, n=n, seed=s0, progress=tick)
-            done += n
+    mc: dict = {}
+    if n <= 0 or not uncertain:
+        return mc
+    total, done = n * len(uncertain), 0
+    for name, dists in uncertain.items():
+        case = cases[name]
+        tick = None
+        if progress is not None:
+            def tick(k, _n, offset=done):
+                progress(offset + k, total)
+        mc[name] = _guard(f"options[{options.index(name)}].uncertainty", roi.monte_carlo,
+                          case, monte_carlo_inputs(case, dists), n=n, seed=s0, progress=tick)
+        done += n
+    return mc
+
+
+def _evaluate_checked(sc: Scenario, *, draws, seed, progress):
+    """Resolve the baseline, then each option, then compare, rank, draw and decide.
+
+    Options are built in file order: an option may extend an earlier one.
+    """
+    import pandas as pd
+
+    from . import roi
     from .decision import KEEP, decision_and_recommendation
 
+    spec = sc.spec
+    b = _start(spec)
+    for i, opt in enumerate(spec["options"]):
+        p = f"options[{i}]"
+        stack, led, trained = _option_one_off(b, p, opt)
+        b.served[opt["name"]], b.one_off[opt["name"]], b.runs[opt["name"]] = stack, led, trained
+        b.cases[opt["name"]] = _option_case(b, p, opt, stack, trained, led)
+
+    cases, one_off = b.cases, b.one_off
+    table = roi.compare(cases)
+    results = {n: c.evaluate() for n, c in cases.items()}
+    months = spec["timeline"]["horizon_months"]
+    ledgers = {n: results[n].to_ledger(one_off=one_off[n], title=f"{n}: {months} months")
+               for n in one_off}
+    best = max((o["name"] for o in spec["options"]), key=lambda n: table.loc[n, "npv_usd"])
+    swings = roi.default_swings(cases[best], spec["sensitivity"]["relative"])
+    tornado = roi.tornado(cases[best], swings) if swings else None
+    mc = _draws(spec, cases, draws=draws, seed=seed, progress=progress)
     decision, recommended = decision_and_recommendation(cases, mc or None, tornado)
     if recommended == KEEP:  # the file's own name for today's system, where it has one
         recommended = next((n for n in table.index if n not in one_off), KEEP)
-    components = pd.DataFrame(rows, columns=_COMPONENT_COLUMNS)
     return ScenarioResult(
-        scenario=sc, funnel=funnel, components=components,
-        plans=plans,
-        one_off=one_off, cases=cases, table=table, results=results, ledgers=ledgers,
-        tornado=tornado, tornado_option=best if tornado is not None else None,
+        scenario=sc, funnel=b.funnel, components=pd.DataFrame(b.rows, columns=_COMPONENT_COLUMNS),
+        plans=b.plans, one_off=one_off, cases=cases, table=table, results=results,
+        ledgers=ledgers, tornado=tornado, tornado_option=best if tornado is not None else None,
         monte_carlo=mc, decision=decision, recommended=str(recommended),
-        assumptions=_assumptions(sc, base, served, runs, results),
+        assumptions=_assumptions(sc, b.base, b.served, b.runs, results),
     )
 
 

@@ -788,8 +788,6 @@ def estimate(model: str | None = None, *, params: Floats | None = None,
     >>> round(e.tpot_s * 1e3, 2), round(e.kv_cache_bytes_per_token / 2**20, 2)
     (3.94, 0.5)
     """
-    if oversized not in _OVERSIZED:
-        raise ValueError(f"oversized must be 'raise' or 'flag', got {oversized!r}")
     llm = _resolve_llm(model, params, n_layers, d_model, n_heads, n_kv_heads, head_dim,
                        active_params, embedding_params, context_tokens, model_path)
     feat = _features(features, n_beams)
@@ -799,6 +797,84 @@ def estimate(model: str | None = None, *, params: Floats | None = None,
                    compute_utilization=cal.u_c, bandwidth_utilization=cal.u_bw,
                    price_path=price_path, gpu_path=gpu_path)
     usable = as_fraction("usable_memory_fraction", usable_memory_fraction, allow_zero=False)
+    b = _llm_inputs(llm, hw, feat, usable, n_gpus=n_gpus, batch_size=batch_size,
+                    prompt_tokens=prompt_tokens, output_tokens=output_tokens, n_beams=n_beams,
+                    all_reduce_latency_s=all_reduce_latency_s, oversized=oversized)
+    ar_lat = b["ar_lat"]
+
+    draft = feat.speculation is not None and feat.speculation.method == "draft" and estimate(
+        feat.speculation.draft_model, gpu=gpu, n_gpus=n_gpus, dtype=dtype, kv_dtype=kv_dtype,
+        batch_size=batch_size, prompt_tokens=prompt_tokens, output_tokens=output_tokens,
+        usd_per_gpu_hour=1.0, calibrated=calibrated, efficiency=efficiency,
+        compute_utilization=compute_utilization, bandwidth_utilization=bandwidth_utilization,
+        usable_memory_fraction=usable_memory_fraction, oversized="flag",
+        all_reduce_latency_s=all_reduce_latency_s, gpu_path=gpu_path, model_path=model_path)
+    extra = _engine_extra(feat, b, llm, wbytes, draft)
+    memory = _llm_memory(b, llm, wbytes, kvbytes, extra)
+    if oversized == "raise" and not memory["fits"].all():
+        _refuse_oversized(b, memory, d, hw, gpu)
+    split = cal.mode == "calibrated"
+    stack, per_layer = _calibrate_llm(b, cal, d, all_reduce_latency_s) if split else (1.0, 0.0)
+    t = {k: step_time_s(v, b["n_layers"], per_layer, stack) if k in _STEPS else v
+         for k, v in _llm_times(b, llm, wbytes, memory["kv_tok"], extra, split=split,
+                                feat_chunked=feat.chunked_prefill).items()}
+    n, ng, B, Q, fits = (b["params"], b["n_gpus"], b["batch_size"], b["output_tokens"],
+                         memory["fits"])
+    ttft, tpot, tok_s, sustained = _serve_rates(feat, b, extra, t, oversized)
+    latency, tok_s, req_s = _request_rates(ttft, tpot, tok_s, B, Q)
+    replica_usd_h = ng * b["price"]
+    bound = np.where(t["t_mem"] >= t["t_cmp"], "memory", "compute")
+    out = _shaped_like(np.where(fits & sustained, 1.0, np.nan), params, batch_size,
+                       prompt_tokens, output_tokens, n_gpus, usd_per_gpu_hour,
+                       None if isinstance(gpu, str) else gpu)
+    w_bytes, kv_bytes = memory["weights_bytes"], memory["kv_bytes"]
+    lo, hi, range_note = _range_factors(cal, hw)
+    usd_tok, usd_req = (replica_usd_h / (tok_s * 3600.0) * 1e6,
+                        replica_usd_h / (req_s * 3600.0) * 1e3)
+    return ServingEstimate(
+        model=llm.label, gpu=gpu_names_like(hw.names, hw.inv, gpu, np.shape(tpot)), dtype=d,
+        kv_dtype=kv, n_gpus=out(ng, False), batch_size=out(B, False),
+        prompt_tokens=out(b["prompt_tokens"], False), output_tokens=out(Q, False),
+        params=out(n, False), ttft_s=out(ttft), tpot_s=out(tpot),
+        request_latency_s=out(latency), tokens_per_second=out(tok_s),
+        requests_per_second=out(req_s), weights_gb=out(w_bytes / 1e9, False),
+        kv_cache_bytes_per_token=out(memory["kv_tok"], False),
+        kv_cache_gb=out(kv_bytes / 1e9, False), max_batch_size=out(memory["max_batch"], False),
+        memory_per_gpu_gb=out((w_bytes + kv_bytes + extra.memory_bytes) / ng / 1e9, False),
+        fits_in_memory=bool(fits) if fits.ndim == 0 else fits,
+        decode_bound=str(bound) if bound.ndim == 0 else bound,
+        usd_per_gpu_hour=out(b["price"], False), usd_per_replica_hour=out(replica_usd_h, False),
+        usd_per_million_tokens=out(usd_tok), usd_per_1k_requests=out(usd_req),
+        throughput_low_factor=out(lo, False), throughput_high_factor=out(hi, False),
+        assumptions={**_llm_assumptions(llm, hw, d, wbytes, kv_note, kvbytes, usable, ar_lat,
+                                        active_params),
+                     **_efficiency_notes(cal, "llm", range_note), **feat._notes(),
+                     **({"tensor_parallel_warning": _TP_WARNING} if np.any(ng > 1) else {})},
+    )  # fmt: skip
+
+
+def _shaped_like(mask, *inputs):
+    """``out(x, masked=True)``: a result wrapped like the inputs (a Series in, a Series out).
+
+    Masked results are multiplied by ``mask`` (NaN for a configuration that does not fit).
+    """
+    ref = [x for x in inputs if x is not None]
+
+    def out(x, masked=True):
+        return wrap_like(x * mask if masked else x, *ref)
+
+    return out
+
+
+def _llm_inputs(llm, hw, feat, usable, *, n_gpus, batch_size, prompt_tokens, output_tokens,
+                n_beams, all_reduce_latency_s, oversized) -> dict:
+    """Every per-configuration input of an LLM estimate, checked and broadcast together.
+
+    Prompt plus output must fit the context window; tensor parallelism needs the GPU's link
+    (``link``: half its interconnect, the bytes each direction carries per second).
+    """
+    if oversized not in _OVERSIZED:
+        raise ValueError(f"oversized must be 'raise' or 'flag', got {oversized!r}")
     ng = whole("n_gpus", as_quantity("n_gpus", n_gpus, allow_zero=False))
     B = whole("batch_size", as_quantity("batch_size", batch_size, allow_zero=False))
     P = whole("prompt_tokens", as_quantity("prompt_tokens", prompt_tokens, allow_zero=False))
@@ -824,70 +900,19 @@ def estimate(model: str | None = None, *, params: Floats | None = None,
     b.update({k: float(v) for k, v in scalars.items() if not np.ndim(v)})
     if ((b["n_gpus"] > 1) & (b["link"] <= 0)).any():
         raise ValueError("tensor parallelism needs the GPU's interconnect_gbps in the catalog")
+    return b
 
-    draft = feat.speculation is not None and feat.speculation.method == "draft" and estimate(
-        feat.speculation.draft_model, gpu=gpu, n_gpus=n_gpus, dtype=dtype, kv_dtype=kv_dtype,
-        batch_size=batch_size, prompt_tokens=prompt_tokens, output_tokens=output_tokens,
-        usd_per_gpu_hour=1.0, calibrated=calibrated, efficiency=efficiency,
-        compute_utilization=compute_utilization, bandwidth_utilization=bandwidth_utilization,
-        usable_memory_fraction=usable_memory_fraction, oversized="flag",
-        all_reduce_latency_s=all_reduce_latency_s, gpu_path=gpu_path, model_path=model_path)
-    extra = _engine_extra(feat, b, llm, wbytes, draft)
-    memory = _llm_memory(b, llm, wbytes, kvbytes, extra)
-    if oversized == "raise" and not memory["fits"].all():
-        _refuse_oversized(b, memory, d, hw, gpu)
-    stack, per_layer, split = 1.0, 0.0, cal.mode == "calibrated"
-    if split:  # fitted utilisations, a fixed cost per layer and per all-reduce, the stack
-        b["u_c"] = cal.eff.compute_utilization(d)
-        b["u_bw"] = cal.eff.bandwidth_max
-        if all_reduce_latency_s is None:
-            b["ar_lat"] = cal.eff.all_reduce_latency_s
-        stack, per_layer = cal.eff.stack_factor("llm"), cal.eff.layer_overhead_s
-    t = _llm_times(b, llm, wbytes, memory["kv_tok"], extra, split=split,
-                   feat_chunked=feat.chunked_prefill)
-    t = {k: step_time_s(v, b["n_layers"], per_layer, stack) if k in _STEPS else v
-         for k, v in t.items()}
-    n, ng, B, Q = b["params"], b["n_gpus"], b["batch_size"], b["output_tokens"]
-    ttft, tpot, tok_s, sustained = _serve_rates(feat, b, extra, t, oversized)
-    latency = ttft + (Q - 1.0) * tpot
-    if not feat.chunked_prefill:  # the batch prefills, then decodes: B·O tokens per latency
-        tok_s = B * Q / latency
-    req_s = tok_s / Q
-    replica_usd_h = ng * b["price"]
-    bound = np.where(t["t_mem"] >= t["t_cmp"], "memory", "compute")
-    fits = memory["fits"]
 
-    ref = [x for x in (params, batch_size, prompt_tokens, output_tokens, n_gpus,
-                       usd_per_gpu_hour, None if isinstance(gpu, str) else gpu) if x is not None]
-    nan = np.where(fits & sustained, 1.0, np.nan)
+def _calibrate_llm(b: dict, cal, dtype: str, all_reduce_latency_s) -> tuple[float, float]:
+    """Put the fitted utilisations (and all-reduce latency, unless given) into ``b``.
 
-    def out(x, mask=True):
-        return wrap_like(x * nan if mask else x, *ref)
-
-    w_bytes, kv_bytes = memory["weights_bytes"], memory["kv_bytes"]
-    lo, hi, range_note = _range_factors(cal, hw)
-    usd_tok = replica_usd_h / (tok_s * 3600.0) * 1e6
-    usd_req = replica_usd_h / (req_s * 3600.0) * 1e3
-    return ServingEstimate(
-        model=llm.label, gpu=gpu_names_like(hw.names, hw.inv, gpu, np.shape(tpot)), dtype=d,
-        kv_dtype=kv, n_gpus=out(ng, False), batch_size=out(B, False),
-        prompt_tokens=out(b["prompt_tokens"], False), output_tokens=out(Q, False),
-        params=out(n, False), ttft_s=out(ttft), tpot_s=out(tpot),
-        request_latency_s=out(latency), tokens_per_second=out(tok_s),
-        requests_per_second=out(req_s), weights_gb=out(w_bytes / 1e9, False),
-        kv_cache_bytes_per_token=out(memory["kv_tok"], False),
-        kv_cache_gb=out(kv_bytes / 1e9, False), max_batch_size=out(memory["max_batch"], False),
-        memory_per_gpu_gb=out((w_bytes + kv_bytes + extra.memory_bytes) / ng / 1e9, False),
-        fits_in_memory=bool(fits) if fits.ndim == 0 else fits,
-        decode_bound=str(bound) if bound.ndim == 0 else bound,
-        usd_per_gpu_hour=out(b["price"], False), usd_per_replica_hour=out(replica_usd_h, False),
-        usd_per_million_tokens=out(usd_tok), usd_per_1k_requests=out(usd_req),
-        throughput_low_factor=out(lo, False), throughput_high_factor=out(hi, False),
-        assumptions={**_llm_assumptions(llm, hw, d, wbytes, kv_note, kvbytes, usable, ar_lat,
-                                        active_params),
-                     **_efficiency_notes(cal, "llm", range_note), **feat._notes(),
-                     **({"tensor_parallel_warning": _TP_WARNING} if np.any(ng > 1) else {})},
-    )  # fmt: skip
+    Returns the stack's speed factor and the layer floor [s] for :func:`step_time_s`.
+    """
+    b["u_c"] = cal.eff.compute_utilization(dtype)
+    b["u_bw"] = cal.eff.bandwidth_max
+    if all_reduce_latency_s is None:
+        b["ar_lat"] = cal.eff.all_reduce_latency_s
+    return cal.eff.stack_factor("llm"), cal.eff.layer_overhead_s
 
 
 @dataclass(frozen=True)
@@ -1141,6 +1166,18 @@ def _llm_times(b, llm, wbytes, kv_tok, extra: _Extra, *, split: bool = False,
                               attn + chunk * 2.0 * L * dm * P * (1.0 + h),
                               kv_read + prompts_read, split=split)[0]
     return out
+
+
+def _request_rates(ttft, tpot, tokens_per_s, batch_size, output_tokens):
+    """A request's latency [s], the replica's output tokens/s and requests/s.
+
+    ``latency = TTFT + (O - 1) TPOT``; a static batch (``tokens_per_s`` None) prefills, then
+    decodes: ``B O / latency`` tokens/s; requests/s ``= tokens/s / O``.
+    """
+    latency = ttft + (output_tokens - 1.0) * tpot
+    if tokens_per_s is None:
+        tokens_per_s = batch_size * output_tokens / latency
+    return latency, tokens_per_s, tokens_per_s / output_tokens
 
 
 def _serve_rates(feat, b, extra: _Extra, t: dict, oversized: str) -> tuple:
@@ -1437,47 +1474,15 @@ def encoder_estimate(model: str | None = None, *, params: Floats | None = None,
     """
     from .catalog import bytes_per_element, normalize_dtype
 
-    label = ""
-    positions: float | None
-    if model is not None:
-        from .catalog import model as lookup
-
-        if params is not None or n_layers is not None or d_model is not None:
-            raise ValueError("give model= or params= with the shape, not both")
-        m = lookup(model, path=model_path)
-        if m.architecture != "encoder" or m.n_layers is None or m.d_model is None:
-            raise ValueError(f"{m.name} is not a Transformer encoder ({m.architecture}); use "
-                             "estimate() for decoder LLMs and recommender_estimate() for DLRM")
-        label, n, L, dm = m.name, float(m.params), float(m.n_layers), float(m.d_model)
-        positions, heads = m.max_seq_len, m.n_heads
-        if embedding_params is None:
-            embedding_params = _embedding_params(m)
-    else:
-        if params is None:
-            raise TypeError("encoder_estimate() needs model= or params=")
-        if (n_layers is None) != (d_model is None):
-            raise ValueError("the attention term needs n_layers and d_model together")
-        n = as_quantity("params", params, allow_zero=False)
-        L = 0.0 if n_layers is None else as_quantity("n_layers", n_layers, allow_zero=False)
-        dm = 0.0 if d_model is None else as_quantity("d_model", d_model, allow_zero=False)
-        positions, heads = None, None
-    emb = as_quantity("embedding_params", 0.0 if embedding_params is None else embedding_params)
-    if (np.asarray(emb) >= np.asarray(n)).any():
-        raise ValueError("embedding_params must be smaller than params")
+    label, n, L, dm, positions, heads, emb = _encoder_shape(
+        model, params, n_layers, d_model, embedding_params, model_path)
     d = normalize_dtype(dtype)
     cal = _calibration(calibrated, efficiency, compute_utilization, bandwidth_utilization)
     hw = _hardware(gpu, d, usd_per_gpu_hour=usd_per_gpu_hour, cloud=cloud, pricing=pricing,
                    compute_utilization=cal.u_c, bandwidth_utilization=cal.u_bw,
                    price_path=price_path, gpu_path=gpu_path)
-    names, inv = hw.names, hw.inv
-    peak, bw, price, u_c, u_bw = hw.peak, hw.bw, hw.price, hw.u_c, hw.u_bw
-    s = whole("seq_len", as_quantity("seq_len", seq_len, allow_zero=False))
-    if max_positions is not None:
-        positions = float(as_quantity("max_positions", max_positions, allow_zero=False))
-    if positions and (s > positions).any():
-        raise ValueError(f"seq_len {s.max():,.0f} exceeds {label or 'the encoder'}'s "
-                         f"{positions:,.0f} positions; "
-                         "truncate the query-document pair or use a longer-context encoder")
+    s = _encoder_seq_len(seq_len, max_positions if max_positions is not None else positions,
+                         label)
     B = whole("batch_size", as_quantity("batch_size", batch_size, allow_zero=False))
     k = whole("candidates_per_query", as_quantity("candidates_per_query", candidates_per_query,
                                                   allow_zero=False))
@@ -1485,36 +1490,31 @@ def encoder_estimate(model: str | None = None, *, params: Floats | None = None,
                                                             effective_seq_len, allow_zero=False)
     b = dict(zip(("n", "emb", "L", "dm", "peak", "bw", "price", "u_c", "u_bw", "s", "B", "k",
                   "mem", "s_eff"),
-                 broadcast(n=n, emb=emb, L=L, dm=dm, peak=peak, bw=bw, price=price, u_c=u_c,
-                           u_bw=u_bw, s=s, B=B, k=k, mem=hw.mem, s_eff=s_eff), strict=True))
+                 broadcast(n=n, emb=emb, L=L, dm=dm, peak=hw.peak, bw=hw.bw, price=hw.price,
+                           u_c=hw.u_c, u_bw=hw.u_bw, s=s, B=B, k=k, mem=hw.mem, s_eff=s_eff),
+                 strict=True))
     if (b["s_eff"] > b["s"]).any():
         raise ValueError("effective_seq_len is the unpadded mean and cannot exceed seq_len")
     usable = as_fraction("usable_memory_fraction", usable_memory_fraction, allow_zero=False)
     mem_note = _encoder_fits(b, bytes_per_element(d), heads, label, usable)
-    se = b["s_eff"]
     stack, per_layer = 1.0, 0.0
     if cal.mode == "calibrated":  # fitted utilisations, a fixed cost per layer, the stack
         b["u_c"] = cal.eff.compute_utilization(d)
         b["u_bw"] = cal.eff.bandwidth_max
         stack, per_layer = cal.eff.stack_factor("encoder"), cal.eff.layer_overhead_s
-    gemm_seq = 2.0 * (b["n"] - b["emb"]) * se               # FLOPs per sequence: matmuls
-    attn_seq = 4.0 * b["L"] * se ** 2 * b["dm"]             # and attention
+    gemm_seq, attn_seq = _encoder_flops(b["n"], b["emb"], b["L"], b["dm"], b["s_eff"])
     fl_seq = gemm_seq + attn_seq
     flops_s = b["u_c"] * b["peak"] * 1e12
     t_mem = (b["n"] - b["emb"]) * bytes_per_element(d) / (b["u_bw"] * b["bw"])
-
-    def batch_time(seqs):  # the roofline; calibrated: attention after the matmuls, + layers
-        if cal.mode != "calibrated":
-            return np.maximum(seqs * fl_seq / flops_s, t_mem)
-        return step_time_s(np.maximum(seqs * gemm_seq / flops_s, t_mem)
-                           + seqs * attn_seq / flops_s, b["L"], per_layer, stack)
-
+    timing = dict(gemm_seq=gemm_seq, attn_seq=attn_seq, flops_s=flops_s, t_mem=t_mem,
+                  n_layers=b["L"], layer_floor_s=per_layer, stack=stack,
+                  calibrated=cal.mode == "calibrated")
     t_cmp = b["B"] * fl_seq / flops_s
-    t_batch = batch_time(b["B"])
+    t_batch = _encoder_batch_time(b["B"], **timing)
     seq_s = b["B"] / t_batch
     q_s = seq_s / b["k"]
-    q_latency = np.ceil(b["k"] / b["B"]) * np.where(b["k"] < b["B"], batch_time(b["k"]),
-                                                    t_batch)
+    q_latency = np.ceil(b["k"] / b["B"]) * np.where(
+        b["k"] < b["B"], _encoder_batch_time(b["k"], **timing), t_batch)
     ref = [x for x in (params, seq_len, batch_size, candidates_per_query, usd_per_gpu_hour,
                        None if isinstance(gpu, str) else gpu) if x is not None]
 
@@ -1522,25 +1522,15 @@ def encoder_estimate(model: str | None = None, *, params: Floats | None = None,
         return wrap_like(x, *ref)
 
     bound = np.where(t_mem > t_cmp, "memory", "compute")
-    assumptions = {
-        "flop_count": "2·(N - embeddings)·s + 4·L·s²·d per sequence (bidirectional attention)"
-                      + ("" if model is not None or n_layers is not None else
-                         "; attention term left out: pass n_layers and d_model"),
-        **hw.notes,
-        "weights": f"{d}, read once per batch",
-        "sequence_length": ("padded: every sequence computes seq_len tokens"
-                            if effective_seq_len is None else
-                            "FLOPs at effective_seq_len (padding skipped); memory at seq_len"),
-        "query_latency": "a query's k candidates scored in ceil(k / batch) batches",
-        "memory": mem_note,
-        "cost_basis": "GPU kept busy; tokenisation and candidate retrieval not counted",
-    }  # fmt: skip
+    assumptions = _encoder_assumptions(hw.notes, d, attention=model is not None
+                                       or n_layers is not None,
+                                       padded=effective_seq_len is None, mem_note=mem_note)
     lo, hi, range_note = _range_factors(cal, hw)
     assumptions.update(_efficiency_notes(cal, "encoder", range_note))
     usd_seq = b["price"] / (seq_s * 3600.0) * 1e6
     usd_q = b["price"] / (q_s * 3600.0) * 1e3
     return EncoderEstimate(
-        model=label, gpu=gpu_names_like(names, inv, gpu, seq_s.shape), dtype=d,
+        model=label, gpu=gpu_names_like(hw.names, hw.inv, gpu, seq_s.shape), dtype=d,
         seq_len=out(b["s"]), batch_size=out(b["B"]), candidates_per_query=out(b["k"]),
         params=out(b["n"]), flops_per_sequence=out(fl_seq), sequences_per_second=out(seq_s),
         batch_latency_s=out(t_batch), requests_per_second=out(q_s),
@@ -1550,6 +1540,94 @@ def encoder_estimate(model: str | None = None, *, params: Floats | None = None,
         throughput_low_factor=out(lo), throughput_high_factor=out(hi),
         assumptions=assumptions,
     )  # fmt: skip
+
+
+def _encoder_shape(model, params, n_layers, d_model, embedding_params, model_path):
+    """An encoder's label, N, L, d, positions, heads and embedding parameters (fewer than N).
+
+    From the model table (``model=``), or from ``params=`` and an optional shape.
+    """
+    label, n, L, dm, positions, heads, emb = _encoder_table_or_shape(
+        model, params, n_layers, d_model, embedding_params, model_path)
+    emb = as_quantity("embedding_params", 0.0 if emb is None else emb)
+    if (np.asarray(emb) >= np.asarray(n)).any():
+        raise ValueError("embedding_params must be smaller than params")
+    return label, n, L, dm, positions, heads, emb
+
+
+def _encoder_table_or_shape(model, params, n_layers, d_model, embedding_params, model_path):
+    if model is not None:
+        from .catalog import model as lookup
+
+        if params is not None or n_layers is not None or d_model is not None:
+            raise ValueError("give model= or params= with the shape, not both")
+        m = lookup(model, path=model_path)
+        if m.architecture != "encoder" or m.n_layers is None or m.d_model is None:
+            raise ValueError(f"{m.name} is not a Transformer encoder ({m.architecture}); use "
+                             "estimate() for decoder LLMs and recommender_estimate() for DLRM")
+        emb = _embedding_params(m) if embedding_params is None else embedding_params
+        return (m.name, float(m.params), float(m.n_layers), float(m.d_model), m.max_seq_len,
+                m.n_heads, emb)
+    if params is None:
+        raise TypeError("encoder_estimate() needs model= or params=")
+    if (n_layers is None) != (d_model is None):
+        raise ValueError("the attention term needs n_layers and d_model together")
+    n = as_quantity("params", params, allow_zero=False)
+    L = 0.0 if n_layers is None else as_quantity("n_layers", n_layers, allow_zero=False)
+    dm = 0.0 if d_model is None else as_quantity("d_model", d_model, allow_zero=False)
+    return "", n, L, dm, None, None, embedding_params
+
+
+def _encoder_assumptions(hw_notes: dict, dtype: str, *, attention: bool, padded: bool,
+                         mem_note: str) -> dict:
+    """What an encoder estimate assumed, for its result."""
+    return {
+        "flop_count": "2·(N - embeddings)·s + 4·L·s²·d per sequence (bidirectional attention)"
+                      + ("" if attention else
+                         "; attention term left out: pass n_layers and d_model"),
+        **hw_notes,
+        "weights": f"{dtype}, read once per batch",
+        "sequence_length": ("padded: every sequence computes seq_len tokens" if padded else
+                            "FLOPs at effective_seq_len (padding skipped); memory at seq_len"),
+        "query_latency": "a query's k candidates scored in ceil(k / batch) batches",
+        "memory": mem_note,
+        "cost_basis": "GPU kept busy; tokenisation and candidate retrieval not counted",
+    }  # fmt: skip
+
+
+def _encoder_seq_len(seq_len, positions, label: str):
+    """The sequence length, a whole number that fits the encoder's positions (if known)."""
+    s = whole("seq_len", as_quantity("seq_len", seq_len, allow_zero=False))
+    if positions is not None:
+        positions = float(as_quantity("max_positions", positions, allow_zero=False))
+    if positions and (s > positions).any():
+        raise ValueError(f"seq_len {s.max():,.0f} exceeds {label or 'the encoder'}'s "
+                         f"{positions:,.0f} positions; "
+                         "truncate the query-document pair or use a longer-context encoder")
+    return s
+
+
+def _encoder_flops(n, emb, n_layers, d_model, seq_len):
+    """FLOPs of one sequence through an encoder: its matmuls and its attention.
+
+    ``F_gemm = 2 (N - N_emb) s`` and ``F_attn = 4 L s² d`` (bidirectional attention: every
+    token attends to every token) [FLOPs].
+    """
+    return 2.0 * (n - emb) * seq_len, 4.0 * n_layers * seq_len ** 2 * d_model
+
+
+def _encoder_batch_time(seqs, *, gemm_seq, attn_seq, flops_s, t_mem, n_layers, layer_floor_s,
+                        stack, calibrated):
+    """Seconds for a batch of ``seqs`` sequences.
+
+    Roofline: ``max(B (F_gemm + F_attn) / F, t_mem)``. Calibrated: the matmuls against the
+    weight reads, then attention, at least the layers' floor, at the stack's speed:
+    ``step_time_s(max(B F_gemm / F, t_mem) + B F_attn / F, L, t_layer, s_stack)``.
+    """
+    if not calibrated:
+        return np.maximum(seqs * (gemm_seq + attn_seq) / flops_s, t_mem)
+    return step_time_s(np.maximum(seqs * gemm_seq / flops_s, t_mem) + seqs * attn_seq / flops_s,
+                       n_layers, layer_floor_s, stack)
 
 
 ENCODER_ACTIVATION_WIDTHS = 8
@@ -1949,48 +2027,19 @@ def recommender_estimate(spec: RecommenderSpec = DLRM_CRITEO_TB, *, gpu: NamesLi
     hw = _hardware(gpu, d, usd_per_gpu_hour=usd_per_gpu_hour, cloud=cloud, pricing=pricing,
                    compute_utilization=cal.u_c, bandwidth_utilization=cal.u_bw,
                    price_path=price_path, gpu_path=gpu_path)
-    names, inv = hw.names, hw.inv
-    peak, bw, mem, price, u_c, u_bw = hw.peak, hw.bw, hw.mem, hw.price, hw.u_c, hw.u_bw
+    mem = hw.mem
     usable = as_fraction("usable_memory_fraction", usable_memory_fraction, allow_zero=False)
     B = whole("batch_size", as_quantity("batch_size", batch_size, allow_zero=False))
     k = whole("candidates_per_request", as_quantity("candidates_per_request",
                                                     candidates_per_request, allow_zero=False))
     lk = as_quantity("lookups_per_table", lookups_per_table, allow_zero=False)
-    tables_bytes = spec.embedding_params * bytes_per_element(ed)
-    mlp_bytes = spec.mlp_params * bytes_per_element(d)
-    room = mem * usable - mlp_bytes
-    if (np.asarray(room) <= 0).any():
-        raise ValueError(f"{spec.name}'s MLPs do not fit in one GPU's usable memory")
-    min_gpus = np.ceil(tables_bytes / room)
-    if n_gpus is None:
-        ng = min_gpus
-        ng_note = "the fewest GPUs whose usable memory holds the tables"
-    else:
-        ng = whole("n_gpus", as_quantity("n_gpus", n_gpus, allow_zero=False))
-        ng_note = "given"
+    tables_bytes, mlp_bytes, min_gpus, ng, ng_note = _recommender_gpus(spec, d, ed, mem * usable,
+                                                                       n_gpus)
     keys = ("ng", "min_gpus", "peak", "bw", "price", "u_c", "u_bw", "B", "k", "lk")
-    b = dict(zip(keys, broadcast(ng=ng, min_gpus=min_gpus, peak=peak, bw=bw, price=price,
-                                 u_c=u_c, u_bw=u_bw, B=B, k=k, lk=lk), strict=True))
-    short = b["ng"] < b["min_gpus"]
-    if short.any():
-        i = int(np.flatnonzero(short.ravel())[0])
-        raise ValueError(f"{spec.name}: {tables_bytes / 1e9:,.1f} GB of {ed} tables need at "
-                         f"least {b['min_gpus'].ravel()[i]:g} GPUs, got n_gpus="
-                         f"{b['ng'].ravel()[i]:g}")
-    # a batch's activations on each GPU: the gathered rows, the interaction input and the
-    # MLP layers' outputs for B items, next to the MLPs and its share of the tables
-    per_item = ((spec.rows_per_item + 1) * spec.embedding_dim * bytes_per_element(ed)
-                + (sum(spec.bottom_mlp) + sum(spec.top_mlp)) * bytes_per_element(d))
-    left = (np.broadcast_to(np.asarray(mem * usable, dtype=float), b["ng"].shape) - mlp_bytes
-            - tables_bytes / b["ng"])
-    over = b["B"] * per_item > left
-    if over.any():
-        i = int(np.flatnonzero(over.ravel())[0])
-        raise ValueError(f"{spec.name}: batch_size {b['B'].ravel()[i]:,.0f} does not fit: its "
-                         f"activations need {b['B'].ravel()[i] * per_item / 1e9:,.1f} GB per GPU "
-                         f"and {max(left.ravel()[i], 0) / 1e9:,.1f} GB is left after the MLPs "
-                         f"and tables; the largest batch is "
-                         f"{max(np.floor(left.ravel()[i] / per_item), 0):,.0f}")
+    b = dict(zip(keys, broadcast(ng=ng, min_gpus=min_gpus, peak=hw.peak, bw=hw.bw,
+                                 price=hw.price, u_c=hw.u_c, u_bw=hw.u_bw, B=B, k=k, lk=lk),
+                 strict=True))
+    _recommender_fits(spec, b, mem * usable, tables_bytes, mlp_bytes, d, ed)
     fl = spec.flops_per_sample
     gather = spec.rows_per_item * spec.embedding_dim * bytes_per_element(ed)  # bytes per item
     stack, per_layer = 1.0, 0.0
@@ -2000,12 +2049,9 @@ def recommender_estimate(spec: RecommenderSpec = DLRM_CRITEO_TB, *, gpu: NamesLi
         stack, per_layer = cal.eff.stack_factor("recommender"), cal.eff.layer_overhead_s
     t_cmp = b["B"] * fl / (b["u_c"] * b["peak"] * 1e12)
     t_mem = (mlp_bytes + b["B"] * b["lk"] * gather) / (b["u_bw"] * b["bw"])
-    if cal.mode == "calibrated":  # the gathers (random rows) before the MLPs, + layers
-        t_gather = b["B"] * b["lk"] * gather / (cal.eff.gather_max * b["bw"])
-        t_batch = step_time_s(np.maximum(t_cmp, mlp_bytes / (b["u_bw"] * b["bw"])) + t_gather,
-                              spec.n_layers, per_layer, stack)
-    else:
-        t_batch = np.maximum(t_cmp, t_mem)
+    t_batch = (np.maximum(t_cmp, t_mem) if cal.mode != "calibrated" else
+               _recommender_calibrated_s(b, t_cmp, mlp_bytes, gather, cal.eff.gather_max,
+                                         spec.n_layers, per_layer, stack))
     samples = b["ng"] * b["B"] / t_batch
     req_s = samples / b["k"]
     replica_usd_h = b["ng"] * b["price"]
@@ -2016,25 +2062,14 @@ def recommender_estimate(spec: RecommenderSpec = DLRM_CRITEO_TB, *, gpu: NamesLi
         return wrap_like(x, *ref)
 
     bound = np.where(t_mem > t_cmp, "memory", "compute")
-    assumptions = {
-        "sharding": f"tables sharded over GPUs ({ng_note}); MLPs on every GPU; the all-to-all "
-                    "of pooled embeddings between GPUs is not modelled",
-        "memory": f"{float(np.max(usable)):.0%} of GPU memory (labels read as GiB) usable; "
-                  f"tables in {ed}, MLPs in {d}",
-        "flop_count": f"2 x MLP weights + {spec.interaction} interaction + pooling per item "
-                      f"({spec.flops_per_sample:,.0f} FLOP)",
-        "gathers": f"{spec.rows_per_item:g} rows per item x lookups_per_table, "
-                   f"{spec.embedding_dim} values each, at the same bandwidth utilisation as "
-                   "streaming reads",
-        **hw.notes,
-        "spec_source": spec.source,
-    }  # fmt: skip
+    assumptions = {**_recommender_assumptions(spec, ng_note, usable, d, ed), **hw.notes,
+                   "spec_source": spec.source}
     lo, hi, range_note = _range_factors(cal, hw)
     assumptions.update(_efficiency_notes(cal, "recommender", range_note))
     lat = np.ceil(b["k"] / b["B"]) * t_batch
     usd_req = replica_usd_h / (req_s * 3600.0) * 1e3
     return RecommenderEstimate(
-        spec=spec, gpu=gpu_names_like(names, inv, gpu, samples.shape), dtype=d,
+        spec=spec, gpu=gpu_names_like(hw.names, hw.inv, gpu, samples.shape), dtype=d,
         n_gpus=out(b["ng"]), min_gpus=out(b["min_gpus"]), batch_size=out(b["B"]),
         candidates_per_request=out(b["k"]), tables_gb=tables_bytes / 1e9,
         mlp_gb=mlp_bytes / 1e9, memory_per_gpu_gb=out((tables_bytes / b["ng"] + mlp_bytes) / 1e9),
@@ -2046,3 +2081,79 @@ def recommender_estimate(spec: RecommenderSpec = DLRM_CRITEO_TB, *, gpu: NamesLi
         usd_per_1k_requests=out(usd_req), throughput_low_factor=out(lo),
         throughput_high_factor=out(hi), assumptions=assumptions,
     )  # fmt: skip
+
+
+def _recommender_fits(spec, b, usable_bytes, tables_bytes, mlp_bytes, dtype, emb_dtype):
+    """Refuse too few GPUs for the tables, or a batch whose activations do not fit.
+
+    A batch's activations on each GPU: the gathered rows, the interaction input and the MLP
+    layers' outputs for B items, next to the MLPs and the GPU's share of the tables.
+    """
+    from .catalog import bytes_per_element
+
+    short = b["ng"] < b["min_gpus"]
+    if short.any():
+        i = int(np.flatnonzero(short.ravel())[0])
+        raise ValueError(f"{spec.name}: {tables_bytes / 1e9:,.1f} GB of {emb_dtype} tables need "
+                         f"at least {b['min_gpus'].ravel()[i]:g} GPUs, got n_gpus="
+                         f"{b['ng'].ravel()[i]:g}")
+    per_item = ((spec.rows_per_item + 1) * spec.embedding_dim * bytes_per_element(emb_dtype)
+                + (sum(spec.bottom_mlp) + sum(spec.top_mlp)) * bytes_per_element(dtype))
+    left = (np.broadcast_to(np.asarray(usable_bytes, dtype=float), b["ng"].shape) - mlp_bytes
+            - tables_bytes / b["ng"])
+    over = b["B"] * per_item > left
+    if over.any():
+        i = int(np.flatnonzero(over.ravel())[0])
+        raise ValueError(f"{spec.name}: batch_size {b['B'].ravel()[i]:,.0f} does not fit: its "
+                         f"activations need {b['B'].ravel()[i] * per_item / 1e9:,.1f} GB per GPU "
+                         f"and {max(left.ravel()[i], 0) / 1e9:,.1f} GB is left after the MLPs "
+                         f"and tables; the largest batch is "
+                         f"{max(np.floor(left.ravel()[i] / per_item), 0):,.0f}")
+
+
+def _recommender_calibrated_s(b, t_cmp, mlp_bytes, gather_bytes, gather_max, n_layers,
+                              layer_floor_s, stack):
+    """A calibrated recommender batch [s]: the gathers (random rows) before the MLPs.
+
+    ``step_time_s(max(t_cmp, W_mlp / (u_bw BW)) + B k G / (g_max BW), L, t_layer, s_stack)``
+    with G the bytes gathered per item and k the lookups per table.
+    """
+    t_gather = b["B"] * b["lk"] * gather_bytes / (gather_max * b["bw"])
+    return step_time_s(np.maximum(t_cmp, mlp_bytes / (b["u_bw"] * b["bw"])) + t_gather,
+                       n_layers, layer_floor_s, stack)
+
+
+def _recommender_gpus(spec, dtype, emb_dtype, usable_bytes, n_gpus):
+    """Table and MLP bytes, the fewest GPUs whose usable memory holds the tables, the GPUs.
+
+    ``n_min = ceil(W_tables / (M_usable - W_mlp))``: the tables are sharded, the MLPs on
+    every GPU.
+    """
+    from .catalog import bytes_per_element
+
+    tables_bytes = spec.embedding_params * bytes_per_element(emb_dtype)
+    mlp_bytes = spec.mlp_params * bytes_per_element(dtype)
+    room = usable_bytes - mlp_bytes
+    if (np.asarray(room) <= 0).any():
+        raise ValueError(f"{spec.name}'s MLPs do not fit in one GPU's usable memory")
+    min_gpus = np.ceil(tables_bytes / room)
+    if n_gpus is None:
+        return (tables_bytes, mlp_bytes, min_gpus, min_gpus,
+                "the fewest GPUs whose usable memory holds the tables")
+    ng = whole("n_gpus", as_quantity("n_gpus", n_gpus, allow_zero=False))
+    return tables_bytes, mlp_bytes, min_gpus, ng, "given"
+
+
+def _recommender_assumptions(spec, ng_note, usable, dtype, emb_dtype) -> dict:
+    """What a recommender estimate assumed (before the hardware's notes)."""
+    return {
+        "sharding": f"tables sharded over GPUs ({ng_note}); MLPs on every GPU; the all-to-all "
+                    "of pooled embeddings between GPUs is not modelled",
+        "memory": f"{float(np.max(usable)):.0%} of GPU memory (labels read as GiB) usable; "
+                  f"tables in {emb_dtype}, MLPs in {dtype}",
+        "flop_count": f"2 x MLP weights + {spec.interaction} interaction + pooling per item "
+                      f"({spec.flops_per_sample:,.0f} FLOP)",
+        "gathers": f"{spec.rows_per_item:g} rows per item x lookups_per_table, "
+                   f"{spec.embedding_dim} values each, at the same bandwidth utilisation as "
+                   "streaming reads",
+    }  # fmt: skip

@@ -1001,16 +1001,8 @@ def estimate(params: Floats | None = None, tokens: Floats | None = None, *,
                                                                      allow_zero=False))
 
     # ---- broadcast everything
-    arrays = dict(params=job.total, trainable=job.trainable, tokens=job.tokens, peak=peak,
-                  mem=mem_bytes, mfu=u, mfu_lo=u_lo, mfu_hi=u_hi, price=price, p_lo=p_lo,
-                  p_hi=p_hi, loss=loss, usable=usable, flop_n=job.flop_params)
-    if ng_in is not None:
-        arrays["n_gpus"] = ng_in
-    if seq is not None:
-        arrays["seq"] = seq
-    b = dict(zip(arrays, _broadcast(**arrays), strict=True))
-    if (b["trainable"] > b["params"]).any():
-        raise ValueError("trainable_params cannot exceed params")
+    b = _broadcast_job(job, ng_in=ng_in, seq=seq, peak=peak, mem=mem_bytes, mfu=u, mfu_lo=u_lo,
+                       mfu_hi=u_hi, price=price, p_lo=p_lo, p_hi=p_hi, loss=loss, usable=usable)
 
     # ---- the kernels: FLOPs, memory and GPUs, all-to-all, hours
     fn = b["flop_n"] if job.method == "full" else b["flop_n"] + (b["params"] - job.params)
@@ -1038,17 +1030,35 @@ def estimate(params: Floats | None = None, tokens: Floats | None = None, *,
                   cost_usd=runs["high"][0] * b["p_hi"])
 
     # ---- the result
+    assumptions = _training_assumptions(
+        job, b, gp, pue_a, kg, loss, usable, size, opt, zero_stage, attention=attention,
+        active_params=active_params, a2a_note=a2a_note, mfu_basis=mfu_basis,
+        price_notes=price_notes, pricing=pricing if usd_per_gpu_hour is None else "given",
+        power_note=power_note, grid_note=grid_note, lora_rank=lora_rank,
+        lora_target_modules=lora_target_modules, trainable_given=trainable_params is not None,
+        mfu_given=mfu is not None)
+    ref = [r for r in (params, tokens, mfu, usd_per_gpu_hour, n_gpus,
+                       gpu if not isinstance(gpu, str) else None) if r is not None]
+    return _training_result(b, runs, eff, fl, fn, size, a2a_hours, gp, job, d, zero_stage, opt,
+                            names, inv, gpu, assumptions, ref)
+
+
+def _training_assumptions(job, b, gp, pue_a, kg, loss, usable, size, opt, zero_stage, *,
+                          attention, active_params, a2a_note, mfu_basis, price_notes, pricing,
+                          power_note, grid_note, lora_rank, lora_target_modules,
+                          trainable_given, mfu_given) -> dict:
+    """What a training estimate assumed: every default stated, for its result."""
     flop_count = ("6·N·D" if job.method == "full" else "(4·N + 2·N_trainable)·D") + (
         " + 12·L·d·s·D" if attention else "") + (", N active" if job.moe is not None
                                                  or active_params is not None else "")
-    assumptions = {
+    return {
         "flop_count": flop_count,
         "goodput": float(np.max(gp)) if gp.size == 1 else "per config",
         "all_to_all": a2a_note,
         "mfu": _scalar_or(b["mfu"]) if np.all(b["mfu"] == b["mfu"].flat[0]) else "per config",
         "mfu_basis": mfu_basis,
         **price_notes,
-        "pricing": pricing if usd_per_gpu_hour is None else "given",
+        "pricing": pricing,
         "power": power_note,
         "pue": float(np.max(pue_a)) if pue_a.size == 1 else "per config",
         "kg_co2_per_kwh": float(np.max(kg)) if kg.size == 1 else "per config",
@@ -1059,16 +1069,26 @@ def estimate(params: Floats | None = None, tokens: Floats | None = None, *,
         "scaling_loss_per_doubling": float(np.max(loss)) if loss.size == 1 else "per config",
         "method": job.method + ("" if job.method == "full" else
                                 f" (rank {lora_rank}, modules {', '.join(lora_target_modules)})"
-                                if trainable_params is None else " (given trainable_params)"),
-        **({} if job.method == "full" or mfu is not None else {
+                                if not trainable_given else " (given trainable_params)"),
+        **({} if job.method == "full" or mfu_given else {
             "mfu_warning": "the MFU model is fitted on published pre-training runs only; a "
                            f"{job.method} step (frozen weights, small adapter matmuls) may reach "
                            "a lower MFU: measure yours and pass mfu="}),
     }
-    ref = [r for r in (params, tokens, mfu, usd_per_gpu_hour, n_gpus,
-                       gpu if not isinstance(gpu, str) else None) if r is not None]
-    return _training_result(b, runs, eff, fl, fn, size, a2a_hours, gp, job, d, zero_stage, opt,
-                            names, inv, gpu, assumptions, ref)
+
+
+def _broadcast_job(job, *, ng_in, seq, **arrays) -> dict:
+    """The job's counts and every per-configuration input, broadcast together."""
+    arrays = dict(params=job.total, trainable=job.trainable, tokens=job.tokens,
+                  flop_n=job.flop_params, **arrays)
+    if ng_in is not None:
+        arrays["n_gpus"] = ng_in
+    if seq is not None:
+        arrays["seq"] = seq
+    b = dict(zip(arrays, _broadcast(**arrays), strict=True))
+    if (b["trainable"] > b["params"]).any():
+        raise ValueError("trainable_params cannot exceed params")
+    return b
 
 
 def _resolve_price(usd_per_gpu_hour, names, inv, cloud, pricing, price_stat, price_path,
