@@ -4,13 +4,13 @@ Run with `make bench` (or `python benchmarks/bench_monitoring.py`).
 
 Steps timed one by one: generating the synthetic week and its FOCUS bill;
 `read_telemetry` (validation, gap and duplicate checks); writing the bill as
-seven daily Parquet files and reading it back per resource-hour through
-DuckDB (the rules of costkit.bill_lines; importing Ibis for them is timed as its
-own step and counted in the total); `cost_usage` (the join and the busy / idle split); `chargeback` per
-team, model and day; `alerts`; `slo_violations` with one target per model, as
-notebook 07 calls it. The money is checked to be conserved (the chargeback total
-equals the bill's effective cost). Prints wall and CPU seconds per step; asserts
-nothing about speed.
+seven daily Parquet files and reading it back per resource-hour through DuckDB
+(the rules of costkit.bill_lines; importing Ibis for them is timed as its own
+step and counted in the total); `cost_usage` (the join and the busy / idle
+split); `chargeback` per team, model and day; `alerts`; `slo_violations` with
+one target per model, as notebook 07 calls it. The money is checked to be
+conserved (the chargeback total equals the bill's effective cost). Prints wall
+and CPU seconds per step; asserts nothing about speed.
 """
 
 from __future__ import annotations

@@ -742,6 +742,70 @@ _SKYPILOT_COLUMNS = {"InstanceType", "AcceleratorName", "AcceleratorCount", "Pri
                      "Region"}
 
 
+def _skypilot_gpu_rows(raw, acc, inst, path, dropped: dict):
+    """The rows of a SkyPilot table that are GPU instances costkit knows.
+
+    Returns their positions, GPU counts and canonical GPU names; every row left out is
+    counted in ``dropped``.
+
+    Vectorised: each distinct count text and accelerator name is read once, not each row.
+    """
+    import numpy as np
+    import pandas as pd
+
+    index, records = _gpu_table()
+    empty = ((acc == "") | (inst == "")).to_numpy()
+    if empty.any():
+        dropped["no accelerator or no instance type"] = int(empty.sum())
+    keep = np.flatnonzero(~empty)
+    count_codes, count_texts = pd.factorize(raw["AcceleratorCount"].to_numpy()[keep])
+    parsed = []
+    for k, text in enumerate(count_texts):  # in order of first appearance: the first bad row
+        try:
+            parsed.append(float(text))
+        except ValueError:
+            i = int(keep[np.argmax(count_codes == k)])
+            raise DataFileError(f"{path}, row {i + 1} (line {i + 2}), column 'AcceleratorCount': "
+                                f"{text!r} is not a number") from None
+    counts = np.asarray(parsed, dtype=float)[count_codes]
+    with np.errstate(invalid="ignore"):
+        whole = (counts >= 1) & (counts % 1 == 0)  # NaN and inf are not whole counts
+    if (~whole).any():
+        dropped["fractional accelerator count"] = int((~whole).sum())
+    keep, counts = keep[whole], counts[whole]
+    acc_codes, acc_names = pd.factorize(acc.to_numpy()[keep])
+    rows_per_name = np.bincount(acc_codes, minlength=len(acc_names))
+    canonical: list[str | None] = []
+    for k, a in enumerate(acc_names):
+        try:
+            canonical.append(_SKYPILOT_NAMES.get(a) or _resolve(a, index, list(records), "GPU",
+                                                                _GPU_SUFFIX))
+        except UnknownNameError:
+            canonical.append(None)
+            dropped[f"accelerator not in the GPU catalog ({a})"] = int(rows_per_name[k])
+    names = np.asarray(canonical, dtype=object)[acc_codes]
+    known = np.asarray([n is not None for n in names], dtype=bool)
+    keep, counts, names = keep[known], counts[known], names[known]
+    if not keep.size:
+        raise DataFileError(f"{path}: no GPU instance rows could be read")
+    return keep, counts, names
+
+
+def _skypilot_prices(column, rows, path, col: str):
+    """A price column as numbers (blank: NaN); text that is not a finite number is refused."""
+    import pandas as pd
+
+    text = column.astype(object).where(column.notna(), "").astype(str).str.strip()
+    values = pd.to_numeric(text.where(text != "", None), errors="coerce")
+    bad = (values.isna() & (text != "")) | values.abs().eq(float("inf"))
+    if bad.any():
+        j = int(bad.to_numpy().nonzero()[0][0])
+        i = int(rows.iloc[j])
+        raise DataFileError(f"{path}, row {i + 1} (line {i + 2}), column '{col}': "
+                            f"{text.iloc[j]!r} is not a finite number")
+    return values
+
+
 def read_skypilot_catalog(path: StrPath, *, cloud: str | None = None,
                           price_date: str | None = None) -> Frame:
     """Convert a SkyPilot-format ``vms.csv`` to costkit's price table.
@@ -785,7 +849,6 @@ def read_skypilot_catalog(path: StrPath, *, cloud: str | None = None,
     """
     import datetime
 
-    import numpy as np
     import pandas as pd
 
     path = Path(path)
@@ -806,44 +869,9 @@ def read_skypilot_catalog(path: StrPath, *, cloud: str | None = None,
     if price_date is None:
         price_date = datetime.datetime.fromtimestamp(path.stat().st_mtime,
                                                      tz=datetime.UTC).date().isoformat()
-    index, records = _gpu_table()
     dropped: dict[str, int] = {}
-    # vectorised: each distinct count text and accelerator name is read once, not each row
     acc, inst = raw["AcceleratorName"].str.strip(), raw["InstanceType"].str.strip()
-    empty = ((acc == "") | (inst == "")).to_numpy()
-    if empty.any():
-        dropped["no accelerator or no instance type"] = int(empty.sum())
-    keep = np.flatnonzero(~empty)
-    count_codes, count_texts = pd.factorize(raw["AcceleratorCount"].to_numpy()[keep])
-    parsed = []
-    for k, text in enumerate(count_texts):  # in order of first appearance: the first bad row
-        try:
-            parsed.append(float(text))
-        except ValueError:
-            i = int(keep[np.argmax(count_codes == k)])
-            raise DataFileError(f"{path}, row {i + 1} (line {i + 2}), column 'AcceleratorCount': "
-                                f"{text!r} is not a number") from None
-    counts = np.asarray(parsed, dtype=float)[count_codes]
-    with np.errstate(invalid="ignore"):
-        whole = (counts >= 1) & (counts % 1 == 0)  # NaN and inf are not whole counts
-    if (~whole).any():
-        dropped["fractional accelerator count"] = int((~whole).sum())
-    keep, counts = keep[whole], counts[whole]
-    acc_codes, acc_names = pd.factorize(acc.to_numpy()[keep])
-    rows_per_name = np.bincount(acc_codes, minlength=len(acc_names))
-    canonical: list[str | None] = []
-    for k, a in enumerate(acc_names):
-        try:
-            canonical.append(_SKYPILOT_NAMES.get(a) or _resolve(a, index, list(records), "GPU",
-                                                                _GPU_SUFFIX))
-        except UnknownNameError:
-            canonical.append(None)
-            dropped[f"accelerator not in the GPU catalog ({a})"] = int(rows_per_name[k])
-    names = np.asarray(canonical, dtype=object)[acc_codes]
-    known = np.asarray([n is not None for n in names], dtype=bool)
-    keep, counts, names = keep[known], counts[known], names[known]
-    if not keep.size:
-        raise DataFileError(f"{path}: no GPU instance rows could be read")
+    keep, counts, names = _skypilot_gpu_rows(raw, acc, inst, path, dropped)
     for col, kind, values in (("InstanceType", "instance", inst), ("Region", "region",
                                                                      raw["Region"].str.strip())):
         _plain_column(values.to_numpy()[keep], keep, kind, f"{path}", col)
@@ -852,15 +880,7 @@ def read_skypilot_catalog(path: StrPath, *, cloud: str | None = None,
                        "od": raw["Price"].to_numpy()[keep],
                        "spot": raw["SpotPrice"].to_numpy()[keep], "row": keep})
     for c, col in (("od", "Price"), ("spot", "SpotPrice")):
-        text = df[c].astype(object).where(df[c].notna(), "").astype(str).str.strip()
-        values = pd.to_numeric(text.where(text != "", None), errors="coerce")
-        bad = (values.isna() & (text != "")) | values.abs().eq(float("inf"))
-        if bad.any():
-            j = int(bad.to_numpy().nonzero()[0][0])
-            i = int(df["row"].iloc[j])
-            raise DataFileError(f"{path}, row {i + 1} (line {i + 2}), column '{col}': "
-                                f"{text.iloc[j]!r} is not a finite number")
-        df[c] = values
+        df[c] = _skypilot_prices(df[c], df["row"], path, col)
     g = df.groupby(["instance_type", "region"], sort=True)
     out = g.agg(gpu=("gpu", "first"), gpu_count=("gpu_count", "first"),
                 on_demand_usd_per_hour=("od", "min"), spot_usd_per_hour=("spot", "min"))

@@ -436,11 +436,26 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
-    def common(sp, formats=("table", "json", "csv")):
-        sp.add_argument("--format", choices=formats, default=formats[0],
-                        help=f"output format (default {formats[0]})")
-        sp.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
+    _gpus_command(sub)
+    _train_command(sub)
+    _serve_command(sub)
+    _buy_or_build_command(sub)
+    _validate_command(sub)
+    _schema_command(sub)
+    _prices_command(sub)
+    _report_command(sub)
+    return p
 
+
+def _output_args(sp, formats=("table", "json", "csv")) -> None:
+    """``--format`` (the first of ``formats`` by default) and ``--out``."""
+    sp.add_argument("--format", choices=formats, default=formats[0],
+                    help=f"output format (default {formats[0]})")
+    sp.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
+
+
+def _gpus_command(sub) -> None:
+    """The ``gpus`` command's arguments."""
     g = sub.add_parser("gpus", help="the accelerator catalog with median on-demand prices",
                        description="The accelerator catalog: dense peak TFLOPS, memory, power "
                        "and the median on-demand price per GPU-hour with its date.")
@@ -450,9 +465,12 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--priced", action="store_true", help="only GPUs with a cloud price")
     g.add_argument("--sources", action="store_true", help="add each row's source")
     _price_args(g, offers=False)
-    common(g)
+    _output_args(g)
     g.set_defaults(run=_gpus)
 
+
+def _train_command(sub) -> None:
+    """The ``train`` command's arguments."""
     t = sub.add_parser("train", help="cost and time of a training run",
                        description="GPU-hours, wall clock, cost, energy and CO2 of a training "
                        "run (6·N·D FLOPs at an MFU from published runs), low / central / high.")
@@ -473,9 +491,12 @@ def build_parser() -> argparse.ArgumentParser:
                    "EU-27-2018, gcp-us-central1, ...; default US-LLaMA-paper)")
     _price_args(t)
     _money_args(t)
-    common(t)
+    _output_args(t)
     t.set_defaults(run=_train)
 
+
+def _serve_command(sub) -> None:
+    """The ``serve`` command's arguments."""
     s = sub.add_parser("serve", help="latency, throughput and cost of serving a model",
                        description="One replica's latency, throughput and USD per 1,000 "
                        "requests (LLMs: roofline; encoders: a re-ranker scoring candidates); "
@@ -509,9 +530,12 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--lora-rank", type=_count, default=16, help="their rank (default 16)")
     _price_args(s)
     _money_args(s)
-    common(s)
+    _output_args(s)
     s.set_defaults(run=_serve)
 
+
+def _buy_or_build_command(sub) -> None:
+    """The ``buy-or-build`` command's arguments."""
     b = sub.add_parser("buy-or-build", help="a hosted LLM API against self-hosting a model",
                        description="Cost per month and per 1,000 searches of calling a hosted "
                        "model (costkit.hosted_api's dated price list) and of self-hosting a "
@@ -539,15 +563,21 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the currency of every figure (default USD)")
     b.add_argument("--fx-date", metavar="YYYY-MM-DD",
                    help="the exchange rate's date for the self-hosted USD")
-    common(b)
+    _output_args(b)
     b.set_defaults(run=_buy_or_build)
 
+
+def _validate_command(sub) -> None:
+    """The ``validate`` command's arguments."""
     v = sub.add_parser("validate", help="check a scenario file",
                        description="Validate a scenario file: every problem with its path.")
     v.add_argument("scenario", metavar="SCENARIO.yaml")
-    common(v, formats=("table", "json"))
+    _output_args(v, formats=("table", "json"))
     v.set_defaults(run=_validate)
 
+
+def _schema_command(sub) -> None:
+    """The ``schema`` command's arguments."""
     sc = sub.add_parser("schema", help="the scenario format as a JSON Schema (for editors)",
                         description="Write the scenario format as a JSON Schema (draft 2020-12), "
                         "generated from the checks costkit validate runs; point your editor's "
@@ -555,6 +585,9 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
     sc.set_defaults(run=_schema)
 
+
+def _prices_command(sub) -> None:
+    """The ``prices`` command's arguments."""
     pr = sub.add_parser("prices", help="bring your own prices: import published price lists",
                         description="Price lists you downloaded, turned into a price table "
                         "that price_path= and --price-file read.")
@@ -577,12 +610,15 @@ def build_parser() -> argparse.ArgumentParser:
                     help="the report's format (default table)")
     pi.set_defaults(run=_prices_import)
 
+
+def _report_command(sub) -> None:
+    """The ``report`` command's arguments."""
     r = sub.add_parser("report", help="evaluate a scenario file: HTML report, JSON or CSV",
                        description="Evaluate a scenario file and write a self-contained HTML "
                        "report (ledger, cost charts, ROI, assumptions with sources), or JSON / "
                        "CSV for scripts.")
     r.add_argument("scenario", metavar="SCENARIO.yaml")
-    common(r, formats=("html", "json", "csv"))
+    _output_args(r, formats=("html", "json", "csv"))
     r.add_argument("--draws", type=_nonneg_int,
                    help="Monte Carlo draws (overrides the file; 0 skips it)")
     r.add_argument("--seed", type=_nonneg_int, help="Monte Carlo seed (overrides the file)")
@@ -593,7 +629,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="show a progress bar (default: when standard error is a terminal)")
     r.add_argument("--no-progress", dest="progress", action="store_false")
     r.set_defaults(run=_report)
-    return p
+
 
 
 def main(argv: Sequence[str] | None = None) -> int:

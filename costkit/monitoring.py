@@ -998,7 +998,6 @@ def synthetic_telemetry(days: int = 7, replicas: int = 200, freq: str = "1min", 
     import pandas as pd
 
     from costkit.capacity import RETAIL_HOURLY_SHAPE
-    from costkit.catalog import gpu_hour_price
 
     days = count("days", days, minimum=1, maximum=366)
     replicas = count("replicas", replicas, minimum=3, maximum=100_000)
@@ -1061,6 +1060,21 @@ def synthetic_telemetry(days: int = 7, replicas: int = 200, freq: str = "1min", 
         tel[c] = tel[c].astype("category")
     tel = tel.reset_index(drop=True)
 
+    bill, fleet = _synthetic_bill(fleets, times, t0)
+    return SyntheticWeek(tel, bill, fleet)
+
+
+def _synthetic_bill(fleets: list, times, t0):
+    """The FOCUS bill of the synthetic fleet: one usage line per replica-hour it ran.
+
+    Half of each fleet's base replicas are reserved (BilledCost 0, EffectiveCost at the
+    reserved discount); the rest on demand at the catalog's median price. Returns the bill
+    and the fleet table (per model).
+    """
+    import pandas as pd
+
+    from costkit.catalog import gpu_hour_price
+
     hours = pd.date_range(t0, times[-1].floor("h"), freq="h")
     hour_idx = ((times.floor("h") - t0) / pd.Timedelta("1h")).to_numpy().astype(int)
     bills, fleet = [], []
@@ -1084,5 +1098,5 @@ def synthetic_telemetry(days: int = 7, replicas: int = 200, freq: str = "1min", 
                       "replicas": a["n"], "extra_replicas": len(a["ids"]) - a["n"],
                       "usd_per_gpu_hour": price,
                       "effective_usd_per_gpu_hour_reserved": price * (1 - _RESERVED_DISCOUNT)})
-    bill = pd.concat(bills, ignore_index=True)
-    return SyntheticWeek(tel, bill, pd.DataFrame(fleet).set_index("model"))
+    return pd.concat(bills, ignore_index=True), pd.DataFrame(fleet).set_index("model")
+

@@ -18,14 +18,15 @@ from __future__ import annotations
 import io
 import json
 import math
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from ._html import number_text as _fmt  # one cell formatter for every table
 from ._safe import html_text, spreadsheet_frame
 from .fx import USD_COLUMN as _USD
 
 if TYPE_CHECKING:
-    from ._typing import StrPath
+    from ._typing import Frame, StrPath
     from .scenario import ScenarioResult
 
 __all__ = ["SECTIONS", "csv_text", "html", "json_text"]
@@ -116,6 +117,170 @@ def _money_note(rate) -> str:
             "inputs and the charts are in USD)")
 
 
+@dataclass(frozen=True)
+class _Page:
+    """What every section of the HTML report reads: the result, the money and the options."""
+
+    r: ScenarioResult
+    rate: Any
+    cur: str
+    note: str
+    t: Frame
+    options: list
+    best: str
+    focus: str
+
+
+def _summary_section(c: _Page) -> str:
+    """The decision and the best option's NPV."""
+    r, cur, best = c.r, c.cur, c.best
+    head = c.t.loc[best]
+    return (
+        f"<p class=decision>{_esc(r.decision)}</p>"
+        f"<p>Recommended: <b>{_esc(r.recommended)}</b>. Highest NPV at the central "
+        f"assumptions (risk left out): <b>{_esc(best)}</b>, "
+        f"{_fmt(float(head[f'npv_{cur.lower()}']))} {cur} over "
+        f"{r.table.attrs['horizon_months']} months at a "
+        f"{r.table.attrs['annual_discount_rate'][0]:.0%} annual discount rate.</p>")
+
+
+def _comparison_section(c: _Page) -> str:
+    """Every option side by side."""
+    from .roi import irr_label
+
+    cur, t = c.cur, c.t
+    cols = [_USD.sub(rf"\g<1>{cur.lower()}\g<2>", col) for col in (
+        "order_lift", "incremental_gross_profit_usd_per_month", "serving_usd_per_month",
+        "fixed_usd_per_month", "one_off_usd", "npv_usd", "irr_annual", "payback_month",
+        "discounted_payback_month", "roi", "break_even_lift", "lift_margin")]
+    shown = t[cols].copy()
+    shown["irr_annual"] = [irr_label(v) for v in t["irr_annual"]]
+    return (_table(shown) + f"<p class=note>{_esc(c.note)}; lifts and rates are "
+            "fractions; months from the decision (month 0). NPV decides; IRR "
+            "and payback are shown for reference (an IRR above 1,000% a year "
+            "means a one-off cost tiny next to the monthly gain).</p>")
+
+
+def _serving_section(c: _Page) -> str:
+    """The serving components, their fleets and cost."""
+    r, rate, cur = c.r, c.rate, c.cur
+    comp = in_currency(r.components, rate).set_index("component")
+    return "<p>The scenario serves no model (no serving components).</p>" \
+        if comp.empty else _table(comp[["option", "model", "dtype", "gpu", "share_of_searches",
+                                    "replaces", "latency_ms", f"{cur.lower()}_per_1k_requests",
+                                    "peak_replicas", "strategy", f"{cur.lower()}_per_month"]]) + \
+        ("<p class=note>One replica priced by costkit.serving; replicas per hour for the traffic "
+         "week by costkit.capacity (M/M/c against each SLO), bought the cheapest way "
+         f"(strategy). {_esc(cur)} per month.</p>") + _figure(
+             lambda ax: _serving_bars(r.components, ax), figsize=(9, 3.2))
+
+
+def _one_off_section(c: _Page) -> str:
+    """Each option's one-off ledger."""
+    r, rate, cur = c.r, c.rate, c.cur
+    return "".join(
+        f"<h3>{_esc(n)}: {_fmt(r.one_off[n].total() * rate.rate)} {_esc(cur)}</h3>"
+        + _table(in_currency(r.one_off[n].to_frame(), rate)[
+            ["phase", "category", "name", "quantity", "unit", "unit_price", "price_unit",
+             f"cost_{cur.lower()}"]], index=False)
+        for n in c.options)
+
+
+def _ledger_section(c: _Page) -> str:
+    """The cost model by phase and by category, the focus option in detail."""
+    import pandas as pd
+
+    from . import plots
+
+    r, rate, cur, options, focus = c.r, c.rate, c.cur, c.options, c.focus
+    by_phase = {n: r.ledgers[n].by_phase() for n in options}
+    phase_table = pd.DataFrame(by_phase).T * rate.rate
+    phase_table["total"] = phase_table.sum(axis=1)
+    category_table = pd.DataFrame({n: r.ledgers[n].by_category() for n in options}).T * rate.rate
+    category_table["total"] = category_table.sum(axis=1)
+    focus_led = r.ledgers[focus]
+    return (
+        _table(phase_table) + "<p class=note>C = C_train + C_run + C_opt + C_tune over the "
+        f"horizon, undiscounted, {_esc(cur)}. Value (gross profit) is not a cost and is not in "
+        "the ledger.</p>" + _table(category_table) + "<p class=note>The same costs by the six "
+        f"categories of the origin documents, {_esc(cur)}.</p>" + f"<h3>{_esc(focus)}</h3>"
+        + _table(focus_led.by_phase_category(totals=True) * rate.rate)
+        + _figure(lambda ax: plots.ledger_items(focus_led, ax=ax),
+                  figsize=(9, 0.32 * min(len(focus_led), 15) + 1.4))
+        + _figure(lambda ax: plots.ledger_matrix(focus_led, ax=ax), figsize=(9, 3.4)))
+
+
+def _cash_section(c: _Page) -> str:
+    """Cumulative discounted cash and the focus option's waterfall."""
+    from . import plots
+    from .style import option_colors
+
+    r, rate, cur, options, focus = c.r, c.rate, c.cur, c.options, c.focus
+    colors = option_colors(c.t.index)
+
+    def cash(ax):
+        for n in options:
+            plots.cumulative_cash_flow(r.results[n], ax=ax, discounted=True, color=colors[n])
+        ax.legend(fontsize=8)
+
+    return (_figure(cash) + f"<h3>{_esc(focus)}: from gross profit to NPV</h3>"
+            + _table(r.results[focus].waterfall().to_frame(cur.lower()) * rate.rate)
+            + _figure(lambda ax: plots.roi_waterfall(r.results[focus], ax=ax)))
+
+
+def _sensitivity_section(c: _Page) -> str:
+    """The tornado of the best option."""
+    from . import plots
+
+    r = c.r
+    if r.tornado is None:
+        return "<p>No input of the best option has a value to swing.</p>"
+    return (f"<p>{_esc(r.tornado_option)}: each input at its low and high value, the others "
+            f"held (NPV in {_esc(c.cur)}).</p>" + _table(in_currency(r.tornado, c.rate))
+            + _figure(lambda ax: plots.tornado(r.tornado, ax=ax)))
+
+
+def _risk_section(c: _Page) -> str:
+    """The Monte Carlo draws, their inputs and NPV histograms."""
+    import pandas as pd
+
+    from . import plots
+
+    r, sc = c.r, c.r.scenario
+    if not r.monte_carlo:
+        return ("<p>No Monte Carlo: the scenario gives no <code>uncertainty</code> "
+                "(or it was run with 0 draws).</p>")
+    summary = pd.DataFrame({n: m.summary() for n, m in r.monte_carlo.items()})
+    figs = "".join(_figure(lambda ax, m=m, n=n: (plots.npv_histogram(m, ax=ax),
+                                                 ax.set_title(f"{n}: P(NPV > 0) = "
+                                                              f"{m.probability_positive:.1%}")),
+                           figsize=(9, 3))
+                   for n, m in r.monte_carlo.items())
+    dists = "".join(f"<li>{_esc(n)}: " + ", ".join(
+        f"{_esc(k)} {_esc(v[0])}{tuple(v[1])}{' x its value' if v[2] else ''}"
+        for k, v in o["uncertainty"].items()) + "</li>"
+        for o in sc.spec["options"] for n in [o["name"]] if o["uncertainty"])
+    seed = next(iter(r.monte_carlo.values())).seed
+    return (f"<p>Draws: {next(iter(r.monte_carlo.values())).n:,}, seed {seed}. "
+            f"Inputs drawn independently:</p><ul>{dists}</ul>" + _table(summary) + figs)
+
+
+def _assumptions_section(c: _Page) -> str:
+    """Every assumption with its source."""
+    return (_table(c.r.assumptions, index=False)
+            + "<p class=note>Prices carry their dates and sources; change them "
+              "with <code>usd_per_gpu_hour</code> in the scenario file or your "
+              "own price file.</p>")
+
+
+_SECTION_BUILDERS = {
+    "summary": _summary_section, "comparison": _comparison_section,
+    "serving": _serving_section, "one-off": _one_off_section, "ledger": _ledger_section,
+    "cash-flow": _cash_section, "sensitivity": _sensitivity_section, "risk": _risk_section,
+    "assumptions": _assumptions_section,
+}
+
+
 def html(result: ScenarioResult, path: StrPath | None = None, *,
          generated: str | None = None, currency: str | None = None) -> str:
     """The report as an HTML string; written to ``path`` too when given.
@@ -149,120 +314,16 @@ def html(result: ScenarioResult, path: StrPath | None = None, *,
     """
     import datetime as dt
 
-    from . import __version__, plots
+    from . import __version__
 
     r = result
     sc = r.scenario
     rate = r.money_rate(currency)
-    cur, note = rate.to_currency, _money_note(rate)
     t = in_currency(r.table, rate)
-    options = [n for n in t.index if n in r.one_off]
-    best = r.best_option
-    focus = r.best_investment  # the option shown in detail: the best one that is an investment
-    parts = {}
-
-    head = t.loc[best]
-    parts["summary"] = (
-        f"<p class=decision>{_esc(r.decision)}</p>"
-        f"<p>Recommended: <b>{_esc(r.recommended)}</b>. Highest NPV at the central "
-        f"assumptions (risk left out): <b>{_esc(best)}</b>, "
-        f"{_fmt(float(head[f'npv_{cur.lower()}']))} {cur} over "
-        f"{r.table.attrs['horizon_months']} months at a "
-        f"{r.table.attrs['annual_discount_rate'][0]:.0%} annual discount rate.</p>")
-
-    cols = [_USD.sub(rf"\g<1>{cur.lower()}\g<2>", c) for c in (
-        "order_lift", "incremental_gross_profit_usd_per_month", "serving_usd_per_month",
-        "fixed_usd_per_month", "one_off_usd", "npv_usd", "irr_annual", "payback_month",
-        "discounted_payback_month", "roi", "break_even_lift", "lift_margin")]
-    from .roi import irr_label
-
-    shown = t[cols].copy()
-    shown["irr_annual"] = [irr_label(v) for v in t["irr_annual"]]
-    parts["comparison"] = (_table(shown) + f"<p class=note>{_esc(note)}; lifts and rates are "
-                           "fractions; months from the decision (month 0). NPV decides; IRR "
-                           "and payback are shown for reference (an IRR above 1,000% a year "
-                           "means a one-off cost tiny next to the monthly gain).</p>")
-
-    comp = in_currency(r.components, rate).set_index("component")
-    parts["serving"] = "<p>The scenario serves no model (no serving components).</p>" \
-        if comp.empty else _table(comp[["option", "model", "dtype", "gpu", "share_of_searches",
-                                    "replaces", "latency_ms", f"{cur.lower()}_per_1k_requests",
-                                    "peak_replicas", "strategy", f"{cur.lower()}_per_month"]]) + \
-        ("<p class=note>One replica priced by costkit.serving; replicas per hour for the traffic "
-         "week by costkit.capacity (M/M/c against each SLO), bought the cheapest way "
-         f"(strategy). {_esc(cur)} per month.</p>") + _figure(
-             lambda ax: _serving_bars(r.components, ax), figsize=(9, 3.2))
-
-    parts["one-off"] = "".join(
-        f"<h3>{_esc(n)}: {_fmt(r.one_off[n].total() * rate.rate)} {_esc(cur)}</h3>"
-        + _table(in_currency(r.one_off[n].to_frame(), rate)[
-            ["phase", "category", "name", "quantity", "unit", "unit_price", "price_unit",
-             f"cost_{cur.lower()}"]], index=False)
-        for n in options)
-
-    by_phase = {n: r.ledgers[n].by_phase() for n in options}
-    import pandas as pd
-
-    from .style import option_colors
-
-    phase_table = pd.DataFrame(by_phase).T * rate.rate
-    phase_table["total"] = phase_table.sum(axis=1)
-    category_table = pd.DataFrame({n: r.ledgers[n].by_category() for n in options}).T * rate.rate
-    category_table["total"] = category_table.sum(axis=1)
-    focus_led = r.ledgers[focus]
-    parts["ledger"] = (
-        _table(phase_table) + "<p class=note>C = C_train + C_run + C_opt + C_tune over the "
-        f"horizon, undiscounted, {_esc(cur)}. Value (gross profit) is not a cost and is not in "
-        "the ledger.</p>" + _table(category_table) + "<p class=note>The same costs by the six "
-        f"categories of the origin documents, {_esc(cur)}.</p>" + f"<h3>{_esc(focus)}</h3>"
-        + _table(focus_led.by_phase_category(totals=True) * rate.rate)
-        + _figure(lambda ax: plots.ledger_items(focus_led, ax=ax),
-                  figsize=(9, 0.32 * min(len(focus_led), 15) + 1.4))
-        + _figure(lambda ax: plots.ledger_matrix(focus_led, ax=ax), figsize=(9, 3.4)))
-
-    colors = option_colors(t.index)
-
-    def cash(ax):
-        for n in options:
-            plots.cumulative_cash_flow(r.results[n], ax=ax, discounted=True, color=colors[n])
-        ax.legend(fontsize=8)
-
-    parts["cash-flow"] = (_figure(cash) + f"<h3>{_esc(focus)}: from gross profit to NPV</h3>"
-                          + _table(r.results[focus].waterfall().to_frame(cur.lower())
-                                   * rate.rate)
-                          + _figure(lambda ax: plots.roi_waterfall(r.results[focus], ax=ax)))
-
-    if r.tornado is not None:
-        parts["sensitivity"] = (
-            f"<p>{_esc(r.tornado_option)}: each input at its low and high value, the others "
-            f"held (NPV in {_esc(cur)}).</p>" + _table(in_currency(r.tornado, rate))
-            + _figure(lambda ax: plots.tornado(r.tornado, ax=ax)))
-    else:
-        parts["sensitivity"] = "<p>No input of the best option has a value to swing.</p>"
-
-    if r.monte_carlo:
-        summary = pd.DataFrame({n: m.summary() for n, m in r.monte_carlo.items()})
-        figs = "".join(_figure(lambda ax, m=m, n=n: (plots.npv_histogram(m, ax=ax),
-                                                     ax.set_title(f"{n}: P(NPV > 0) = "
-                                                                  f"{m.probability_positive:.1%}")),
-                               figsize=(9, 3))
-                       for n, m in r.monte_carlo.items())
-        dists = "".join(f"<li>{_esc(n)}: " + ", ".join(
-            f"{_esc(k)} {_esc(v[0])}{tuple(v[1])}{' x its value' if v[2] else ''}"
-            for k, v in o["uncertainty"].items()) + "</li>"
-            for o in sc.spec["options"] for n in [o["name"]] if o["uncertainty"])
-        seed = next(iter(r.monte_carlo.values())).seed
-        parts["risk"] = (f"<p>Draws: {next(iter(r.monte_carlo.values())).n:,}, seed {seed}. "
-                         f"Inputs drawn independently:</p><ul>{dists}</ul>"
-                         + _table(summary) + figs)
-    else:
-        parts["risk"] = ("<p>No Monte Carlo: the scenario gives no <code>uncertainty</code> "
-                         "(or it was run with 0 draws).</p>")
-
-    parts["assumptions"] = (_table(r.assumptions, index=False)
-                            + "<p class=note>Prices carry their dates and sources; change them "
-                              "with <code>usd_per_gpu_hour</code> in the scenario file or your "
-                              "own price file.</p>")
+    page_ctx = _Page(r=r, rate=rate, cur=rate.to_currency, note=_money_note(rate), t=t,
+                     options=[n for n in t.index if n in r.one_off], best=r.best_option,
+                     focus=r.best_investment)  # focus: the best option that is an investment
+    parts = {sid: build(page_ctx) for sid, build in _SECTION_BUILDERS.items()}
 
     generated = generated or dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     nav = "".join(f"<a href='#{sid}'>{_esc(title)}</a>" for sid, title in SECTIONS)

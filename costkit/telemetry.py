@@ -345,15 +345,7 @@ def read_telemetry(data: Frame | StrPath, *, interval: Any = None, label: str | 
     import pandas as pd
 
     df, label = _load(data, label)
-    missing = [c for c in REQUIRED if c not in df.columns]
-    if missing:
-        raise DataFileError(f"{label}: missing column(s) {', '.join(missing)}; telemetry needs "
-                            f"{', '.join(REQUIRED)} (have: {', '.join(map(str, df.columns))})")
-    if df.empty:
-        raise DataFileError(f"{label}: no rows")
-    if not df.columns.is_unique:
-        dup = df.columns[df.columns.duplicated()][0]
-        raise DataFileError(f"{label}: column {dup!r} appears more than once")
+    _check_columns(df, label)
     report = []
 
     def note(check, rows, action, detail, requests=0.0):
@@ -363,6 +355,50 @@ def read_telemetry(data: Frame | StrPath, *, interval: Any = None, label: str | 
     for col, default in OPTIONAL.items():
         if col not in df.columns:
             df[col] = default
+    _numbers(df, label)
+    note("rows read", len(df), "kept", f"{df.replica_id.nunique():,} replicas",
+         df["requests"].sum())
+    df["replica_id"], no_id = _text_column(df["replica_id"])
+    for col in ("gpu", "model", "team"):
+        df[col], _ = _text_column(df[col])
+    df["timestamp"], when = _timestamps(df["timestamp"], label, timezone, epoch_unit)
+    df = _drop_unplaceable(df, no_id, note)
+    if when == "naive":
+        note("timestamps without a zone", len(df), "converted",
+             f"read as {timezone or 'UTC'}" + ("" if timezone else
+                                               " (pass timezone= if they are local time)"))
+    elif when is not None:
+        note("timestamps as numbers", len(df), "converted", f"read as {when}")
+    _check_values(df, label)
+    df, converted = _utilization(df, label, utilization_unit)
+    if converted:
+        note("utilisation in per cent", len(df), "converted", converted)
+    df, step = _in_time_order(df, label, note)
+    interval = _sampling_interval(df, step, interval, label, note)
+    df = df.sort_values(["replica_id", "timestamp"], kind="stable").reset_index(drop=True)
+    note("samples kept", len(df), "kept", f"interval {interval}", df["requests"].sum())
+    return Telemetry(df, pd.DataFrame(report, columns=["check", "rows", "action", "detail",
+                                                       "requests"]),
+                     interval, label)
+
+
+def _check_columns(df, label: str) -> None:
+    """The required columns are there, each once, with rows."""
+    missing = [c for c in REQUIRED if c not in df.columns]
+    if missing:
+        raise DataFileError(f"{label}: missing column(s) {', '.join(missing)}; telemetry needs "
+                            f"{', '.join(REQUIRED)} (have: {', '.join(map(str, df.columns))})")
+    if df.empty:
+        raise DataFileError(f"{label}: no rows")
+    if not df.columns.is_unique:
+        dup = df.columns[df.columns.duplicated()][0]
+        raise DataFileError(f"{label}: column {dup!r} appears more than once")
+
+
+def _numbers(df, label: str) -> None:
+    """The numeric columns as numbers, in place; text (or true/false) is refused by row."""
+    import pandas as pd
+
     for col in _NUMERIC:
         raw = df[col]
         df[col] = pd.to_numeric(raw, errors="coerce")
@@ -374,13 +410,15 @@ def read_telemetry(data: Frame | StrPath, *, interval: Any = None, label: str | 
         if bad.any():
             i = bad.idxmax()
             raise DataFileError(f"{label}, row {i}, column {col!r}: {raw[i]!r} is not a number")
-    note("rows read", len(df), "kept", f"{df.replica_id.nunique():,} replicas",
-         df["requests"].sum())
 
-    df["replica_id"], no_id = _text_column(df["replica_id"])
-    for col in ("gpu", "model", "team"):
-        df[col], _ = _text_column(df[col])
-    df["timestamp"], when = _timestamps(df["timestamp"], label, timezone, epoch_unit)
+
+def _drop_unplaceable(df, no_id, note):
+    """Drop the samples that cannot be placed, each reason counted with its requests.
+
+    A sample without a replica, a time, a utilisation or requests cannot be costed.
+    """
+    import pandas as pd
+
     drop = pd.Series(False, index=df.index)
     for check, mask, why in (
             ("missing replica_id", no_id, "no replica, no place in a series"),
@@ -392,14 +430,11 @@ def read_telemetry(data: Frame | StrPath, *, interval: Any = None, label: str | 
         if mask.any():
             note(check, mask.sum(), "dropped", why, df.loc[mask, "requests"].sum())
             drop |= mask
-    df = df[~drop]
-    if when == "naive":
-        note("timestamps without a zone", len(df), "converted",
-             f"read as {timezone or 'UTC'}" + ("" if timezone else
-                                               " (pass timezone= if they are local time)"))
-    elif when is not None:
-        note("timestamps as numbers", len(df), "converted", f"read as {when}")
+    return df[~drop]
 
+
+def _check_values(df, label: str) -> None:
+    """No negative or infinite number; ``gpus`` a whole count >= 1 (missing: 1), in place."""
     for col in ("requests", "errors", "latency_p50_s", "latency_p95_s", "gpus",
                 "gpu_utilization"):
         neg = df[col] < 0
@@ -418,9 +453,14 @@ def read_telemetry(data: Frame | StrPath, *, interval: Any = None, label: str | 
         raise DataFileError(f"{label}, row {i}, column 'gpus': {df.at[i, 'gpus']!r} is not a "
                             "whole number of GPUs >= 1")
     df["gpus"] = gpus
-    df, converted = _utilization(df, label, utilization_unit)
-    if converted:
-        note("utilisation in per cent", len(df), "converted", converted)
+
+
+def _in_time_order(df, label: str, note):
+    """Each replica's samples forward in time (refused otherwise); a repeated time dropped.
+
+    Returns the samples and the step from each replica's previous sample.
+    """
+    import pandas as pd
 
     step = df.groupby("replica_id", sort=False)["timestamp"].diff()
     back = step < pd.Timedelta(0)
@@ -437,6 +477,15 @@ def read_telemetry(data: Frame | StrPath, *, interval: Any = None, label: str | 
              df.loc[dup, "requests"].sum())
         df = df[~dup]
         step = step[~dup]
+    return df, step
+
+
+def _sampling_interval(df, step, interval, label: str, note):
+    """The sampling interval (given, or the median step), checked against the steps.
+
+    Gaps are counted in the report: missing time is neither used nor idle.
+    """
+    import pandas as pd
 
     pos = step[step > pd.Timedelta(0)]
     if interval is None:
@@ -459,11 +508,7 @@ def read_telemetry(data: Frame | StrPath, *, interval: Any = None, label: str | 
         note("missing samples", gaps.sum(), "kept",
              f"{(gaps > 0).sum()} replicas have gaps; the missing time counts as neither used "
              "nor idle")
-    df = df.sort_values(["replica_id", "timestamp"], kind="stable").reset_index(drop=True)
-    note("samples kept", len(df), "kept", f"interval {interval}", df["requests"].sum())
-    return Telemetry(df, pd.DataFrame(report, columns=["check", "rows", "action", "detail",
-                                                       "requests"]),
-                     interval, label)
+    return interval
 
 
 def _as_interval(interval: Any) -> Any:

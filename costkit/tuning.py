@@ -520,24 +520,8 @@ def search_cost(strategy: str, n_configurations: Floats | None = None, *,
             rows = successive_halving_rungs(int(n), min_resource=r_min, max_resource=r_max,
                                             eta=eta_i)
     else:  # hyperband: whole iterations of every bracket
-        hb = hyperband_brackets(r_max, eta=eta_i, min_resource=r_min)
-        first = hb[hb.rung == 0]
-        per_iter = float(first.n_trials.sum())
-        iters = np.ceil(n / per_iter - 1e-9) if n_configurations is not None else n
-        res = hb.resource_per_trial.to_numpy()
-        counts = hb.n_trials.to_numpy().astype(float)
-        prev = np.where(hb.rung.to_numpy() == 0, 0.0, np.roll(res, 1))  # rows run rung by rung
-        step = res - prev if resume else res
-        units_total = iters * float((counts * step).sum())
-        full = iters * float(counts[res == r_max].sum())
-        # brackets run one after another, each rung in ceil(n_i / parallel) waves
-        shape = (-1,) + (1,) * np.ndim(w)
-        waves = (np.ceil(counts.reshape(shape) / w) * step.reshape(shape)).sum(axis=0)
-        wall = iters * waves / r_max * trial_wall
-        n = iters * per_iter
-        schedule = (f"Hyperband, eta {eta_i}, R {r_max:g}: {len(first)} brackets of "
-                    f"{', '.join(str(int(x)) for x in first.n_trials)} configurations "
-                    f"({per_iter:g} per iteration), run one after another")
+        units_total, full, wall, n, schedule, hb = _hyperband_schedule(
+            n, n_configurations is not None, w, r_min, r_max, eta_i, resume, trial_wall)
         if np.ndim(n) == 0:
             rows = hb
     equiv = units_total / r_max
@@ -562,6 +546,31 @@ def search_cost(strategy: str, n_configurations: Floats | None = None, *,
         gpus=out(w * g), wall_clock_hours=out(wall),
         saving_vs_full_trials=out(1.0 - equiv / n), rungs=rows, assumptions=assumptions,
     )  # fmt: skip
+
+
+def _hyperband_schedule(n, n_given: bool, w, r_min, r_max, eta, resume, trial_wall):
+    """Hyperband's resource units, full trials, wall clock [h], configurations and schedule.
+
+    Whole iterations of every bracket (``ceil(n / per iteration)``, or ``n`` iterations when
+    no configuration count is given); brackets run one after another, each rung in
+    ``ceil(n_i / parallel)`` waves.
+    """
+    hb = hyperband_brackets(r_max, eta=eta, min_resource=r_min)
+    first = hb[hb.rung == 0]
+    per_iter = float(first.n_trials.sum())
+    iters = np.ceil(n / per_iter - 1e-9) if n_given else n
+    res = hb.resource_per_trial.to_numpy()
+    counts = hb.n_trials.to_numpy().astype(float)
+    prev = np.where(hb.rung.to_numpy() == 0, 0.0, np.roll(res, 1))  # rows run rung by rung
+    step = res - prev if resume else res
+    units_total = iters * float((counts * step).sum())
+    full = iters * float(counts[res == r_max].sum())
+    shape = (-1,) + (1,) * np.ndim(w)
+    waves = (np.ceil(counts.reshape(shape) / w) * step.reshape(shape)).sum(axis=0)
+    schedule = (f"Hyperband, eta {eta}, R {r_max:g}: {len(first)} brackets of "
+                f"{', '.join(str(int(x)) for x in first.n_trials)} configurations "
+                f"({per_iter:g} per iteration), run one after another")
+    return units_total, full, iters * waves / r_max * trial_wall, iters * per_iter, schedule, hb
 
 
 def affordable_configurations(strategy: str, *, budget_usd: Floats | None = None,

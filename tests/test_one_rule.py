@@ -349,3 +349,51 @@ def test_the_rules_of_a_bill_are_written_in_bill_lines_only():
              for word in BILL_RULES if word in p.read_text(encoding="utf-8")
              and not (p.name == "billing.py" and word == "MAX_LINE_COST")}  # re-exported
     assert not found, found
+
+
+# --------------------------------------------------------------------------- no long function
+MAX_CODE_LINES = 80
+
+
+def _code_lines(lines: list[str], node) -> int:
+    """A function's lines without its docstring, blank lines and comment-only lines (its
+    signature and nested functions counted)."""
+    import ast
+
+    body = node.body
+    doc = set()
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        doc = set(range(body[0].lineno, body[0].end_lineno + 1))
+    code = [lines[i - 1].strip() for i in range(node.lineno, node.end_lineno + 1)
+            if i not in doc]
+    return sum(1 for t in code if t and not t.startswith("#"))
+
+
+def test_no_function_is_longer_than_80_code_lines():
+    """Issue 31 found 12 (scenario._evaluate_checked 153, cli.build_parser 157, ...): each is
+    split into resolve -> kernels -> result now, and a new one fails here."""
+    import ast
+    from pathlib import Path
+
+    import costkit
+
+    long = {}
+    for path in sorted(Path(costkit.__file__).parent.glob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        lines = text.splitlines()
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                n = _code_lines(lines, node)
+                if n > MAX_CODE_LINES:
+                    long[f"{path.stem}.{node.name}"] = n
+    assert not long, long
+
+
+def test_the_line_count_counts_code_not_words():
+    import ast
+
+    src = ('def f(x):\n    """Doc.\n\n    More.\n    """\n    # a comment\n\n    y = x\n'
+           '    return y\n')
+    node = ast.parse(src).body[0]
+    assert _code_lines(src.splitlines(), node) == 3
