@@ -24,7 +24,7 @@ DASHBOARD_FLAGS := --VoilaConfiguration.show_tracebacks=True
 
 .PHONY: class lab install test unit notebooks test-browser browser-deps dashboard lint bench \
 	execute-notebooks kernel clean handouts test-handouts html timings wheelhouse test-offline \
-	fuzz test-lowest test-timezones validate docs test-spark spark-deps test-focus
+	fuzz test-lowest test-timezones validate docs test-spark spark-deps test-focus mutate
 
 # costkit needs Python 3.11 or newer (pyproject.toml's requires-python)
 SUPPORTED := import sys; sys.exit(sys.version_info < (3, 11))
@@ -185,6 +185,12 @@ fuzz: $(TEST_STAMP)
 		tests/test_trust_accuracy.py tests/test_ledger.py tests/test_price_lists.py \
 		tests/test_fleet.py tests/test_trust_iii.py tests/test_one_rule.py -q
 	$(BIN)/python tests/adversarial_tally.py $(TALLY)
+
+## mutate: a mutation run over the formula modules (tests/mutate.py): MUTANTS per module,
+##         seeded; prints the kill rate, writes the survivors to build/mutate/survivors.md
+MUTANTS ?= 12
+mutate: $(TEST_STAMP)
+	$(BIN)/python tests/mutate.py $(MUTANTS)
 
 ## test-lowest: the unit tests on the lowest versions pyproject.toml allows (uv's
 ##              --resolution lowest-direct), in .venv-lowest: proves the declared floors

@@ -397,3 +397,55 @@ def test_the_line_count_counts_code_not_words():
            '    return y\n')
     node = ast.parse(src).body[0]
     assert _code_lines(src.splitlines(), node) == 3
+
+
+# --------------------------------------------------------------------------- make mutate's
+# survivors in costkit.bill_lines: with one definition, the two readers agree even when the
+# definition is wrong, so these pin its figures by hand
+
+def test_a_line_of_three_hours_gives_each_of_its_own_hours_a_third():
+    """A 3-hour line from 02:00: 02:00, 03:00 and 04:00 get 1/3 each (a mutant spread it
+    backwards, over 00:00-02:00, and both readers agreed)."""
+    bill = _lines(ChargePeriodStart=[T0 + pd.Timedelta("2h")] * 2,
+                  ChargePeriodEnd=[T0 + pd.Timedelta("3h"), T0 + pd.Timedelta("5h")],
+                  ResourceId=["a", "b"], BilledCost=[1.0, 6.0], EffectiveCost=[1.0, 3.0])
+    out = _pandas_hours(bill).set_index(["resource_id", "hour"])
+    b = out.loc["b"]
+    assert list(b.index) == [T0 + pd.Timedelta(hours=h) for h in (2, 3, 4)]
+    assert b["effective_cost"].tolist() == pytest.approx([1.0, 1.0, 1.0])
+    assert b["billed_cost"].tolist() == pytest.approx([2.0, 2.0, 2.0])
+
+
+def test_a_bill_in_yuan_converts_billed_and_effective_cost():
+    """Both money columns at the day's rate (a mutant divided the billed cost by it)."""
+    from costkit.fx import fx_rate
+
+    rate = fx_rate("CNY", "USD", date="2026-11-02").rate
+    bill = _lines(BilledCost=[7.0, 0.0], EffectiveCost=[3.5, 3.5]).assign(BillingCurrency="CNY")
+    for read in (_pandas_hours, _fleet_hours):
+        out = read(bill)
+        assert out["billed_cost"].sum() == pytest.approx(7.0 * rate)
+        assert out["effective_cost"].sum() == pytest.approx(7.0 * rate)
+
+
+def test_the_limits_are_inclusive():
+    """A line of exactly MAX_LINE_COST is a bill line; a tag text more than the limit is not
+    (the limit lowered to 2 distinct texts to test it)."""
+    from costkit import bill_lines
+
+    at_limit = _lines(BilledCost=[bill_lines.MAX_LINE_COST, 1.0],
+                      EffectiveCost=[bill_lines.MAX_LINE_COST, 1.0])
+    assert _pandas_hours(at_limit)["billed_cost"].sum() == pytest.approx(
+        bill_lines.MAX_LINE_COST + 1.0)
+    with pytest.raises(DataFileError, match="cost more than"):
+        _pandas_hours(at_limit.assign(BilledCost=[bill_lines.MAX_LINE_COST * 1.01, 1.0]))
+
+
+def test_the_distinct_tags_limit_is_inclusive(monkeypatch):
+    from costkit import bill_lines
+
+    monkeypatch.setattr(bill_lines, "MAX_DISTINCT_TAGS", 2)
+    assert len(_pandas_hours(_lines(Tags=['{"team": "a"}', '{"team": "b"}']))) == 1
+    with pytest.raises(DataFileError, match="3 different tag texts"):
+        _pandas_hours(pd.concat([_lines(Tags=['{"team": "a"}', '{"team": "b"}']),
+                                 _lines(Tags=['{"team": "c"}'] * 2)], ignore_index=True))
