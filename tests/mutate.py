@@ -4,8 +4,8 @@ Each mutant changes one thing in the code of one function of a formula module: a
 operator (``+`` and ``-``, ``*`` and ``/`` swapped), a comparison (``<`` and ``<=``, ``>`` and
 ``>=``), or a number (an integer plus one, any other number doubled; zero becomes one). Strings,
 docstrings and messages are never mutated. The mutant is written into a copy of the package,
-the module's own tests run against it (``pytest -x``, with a timeout), and a mutant they fail on
-is *killed*; one they pass is a *survivor*: a change no test noticed.
+the module's own tests and its doctests run against it (``pytest -x``, with a timeout), and a
+mutant they fail on is *killed*; one they pass is a *survivor*: a change no test noticed.
 
 N mutants are drawn per module (default 12), seeded, so every run draws the same ones. The
 table (mutants, killed, survived per module, and the kill rate) is printed; the survivors, with
@@ -138,6 +138,18 @@ def draw(per_module: int, seed: int = 31) -> list[Mutant]:
     return out
 
 
+def _pytest(workdir: Path, module: str, target: Path):
+    """Run ``module``'s tests and the doctests of ``target`` against the copy in ``workdir``."""
+    env = {**os.environ, "PYTHONPATH": str(workdir), "PYTHONDONTWRITEBYTECODE": "1"}
+    tests = [str(ROOT / "tests" / t) for t in MODULES[module]]
+    # run from the copy: ``python -m`` puts the working folder first on sys.path, so the
+    # mutant, not the checkout, is what ``import costkit`` finds
+    return subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
+                           "--no-header", f"--rootdir={ROOT}", *tests, "--doctest-modules",
+                           str(target)], cwd=workdir, env=env, capture_output=True,
+                          timeout=TIMEOUT_S)
+
+
 def _run(mutant: Mutant, workdir: Path) -> str:
     """'killed', 'survived' or 'timeout' (counted as killed: the tests noticed).
 
@@ -147,14 +159,8 @@ def _run(mutant: Mutant, workdir: Path) -> str:
     original = target.read_text(encoding="utf-8")
     target.write_text(mutated_source(PACKAGE / f"{mutant.module}.py", mutant.index),
                       encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": str(workdir), "PYTHONDONTWRITEBYTECODE": "1"}
-    tests = [str(ROOT / "tests" / t) for t in MODULES[mutant.module]]
     try:
-        # run from the copy: ``python -m`` puts the working folder first on sys.path, so the
-        # mutant, not the checkout, is what ``import costkit`` finds
-        done = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
-                               "--no-header", f"--rootdir={ROOT}", *tests], cwd=workdir, env=env,
-                              capture_output=True, timeout=TIMEOUT_S)
+        done = _pytest(workdir, mutant.module, target)
         result = "survived" if done.returncode == 0 else "killed"
     except subprocess.TimeoutExpired:
         result = "timeout"
@@ -186,6 +192,11 @@ def main(argv: list[str]) -> int:
                             ignore=shutil.ignore_patterns("__pycache__"))
             _imports_the_copy(d)
             dirs.append(d)
+        for module in MODULES:  # unmutated, every module's tests pass: else no kill means much
+            base = _pytest(dirs[0], module, dirs[0] / "costkit" / f"{module}.py")
+            if base.returncode:
+                raise SystemExit(f"{module}'s tests fail on the unmutated copy:\n"
+                                 + base.stdout.decode(errors="replace")[-2000:])
         free = list(dirs)
 
         def one(m):
