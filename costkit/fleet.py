@@ -24,6 +24,9 @@ The chain, each step with the columns and numbers of its pandas twin:
 4. :func:`chargeback`, :func:`slo_violations` and :func:`alerts` aggregate in the
    engine and bring back small pandas tables.
 
+Steps 2 to 4 run the rules of :mod:`costkit.bill_lines` and :mod:`costkit.usage_lines`,
+the one definition :mod:`costkit.billing` and :mod:`costkit.monitoring` run too.
+
 What differs from the pandas reader, because a table has no row order: two samples
 of a replica at one time are dropped as duplicates only when they are identical (the
 pandas reader keeps the first in file order; here samples that differ are refused,
@@ -50,8 +53,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from costkit import bill_lines
-from costkit._checks import as_quantity
+from costkit import bill_lines, usage_lines
 from costkit._relational import execute as _execute
 from costkit._relational import ibis as _ibis
 from costkit._relational import one as _one
@@ -66,7 +68,6 @@ __all__ = ["FleetBill", "FleetCosted", "FleetTelemetry", "alerts", "bill_hours",
            "connect", "cost_usage", "read_telemetry", "slo_violations", "usage_by_hour"]
 
 _ENGINES = ("duckdb", "spark")
-_FREQS = {"h": "h", "D": "D"}
 _DEDUP_ROWS = 20_000_000  # samples per GiB of DuckDB's memory per window of the duplicate check
 _ZONED = r"([Zz]|[+-][0-9][0-9](:?[0-9][0-9])?)$"
 
@@ -654,20 +655,7 @@ def usage_by_hour(tel: FleetTelemetry) -> Any:
     >>> int(tel.con.execute(usage_by_hour(tel).count()))
     288
     """
-    import ibis.expr.datatypes as dt
-
-    t, dt_h = tel.table, tel.interval_hours
-    hours = t.group_by(["replica_id", t.timestamp.truncate("h").name("hour")]).aggregate(
-        samples=t.count().cast(dt.float64), busy=t.gpu_utilization.sum(),
-        requests=t.requests.sum(), errors=t.errors.sum(),
-        latency_p95_s=t.latency_p95_s.max())
-    # what runs on a replica and who pays: its first sample's, as the pandas reader's first()
-    meta = t.group_by("replica_id").aggregate(
-        **{c: t[c].argmin(t.timestamp) for c in ("model", "team", "gpu", "gpus")})
-    out = hours.join(meta, "replica_id")
-    return out.select("replica_id", "hour", "model", "team", "gpu", "gpus", "samples",
-                      replica_hours=out.samples * dt_h, busy_replica_hours=out.busy * dt_h,
-                      requests=out.requests, errors=out.errors, latency_p95_s=out.latency_p95_s)
+    return usage_lines.hourly(tel.table, tel.interval_hours)
 
 
 @dataclass
@@ -772,87 +760,18 @@ def cost_usage(tel: FleetTelemetry, bill: FleetBill) -> FleetCosted:
     >>> round(float(con.execute(costed.table.cost_usd.sum())), 2)
     444.81
     """
-    import pandas as pd
-
-    from costkit.monitoring import _join_report
-
-    ibis = _ibis()
     con = tel.con
     if bill.con is not con:
         raise ValueError("the telemetry and the bill are on different connections; read both "
                          "with the same con=")
-    use = _cached(con, usage_by_hour(tel))  # read the samples once, not per join
-    b = bill.table.rename(replica_id="resource_id", bill_hour="hour")
-    b = b.mutate(tags=b.tags.fill_null(""))
-    # who owns an hour nobody measured: its line's tags, parsed here once per distinct text
-    lone = b.anti_join(use, [b.replica_id == use.replica_id, b.bill_hour == use.hour])
-    owners = pd.DataFrame({"tags": list(con.execute(lone.select("tags").distinct())["tags"])})
-    for k in ("model", "team"):
-        owners[f"tag_{k}"] = [bill_lines.parse_tags(x).get(k, "") for x in owners["tags"]]
-    if len(owners):
-        b = b.left_join(ibis.memtable(owners.astype(str)), "tags")
-        b = b.select([c for c in b.columns if c != "tags_right"])
-    else:
-        b = b.mutate(tag_model=ibis.literal(""), tag_team=ibis.literal(""))
-    m = use.outer_join(b, [use.replica_id == b.replica_id, use.hour == b.bill_hour])
-    m = m.select(
-        replica_id=ibis.coalesce(m.replica_id, m.replica_id_right),
-        hour=ibis.coalesce(m.hour, m.bill_hour), observed_side=m.replica_id.notnull(),
-        billed_side=m.replica_id_right.notnull(), model=m.model, team=m.team, gpu=m.gpu,
-        gpus=m.gpus, samples=m.samples, replica_hours=m.replica_hours,
-        busy_replica_hours=m.busy_replica_hours, requests=m.requests, errors=m.errors,
-        latency_p95_s=m.latency_p95_s, effective_cost=m.effective_cost,
-        billed_cost=m.billed_cost, tag_model=m.tag_model, tag_team=m.tag_team)
-    unobserved = ~m.observed_side
-    zero = ibis.literal(0.0)
-    util = ibis.ifelse(m.replica_hours.fill_null(0.0) > 0,
-                       m.busy_replica_hours / m.replica_hours, zero)
-    cost = m.effective_cost.fill_null(0.0)
-    out = m.select(
-        replica_id=m.replica_id, hour=m.hour,
-        model=ibis.ifelse(unobserved, m.tag_model.fill_null(""), m.model.fill_null("")),
-        team=ibis.ifelse(unobserved, m.tag_team.fill_null(""), m.team.fill_null("")),
-        gpu=m.gpu.fill_null(""), gpus=m.gpus.fill_null(1.0), samples=m.samples.fill_null(0.0),
-        replica_hours=m.replica_hours.fill_null(0.0),
-        busy_replica_hours=m.busy_replica_hours.fill_null(0.0),
-        requests=m.requests.fill_null(0.0), errors=m.errors.fill_null(0.0),
-        latency_p95_s=m.latency_p95_s, cost_usd=cost, billed_usd=m.billed_cost.fill_null(0.0),
-        utilization=util, busy_usd=ibis.ifelse(unobserved, zero, cost * util),
-        idle_usd=ibis.ifelse(unobserved, zero, cost * (1 - util)),
-        unobserved_usd=ibis.ifelse(unobserved, cost, zero),
-        idle_gpu_hours=(m.replica_hours.fill_null(0.0) - m.busy_replica_hours.fill_null(0.0))
-        * m.gpus.fill_null(1.0),
-        unbilled=~m.billed_side, unobserved=unobserved)
-    out = _cached(con, out)
-    found = _one(con, out.aggregate(
-        unobserved=out.unobserved.sum(), unobserved_usd=out.cost_usd.sum(where=out.unobserved),
-        unbilled=out.unbilled.sum()))
-    report = _join_report(int(found["unobserved"] or 0), float(found["unobserved_usd"] or 0.0),
-                          int(found["unbilled"] or 0), bill.not_usage, "not_usage")
+    use = usage_lines.cached(con, usage_by_hour(tel))  # read the samples once, not per join
+    out = usage_lines.cached(con, usage_lines.costed(con, use, bill.table, where=bill.label))
+    report = usage_lines.join_report(usage_lines.join_counts(con, out), bill.not_usage,
+                                     "not_usage")
     return FleetCosted(out, report, bill.not_usage, con, tel.interval_hours, bill.fx)
 
 
-def _cached(con, expr):
-    """``expr`` computed once in ``con``: a temporary table (DuckDB), a cached view (Spark)."""
-    import uuid
-
-    name = f"costkit_{uuid.uuid4().hex}"  # generated here, never from user text
-    if con.name == "pyspark":
-        con.create_view(name, expr)
-        con.raw_sql(f"CACHE TABLE {name}")
-    else:
-        con.create_table(name, expr, temp=True)
-    return con.table(name)
-
-
 # --------------------------------------------------------------------------- tables
-
-
-def _keys(by):
-    keys = [by] if isinstance(by, str) else list(by)
-    if not keys or not all(isinstance(k, str) for k in keys):
-        raise TypeError(f"by is a column name or a list of them, got {by!r}")
-    return keys
 
 
 def chargeback(costed: FleetCosted, *, by: str | Sequence[str] = ("team", "model"),
@@ -889,27 +808,7 @@ def chargeback(costed: FleetCosted, *, by: str | Sequence[str] = ("team", "model
     {('recs', 'recommender'): 143.94, ('search', 'query-rewriter'): 158.0, \
 ('search', 're-ranker'): 142.86}
     """
-    from costkit.monitoring import _safe_div
-
-    if freq is not None and freq not in _FREQS:
-        raise ValueError(f"freq must be one of {sorted(_FREQS)} or None, got {freq!r}")
-    keys = _keys(by)
-    t = costed.table
-    group = ([t.hour.truncate(_FREQS[freq]).name("hour")] if freq else []) + keys
-    observed = t.replica_hours > 0
-    agg = t.group_by(group).aggregate(
-        cost_usd=t.cost_usd.sum(), billed_usd=t.billed_usd.sum(), requests=t.requests.sum(),
-        busy=t.busy_replica_hours.sum(), observed=t.replica_hours.sum(),
-        idle_gpu_hours=t.idle_gpu_hours.sum(), idle_usd=t.idle_usd.sum(),
-        unobserved_usd=t.unobserved_usd.sum(), errors=t.errors.sum(),
-        p95_utilization=t.utilization.quantile(0.95, where=observed))
-    out = _execute(costed.con, agg).set_index(([] if not freq else ["hour"]) + keys)
-    out = out.sort_index()
-    out["p95_utilization"] = out["p95_utilization"].astype(float).fillna(0.0)
-    out["usd_per_1k_requests"] = _safe_div(out["cost_usd"], out["requests"], 1000.0)
-    out["mean_utilization"] = _safe_div(out["busy"], out["observed"])
-    return out[["cost_usd", "billed_usd", "requests", "usd_per_1k_requests", "mean_utilization",
-                "p95_utilization", "idle_gpu_hours", "idle_usd", "unobserved_usd", "errors"]]
+    return usage_lines.chargeback(costed.con, costed.table, by, freq)
 
 
 def slo_violations(tel: FleetTelemetry, slo_s: float | dict, *, column: str = "latency_p95_s",
@@ -946,34 +845,8 @@ def slo_violations(tel: FleetTelemetry, slo_s: float | dict, *, column: str = "l
     >>> slo_violations(tel, slo)["violations"].to_dict()
     {'query-rewriter': 10, 're-ranker': 0, 'recommender': 6}
     """
-    ibis = _ibis()
-    keys = _keys(by)
-    t = tel.table
-    if column not in t.columns:
-        raise ValueError(f"the telemetry has no column {column!r}")
-    present = tel.con.execute(t.group_by(keys[0]).aggregate(n=t[column].count()))
-    if not present["n"].sum():
-        raise ValueError(f"the telemetry has no {column!r} values to check against the SLO")
-    if isinstance(slo_s, dict):
-        names = [str(v) for v in present[keys[0]]]
-        unknown = sorted(set(names) - set(slo_s))
-        if unknown:
-            raise ValueError(f"no SLO given for {keys[0]} {', '.join(unknown)}")
-        for k, v in slo_s.items():
-            as_quantity(f"slo_s[{k!r}]", v, allow_zero=False)
-        target = ibis.cases(*[(t[keys[0]] == str(k), float(v)) for k, v in slo_s.items()],
-                            else_=ibis.null("float64"))
-    else:
-        target = ibis.literal(float(as_quantity("slo_s", slo_s, allow_zero=False)))
-    bad = (t[column] > target).fill_null(False)
-    agg = t.group_by(keys).aggregate(
-        samples=t.count(), violations=bad.sum(),
-        requests_in_violation=ibis.ifelse(bad, t.requests, 0.0).sum())
-    out = _execute(tel.con, agg).set_index(keys).sort_index()
-    out["violations"] = out["violations"].astype("int64")
-    out["violation_share"] = out["violations"] / out["samples"]
-    out["minutes_in_violation"] = out["violations"] * tel.interval_hours * 60
-    return out
+    return usage_lines.slo_violations(tel.con, tel.table, slo_s, tel.interval_hours,
+                                      column=column, by=by)
 
 
 def alerts(costed: FleetCosted, *, by: str = "model", **thresholds: Any) -> Frame:
@@ -1011,11 +884,5 @@ def alerts(costed: FleetCosted, *, by: str = "model", **thresholds: Any) -> Fram
     """
     from costkit.monitoring import alerts_from_hourly
 
-    t = costed.table
-    if not isinstance(by, str) or by not in t.columns:
-        raise ValueError(f"by must be a column of the costed table, got {by!r}")
-    hourly = _execute(costed.con, t.group_by([by, "hour"]).aggregate(
-        cost=t.cost_usd.sum(), requests=t.requests.sum(), errors=t.errors.sum(),
-        busy=t.busy_replica_hours.sum(), observed=t.replica_hours.sum()))
-    hourly = hourly.set_index([by, "hour"]).sort_index()
+    hourly = usage_lines.alert_hours(costed.con, costed.table, by)
     return alerts_from_hourly(hourly, by=by, **thresholds)

@@ -26,6 +26,12 @@ The chain:
 :func:`synthetic_telemetry` makes a seeded, realistic week (diurnal traffic, a
 promotion, an incident, an over-provisioned night) with its FOCUS bill.
 
+Steps 2 to 5 are the rules of :mod:`costkit.usage_lines`, written once: these
+functions hand the pandas frames to an in-memory DuckDB connection that reads no file
+(:func:`costkit.usage_lines.frame_engine`) and run them there, as
+:mod:`costkit.fleet` runs them on its engine. They need ``costkit[billing]`` (DuckDB
+and Ibis), as reading the bill does.
+
 Conventions: a replica is the billed resource (one or more GPUs); costs are in
 the bill's currency (USD in the examples); an hour is a UTC clock hour.
 """
@@ -40,7 +46,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from costkit._checks import as_fraction, as_quantity, count
+from costkit._relational import execute as _execute
+from costkit._relational import ibis as _ibis
 from costkit._tables import attrs_frame
+from costkit.usage_lines import safe_div
 
 if TYPE_CHECKING:
     from ._typing import Frame, NDArray, Series, StrPath
@@ -82,10 +91,19 @@ def _as_telemetry(tel):
 
 
 _BILL_HOURS = ("resource_id", "hour", "effective_cost", "billed_cost")
+_SAMPLE_COLUMNS = ("replica_id", "timestamp", "model", "team", "gpu", "gpus", "gpu_utilization",
+                   "requests", "errors", "latency_p95_s")
+_COSTED_COLUMNS = ("hour", "cost_usd", "billed_usd", "requests", "errors", "busy_replica_hours",
+                   "replica_hours", "idle_gpu_hours", "idle_usd", "unobserved_usd",
+                   "utilization")
 
 
 def _bill_hours(bill_hours):
-    """The bill's resource-hours checked: the columns there, hours in UTC, costs finite numbers."""
+    """The bill's resource-hours checked (columns there, hours in UTC, costs finite numbers).
+
+    Returned with ``hour`` as naive UTC and ``tags`` as text (None where a line has none),
+    as :func:`costkit.usage_lines.costed` takes them.
+    """
     import pandas as pd
 
     if type(bill_hours).__name__ != "DataFrame":
@@ -95,7 +113,7 @@ def _bill_hours(bill_hours):
     if missing:
         raise ValueError(f"bill_hours lacks column(s) {', '.join(missing)}; it needs "
                          f"{', '.join(_BILL_HOURS)} (costkit.billing.focus_resource_hours)")
-    bill = bill_hours[list(_BILL_HOURS) + (["tags"] if "tags" in bill_hours else [])].copy()
+    bill = bill_hours[list(_BILL_HOURS)].copy()
     hour = bill["hour"]
     if not isinstance(hour.dtype, pd.DatetimeTZDtype):
         raise ValueError("bill_hours.hour has no time zone; costkit works in UTC: give "
@@ -110,28 +128,56 @@ def _bill_hours(bill_hours):
             raise ValueError(f"bill_hours, row {i}, column {c!r}: {bill_hours.at[i, c]!r} is not "
                              "a finite number")
         bill[c] = v.astype(float)
-    bill = bill.rename(columns={"resource_id": "replica_id"})
-    bill["replica_id"] = bill["replica_id"].astype(str)
-    dup = bill.duplicated(["replica_id", "hour"])
+    bill["resource_id"] = bill["resource_id"].astype(str)
+    dup = bill.duplicated(["resource_id", "hour"])
     if dup.any():
         i = dup.idxmax()
-        raise ValueError(f"bill_hours, row {i}: resource {bill.at[i, 'replica_id']!r} at "
+        raise ValueError(f"bill_hours, row {i}: resource {bill.at[i, 'resource_id']!r} at "
                          f"{bill.at[i, 'hour']} appears twice; sum it first (a bill given twice?)")
+    bill["hour"] = bill["hour"].dt.tz_convert(None)
+    tags = bill_hours["tags"] if "tags" in bill_hours else pd.Series(None, index=bill.index)
+    bill["tags"] = [None if v is None or v != v else str(v) for v in tags.astype(object)]
+    bill.attrs = {}  # not_usage and fx stay on bill_hours: cost_usage carries them over
     return bill
 
 
-def _tags(text):
-    """A bill line's tags as a dict ({} when it has none): :func:`costkit.bill_lines.parse_tags`."""
-    from costkit.bill_lines import parse_tags
+def _engine_table(frame, columns, what):
+    """``frame``'s ``columns`` as an in-memory table of a new connection (naive UTC times).
 
-    try:
-        return parse_tags(text)
-    except ValueError as exc:
-        raise ValueError(f"bill_hours: tags {exc}") from None
+    The connection is :func:`costkit.usage_lines.frame_engine`: the rules run there. A
+    timestamp column without a zone is refused (costkit works in UTC). Returns
+    (connection, table).
+    """
+    import pandas as pd
+
+    from costkit import usage_lines
+
+    if type(frame).__name__ != "DataFrame":
+        raise TypeError(f"{what} is a DataFrame, got {type(frame).__name__}")
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{what} lacks column(s) {', '.join(map(repr, missing))} "
+                         f"(have: {', '.join(map(str, frame.columns))})")
+    part = frame[list(dict.fromkeys(columns))]  # a new frame: the caller's is not touched
+    naive = {}
+    for c in part.columns:
+        if isinstance(part[c].dtype, pd.DatetimeTZDtype):
+            naive[c] = part[c].dt.tz_convert(None)
+        elif pd.api.types.is_datetime64_dtype(part[c]):
+            raise ValueError(f"{what}.{c} has no time zone; costkit works in UTC: give "
+                             f"{c}.dt.tz_localize('UTC') if these are UTC times")
+    part = part.assign(**naive)
+    part.attrs = {}  # the report tables there are not columns (and Arrow cannot hold them)
+    con = usage_lines.frame_engine()
+    return con, _ibis().memtable(part)
 
 
 def usage_by_hour(tel: Telemetry) -> Frame:
     """Each replica's clock hours from :class:`~costkit.telemetry.Telemetry`.
+
+    The rule of :func:`costkit.usage_lines.hourly`: ``model``, ``team``, ``gpu`` and
+    ``gpus`` are the hour's (the greatest of its samples'), so a replica redeployed for
+    another model is charged to each by the hour.
 
     Columns: ``replica_id``, ``hour``, ``model``, ``team``, ``gpu``, ``gpus``,
     ``samples``, ``replica_hours`` (observed: samples x interval) [h],
@@ -157,25 +203,12 @@ def usage_by_hour(tel: Telemetry) -> Frame:
     >>> len(u), u["hour"].nunique()
     (288, 24)
     """
-    import pandas as pd
+    from costkit import usage_lines
 
     tel = _as_telemetry(tel)
-    f = tel.frame
-    dt = tel.interval_hours
-    keys = [f["replica_id"], f["timestamp"].dt.floor("h").rename("hour")]
-    cols = pd.DataFrame({"busy": f["gpu_utilization"].to_numpy() * dt,
-                         "requests": f["requests"].to_numpy(), "errors": f["errors"].to_numpy(),
-                         "latency_p95_s": f["latency_p95_s"].to_numpy(),
-                         "one": np.ones(len(f))}, index=f.index)
-    g = cols.groupby(keys, observed=True, sort=True)
-    out = g.agg(samples=("one", "sum"), busy_replica_hours=("busy", "sum"),
-                requests=("requests", "sum"), errors=("errors", "sum"),
-                latency_p95_s=("latency_p95_s", "max")).reset_index()
-    out["replica_hours"] = out["samples"] * dt
-    meta = f.groupby("replica_id", observed=True)[["model", "team", "gpu", "gpus"]].first()
-    out = out.join(meta, on="replica_id")
-    return out[["replica_id", "hour", "model", "team", "gpu", "gpus", "samples", "replica_hours",
-                "busy_replica_hours", "requests", "errors", "latency_p95_s"]]
+    con, t = _engine_table(tel.frame, _SAMPLE_COLUMNS, "the telemetry")
+    hours = usage_lines.hourly(t, tel.interval_hours)
+    return _execute(con, hours.order_by(["replica_id", "hour"]))
 
 
 def cost_usage(tel: Telemetry, bill_hours: Frame) -> Frame:
@@ -212,72 +245,23 @@ def cost_usage(tel: Telemetry, bill_hours: Frame) -> Frame:
     >>> bool(abs(costed["cost_usd"].sum() - hours["effective_cost"].sum()) < 1e-6)
     True
     """
-    use = usage_by_hour(tel)
+    from costkit import usage_lines
+
+    tel = _as_telemetry(tel)
+    con, t = _engine_table(tel.frame, _SAMPLE_COLUMNS, "the telemetry")
     bill = _bill_hours(bill_hours)
-    m = use.merge(bill[["replica_id", "hour", "effective_cost", "billed_cost"]
-                       + (["tags"] if "tags" in bill else [])],
-                  on=["replica_id", "hour"], how="outer", indicator=True)
-    unobserved = m["_merge"] == "right_only"
-    unbilled = m["_merge"] == "left_only"
-    if unobserved.any() and "tags" in m:  # who owns an hour nobody measured: its tags
-        tags = m.loc[unobserved, "tags"].map(_tags)
-        for k in ("model", "team"):
-            m.loc[unobserved, k] = tags.map(lambda d, k=k: d.get(k, ""))
-    for col in ("samples", "replica_hours", "busy_replica_hours", "requests", "errors", "gpus"):
-        m[col] = m[col].fillna(0.0 if col != "gpus" else 1.0)
-    for col in ("model", "team", "gpu"):
-        m[col] = m[col].astype(object).fillna("").astype(str)
-    m["cost_usd"] = m["effective_cost"].fillna(0.0)
-    m["billed_usd"] = m["billed_cost"].fillna(0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        util = np.where(m["replica_hours"] > 0, m["busy_replica_hours"] / m["replica_hours"], 0.0)
-    m["utilization"] = util
-    m["busy_usd"] = np.where(unobserved, 0.0, m["cost_usd"] * util)
-    m["idle_usd"] = np.where(unobserved, 0.0, m["cost_usd"] * (1 - util))
-    m["unobserved_usd"] = np.where(unobserved, m["cost_usd"], 0.0)
-    m["idle_gpu_hours"] = (m["replica_hours"] - m["busy_replica_hours"]) * m["gpus"]
-    m["unbilled"] = unbilled.to_numpy()
-    out = m.drop(columns=["_merge", "effective_cost", "billed_cost", "tags"], errors="ignore")
-    out = out.sort_values(["replica_id", "hour"]).reset_index(drop=True)
+    use = usage_lines.cached(con, usage_lines.hourly(t, tel.interval_hours))
+    out = usage_lines.cached(con, usage_lines.costed(con, use, _ibis().memtable(bill),
+                                                     where="bill_hours"))
+    counts = usage_lines.join_counts(con, out)
+    out = _execute(con, out.drop("unobserved").order_by(["replica_id", "hour"]))
     other = bill_hours.attrs.get("not_usage")
     if other is not None and len(other):
         out.attrs["not_usage"] = attrs_frame(other)
     out.attrs["fx"] = tuple(bill_hours.attrs.get("fx", ()))
-    out.attrs["report"] = attrs_frame(_join_report(int(unobserved.sum()),
-                                                   float(m.loc[unobserved, "cost_usd"].sum()),
-                                                   int(unbilled.sum()), other,
-                                                   "attrs['not_usage']"))
+    out.attrs["report"] = attrs_frame(usage_lines.join_report(counts, other,
+                                                              "attrs['not_usage']"))
     return out
-
-
-def _join_report(unobserved: int, unobserved_usd: float, unbilled: int, not_usage: Any,
-                 where: str) -> Frame:
-    """The report of :func:`cost_usage` (and of :func:`costkit.fleet.cost_usage`).
-
-    Hours on one side of the join only, and the bill lines that are not usage (``not_usage``
-    per ChargeCategory, or None), which ``where`` says where to find.
-    """
-    import pandas as pd
-
-    report = [
-        {"check": "billed hours without telemetry", "rows": unobserved, "usd": unobserved_usd,
-         "detail": "cost kept as unobserved_usd: neither busy nor idle"},
-        {"check": "telemetry hours without a bill line", "rows": unbilled, "usd": 0.0,
-         "detail": "kept with cost 0 and unbilled=True; check the ResourceId mapping"},
-    ]
-    if not_usage is not None and len(not_usage):
-        report.append({
-            "check": "bill lines that are not usage", "rows": int(not_usage["lines"].sum()),
-            "usd": float(not_usage["effective_cost"].sum()),
-            "detail": "purchases, taxes, credits, adjustments (ChargeCategory): money of the "
-                      f"bill, not of a replica-hour; per category in {where}"})
-    return pd.DataFrame(report)
-
-
-def _safe_div(a, b, scale=1.0):
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(b > 0, a / np.where(b > 0, b, 1.0) * scale, np.where(a > 0, np.inf, 0.0))
 
 
 def chargeback(costed: Frame, *, by: str | Sequence[str] = ("team", "model"),
@@ -296,8 +280,8 @@ def chargeback(costed: Frame, *, by: str | Sequence[str] = ("team", "model"),
         Costed usage, one row per replica-hour, from :func:`costkit.monitoring.cost_usage`.
     by : str or sequence of str, default ('team', 'model')
         Keys of the chargeback (``team``, ``model``).
-    freq : str, optional
-        Period of each row (a pandas frequency); None for one total per key.
+    freq : ``"D"``, ``"h"`` or None, default 'D'
+        Period of each row (a UTC day or hour); None for one total per key.
 
     Returns
     -------
@@ -315,23 +299,11 @@ def chargeback(costed: Frame, *, by: str | Sequence[str] = ("team", "model"),
     >>> bool(abs(cb["cost_usd"].sum() - costed["cost_usd"].sum()) < 1e-6)
     True
     """
-    import pandas as pd
+    from costkit import usage_lines
 
-    by = [by] if isinstance(by, str) else list(by)  # "model" is one key, not five letters
-    keys = ([pd.Grouper(key="hour", freq=freq)] if freq else []) + by
-    g = costed.groupby(keys, observed=True)
-    out = g.agg(cost_usd=("cost_usd", "sum"), billed_usd=("billed_usd", "sum"),
-                requests=("requests", "sum"), busy=("busy_replica_hours", "sum"),
-                observed=("replica_hours", "sum"), idle_gpu_hours=("idle_gpu_hours", "sum"),
-                idle_usd=("idle_usd", "sum"), unobserved_usd=("unobserved_usd", "sum"),
-                errors=("errors", "sum"))
-    observed = costed[costed["replica_hours"] > 0]
-    out["p95_utilization"] = observed.groupby(keys, observed=True)["utilization"].quantile(0.95)
-    out["p95_utilization"] = out["p95_utilization"].fillna(0.0)
-    out["usd_per_1k_requests"] = _safe_div(out["cost_usd"], out["requests"], 1000.0)
-    out["mean_utilization"] = _safe_div(out["busy"], out["observed"])
-    return out[["cost_usd", "billed_usd", "requests", "usd_per_1k_requests", "mean_utilization",
-                "p95_utilization", "idle_gpu_hours", "idle_usd", "unobserved_usd", "errors"]]
+    by = usage_lines.keys(by)
+    con, t = _engine_table(costed, _COSTED_COLUMNS + tuple(by), "costed")
+    return usage_lines.chargeback(con, t, by, freq)
 
 
 def slo_violations(tel: Telemetry, slo_s: float, *, column: str = "latency_p95_s",
@@ -369,32 +341,14 @@ def slo_violations(tel: Telemetry, slo_s: float, *, column: str = "latency_p95_s
     >>> list(slo_violations(tel, slo).columns)
     ['samples', 'violations', 'requests_in_violation', 'violation_share', 'minutes_in_violation']
     """
-    import pandas as pd
+    from costkit import usage_lines
 
-    by = [by] if isinstance(by, str) else list(by)
-    f = tel.frame
-    if f[column].isna().all():
-        raise ValueError(f"the telemetry has no {column!r} values to check against the SLO")
-    if isinstance(slo_s, dict):  # one target per value of the first key, e.g. per model
-        # looked up once per distinct value, not once per sample
-        codes, values = pd.factorize(f[by[0]], use_na_sentinel=False)
-        names = [str(v) for v in values]
-        unknown = sorted(set(names) - set(slo_s))
-        if unknown:
-            raise ValueError(f"no SLO given for {by[0]} {', '.join(unknown)}")
-        for k, v in slo_s.items():
-            as_quantity(f"slo_s[{k!r}]", v, allow_zero=False)
-        slo = np.array([float(slo_s[n]) for n in names], dtype=float)[codes]
-    else:
-        slo = float(as_quantity("slo_s", slo_s, allow_zero=False))
-    bad = (f[column].to_numpy() > slo)
-    g = pd.DataFrame({"bad": bad, "req": np.where(bad, f["requests"], 0.0),
-                      **{k: f[k] for k in by}}).groupby(list(by), observed=True)
-    out = g.agg(samples=("bad", "size"), violations=("bad", "sum"),
-                requests_in_violation=("req", "sum"))
-    out["violation_share"] = out["violations"] / out["samples"]
-    out["minutes_in_violation"] = out["violations"] * tel.interval_hours * 60
-    return out
+    tel = _as_telemetry(tel)
+    by = usage_lines.keys(by)
+    if column not in tel.frame.columns:
+        raise ValueError(f"the telemetry has no column {column!r}")
+    con, t = _engine_table(tel.frame, (*by, column, "requests"), "the telemetry")
+    return usage_lines.slo_violations(con, t, slo_s, tel.interval_hours, column=column, by=by)
 
 
 def utilization_matrix(tel: Telemetry, *, model: str | None = None, freq: str = "h") -> Frame:
@@ -557,9 +511,12 @@ def alerts(costed: Frame, *, by: str = "model", window_days: int = 7, mad_thresh
     >>> list(alerts(costed).columns)[:4]
     ['kind', 'model', 'start', 'end']
     """
-    hourly = costed.groupby([by, "hour"], observed=True).agg(
-        cost=("cost_usd", "sum"), requests=("requests", "sum"), errors=("errors", "sum"),
-        busy=("busy_replica_hours", "sum"), observed=("replica_hours", "sum"))
+    from costkit import usage_lines
+
+    if not isinstance(by, str):
+        raise ValueError(f"by must be a column of the costed table, got {by!r}")
+    con, t = _engine_table(costed, (*_COSTED_COLUMNS, by), "costed")
+    hourly = usage_lines.alert_hours(con, t, by)
     return alerts_from_hourly(hourly, by=by, window_days=window_days,
                               mad_threshold=mad_threshold, low_utilization=low_utilization,
                               min_hours=min_hours, min_error_rate=min_error_rate)
@@ -622,11 +579,11 @@ def alerts_from_hourly(hourly: Frame, *, by: str = "model", window_days: int = 7
         h = h.droplevel(0)
         h = h.reindex(pd.date_range(h.index.min(), h.index.max(), freq="h"), fill_value=0.0)
         hours = h.index
-        per_1k = _safe_div(h["cost"], h["requests"], 1000.0)
+        per_1k = safe_div(h["cost"], h["requests"], 1000.0)
         for kind, series, unit in [
                 ("cost per request", np.where(np.isfinite(per_1k), per_1k, np.nan),
                  "USD per 1k requests"),
-                ("error rate", _safe_div(h["errors"], h["requests"]), "of requests failed")]:
+                ("error rate", safe_div(h["errors"], h["requests"]), "of requests failed")]:
             z, med = robust_z(series, window_days, period=24)
             spike = np.nan_to_num(z, nan=0.0) > mad_threshold
             if kind == "error rate":
@@ -640,7 +597,7 @@ def alerts_from_hourly(hourly: Frame, *, by: str = "model", window_days: int = 7
                              "detail": f"{fmt.format(series[worst])} {unit} against "
                                        f"{fmt.format(med[worst])} at that hour on earlier days "
                                        f"(z = {z[worst]:.1f})"})
-        util = _safe_div(h["busy"], h["observed"])
+        util = safe_div(h["busy"], h["observed"])
         low = (util < low_utilization) & (h["observed"].to_numpy() > 0)
         for a, b in _runs(low):
             if b - a + 1 >= min_hours:

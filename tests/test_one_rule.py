@@ -177,8 +177,9 @@ LAYERS = [
     {"roi"},                                              # the money model
     {"decision"},                                         # the decision rule and its words
     {"bill_lines"},                                       # a bill's rules, once
+    {"usage_lines"},                                      # usage and its money, once
     {"billing"},                                          # FOCUS files: summary, versions
-    {"fleet"},                                            # the pipeline on an engine
+    {"fleet", "monitoring"},                              # the pipeline: engine, pandas
 ]
 # Serving, bottom to top: the evidence table, the step time and the engine features below the
 # estimate; the fit and the pools above it; the out-of-sample report on top.
@@ -449,3 +450,192 @@ def test_the_distinct_tags_limit_is_inclusive(monkeypatch):
     with pytest.raises(DataFileError, match="3 different tag texts"):
         _pandas_hours(pd.concat([_lines(Tags=['{"team": "a"}', '{"team": "b"}']),
                                  _lines(Tags=['{"team": "c"}'] * 2)], ignore_index=True))
+
+
+# --------------------------------------------------------------------------- usage, once
+# costkit.usage_lines is the one definition of the hours, the join, the chargeback, the SLO
+# counts and the alerts' hours; costkit.monitoring (pandas frames) and costkit.fleet (an
+# engine) run it.
+
+def _pandas_costed(tel, bill):
+    return mo.cost_usage(te.read_telemetry(tel), bill)
+
+
+def _fleet_costed(tel, bill):
+    con = fleet.connect(threads=1)
+    focus = _focus(bill)
+    if "tags" in bill:
+        focus["Tags"] = bill["tags"].to_numpy()
+    return fleet.cost_usage(fleet.read_telemetry(tel, con=con),
+                            fleet.bill_hours(focus, con=con))
+
+
+def _chargeback(costed, **kw):
+    return (mo.chargeback(costed, **kw) if isinstance(costed, pd.DataFrame)
+            else fleet.chargeback(costed, **kw))
+
+
+PIPELINES = pytest.mark.parametrize("costed", [_pandas_costed, _fleet_costed],
+                                    ids=["pandas", "fleet"])
+
+
+@PIPELINES
+def test_a_redeployed_replica_is_charged_to_each_model_by_the_hour(costed):
+    """Replica r serves model A for an hour, then model B: each hour's 10 USD goes to the model
+    that ran in it. Before, both pipelines gave the whole 20 USD to the first sample's A."""
+    stamps = pd.date_range(T0, periods=120, freq="1min")
+    tel = pd.DataFrame({"timestamp": stamps, "replica_id": "r", "gpu_utilization": 0.5,
+                        "requests": 1.0, "model": ["A"] * 60 + ["B"] * 60,
+                        "team": ["x"] * 60 + ["y"] * 60, "gpus": [1] * 60 + [2] * 60})
+    bill = pd.DataFrame({"resource_id": ["r", "r"], "hour": [T0, T0 + pd.Timedelta("1h")],
+                         "effective_cost": [10.0, 10.0], "billed_cost": [10.0, 10.0]})
+    cb = _chargeback(costed(tel, bill), by=("team", "model"), freq=None)
+    assert cb["cost_usd"].to_dict() == {("x", "A"): pytest.approx(10.0),
+                                        ("y", "B"): pytest.approx(10.0)}
+    # and the GPUs of the hour: 1 x 0.5 idle, then 2 x 0.5
+    assert cb["idle_gpu_hours"].tolist() == pytest.approx([0.5, 1.0])
+
+
+def _hand_costed():
+    """Two hours of replica r (1 GPU, a quarter busy, 30 requests an hour, 3 errors), billed
+    8 USD each; hour 2 is billed with tags but nobody measured it; replica s is measured
+    (1 hour) and not billed."""
+    stamps = pd.date_range(T0, periods=120, freq="1min")
+    tel = pd.concat([
+        pd.DataFrame({"timestamp": stamps, "replica_id": "r", "gpu_utilization": 0.25,
+                      "requests": 0.5, "errors": 0.05, "model": "m", "team": "t",
+                      "latency_p95_s": [0.2] * 90 + [0.05] * 30}),
+        pd.DataFrame({"timestamp": stamps[:60], "replica_id": "s", "gpu_utilization": 1.0,
+                      "requests": 1.0, "errors": 0.0, "model": "m", "team": "t",
+                      "latency_p95_s": 0.05})], ignore_index=True)
+    bill = pd.DataFrame({
+        "resource_id": ["r", "r", "r"], "hour": T0 + pd.to_timedelta([0, 1, 2], unit="h"),
+        "effective_cost": [8.0, 8.0, 4.0], "billed_cost": [9.0, 9.0, 4.5],
+        "tags": ["", "", '{"model": "m2", "team": "t2"}']})
+    return tel, bill
+
+
+@PIPELINES
+def test_the_money_of_each_hour_by_hand(costed):
+    """Busy 8 x 0.25 = 2, idle 6, idle GPU-hours 0.75 per hour of r; the unmeasured hour's 4
+    USD is unobserved and its owners its tags'; s costs 0 and is unbilled."""
+    tel, bill = _hand_costed()
+    out = costed(tel, bill)
+    frame = out if isinstance(out, pd.DataFrame) else fleet._execute(
+        out.con, out.table.order_by(["replica_id", "hour"]))
+    rows = frame.set_index(["replica_id", "hour"])
+    r0 = rows.loc[("r", T0)]
+    assert (r0.busy_usd, r0.idle_usd, r0.idle_gpu_hours) == pytest.approx((2.0, 6.0, 0.75))
+    assert (r0.cost_usd, r0.billed_usd, r0.requests) == pytest.approx((8.0, 9.0, 30.0))
+    lone = rows.loc[("r", T0 + pd.Timedelta("2h"))]
+    assert (lone.model, lone.team, lone.unobserved_usd, lone.busy_usd, lone.idle_usd) == (
+        "m2", "t2", pytest.approx(4.0), 0.0, 0.0)
+    s = rows.loc[("s", T0)]
+    assert bool(s.unbilled) and s.cost_usd == 0.0
+    cb = _chargeback(out, by="model", freq=None)
+    # 16 USD for 60 requests of r and 60 of s: 16 / 120 x 1000
+    assert cb.loc["m", "usd_per_1k_requests"] == pytest.approx(16 / 120 * 1000)
+    # busy (0.25 + 0.25 + 1.0) / observed 3 replica-hours
+    assert cb.loc["m", "mean_utilization"] == pytest.approx(1.5 / 3)
+    # the 95th percentile of (0.25, 0.25, 1.0), linear: 0.25 + 0.9 x 0.75
+    assert cb.loc["m", "p95_utilization"] == pytest.approx(0.25 + 0.9 * 0.75)
+    # money on no request: infinitely dear per request
+    assert cb.loc["m2", "usd_per_1k_requests"] == float("inf")
+    assert cb.loc["m2", "mean_utilization"] == 0.0
+
+
+@PIPELINES
+def test_slo_minutes_by_hand(costed):
+    """r is above 0.1 s for 90 of its 120 minutes, s never: 90 minutes in violation, 45 of
+    the requests (0.5 a minute)."""
+    tel, _ = _hand_costed()
+    if costed is _pandas_costed:
+        got = mo.slo_violations(te.read_telemetry(tel), 0.1, by="replica_id")
+    else:
+        got = fleet.slo_violations(fleet.read_telemetry(tel, con=fleet.connect(threads=1)), 0.1,
+                                   by="replica_id")
+    assert got.loc["r"].tolist() == pytest.approx([120, 90, 45.0, 0.75, 90.0])
+    assert got.loc["s", "violations"] == 0
+    with pytest.raises(ValueError, match="no SLO given for replica_id s"):
+        (mo.slo_violations(te.read_telemetry(tel), {"r": 0.1}, by="replica_id")
+         if costed is _pandas_costed else
+         fleet.slo_violations(fleet.read_telemetry(tel, con=fleet.connect(threads=1)),
+                              {"r": 0.1}, by="replica_id"))
+
+
+def test_the_pandas_chargeback_takes_the_periods_of_the_engine():
+    """A UTC day or hour; pandas' "W" (weeks ending on Sunday) is refused, not guessed."""
+    tel, bill = _hand_costed()
+    costed = _pandas_costed(tel, bill)
+    with pytest.raises(ValueError, match="freq must be one of"):
+        mo.chargeback(costed, freq="W")
+    with pytest.raises(ValueError, match="lacks column.*'region'"):
+        mo.chargeback(costed, by="region")
+    with pytest.raises(ValueError, match="lacks column"):
+        mo.chargeback(costed.drop(columns="idle_usd"))
+
+
+@st.composite
+def _fleets(draw):
+    """Replicas with 1 to 8 GPUs, some hours billed without telemetry (with or without tags),
+    some measured without a bill line, latencies with gaps."""
+    n = draw(st.integers(1, 4))
+    frames, lines = [], []
+    for i in range(n):
+        minutes = draw(st.integers(1, 4)) * 60
+        stamps = pd.date_range(T0, periods=minutes, freq="1min")
+        util = draw(st.floats(0.0, 1.0))
+        lat = draw(st.sampled_from([0.05, 0.2, float("nan")]))
+        frames.append(pd.DataFrame({
+            "timestamp": stamps, "replica_id": f"r{i}", "gpus": draw(st.integers(1, 8)),
+            "gpu_utilization": util, "requests": draw(st.floats(0.0, 100.0)),
+            "model": draw(st.sampled_from(["a", "b"])), "team": "t",
+            "latency_p95_s": [lat] * (minutes - 1) + [0.3]}))
+        for h in range(draw(st.integers(0, minutes // 60 + 2))):
+            lines.append({"resource_id": f"r{i}", "hour": T0 + pd.Timedelta(hours=h),
+                          "effective_cost": draw(st.floats(0.0, 100.0)),
+                          "billed_cost": 1.0,
+                          "tags": draw(st.sampled_from(["", '{"model": "a"}']))})
+    bill = pd.DataFrame(lines, columns=["resource_id", "hour", "effective_cost", "billed_cost",
+                                        "tags"])
+    return pd.concat(frames, ignore_index=True), bill
+
+
+@settings(max_examples=examples(15), deadline=None)
+@given(case=_fleets())
+def test_both_pipelines_give_the_same_tables(case):
+    """The cross-engine check, over generated fleets with mixed GPU counts."""
+    tel, bill = case
+    if bill.empty:
+        return
+    focus = _focus(bill).assign(Tags=bill["tags"].to_numpy())
+    from costkit import billing
+
+    hours = billing.focus_resource_hours(focus)
+    want = mo.cost_usage(te.read_telemetry(tel), hours)
+    con = fleet.connect(threads=1)
+    got = fleet.cost_usage(fleet.read_telemetry(tel, con=con), fleet.bill_hours(focus, con=con))
+    table = fleet._execute(con, got.table.drop("unobserved").order_by(["replica_id", "hour"]))
+    pd.testing.assert_frame_equal(want, table, check_dtype=False, rtol=1e-9, atol=1e-9)
+    for kw in ({"by": "model", "freq": "h"}, {"by": ("team", "model"), "freq": None}):
+        pd.testing.assert_frame_equal(mo.chargeback(want, **kw), fleet.chargeback(got, **kw),
+                                      check_dtype=False, rtol=1e-9, atol=1e-9)
+    pd.testing.assert_frame_equal(mo.alerts(want), fleet.alerts(got), check_dtype=False)
+
+
+USAGE_RULES = ("quantile(0.95", "(1 - util)", "requests_in_violation=", "interval_hours * 60",
+               "unobserved_usd=", '"unobserved_usd"] =', '"idle_gpu_hours"] =',
+               "idle_gpu_hours=(", '.dt.floor("h").rename("hour")')
+
+
+def test_the_usage_rules_are_written_in_usage_lines_only():
+    """A second copy of a usage rule in another module (the state before: monitoring and
+    fleet each had one) fails here."""
+    from pathlib import Path
+
+    import costkit
+
+    root = Path(costkit.__file__).parent
+    found = {(p.name, word) for p in root.glob("*.py") if p.name != "usage_lines.py"
+             for word in USAGE_RULES if word in p.read_text(encoding="utf-8")}
+    assert not found, found
