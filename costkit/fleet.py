@@ -339,7 +339,8 @@ def read_telemetry(source: Any, *, con: Any = None, interval: Any = None,
     a utilisation or requests dropped and counted with their requests; negative or
     infinite values and GPU counts that are not whole numbers refused; utilisation in
     per cent detected per replica as the pandas reader does (or given); duplicate
-    samples; samples closer than the interval refused; missing samples counted.
+    samples; samples too close for the interval refused, missing ones counted (the decisions of
+    :mod:`costkit.telemetry`, run on per-replica aggregates).
 
     Parameters
     ----------
@@ -348,7 +349,9 @@ def read_telemetry(source: Any, *, con: Any = None, interval: Any = None,
     con : ibis backend, optional
         The engine (:func:`connect`); default a new DuckDB connection.
     interval : str or Timedelta, optional
-        Sampling interval (``"1min"``); default the median step of the first replica.
+        Sampling interval (``"1min"``); default the median step between a replica's
+        samples (:func:`costkit.telemetry.default_interval`), which takes one more pass
+        over the samples (a window: 2 s more at 1e7 samples on two cores).
     utilization_unit : ``"auto"``, ``"fraction"`` or ``"percent"``, default 'auto'
         The unit of ``gpu_utilization``, as in :func:`costkit.telemetry.read_telemetry`.
     timezone : None or ``"UTC"``, optional
@@ -374,7 +377,7 @@ def read_telemetry(source: Any, *, con: Any = None, interval: Any = None,
     import ibis.expr.datatypes as dt
     import pandas as pd
 
-    from costkit.telemetry import OPTIONAL, REQUIRED
+    from costkit.telemetry import OPTIONAL, REQUIRED, check_spacing
 
     ibis = _ibis()
     con = _con(con)
@@ -447,8 +450,8 @@ def read_telemetry(source: Any, *, con: Any = None, interval: Any = None,
     if extra:  # a replica's count without its duplicates
         per = per.drop(columns="n").merge(_execute(con, kept.group_by("replica_id").aggregate(
             n=kept.count())), on="replica_id")
-    interval = _interval(con, kept, label, interval, per)
-    _gaps(label, interval, per, note)
+    interval = _interval(con, kept, label, interval)
+    check_spacing(per, interval, label, note)
     note("samples kept", stats["n"] - extra, "kept", f"interval {interval}",
          (stats["requests"] or 0.0) - extra_requests)
     return FleetTelemetry(kept, pd.DataFrame(report, columns=["check", "rows", "action",
@@ -484,43 +487,24 @@ def _refuse_bad_values(con, t, label, found):
 
 
 def _utilization(con, t, label, unit, stats, per):
-    """Utilisation as a fraction, deciding the unit as :func:`costkit.telemetry._utilization`.
+    """Utilisation as a fraction, the unit decided by :func:`costkit.telemetry.utilization_unit`.
 
     ``stats`` are the one-pass aggregates (:func:`_value_checks`), ``per`` the per-replica
     table (``rmax``, ``nonzero``, ``below``).
     """
-    if unit not in ("auto", "fraction", "percent"):
-        raise ValueError(f"utilization_unit must be 'auto', 'fraction' or 'percent', got {unit!r}")
+    from costkit.telemetry import utilization_unit
+
     u = t.gpu_utilization
-    top = 1.0 if unit == "fraction" else 100.0
-    if stats["u_above_1" if unit == "fraction" else "u_above_100"]:
-        what = ("utilisation is a fraction 0-1 or a percentage 0-100" if unit == "auto" else
-                f"utilization_unit={unit!r} allows at most {top:g}")
-        _example(con, t, u > top, "gpu_utilization", label, f"is above {top:g}; {what}")
-    if unit == "auto":
-        if stats["u_ones"] and not stats["u_other"]:
-            raise DataFileError(f"{label}, column 'gpu_utilization': every value is 0 or 1, "
-                                "which reads as fractions (idle or saturated) or as per cent "
-                                "(nearly idle); pass utilization_unit='fraction' or 'percent'")
-        pct, frac = per[per.rmax > 1], per[(per.rmax > 0) & (per.rmax <= 1)]
-        ask = "; pass utilization_unit='fraction' or 'percent'"
-        if len(pct) and len(frac):
-            p, f = pct.sort_values("replica_id").iloc[0], frac.sort_values("replica_id").iloc[0]
-            raise DataFileError(
-                f"{label}, column 'gpu_utilization': replica {p.replica_id!r} looks like per "
-                f"cent (up to {p.rmax:g}) and replica {f.replica_id!r} like a fraction (up to "
-                f"{f.rmax:g}); one file has one unit" + ask)
-        if len(pct):
-            if pct.below.sum() > 0.5 * pct.nonzero.sum():
-                _example(con, t, u == stats["u_top"], "gpu_utilization", label,
-                         "is above 1 but most values are below 1: a fraction with stray "
-                         "values, or a near-idle fleet in per cent?" + ask)
-            unit = "percent"
-        else:
-            unit = "fraction"
+    counts = {"above_1": stats["u_above_1"], "above_100": stats["u_above_100"],
+              "ones": stats["u_ones"], "other": stats["u_other"], "top": stats["u_top"]}
+
+    def example(threshold, message):
+        _example(con, t, u > threshold if threshold is not None else u == stats["u_top"],
+                 "gpu_utilization", label, message)
+
+    unit, note = utilization_unit(unit, per, counts, label, example)
     if unit == "percent":
-        return (t.mutate(gpu_utilization=u / 100.0),
-                f"largest value {stats['u_top']:g}; every value was divided by 100")
+        return t.mutate(gpu_utilization=u / 100.0), note
     return t, None
 
 
@@ -588,45 +572,22 @@ def _deduplicated(con, t, label, note, per, rows):
     return t.anti_join(k, ["replica_id", "timestamp"]).union(distinct), extra, extra_requests
 
 
-def _interval(con, t, label, interval, per):
-    """The sampling interval: given, or the median step of the first replica."""
-    import pandas as pd
+def _interval(con, t, label, interval):
+    """The sampling interval: given, or :func:`costkit.telemetry.default_interval` of the steps.
 
-    from costkit.telemetry import _as_interval
+    The steps are each sample's distance to its replica's previous one (a window in the
+    engine); only their count and median come back.
+    """
+    from costkit.telemetry import _as_interval, default_interval
 
     if interval is None:
-        first = per["replica_id"].min()
-        times = con.execute(t.filter(t.replica_id == first).select("timestamp")
-                            .order_by("timestamp"))["timestamp"]
-        steps = times.diff().dropna()
-        steps = steps[steps > pd.Timedelta(0)]
-        if steps.empty:
-            raise DataFileError(f"{label}: replica {first!r} has one sample; give interval=")
-        interval = steps.median()
+        ibis = _ibis()
+        w = ibis.window(group_by="replica_id", order_by="timestamp")
+        s = t.mutate(step_us=t.timestamp.delta(t.timestamp.lag().over(w), unit="microsecond"))
+        s = s.filter(s.step_us > 0)
+        found = _one(con, s.aggregate(median=s.step_us.median(), n=s.count()))
+        return default_interval(found["median"], found["n"] or 0, label)
     return _as_interval(interval)
-
-
-def _gaps(label, interval, per, note):
-    """Refuse samples closer than the interval; count the missing ones (from ``per``)."""
-    import pandas as pd
-
-    span = (pd.to_datetime(per["last"]) - pd.to_datetime(per["first"])) / interval
-    fits = np.floor(span / 0.9) + 1
-    tight = per[per["n"] > fits]
-    if len(tight):
-        r = tight.sort_values("replica_id").iloc[0]
-        raise DataFileError(f"{label}: replica {r.replica_id!r} has {int(r.n):,} samples "
-                            f"between {r['first']} and {r['last']}, closer than "
-                            f"interval={interval} (time counted twice); give the sampling "
-                            "interval of the data")
-    if span.max() > 1e8:
-        raise DataFileError(f"{label}: a replica's samples span {span.max():,.0f} intervals of "
-                            f"{interval}; check the timestamps and the interval")
-    missing = (span.round().astype("int64") + 1 - per["n"]).clip(lower=0)
-    if missing.sum():
-        note("missing samples", missing.sum(), "kept",
-             f"{int((missing > 0).sum())} replicas have gaps; the missing time counts as neither "
-             "used nor idle")
 
 
 # --------------------------------------------------------------------------- usage and bill

@@ -46,6 +46,8 @@ if TYPE_CHECKING:
     from ._typing import Frame, StrPath
 
 __all__ = ["OPTIONAL", "REQUIRED", "Telemetry", "read_prometheus", "read_telemetry"]
+# utilization_unit, check_spacing and default_interval are the decisions both readers run
+# (this module's and costkit.fleet's): public for them, outside __all__
 
 REQUIRED = ("timestamp", "replica_id", "gpu_utilization", "requests")
 OPTIONAL = {"gpu": "", "gpus": 1.0, "model": "", "team": "", "latency_p50_s": np.nan,
@@ -224,54 +226,29 @@ def _parse_times(text, *, utc: bool):
 
 
 def _utilization(df, label, unit):
-    """Utilisation as a fraction 0-1: per cent converted when ``unit`` says so or the data can tell.
+    """Utilisation as a fraction 0-1, the unit decided by :func:`utilization_unit`.
 
-    ``unit="auto"`` decides per replica: a replica whose values exceed 1 is in
-    per cent, one with values in (0, 1] is in fractions. It refuses, asking
-    for ``utilization_unit=``, when the file mixes the two, when a replica in
-    per cent has most values below 1 (a fraction with a stray value above 1?)
-    or when every value is 0 or 1 (an idle fleet in per cent, or fractions?).
     Returns the frame and a note for the report (or None).
     """
+    import pandas as pd
+
     u = df["gpu_utilization"]
-    if unit not in ("auto", "fraction", "percent"):
-        raise ValueError(f"utilization_unit must be 'auto', 'fraction' or 'percent', got {unit!r}")
-    top = 1.0 if unit == "fraction" else 100.0
-    if (u > top).any():
+    counts = {"above_1": int((u > 1).sum()), "above_100": int((u > 100).sum()),
+              "ones": int((u == 1).sum()), "other": int((~u.isin((0.0, 1.0))).sum()),
+              "top": float(u.max()) if len(u) else 0.0}
+    per = (pd.DataFrame({"rmax": u, "nonzero": u > 0, "below": (u > 0) & (u < 1)})
+           .groupby(df["replica_id"], sort=False)
+           .agg(rmax=("rmax", "max"), nonzero=("nonzero", "sum"), below=("below", "sum"))
+           .rename_axis("replica_id").reset_index())
+
+    def example(threshold, message):  # the largest value is above any threshold there is
         i = u.idxmax()
-        what = ("utilisation is a fraction 0-1 or a percentage 0-100" if unit == "auto" else
-                f"utilization_unit={unit!r} allows at most {top:g}")
-        raise DataFileError(f"{label}, row {i}, column 'gpu_utilization': {u[i]!r} is above "
-                            f"{top:g}; {what}")
-    if unit == "auto" and len(u):
-        if (u == 1).any() and u.isin((0.0, 1.0)).all():
-            raise DataFileError(f"{label}, column 'gpu_utilization': every value is 0 or 1, "
-                                "which reads as fractions (idle or saturated) or as per cent "
-                                "(nearly idle); pass utilization_unit='fraction' or 'percent'")
-        per = u.groupby(df["replica_id"], sort=False)
-        rmax = per.max()
-        pct, frac = rmax[rmax > 1].index, rmax[(rmax > 0) & (rmax <= 1)].index
-        ask = "; pass utilization_unit='fraction' or 'percent'"
-        if len(pct) and len(frac):
-            raise DataFileError(
-                f"{label}, column 'gpu_utilization': replica {pct[0]!r} looks like per cent "
-                f"(up to {rmax[pct[0]]:g}) and replica {frac[0]!r} like a fraction (up to "
-                f"{rmax[frac[0]]:g}); one file has one unit" + ask)
-        if len(pct):
-            nonzero = u[(u > 0) & df["replica_id"].isin(pct)]
-            if (nonzero < 1).mean() > 0.5:
-                i = u.idxmax()
-                raise DataFileError(
-                    f"{label}, row {i}, column 'gpu_utilization': {u[i]!r} is above 1 but most "
-                    "values are below 1: a fraction with stray values, or a near-idle fleet in "
-                    "per cent?" + ask)
-            unit = "percent"
-        else:
-            unit = "fraction"  # fractions, or all zero (the same in both units)
+        raise DataFileError(f"{label}, row {i}, column 'gpu_utilization': {u[i]!r} {message}")
+
+    unit, note = utilization_unit(unit, per, counts, label, example)
     if unit == "percent":
         df["gpu_utilization"] = u / 100.0
-        return df, f"largest value {u.max():g}; every value was divided by 100"
-    return df, None
+    return df, note
 
 
 def _text_column(raw):
@@ -303,8 +280,10 @@ def read_telemetry(data: Frame | StrPath, *, interval: Any = None, label: str | 
         Columns as in the module docstring; extra columns are kept.
     interval : str or Timedelta, optional
         Sampling interval (e.g. ``"1min"``); by default the median step
-        between a replica's samples. An interval longer than that step is
-        refused: the samples would overlap and time would be counted twice.
+        between a replica's samples (:func:`default_interval`). A replica with
+        more samples than its span holds at 0.9 intervals apart is refused
+        (:func:`check_spacing`): the samples would overlap and time would be
+        counted twice.
     label : str, optional
         Name used in messages (default: the file name).
     utilization_unit : ``"auto"``, ``"fraction"`` or ``"percent"``
@@ -481,33 +460,19 @@ def _in_time_order(df, label: str, note):
 
 
 def _sampling_interval(df, step, interval, label: str, note):
-    """The sampling interval (given, or the median step), checked against the steps.
+    """The sampling interval (given, or the median step), checked by :func:`check_spacing`.
 
     Gaps are counted in the report: missing time is neither used nor idle.
     """
     import pandas as pd
 
-    pos = step[step > pd.Timedelta(0)]
     if interval is None:
-        if pos.empty:
-            raise DataFileError(f"{label}: each replica has one sample; give interval=")
-        interval = pos.median()
+        pos = step[step > pd.Timedelta(0)] / pd.Timedelta(microseconds=1)
+        interval = default_interval(pos.median() if len(pos) else None, len(pos), label)
     interval = _as_interval(interval)
-    if not pos.empty and pos.median() < interval * 0.9:
-        raise DataFileError(f"{label}: samples are {pos.median()} apart, but interval={interval} "
-                            "would give each of them more time than that (time counted twice); "
-                            "give the sampling interval of the data")
-    g = df.groupby("replica_id")["timestamp"]
-    span = (g.max() - g.min()) / interval
-    if span.max() > 1e8:
-        raise DataFileError(f"{label}: a replica's samples span {span.max():,.0f} intervals of "
-                            f"{interval}; check the timestamps and the interval")
-    expected = span.round().astype(int) + 1
-    gaps = (expected - g.count()).clip(lower=0)
-    if gaps.sum():
-        note("missing samples", gaps.sum(), "kept",
-             f"{(gaps > 0).sum()} replicas have gaps; the missing time counts as neither used "
-             "nor idle")
+    g = df.groupby("replica_id", sort=False)["timestamp"]
+    per = pd.DataFrame({"n": g.count(), "first": g.min(), "last": g.max()})
+    check_spacing(per.rename_axis("replica_id").reset_index(), interval, label, note)
     return interval
 
 
@@ -523,6 +488,156 @@ def _as_interval(interval: Any) -> Any:
     if pd.isna(out) or out <= pd.Timedelta(0):
         raise ValueError(f"interval must be positive, got {interval!r}")
     return out
+
+
+# --------------------------------------------------------------------------- rules of both readers
+# The decisions below are the one definition both readers run: this module's read_telemetry
+# (pandas) and costkit.fleet.read_telemetry (an engine). Each reader computes the small
+# per-replica tables they take in its own way; what is refused, converted or counted is
+# decided here only.
+
+_UNITS = ("auto", "fraction", "percent")
+_ASK_UNIT = "; pass utilization_unit='fraction' or 'percent'"
+
+
+def utilization_unit(unit: str, per: Frame, counts: Mapping[str, Any], label: str,
+                     example: Any) -> tuple[str, str | None]:
+    """The unit of ``gpu_utilization``: given, or decided per replica when the data can tell.
+
+    ``"auto"`` reads a replica whose values exceed 1 as per cent, one with values in (0, 1]
+    as fractions, and asks (raises) when the fleet mixes the two, when the replicas in per
+    cent have most of their non-zero values below 1 (a fraction with stray values?), or when
+    every value is 0 or 1 (idle fractions, or a nearly idle fleet in per cent?).
+
+    Parameters
+    ----------
+    unit : ``"auto"``, ``"fraction"`` or ``"percent"``
+        What the caller said.
+    per : DataFrame
+        One row per replica: ``replica_id``, ``rmax`` (its largest value), ``nonzero`` and
+        ``below`` (its values above 0, and those of them below 1).
+    counts : mapping
+        Over all samples: ``above_1``, ``above_100`` (values above 1 and 100), ``ones``
+        (values equal to 1), ``other`` (values neither 0 nor 1), ``top`` (the largest).
+    label : str
+        The source, for messages.
+    example : callable
+        ``example(threshold, message)`` raises :class:`~costkit.DataFileError` naming one
+        sample above ``threshold`` (None: the largest) and ``message``.
+
+    Returns
+    -------
+    tuple
+        The unit (``"fraction"`` or ``"percent"``) and the report's note (None for fractions).
+    """
+    if unit not in _UNITS:
+        raise ValueError(f"utilization_unit must be 'auto', 'fraction' or 'percent', got {unit!r}")
+    top = 1.0 if unit == "fraction" else 100.0
+    if counts["above_1" if unit == "fraction" else "above_100"]:
+        what = ("utilisation is a fraction 0-1 or a percentage 0-100" if unit == "auto" else
+                f"utilization_unit={unit!r} allows at most {top:g}")
+        example(top, f"is above {top:g}; {what}")
+    if unit == "auto":
+        unit = _unit_from_replicas(per, counts, label, example)
+    if unit == "percent":
+        return unit, f"largest value {counts['top']:g}; every value was divided by 100"
+    return unit, None
+
+
+def _unit_from_replicas(per: Frame, counts: Mapping[str, Any], label: str, example: Any) -> str:
+    """The ``"auto"`` decision of :func:`utilization_unit`, from the per-replica maxima."""
+    if counts["ones"] and not counts["other"]:
+        raise DataFileError(f"{label}, column 'gpu_utilization': every value is 0 or 1, which "
+                            "reads as fractions (idle or saturated) or as per cent (nearly "
+                            "idle)" + _ASK_UNIT)
+    pct = per[per["rmax"] > 1].sort_values("replica_id")
+    frac = per[(per["rmax"] > 0) & (per["rmax"] <= 1)].sort_values("replica_id")
+    if len(pct) and len(frac):
+        p, f = pct.iloc[0], frac.iloc[0]
+        raise DataFileError(
+            f"{label}, column 'gpu_utilization': replica {p['replica_id']!r} looks like per "
+            f"cent (up to {p['rmax']:g}) and replica {f['replica_id']!r} like a fraction (up "
+            f"to {f['rmax']:g}); one file has one unit" + _ASK_UNIT)
+    if not len(pct):
+        return "fraction"  # fractions, or all zero (the same in both units)
+    if pct["below"].sum() > 0.5 * pct["nonzero"].sum():
+        example(None, "is above 1 but most values are below 1: a fraction with stray values, "
+                      "or a near-idle fleet in per cent?" + _ASK_UNIT)
+    return "percent"
+
+
+def default_interval(median_step_us: Any, steps: int, label: str) -> Any:
+    """The sampling interval when none is given: the median step between a replica's samples.
+
+    Parameters
+    ----------
+    median_step_us : float or None
+        The median of the positive steps between each sample and its replica's previous
+        one, over all replicas. [us]
+    steps : int
+        How many positive steps there are.
+    label : str
+        The source, for messages.
+
+    Returns
+    -------
+    pandas.Timedelta
+        The interval.
+
+    Examples
+    --------
+    >>> default_interval(60e6, 10, "t")
+    Timedelta('0 days 00:01:00')
+    """
+    import pandas as pd
+
+    if not steps:
+        raise DataFileError(f"{label}: each replica has one sample; give interval=")
+    return pd.Timedelta(microseconds=float(median_step_us))
+
+
+_MAX_SPAN_INTERVALS = 1e8
+_CLOSEST_STEP = 0.9  # samples closer than 0.9 intervals overlap: time counted twice
+
+
+def check_spacing(per: Frame, interval: Any, label: str, note: Any) -> None:
+    r"""Refuse samples closer than the interval; count the missing ones.
+
+    A replica with :math:`n` samples from :math:`t_0` to :math:`t_1` spans
+    :math:`s = (t_1 - t_0) / \Delta t` intervals. It is refused when
+    :math:`n > \lfloor s / 0.9 \rfloor + 1` (its samples would overlap: time counted
+    twice) or when :math:`s > 10^8`; :math:`\max(0, \mathrm{round}(s) + 1 - n)` samples
+    are missing (neither used nor idle).
+
+    Parameters
+    ----------
+    per : DataFrame
+        One row per replica: ``replica_id``, ``n``, ``first``, ``last``.
+    interval : pandas.Timedelta
+        The sampling interval :math:`\Delta t`.
+    label : str
+        The source, for messages.
+    note : callable
+        ``note(check, rows, action, detail)`` adds a line to the reader's report.
+    """
+    import pandas as pd
+
+    span = (pd.to_datetime(per["last"]) - pd.to_datetime(per["first"])) / interval
+    if len(span) and span.max() > _MAX_SPAN_INTERVALS:
+        raise DataFileError(f"{label}: a replica's samples span {span.max():,.0f} intervals of "
+                            f"{interval}; check the timestamps and the interval")
+    tight = per[per["n"] > np.floor(span / _CLOSEST_STEP) + 1]
+    if len(tight):
+        r = tight.sort_values("replica_id").iloc[0]
+        raise DataFileError(f"{label}: replica {r['replica_id']!r} has {int(r['n']):,} samples "
+                            f"between {r['first']} and {r['last']}, closer than "
+                            f"interval={interval} (time counted twice); give the sampling "
+                            "interval of the data")
+    missing = (span.round().astype("int64") + 1 - per["n"]).clip(lower=0)
+    if missing.sum():
+        note("missing samples", int(missing.sum()), "kept",
+             f"{int((missing > 0).sum())} replicas have gaps; the missing time counts as "
+             "neither used nor idle")
 
 
 def _payload(p, value):

@@ -639,3 +639,71 @@ def test_the_usage_rules_are_written_in_usage_lines_only():
     found = {(p.name, word) for p in root.glob("*.py") if p.name != "usage_lines.py"
              for word in USAGE_RULES if word in p.read_text(encoding="utf-8")}
     assert not found, found
+
+
+# --------------------------------------------------------------------------- reading, once
+# costkit.telemetry's utilization_unit, check_spacing and default_interval are the decisions
+# both readers run; each reader only computes the small tables they take.
+
+def _fleet_read(tel, **kw):
+    return fleet.read_telemetry(tel, con=fleet.connect(threads=1), **kw)
+
+
+BOTH_READERS = pytest.mark.parametrize("read", [te.read_telemetry, _fleet_read],
+                                       ids=["pandas", "fleet"])
+
+
+def _minutes(rid, n, step="1min", util=0.5):
+    return pd.DataFrame({"timestamp": pd.date_range(T0, periods=n, freq=step),
+                         "replica_id": rid, "gpu_utilization": util, "requests": 1.0})
+
+
+@BOTH_READERS
+def test_one_replica_sampled_faster_than_the_interval_is_refused(read):
+    """Four replicas every minute and one every 20 s: with interval 1min, that one's time
+    would count three times. Before, the pandas reader looked only at the median step of the
+    whole file (a minute) and took it."""
+    tel = pd.concat([*(_minutes(f"r{i}", 60) for i in range(4)), _minutes("fast", 60, "20s")],
+                    ignore_index=True)
+    with pytest.raises(DataFileError, match="replica 'fast' has 60 samples.*closer than"):
+        read(tel, interval="1min")
+
+
+@BOTH_READERS
+def test_the_default_interval_is_the_median_step_of_every_replica(read):
+    """Replica 'a' (first by name) every 2 minutes, three others every minute: the interval is
+    a minute, and 'a' has gaps. Before, the fleet reader took the first replica's 2 minutes
+    and then refused the others as sampled too fast."""
+    tel = pd.concat([_minutes("a", 30, "2min"), *(_minutes(f"b{i}", 60) for i in range(3))],
+                    ignore_index=True)
+    got = read(tel)
+    assert got.interval == pd.Timedelta("1min")
+    report = got.report.set_index("check")
+    assert report.at["missing samples", "rows"] == 29
+
+
+@BOTH_READERS
+def test_mixed_units_name_the_first_replicas_by_name(read):
+    """Per cent in 'z' and 'b', fractions in 'a': the message names 'b' and 'a' whatever the
+    order of the file. Before, the pandas reader named the first in file order ('z')."""
+    tel = pd.concat([_minutes("z", 10, util=50.0), _minutes("b", 10, util=40.0),
+                     _minutes("a", 10, util=0.5)], ignore_index=True)
+    with pytest.raises(DataFileError, match="replica 'b' looks like per cent.*replica 'a'"):
+        read(tel)
+
+
+READ_RULES = ("looks like per", "most values are below 1", "every value is 0 or 1",
+              "closer than", "one sample; give interval", "intervals of")
+
+
+def test_the_reading_rules_are_written_in_telemetry_only():
+    """Each decision's words appear in costkit.telemetry only (before, fleet had a copy of
+    each)."""
+    from pathlib import Path
+
+    import costkit
+
+    root = Path(costkit.__file__).parent
+    found = {(p.name, word) for p in root.glob("*.py") if p.name != "telemetry.py"
+             for word in READ_RULES if word in p.read_text(encoding="utf-8")}
+    assert not found, found
