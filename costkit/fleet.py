@@ -58,6 +58,7 @@ from costkit._relational import execute as _execute
 from costkit._relational import ibis as _ibis
 from costkit._relational import one as _one
 from costkit._tables import DataFileError, glob_files
+from costkit.telemetry import CHECKED, DROPPED, NOT_FINITE, NOT_GPUS, NOT_NEGATIVE
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -399,10 +400,10 @@ def read_telemetry(source: Any, *, con: Any = None, interval: Any = None,
     rid = t["replica_id"].cast(dt.string).strip()
     text = {c: t[c].cast(dt.string).fill_null("") for c in ("gpu", "model", "team")}
     t = t.select(timestamp=ts, replica_id=rid, **text, **nums)
-    why = ibis.cases((t.replica_id.isnull() | (t.replica_id == ""), "missing replica_id"),
-                     (t.timestamp.isnull(), "unparseable timestamp"),
-                     (t.gpu_utilization.isnull(), "missing gpu_utilization"),
-                     (t.requests.isnull(), "missing requests"), else_=ibis.null(dt.string))
+    reasons = (t.replica_id.isnull() | (t.replica_id == ""), t.timestamp.isnull(),
+               t.gpu_utilization.isnull(), t.requests.isnull())
+    why = ibis.cases(*[(cond, check) for cond, (check, _) in zip(reasons, DROPPED, strict=True)],
+                     else_=ibis.null(dt.string))
     marked = t.mutate(_drop=why)
     counts = _execute(con, marked.group_by("_drop").aggregate(
         rows=marked.count(), requests=marked.requests.sum()))
@@ -417,10 +418,7 @@ def read_telemetry(source: Any, *, con: Any = None, interval: Any = None,
 
     note("rows read", counts["rows"].sum(), "kept", f"{replicas:,} replicas",
          counts["requests"].sum())
-    for check, detail in (("missing replica_id", "no replica, no place in a series"),
-                          ("unparseable timestamp", "no time, no place in a series"),
-                          ("missing gpu_utilization", "a sample without it cannot be costed"),
-                          ("missing requests", "a sample without it cannot be costed")):
+    for check, detail in DROPPED:
         hit = counts[counts["_drop"] == check]
         if len(hit):
             note(check, hit["rows"].iloc[0], "dropped", detail, hit["requests"].iloc[0])
@@ -459,9 +457,6 @@ def read_telemetry(source: Any, *, con: Any = None, interval: Any = None,
                           interval, con, label)
 
 
-_CHECKED = ("requests", "errors", "latency_p50_s", "latency_p95_s", "gpus", "gpu_utilization")
-
-
 def _value_checks(t) -> dict:
     """The aggregates of one pass: totals, negative and infinite values, GPU counts, utilisation."""
     u = t.gpu_utilization
@@ -469,21 +464,20 @@ def _value_checks(t) -> dict:
               "u_above_1": (u > 1).sum(), "u_above_100": (u > 100).sum(), "u_ones": (u == 1).sum(),
               "u_other": (~u.isin([0.0, 1.0])).sum(),
               "gpus": ((t.gpus < 1) | (t.gpus % 1 != 0)).sum()}
-    checks.update({f"neg_{c}": (t[c] < 0).sum() for c in _CHECKED})
-    checks.update({f"inf_{c}": t[c].isinf().sum() for c in _CHECKED})
+    checks.update({f"neg_{c}": (t[c] < 0).sum() for c in CHECKED})
+    checks.update({f"inf_{c}": t[c].isinf().sum() for c in CHECKED})
     return checks
 
 
 def _refuse_bad_values(con, t, label, found):
     """Negative or infinite numbers and GPU counts that are not whole numbers >= 1."""
-    for c in _CHECKED:
+    for c in CHECKED:
         if found[f"neg_{c}"]:
-            _example(con, t, t[c] < 0, c, label, "is negative")
+            _example(con, t, t[c] < 0, c, label, NOT_NEGATIVE)
         if found[f"inf_{c}"]:
-            _example(con, t, t[c].isinf(), c, label, "is not a finite number")
+            _example(con, t, t[c].isinf(), c, label, NOT_FINITE)
     if found["gpus"]:
-        _example(con, t, (t.gpus < 1) | (t.gpus % 1 != 0), "gpus", label,
-                 "is not a whole number of GPUs >= 1")
+        _example(con, t, (t.gpus < 1) | (t.gpus % 1 != 0), "gpus", label, NOT_GPUS)
 
 
 def _utilization(con, t, label, unit, stats, per):

@@ -53,6 +53,16 @@ REQUIRED = ("timestamp", "replica_id", "gpu_utilization", "requests")
 OPTIONAL = {"gpu": "", "gpus": 1.0, "model": "", "team": "", "latency_p50_s": np.nan,
             "latency_p95_s": np.nan, "errors": 0.0}
 _NUMERIC = ("gpu_utilization", "requests", "gpus", "latency_p50_s", "latency_p95_s", "errors")
+CHECKED = ("requests", "errors", "latency_p50_s", "latency_p95_s", "gpus", "gpu_utilization")
+"""The columns no sample may have negative or infinite (both readers check these)."""
+NOT_NEGATIVE, NOT_FINITE = "is negative", "is not a finite number"
+NOT_GPUS = "is not a whole number of GPUs >= 1"
+DROPPED = (("missing replica_id", "no replica, no place in a series"),
+           ("unparseable timestamp", "no time, no place in a series"),
+           ("missing gpu_utilization", "a sample without it cannot be costed"),
+           ("missing requests", "a sample without it cannot be costed"))
+"""The samples both readers drop, in this order (a sample is counted under its first
+reason), and why: they cannot be placed in a series or costed."""
 
 
 @dataclass
@@ -399,12 +409,8 @@ def _drop_unplaceable(df, no_id, note):
     import pandas as pd
 
     drop = pd.Series(False, index=df.index)
-    for check, mask, why in (
-            ("missing replica_id", no_id, "no replica, no place in a series"),
-            ("unparseable timestamp", df["timestamp"].isna(), "no time, no place in a series"),
-            ("missing gpu_utilization", df["gpu_utilization"].isna(),
-             "a sample without it cannot be costed"),
-            ("missing requests", df["requests"].isna(), "a sample without it cannot be costed")):
+    masks = (no_id, df["timestamp"].isna(), df["gpu_utilization"].isna(), df["requests"].isna())
+    for (check, why), mask in zip(DROPPED, masks, strict=True):
         mask = mask & ~drop
         if mask.any():
             note(check, mask.sum(), "dropped", why, df.loc[mask, "requests"].sum())
@@ -414,23 +420,22 @@ def _drop_unplaceable(df, no_id, note):
 
 def _check_values(df, label: str) -> None:
     """No negative or infinite number; ``gpus`` a whole count >= 1 (missing: 1), in place."""
-    for col in ("requests", "errors", "latency_p50_s", "latency_p95_s", "gpus",
-                "gpu_utilization"):
+    for col in CHECKED:
         neg = df[col] < 0
         if neg.any():
             i = neg.idxmax()
-            raise DataFileError(f"{label}, row {i}, column {col!r}: {df.at[i, col]!r} is negative")
+            raise DataFileError(f"{label}, row {i}, column {col!r}: {df.at[i, col]!r} "
+                                + NOT_NEGATIVE)
         inf = np.isinf(df[col])
         if inf.any():
             i = inf.idxmax()
-            raise DataFileError(f"{label}, row {i}, column {col!r}: {df.at[i, col]!r} is not a "
-                                "finite number")
+            raise DataFileError(f"{label}, row {i}, column {col!r}: {df.at[i, col]!r} "
+                                + NOT_FINITE)
     gpus = df["gpus"].fillna(1.0)
     bad = (gpus < 1) | (gpus % 1 != 0)
     if bad.any():
         i = bad.idxmax()
-        raise DataFileError(f"{label}, row {i}, column 'gpus': {df.at[i, 'gpus']!r} is not a "
-                            "whole number of GPUs >= 1")
+        raise DataFileError(f"{label}, row {i}, column 'gpus': {df.at[i, 'gpus']!r} " + NOT_GPUS)
     df["gpus"] = gpus
 
 

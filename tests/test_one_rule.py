@@ -693,7 +693,8 @@ def test_mixed_units_name_the_first_replicas_by_name(read):
 
 
 READ_RULES = ("looks like per", "most values are below 1", "every value is 0 or 1",
-              "closer than", "one sample; give interval", "intervals of")
+              "closer than", "one sample; give interval", "intervals of", "no place in a series",
+              "cannot be costed", '"is negative"', "whole number of GPUs")
 
 
 def test_the_reading_rules_are_written_in_telemetry_only():
