@@ -110,3 +110,25 @@ def test_decision_summary_leads_with_risk_when_every_option_has_draws():
     assert "At the central assumptions" in text
     # with draws for one option only, the central ranking stays (the old summary)
     assert decision.decision_summary(cases, {"B": mc["B"]}).startswith("Deploy B.")
+
+
+def test_only_an_option_clearly_safer_than_the_best_is_called_the_safer_choice():
+    """With draws for some options only: B (P = 100 %) is the safer choice against A (72 %);
+    C, about as risky as A, is not (a make-mutate survivor called every option within five
+    points of A safer)."""
+    from costkit.decision import decision_summary
+
+    base = dict(sessions_per_month=1e6, searches_per_session=3, click_through_rate=0.4,
+                conversion_rate=0.05, average_order_value_usd=50.0, gross_margin=0.2)
+    a = roi.Case(name="A", cvr_lift=0.05, one_off_usd=2e5, **base)
+    b = roi.Case(name="B", cvr_lift=0.02, one_off_usd=2e4, **base)
+    c = roi.Case(name="C", cvr_lift=0.01, one_off_usd=1e4, **base)
+    d = roi.Case(name="D", cvr_lift=0.005, one_off_usd=1e4, **base)
+    mc = {"A": roi.monte_carlo(a, {"cvr_lift": ("normal", 0.05, 0.06)}, n=2000, seed=0),
+          "B": roi.monte_carlo(b, {"cvr_lift": ("normal", 0.02, 0.004)}, n=2000, seed=0),
+          "C": roi.monte_carlo(c, {"cvr_lift": ("normal", 0.01, 0.012)}, n=2000, seed=0)}
+    p_a, p_c = mc["A"].probability_positive, mc["C"].probability_positive
+    assert abs(p_c - p_a) < 0.05
+    text = decision_summary([a, b, c, d], mc)
+    assert "B is the safer choice" in text
+    assert "C is the safer choice" not in text

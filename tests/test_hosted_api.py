@@ -61,6 +61,9 @@ def test_api_price_on_a_date_takes_the_price_then_in_force(tmp_path):
                       ["DeepSeek", "deepseek-chat", "CNY", 2, 0.5, 8, "2025-02-26", "s", ""])
     assert ha.api_price("deepseek-chat", path=path).output_per_million == 8
     assert ha.api_price("deepseek-chat", date="2024-12-31", path=path).output_per_million == 2
+    # a price is in force from its own date on
+    assert ha.api_price("deepseek-chat", date="2025-02-26", path=path).output_per_million == 8
+    assert ha.api_price("deepseek-chat", date="2024-08-02", path=path).output_per_million == 2
     with pytest.raises(LookupError, match="on or before 2024-01-01"):
         ha.api_price("deepseek-chat", date="2024-01-01", path=path)
 

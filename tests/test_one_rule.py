@@ -530,6 +530,7 @@ def test_the_money_of_each_hour_by_hand(costed):
     lone = rows.loc[("r", T0 + pd.Timedelta("2h"))]
     assert (lone.model, lone.team, lone.unobserved_usd, lone.busy_usd, lone.idle_usd) == (
         "m2", "t2", pytest.approx(4.0), 0.0, 0.0)
+    assert (lone.gpus, lone.idle_gpu_hours) == (1, 0.0)  # nobody measured it: one GPU, no time
     s = rows.loc[("s", T0)]
     assert bool(s.unbilled) and s.cost_usd == 0.0
     cb = _chargeback(out, by="model", freq=None)

@@ -232,3 +232,15 @@ def test_compare_errors():
     with pytest.raises(ValueError, match="> 0"):
         op.compare([b, op.quantize(b, "int8")], monthly_requests=1e6, utilization=0,
                    **ENCODER)
+
+
+def test_compare_break_even_traffic_by_hand():
+    """int8 without accuracy loss saves money: 12 months of its net benefit pay 3,000 USD back
+    at 3000 / (12 x net) x 3e8 monthly requests (a make-mutate survivor divided by 1000)."""
+    b = op.baseline("bert-base")
+    q = op.quantize(b, "int8", accuracy_loss=0.0, engineering_days=3, usd_per_engineer_day=1000)
+    t = op.compare([b, q], monthly_requests=3e8, gross_profit_per_1k_requests_usd=50.0,
+                   **ENCODER).table
+    net = t.monthly_net_benefit_usd.iloc[1]
+    assert net > 0
+    assert t.break_even_monthly_requests.iloc[1] == pytest.approx(3000 / (12 * net) * 3e8)

@@ -217,3 +217,21 @@ def test_the_tensor_parallel_warning_states_what_the_evidence_shows():
     assert "tensor parallelism" in e.assumptions["tensor_parallel_warning"]
     assert "WARNING: tensor parallelism" in repr(e)
     assert "tensor_parallel_warning" not in sv.estimate("llama-2-7b").assumptions
+
+
+def test_range_factors_add_the_sigmas_in_quadrature_by_hand():
+    """An unknown vendor on an unknown generation: the residual spread and Z80 x
+    sqrt(sigma_gen^2 + sigma_vendor^2) add in quadrature (make-mutate survivors cubed them)."""
+    import dataclasses
+
+    import numpy as np
+
+    from costkit import step_time
+
+    fit = dataclasses.replace(step_time.default(), generation_sigma=0.3, vendor_sigma=0.5)
+    lo, hi = fit.range_factors(["Nobody"], ["Nothing"])
+    spread = 1.2816 * np.sqrt(0.3 ** 2 + 0.5 ** 2)
+    want_lo = fit.residual_mid - np.hypot(fit.residual_mid - fit.residual_low, spread)
+    want_hi = fit.residual_mid + np.hypot(fit.residual_high - fit.residual_mid, spread)
+    assert float(np.log(lo[0])) == pytest.approx(want_lo)
+    assert float(np.log(hi[0])) == pytest.approx(want_hi)

@@ -507,3 +507,12 @@ def test_a_gpu_without_a_price_gets_every_figure_but_money():
     both = tr.estimate(model="llama-2-7b", gpu=["H800", "H100-SXM"], tokens=1e11, n_gpus=8)
     cost = np.asarray(both.cost_usd)
     assert np.isnan(cost[0]) and cost[1] > 0 and "H800" in both.assumptions["price"]
+
+
+def test_one_expert_is_always_the_one_touched():
+    """kernels.distinct_experts: a layer of one expert, one per token, touches exactly 1 (a
+    make-mutate survivor treated E = 1 as no experts and returned 0)."""
+    from costkit import kernels
+
+    assert float(kernels.distinct_experts(1, 1, 5)) == pytest.approx(1.0)
+    assert float(kernels.distinct_experts(0, 0, 5)) == 0.0

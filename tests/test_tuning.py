@@ -41,6 +41,8 @@ def test_hyperband_cost_by_hand():
     assert c.full_trial_equivalents == pytest.approx(1902 / 81)
     assert c.gpu_hours == pytest.approx(1902 / 81 * 10)
     assert c.cost_usd == pytest.approx(1902 / 81 * 20)
+    # one trial at a time: the wall clock is the GPU-hours of one GPU
+    assert c.wall_clock_hours == pytest.approx(1902 / 81 * 10)
     # 200 configurations need two whole iterations
     assert tu.search_cost("hyperband", 200, trial_gpu_hours=10, usd_per_gpu_hour=2,
                           resume=False).gpu_hours == pytest.approx(2 * 1902 / 81 * 10)
