@@ -136,7 +136,8 @@ def _bill_hours(bill_hours):
                          f"{bill.at[i, 'hour']} appears twice; sum it first (a bill given twice?)")
     bill["hour"] = bill["hour"].dt.tz_convert(None)
     tags = bill_hours["tags"] if "tags" in bill_hours else pd.Series(None, index=bill.index)
-    bill["tags"] = [None if v is None or v != v else str(v) for v in tags.astype(object)]
+    bill["tags"] = pd.Series([None if v is None or v != v else str(v)
+                              for v in tags.astype(object)], index=bill.index, dtype=object)
     bill.attrs = {}  # not_usage and fx stay on bill_hours: cost_usage carries them over
     return bill
 

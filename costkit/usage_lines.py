@@ -234,8 +234,11 @@ def costed(con: Any, use: Any, bill: Any, *, where: str = "the bill") -> Any:
         and ``unobserved`` (booleans).
     """
     ib = ibis()
+    import ibis.expr.datatypes as dt
+
     b = bill.rename(replica_id="resource_id", bill_hour="hour")
-    b = b.mutate(tags=b.tags.fill_null(""))
+    # text even when every line is untagged (an all-NULL column has no type of its own)
+    b = b.mutate(tags=b.tags.cast(dt.string).fill_null(""))
     lone = b.anti_join(use, [b.replica_id == use.replica_id, b.bill_hour == use.hour])
     owners = _owners(con, lone, where)
     if len(owners):
