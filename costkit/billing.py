@@ -109,6 +109,7 @@ class _Bill:
         self.files = _files(paths)
         self.con = duckdb.connect()
         self.con.execute("SET TimeZone = 'UTC'")
+        self.con.execute("SET enable_progress_bar = false")  # a notebook's output stays put
         self.ib = ib.duckdb.from_connection(self.con)
         if not self.files:
             self.label = "the DataFrame"

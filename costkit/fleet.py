@@ -118,6 +118,9 @@ def connect(engine: str = "duckdb", *, memory_limit: str = "2GB", threads: int |
             config["temp_directory"] = str(temp_directory)
         con = ibis.duckdb.connect(**config)
         con.raw_sql("SET TimeZone = 'UTC'")
+        # no progress bar: in a notebook DuckDB draws one for a query over 2 s, an output
+        # that comes and goes with the machine's speed
+        con.raw_sql("SET enable_progress_bar = false")
         return con
     if session is None:
         from ._optional import require

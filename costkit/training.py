@@ -707,7 +707,8 @@ class TrainingEstimate:
 
     def to_ledger(self, ledger: Ledger | None = None, *, phase: str = "train",
                   name: str | None = None, preprocessing_hours: float = 0.0,
-                  usd_per_preprocessing_hour: float = 0.0, checkpoint_months: float = 0.0,
+                  usd_per_preprocessing_hour: float | None = None,
+                  checkpoint_months: float = 0.0,
                   checkpoints_kept: Floats = 1, usd_per_gb_month: Floats | None = None) -> Ledger:
         """Add this run to a :class:`costkit.Ledger` (a new one if none is given).
 
@@ -728,8 +729,9 @@ class TrainingEstimate:
             Name of the compute line; default from the model and GPUs.
         preprocessing_hours : float, default 0.0
             Hours of data preprocessing (a ``data`` line). [h]
-        usd_per_preprocessing_hour : float, default 0.0
-            Price of an hour of preprocessing. [USD/h]
+        usd_per_preprocessing_hour : float, optional
+            Price of an hour of preprocessing; needed with ``preprocessing_hours``
+            (there is no default price for CPU time). [USD/h]
         checkpoint_months : float, default 0.0
             Months the checkpoints are stored (0: not priced). [month]
         checkpoints_kept : numeric, default 1
@@ -764,6 +766,9 @@ class TrainingEstimate:
                         usd_per_hour=float(self.usd_per_gpu_hour),
                         unit="GPU-hour", note=f"MFU {self.mfu:.3f}; {self.assumptions['price']}")
         if preprocessing_hours:
+            if usd_per_preprocessing_hour is None:
+                raise ValueError("preprocessing_hours needs usd_per_preprocessing_hour (the "
+                                 "price of an hour of the instances that prepare the data)")
             led.add_compute(phase, "data preprocessing", hours=preprocessing_hours,
                             usd_per_hour=usd_per_preprocessing_hour, unit="hour",
                             category="data")

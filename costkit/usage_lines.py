@@ -39,6 +39,8 @@ alerts (:func:`alert_hours`)
 
 from __future__ import annotations
 
+import functools
+import os
 import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -70,21 +72,33 @@ _SECONDS_PER_HOUR = 3600
 
 
 def frame_engine() -> Any:
-    """An in-memory DuckDB connection for pandas frames: UTC, no file access, locked.
+    """An in-memory DuckDB connection for pandas frames: UTC, and no file access.
 
     The pandas entry points of :mod:`costkit.monitoring` run the rules here; the frames
-    they pass are in-memory tables, so the connection needs to read nothing from disk.
+    they pass are in-memory tables, so the connection needs to read nothing from disk. Each
+    call is a new connection (its own tables) to one in-memory database a process makes once
+    (starting a database costs about 30 ms, a connection to it a few microseconds). The
+    database's external access is off before the first connection is handed out, and DuckDB
+    cannot turn it back on while the database runs.
     """
+    ib = ibis("the monitoring tables", "billing")
+    cursor = _frame_database(os.getpid()).cursor()
+    # no progress bar (a connection's own setting): in a notebook DuckDB draws one for a
+    # query over 2 s, an output that comes and goes with the machine's speed
+    cursor.execute("SET enable_progress_bar = false")
+    return ib.duckdb.from_connection(cursor)
+
+
+@functools.cache
+def _frame_database(pid: int) -> Any:
+    """The process's in-memory database without file access (a forked process makes its own)."""
     from ._optional import require
 
     duckdb = require("duckdb", "the monitoring tables", "billing")
-    ib = ibis("the monitoring tables", "billing")
     raw = duckdb.connect()
     raw.execute("SET TimeZone = 'UTC'")
-    con = ib.duckdb.from_connection(raw)
     raw.execute("SET enable_external_access = false")
-    raw.execute("SET lock_configuration = true")
-    return con
+    return raw
 
 
 def cached(con: Any, expr: Any) -> Any:

@@ -12,6 +12,9 @@ table (mutants, killed, survived per module, and the kill rate) is printed; the 
 their line and change, are written to ``build/mutate/survivors.md`` to be killed by a test or
 explained (an equivalent mutant: a change that cannot alter any result).
 
+``python tests/mutate.py --line decision:404 roi:442`` reruns every mutant on the lines named
+(a survivor, once a test for it is written) and prints each one's fate; it writes no file.
+
 No third-party tool: mutmut and cosmic-ray rewrite or copy the whole project and run every test
 per mutant; this runs a module's tests only, in a few minutes on two cores.
 """
@@ -181,9 +184,26 @@ def _imports_the_copy(workdir: Path) -> None:
         raise SystemExit(f"the tests would import {found}, not the copy in {workdir}")
 
 
+def at_lines(specs: list[str]) -> list[Mutant]:
+    """Every mutant on the lines named ``module:line`` (to recheck a survivor once a test is
+    written for it: ``python tests/mutate.py --line decision:404``)."""
+    out = []
+    for spec in specs:
+        module, _, line = spec.partition(":")
+        if module not in MODULES or not line.isdigit():
+            raise SystemExit(f"--line wants module:line with module one of {sorted(MODULES)}, "
+                             f"got {spec!r}")
+        tree = ast.parse((PACKAGE / f"{module}.py").read_text(encoding="utf-8"))
+        out += [Mutant(module, i, node.lineno, change)
+                for i, (node, change) in enumerate(sites(tree)) if node.lineno == int(line)]
+    return out
+
+
 def main(argv: list[str]) -> int:
-    per_module = int(argv[1]) if len(argv) > 1 else 12
-    mutants = draw(per_module)
+    if "--line" in argv:
+        mutants = at_lines(argv[argv.index("--line") + 1:])
+    else:
+        mutants = draw(int(argv[1]) if len(argv) > 1 else 12)
     workers = max(1, min(2, os.cpu_count() or 1))
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="costkit-mutate-") as tmp:
@@ -194,7 +214,8 @@ def main(argv: list[str]) -> int:
                             ignore=shutil.ignore_patterns("__pycache__"))
             _imports_the_copy(d)
             dirs.append(d)
-        for module in MODULES:  # unmutated, every module's tests pass: else no kill means much
+        # unmutated, every module's tests pass: else no kill means much
+        for module in sorted({m.module for m in mutants}):
             base = _pytest(dirs[0], module, dirs[0] / "costkit" / f"{module}.py")
             if base.returncode:
                 raise SystemExit(f"{module}'s tests fail on the unmutated copy:\n"
@@ -224,6 +245,9 @@ def main(argv: list[str]) -> int:
         print(f"| {mod} | {k + s} | {k} | {s} |")
     print(f"| **all** | {len(mutants)} | {killed} | {len(survivors)} |\n")
     print(f"kill rate {killed / len(mutants):.0%}")
+    if "--line" in argv:  # a recheck: each mutant's fate, and no survivors file written
+        print("".join(f"- costkit/{m.module}.py:{m.line}: {m.change}: {r}\n" for m, r in results))
+        return 0
     out = ROOT / "build" / "mutate"
     out.mkdir(parents=True, exist_ok=True)
     (out / "survivors.md").write_text(

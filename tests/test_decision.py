@@ -132,3 +132,65 @@ def test_only_an_option_clearly_safer_than_the_best_is_called_the_safer_choice()
     text = decision_summary([a, b, c, d], mc)
     assert "B is the safer choice" in text
     assert "C is the safer choice" not in text
+
+
+def _npv(case):
+    return float(roi.compare({"x": case}).loc["x", "npv_usd"])
+
+
+def test_an_npv_of_exactly_zero_is_kept_and_any_gain_is_deployed():
+    """The central text's boundary: an option that changes orders but earns nothing on them
+    (gross margin 0, NPV exactly 0) is not deployed; one worth half a dollar is."""
+    keep = roi.Case(**SHOP)
+    nil = roi.Case(**{**SHOP, "gross_margin": 0.0}, cvr_lift=0.02)
+    assert _npv(nil) == 0.0
+    text, chosen = decision.decision_and_recommendation({"keep": keep, "nil": nil})
+    assert chosen == decision.KEEP and text.startswith("Keep the current system. No option pays")
+    gain = roi.Case(**SHOP, cvr_lift=0.02)
+    half = gain.replace(one_off_usd=_npv(gain) - 0.5)  # the one-off is paid in month 0
+    assert _npv(half) == pytest.approx(0.5, abs=1e-6)
+    text, chosen = decision.decision_and_recommendation({"keep": keep, "half": half})
+    assert chosen == "half" and text.startswith("Deploy half.")
+
+
+def test_what_counts_as_an_option_that_changes_something():
+    """Only a lift, a one-off, serving or a fixed cost makes an option; half a dollar a month
+    of fixed or serving cost is enough."""
+    keep = roi.Case(**SHOP)
+    text, chosen = decision.decision_and_recommendation({"keep": keep, "same": keep})
+    assert (text, chosen) == ("No option changes anything: there is nothing to decide.",
+                              decision.KEEP)
+    searches_per_month = SHOP["sessions_per_month"] * SHOP["searches_per_session"]
+    for change in (dict(fixed_usd_per_month=0.5),
+                   dict(serving_usd_per_1k_searches=0.5 * 1000 / searches_per_month)):
+        text, chosen = decision.decision_and_recommendation({"keep": keep,
+                                                             "dear": keep.replace(**change)})
+        assert chosen == decision.KEEP
+        assert text.startswith("Keep the current system. No option pays"), change
+
+
+def test_todays_system_is_zero_in_every_column_and_every_step():
+    cases = two_options()
+    d = decision.decide(cases, {"A": Draws([100, 120, 90, 110]), "B": Draws([300, 20, 250, 50])})
+    assert d.options.loc[decision.KEEP].tolist() == [0.0] * 5
+    first = d.steps.iloc[0]
+    assert first.from_option == decision.KEEP
+    assert first.central_gain_usd == pytest.approx(_npv(cases["A"]), rel=1e-12)
+
+
+def test_a_step_that_is_not_taken_is_gated_only_when_it_may_gain():
+    """Gated on an A/B test when the central gain or the mean gain is positive, however small;
+    not when both are exactly zero."""
+    keep = roi.Case(**SHOP)
+    nil = roi.Case(**{**SHOP, "gross_margin": 0.0}, cvr_lift=0.02)  # central NPV 0
+    gain = roi.Case(**SHOP, cvr_lift=0.02)
+    half = gain.replace(one_off_usd=_npv(gain) - 0.5)  # central NPV 0.5
+    # neither gain is positive: not gated
+    d = decision.decide({"keep": keep, "nil": nil}, {"nil": Draws([0.0, 0.0, 0.0, 0.0])})
+    assert (d.recommended, d.gated) == (decision.KEEP, None)
+    # central 0.5 > 0, every draw loses: gated
+    d = decision.decide({"keep": keep, "half": half}, {"half": Draws([-1.0, -1.0, -1.0, -1.0])})
+    assert (d.recommended, d.gated) == (decision.KEEP, "half")
+    # central 0, mean gain 0.5 > 0 but P(gain) = 50 %: gated
+    d = decision.decide({"keep": keep, "nil": nil}, {"nil": Draws([2.0, -1.0, 2.0, -1.0])})
+    assert (d.recommended, d.gated) == (decision.KEEP, "nil")

@@ -103,6 +103,19 @@ def test_spark_refuses_bad_telemetry_as_duckdb_does(spark):
         fl.read_telemetry(bad, con=spark)
 
 
+def test_the_default_interval_on_spark_is_exact_to_the_microsecond(spark):
+    """Spark's epoch is whole seconds: its steps come from a date difference instead, and
+    the median step of 250.001 ms is DuckDB's."""
+    from costkit import fleet as fl
+
+    tel = pd.DataFrame({"timestamp": pd.Timestamp("2026-11-02", tz="UTC")
+                        + pd.to_timedelta(range(0, 250_001 * 30, 250_001), unit="us"),
+                        "replica_id": "r1", "gpu_utilization": 0.5, "requests": 1.0})
+    assert fl.read_telemetry(tel, con=spark).interval == pd.Timedelta(microseconds=250_001)
+    assert fl.read_telemetry(tel, con=fl.connect(threads=1)).interval == pd.Timedelta(
+        microseconds=250_001)
+
+
 def test_naive_csv_times_are_reported_on_spark_as_on_duckdb(spark, tmp_path):
     from costkit import fleet as fl
 

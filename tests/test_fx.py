@@ -17,7 +17,7 @@ def test_date_selection():
     # 2026-01-27 CFETS parity: 100 USD = 698.58 CNY, 100 EUR = 827.55 CNY
     assert ck.fx_rate("EUR", "USD").rate == pytest.approx(827.55 / 698.58)
     assert ck.fx_rate("USD", "EUR", date="2024-10-01").date == "2024-07-24"  # on or before
-    with pytest.raises(LookupError, match="on or before 2020-01-01"):
+    with pytest.raises(LookupError, match="on or before 2020-01-01; the table starts 2024-07-24"):
         ck.fx_rate("USD", "EUR", date="2020-01-01")
     with pytest.raises(ValueError, match="YYYY-MM-DD"):
         ck.fx_rate("USD", "EUR", date="31/12/2024")

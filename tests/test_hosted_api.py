@@ -187,3 +187,29 @@ def test_to_dict_round_trips_the_figures(replica):
     r = ha.buy_or_build("gpt-5-mini", replica, 1e5)
     d = r.to_dict()
     assert d["api_per_month"] == r.api_per_month and d["api"]["currency"] == "USD"
+
+
+def test_break_even_by_hand_on_the_grid():
+    """Self-hosting that costs what the API costs is 'no dearer': it breaks even at once."""
+    api = ha._GRID * 1e-3 * DAYS
+    assert ha._break_even(api.copy(), 1e-3) == ha._GRID[0]
+    assert ha._break_even(api * 2, 1e-3) is None            # always dearer
+    flat = np.full(ha._GRID.size, api[10])                  # the API's cost at grid point 10
+    assert ha._break_even(flat, 1e-3) == pytest.approx(ha._GRID[10], rel=1e-12)
+    halfway = np.full(ha._GRID.size, (api[10] + api[11]) / 2)  # linear between 10 and 11
+    assert ha._break_even(halfway, 1e-3) == pytest.approx((ha._GRID[10] + ha._GRID[11]) / 2)
+
+
+def test_the_fleets_cost_range_gives_a_range_of_break_evens(tmp_path, replica):
+    """Above its floor the fleet's cost has a range (the replica's throughput range), and
+    so has the break-even: the cheap end crosses first. Each bound is its own curve's."""
+    path = price_file(tmp_path, ["X", "cheap", "USD", 0.05, 0.005, 0.25, "2026-11-01", "s", ""])
+    r = ha.buy_or_build("cheap", replica, 1e7, api_price_path=path)
+    low, mid, high = (r.break_even_requests_per_day_low, r.break_even_requests_per_day,
+                      r.break_even_requests_per_day_high)
+    assert low < mid < high
+    assert r.self_per_month_low < r.self_per_month < r.self_per_month_high
+    c = r.curve
+    for col, want in (("self_per_month_low", low), ("self_per_month", mid),
+                      ("self_per_month_high", high)):
+        assert ha._break_even(c[col].to_numpy(), r.api_per_request) == pytest.approx(want)

@@ -266,3 +266,18 @@ def test_the_two_views_of_a_ledger_always_add_up_to_its_total(items):
     assert (t.to_numpy() >= 0).all()
     assert led.cash_total() == pytest.approx(total - led.by_category()["time"], rel=1e-9,
                                              abs=1e-6)
+
+
+def test_what_is_left_out_costs_nothing():
+    """Storage left out of ``phase_cost``, and a phase without hours in ``four_part_ledger``,
+    are 0, not some default amount."""
+    from costkit.ledger import four_part_ledger, phase_cost
+
+    assert phase_cost(10, 2) == 20.0
+    assert phase_cost(10, 2, usd_per_gb_month=0.5, storage_months=3) == 20.0  # no GB kept
+    assert phase_cost(10, 2, storage_gb=100, storage_months=3) == 20.0  # storage unpriced
+    assert phase_cost(10, 2, storage_gb=100, usd_per_gb_month=0.5) == 20.0  # kept no month
+    assert phase_cost(10, 2, storage_gb=100, usd_per_gb_month=0.5, storage_months=3) == 170.0
+    led = four_part_ledger({"train": 2}, {"train": 3, "tune": 5}, {})
+    assert led.total() == 6.0  # tune has a rate and no hours
+    assert led.by_phase()["tune"] == 0.0

@@ -684,6 +684,19 @@ def test_the_default_interval_is_the_median_step_of_every_replica(read):
 
 
 @BOTH_READERS
+def test_the_default_interval_is_exact_to_the_microsecond(read):
+    """Steps of 250.001 ms and 250.003 ms (two replicas, one more step of the first): the
+    median is 250.001 ms to the microsecond on both readers, late in the century too."""
+    for start in (T0, pd.Timestamp("2099-12-30", tz="UTC")):
+        a = _minutes("a", 40, pd.Timedelta(microseconds=250_001))
+        b = _minutes("b", 39, pd.Timedelta(microseconds=250_003))
+        a["timestamp"] += start - T0
+        b["timestamp"] += start - T0
+        assert read(pd.concat([a, b], ignore_index=True)).interval == pd.Timedelta(
+            microseconds=250_001)
+
+
+@BOTH_READERS
 def test_mixed_units_name_the_first_replicas_by_name(read):
     """Per cent in 'z' and 'b', fractions in 'a': the message names 'b' and 'a' whatever the
     order of the file. Before, the pandas reader named the first in file order ('z')."""
@@ -709,3 +722,25 @@ def test_the_reading_rules_are_written_in_telemetry_only():
     found = {(p.name, word) for p in root.glob("*.py") if p.name != "telemetry.py"
              for word in READ_RULES if word in p.read_text(encoding="utf-8")}
     assert not found, found
+
+
+def test_the_frame_engine_reads_no_file_and_keeps_each_calls_tables_apart(tmp_path):
+    """The pandas entry points' connections share one database a process starts once; none
+    can read a file or turn file access back on, and a table made on one is not seen by
+    another."""
+    from costkit import usage_lines
+
+    secret = tmp_path / "secret.csv"
+    secret.write_text("a\n1\n")
+    a, b = usage_lines.frame_engine(), usage_lines.frame_engine()
+    for sql in (f"SELECT * FROM read_csv('{secret}')", "SET enable_external_access = true"):
+        with pytest.raises(Exception, match="(?i)external access|file system|Permission"):
+            a.raw_sql(sql)
+    assert a.raw_sql("SELECT current_setting('TimeZone')").fetchone()[0] in ("UTC", "Etc/UTC")
+    # no progress bar in a notebook (a widget output whenever a query took over 2 s)
+    for con in (a, b, fleet.connect()):
+        assert con.raw_sql("SELECT current_setting('enable_progress_bar')").fetchone()[0] is False
+    t = usage_lines.ibis().memtable(pd.DataFrame({"x": [1, 2]}))
+    assert usage_lines.cached(a, t.filter(t.x > 1)).count().execute() == 1
+    tables = "SELECT count(*) FROM duckdb_tables()"
+    assert a.raw_sql(tables).fetchone()[0] == 1 and b.raw_sql(tables).fetchone()[0] == 0

@@ -244,3 +244,45 @@ def test_compare_break_even_traffic_by_hand():
     net = t.monthly_net_benefit_usd.iloc[1]
     assert net > 0
     assert t.break_even_monthly_requests.iloc[1] == pytest.approx(3000 / (12 * net) * 3e8)
+
+
+def test_the_payback_curve_at_the_compared_traffic_is_the_tables_payback():
+    """At the traffic it was compared at, the curve gives the table's payback: the saving is
+    divided by the utilisation and the accuracy cost taken off (a make-mutate survivor added
+    it, unseen while the gross profit was 0)."""
+    b = op.baseline("bert-base")
+    q = op.quantize(b, "int8", accuracy_loss=1e-5, engineering_days=3, usd_per_engineer_day=1000)
+    c = op.compare([b, q], monthly_requests=3e8, gross_profit_per_1k_requests_usd=50.0,
+                   utilization=0.5, **ENCODER)
+    t = c.table
+    assert t.monthly_accuracy_cost_usd.iloc[1] == pytest.approx(1e-5 * 50.0 * 3e5)
+    assert np.isfinite(t.payback_months.iloc[1])
+    curve = c.payback_curve([3e8, 6e8])
+    assert curve[q.name].iloc[0] == pytest.approx(t.payback_months.iloc[1], rel=1e-12)
+    assert curve[q.name].iloc[1] == pytest.approx(t.payback_months.iloc[1] / 2, rel=1e-12)
+
+
+def test_a_latency_exactly_at_the_slo_meets_it():
+    """The SLO is a bound (latency <= SLO): with the SLO set to the smallest latency the
+    sweep reaches, that batch is served, not refused."""
+    b = op.baseline("bert-base")
+    kw = {k: v for k, v in ENCODER.items() if k != "batch_size"}
+    sweep = b.serve(batch_size=op._BATCHES, **kw)
+    lat = np.asarray(sweep.request_latency_s)
+    fastest = float(op._BATCHES[np.argmin(lat)])
+    c = op.compare([b, op.quantize(b, "int8")], monthly_requests=1e8, slo_s=float(lat.min()),
+                   **kw)
+    assert c.serving[b.name].request_latency_s == lat.min()
+    assert c.table.batch_size.iloc[0] == fastest
+
+
+def test_the_teachers_default_output_is_a_quarter_of_the_example_and_at_least_a_token():
+    b = op.baseline("llama-3-8b")
+    kw = dict(examples=1e4, usd_per_gpu_hour=4.0, mfu=0.35)
+    line = op.distill(b, "qwen2.5-1.5b", tokens_per_example=288, **kw).one_off.to_frame()
+    assert "writes 72 tokens for each" in line["name"].iloc[0]  # round(288 / 4)
+    line = op.distill(b, "qwen2.5-1.5b", tokens_per_example=2, **kw).one_off.to_frame()
+    assert "writes 1 tokens for each" in line["name"].iloc[0]  # max(1, round(0.5))
+    with pytest.raises(ValueError, match="fewer than tokens_per_example"):
+        op.distill(b, "qwen2.5-1.5b", tokens_per_example=32, teacher_output_tokens=32, **kw)
+    op.distill(b, "qwen2.5-1.5b", tokens_per_example=32, teacher_output_tokens=31, **kw)

@@ -580,3 +580,17 @@ def test_monte_carlo_summary_percentiles_by_hand():
     s = mc.summary()
     want = np.percentile(mc.npv_usd, [5, 50, 95])
     assert [s["npv_p5_usd"], s["npv_p50_usd"], s["npv_p95_usd"]] == pytest.approx(want)
+
+
+def test_the_defaults_of_the_rollout_and_of_the_percentiles():
+    """The documented defaults, worked by hand: a launch in month 1 ramped over 3 months, and
+    the 5/25/50/75/95th NPV percentiles."""
+    got = roi.rollout_share(range(6))
+    np.testing.assert_allclose(got, [0, 1 / 3, 2 / 3, 1, 1, 1], rtol=1e-12)
+    case = roi.Case(sessions_per_month=1e6, searches_per_session=3, click_through_rate=0.4,
+                    conversion_rate=0.05, average_order_value_usd=50.0, gross_margin=0.2,
+                    cvr_lift=0.02, one_off_usd=2e4)
+    mc = roi.monte_carlo(case, {"cvr_lift": ("normal", 0.02, 0.01)}, n=400, seed=2)
+    p = mc.percentiles()
+    assert p.index.tolist() == [5, 25, 50, 75, 95]
+    np.testing.assert_allclose(p.to_numpy(), np.percentile(mc.npv_usd, [5, 25, 50, 75, 95]))

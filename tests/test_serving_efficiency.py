@@ -235,3 +235,24 @@ def test_range_factors_add_the_sigmas_in_quadrature_by_hand():
     want_hi = fit.residual_mid + np.hypot(fit.residual_high - fit.residual_mid, spread)
     assert float(np.log(lo[0])) == pytest.approx(want_lo)
     assert float(np.log(hi[0])) == pytest.approx(want_hi)
+
+
+def test_the_range_of_each_stored_term_is_closed_where_it_should_be(tmp_path):
+    """A share such as compute_max lies in (0, 1]: 1 is read, 0 is refused; a time such as
+    layer_overhead_s is >= 0: 0 is read, a negative one refused."""
+    p = tmp_path / "mine.csv"
+    se.write(se.default(), p, "test")
+    text = p.read_text()
+    overhead = f"layer_overhead_s,{se.default().layer_overhead_s!r}"
+    assert overhead in text
+    for good, term, want in ((text.replace("compute_max,0.5", "compute_max,1.0"),
+                              "compute_max", 1.0),
+                             (text.replace(overhead, "layer_overhead_s,0.0"),
+                              "layer_overhead_s", 0.0)):
+        p.write_text(good)
+        assert getattr(se.read(p), term) == want
+    for bad in (text.replace("compute_max,0.5", "compute_max,0.0"),
+                text.replace(overhead, "layer_overhead_s,-1e-06")):
+        p.write_text(bad)
+        with pytest.raises(ck.DataFileError, match="out of range"):
+            se.read(p)

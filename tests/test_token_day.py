@@ -221,3 +221,61 @@ def test_unknown_gpu_suggests_names():
 def test_bad_arguments_are_refused(kw, message):
     with pytest.raises(ValueError, match=message):
         td.reproduce(**kw)
+
+
+def _decode_pool(day=DAY):
+    m, g, w = td._resolve(day, None, None)
+    hw = td._hardware(g, default(), day.weight_dtype, td.NIC_GB_PER_S)
+    shape = td._shape(m, day.decode_expert_parallel, day.redundant_experts, w, 2.0,
+                      day.gpus_per_node, by_node=False)
+    return shape, hw, g.memory_gb * 1e9
+
+
+def test_the_decode_search_runs_from_batch_1_to_the_largest():
+    """A user-speed SLO only batch 1 meets gives batch 1; memory to spare and no speed to
+    meet gives MAX_BATCH (the search's both ends)."""
+    shape, hw, mem = _decode_pool()
+    one = td.pool_pass(1.0, context_tokens=DAY.mean_kv_tokens, shape=shape, hw=hw)
+    speed = float(1.0 / one["pass_s"])
+    strict = replace(DAY, user_tokens_per_s=(speed, speed * 2))
+    assert td._decode(shape, hw, strict, mem, 0.9, 1.0)[0] == 1.0
+    lax = replace(DAY, user_tokens_per_s=(1e-6, 1.0))
+    assert td._decode(shape, hw, lax, mem * 1e3, 0.9, 1.0)[0] == td.MAX_BATCH
+
+
+def test_a_model_without_latent_attention_is_priced_as_grouped_query():
+    """Qwen3-235B has no MLA latent: its attention is 4 L H d per cached token (a make-mutate
+    survivor gave it a latent of width 1)."""
+    from costkit.catalog import model
+
+    m = model("qwen3-235b-a22b")
+    s = td._shape(m, 8, 0, 1.0, 2.0, 8, by_node=False)
+    assert s["att_flops_decode"] == 4 * 94 * 64 * 128
+    assert s["att_flops_prefill"] == 4 * 94 * 64 * 128
+
+
+def test_one_gpu_per_node_and_pools_of_one_are_a_valid_day():
+    day = replace(DAY, gpus_per_node=1, prefill_expert_parallel=1, decode_expert_parallel=1,
+                  redundant_experts=0)
+    assert (day.gpus_per_node, day.prefill_expert_parallel, day.decode_expert_parallel) == (
+        1, 1, 1)
+    for f in ("gpus_per_node", "prefill_expert_parallel", "decode_expert_parallel"):
+        with pytest.raises(ValueError, match=">= 1"):
+            replace(DAY, **{f: 0})
+    with pytest.raises(ValueError, match=">= 0"):
+        replace(DAY, redundant_experts=-1)
+
+
+def test_each_gap_rows_figure_is_its_own_pass():
+    """Each row of the gap table is its pool's figure per node, not only their ratios (the
+    product of the factors telescopes, so a wrong middle row kept it)."""
+    t = td.reproduce()
+    g = t.gap_table()
+    shape, hw, _ = _decode_pool()
+    dec = g[g["pool"] == "decode"]["tokens_per_s_per_node"].to_numpy()
+    assert dec[0] == pytest.approx(t.decode_tokens_per_s_per_node, rel=1e-12)
+    for row, overlap in ((1, 1.0), (2, 0.0)):
+        want = td._at_batch(shape, hw, DAY, t.published_decode_batch, overlap) * 8
+        assert dec[row] == pytest.approx(want, rel=1e-12)
+    pre = g[g["pool"] == "prefill"]["tokens_per_s_per_node"].to_numpy()
+    assert pre[0] == pytest.approx(t.prefill_tokens_per_s_per_node, rel=1e-12)

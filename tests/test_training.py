@@ -337,6 +337,11 @@ def test_to_ledger_fills_the_training_phase():
     assert phases["train"] == pytest.approx(want) and phases.drop("train").sum() == 0
     with pytest.raises(ValueError, match="one configuration"):
         tr.estimate([1e9, 2e9], 1e9, mfu=0.4, usd_per_gpu_hour=1.0).to_ledger()
+    # nothing asked, nothing added: the GPU line alone
+    alone = e.to_ledger()
+    assert len(alone.to_frame()) == 1 and alone.total() == pytest.approx(e.gpu_hours * 2.0)
+    with pytest.raises(ValueError, match="needs usd_per_preprocessing_hour"):
+        e.to_ledger(preprocessing_hours=100)  # CPU time has no default price
 
 
 # --------------------------------------------------------------------------- planner

@@ -363,3 +363,24 @@ def test_moe_shapes_too_large_to_count_are_refused_not_nan():
         param_counts(**shape, moe_layers=1)
     with pytest.raises(ValueError, match="overflows"):
         gqa_attention_params(1e300, 1e10)
+
+
+def test_moe_counts_of_a_tiny_model_by_hand():
+    """Two layers of width 4, attention 10 weights, vocabulary 5 (gated MLPs):
+    per layer 10 + 2 x 4 norms = 18, outside 5 x 4 x 2 + 4 = 44.
+
+    - dense, no MLP width given: 2 x 18 + 44 = 80 (the defaults add nothing);
+    - dense with d_ff 3: each layer + 3 x 4 x 3 = 36, so 2 x 54 + 44 = 152;
+    - one MoE layer of a single expert of width 1 (the smallest valid one): the expert
+      3 x 4 x 1 = 12 and a router of 4 x 1, so 54 + 18 + 12 + 4 + 44 = 132, all active.
+    """
+    tiny = dict(n_layers=2, d_model=4, attention_params=10, vocab_size=5)
+    assert param_counts(**tiny) == (80.0, 80.0)
+    assert param_counts(**tiny, d_ff=3) == (152.0, 152.0)
+    assert param_counts(**tiny, d_ff=3, moe_layers=1, n_experts=1, experts_per_token=1,
+                        d_ff_expert=1) == (132.0, 132.0)
+    for left_out in ("n_experts", "experts_per_token", "d_ff_expert"):
+        moe = dict(moe_layers=1, n_experts=2, experts_per_token=1, d_ff_expert=2)
+        del moe[left_out]
+        with pytest.raises(ValueError, match="MoE layers need"):
+            param_counts(**tiny, **moe)
