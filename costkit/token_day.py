@@ -749,8 +749,10 @@ def reproduce(day: PublishedDay = DEEPSEEK_V3_R1_DAY, *,
     revenue = ((day.cache_hit_tokens * day.usd_per_1m_input_hit
                 + (day.input_tokens - day.cache_hit_tokens) * day.usd_per_1m_input_miss
                 + day.output_tokens * day.usd_per_1m_output) / 1e6)
-    finite_result("reproduce", nodes=nodes, usd_per_day=nodes * usd_per_node / float(lo[0]),
-                  revenue_usd_per_day=revenue)
+    with np.errstate(over="ignore"):  # an overflow is refused here, by name
+        finite_result("reproduce", nodes=nodes,
+                      usd_per_day=nodes * usd_per_node / float(lo[0]),
+                      revenue_usd_per_day=revenue)
     return TokenDay(
         day=day, prefill_tokens_per_s_per_node=pre_node, decode_tokens_per_s_per_node=dec_node,
         prefill_nodes=pre_nodes, decode_nodes=dec_nodes, nodes=nodes,

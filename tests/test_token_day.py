@@ -279,3 +279,15 @@ def test_each_gap_rows_figure_is_its_own_pass():
         assert dec[row] == pytest.approx(want, rel=1e-12)
     pre = g[g["pool"] == "prefill"]["tokens_per_s_per_node"].to_numpy()
     assert pre[0] == pytest.approx(t.prefill_tokens_per_s_per_node, rel=1e-12)
+
+
+def test_a_day_whose_high_cost_alone_overflows_is_refused():
+    """A price that puts the central cost at 79 % of the largest float: the high end (the
+    central / the low range factor, about 0.76) overflows, and the day is refused, not
+    priced with an infinite high end."""
+    t = td.reproduce()
+    lo = t.nodes / t.nodes_high
+    price = np.finfo(float).max * lo * 1.05 / (t.nodes * 8 * 24)
+    assert np.isfinite(t.nodes * 8 * 24 * price)
+    with pytest.raises(ValueError, match="usd_per_day overflows to infinity"):
+        td.reproduce(replace(DAY, usd_per_gpu_hour=price))

@@ -521,3 +521,12 @@ def test_one_expert_is_always_the_one_touched():
 
     assert float(kernels.distinct_experts(1, 1, 5)) == pytest.approx(1.0)
     assert float(kernels.distinct_experts(0, 0, 5)) == 0.0
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered")  # numpy's, before the refusal
+def test_a_cost_that_overflows_only_at_the_high_end_is_refused():
+    """GPU-hours near 1e290 at 1e20 USD each: the high cost overflows, so the estimate is
+    refused by name, not returned with an infinite high end (a make-mutate survivor divided
+    the hours by the price in the guard)."""
+    with pytest.raises(ValueError, match="cost_usd overflows to infinity"):
+        tr.estimate(7e9, 4e297, gpu="H100", mfu=0.4, usd_per_gpu_hour=1e20)
