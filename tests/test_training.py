@@ -530,3 +530,5 @@ def test_a_cost_that_overflows_only_at_the_high_end_is_refused():
     the hours by the price in the guard)."""
     with pytest.raises(ValueError, match="cost_usd overflows to infinity"):
         tr.estimate(7e9, 4e297, gpu="H100", mfu=0.4, usd_per_gpu_hour=1e20)
+    with pytest.raises(ValueError, match="cost_usd overflows to infinity"):  # no energy
+        tr.estimate(7e9, 4e297, gpu="H100", mfu=0.4, usd_per_gpu_hour=1e20, watts_per_gpu=0.0)
