@@ -8,6 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+DUCKDB_SESSION = ("SET TimeZone = 'UTC'", "SET enable_progress_bar = false")
+"""What every DuckDB connection costkit opens runs first: UTC (costkit works in UTC), and no
+progress bar (a connection's own setting: in a notebook DuckDB draws one for any query over
+2 s, an output that comes and goes with the machine's speed)."""
+
 
 def ibis(what: str = "the fleet pipeline (costkit.fleet)", extra: str | None = None) -> Any:
     """The ``ibis`` module, with two warnings of its own silenced.

@@ -57,7 +57,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from costkit import bill_lines
-from costkit._relational import execute, ibis
+from costkit._relational import DUCKDB_SESSION, execute, ibis
 from costkit._tables import DataFileError, attrs_frame, glob_files, suggest
 from costkit.bill_lines import FOCUS_COLUMNS, MAX_LINE_COST, NO_CATEGORY
 
@@ -108,8 +108,8 @@ class _Bill:
         ib = ibis("reading a billing export", "billing")
         self.files = _files(paths)
         self.con = duckdb.connect()
-        self.con.execute("SET TimeZone = 'UTC'")
-        self.con.execute("SET enable_progress_bar = false")  # a notebook's output stays put
+        for setting in DUCKDB_SESSION:
+            self.con.execute(setting)
         self.ib = ib.duckdb.from_connection(self.con)
         if not self.files:
             self.label = "the DataFrame"

@@ -54,6 +54,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from costkit import bill_lines, usage_lines
+from costkit._relational import DUCKDB_SESSION
 from costkit._relational import execute as _execute
 from costkit._relational import ibis as _ibis
 from costkit._relational import one as _one
@@ -117,10 +118,8 @@ def connect(engine: str = "duckdb", *, memory_limit: str = "2GB", threads: int |
         if temp_directory is not None:
             config["temp_directory"] = str(temp_directory)
         con = ibis.duckdb.connect(**config)
-        con.raw_sql("SET TimeZone = 'UTC'")
-        # no progress bar: in a notebook DuckDB draws one for a query over 2 s, an output
-        # that comes and goes with the machine's speed
-        con.raw_sql("SET enable_progress_bar = false")
+        for setting in DUCKDB_SESSION:
+            con.raw_sql(setting)
         return con
     if session is None:
         from ._optional import require

@@ -49,7 +49,7 @@ import numpy as np
 
 from costkit import bill_lines
 from costkit._checks import as_quantity
-from costkit._relational import execute, ibis, one
+from costkit._relational import DUCKDB_SESSION, execute, ibis, one
 
 if TYPE_CHECKING:
     from ._typing import Frame
@@ -83,9 +83,8 @@ def frame_engine() -> Any:
     """
     ib = ibis("the monitoring tables", "billing")
     cursor = _frame_database(os.getpid()).cursor()
-    # no progress bar (a connection's own setting): in a notebook DuckDB draws one for a
-    # query over 2 s, an output that comes and goes with the machine's speed
-    cursor.execute("SET enable_progress_bar = false")
+    for setting in DUCKDB_SESSION:
+        cursor.execute(setting)
     return ib.duckdb.from_connection(cursor)
 
 
@@ -96,7 +95,6 @@ def _frame_database(pid: int) -> Any:
 
     duckdb = require("duckdb", "the monitoring tables", "billing")
     raw = duckdb.connect()
-    raw.execute("SET TimeZone = 'UTC'")
     raw.execute("SET enable_external_access = false")
     return raw
 
